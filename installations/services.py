@@ -1,0 +1,617 @@
+"""Every write to an installation happens here.
+
+Each status change is one database transaction that locks the row, checks the page was not stale,
+checks the actor's right through the state machine, applies the transition, writes the history
+entry and the per-partner counters, and schedules side effects with ``transaction.on_commit``.
+A refused or stale change raises ``TransitionRefused`` and leaves the record untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, time
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm import can_proceed, has_transition_perm
+
+from . import notifications
+from .models import (
+    Customer,
+    Handyman,
+    Installation,
+    InstallationPhoto,
+    Partner,
+    PartnerStatusCount,
+    StatusChange,
+    can_assigned_handyman,
+    can_partner_or_staff,
+)
+from .statuses import Status
+
+logger = logging.getLogger("installations.events")
+
+
+class TransitionRefused(Exception):
+    """The one domain error: a change that cannot happen now (stale page, a status that no longer
+    allows it, or an actor without the right). ``message`` is a sentence for a person."""
+
+    def __init__(self, message: str, *, installation: Installation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.installation = installation
+
+
+# What each transition is called in a sentence ("it can no longer be …").
+VERBS = {
+    "assign": "assigned a handyman",
+    "reassign": "reassigned",
+    "reject": "rejected",
+    "set_off": "set off for",
+    "arrive": "marked as arrived",
+    "complete": "marked done",
+    "send_contract": "sent a contract",
+    "sign": "signed",
+    "approve": "approved",
+    "cancel": "cancelled",
+}
+
+
+def actor_name(actor: Any) -> str:
+    if actor is None:
+        return "System"
+    if hasattr(actor, "installation_id") and not getattr(actor, "is_authenticated", False):
+        return f"{actor.name} (customer)"
+    name = actor.get_full_name() or actor.get_username()
+    return f"{name} (staff)" if getattr(actor, "is_staff", False) else name
+
+
+def _actor_user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _bump_count(partner_id: int, status: str, delta: int) -> None:
+    rows = PartnerStatusCount.objects.filter(partner_id=partner_id, status=status)
+    if rows.update(count=F("count") + delta):
+        return
+    try:
+        with transaction.atomic():
+            PartnerStatusCount.objects.create(partner_id=partner_id, status=status, count=delta)
+    except IntegrityError:  # created by a concurrent transaction a moment ago
+        rows.update(count=F("count") + delta)
+
+
+def _lock(pk: int) -> Installation:
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of a join (handyman).
+    qs = Installation.objects.select_for_update(of=("self",)).select_related(
+        "partner", "customer", "handyman__user"
+    )
+    try:
+        return qs.get(pk=pk)
+    except Installation.DoesNotExist:
+        raise TransitionRefused("This installation no longer exists.") from None
+
+
+def _stale_message(installation: Installation) -> str:
+    return (
+        "Someone else changed this installation a moment ago: it is now "
+        f"“{installation.get_status_display()}”. Nothing was changed; "
+        "check it and try again."
+    )
+
+
+def _check_version(installation: Installation, expected_version: int | None) -> None:
+    if expected_version is not None and installation.version != expected_version:
+        raise TransitionRefused(_stale_message(installation), installation=installation)
+
+
+def _transition(
+    *,
+    installation: Installation | int,
+    name: str,
+    actor: Any,
+    expected_version: int | None = None,
+    reason: str = "",
+    kwargs: dict[str, Any] | None = None,
+    validate: Callable[[Installation], None] | None = None,
+    after: Callable[[Installation], None] | None = None,
+) -> Installation:
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        locked = _lock(pk)
+        _check_version(locked, expected_version)
+        method = getattr(locked, name)  # `name` comes from our own code, never from input
+        if not can_proceed(method):
+            raise TransitionRefused(
+                f"This installation is “{locked.get_status_display()}”, so it can no longer "
+                f"be {VERBS[name]}. Nothing was changed.",
+                installation=locked,
+            )
+        if not has_transition_perm(method, actor):
+            raise TransitionRefused(
+                f"You are not allowed to do that: only the right person can have this "
+                f"installation {VERBS[name]}. Nothing was changed.",
+                installation=locked,
+            )
+        if validate is not None:
+            validate(locked)
+        from_status = locked.status
+        method(**(kwargs or {}))
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+        if after is not None:
+            after(locked)
+        change = StatusChange.objects.create(
+            installation=locked,
+            kind=StatusChange.Kind.TRANSITION,
+            transition=name,
+            from_status=from_status,
+            to_status=locked.status,
+            actor=_actor_user(actor),
+            actor_name=actor_name(actor),
+            reason=reason,
+        )
+        if from_status != locked.status:
+            _bump_count(locked.partner_id, from_status, -1)
+            _bump_count(locked.partner_id, locked.status, +1)
+        # Messages are rows created in this same transaction; delivery is queued on commit.
+        notifications.queue_for_change(installation=locked, change=change)
+        transaction.on_commit(partial(_announce, change.pk, name, locked.pk))
+    return locked
+
+
+def _announce(change_id: int, name: str, installation_id: int) -> None:
+    logger.debug("installation %s: %s (history %s)", installation_id, name, change_id)
+
+
+# --- Transitions --------------------------------------------------------------------------------
+
+
+def _check_handyman(installation: Installation, handyman: Handyman) -> None:
+    if not handyman.partners.filter(pk=installation.partner_id).exists():
+        raise ValidationError(
+            {"handyman": f"{handyman.display_name} does not work for {installation.partner}."}
+        )
+
+
+def installation_assign(
+    *, installation: Installation | int, handyman: Handyman, actor: Any, expected_version=None
+) -> Installation:
+    return _transition(
+        installation=installation,
+        name="assign",
+        actor=actor,
+        expected_version=expected_version,
+        kwargs={"handyman": handyman},
+        validate=lambda inst: _check_handyman(inst, handyman),
+    )
+
+
+def installation_reassign(
+    *, installation: Installation | int, handyman: Handyman, actor: Any, expected_version=None
+) -> Installation:
+    def validate(inst: Installation) -> None:
+        _check_handyman(inst, handyman)
+        if inst.handyman_id == handyman.pk:
+            raise ValidationError(
+                {"handyman": f"{handyman.display_name} is already assigned; choose someone else."}
+            )
+
+    return _transition(
+        installation=installation,
+        name="reassign",
+        actor=actor,
+        expected_version=expected_version,
+        kwargs={"handyman": handyman},
+        validate=validate,
+    )
+
+
+def _required_reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": f"Please give a reason for the {what}."})
+    return reason
+
+
+def installation_reject(
+    *, installation: Installation | int, reason: str, actor: Any, expected_version=None
+) -> Installation:
+    reason = _required_reason(reason, "rejection")
+    return _transition(
+        installation=installation,
+        name="reject",
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        kwargs={"reason": reason},
+    )
+
+
+def installation_cancel(
+    *, installation: Installation | int, reason: str, actor: Any, expected_version=None
+) -> Installation:
+    reason = _required_reason(reason, "cancellation")
+    return _transition(
+        installation=installation,
+        name="cancel",
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        kwargs={"reason": reason},
+    )
+
+
+ETA_CHOICES = (15, 30, 45, 60)
+
+
+def installation_set_off(
+    *, installation: Installation | int, eta_minutes: int, actor: Any, expected_version=None
+) -> Installation:
+    if not 1 <= int(eta_minutes) <= 240:
+        raise ValidationError({"eta_minutes": "Choose an arrival estimate of up to 4 hours."})
+    return _transition(
+        installation=installation,
+        name="set_off",
+        actor=actor,
+        expected_version=expected_version,
+        kwargs={"eta_minutes": int(eta_minutes)},
+    )
+
+
+def installation_arrive(
+    *, installation: Installation | int, actor: Any, expected_version=None
+) -> Installation:
+    return _transition(
+        installation=installation, name="arrive", actor=actor, expected_version=expected_version
+    )
+
+
+def installation_complete(
+    *,
+    installation: Installation | int,
+    photos: list[File],
+    signature_png: bytes,
+    notes: str = "",
+    actor: Any,
+    expected_version=None,
+) -> Installation:
+    """Close the job: only a complete checklist (photos and signature) moves it on."""
+    errors = {}
+    if not photos:
+        errors["photos"] = "Add at least one photo of the finished work."
+    if not signature_png:
+        errors["signature"] = "Ask the customer to sign on the screen."
+    if errors:
+        raise ValidationError(errors)
+
+    def store(inst: Installation) -> None:
+        inst.completion_signature.save("signature.png", ContentFile(signature_png), save=True)
+        for photo in photos:
+            InstallationPhoto.objects.create(
+                installation=inst, image=photo, uploaded_by=_actor_user(actor)
+            )
+
+    return _transition(
+        installation=installation,
+        name="complete",
+        actor=actor,
+        expected_version=expected_version,
+        kwargs={"notes": notes.strip()},
+        after=store,
+    )
+
+
+def installation_send_contract(
+    *, installation: Installation | int, actor: Any, expected_version=None
+) -> Installation:
+    return _transition(
+        installation=installation,
+        name="send_contract",
+        actor=actor,
+        expected_version=expected_version,
+    )
+
+
+def installation_sign(
+    *,
+    installation: Installation | int,
+    name: str,
+    signature_png: bytes,
+    ip: str | None,
+    actor: Any,
+    expected_version=None,
+) -> Installation:
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Type your full name."
+    if not signature_png:
+        errors["signature"] = "Draw your signature in the box."
+    if errors:
+        raise ValidationError(errors)
+
+    def store(inst: Installation) -> None:
+        inst.contract_signature.save("signature.png", ContentFile(signature_png), save=True)
+
+    return _transition(
+        installation=installation,
+        name="sign",
+        actor=actor,
+        expected_version=expected_version,
+        kwargs={"name": name, "ip": ip},
+        after=store,
+    )
+
+
+def installation_approve(
+    *, installation: Installation | int, actor: Any, expected_version=None
+) -> Installation:
+    return _transition(
+        installation=installation, name="approve", actor=actor, expected_version=expected_version
+    )
+
+
+# Dispatch for views that post `name="action"`: an explicit map, never getattr on input.
+TRANSITION_SERVICES: dict[str, Callable[..., Installation]] = {
+    "assign": installation_assign,
+    "reassign": installation_reassign,
+    "reject": installation_reject,
+    "set_off": installation_set_off,
+    "arrive": installation_arrive,
+    "complete": installation_complete,
+    "send_contract": installation_send_contract,
+    "sign": installation_sign,
+    "approve": installation_approve,
+    "cancel": installation_cancel,
+}
+
+
+# --- Creating records ---------------------------------------------------------------------------
+
+
+def customer_create(
+    *, partner: Partner, name: str, address: str, phone: str = "", email: str = ""
+) -> Customer:
+    return Customer.objects.create(
+        partner=partner, name=name.strip(), address=address.strip(), phone=phone, email=email
+    )
+
+
+def _check_schedule(scheduled_date: date, window_start: time, window_end: time) -> None:
+    errors = {}
+    if scheduled_date < timezone.localdate():
+        errors["scheduled_date"] = "Choose today or a later date."
+    if window_start >= window_end:
+        errors["window_end"] = "The arrival window must end after it starts."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _record_creation(installation: Installation, actor: Any, reason: str = "") -> None:
+    StatusChange.objects.create(
+        installation=installation,
+        kind=StatusChange.Kind.CREATED,
+        from_status="",
+        to_status=installation.status,
+        actor=_actor_user(actor),
+        actor_name=actor_name(actor),
+        reason=reason,
+        created_at=installation.created_at,
+    )
+    _bump_count(installation.partner_id, installation.status, +1)
+
+
+def installation_create(
+    *,
+    partner: Partner,
+    customer: Customer,
+    site_address: str,
+    scheduled_date: date,
+    window_start: time,
+    window_end: time,
+    notes: str = "",
+    actor: Any,
+    kind: str = Installation.Kind.INSTALLATION,
+    parent: Installation | None = None,
+    rebooked_from: Installation | None = None,
+    reason: str = "",
+) -> Installation:
+    if customer.partner_id != partner.pk:
+        raise ValidationError({"customer": "This customer belongs to another partner."})
+    _check_schedule(scheduled_date, window_start, window_end)
+    with transaction.atomic():
+        installation = Installation.objects.create(
+            partner=partner,
+            customer=customer,
+            site_address=site_address.strip(),
+            scheduled_date=scheduled_date,
+            window_start=window_start,
+            window_end=window_end,
+            notes=notes.strip(),
+            kind=kind,
+            parent=parent,
+            rebooked_from=rebooked_from,
+        )
+        _record_creation(installation, actor, reason)
+    return installation
+
+
+def installation_book_follow_up(
+    *,
+    installation: Installation | int,
+    actor: Any,
+    scheduled_date: date | None = None,
+    notes: str = "",
+) -> Installation:
+    """Create a follow-up visit as a child job; the parent's own status never changes."""
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        parent = _lock(pk)
+        if not (can_partner_or_staff(parent, actor) or can_assigned_handyman(parent, actor)):
+            raise TransitionRefused("You are not allowed to book a follow-up visit for this job.")
+        if parent.status in (Status.CANCELLED, Status.REJECTED):
+            raise TransitionRefused(
+                f"This installation is “{parent.get_status_display()}”: rebook it instead of "
+                "booking a follow-up visit.",
+                installation=parent,
+            )
+        day = scheduled_date or timezone.localdate() + timezone.timedelta(days=1)
+        return installation_create(
+            partner=parent.partner,
+            customer=parent.customer,
+            site_address=parent.site_address,
+            scheduled_date=day,
+            window_start=parent.window_start,
+            window_end=parent.window_end,
+            notes=notes or f"Follow-up visit for installation #{parent.pk}.",
+            actor=actor,
+            kind=Installation.Kind.FOLLOW_UP,
+            parent=parent,
+            reason=f"Follow-up visit for #{parent.pk}",
+        )
+
+
+def installation_rebook(
+    *,
+    installation: Installation | int,
+    actor: Any,
+    scheduled_date: date,
+    window_start: time | None = None,
+    window_end: time | None = None,
+) -> Installation:
+    """Copy a cancelled or rejected installation into a new SCHEDULED one; the old one stays."""
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        old = _lock(pk)
+        if not can_partner_or_staff(old, actor):
+            raise TransitionRefused("You are not allowed to rebook this installation.")
+        if old.status not in (Status.CANCELLED, Status.REJECTED):
+            raise TransitionRefused(
+                f"Only cancelled or rejected installations can be rebooked; this one is "
+                f"“{old.get_status_display()}”.",
+                installation=old,
+            )
+        return installation_create(
+            partner=old.partner,
+            customer=old.customer,
+            site_address=old.site_address,
+            scheduled_date=scheduled_date,
+            window_start=window_start or old.window_start,
+            window_end=window_end or old.window_end,
+            notes=old.notes,
+            actor=actor,
+            kind=old.kind,
+            parent=old.parent,
+            rebooked_from=old,
+            reason=f"Rebooked from #{old.pk}",
+        )
+
+
+# --- Editing fields -----------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("site_address", "scheduled_date", "window_start", "window_end", "notes")
+
+
+def installation_update(
+    *,
+    installation: Installation | int,
+    actor: Any,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Installation:
+    """Edit an open installation's details. Finished records are locked."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        locked = _lock(pk)
+        _check_version(locked, expected_version)
+        if not (can_partner_or_staff(locked, actor)):
+            raise TransitionRefused("You are not allowed to edit this installation.")
+        if locked.is_locked:
+            raise TransitionRefused(
+                f"This installation is “{locked.get_status_display()}” and is locked: "
+                "finished records cannot be changed.",
+                installation=locked,
+            )
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        _check_schedule(locked.scheduled_date, locked.window_start, locked.window_end)
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+    return locked
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "pk"):
+        return value.pk
+    return str(value)
+
+
+def installation_override(
+    *, installation: Installation | int, actor: Any, reason: str, changes: dict[str, Any]
+) -> Installation:
+    """A privileged edit of a finished (locked) record, written to the history with the old and
+    new values. Never changes the status: that only moves through transitions."""
+    if "status" in changes:
+        raise ValueError("The status never changes through an override.")
+    reason = _required_reason(reason, "override")
+    if not (
+        getattr(actor, "is_superuser", False)
+        or actor.has_perm("installations.override_locked_installation")
+    ):
+        raise TransitionRefused("Only platform staff allowed to override can edit this record.")
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        locked = _lock(pk)
+        diff = {}
+        for field, value in changes.items():
+            old = getattr(locked, field)
+            if _plain(old) != _plain(value):
+                diff[field] = [_plain(old), _plain(value)]
+                setattr(locked, field, value)
+        if not diff:
+            return locked
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+        StatusChange.objects.create(
+            installation=locked,
+            kind=StatusChange.Kind.OVERRIDE,
+            from_status=locked.status,
+            to_status=locked.status,
+            actor=_actor_user(actor),
+            actor_name=actor_name(actor),
+            reason=reason,
+            changes=diff,
+        )
+    return locked
+
+
+def recount_partner_statuses(partner_ids: list[int] | None = None) -> None:
+    """Rebuild the per-partner counters from the rows (after bulk loads)."""
+    from django.db.models import Count
+
+    with transaction.atomic():
+        qs = Installation.objects.all()
+        counters = PartnerStatusCount.objects.all()
+        if partner_ids is not None:
+            qs = qs.filter(partner_id__in=partner_ids)
+            counters = counters.filter(partner_id__in=partner_ids)
+        counters.delete()
+        PartnerStatusCount.objects.bulk_create(
+            PartnerStatusCount(partner_id=row["partner_id"], status=row["status"], count=row["n"])
+            for row in qs.values("partner_id", "status").annotate(n=Count("*")).order_by()
+        )

@@ -1,0 +1,79 @@
+"""The cast every test can ask for: two partners, their users, handymen, staff and a superuser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from installations.demo import walk_to
+from installations.models import CustomerActor, Handyman, Installation, Partner
+
+from .factories import (
+    HandymanFactory,
+    PartnerFactory,
+    PartnerUserFactory,
+    UserFactory,
+    make_installation,
+)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AXES_ENABLED = False
+
+
+@dataclass
+class Cast:
+    partner: Partner
+    other_partner: Partner
+    partner_user: Any
+    other_partner_user: Any
+    handyman: Handyman
+    other_handyman: Handyman
+    staff: Any
+    superuser: Any
+
+    def installation(
+        self,
+        status: str = "SCHEDULED",
+        *,
+        handyman: Handyman | None = None,
+        partner: Partner | None = None,
+        **extra,
+    ) -> Installation:
+        partner = partner or self.partner
+        actor = self.partner_user if partner == self.partner else self.other_partner_user
+        inst = make_installation(partner=partner, actor=actor, **extra)
+        return walk_to(
+            inst,
+            status,
+            partner_user=actor,
+            handyman=handyman or self.handyman,
+            staff=self.staff,
+        )
+
+    def customer_of(self, installation: Installation) -> CustomerActor:
+        return CustomerActor(installation.pk, installation.customer.name)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    partner = PartnerFactory(name="Acme Appliances")
+    other = PartnerFactory(name="Beta Kitchens")
+    handyman = HandymanFactory(user=UserFactory(username="hank", first_name="Hank"))
+    other_handyman = HandymanFactory(user=UserFactory(username="hana", first_name="Hana"))
+    handyman.partners.add(partner, other)
+    other_handyman.partners.add(partner)
+    return Cast(
+        partner=partner,
+        other_partner=other,
+        partner_user=PartnerUserFactory(partner=partner, user__username="acme").user,
+        other_partner_user=PartnerUserFactory(partner=other, user__username="beta").user,
+        handyman=handyman,
+        other_handyman=other_handyman,
+        staff=UserFactory(username="staff", is_staff=True),
+        superuser=UserFactory(username="root", is_staff=True, is_superuser=True),
+    )

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from installations.models import Customer, Handyman, Installation, Partner, PartnerUser
+
+PASSWORD = "test-pass-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+    email = factory.LazyAttribute(lambda p: f"office{p.name.split()[-1]}@example.com")
+
+
+class PartnerUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerUser
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SubFactory(PartnerFactory)
+
+
+class HandymanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Handyman
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    phone = "+44 7700 900123"
+
+    @factory.post_generation
+    def partners(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.partners.add(*extracted)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Faker("name")
+    phone = "+44 7700 900555"
+    email = factory.LazyAttribute(lambda c: f"{c.name.split()[0].lower()}@example.com")
+    address = factory.Faker("street_address")
+
+
+def make_installation(*, partner: Partner, actor, customer: Customer | None = None, **extra):
+    """A SCHEDULED installation created through the service layer (history and counters too)."""
+    from installations import services
+
+    customer = customer or CustomerFactory(partner=partner)
+    values = {
+        "site_address": customer.address,
+        "scheduled_date": timezone.localdate() + timedelta(days=1),
+        "window_start": time(9),
+        "window_end": time(11),
+        "notes": "",
+    }
+    values.update(extra)
+    return services.installation_create(partner=partner, customer=customer, actor=actor, **values)
+
+
+__all__ = [
+    "PASSWORD",
+    "CustomerFactory",
+    "HandymanFactory",
+    "Installation",
+    "PartnerFactory",
+    "PartnerUserFactory",
+    "UserFactory",
+    "make_installation",
+]

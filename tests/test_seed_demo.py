@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from installations.models import Handyman, Installation, Partner
+from installations.statuses import Status
+
+
+def test_seed_demo_creates_the_promised_cast_and_is_idempotent(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo")
+    counts = Installation.objects.count()
+    call_command("seed_demo")
+    assert Installation.objects.count() == counts
+
+    acme = Partner.objects.get(name="Acme Appliances")
+    beta = Partner.objects.get(name="Beta Kitchens")
+    for username in ("acme", "beta", "hank", "hana", "admin"):
+        assert authenticate(username=username, password="demo-pass-123"), username
+    hank = Handyman.objects.get(user__username="hank")
+    hana = Handyman.objects.get(user__username="hana")
+    assert set(hank.partners.all()) == {acme, beta}
+    assert set(hana.partners.all()) == {acme}
+    for status in Status:
+        assert Installation.objects.filter(partner=acme, status=status).count() >= 3, status
+    for status in (Status.INSTALLER_ASSIGNED, Status.EN_ROUTE, Status.INSTALLATION_IN_PROGRESS):
+        assert Installation.objects.filter(partner=acme, status=status, handyman=hank).exists()
+    assert Installation.objects.filter(partner=beta).exists()
+    assert Installation.objects.filter(kind=Installation.Kind.FOLLOW_UP).exists()

@@ -1,0 +1,312 @@
+"""The service layer: who may act, history, stale pages, locks, follow-ups and rebooking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from installations import selectors, services
+from installations.demo import photo_upload, png_bytes
+from installations.models import CustomerActor, Installation, PartnerStatusCount, StatusChange
+from installations.statuses import GROUPS, TERMINAL_STATUSES, Status
+
+S = Status
+
+
+def actors(cast, inst):
+    return {
+        "partner_user": cast.partner_user,
+        "other_partner_user": cast.other_partner_user,
+        "assigned_handyman": cast.handyman.user,
+        "other_handyman": cast.other_handyman.user,
+        "staff": cast.staff,
+        "superuser": cast.superuser,
+        "customer": CustomerActor(inst.pk, "Jo"),
+        "other_customer": CustomerActor(inst.pk + 1000, "Not Jo"),
+    }
+
+
+# Who may take each transition (from its source status), by role.
+WHO = {
+    "assign": {"partner_user", "staff", "superuser"},
+    "reassign": {"partner_user", "staff", "superuser"},
+    "reject": {"partner_user", "staff", "superuser"},
+    "set_off": {"assigned_handyman"},
+    "arrive": {"assigned_handyman"},
+    "complete": {"assigned_handyman"},
+    "send_contract": {"assigned_handyman", "staff", "superuser"},
+    "sign": {"customer"},
+    "approve": {"customer"},
+    "cancel": {"staff", "superuser"},
+}
+SOURCE = {
+    "assign": S.SCHEDULED,
+    "reassign": S.INSTALLER_ASSIGNED,
+    "reject": S.SCHEDULED,
+    "set_off": S.INSTALLER_ASSIGNED,
+    "arrive": S.EN_ROUTE,
+    "complete": S.INSTALLATION_IN_PROGRESS,
+    "send_contract": S.INSTALLATION_COMPLETED,
+    "sign": S.CONTRACT_SENT,
+    "approve": S.CONTRACT_SIGNED,
+    "cancel": S.EN_ROUTE,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WHO))
+def test_who_may_take_each_transition(cast, name):
+    inst = cast.installation(SOURCE[name])
+    for role, actor in actors(cast, inst).items():
+        transition = getattr(inst, name)
+        from django_fsm import has_transition_perm
+
+        assert has_transition_perm(transition, actor) == (role in WHO[name]), (name, role)
+        offered = {a.name for a in selectors.available_actions(inst, actor)}
+        assert (name in offered) == (role in WHO[name]), (name, role)
+
+
+def test_a_refused_actor_changes_nothing(cast):
+    inst = cast.installation(S.SCHEDULED)
+    before = StatusChange.objects.count()
+    with pytest.raises(services.TransitionRefused, match="not allowed"):
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.other_partner_user
+        )
+    inst.refresh_from_db()
+    assert inst.status == S.SCHEDULED and inst.handyman is None and inst.version == 1
+    assert StatusChange.objects.count() == before
+
+
+def test_each_transition_writes_one_history_entry_with_who_when_from_to_and_why(cast):
+    inst = cast.installation(S.SCHEDULED)
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    services.installation_cancel(installation=inst, reason="Customer moved.", actor=cast.staff)
+    entries = list(inst.history.order_by("id"))
+    assert [(e.kind, e.from_status, e.to_status) for e in entries] == [
+        ("created", "", S.SCHEDULED),
+        ("transition", S.SCHEDULED, S.INSTALLER_ASSIGNED),
+        ("transition", S.INSTALLER_ASSIGNED, S.CANCELLED),
+    ]
+    assert entries[1].actor == cast.partner_user and entries[1].transition == "assign"
+    assert entries[2].actor == cast.staff and entries[2].reason == "Customer moved."
+    assert entries[2].actor_name.endswith("(staff)")
+    assert all(e.created_at <= timezone.now() for e in entries)
+
+
+def test_the_full_path_history_replays_through_allowed_edges(cast):
+    from tests.test_state_machine import EXPECTED_EDGES
+
+    inst = cast.installation(S.CUSTOMER_APPROVED)
+    entries = list(inst.history.order_by("id"))
+    assert entries[0].to_status == S.SCHEDULED
+    for entry in entries[1:]:
+        assert (entry.from_status, entry.to_status, entry.transition) in EXPECTED_EDGES
+    assert entries[-1].to_status == inst.status
+    customer_entries = [e for e in entries if e.transition in ("sign", "approve")]
+    assert all(e.actor is None and "(customer)" in e.actor_name for e in customer_entries)
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(cast):
+    inst = cast.installation(S.SCHEDULED)
+    seen_version = inst.version
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    with pytest.raises(services.TransitionRefused, match="Someone else changed"):
+        services.installation_reassign(
+            installation=inst.pk,
+            handyman=cast.other_handyman,
+            actor=cast.partner_user,
+            expected_version=seen_version,
+        )
+    inst.refresh_from_db()
+    assert inst.handyman == cast.handyman and inst.version == seen_version + 1
+
+
+def test_a_transition_that_no_longer_applies_says_what_happened(cast):
+    inst = cast.installation(S.REJECTED)
+    with pytest.raises(services.TransitionRefused) as err:
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.partner_user
+        )
+    assert "“Rejected”" in err.value.message and "Nothing was changed" in err.value.message
+
+
+def test_a_rolled_back_transaction_leaves_no_trace(cast):
+    inst = cast.installation(S.SCHEDULED)
+    history = StatusChange.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.partner_user
+        )
+        raise RuntimeError("boom")
+    inst.refresh_from_db()
+    assert inst.status == S.SCHEDULED and StatusChange.objects.count() == history
+
+
+def test_the_complete_checklist_needs_photos_and_a_signature(cast):
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    with pytest.raises(ValidationError) as err:
+        services.installation_complete(
+            installation=inst, photos=[], signature_png=b"", actor=cast.handyman.user
+        )
+    assert set(err.value.message_dict) == {"photos", "signature"}
+    inst.refresh_from_db()
+    assert inst.status == S.INSTALLATION_IN_PROGRESS and not inst.photos.exists()
+
+
+def test_set_off_records_the_eta(cast):
+    inst = cast.installation(S.INSTALLER_ASSIGNED)
+    inst = services.installation_set_off(
+        installation=inst, eta_minutes=45, actor=cast.handyman.user
+    )
+    assert inst.eta_minutes == 45
+    assert inst.expected_arrival_at - inst.departed_at == timedelta(minutes=45)
+
+
+# --- Locked finished records ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", sorted(TERMINAL_STATUSES))
+def test_finished_records_are_locked_for_partners_and_handymen(cast, status):
+    inst = cast.installation(status)
+    assert inst.is_locked
+    for actor in (cast.partner_user, cast.handyman.user, cast.staff):
+        assert selectors.available_actions(inst, actor) == []
+    with pytest.raises(services.TransitionRefused, match="locked"):
+        services.installation_update(installation=inst, actor=cast.partner_user, notes="x")
+    inst.refresh_from_db()
+    assert inst.notes == ""
+
+
+def test_open_records_can_be_edited_by_their_partner(cast):
+    inst = cast.installation(S.SCHEDULED)
+    inst = services.installation_update(
+        installation=inst,
+        actor=cast.partner_user,
+        notes="Side gate.",
+        expected_version=inst.version,
+    )
+    assert inst.notes == "Side gate." and inst.version == 2
+    with pytest.raises(services.TransitionRefused):
+        services.installation_update(installation=inst, actor=cast.other_partner_user, notes="x")
+
+
+def test_an_override_of_a_locked_record_needs_a_reason_and_is_recorded(cast):
+    inst = cast.installation(S.CUSTOMER_APPROVED)
+    with pytest.raises(ValidationError):
+        services.installation_override(
+            installation=inst, actor=cast.superuser, reason=" ", changes={"notes": "Fixed typo"}
+        )
+    with pytest.raises(services.TransitionRefused):
+        services.installation_override(
+            installation=inst, actor=cast.staff, reason="typo", changes={"notes": "Fixed typo"}
+        )
+    inst = services.installation_override(
+        installation=inst, actor=cast.superuser, reason="Customer asked", changes={"notes": "Fixed"}
+    )
+    entry = inst.history.get(kind="override")
+    assert entry.changes == {"notes": ["", "Fixed"]} and entry.reason == "Customer asked"
+    assert inst.status == S.CUSTOMER_APPROVED
+
+
+# --- Follow-ups and rebooking ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.INSTALLATION_COMPLETED, S.CUSTOMER_APPROVED, S.EN_ROUTE])
+def test_a_follow_up_is_a_child_and_leaves_the_parent_as_it_was(cast, status):
+    parent = cast.installation(status)
+    version = parent.version
+    child = services.installation_book_follow_up(installation=parent, actor=cast.handyman.user)
+    parent.refresh_from_db()
+    assert parent.status == status and parent.version == version
+    assert child.kind == Installation.Kind.FOLLOW_UP and child.parent == parent
+    assert child.status == S.SCHEDULED and child.customer == parent.customer
+    assert list(parent.follow_ups.all()) == [child]
+
+
+def test_another_handyman_cannot_book_a_follow_up(cast):
+    parent = cast.installation(S.INSTALLATION_COMPLETED)
+    with pytest.raises(services.TransitionRefused):
+        services.installation_book_follow_up(installation=parent, actor=cast.other_handyman.user)
+
+
+@pytest.mark.parametrize("status", [S.CANCELLED, S.REJECTED])
+def test_rebook_copies_a_dead_record_into_a_new_scheduled_one(cast, status):
+    old = cast.installation(status, notes="Blue door")
+    new = services.installation_rebook(
+        installation=old,
+        actor=cast.partner_user,
+        scheduled_date=timezone.localdate() + timedelta(days=3),
+    )
+    old.refresh_from_db()
+    assert old.status == status
+    assert new.status == S.SCHEDULED and new.rebooked_from == old and new.notes == "Blue door"
+    history = set(old.customer.installations.values_list("pk", flat=True))
+    assert {old.pk, new.pk} <= history
+    with pytest.raises(services.TransitionRefused):
+        services.installation_book_follow_up(installation=old, actor=cast.partner_user)
+
+
+def test_only_dead_records_can_be_rebooked(cast):
+    inst = cast.installation(S.SCHEDULED)
+    with pytest.raises(services.TransitionRefused, match="Only cancelled or rejected"):
+        services.installation_rebook(
+            installation=inst, actor=cast.partner_user, scheduled_date=timezone.localdate()
+        )
+
+
+def test_scheduling_refuses_a_past_date(cast):
+    from tests.factories import make_installation
+
+    with pytest.raises(ValidationError) as err:
+        make_installation(
+            partner=cast.partner,
+            actor=cast.partner_user,
+            scheduled_date=timezone.localdate() - timedelta(days=1),
+        )
+    assert "scheduled_date" in err.value.message_dict
+
+
+# --- Counters -------------------------------------------------------------------------------------
+
+
+def test_status_counters_always_equal_a_real_count(cast):
+    for status in Status:
+        cast.installation(status)
+    cast.installation(S.EN_ROUTE, partner=cast.other_partner)
+    real = {
+        (row["partner_id"], row["status"]): row["n"]
+        for row in Installation.objects.values("partner_id", "status").annotate(n=Count("*"))
+    }
+    counted = {
+        (c.partner_id, c.status): c.count for c in PartnerStatusCount.objects.filter(count__gt=0)
+    }
+    assert counted == real
+    cards = selectors.group_counts(cast.partner)
+    assert [c.group for c in cards] == list(GROUPS)
+    assert sum(c.count for c in cards) == Installation.objects.filter(partner=cast.partner).count()
+    services.recount_partner_statuses()
+    assert {(c.partner_id, c.status): c.count for c in PartnerStatusCount.objects.all()} == real
+
+
+def test_group_counts_take_one_query(cast, django_assert_num_queries):
+    cast.installation(S.SCHEDULED)
+    with django_assert_num_queries(1):
+        selectors.group_counts(cast.partner)
+
+
+def test_sign_requires_a_name_and_signature(cast):
+    inst = cast.installation(S.CONTRACT_SENT)
+    with pytest.raises(ValidationError):
+        services.installation_sign(
+            installation=inst,
+            name=" ",
+            signature_png=png_bytes(),
+            ip=None,
+            actor=cast.customer_of(inst),
+        )
+    assert photo_upload  # the helpers are shared with the demo data

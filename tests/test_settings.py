@@ -1,0 +1,91 @@
+"""Settings read the environment and refuse to start without a secret key in production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(env_changes: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    for key in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS"):
+        env.pop(key, None)
+    for key, value in env_changes.items():
+        if value is not None:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("secret", [None, "", "   "])
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(secret):
+    result = run_check({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secret})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_unset_means_off():
+    result = run_check({})
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_it_starts_with_a_secret_key():
+    result = run_check(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_boolean_is_refused_loudly():
+    result = run_check({"DJANGO_DEBUG": "maybe"})
+    assert result.returncode != 0 and "DJANGO_DEBUG must be 1 or 0" in result.stderr
+
+
+def _settings_in_subprocess(env_changes: dict[str, str], expr: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_DEBUG")}
+    env.update(env_changes)
+    code = f"import portal.settings as s; print({expr})"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_sqlite_urls_get_sqlite_options_only():
+    out = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": "sqlite:////tmp/portal-test.sqlite3"},
+        "s.DATABASES['default']",
+    )
+    assert "'transaction_mode': 'IMMEDIATE'" in out and "journal_mode=WAL" in out
+    assert "max_parallel_workers" not in out and "/tmp/portal-test.sqlite3" in out
+
+
+def test_postgres_urls_get_postgres_options_only():
+    out = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": "postgres://u:p@db.example.com:5432/portal"},
+        "s.DATABASES['default']",
+    )
+    assert "django.db.backends.postgresql" in out and "max_parallel_workers" in out
+    assert "transaction_mode" not in out and "journal_mode" not in out
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
+    out = _settings_in_subprocess({"DJANGO_DEBUG": "1"}, "s.DATABASES['default']['NAME']")
+    assert out == str(ROOT / "portal.sqlite3")
