@@ -9,3 +9,8 @@ from typing import Any
 def queue_for_change(*, installation: Any, change: Any) -> None:
     """Create the messages a status change promises. (Filled in by the notifications work.)"""
     return None
+
+
+def message_retry(*, message: Any) -> None:
+    """Staff ask for a failed message to be tried again. (Filled in by the notifications work.)"""
+    raise NotImplementedError

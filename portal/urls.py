@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("installations/", include("installations.urls.partner")),
+    path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
 ]
