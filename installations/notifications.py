@@ -1,16 +1,388 @@
 """Messages that follow a change. Rows are created inside the change's own transaction, so that a
-rolled-back change sends nothing and a committed one is never forgotten."""
+rolled-back change sends nothing and a committed one is never forgotten; delivery is queued with
+``transaction.on_commit`` and runs in the background (django-tasks, see tasks.py).
+
+Delivery is exactly-once per row: a delivery first claims the row under ``select_for_update``
+(counting the attempt and leasing it), sends outside any transaction, then records the outcome.
+A row that is already sent, failed, or claimed by another worker is left alone.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from . import sms
+from .models import Installation, Message
+from .statuses import Status
+
+logger = logging.getLogger("installations.notifications")
+
+ON_THE_WAY = "on_the_way"
+CONTRACT_LINK = "contract_link"
+CONTRACT_REMINDER = "contract_reminder"
+PARTNER_COMPLETED = "partner_completed"
+PARTNER_REJECTED = "partner_rejected"
+PARTNER_CANCELLED = "partner_cancelled"
+
+# A second "on the way" for the same job within this window is not sent (e.g. set off again
+# after a reassignment).
+REPEAT_WINDOW = timedelta(minutes=5)
+REMINDER_AFTER = timedelta(days=3)
+
+MAX_ATTEMPTS = 5
+BASE_DELAY = timedelta(seconds=30)  # retry n waits BASE_DELAY * 2**n: 1, 2, 4, 8 minutes
+# While one worker is sending, the row is leased to it; after this it counts as abandoned
+# (a worker that died mid-send) and deliver_due_messages() tries again.
+LEASE = timedelta(minutes=5)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return BASE_DELAY * 2**attempts
+
+
+# --- Creating messages (inside the caller's transaction) ----------------------------------------
+
+
+def _context(installation: Installation, **extra: Any) -> dict[str, Any]:
+    handyman = installation.handyman
+    return {
+        "installation": installation,
+        "partner": installation.partner,
+        "customer": installation.customer,
+        "handyman_first_name": handyman.first_name if handyman else "",
+        "site_url": settings.SITE_URL,
+        **extra,
+    }
+
+
+def _render(template: str, channel: str, ctx: dict[str, Any]) -> tuple[str, str]:
+    subject = render_to_string(f"notifications/{template}.subject.txt", ctx)
+    body = render_to_string(f"notifications/{template}.{channel}.txt", ctx)
+    return " ".join(subject.split())[:200], body.strip()
+
+
+def _create(
+    installation: Installation, *, recipient: str, channel: str, template: str, ctx: dict
+) -> Message:
+    subject, body = _render(template, channel, ctx)
+    message = Message.objects.create(
+        partner_id=installation.partner_id,
+        installation=installation,
+        recipient=recipient,
+        channel=channel,
+        template=template,
+        subject=subject,
+        body=body,
+    )
+    transaction.on_commit(partial(enqueue_delivery, message.pk))
+    return message
+
+
+def _queue_on_the_way(installation: Installation) -> list[Message]:
+    customer = installation.customer
+    since = timezone.now() - REPEAT_WINDOW
+    if installation.messages.filter(template=ON_THE_WAY, created_at__gte=since).exists():
+        return []
+    ctx = _context(installation, eta=installation.expected_arrival_at)
+    if customer.phone:
+        return [
+            _create(
+                installation,
+                recipient=customer.phone,
+                channel=Message.Channel.SMS,
+                template=ON_THE_WAY,
+                ctx=ctx,
+            )
+        ]
+    if customer.email:
+        return [
+            _create(
+                installation,
+                recipient=customer.email,
+                channel=Message.Channel.EMAIL,
+                template=ON_THE_WAY,
+                ctx=ctx,
+            )
+        ]
+    return []
+
+
+def _queue_contract_link(installation: Installation, *, template: str) -> list[Message]:
+    from .customer_links import MAX_AGE, customer_url
+
+    customer = installation.customer
+    ctx = _context(installation, link=customer_url(installation), valid_days=MAX_AGE.days)
+    created = []
+    if customer.email:
+        created.append(
+            _create(
+                installation,
+                recipient=customer.email,
+                channel=Message.Channel.EMAIL,
+                template=template,
+                ctx=ctx,
+            )
+        )
+    if customer.phone:
+        created.append(
+            _create(
+                installation,
+                recipient=customer.phone,
+                channel=Message.Channel.SMS,
+                template=template,
+                ctx=ctx,
+            )
+        )
+    return created
+
+
+def _detail_url(installation: Installation) -> str:
+    try:
+        path = reverse("partner:detail", args=[installation.pk])
+    except NoReverseMatch:
+        path = f"/installations/{installation.pk}/"
+    return f"{settings.SITE_URL}{path}"
+
+
+def _queue_partner_notice(
+    installation: Installation, template: str, wanted: Callable[[Any], bool]
+) -> list[Message]:
+    partner = installation.partner
+    if not (partner.email and wanted(partner)):
+        return []
+    ctx = _context(installation, detail_url=_detail_url(installation))
+    return [
+        _create(
+            installation,
+            recipient=partner.email,
+            channel=Message.Channel.EMAIL,
+            template=template,
+            ctx=ctx,
+        )
+    ]
+
+
+# Which transition promises which messages: an explicit map.
+_ON_TRANSITION: dict[str, Callable[[Installation], list[Message]]] = {
+    "set_off": _queue_on_the_way,
+    "send_contract": partial(_queue_contract_link, template=CONTRACT_LINK),
+    "complete": partial(
+        _queue_partner_notice,
+        template=PARTNER_COMPLETED,
+        wanted=lambda p: p.notify_on_completed,
+    ),
+    "reject": partial(
+        _queue_partner_notice,
+        template=PARTNER_REJECTED,
+        wanted=lambda p: p.notify_on_rejected,
+    ),
+    "cancel": partial(
+        _queue_partner_notice,
+        template=PARTNER_CANCELLED,
+        wanted=lambda p: p.notify_on_cancelled,
+    ),
+}
 
 
 def queue_for_change(*, installation: Any, change: Any) -> None:
-    """Create the messages a status change promises. (Filled in by the notifications work.)"""
-    return None
+    """Create the messages a status change promises. Called by the service layer inside the
+    change's transaction, with the installation row locked."""
+    queue = _ON_TRANSITION.get(change.transition)
+    if queue is not None:
+        queue(installation)
 
 
-def message_retry(*, message: Any) -> None:
-    """Staff ask for a failed message to be tried again. (Filled in by the notifications work.)"""
-    raise NotImplementedError
+def _lock_installation(pk: int) -> Installation | None:
+    return (
+        Installation.objects.select_for_update(of=("self",))
+        .select_related("partner", "customer", "handyman__user")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def contract_link_resend(*, installation: Installation | int, actor: Any) -> list[Message]:
+    """Issue the customer a fresh link (older links stop working) and send it again.
+
+    The caller has checked that the actor may act for this installation's partner."""
+    from .services import TransitionRefused
+
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        locked = _lock_installation(pk)
+        if locked is None:
+            raise TransitionRefused("This installation no longer exists.")
+        if locked.status != Status.CONTRACT_SENT:
+            raise TransitionRefused(
+                f"This installation is “{locked.get_status_display()}”, so there is no contract "
+                "link to send again. Nothing was changed.",
+                installation=locked,
+            )
+        # Only the link changes, not the record the other forms show: the version stays.
+        locked.link_nonce = uuid.uuid4().hex
+        Installation.objects.filter(pk=pk).update(link_nonce=locked.link_nonce)
+        created = _queue_contract_link(locked, template=CONTRACT_LINK)
+        if not created:
+            raise TransitionRefused(
+                f"{locked.customer.name} has no email address or phone number, so the link "
+                "cannot be sent. Nothing was changed.",
+                installation=locked,
+            )
+        logger.info("installation %s: customer link re-sent by %s", pk, actor)
+    return created
+
+
+def queue_contract_reminders(*, now: datetime | None = None) -> int:
+    """Remind customers whose contract has waited 3 days unsigned: at most one reminder per
+    contract send, however often this runs. Returns how many installations were reminded."""
+    now = now or timezone.now()
+    cutoff = now - REMINDER_AFTER
+    reminded = Message.objects.filter(
+        installation=OuterRef("pk"),
+        template=CONTRACT_REMINDER,
+        created_at__gte=OuterRef("contract_sent_at"),
+    )
+    due = (
+        Installation.objects.filter(status=Status.CONTRACT_SENT, contract_sent_at__lte=cutoff)
+        .exclude(Exists(reminded))
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for pk in list(due):
+        with transaction.atomic():
+            # Re-checked under the row lock: two runs at once still send one reminder.
+            locked = _lock_installation(pk)
+            if locked is None or locked.status != Status.CONTRACT_SENT:
+                continue
+            if locked.contract_sent_at is None or locked.contract_sent_at > cutoff:
+                continue
+            if locked.messages.filter(
+                template=CONTRACT_REMINDER, created_at__gte=locked.contract_sent_at
+            ).exists():
+                continue
+            if _queue_contract_link(locked, template=CONTRACT_REMINDER):
+                count += 1
+    return count
+
+
+# --- Delivery -----------------------------------------------------------------------------------
+
+
+def enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:
+    """Hand a message to the task queue. Never raises: a row that could not be queued stays
+    pending and deliver_due_messages() picks it up."""
+    from .tasks import deliver_message
+
+    task = deliver_message
+    try:
+        if run_after is not None:
+            if not task.get_backend().supports_defer:
+                return  # e.g. the immediate backend: deliver_due_messages() drives retries
+            task = task.using(run_after=run_after)
+        task.enqueue(message_id)
+    except Exception:
+        logger.exception("message %s could not be queued; it stays pending", message_id)
+
+
+def _send(message: Message) -> None:
+    if message.channel == Message.Channel.SMS:
+        sms.send_sms(to=message.recipient, body=message.body)
+    else:
+        send_mail(
+            message.subject,
+            message.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [message.recipient],
+            fail_silently=False,
+        )
+
+
+def deliver(message_id: int, *, now: datetime | None = None) -> str:
+    """Try to send one message once. Returns what happened: sent, retry, failed, skipped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != Message.State.PENDING:
+            return "skipped"  # gone, already sent, or given up on
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            return "skipped"  # another worker holds it, or its retry is not due yet
+        message.attempts += 1
+        message.next_attempt_at = now + LEASE
+        message.save(update_fields=["attempts", "next_attempt_at"])
+    # Sent outside the transaction: a slow provider must not hold the row lock (on SQLite,
+    # the whole database's write lock).
+    try:
+        _send(message)
+    except Exception as exc:
+        return _record_failure(message.pk, exc, now)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.State.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    return "sent"
+
+
+def _record_failure(message_id: int, exc: Exception, now: datetime) -> str:
+    logger.warning("message %s: delivery failed: %s", message_id, exc)
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = Message.State.FAILED
+            message.next_attempt_at = None
+            outcome = "failed"
+        else:
+            message.next_attempt_at = now + retry_delay(message.attempts)
+            transaction.on_commit(
+                partial(enqueue_delivery, message.pk, run_after=message.next_attempt_at)
+            )
+            outcome = "retry"
+        message.save(update_fields=["last_error", "status", "next_attempt_at"])
+    return outcome
+
+
+def deliver_due_messages(*, now: datetime | None = None) -> int:
+    """Deliver every pending message that is due: retries whose time has come, rows whose queue
+    entry was lost, and rows abandoned by a worker that died mid-send.
+
+    Returns how many were sent."""
+    now = now or timezone.now()
+    due = Message.objects.filter(status=Message.State.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    return sum(deliver(pk, now=now) == "sent" for pk in list(due.values_list("pk", flat=True)))
+
+
+def message_retry(*, message: Any) -> Message:
+    """Staff ask for a failed message to be tried again: it gets a fresh round of attempts.
+    Raises services.TransitionRefused if the message is not failed (e.g. sent meanwhile)."""
+    from .services import TransitionRefused
+
+    pk = message if isinstance(message, int) else message.pk
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise TransitionRefused("This message no longer exists.")
+        if locked.status != Message.State.FAILED:
+            raise TransitionRefused(
+                f"This message is “{locked.get_status_display()}”; only failed messages can be "
+                "retried. Nothing was changed."
+            )
+        locked.status = Message.State.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = None
+        locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(partial(enqueue_delivery, locked.pk))
+    return locked

@@ -1,6 +1,15 @@
 """Partner- and staff-facing actions about customer links and messages, under /installations/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ..views import notify
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/resend-link/", notify.resend_link, name="resend-link"),
+    path(
+        "<int:pk>/messages/<int:message_id>/retry/",
+        notify.retry_message,
+        name="retry-message",
+    ),
+]

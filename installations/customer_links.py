@@ -1,0 +1,80 @@
+"""The customer's signed link: a token bound to one installation and its current link nonce.
+
+The token is signed with the project's secret (django.core.signing, timestamped) and lasts
+30 days. Issuing a new link rotates ``Installation.link_nonce``, so that older links stop working.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+
+from .models import Installation
+
+SALT = "installations.customer-link"
+MAX_AGE = timedelta(days=30)
+
+
+class LinkError(Exception):
+    """The link cannot be used. ``reason`` is one of: invalid, expired, replaced.
+
+    ``installation`` is set only when the token's signature is genuine, so that the page may name
+    the partner; a forged token never reveals anything."""
+
+    def __init__(self, reason: str, installation: Installation | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.installation = installation
+
+
+def make_token(installation: Installation) -> str:
+    if not installation.link_nonce:
+        raise ValueError("This installation has no customer link yet (no contract was sent).")
+    return signing.dumps({"i": installation.pk, "n": installation.link_nonce}, salt=SALT)
+
+
+def customer_url(installation: Installation) -> str:
+    """The absolute link the customer receives."""
+    path = reverse("customer:page", args=[make_token(installation)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def _installation(payload: object) -> tuple[Installation | None, str]:
+    if not isinstance(payload, dict):
+        return None, ""
+    pk, nonce = payload.get("i"), payload.get("n")
+    if not isinstance(pk, int) or not isinstance(nonce, str) or not nonce:
+        return None, ""
+    installation = (
+        Installation.objects.select_related("partner", "customer", "handyman__user")
+        .filter(pk=pk)
+        .first()
+    )
+    return installation, nonce
+
+
+def read_token(token: str, *, max_age: timedelta | int | None = MAX_AGE) -> Installation:
+    """Return the installation a valid, current token is for, or raise LinkError."""
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        # Genuinely ours but too old: read it again without the age check only to name the
+        # partner on the "expired" page.
+        try:
+            payload = signing.loads(token, salt=SALT)
+        except signing.BadSignature:
+            raise LinkError("invalid") from None
+        installation, _ = _installation(payload)
+        raise LinkError("expired", installation) from None
+    except signing.BadSignature:
+        raise LinkError("invalid") from None
+    installation, nonce = _installation(payload)
+    if installation is None:
+        raise LinkError("invalid")
+    if not installation.link_nonce or not constant_time_compare(nonce, installation.link_nonce):
+        raise LinkError("replaced", installation)
+    return installation

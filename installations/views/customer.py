@@ -1,0 +1,219 @@
+"""The customer's pages: no account, only a signed link (customer_links) for one installation.
+
+Every request re-checks the token. A bad token changes nothing and says why: 404 when the link is
+not ours or its installation is gone (nothing about the partner is revealed), 410 Gone when it is
+genuine but expired or replaced by a newer one, or when the job has moved on (cancelled).
+A POST that the job's current status no longer allows (signing twice) answers 409 with the page
+as it now is.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from PIL import Image, UnidentifiedImageError
+
+from .. import services
+from ..customer_links import LinkError, read_token
+from ..models import CustomerActor, Installation
+from ..signatures import decode_signature
+from ..statuses import Status
+
+# The statuses in which the customer's link leads somewhere.
+CUSTOMER_STATUSES = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED)
+PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def _link_error(request: HttpRequest, error: LinkError) -> HttpResponse:
+    status = 404 if error.reason == "invalid" else 410
+    partner = error.installation.partner if error.installation else None
+    ctx = {"reason": error.reason, "partner": partner}
+    response = render(request, "customer/link_error.html", ctx, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _moved_on(request: HttpRequest, installation: Installation, status: int) -> HttpResponse:
+    ctx = {"reason": "moved_on", "partner": installation.partner, "installation": installation}
+    return render(request, "customer/link_error.html", ctx, status=status)
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return ""
+    minutes = max(1, round(value.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
+
+
+def _contract_text(installation: Installation) -> str:
+    if installation.partner.contract_text.strip():
+        return installation.partner.contract_text
+    ctx = {
+        "partner": installation.partner,
+        "customer": installation.customer,
+        "installation": installation,
+    }
+    return render_to_string("customer/default_contract.txt", ctx).strip()
+
+
+def _page(
+    request: HttpRequest,
+    installation: Installation,
+    token: str,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    notice: str = "",
+    name: str = "",
+) -> HttpResponse:
+    ctx = {
+        "installation": installation,
+        "partner": installation.partner,
+        "customer": installation.customer,
+        "token": token,
+        "photos": list(installation.photos.all()),
+        "time_on_site": _duration(installation.time_on_site),
+        "contract_text": _contract_text(installation),
+        "errors": errors or {},
+        "notice": notice,
+        "name": name,
+        "Status": Status,
+    }
+    response = render(request, "customer/page.html", ctx, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_GET
+def page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        installation = read_token(token)
+    except LinkError as error:
+        return _link_error(request, error)
+    if installation.status not in CUSTOMER_STATUSES:
+        return _moved_on(request, installation, status=410)
+    return _page(request, installation, token)
+
+
+def _customer(installation: Installation) -> CustomerActor:
+    return CustomerActor(installation.pk, installation.customer.name)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: a forwarded-for header is whatever the client chose to send.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@never_cache
+@require_POST
+def sign(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        installation = read_token(token)
+    except LinkError as error:
+        return _link_error(request, error)
+    if installation.status not in CUSTOMER_STATUSES:
+        return _moved_on(request, installation, status=409)
+    if installation.status != Status.CONTRACT_SENT:
+        notice = "This contract is already signed. Nothing was changed."
+        return _page(request, installation, token, status=409, notice=notice)
+    name = request.POST.get("name", "").strip()[:120]
+    errors: dict[str, list[str]] = {}
+    signature_png = b""
+    if not name:
+        errors["name"] = ["Type your full name."]
+    try:
+        signature_png = decode_signature(request.POST.get("signature", ""))
+    except ValidationError as exc:
+        errors["signature"] = exc.messages
+    if errors:
+        return _page(request, installation, token, status=422, errors=errors, name=name)
+    try:
+        installation = services.installation_sign(
+            installation=installation,
+            name=name,
+            signature_png=signature_png,
+            ip=_client_ip(request),
+            actor=_customer(installation),
+            expected_version=installation.version,
+        )
+    except services.TransitionRefused as refused:
+        current = refused.installation or installation
+        return _page(request, current, token, status=409, notice=refused.message)
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
+        return _page(request, installation, token, status=422, errors=errors, name=name)
+    return redirect("customer:page", token=token)
+
+
+@never_cache
+@require_POST
+def approve(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        installation = read_token(token)
+    except LinkError as error:
+        return _link_error(request, error)
+    if installation.status not in CUSTOMER_STATUSES:
+        return _moved_on(request, installation, status=409)
+    if installation.status != Status.CONTRACT_SIGNED:
+        notice = (
+            "You have already approved this installation. Nothing was changed."
+            if installation.status == Status.CUSTOMER_APPROVED
+            else "Please sign the contract first, then approve the installation."
+        )
+        return _page(request, installation, token, status=409, notice=notice)
+    try:
+        services.installation_approve(
+            installation=installation,
+            actor=_customer(installation),
+            expected_version=installation.version,
+        )
+    except services.TransitionRefused as refused:
+        current = refused.installation or installation
+        return _page(request, current, token, status=409, notice=refused.message)
+    return redirect("customer:page", token=token)
+
+
+@require_GET
+def photo(request: HttpRequest, token: str, photo_id: int) -> HttpResponse:
+    """Stream one completion photo to the holder of a valid link (media is not served publicly)."""
+    try:
+        installation = read_token(token)
+    except LinkError:
+        raise Http404 from None
+    if installation.status not in CUSTOMER_STATUSES:
+        raise Http404
+    item = installation.photos.filter(pk=photo_id).first()
+    if item is None or not item.image:
+        raise Http404
+    try:
+        handle = item.image.open("rb")
+    except OSError:
+        raise Http404 from None
+    try:
+        with Image.open(handle) as image:
+            content_type = PHOTO_TYPES.get(image.format or "")
+    except (UnidentifiedImageError, OSError):
+        content_type = None
+    if content_type is None:
+        handle.close()
+        raise Http404
+    handle.seek(0)
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex"
+    return response

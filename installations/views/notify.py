@@ -1,0 +1,107 @@
+"""Partner- and staff-facing actions about customer links and messages.
+
+A plain POST redirects back to the installation's page with a flash message; an htmx POST returns
+the messages panel as it now is. A refused action answers 409 with a sentence.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .. import notifications
+from ..models import Installation, Message, is_staff, partner_id_of
+from ..services import TransitionRefused
+
+PANEL = "installations/_messages_panel.html"
+
+
+def _installation_for_partner(request: HttpRequest, pk: int) -> Installation:
+    partner_id = partner_id_of(request.user)
+    if partner_id is None:
+        raise Http404
+    return get_object_or_404(
+        Installation.objects.select_related("partner", "customer"), pk=pk, partner_id=partner_id
+    )
+
+
+def _installation_for_staff(request: HttpRequest, pk: int) -> Installation:
+    if not is_staff(request.user):
+        raise Http404
+    return get_object_or_404(Installation.objects.select_related("partner", "customer"), pk=pk)
+
+
+def _detail_url(request: HttpRequest, installation: Installation) -> str:
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return nxt
+    try:
+        return reverse("partner:detail", args=[installation.pk])
+    except NoReverseMatch:
+        return f"/installations/{installation.pk}/"
+
+
+def _panel(
+    request: HttpRequest, installation: Installation, *, status: int = 200, **extra
+) -> HttpResponse:
+    ctx = {
+        "installation": installation,
+        "messages_list": list(installation.messages.all()),
+        "next_url": _detail_url(request, installation),
+        **extra,
+    }
+    return render(request, PANEL, ctx, status=status)
+
+
+def _refused(request: HttpRequest, installation: Installation, message: str) -> HttpResponse:
+    if request.htmx:
+        return _panel(request, installation, status=409, panel_error=message)
+    ctx = {
+        "installation": installation,
+        "message": message,
+        "back_url": _detail_url(request, installation),
+        "next_url": _detail_url(request, installation),
+        "messages_list": list(installation.messages.all()),
+    }
+    return render(request, "notifications/refused.html", ctx, status=409)
+
+
+@require_POST
+@login_required
+def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
+    installation = _installation_for_partner(request, pk)
+    try:
+        notifications.contract_link_resend(installation=installation, actor=request.user)
+    except TransitionRefused as refused:
+        return _refused(request, refused.installation or installation, refused.message)
+    installation.refresh_from_db()
+    sentence = (
+        f"A new link was sent to {installation.customer.name}. Links sent before no longer work."
+    )
+    if request.htmx:
+        return _panel(request, installation, panel_notice=sentence)
+    messages.success(request, sentence)
+    return redirect(_detail_url(request, installation))
+
+
+@require_POST
+@login_required
+def retry_message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    installation = _installation_for_staff(request, pk)
+    message = get_object_or_404(Message, pk=message_id, installation=installation)
+    try:
+        notifications.message_retry(message=message)
+    except TransitionRefused as refused:
+        return _refused(request, installation, refused.message)
+    sentence = f"The message to {message.recipient} will be sent again."
+    if request.htmx:
+        return _panel(request, installation, panel_notice=sentence)
+    messages.success(request, sentence)
+    return redirect(_detail_url(request, installation))
