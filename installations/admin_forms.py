@@ -1,0 +1,82 @@
+"""Forms for the staff admin: the installation change form, its locked-record override variant and
+the one-reason-for-all form of the bulk cancel action."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from .forms import ReasonForm
+from .models import Installation
+
+
+class InstallationAdminForm(forms.ModelForm):
+    # The version the page was loaded at: a save over someone else's newer change is refused.
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "expected_version" in self.fields:
+            self.fields["expected_version"].initial = self.instance.version
+
+    class Meta:
+        model = Installation
+        # The admin narrows this per page (add, open record, finished record).
+        fields = (
+            "partner",
+            "customer",
+            "site_address",
+            "scheduled_date",
+            "window_start",
+            "window_end",
+            "notes",
+            "handyman",
+            "rejection_reason",
+            "cancellation_reason",
+            "completion_notes",
+            "contract_signer_name",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        partner = cleaned.get("partner")
+        customer = cleaned.get("customer")
+        if partner and customer and customer.partner_id != partner.pk:
+            self.add_error("customer", "This customer belongs to another partner.")
+        start, end = cleaned.get("window_start"), cleaned.get("window_end")
+        if start and end and start >= end:
+            self.add_error("window_end", "The arrival window must end after it starts.")
+        return cleaned
+
+
+class InstallationAddForm(InstallationAdminForm):
+    def clean_scheduled_date(self):
+        day = self.cleaned_data["scheduled_date"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("Choose today or a later date.")
+        return day
+
+
+class InstallationOverrideForm(InstallationAdminForm):
+    """A finished record: every save is an override and needs a reason for the history."""
+
+    override_reason = forms.CharField(
+        label="Override reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=(
+            "This installation is finished and locked. Say why you are changing it: the reason, "
+            "your name and the old and new values are written to its history."
+        ),
+        error_messages={"required": "Give a reason to change a finished installation."},
+    )
+
+    def clean_override_reason(self) -> str:
+        reason = self.cleaned_data["override_reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason to change a finished installation.")
+        return reason
+
+
+class BulkCancelForm(ReasonForm):
+    """One reason for every selected installation."""
