@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from django import forms
+from datetime import date, time
+from typing import Any
 
-from .models import Handyman
+from django import forms
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import Customer, Handyman
+from .statuses import Status
 
 
 class AssignForm(forms.Form):
@@ -30,3 +36,161 @@ class ReasonForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Please give a reason.")
         return reason
+
+
+# --- Partner portal ------------------------------------------------------------------------------
+
+_NOT_COUNTED = (Status.CANCELLED, Status.REJECTED)
+
+
+class HandymanDayChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Handyman) -> str:
+        jobs = getattr(obj, "jobs_that_day", None)
+        if jobs is None:
+            return obj.display_name
+        return f"{obj.display_name} ({jobs} job{'' if jobs == 1 else 's'} that day)"
+
+
+class PartnerAssignForm(AssignForm):
+    """AssignForm for the partner's dialog: the handymen who serve this partner, each with how many
+    jobs they already have on the installation's day (one annotated query)."""
+
+    handyman = HandymanDayChoiceField(
+        queryset=Handyman.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a handyman.", "invalid_choice": "Choose a handyman."},
+    )
+
+    def __init__(self, *args, partner, day: date, **kwargs) -> None:
+        super().__init__(*args, partner=partner, **kwargs)
+        self.fields["handyman"].queryset = partner.handymen.select_related("user").annotate(
+            jobs_that_day=Count(
+                "installations",
+                filter=Q(installations__scheduled_date=day)
+                & ~Q(installations__status__in=_NOT_COUNTED),
+            )
+        )
+
+
+class RejectForm(ReasonForm):
+    reason = forms.CharField(
+        label="Reason for rejecting",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Please give a reason for the rejection."},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Please give a reason for the rejection.")
+        return reason
+
+
+# Arrival windows offered when scheduling: fixed choices keep the end after the start.
+WINDOWS: dict[str, tuple[time, time]] = {
+    "08-10": (time(8), time(10)),
+    "10-12": (time(10), time(12)),
+    "12-14": (time(12), time(14)),
+    "14-16": (time(14), time(16)),
+    "16-18": (time(16), time(18)),
+    "08-12": (time(8), time(12)),
+    "12-17": (time(12), time(17)),
+}
+WINDOW_CHOICES = [
+    (key, f"{start:%H:%M}–{end:%H:%M}") for key, (start, end) in WINDOWS.items()
+]
+
+
+def _not_in_past(value: date) -> date:
+    if value < timezone.localdate():
+        raise forms.ValidationError("Choose today or a later date.")
+    return value
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class InstallationCreateForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label="Existing customer",
+        queryset=Customer.objects.none(),
+        required=False,
+        empty_label="New customer (enter below)",
+        error_messages={"invalid_choice": "Choose one of your customers."},
+    )
+    new_name = forms.CharField(label="New customer's name", max_length=120, required=False)
+    new_phone = forms.CharField(label="New customer's phone", max_length=32, required=False)
+    new_email = forms.EmailField(label="New customer's email", required=False)
+    site_address = forms.CharField(
+        label="Site address",
+        max_length=255,
+        required=False,
+        help_text="Leave empty to use the existing customer's address.",
+    )
+    scheduled_date = forms.DateField(
+        label="Date",
+        widget=_DateInput(),
+        error_messages={"required": "Choose a date.", "invalid": "Enter a date like 2026-05-31."},
+    )
+    window = forms.ChoiceField(
+        label="Arrival window",
+        choices=WINDOW_CHOICES,
+        error_messages={"invalid_choice": "Choose an arrival window from the list."},
+    )
+    notes = forms.CharField(
+        label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
+    )
+
+    def __init__(self, *args, partner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = partner.customers.all()
+
+    def clean_scheduled_date(self) -> date:
+        return _not_in_past(self.cleaned_data["scheduled_date"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if customer is None and "customer" not in self.errors:
+            if not cleaned.get("new_name", "").strip():
+                self.add_error(
+                    "new_name", "Enter the new customer's name, or choose an existing customer."
+                )
+            if not cleaned.get("site_address", "").strip():
+                self.add_error("site_address", "Enter the address of the site.")
+        return cleaned
+
+    @property
+    def window_times(self) -> tuple[time, time]:
+        return WINDOWS[self.cleaned_data["window"]]
+
+
+class FollowUpForm(forms.Form):
+    scheduled_date = forms.DateField(
+        label="Date of the follow-up visit",
+        widget=_DateInput(),
+        error_messages={"required": "Choose a date.", "invalid": "Enter a date like 2026-05-31."},
+    )
+    notes = forms.CharField(
+        label="What needs doing", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def clean_scheduled_date(self) -> date:
+        return _not_in_past(self.cleaned_data["scheduled_date"])
+
+
+class RebookForm(forms.Form):
+    scheduled_date = forms.DateField(
+        label="New date",
+        widget=_DateInput(),
+        error_messages={"required": "Choose a date.", "invalid": "Enter a date like 2026-05-31."},
+    )
+
+    def clean_scheduled_date(self) -> date:
+        return _not_in_past(self.cleaned_data["scheduled_date"])

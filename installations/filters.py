@@ -1,0 +1,132 @@
+"""The partner list's filters, over the selectors' queryset (never a second visibility rule)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from .models import Handyman, Installation, Partner
+from .statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
+
+SEARCH_MAX_LENGTH = 100
+
+# Each sort choice is a complete ordering ending in the primary key, so pages never overlap.
+SORTS: dict[str, tuple[str, ...]] = {
+    "date": ("scheduled_date", "window_start", "id"),
+    "-date": ("-scheduled_date", "-window_start", "-id"),
+    "-changed": ("-updated_at", "-id"),
+    "changed": ("updated_at", "id"),
+}
+SORT_CHOICES = [
+    ("date", "Date, earliest first"),
+    ("-date", "Date, latest first"),
+    ("-changed", "Last change, newest first"),
+    ("changed", "Last change, oldest first"),
+]
+
+
+class InstallationFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The “to” date must be on or after the “from” date.")
+        return cleaned
+
+
+class InstallationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Customer name, phone, email or address.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        error_messages={
+            "max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters.",
+        },
+    )
+    group = django_filters.ChoiceFilter(
+        label="Status group",
+        choices=GROUP_CHOICES,
+        method="filter_group",
+        empty_label="All groups",
+        error_messages={"invalid_choice": "Choose a status group from the list."},
+    )
+    status = django_filters.ChoiceFilter(
+        label="Exact status",
+        choices=Status.choices,
+        empty_label="All statuses",
+        error_messages={"invalid_choice": "Choose a status from the list."},
+    )
+    handyman = django_filters.ModelChoiceFilter(
+        label="Handyman",
+        queryset=Handyman.objects.none(),
+        empty_label="Any handyman",
+        error_messages={"invalid_choice": "Choose a handyman from the list."},
+    )
+    unassigned = django_filters.BooleanFilter(
+        label="Unassigned only",
+        method="filter_unassigned",
+        widget=forms.CheckboxInput,
+    )
+    date_from = django_filters.DateFilter(
+        label="From date",
+        field_name="scheduled_date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 2026-05-31."},
+    )
+    date_to = django_filters.DateFilter(
+        label="To date",
+        field_name="scheduled_date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 2026-05-31."},
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by",
+        choices=SORT_CHOICES,
+        method="filter_sort",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a sort order from the list."},
+    )
+
+    class Meta:
+        model = Installation
+        fields: list[str] = []
+        form = InstallationFilterForm
+
+    def __init__(self, data=None, queryset=None, *, partner: Partner, **kwargs) -> None:
+        super().__init__(data, queryset, **kwargs)
+        # Only the handymen who serve this partner can be chosen.
+        self.filters["handyman"].queryset = partner.handymen.select_related("user")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("sort"):
+            queryset = queryset.order_by(*SORTS["date"])
+        return queryset
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(customer__name__icontains=value)
+            | Q(customer__phone__icontains=value)
+            | Q(customer__email__icontains=value)
+            | Q(customer__address__icontains=value)
+            | Q(site_address__icontains=value)
+        )
+
+    def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(status__in=GROUPS_BY_SLUG[value].statuses)
+
+    def filter_unassigned(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(handyman__isnull=True) if value else queryset
+
+    def filter_sort(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.order_by(*SORTS[value])
