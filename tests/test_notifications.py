@@ -1,0 +1,383 @@
+"""Messages are rows created with the change that causes them, delivered exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.utils import timezone
+
+from installations import notifications, services, sms
+from installations.customer_links import read_token
+from installations.models import Message
+from installations.statuses import Status
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+class FlakyBackend(sms.BaseBackend):
+    """Fails `failures` times, then works."""
+
+    failures = 2
+    calls = 0
+    sent: list[dict[str, str]] = []
+
+    def send(self, *, to: str, body: str) -> str:
+        type(self).calls += 1
+        if type(self).calls <= type(self).failures:
+            raise sms.SmsError("provider unavailable")
+        type(self).sent.append({"to": to, "body": body})
+        return "ok"
+
+
+class BrokenBackend(sms.BaseBackend):
+    def send(self, *, to: str, body: str) -> str:
+        raise sms.SmsError("number unreachable")
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = IMMEDIATE
+    settings.SMS_BACKEND = "installations.sms.InMemoryBackend"
+    sms.InMemoryBackend.outbox.clear()
+    FlakyBackend.calls = 0
+    FlakyBackend.sent = []
+
+
+def _set_off(installation, cast):
+    return services.installation_set_off(
+        installation=installation, eta_minutes=30, actor=cast.handyman.user
+    )
+
+
+def test_a_change_rolled_back_creates_no_message(cast, django_capture_on_commit_callbacks):
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _set_off(installation, cast)
+        raise RuntimeError("something later in the same transaction failed")
+    assert not Message.objects.filter(installation=installation).exists()
+    assert callbacks == []
+    assert sms.InMemoryBackend.outbox == []
+    installation.refresh_from_db()
+    assert installation.status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_committed_change_creates_exactly_one_message_and_sends_it(
+    cast, django_capture_on_commit_callbacks
+):
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    with django_capture_on_commit_callbacks(execute=True):
+        installation = _set_off(installation, cast)
+    message = Message.objects.get(installation=installation)
+    assert message.template == notifications.ON_THE_WAY
+    assert message.channel == Message.Channel.SMS
+    assert message.recipient == installation.customer.phone
+    assert message.status == Message.State.SENT
+    assert message.attempts == 1
+    assert message.sent_at is not None
+    eta = timezone.localtime(installation.expected_arrival_at).strftime("%H:%M")
+    assert sms.InMemoryBackend.outbox == [{"to": installation.customer.phone, "body": message.body}]
+    assert "Hank" in message.body and eta in message.body and "Acme Appliances" in message.body
+
+
+def test_on_the_way_goes_by_email_when_the_customer_has_no_phone(
+    cast, django_capture_on_commit_callbacks
+):
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    installation.customer.phone = ""
+    installation.customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _set_off(installation, cast)
+    message = Message.objects.get(installation=installation)
+    assert message.channel == Message.Channel.EMAIL
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [installation.customer.email]
+    assert "Acme Appliances" in mail.outbox[0].subject
+    assert "Hank" in mail.outbox[0].body
+
+
+def test_on_the_way_is_not_sent_twice_within_five_minutes(cast):
+    installation = cast.installation(Status.EN_ROUTE)
+    services.installation_reassign(
+        installation=installation, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    services.installation_set_off(
+        installation=installation, eta_minutes=15, actor=cast.other_handyman.user
+    )
+    assert installation.messages.filter(template=notifications.ON_THE_WAY).count() == 1
+
+    # Once the window has passed, a new departure is announced again.
+    installation.messages.update(created_at=timezone.now() - timedelta(minutes=6))
+    services.installation_reassign(
+        installation=installation, handyman=cast.handyman, actor=cast.partner_user
+    )
+    _set_off(installation, cast)
+    assert installation.messages.filter(template=notifications.ON_THE_WAY).count() == 2
+
+
+def test_sending_the_contract_emails_and_texts_a_working_link(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    links = installation.messages.filter(template=notifications.CONTRACT_LINK)
+    assert {m.channel for m in links} == {Message.Channel.EMAIL, Message.Channel.SMS}
+    for message in links:
+        assert "Acme Appliances" in message.body
+        token = message.body.split("/c/", 1)[1].split("/", 1)[0]
+        assert read_token(token).pk == installation.pk
+
+
+def test_the_contract_link_is_only_emailed_without_a_phone(cast):
+    installation = cast.installation(Status.INSTALLATION_COMPLETED)
+    installation.customer.phone = ""
+    installation.customer.save()
+    services.installation_send_contract(installation=installation, actor=cast.handyman.user)
+    channels = list(
+        installation.messages.filter(template=notifications.CONTRACT_LINK).values_list(
+            "channel", flat=True
+        )
+    )
+    assert channels == [Message.Channel.EMAIL]
+
+
+@pytest.mark.parametrize(
+    ("status", "template", "flag"),
+    [
+        (Status.INSTALLATION_COMPLETED, notifications.PARTNER_COMPLETED, "notify_on_completed"),
+        (Status.REJECTED, notifications.PARTNER_REJECTED, "notify_on_rejected"),
+        (Status.CANCELLED, notifications.PARTNER_CANCELLED, "notify_on_cancelled"),
+    ],
+)
+def test_the_partner_is_emailed_unless_it_switched_that_off(cast, status, template, flag):
+    installation = cast.installation(status)
+    message = installation.messages.get(template=template)
+    assert message.recipient == cast.partner.email
+    assert message.channel == Message.Channel.EMAIL
+    assert "Acme Appliances" in message.body and installation.customer.name in message.subject
+
+    setattr(cast.partner, flag, False)
+    cast.partner.save()
+    other = cast.installation(status)
+    assert not other.messages.filter(template=template).exists()
+
+
+def test_a_partner_without_an_email_gets_no_notice(cast):
+    cast.partner.email = ""
+    cast.partner.save()
+    installation = cast.installation(Status.REJECTED)
+    assert not installation.messages.exists()
+
+
+def test_a_flaky_backend_sends_exactly_once_after_retries(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "tests.test_notifications.FlakyBackend"
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    with django_capture_on_commit_callbacks(execute=True):
+        _set_off(installation, cast)
+    message = Message.objects.get(installation=installation)
+    assert (message.status, message.attempts) == (Message.State.PENDING, 1)
+    assert "provider unavailable" in message.last_error
+    first_retry = message.next_attempt_at
+    assert first_retry > timezone.now()
+
+    # Not due yet: nothing happens.
+    assert notifications.deliver_due_messages() == 0
+    assert FlakyBackend.calls == 1
+
+    later = first_retry + timedelta(seconds=1)
+    assert notifications.deliver_due_messages(now=later) == 0
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.PENDING, 2)
+    # The delays grow.
+    assert message.next_attempt_at - later > first_retry - message.created_at
+
+    much_later = message.next_attempt_at + timedelta(seconds=1)
+    assert notifications.deliver_due_messages(now=much_later) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.SENT, 3)
+    assert FlakyBackend.sent == [{"to": installation.customer.phone, "body": message.body}]
+
+    # Whatever runs again afterwards sends nothing more.
+    assert notifications.deliver(message.pk, now=much_later + timedelta(days=1)) == "skipped"
+    assert notifications.deliver_due_messages(now=much_later + timedelta(days=1)) == 0
+    assert len(FlakyBackend.sent) == 1
+
+
+def _fail_until_given_up(cast, settings, django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "tests.test_notifications.BrokenBackend"
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    with django_capture_on_commit_callbacks(execute=True):
+        _set_off(installation, cast)
+    message = Message.objects.get(installation=installation)
+    now = timezone.now()
+    for _ in range(notifications.MAX_ATTEMPTS + 2):
+        now += timedelta(hours=1)
+        notifications.deliver_due_messages(now=now)
+    message.refresh_from_db()
+    return installation, message
+
+
+def test_a_backend_that_always_fails_ends_as_failed(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    installation, message = _fail_until_given_up(cast, settings, django_capture_on_commit_callbacks)
+    assert message.status == Message.State.FAILED
+    assert message.attempts == notifications.MAX_ATTEMPTS
+    assert message.next_attempt_at is None
+    assert "number unreachable" in message.last_error
+
+    html = render_to_string(
+        "installations/_messages_panel.html",
+        {"installation": installation, "messages_list": [message], "user": cast.staff},
+        request=RequestFactory().get("/"),
+    )
+    assert "Failed" in html and "number unreachable" in html
+    assert "Retry" in html
+
+
+def test_staff_retry_gives_a_failed_message_a_fresh_round(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    _, message = _fail_until_given_up(cast, settings, django_capture_on_commit_callbacks)
+    settings.SMS_BACKEND = "installations.sms.InMemoryBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.message_retry(message=message)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.SENT, 1)
+    assert len(sms.InMemoryBackend.outbox) == 1
+
+    with pytest.raises(services.TransitionRefused, match="only failed messages"):
+        notifications.message_retry(message=message)
+
+
+def test_a_message_claimed_by_another_worker_is_left_alone(cast):
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=2)
+    )
+    assert notifications.deliver(message.pk) == "skipped"
+    assert notifications.deliver(message.pk, now=timezone.now() + notifications.LEASE) == "sent"
+    assert notifications.deliver(message.pk) == "skipped"
+    assert len(sms.InMemoryBackend.outbox) == 1
+
+
+def test_a_retry_is_scheduled_on_a_backend_that_can_defer(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    settings.SMS_BACKEND = "tests.test_notifications.BrokenBackend"
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications.deliver(message.pk) == "retry"
+    message.refresh_from_db()
+    queued = DBTaskResult.objects.filter(task_path="installations.tasks.deliver_message")
+    retries = queued.filter(run_after__isnull=False)
+    assert [(q.args_kwargs["args"], q.run_after) for q in retries] == [
+        ([message.pk], message.next_attempt_at)
+    ]
+
+
+def test_the_database_backend_queues_delivery_on_commit(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    installation = cast.installation(Status.INSTALLER_ASSIGNED)
+    with django_capture_on_commit_callbacks(execute=True):
+        _set_off(installation, cast)
+    message = installation.messages.get()
+    queued = DBTaskResult.objects.get(task_path="installations.tasks.deliver_message")
+    assert queued.args_kwargs["args"] == [message.pk]
+    assert message.status == Message.State.PENDING  # the worker sends it
+
+
+def _sent_days_ago(installation, days):
+    type(installation).objects.filter(pk=installation.pk).update(
+        contract_sent_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_an_unsigned_contract_gets_one_reminder_after_three_days(cast):
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    recent = cast.installation(Status.CONTRACT_SENT)
+    signed = cast.installation(Status.CONTRACT_SIGNED)
+    _sent_days_ago(waiting, 4)
+    _sent_days_ago(recent, 2)
+    _sent_days_ago(signed, 4)
+
+    assert notifications.queue_contract_reminders() == 1
+    reminders = Message.objects.filter(template=notifications.CONTRACT_REMINDER)
+    assert {m.installation_id for m in reminders} == {waiting.pk}
+    assert {m.channel for m in reminders} == {Message.Channel.EMAIL, Message.Channel.SMS}
+    assert all("Acme Appliances" in m.body and "/c/" in m.body for m in reminders)
+
+    # Running again (or the command) sends no second reminder for the same contract send.
+    assert notifications.queue_contract_reminders() == 0
+    out = StringIO()
+    call_command("send_contract_reminders", stdout=out)
+    assert "Reminders queued for 0" in out.getvalue()
+    assert reminders.count() == 2
+
+
+def test_the_reminder_command_also_delivers_due_messages(cast):
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    _sent_days_ago(waiting, 5)
+    out = StringIO()
+    call_command("send_contract_reminders", stdout=out)
+    assert "Reminders queued for 1" in out.getvalue()
+    reminders = Message.objects.filter(template=notifications.CONTRACT_REMINDER)
+    assert {m.status for m in reminders} == {Message.State.SENT}
+
+
+def test_the_console_backend_prints_the_text():
+    stream = StringIO()
+    sms.ConsoleBackend(stream).send(to="+44 7700 900555", body="Hello")
+    assert "+44 7700 900555" in stream.getvalue() and "Hello" in stream.getvalue()
+
+
+def test_the_twilio_backend_needs_credentials(settings):
+    settings.TWILIO_ACCOUNT_SID = ""
+    with pytest.raises(ImproperlyConfigured):
+        sms.TwilioBackend()
+
+
+def test_the_twilio_backend_sends_through_the_client(settings, monkeypatch):
+    settings.TWILIO_ACCOUNT_SID = "AC123"
+    settings.TWILIO_AUTH_TOKEN = "secret"
+    settings.TWILIO_FROM_NUMBER = "+15005550006"
+    sent = {}
+
+    class FakeMessages:
+        def create(self, **kwargs):
+            sent.update(kwargs)
+            return type("Msg", (), {"sid": "SM1"})()
+
+    class FakeClient:
+        def __init__(self, sid, token):
+            sent["auth"] = (sid, token)
+            self.messages = FakeMessages()
+
+    monkeypatch.setattr("twilio.rest.Client", FakeClient)
+    assert sms.TwilioBackend().send(to="+447700900555", body="Hi") == "SM1"
+    assert sent == {
+        "auth": ("AC123", "secret"),
+        "to": "+447700900555",
+        "body": "Hi",
+        "from_": "+15005550006",
+    }
