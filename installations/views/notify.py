@@ -37,13 +37,20 @@ def _installation_for_staff(request: HttpRequest, pk: int) -> Installation:
 
 
 def _detail_url(request: HttpRequest, installation: Installation) -> str:
+    """Where to go back to: the page the form was on, else the installation's page for this role
+    (partner users: the detail page; staff: the installation in admin)."""
     nxt = request.POST.get("next", "")
     if nxt and url_has_allowed_host_and_scheme(
         nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return nxt
+    name = (
+        "partner:detail"
+        if partner_id_of(request.user)
+        else "admin:installations_installation_change"
+    )
     try:
-        return reverse("partner:detail", args=[installation.pk])
+        return reverse(name, args=[installation.pk])
     except NoReverseMatch:
         return f"/installations/{installation.pk}/"
 

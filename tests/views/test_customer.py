@@ -1,0 +1,280 @@
+"""The customer's pages, reached by a signed link without an account."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from installations import notifications, services
+from installations.customer_links import MAX_AGE, SALT, make_token, read_token
+from installations.demo import png_bytes
+from installations.models import Installation
+from installations.statuses import Status
+
+SIGNATURE = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+
+
+@pytest.fixture
+def sent(cast) -> Installation:
+    return cast.installation(Status.CONTRACT_SENT)
+
+
+def _url(name: str, installation_or_token, *args) -> str:
+    token = (
+        installation_or_token
+        if isinstance(installation_or_token, str)
+        else make_token(installation_or_token)
+    )
+    return reverse(f"customer:{name}", args=[token, *args])
+
+
+def _sign(client, token_or_installation, name="Carol Customer", signature=SIGNATURE):
+    return client.post(_url("sign", token_or_installation), {"name": name, "signature": signature})
+
+
+def _status(installation) -> str:
+    return Installation.objects.get(pk=installation.pk).status
+
+
+def test_the_page_shows_the_job_photos_and_contract_without_a_login(client, sent):
+    response = client.get(_url("page", sent))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Acme Appliances" in html
+    assert sent.site_address in html
+    assert "Hank" in html
+    assert "Time on site" in html
+    photo = sent.photos.get()
+    assert _url("photo", sent, photo.pk) in html
+    # The default contract names both sides.
+    assert f"between Acme Appliances and {sent.customer.name}" in html
+    assert 'name="signature"' in html and "Sign the contract" in html
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert "noindex" in response["X-Robots-Tag"]
+
+
+def test_a_partner_contract_replaces_the_default(client, cast, sent):
+    cast.partner.contract_text = "Our own terms.\n\nSecond paragraph."
+    cast.partner.save()
+    html = client.get(_url("page", sent)).content.decode()
+    assert "Our own terms." in html and "Second paragraph." in html
+    assert "Installation agreement between" not in html
+
+
+def test_a_photo_is_streamed_with_its_verified_type(client, sent):
+    photo = sent.photos.get()
+    response = client.get(_url("photo", sent, photo.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == "inline"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_a_photo_of_another_installation_is_not_found(client, cast, sent):
+    other = cast.installation(Status.CONTRACT_SENT)
+    response = client.get(_url("photo", sent, other.photos.get().pk))
+    assert response.status_code == 404
+
+
+def test_the_customer_signs_then_approves(client, sent):
+    token = make_token(sent)
+    response = _sign(client, token, name="  Carol Customer ")
+    assert response.status_code == 302
+    assert response["Location"] == _url("page", token)
+    sent.refresh_from_db()
+    assert sent.status == Status.CONTRACT_SIGNED
+    assert sent.contract_signer_name == "Carol Customer"
+    assert sent.contract_signed_ip == "127.0.0.1"
+    assert sent.signed_at is not None
+    assert sent.contract_signature.read().startswith(b"\x89PNG")
+    assert sent.history.last().actor_name == f"{sent.customer.name} (customer)"
+
+    html = client.get(_url("page", token)).content.decode()
+    assert "Approve installation" in html and 'name="signature"' not in html
+    assert "by Carol Customer" in html
+
+    response = client.post(_url("approve", token))
+    assert response.status_code == 302
+    assert _status(sent) == Status.CUSTOMER_APPROVED
+
+    # From then on: a thank-you and a read-only summary, with the same link.
+    response = client.get(_url("page", token))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Thank you" in html
+    assert "<form" not in html
+    assert sent.site_address in html
+
+
+def test_signing_twice_answers_409_and_changes_nothing(client, sent):
+    token = make_token(sent)
+    _sign(client, token)
+    before = Installation.objects.get(pk=sent.pk)
+    response = _sign(client, token, name="Someone Else")
+    assert response.status_code == 409
+    assert "already signed" in response.content.decode()
+    after = Installation.objects.get(pk=sent.pk)
+    assert (after.status, after.contract_signer_name, after.version) == (
+        before.status,
+        "Carol Customer",
+        before.version,
+    )
+
+
+def test_approving_before_signing_answers_409(client, sent):
+    response = client.post(_url("approve", sent))
+    assert response.status_code == 409
+    assert "sign the contract first" in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_approving_twice_answers_409(client, cast):
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    response = client.post(_url("approve", approved))
+    assert response.status_code == 409
+    assert "already approved" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "error"),
+    [
+        ("", SIGNATURE, "Type your full name."),
+        ("Carol Customer", "", "Please sign in the box."),
+        ("Carol Customer", "data:image/png;base64,bm90IGEgcG5n", "could not be read"),
+        ("Carol Customer", "data:text/html;base64,PGgxPg==", "could not be read"),
+    ],
+)
+def test_a_missing_name_or_signature_is_shown_and_nothing_changes(
+    client, sent, name, signature, error
+):
+    response = _sign(client, sent, name=name, signature=signature)
+    assert response.status_code == 422
+    assert error in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def _tampered(token: str) -> str:
+    # Change one character of the payload, keeping it URL-safe.
+    head, rest = token[0], token[1:]
+    return ("A" if head != "A" else "B") + rest
+
+
+@pytest.mark.parametrize(
+    "make_bad_token",
+    [
+        pytest.param(lambda inst: _tampered(make_token(inst)), id="altered"),
+        pytest.param(lambda inst: make_token(inst)[:-3] + "xyz", id="bad-signature"),
+        pytest.param(
+            lambda inst: signing.dumps(
+                {"i": inst.pk, "n": inst.link_nonce}, key="k" * 50, salt=SALT
+            ),
+            id="forged-with-another-key",
+        ),
+        pytest.param(
+            lambda inst: signing.dumps({"i": inst.pk, "n": inst.link_nonce}, salt="other"),
+            id="another-purpose",
+        ),
+        pytest.param(
+            lambda inst: signing.dumps({"i": inst.pk + 10_000, "n": inst.link_nonce}, salt=SALT),
+            id="installation-that-does-not-exist",
+        ),
+        pytest.param(lambda inst: "not-a-token", id="garbage"),
+    ],
+)
+def test_a_bad_token_shows_a_generic_page_and_changes_nothing(client, sent, make_bad_token):
+    token = make_bad_token(sent)
+    for response in (
+        client.get(_url("page", token)),
+        _sign(client, token),
+        client.post(_url("approve", token)),
+    ):
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "This link does not work" in html
+        assert "Acme Appliances" not in html  # nothing about the partner leaks
+    assert client.get(_url("photo", token, sent.photos.get().pk)).status_code == 404
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_an_expired_link_names_the_partner_and_changes_nothing(client, sent, monkeypatch):
+    token = make_token(sent)
+    later = time.time() + MAX_AGE.total_seconds() + 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    assert "This link has expired; ask Acme Appliances for a new one." in response.content.decode()
+    assert _sign(client, token).status_code == 410
+    assert client.get(_url("photo", token, sent.photos.get().pk)).status_code == 404
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_a_link_just_inside_thirty_days_still_works(client, sent, monkeypatch):
+    token = make_token(sent)
+    later = time.time() + MAX_AGE.total_seconds() - 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    assert client.get(_url("page", token)).status_code == 200
+
+
+def test_a_link_replaced_by_a_resend_stops_working(client, cast, sent):
+    old = make_token(sent)
+    notifications.contract_link_resend(installation=sent, actor=cast.partner_user)
+    sent.refresh_from_db()
+    new = make_token(sent)
+    response = client.get(_url("page", old))
+    assert response.status_code == 410
+    assert "newer link" in response.content.decode()
+    assert _sign(client, old).status_code == 410
+    assert _status(sent) == Status.CONTRACT_SENT
+    assert client.get(_url("page", new)).status_code == 200
+    assert read_token(new).pk == sent.pk
+
+
+def test_a_token_only_opens_its_own_installation(client, cast, sent):
+    other = cast.installation(Status.CONTRACT_SENT)
+    # Another installation's nonce under this installation's id: not a link we ever issued.
+    mixed = signing.dumps({"i": sent.pk, "n": other.link_nonce}, salt=SALT)
+    assert client.get(_url("page", mixed)).status_code == 410
+    _sign(client, other)
+    assert _status(other) == Status.CONTRACT_SIGNED
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_a_cancelled_job_shows_a_clear_page_and_changes_nothing(client, cast, sent):
+    token = make_token(sent)
+    services.installation_cancel(installation=sent, reason="Customer moved.", actor=cast.staff)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Cancelled" in html and "Acme Appliances" in html and "nothing was changed" in html
+    response = _sign(client, token)
+    assert response.status_code == 409
+    assert client.post(_url("approve", token)).status_code == 409
+    assert _status(sent) == Status.CANCELLED
+
+
+def test_a_sign_that_loses_a_race_answers_409(client, cast, sent, monkeypatch):
+    token = make_token(sent)
+    real_sign = services.installation_sign
+
+    def cancelled_meanwhile(**kwargs):
+        services.installation_cancel(installation=sent, reason="Race.", actor=cast.staff)
+        return real_sign(**kwargs)
+
+    monkeypatch.setattr(services, "installation_sign", cancelled_meanwhile)
+    response = _sign(client, token)
+    assert response.status_code == 409
+    assert _status(sent) == Status.CANCELLED
+
+
+@pytest.mark.parametrize("name", ["sign", "approve"])
+def test_the_actions_refuse_get(client, sent, name):
+    assert client.get(_url(name, sent)).status_code == 405
+
+
+def test_the_page_refuses_post(client, sent):
+    assert client.post(_url("page", sent)).status_code == 405
