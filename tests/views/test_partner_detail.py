@@ -1,0 +1,237 @@
+"""The detail page, follow-up visits, rebooking and scheduling a new installation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from installations import services
+from installations.models import Customer, Installation
+from installations.statuses import Status
+from tests.factories import CustomerFactory
+
+
+@pytest.fixture
+def acme(client, cast):
+    client.force_login(cast.partner_user)
+    return client
+
+
+def tomorrow() -> str:
+    return str(timezone.localdate() + timedelta(days=1))
+
+
+# --- Access on every URL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("", "get"),
+        ("follow-up/", "post"),
+        ("rebook/", "post"),
+    ],
+)
+def test_another_partners_record_is_404(acme, cast, path, method):
+    theirs = cast.installation("REJECTED", partner=cast.other_partner)
+    response = getattr(acme, method)(f"/installations/{theirs.pk}/{path}")
+    assert response.status_code == 404
+    assert Installation.objects.count() == 1
+
+
+def test_wrong_methods_are_405(acme, cast):
+    inst = cast.installation()
+    assert acme.post(f"/installations/{inst.pk}/").status_code == 405
+    assert acme.get(f"/installations/{inst.pk}/follow-up/").status_code == 405
+    assert acme.get(f"/installations/{inst.pk}/rebook/").status_code == 405
+    assert acme.put("/installations/new/").status_code == 405
+
+
+def test_anonymous_users_go_to_login(client, cast):
+    inst = cast.installation()
+    for path in (f"/installations/{inst.pk}/", "/installations/new/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_new_is_404_for_a_handyman(client, cast):
+    client.force_login(cast.handyman.user)
+    assert client.get("/installations/new/").status_code == 404
+
+
+# --- Detail -------------------------------------------------------------------------------------
+
+
+def test_detail_shows_fields_buttons_timeline_and_messages(acme, cast):
+    inst = cast.installation("EN_ROUTE", notes="Side gate code 1234")
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert inst.customer.name in html and inst.site_address in html
+    assert "Side gate code 1234" in html
+    assert ">Reassign</button>" in html and ">Assign</button>" not in html
+    assert "Installer assigned → En route" in html
+    assert "Scheduled → Installer assigned" in html
+    assert 'id="messages-panel"' in html
+    assert "badge-amber" in html
+
+
+def test_detail_timeline_shows_the_rejection_reason_and_who(acme, cast):
+    inst = cast.installation("REJECTED")
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert "Reason: Outside our service area." in html
+    assert cast.partner_user.get_full_name() in html
+    assert "Rebook" in html and "Book follow-up visit" not in html
+
+
+def test_time_on_site_once_arrived_and_finished(acme, cast):
+    inst = cast.installation("INSTALLATION_COMPLETED")
+    Installation.objects.filter(pk=inst.pk).update(
+        arrived_at=timezone.now() - timedelta(hours=1, minutes=25), completed_at=timezone.now()
+    )
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert "Time on site" in html and "1 h 25 min" in html
+
+
+def test_the_customers_other_installations_include_rejected_and_cancelled(acme, cast):
+    customer = CustomerFactory(partner=cast.partner)
+    inst = cast.installation(customer=customer)
+    rejected = cast.installation("REJECTED", customer=customer)
+    cancelled = cast.installation("CANCELLED", customer=customer)
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert f"/installations/{rejected.pk}/" in html
+    assert f"/installations/{cancelled.pk}/" in html
+
+
+def test_book_a_follow_up_creates_a_child_and_leaves_the_parent(acme, cast):
+    parent = cast.installation("INSTALLATION_COMPLETED")
+    response = acme.post(
+        f"/installations/{parent.pk}/follow-up/",
+        {"scheduled_date": tomorrow(), "notes": "Check the seal"},
+    )
+    child = Installation.objects.get(parent=parent)
+    assert response.status_code == 302 and response["Location"] == f"/installations/{child.pk}/"
+    assert child.kind == Installation.Kind.FOLLOW_UP and child.status == Status.SCHEDULED
+    parent.refresh_from_db()
+    assert parent.status == Status.INSTALLATION_COMPLETED
+    html = acme.get(f"/installations/{child.pk}/").content.decode()
+    assert f"follow-up visit for <a href=\"/installations/{parent.pk}/\"" in html
+    html = acme.get(f"/installations/{parent.pk}/").content.decode()
+    assert f"/installations/{child.pk}/" in html
+
+
+def test_a_follow_up_in_the_past_is_422(acme, cast):
+    parent = cast.installation()
+    yesterday = str(timezone.localdate() - timedelta(days=1))
+    response = acme.post(f"/installations/{parent.pk}/follow-up/", {"scheduled_date": yesterday})
+    assert response.status_code == 422
+    assert "Choose today or a later date." in response.content.decode()
+
+
+def test_a_follow_up_of_a_rejected_record_is_409(acme, cast):
+    parent = cast.installation("REJECTED")
+    response = acme.post(f"/installations/{parent.pk}/follow-up/", {"scheduled_date": tomorrow()})
+    assert response.status_code == 409
+    assert "rebook it instead" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", ["REJECTED", "CANCELLED"])
+def test_rebook_creates_a_new_scheduled_installation(acme, cast, status):
+    old = cast.installation(status)
+    response = acme.post(f"/installations/{old.pk}/rebook/", {"scheduled_date": tomorrow()})
+    new = Installation.objects.get(rebooked_from=old)
+    assert response["Location"] == f"/installations/{new.pk}/"
+    assert new.status == Status.SCHEDULED and new.customer == old.customer
+    old.refresh_from_db()
+    assert old.status == status
+
+
+def test_rebook_of_an_open_record_is_409(acme, cast):
+    inst = cast.installation()
+    response = acme.post(f"/installations/{inst.pk}/rebook/", {"scheduled_date": tomorrow()})
+    assert response.status_code == 409
+    assert Installation.objects.count() == 1
+
+
+def test_rebook_without_a_date_is_422(acme, cast):
+    old = cast.installation("REJECTED")
+    response = acme.post(f"/installations/{old.pk}/rebook/", {"scheduled_date": ""})
+    assert response.status_code == 422
+    assert "Choose a date." in response.content.decode()
+
+
+# --- New installation ---------------------------------------------------------------------------
+
+
+def test_new_page_offers_existing_customers_of_this_partner_only(acme, cast):
+    mine = CustomerFactory(partner=cast.partner, name="Mine Customer")
+    CustomerFactory(partner=cast.other_partner, name="Their Customer")
+    html = acme.get("/installations/new/").content.decode()
+    assert mine.name in html and "Their Customer" not in html
+    assert 'for="id_scheduled_date"' in html and 'for="id_window"' in html
+
+
+def test_schedule_for_an_existing_customer(acme, cast):
+    customer = CustomerFactory(partner=cast.partner)
+    response = acme.post(
+        "/installations/new/",
+        {"customer": customer.pk, "scheduled_date": tomorrow(), "window": "10-12", "notes": "Hi"},
+    )
+    inst = Installation.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/installations/{inst.pk}/"
+    assert inst.status == Status.SCHEDULED and inst.site_address == customer.address
+    assert (inst.window_start.hour, inst.window_end.hour) == (10, 12)
+    assert inst.history.count() == 1
+
+
+def test_schedule_for_a_new_customer(acme, cast):
+    response = acme.post(
+        "/installations/new/",
+        {
+            "new_name": "Nora New",
+            "new_phone": "0123",
+            "new_email": "nora@example.com",
+            "site_address": "1 New Street",
+            "scheduled_date": tomorrow(),
+            "window": "08-10",
+        },
+    )
+    assert response.status_code == 302
+    customer = Customer.objects.get(name="Nora New")
+    assert customer.partner == cast.partner and customer.address == "1 New Street"
+    assert Installation.objects.get().customer == customer
+
+
+def test_schedule_errors_are_inline_and_nothing_is_created(acme, cast):
+    yesterday = str(timezone.localdate() - timedelta(days=1))
+    response = acme.post(
+        "/installations/new/", {"scheduled_date": yesterday, "window": "nonsense"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Choose today or a later date." in html
+    assert "Choose an arrival window from the list." in html
+    assert "Enter the new customer&#x27;s name" in html
+    assert "Enter the address of the site." in html
+    assert not Customer.objects.exists() and not Installation.objects.exists()
+
+
+def test_another_partners_customer_cannot_be_chosen(acme, cast):
+    theirs = CustomerFactory(partner=cast.other_partner)
+    response = acme.post(
+        "/installations/new/",
+        {"customer": theirs.pk, "scheduled_date": tomorrow(), "window": "08-10"},
+    )
+    assert response.status_code == 422
+    assert "Choose one of your customers." in response.content.decode()
+    assert not Installation.objects.exists()
+
+
+def test_the_history_records_who_created_it(acme, cast):
+    acme.post(
+        "/installations/new/",
+        {"new_name": "A", "site_address": "B", "scheduled_date": tomorrow(), "window": "08-10"},
+    )
+    change = Installation.objects.get().history.get()
+    assert change.actor == cast.partner_user
+    assert services.actor_name(cast.partner_user) in change.actor_name
