@@ -1,0 +1,174 @@
+"""Re-sending the customer's link (partner users) and retrying failed messages (staff)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from installations import notifications
+from installations.customer_links import make_token, read_token
+from installations.models import Message
+from installations.statuses import Status
+
+
+@pytest.fixture(autouse=True)
+def _tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SMS_BACKEND = "installations.sms.InMemoryBackend"
+
+
+def _resend(installation) -> str:
+    return reverse("notify:resend-link", args=[installation.pk])
+
+
+def _retry(message) -> str:
+    return reverse("notify:retry-message", args=[message.installation_id, message.pk])
+
+
+def _links(installation):
+    return installation.messages.filter(template=notifications.CONTRACT_LINK)
+
+
+def test_a_partner_user_resends_a_fresh_link(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    old_token = make_token(installation)
+    before = _links(installation).count()
+    version = installation.version
+    client.force_login(cast.partner_user)
+    response = client.post(_resend(installation))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("partner:detail", args=[installation.pk])
+    installation.refresh_from_db()
+    assert installation.version == version  # only the link changed
+    assert _links(installation).count() == before + 2  # email and SMS
+    newest = _links(installation).first()
+    assert make_token(installation) in newest.body
+    with pytest.raises(Exception, match="replaced"):
+        read_token(old_token)
+    page = client.get(response["Location"]).content.decode()
+    assert "A new link was sent to" in page
+
+
+def test_an_htmx_resend_returns_the_messages_panel(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    client.force_login(cast.partner_user)
+    detail = reverse("partner:detail", args=[installation.pk])
+    response = client.post(_resend(installation), {"next": detail}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith("<section") and 'id="messages-panel"' in html
+    assert "A new link was sent to" in html
+    assert f'name="next" value="{detail}"' in html
+
+
+@pytest.mark.parametrize("who", ["other_partner_user", "handyman", "staff"])
+def test_only_the_installations_partner_can_resend(client, cast, who):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    nonce = installation.link_nonce
+    user = cast.handyman.user if who == "handyman" else getattr(cast, who)
+    client.force_login(user)
+    assert client.post(_resend(installation)).status_code == 404
+    installation.refresh_from_db()
+    assert installation.link_nonce == nonce
+
+
+def test_resend_needs_a_login_and_a_post(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    response = client.post(_resend(installation))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(cast.partner_user)
+    assert client.get(_resend(installation)).status_code == 405
+
+
+@pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CONTRACT_SIGNED])
+def test_resend_is_refused_unless_the_contract_is_waiting(client, cast, status):
+    installation = cast.installation(status)
+    nonce = installation.link_nonce
+    count = installation.messages.count()
+    client.force_login(cast.partner_user)
+    response = client.post(_resend(installation))
+    assert response.status_code == 409
+    assert "no contract link to send again" in response.content.decode()
+    response = client.post(_resend(installation), headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert 'id="messages-panel"' in response.content.decode()
+    installation.refresh_from_db()
+    assert installation.link_nonce == nonce
+    assert installation.messages.count() == count
+
+
+def test_the_detail_page_offers_resend_only_while_the_contract_waits(client, cast):
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    signed = cast.installation(Status.CONTRACT_SIGNED)
+    client.force_login(cast.partner_user)
+    html = client.get(reverse("partner:detail", args=[waiting.pk])).content.decode()
+    assert "Re-send link to customer" in html and _resend(waiting) in html
+    html = client.get(reverse("partner:detail", args=[signed.pk])).content.decode()
+    assert "Re-send link to customer" not in html
+
+
+def _failed_message(cast) -> Message:
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.State.FAILED, attempts=5, last_error="SmsError: number unreachable"
+    )
+    message.refresh_from_db()
+    return message
+
+
+def test_a_failed_message_is_visible_on_the_detail_page(client, cast):
+    message = _failed_message(cast)
+    client.force_login(cast.partner_user)
+    html = client.get(reverse("partner:detail", args=[message.installation_id])).content.decode()
+    assert "Failed" in html and "number unreachable" in html
+    assert "Retry" not in html  # staff only
+
+
+def test_staff_retry_a_failed_message(client, cast, django_capture_on_commit_callbacks):
+    message = _failed_message(cast)
+    client.force_login(cast.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_retry(message))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "admin:installations_installation_change", args=[message.installation_id]
+    )
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.SENT, 1)
+
+
+def test_an_htmx_retry_returns_the_panel(client, cast):
+    message = _failed_message(cast)
+    client.force_login(cast.staff)
+    response = client.post(_retry(message), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "will be sent again" in response.content.decode()
+
+
+def test_retrying_a_message_that_did_not_fail_answers_409(client, cast):
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    client.force_login(cast.staff)
+    response = client.post(_retry(message))
+    assert response.status_code == 409
+    assert "only failed messages can be retried" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["partner_user", "handyman"])
+def test_only_staff_can_retry(client, cast, who):
+    message = _failed_message(cast)
+    user = cast.handyman.user if who == "handyman" else cast.partner_user
+    client.force_login(user)
+    assert client.post(_retry(message)).status_code == 404
+    message.refresh_from_db()
+    assert message.status == Message.State.FAILED
+
+
+def test_a_message_is_retried_only_through_its_own_installation(client, cast):
+    message = _failed_message(cast)
+    other = cast.installation(Status.SCHEDULED)
+    client.force_login(cast.staff)
+    url = reverse("notify:retry-message", args=[other.pk, message.pk])
+    assert client.post(url).status_code == 404
+    assert client.get(_retry(message)).status_code == 405
