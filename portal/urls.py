@@ -24,3 +24,5 @@ if settings.DEBUG:
     from django.views.static import serve
 
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler500 = "installations.views.common.server_error"

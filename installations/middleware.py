@@ -1,0 +1,48 @@
+"""Cross-cutting answers: the Permissions-Policy header, and friendly pages for a refused change
+that escaped its view (409) and for a database that cannot be reached (503)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from .services import TransitionRefused
+
+logger = logging.getLogger("installations")
+
+# The camera is allowed only on pages where handymen take photos of the finished work.
+CAMERA_PAGES = {("handyman", "complete")}
+POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+POLICY_WITH_CAMERA = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+class PortalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Permissions-Policy" not in response:
+            match = getattr(request, "resolver_match", None)
+            takes_photos = match is not None and (match.namespace, match.url_name) in CAMERA_PAGES
+            response["Permissions-Policy"] = POLICY_WITH_CAMERA if takes_photos else POLICY
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, TransitionRefused):
+            html = render_to_string("409.html", {"message": exception.message}, request=request)
+            return HttpResponse(html, status=409)
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.error("Database unavailable: %s", exception)
+            # Drop broken connections now so the next request reconnects by itself.
+            for conn in connections.all(initialized_only=True):
+                conn.close_if_unusable_or_obsolete()
+            # No request context: it would touch the session table, which is what failed.
+            response = HttpResponse(render_to_string("503.html"), status=503)
+            response["Retry-After"] = "30"
+            return response
+        return None

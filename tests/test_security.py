@@ -1,0 +1,203 @@
+"""Production hardening, login throttling and friendly error pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError
+from django.test import RequestFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+}
+
+
+def _production(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.pop("DATABASE_URL", None)
+    env.update(PRODUCTION_ENV)
+    env.update(extra or {})
+    return env
+
+
+def test_the_deploy_checks_pass_with_debug_off():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+HEADERS_PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+c = Client(HTTP_HOST="portal.example.com")
+plain = c.get("/accounts/login/")
+secure = c.get("/accounts/login/", secure=True)
+print(json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.get("Location", ""),
+    "status": secure.status_code,
+    "headers": dict(secure.headers),
+    "cookies": {k: {"secure": v["secure"], "httponly": v["httponly"]}
+                for k, v in secure.cookies.items()},
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory) -> str:
+    # Production serves hashed static files from a manifest: build one, as a deploy would.
+    root = str(tmp_path_factory.mktemp("static"))
+    env = _production({"DJANGO_STATIC_ROOT": root})
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return root
+
+
+def _probe(static_root: str, extra: dict[str, str] | None = None) -> dict:
+    env = _production({"DJANGO_STATIC_ROOT": static_root, **(extra or {})})
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    out = subprocess.run(
+        [sys.executable, "-c", HEADERS_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_production_responses_carry_the_security_headers(static_root):
+    result = _probe(static_root)
+    assert result["plain_status"] == 301
+    assert result["plain_location"].startswith("https://")
+    assert result["status"] == 200
+    headers = result["headers"]
+    assert "max-age=31536000" in headers["Strict-Transport-Security"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    csp = headers["Content-Security-Policy"]
+    script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+    assert "'nonce-" in script_src
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert result["cookies"]["csrftoken"] == {"secure": True, "httponly": True}
+
+
+def test_the_ssl_redirect_can_be_switched_off_behind_a_tls_proxy(static_root):
+    result = _probe(
+        static_root, {"DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_BEHIND_TLS_PROXY": "1"}
+    )
+    assert result["plain_status"] == 200
+
+
+def test_the_camera_is_allowed_only_where_photos_are_taken(rf):
+    from installations.middleware import POLICY, POLICY_WITH_CAMERA, PortalMiddleware
+
+    class Match:
+        def __init__(self, namespace, url_name):
+            self.namespace, self.url_name = namespace, url_name
+
+    from django.http import HttpResponse
+
+    def view(request):
+        return HttpResponse("ok")
+
+    middleware = PortalMiddleware(view)
+    request = rf.get("/handyman/1/complete/")
+    request.resolver_match = Match("handyman", "complete")
+    assert middleware(request)["Permissions-Policy"] == POLICY_WITH_CAMERA
+    request = rf.get("/installations/")
+    request.resolver_match = Match("partner", "list")
+    assert middleware(request)["Permissions-Policy"] == POLICY
+
+
+# --- Login throttling --------------------------------------------------------------------------
+
+
+def test_five_failed_logins_lock_the_username_from_that_address(client, cast, settings):
+    settings.AXES_ENABLED = True
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"username": "acme", "password": "nope"})
+    response = client.post("/accounts/login/", {"username": "acme", "password": "test-pass-123"})
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another username from the same address is not locked.
+    response = client.post("/accounts/login/", {"username": "beta", "password": "test-pass-123"})
+    assert response.status_code == 302
+
+
+# --- Error pages ---------------------------------------------------------------------------------
+
+
+def test_an_unknown_page_is_a_styled_404_that_leaks_nothing(client, db):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Page not found" in body and "Traceback" not in body and "urlpatterns" not in body
+
+
+def test_a_crash_is_a_styled_500_that_leaks_nothing():
+    from installations.views.common import server_error
+
+    try:
+        raise ValueError("secret internals: SELECT * FROM auth_user")
+    except ValueError:
+        response = server_error(RequestFactory().get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in body and "SELECT" not in body and "secret" not in body
+
+
+def test_an_unreachable_database_answers_503_and_recovers_by_itself(client, cast, monkeypatch):
+    client.force_login(cast.partner_user)
+    assert client.get("/").status_code == 302
+
+    def unreachable(self):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    monkeypatch.setattr(SessionStore, "load", unreachable)
+    response = client.get("/")
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "cannot reach its database" in body and "Connection refused" not in body
+    assert response["Retry-After"] == "30"
+
+    monkeypatch.undo()
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 500, 503])
+def test_every_error_page_renders_without_a_request(status):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(f"{status}.html")
+    assert "<h1>" in html and "Skip to main content" in html
