@@ -1,0 +1,73 @@
+"""The customer's path on a phone: open the link, sign with a finger (here the mouse), approve."""
+
+from __future__ import annotations
+
+from installations.customer_links import make_token
+from installations.models import Installation
+from installations.statuses import Status
+
+
+def _draw_signature(page) -> None:
+    canvas = page.locator("canvas[data-signature-pad]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.1, y + h * 0.7)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + w * (0.1 + 0.08 * step), y + h * (0.7 - 0.05 * step), steps=3)
+    page.mouse.up()
+
+
+def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
+    page = phone_page
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    installation = cast.installation(Status.CONTRACT_SENT)
+    token = make_token(installation)
+
+    page.goto(f"/c/{token}/")
+    page.get_by_role("heading", name="Your installation").wait_for()
+    assert page.get_by_text("Acme Appliances").first.is_visible()
+    assert page.get_by_text(installation.site_address).first.is_visible()
+    photo = page.get_by_role("img", name="Photo 1 of 1 of the finished installation")
+    photo.wait_for()
+    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Readable at phone width: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # Signing without drawing is refused with a sentence.
+    page.get_by_label("Your full name").fill(installation.customer.name)
+    page.get_by_role("button", name="Sign the contract").click()
+    page.get_by_text("Please sign in the box.").first.wait_for()
+    assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
+
+    page.get_by_label("Your full name").fill(installation.customer.name)
+    _draw_signature(page)
+    page.wait_for_function("document.getElementById('id_signature').value.length > 100")
+    page.get_by_role("button", name="Sign the contract").click()
+
+    page.get_by_role("button", name="Approve installation").wait_for()
+    installation.refresh_from_db()
+    assert installation.status == Status.CONTRACT_SIGNED
+    assert installation.contract_signer_name == installation.customer.name
+    assert installation.contract_signature.read().startswith(b"\x89PNG")
+
+    page.get_by_role("button", name="Approve installation").click()
+    page.get_by_role("heading", name=f"Thank you, {installation.customer.name}").wait_for()
+    assert Installation.objects.get(pk=installation.pk).status == Status.CUSTOMER_APPROVED
+
+    # The same link keeps showing the read-only summary.
+    page.goto(f"/c/{token}/")
+    page.get_by_role("heading", name=f"Thank you, {installation.customer.name}").wait_for()
+    assert page.locator("form").count() == 0
+    assert not [m for m in console if "Content Security Policy" in m]
+
+
+def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    token = make_token(installation)
+    response = phone_page.goto(f"/c/{token[:-2]}zz/")
+    assert response is not None and response.status == 404
+    phone_page.get_by_role("heading", name="This link does not work").wait_for()
