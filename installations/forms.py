@@ -98,9 +98,7 @@ WINDOWS: dict[str, tuple[time, time]] = {
     "08-12": (time(8), time(12)),
     "12-17": (time(12), time(17)),
 }
-WINDOW_CHOICES = [
-    (key, f"{start:%H:%M}–{end:%H:%M}") for key, (start, end) in WINDOWS.items()
-]
+WINDOW_CHOICES = [(key, f"{start:%H:%M}–{end:%H:%M}") for key, (start, end) in WINDOWS.items()]
 
 
 def _not_in_past(value: date) -> date:

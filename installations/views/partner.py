@@ -263,7 +263,12 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             if row_target:
                 return _row_response(request, installation, message=message, status=409)
             return _action_page(
-                request, installation, action, form=None, version=version, message=message,
+                request,
+                installation,
+                action,
+                form=None,
+                version=version,
+                message=message,
                 status=409,
             )
         return _action_page(
@@ -279,7 +284,12 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             if row_target:
                 return _row_response(request, current, message=refused.message, status=409)
             return _action_page(
-                request, current, action, form=None, version=version, message=refused.message,
+                request,
+                current,
+                action,
+                form=None,
+                version=version,
+                message=refused.message,
                 status=409,
             )
         except ValidationError as error:

@@ -115,7 +115,7 @@ def test_book_a_follow_up_creates_a_child_and_leaves_the_parent(acme, cast):
     parent.refresh_from_db()
     assert parent.status == Status.INSTALLATION_COMPLETED
     html = acme.get(f"/installations/{child.pk}/").content.decode()
-    assert f"follow-up visit for <a href=\"/installations/{parent.pk}/\"" in html
+    assert f'follow-up visit for <a href="/installations/{parent.pk}/"' in html
     html = acme.get(f"/installations/{parent.pk}/").content.decode()
     assert f"/installations/{child.pk}/" in html
 
@@ -204,9 +204,7 @@ def test_schedule_for_a_new_customer(acme, cast):
 
 def test_schedule_errors_are_inline_and_nothing_is_created(acme, cast):
     yesterday = str(timezone.localdate() - timedelta(days=1))
-    response = acme.post(
-        "/installations/new/", {"scheduled_date": yesterday, "window": "nonsense"}
-    )
+    response = acme.post("/installations/new/", {"scheduled_date": yesterday, "window": "nonsense"})
     html = response.content.decode()
     assert response.status_code == 422
     assert "Choose today or a later date." in html

@@ -107,12 +107,12 @@ def test_the_cards_count_each_group_of_this_partner_only(acme, cast):
     cast.installation("CANCELLED")
     cast.installation("SCHEDULED", partner=cast.other_partner)
     html = acme.get(LIST).content.decode()
-    counts = dict(
-        (label, int(n))
+    counts = {
+        label: int(n)
         for n, label in re.findall(
             r'<span class="card-count">(\d+)</span>\s*<span class="card-label">([^<]+)</span>', html
         )
-    )
+    }
     assert counts == {
         "Scheduled": 2,
         "En Route": 1,
@@ -233,9 +233,7 @@ def test_sort_by_date_both_ways_and_by_last_change(acme, cast):
     middle = cast.installation(scheduled_date=today + timedelta(days=2))
     assert rows(acme.get(LIST)) == [str(early.pk), str(middle.pk), str(late.pk)]
     assert rows(acme.get(LIST, {"sort": "-date"})) == [str(late.pk), str(middle.pk), str(early.pk)]
-    Installation.objects.filter(pk=early.pk).update(
-        updated_at=timezone.now() + timedelta(hours=1)
-    )
+    Installation.objects.filter(pk=early.pk).update(updated_at=timezone.now() + timedelta(hours=1))
     assert rows(acme.get(LIST, {"sort": "-changed"}))[0] == str(early.pk)
     assert rows(acme.get(LIST, {"sort": "changed"}))[-1] == str(early.pk)
 
@@ -263,9 +261,7 @@ def test_full_page_vs_htmx_fragment(acme, cast):
     fragment = acme.get(LIST, {"group": "scheduled"}, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and "<h1>" not in fragment
     assert 'id="cards"' in fragment and "<tbody>" in fragment and 'class="filters"' in fragment
-    cards = acme.get(
-        LIST, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cards"
-    ).content.decode()
+    cards = acme.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cards").content.decode()
     assert 'id="cards"' in cards and "<tbody>" not in cards
     # A history restore needs the whole page.
     restore = acme.get(
