@@ -325,6 +325,11 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
             return allowed and can_override(request.user)
         return allowed
 
+    def _may_transition(self, request, obj: Installation) -> bool:
+        # The lock does not apply here: a transition posted from a page loaded before the record
+        # was finished reaches the service, which refuses it with a sentence instead of a 403.
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         # Records stay for their history and the per-partner counters; cancel instead.
         return False
@@ -512,10 +517,6 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
         request._installation_save_refused = True
         self.message_user(request, message, level=messages.ERROR)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        # Nothing related is edited here (the history inline is read-only).
-        return None
-
     def log_change(self, request, obj, message):
         if getattr(request, "_installation_save_refused", False):
             return None
@@ -573,7 +574,7 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, obj):
+        if not self._may_transition(request, obj):
             raise PermissionDenied
         name = request.POST.get(self.fsm_post_param, "")
         transition = self._admin_transitions().get(name)
@@ -664,7 +665,7 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, obj):
+        if not self._may_transition(request, obj):
             raise PermissionDenied
         transition = self._admin_transitions().get(transition_name)
         form_class = self.get_fsm_transition_form(transition) if transition else None

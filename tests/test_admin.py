@@ -1,0 +1,718 @@
+"""The staff admin: transitions through the services, history, overrides, the list, actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from installations import services
+from installations.models import Installation, Message, PartnerStatusCount, StatusChange
+from installations.statuses import Status
+
+from .factories import CustomerFactory
+
+# What platform staff may do from the admin in each status, as the status guide gives it.
+EXPECTED_BUTTONS = {
+    Status.SCHEDULED: ["assign", "reject", "cancel"],
+    Status.INSTALLER_ASSIGNED: ["reassign", "cancel"],
+    Status.EN_ROUTE: ["reassign", "cancel"],
+    Status.INSTALLATION_IN_PROGRESS: ["cancel"],
+    Status.INSTALLATION_COMPLETED: ["send_contract", "cancel"],
+    Status.CONTRACT_SENT: ["cancel"],
+    Status.CONTRACT_SIGNED: ["cancel"],
+    Status.CUSTOMER_APPROVED: [],
+    Status.CANCELLED: [],
+    Status.REJECTED: [],
+}
+
+STAFF_PERMS = ("view_installation", "change_installation")
+
+
+def grant(user, *codenames: str):
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="installations", codename__in=codenames)
+    )
+    return user
+
+
+@pytest.fixture
+def staff_client(client, cast):
+    grant(cast.staff, *STAFF_PERMS)
+    client.force_login(cast.staff)
+    return client
+
+
+@pytest.fixture
+def root_client(client, cast):
+    client.force_login(cast.superuser)
+    return client
+
+
+def change_url(inst: Installation) -> str:
+    return reverse("admin:installations_installation_change", args=[inst.pk])
+
+
+def transition_url(inst: Installation, name: str) -> str:
+    return reverse(
+        "admin:installations_installation_transition",
+        kwargs={"object_id": inst.pk, "transition_name": name},
+    )
+
+
+CHANGELIST = "/admin/installations/installation/"
+
+
+class _Buttons(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.transitions: list[str] = []
+        self.names: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("button", "input") and attrs.get("name"):
+            self.names.add(attrs["name"])
+            if attrs["name"] == "_fsm_transition_to":
+                self.transitions.append(attrs.get("value"))
+
+
+def buttons(response) -> _Buttons:
+    parser = _Buttons()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def flash(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def history(inst: Installation) -> list[StatusChange]:
+    return list(StatusChange.objects.filter(installation=inst).order_by("created_at", "id"))
+
+
+def change_form_data(inst: Installation, **overrides) -> dict:
+    """The change form as the page posts it (the open-record fields, the version, the inline)."""
+    data = {
+        "site_address": inst.site_address,
+        "scheduled_date": inst.scheduled_date.isoformat(),
+        "window_start": inst.window_start.strftime("%H:%M"),
+        "window_end": inst.window_end.strftime("%H:%M"),
+        "notes": inst.notes,
+        "expected_version": str(inst.version),
+        "_fsm_version": str(inst.version),
+        "history-TOTAL_FORMS": "0",
+        "history-INITIAL_FORMS": "0",
+        "history-MIN_NUM_FORMS": "0",
+        "history-MAX_NUM_FORMS": "0",
+    }
+    if inst.is_locked:  # the override form has a few more fields
+        data.update(
+            {
+                "handyman": str(inst.handyman_id or ""),
+                "rejection_reason": inst.rejection_reason,
+                "cancellation_reason": inst.cancellation_reason,
+                "completion_notes": inst.completion_notes,
+                "contract_signer_name": inst.contract_signer_name,
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+# --- Transition buttons ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_staff_sees_exactly_the_allowed_transition_buttons(staff_client, cast, status):
+    inst = cast.installation(status)
+    response = staff_client.get(change_url(inst))
+    assert response.status_code == 200
+    shown = buttons(response).transitions
+    assert sorted(shown) == sorted(EXPECTED_BUTTONS[status])
+    assert len(shown) == len(set(shown))
+
+
+def test_view_only_staff_sees_no_transition_buttons(client, cast):
+    grant(cast.staff, "view_installation")
+    client.force_login(cast.staff)
+    response = client.get(change_url(cast.installation()))
+    assert response.status_code == 200
+    assert buttons(response).transitions == []
+
+
+def test_the_status_is_never_a_form_field(root_client, cast):
+    inst = cast.installation()
+    response = root_client.get(change_url(inst))
+    assert 'name="status"' not in response.content.decode()
+    # A posted status is ignored; the edit itself goes through.
+    response = root_client.post(
+        change_url(inst), change_form_data(inst, status=Status.CANCELLED, notes="Side gate")
+    )
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.status == Status.SCHEDULED
+    assert inst.notes == "Side gate"
+
+
+def test_cancel_button_asks_for_a_reason(staff_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    response = staff_client.post(
+        change_url(inst), change_form_data(inst, _fsm_transition_to="cancel")
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(transition_url(inst, "cancel"))
+    page = staff_client.get(response["Location"])
+    assert page.status_code == 200
+    assert 'name="reason"' in page.content.decode()
+    inst.refresh_from_db()
+    assert inst.status == Status.INSTALLER_ASSIGNED
+
+
+def test_cancel_without_a_reason_shows_a_form_error_and_changes_nothing(staff_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    before = len(history(inst))
+    response = staff_client.post(
+        transition_url(inst, "cancel"), {"reason": "   ", "_fsm_version": inst.version}
+    )
+    assert response.status_code == 422
+    assert "Please give a reason." in response.content.decode()
+    inst.refresh_from_db()
+    assert inst.status == Status.INSTALLER_ASSIGNED
+    assert len(history(inst)) == before
+
+
+def test_cancel_with_a_reason_goes_through_the_service(staff_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    before = len(history(inst))
+    response = staff_client.post(
+        transition_url(inst, "cancel"),
+        {"reason": "Customer moved house.", "_fsm_version": inst.version},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == change_url(inst)
+    assert any("is now “Cancelled”" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert inst.status == Status.CANCELLED
+    assert inst.cancellation_reason == "Customer moved house."
+    entries = history(inst)
+    assert len(entries) == before + 1  # written once, by the service
+    assert entries[-1].actor == cast.staff
+    counts = dict(
+        PartnerStatusCount.objects.filter(partner=cast.partner).values_list("status", "count")
+    )
+    assert counts[Status.CANCELLED] == 1
+    assert counts[Status.INSTALLER_ASSIGNED] == 0
+
+
+def test_an_admin_cancel_writes_the_same_history_entry_as_the_service(staff_client, cast):
+    by_admin = cast.installation(Status.EN_ROUTE)
+    by_service = cast.installation(Status.EN_ROUTE)
+    staff_client.post(
+        transition_url(by_admin, "cancel"),
+        {"reason": "Duplicate booking.", "_fsm_version": by_admin.version},
+    )
+    services.installation_cancel(
+        installation=by_service, reason="Duplicate booking.", actor=cast.staff
+    )
+
+    def entry(inst):
+        latest = history(inst)[-1]
+        return {
+            f: getattr(latest, f)
+            for f in (
+                "kind",
+                "transition",
+                "from_status",
+                "to_status",
+                "actor",
+                "actor_name",
+                "reason",
+                "changes",
+            )
+        }
+
+    assert entry(by_admin) == entry(by_service)
+    assert entry(by_admin)["to_status"] == Status.CANCELLED
+    assert len(history(by_admin)) == len(history(by_service))
+
+
+@pytest.mark.parametrize("meanwhile", ["cancelled", "reassigned"])
+def test_a_stale_cancel_shows_an_error_and_changes_nothing(staff_client, cast, meanwhile):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    page = staff_client.get(transition_url(inst, "cancel"))
+    assert page.status_code == 200
+    loaded_version = page.context["version"]
+    # Someone else acts after the page was loaded.
+    if meanwhile == "cancelled":
+        services.installation_cancel(installation=inst, reason="By phone.", actor=cast.superuser)
+    else:
+        services.installation_reassign(
+            installation=inst, handyman=cast.other_handyman, actor=cast.partner_user
+        )
+    inst.refresh_from_db()
+    before = (inst.status, inst.version, inst.cancellation_reason, len(history(inst)))
+
+    response = staff_client.post(
+        transition_url(inst, "cancel"), {"reason": "Too late.", "_fsm_version": loaded_version}
+    )
+    assert response.status_code == 302
+    assert any("Someone else changed this installation" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert (inst.status, inst.version, inst.cancellation_reason, len(history(inst))) == before
+
+
+def test_a_transition_the_status_no_longer_allows_is_refused(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    response = staff_client.post(
+        change_url(inst), change_form_data(inst, _fsm_transition_to="send_contract")
+    )
+    assert response.status_code == 302
+    assert any("can no longer be sent a contract" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert inst.status == Status.SCHEDULED
+
+
+@pytest.mark.parametrize("name", ["sign", "approve", "set_off", "delete", "__class__"])
+def test_non_admin_transitions_cannot_be_posted(staff_client, cast, name):
+    inst = cast.installation(Status.CONTRACT_SIGNED)
+    response = staff_client.post(change_url(inst), change_form_data(inst, _fsm_transition_to=name))
+    assert response.status_code == 302
+    assert any("not an action you can take here" in m for m in flash(response))
+    assert staff_client.get(transition_url(inst, name)).status_code == 404
+    inst.refresh_from_db()
+    assert inst.status == Status.CONTRACT_SIGNED
+
+
+def test_a_button_transition_saves_no_other_field(staff_client, cast):
+    inst = cast.installation(Status.INSTALLATION_COMPLETED, notes="Original")
+    before = len(history(inst))
+    response = staff_client.post(
+        change_url(inst),
+        change_form_data(inst, notes="Sneaky edit", _fsm_transition_to="send_contract"),
+    )
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.status == Status.CONTRACT_SENT
+    assert inst.notes == "Original"
+    assert len(history(inst)) == before + 1
+    assert history(inst)[-1].transition == "send_contract"
+
+
+def test_assign_offers_only_the_partners_handymen(staff_client, cast):
+    stranger = cast.installation(Status.SCHEDULED, partner=cast.other_partner)
+    # hana works only for Acme, not for Beta.
+    response = staff_client.post(
+        transition_url(stranger, "assign"),
+        {"handyman": cast.other_handyman.pk, "_fsm_version": stranger.version},
+    )
+    assert response.status_code == 422
+    stranger.refresh_from_db()
+    assert stranger.status == Status.SCHEDULED
+
+    response = staff_client.post(
+        transition_url(stranger, "assign"),
+        {"handyman": cast.handyman.pk, "_fsm_version": stranger.version},
+    )
+    assert response.status_code == 302
+    stranger.refresh_from_db()
+    assert stranger.status == Status.INSTALLER_ASSIGNED
+    assert stranger.handyman == cast.handyman
+
+
+def test_reassign_to_the_same_handyman_shows_the_services_error(staff_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    response = staff_client.post(
+        transition_url(inst, "reassign"),
+        {"handyman": cast.handyman.pk, "_fsm_version": inst.version},
+    )
+    assert response.status_code == 422
+    assert "already assigned" in response.content.decode()
+
+
+def test_the_transition_page_of_an_impossible_transition_sends_you_back(staff_client, cast):
+    inst = cast.installation(Status.CANCELLED)
+    grant(cast.staff, "override_locked_installation")
+    response = staff_client.get(transition_url(inst, "cancel"))
+    assert response.status_code == 302
+    assert any("is not possible now" in m for m in flash(response))
+
+
+# --- Open records: edits go through installation_update -------------------------------------------
+
+
+def test_editing_an_open_record_goes_through_the_service(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    response = staff_client.post(change_url(inst), change_form_data(inst, notes="Dog in garden"))
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.notes == "Dog in garden"
+    assert inst.version == 2  # bumped by services.installation_update
+
+
+def test_a_stale_edit_is_refused(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    data = change_form_data(inst, notes="My edit")
+    services.installation_update(installation=inst, actor=cast.partner_user, notes="Their edit")
+    response = staff_client.post(change_url(inst), data)
+    assert response.status_code == 302
+    assert any("Someone else changed this installation" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert inst.notes == "Their edit"
+
+
+def test_an_edit_of_a_record_finished_meanwhile_is_refused(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    data = change_form_data(inst, notes="My edit", expected_version="")
+    services.installation_reject(installation=inst, reason="No access.", actor=cast.partner_user)
+    response = staff_client.post(change_url(inst), data)
+    # The record is locked now: this staff user may not change it at all.
+    assert response.status_code == 403
+    inst.refresh_from_db()
+    assert inst.notes == ""
+
+
+# --- Finished records: overrides ------------------------------------------------------------------
+
+
+def test_staff_without_the_override_permission_cannot_edit_a_locked_record(staff_client, cast):
+    inst = cast.installation(Status.CANCELLED, notes="As it was")
+    page = staff_client.get(change_url(inst))
+    assert page.status_code == 200
+    assert "_save" not in buttons(page).names
+    assert "It can no longer be changed." in page.content.decode()
+    response = staff_client.post(
+        change_url(inst), change_form_data(inst, notes="Changed", override_reason="Because")
+    )
+    assert response.status_code == 403
+    inst.refresh_from_db()
+    assert inst.notes == "As it was"
+
+
+def test_an_override_without_a_reason_is_refused(root_client, cast):
+    inst = cast.installation(Status.CANCELLED, notes="As it was")
+    before = len(history(inst))
+    response = root_client.post(change_url(inst), change_form_data(inst, notes="Changed"))
+    assert response.status_code == 200
+    assert "Give a reason to change a finished installation." in response.content.decode()
+    inst.refresh_from_db()
+    assert inst.notes == "As it was"
+    assert len(history(inst)) == before
+
+
+def test_an_override_with_a_reason_is_recorded_with_old_and_new_values(root_client, cast):
+    inst = cast.installation(Status.CUSTOMER_APPROVED, notes="As it was")
+    old_address = inst.site_address
+    response = root_client.post(
+        change_url(inst),
+        change_form_data(
+            inst,
+            notes="Corrected",
+            site_address="1 New Street",
+            override_reason="Customer called with the right address.",
+        ),
+    )
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.notes == "Corrected"
+    assert inst.site_address == "1 New Street"
+    assert inst.status == Status.CUSTOMER_APPROVED
+    entry = history(inst)[-1]
+    assert entry.kind == StatusChange.Kind.OVERRIDE
+    assert entry.actor == cast.superuser
+    assert entry.reason == "Customer called with the right address."
+    assert entry.changes == {
+        "notes": ["As it was", "Corrected"],
+        "site_address": [old_address, "1 New Street"],
+    }
+    assert entry.from_status == entry.to_status == Status.CUSTOMER_APPROVED
+
+
+def test_staff_with_the_override_permission_may_override(staff_client, cast):
+    grant(cast.staff, "override_locked_installation")
+    inst = cast.installation(Status.REJECTED)
+    page = staff_client.get(change_url(inst))
+    assert 'name="override_reason"' in page.content.decode()
+    response = staff_client.post(
+        change_url(inst),
+        change_form_data(inst, rejection_reason="Out of area (typo fixed)", override_reason="Typo"),
+    )
+    assert response.status_code == 302
+    entry = history(inst)[-1]
+    assert entry.kind == StatusChange.Kind.OVERRIDE
+    assert entry.actor == cast.staff
+    assert entry.changes == {
+        "rejection_reason": ["Outside our service area.", "Out of area (typo fixed)"]
+    }
+
+
+# --- The change page ------------------------------------------------------------------------------
+
+
+def test_the_change_page_shows_history_follow_ups_and_other_installations(root_client, cast):
+    parent = cast.installation(Status.CUSTOMER_APPROVED)
+    follow_up = services.installation_book_follow_up(installation=parent, actor=cast.partner_user)
+    sibling = cast.installation(Status.SCHEDULED, customer=parent.customer)
+
+    page = root_client.get(change_url(parent)).content.decode()
+    assert "Status history" in page
+    assert "Customer approved" in page
+    assert f'href="{change_url(follow_up)}"' in page
+    assert f'href="{change_url(sibling)}"' in page
+
+    page = root_client.get(change_url(follow_up)).content.decode()
+    assert f'href="{change_url(parent)}"' in page
+
+
+def test_adding_an_installation_goes_through_the_service(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner)
+    response = root_client.post(
+        "/admin/installations/installation/add/",
+        {
+            "partner": cast.partner.pk,
+            "customer": customer.pk,
+            "site_address": "2 Mill Lane",
+            "scheduled_date": "2099-01-05",
+            "window_start": "09:00",
+            "window_end": "11:00",
+            "notes": "",
+        },
+    )
+    assert response.status_code == 302
+    inst = Installation.objects.get(customer=customer)
+    assert inst.status == Status.SCHEDULED
+    assert [e.kind for e in history(inst)] == [StatusChange.Kind.CREATED]
+
+
+def test_adding_refuses_another_partners_customer(root_client, cast):
+    customer = CustomerFactory(partner=cast.other_partner)
+    response = root_client.post(
+        "/admin/installations/installation/add/",
+        {
+            "partner": cast.partner.pk,
+            "customer": customer.pk,
+            "site_address": "2 Mill Lane",
+            "scheduled_date": "2099-01-05",
+            "window_start": "09:00",
+            "window_end": "11:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "This customer belongs to another partner." in response.content.decode()
+    assert not Installation.objects.filter(customer=customer).exists()
+
+
+# --- The list -------------------------------------------------------------------------------------
+
+
+def _make_rows(cast, n: int) -> None:
+    statuses = [Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CANCELLED]
+    for i in range(n):
+        cast.installation(statuses[i % len(statuses)])
+
+
+# The list page, whatever the number of rows: session, user, the portal's role lookups (partner
+# user, handyman), the partner and handyman filter choices, the count, the page (with partner,
+# customer and handyman joined) and the date hierarchy's two.
+CHANGELIST_QUERIES = 10
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+@pytest.mark.parametrize("query", ["", "?group=scheduled", "?status__exact=CANCELLED&q=a"])
+def test_the_changelist_runs_a_fixed_number_of_queries(
+    client, cast, django_assert_num_queries, rows, query
+):
+    _make_rows(cast, rows)
+    client.force_login(cast.superuser)
+    with django_assert_num_queries(CHANGELIST_QUERIES):
+        response = client.get(CHANGELIST + query)
+    assert response.status_code == 200
+
+
+def test_the_changelist_shows_labels_and_groups(root_client, cast):
+    cast.installation(Status.EN_ROUTE)
+    page = root_client.get(CHANGELIST).content.decode()
+    assert "En route" in page
+    assert "En Route" in page  # the group
+
+
+def test_filters_and_search(root_client, cast):
+    scheduled = cast.installation(Status.SCHEDULED)
+    cancelled = cast.installation(Status.CANCELLED)
+
+    def ids(query: str) -> set[int]:
+        response = root_client.get(CHANGELIST + query)
+        return {i.pk for i in response.context["cl"].result_list}
+
+    assert ids("?group=rejected") == {cancelled.pk}
+    assert ids("?status__exact=SCHEDULED") == {scheduled.pk}
+    assert ids(f"?q={cancelled.pk}") >= {cancelled.pk}
+    assert ids(f"?q={scheduled.customer.name.split()[0]}") >= {scheduled.pk}
+    assert ids(f"?partner__id__exact={cast.other_partner.pk}") == set()
+    assert ids("?handyman=none") == {scheduled.pk}
+    assert ids(f"?handyman={cast.handyman.pk}") == {cancelled.pk}
+
+
+# --- List actions ---------------------------------------------------------------------------------
+
+
+def test_bulk_cancel_asks_for_one_reason_then_cancels_what_it_can(staff_client, cast):
+    open_a = cast.installation(Status.SCHEDULED)
+    open_b = cast.installation(Status.EN_ROUTE)
+    finished = cast.installation(Status.CUSTOMER_APPROVED)
+    selected = [open_a.pk, open_b.pk, finished.pk]
+
+    confirm = staff_client.post(
+        CHANGELIST, {"action": "cancel_selected", "_selected_action": selected}
+    )
+    assert confirm.status_code == 200
+    assert 'name="reason"' in confirm.content.decode()
+
+    no_reason = staff_client.post(
+        CHANGELIST,
+        {"action": "cancel_selected", "_selected_action": selected, "post": "yes", "reason": ""},
+    )
+    assert no_reason.status_code == 422
+    assert Installation.objects.filter(status=Status.CANCELLED).count() == 0
+
+    done = staff_client.post(
+        CHANGELIST,
+        {
+            "action": "cancel_selected",
+            "_selected_action": selected,
+            "post": "yes",
+            "reason": "Supplier recall.",
+        },
+    )
+    assert done.status_code == 302
+    notes = " ".join(flash(done))
+    assert "Cancelled 2 installations" in notes
+    assert f"#{finished.pk}" in notes and "left as they are" in notes
+    for inst in (open_a, open_b):
+        inst.refresh_from_db()
+        assert inst.status == Status.CANCELLED
+        assert history(inst)[-1].reason == "Supplier recall."
+        assert history(inst)[-1].actor == cast.staff
+    finished.refresh_from_db()
+    assert finished.status == Status.CUSTOMER_APPROVED
+
+
+def test_export_selected_as_csv(root_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    other = cast.installation(Status.SCHEDULED)
+    response = root_client.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": [inst.pk, other.pk]}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == [
+        "id",
+        "partner",
+        "customer",
+        "phone",
+        "email",
+        "site address",
+        "date",
+        "window",
+        "handyman",
+        "status",
+        "group",
+    ]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert set(by_id) == {str(inst.pk), str(other.pk)}
+    row = by_id[str(inst.pk)]
+    assert row[1] == "Acme Appliances"
+    assert row[2] == inst.customer.name
+    assert row[3] == inst.customer.phone  # a phone number is not taken for a formula
+    assert row[7] == "09:00–11:00"
+    assert row[8] == cast.handyman.display_name
+    assert row[9:] == ["Installer assigned", "Scheduled"]
+    assert by_id[str(other.pk)][8] == ""
+
+
+def test_csv_cells_never_start_a_formula(root_client, cast):
+    inst = cast.installation(Status.SCHEDULED, notes="")
+    inst.customer.name = "=HYPERLINK(1)"
+    inst.customer.save()
+    response = root_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [inst.pk]})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][2] == "'=HYPERLINK(1)"
+
+
+# --- Messages, history and the other models -------------------------------------------------------
+
+
+def test_retry_delivery_retries_only_failed_messages(root_client, cast, monkeypatch):
+    retried = []
+    monkeypatch.setattr(
+        "installations.notifications.message_retry", lambda *, message: retried.append(message.pk)
+    )
+    failed = Message.objects.create(
+        partner=cast.partner,
+        recipient="a@example.com",
+        channel=Message.Channel.EMAIL,
+        template="cancelled",
+        body="x",
+        status=Message.State.FAILED,
+    )
+    sent = Message.objects.create(
+        partner=cast.partner,
+        recipient="b@example.com",
+        channel=Message.Channel.EMAIL,
+        template="cancelled",
+        body="x",
+        status=Message.State.SENT,
+    )
+    response = root_client.post(
+        "/admin/installations/message/",
+        {"action": "retry_delivery", "_selected_action": [failed.pk, sent.pk]},
+    )
+    assert response.status_code == 302
+    assert retried == [failed.pk]
+    assert any("Skipped 1" in m for m in flash(response))
+
+
+def test_messages_and_history_are_read_only(root_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    entry = history(inst)[-1]
+    assert root_client.get("/admin/installations/statuschange/add/").status_code == 403
+    page = root_client.get(f"/admin/installations/statuschange/{entry.pk}/change/")
+    assert page.status_code == 200
+    assert "_save" not in buttons(page).names
+    response = root_client.post(
+        f"/admin/installations/statuschange/{entry.pk}/change/", {"reason": "x"}
+    )
+    assert response.status_code == 403
+    assert root_client.get("/admin/installations/message/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "partner",
+        "partneruser",
+        "handyman",
+        "customer",
+        "statuschange",
+        "message",
+        "partnerstatuscount",
+    ],
+)
+def test_the_other_admin_pages_load(root_client, cast, model):
+    cast.installation(Status.INSTALLER_ASSIGNED)
+    assert root_client.get(f"/admin/installations/{model}/").status_code == 200
+
+
+def test_partner_and_handyman_change_pages(root_client, cast):
+    page = root_client.get(f"/admin/installations/partner/{cast.partner.pk}/change/")
+    assert page.status_code == 200
+    assert "acme" in page.content.decode()  # the partner user inline
+    page = root_client.get(f"/admin/installations/handyman/{cast.handyman.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="partners"' in page.content.decode()
