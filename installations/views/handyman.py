@@ -1,0 +1,439 @@
+"""The handyman's page: his jobs, one big button for the next step, and the close checklist.
+
+Built for a phone on a weak signal: every step is a plain form that htmx enhances, and every step
+is safe to repeat. A second tap or a retry after a lost response finds the job already moved on and
+answers with the job as it now is, never with an error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import selectors, services
+from ..checklist import ChecklistForm, SetOffForm
+from ..models import Handyman, Installation, handyman_of
+from ..statuses import HAPPY_PATH, Status
+
+JOBS_TEMPLATE = "handyman/jobs.html"
+CHECKLIST_TEMPLATE = "handyman/complete.html"
+
+# The statuses in which the handyman has a step to take: his active jobs.
+ACTIVE_STATUSES = (
+    Status.INSTALLER_ASSIGNED,
+    Status.EN_ROUTE,
+    Status.INSTALLATION_IN_PROGRESS,
+    Status.INSTALLATION_COMPLETED,
+)
+FINISHED_DAYS = 7
+
+# The handyman's transitions and the URL of each step: an explicit map, never getattr on input.
+STEP_URLS = {
+    "set_off": "handyman:set_off",
+    "arrive": "handyman:arrive",
+    "complete": "handyman:complete",
+    "send_contract": "handyman:send_contract",
+}
+# Where each step takes the job: reaching (or passing) it means a repeated tap has nothing to do.
+STEP_TARGETS = {
+    "set_off": Status.EN_ROUTE,
+    "arrive": Status.INSTALLATION_IN_PROGRESS,
+    "complete": Status.INSTALLATION_COMPLETED,
+    "send_contract": Status.CONTRACT_SENT,
+}
+# What the page says after each step, and after a repeated tap that found it already done.
+STEP_DONE = {
+    "set_off": "On your way: the customer is told you will arrive in about {eta} minutes.",
+    "arrive": "Arrived: the on-site clock is running.",
+    "complete": "Job marked done. Send the contract when the customer is ready.",
+    "send_contract": "Contract sent to the customer.",
+}
+STEP_ALREADY = {
+    "set_off": "You had already set off for this job, so nothing changed.",
+    "arrive": "You were already marked as arrived, so nothing changed.",
+    "complete": "This job was already marked done, so nothing changed.",
+    "send_contract": "The contract was already sent, so nothing changed.",
+}
+# Steps that show the on-site tools (follow-up booking).
+ON_SITE_STATUSES = (Status.INSTALLATION_IN_PROGRESS, Status.INSTALLATION_COMPLETED)
+
+
+# --- Access -----------------------------------------------------------------------------------
+
+
+def _handyman(request: HttpRequest) -> Handyman:
+    """The signed-in handyman; anyone else gets 404, as if the page did not exist."""
+    handyman = handyman_of(request.user)
+    if handyman is None:
+        raise Http404("No handyman here.")
+    return handyman
+
+
+def _job_for_handyman(request: HttpRequest, pk: int) -> Installation:
+    """A job assigned to the signed-in handyman, or 404: on every URL, GET or POST."""
+    handyman = _handyman(request)
+    return get_object_or_404(_jobs(handyman), pk=pk)
+
+
+def _jobs(handyman: Handyman) -> QuerySet[Installation]:
+    open_follow_ups = Prefetch(
+        "follow_ups",
+        queryset=Installation.objects.filter(status=Status.SCHEDULED).order_by("created_at", "id"),
+        to_attr="open_follow_ups",
+    )
+    return (
+        Installation.objects.filter(handyman=handyman)
+        .select_related("customer", "partner")
+        .prefetch_related(open_follow_ups)
+    )
+
+
+# --- The job card -----------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    job: Installation
+    step: str | None  # the next step's transition name, if the handyman has one
+    label: str  # the button's words
+    url: str
+    eta_default: int
+    eta_choices: tuple[int, ...]
+    time_on_site: str
+    is_today: bool
+    day: str
+    follow_up: Installation | None
+    can_book_follow_up: bool
+
+
+def _duration(value: timedelta | None) -> str:
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+def _day(day: date, today: date) -> str:
+    if day == today:
+        return "Today"
+    if day == today + timedelta(days=1):
+        return "Tomorrow"
+    return dateformat.format(day, "D j M")
+
+
+def eta_default(job: Installation, now: datetime | None = None) -> int:
+    """Minutes until the arrival window opens, rounded up to a choice, within 15..60."""
+    now = now or timezone.now()
+    start = timezone.make_aware(datetime.combine(job.scheduled_date, job.window_start))
+    minutes = math.ceil((start - now).total_seconds() / 60)
+    for choice in services.ETA_CHOICES:
+        if minutes <= choice:
+            return choice
+    return services.ETA_CHOICES[-1]
+
+
+def _card(job: Installation, user: Any, today=None) -> Card:
+    today = today or timezone.localdate()
+    step = next(
+        (a for a in selectors.available_actions(job, user) if a.name in STEP_URLS),
+        None,
+    )
+    follow_ups = getattr(job, "open_follow_ups", None)
+    return Card(
+        job=job,
+        step=step.name if step else None,
+        label=step.label if step else "",
+        url=reverse(STEP_URLS[step.name], args=[job.pk]) if step else "",
+        eta_default=eta_default(job),
+        eta_choices=services.ETA_CHOICES,
+        time_on_site=_duration(job.time_on_site),
+        is_today=job.scheduled_date <= today,
+        day=_day(job.scheduled_date, today),
+        follow_up=follow_ups[0] if follow_ups else None,
+        can_book_follow_up=job.status in ON_SITE_STATUSES,
+    )
+
+
+def _reload(request: HttpRequest, pk: int) -> Installation:
+    # Re-read through the access helper: a job reassigned away a moment ago is now a 404.
+    return _job_for_handyman(request, pk)
+
+
+def _render_card(
+    request: HttpRequest, job: Installation, *, note: str = "", kind: str = "info", status=200
+) -> HttpResponse:
+    ctx = {"card": _card(job, request.user), "note": note, "note_kind": kind}
+    return render(request, f"{JOBS_TEMPLATE}#job-card", ctx, status=status)
+
+
+def _back_to_jobs(job: Installation) -> HttpResponse:
+    return redirect(f"{reverse('handyman:jobs')}#job-{job.pk}")
+
+
+def _passed(job: Installation, step: str) -> bool:
+    """Has the job already reached (or gone beyond) where `step` takes it?"""
+    if job.status not in HAPPY_PATH:
+        return False
+    return HAPPY_PATH.index(job.status) >= HAPPY_PATH.index(STEP_TARGETS[step])
+
+
+def _version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def jobs(request: HttpRequest) -> HttpResponse:
+    return _jobs_page(request)
+
+
+def _jobs_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    handyman = _handyman(request)
+    now = timezone.now()
+    today = timezone.localdate()
+    active = list(_jobs(handyman).filter(status__in=ACTIVE_STATUSES))
+    finished = list(
+        Installation.objects.filter(
+            handyman=handyman, completed_at__gte=now - timedelta(days=FINISHED_DAYS)
+        )
+        .exclude(status__in=ACTIVE_STATUSES)
+        .select_related("customer")
+        .order_by("-completed_at", "-id")
+    )
+    cards = [_card(job, request.user, today) for job in active]
+    ctx = {
+        "handyman": handyman,
+        "today_cards": [c for c in cards if c.is_today],
+        "upcoming_cards": [c for c in cards if not c.is_today],
+        "finished": [(job, _duration(job.time_on_site)) for job in finished],
+        "finished_days": FINISHED_DAYS,
+    }
+    if request.htmx:
+        return render(request, f"{JOBS_TEMPLATE}#job-lists", ctx, status=status)
+    return render(request, JOBS_TEMPLATE, ctx, status=status)
+
+
+@require_GET
+@login_required
+def job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job's card as it now is (what a retry or a refresh asks for)."""
+    job = _job_for_handyman(request, pk)
+    if request.htmx:
+        return _render_card(request, job)
+    return _back_to_jobs(job)
+
+
+# --- The steps --------------------------------------------------------------------------------
+
+
+def _step_response(
+    request: HttpRequest, job: Installation, step: str, run, *, done_note: str
+) -> HttpResponse:
+    """Run one step's service and answer; a repeat of a step already done is not an error."""
+    pk = job.pk
+    if _passed(job, step):
+        return _repeat(request, job, step)
+    try:
+        job = run(job)
+    except services.TransitionRefused as refused:
+        job = _reload(request, pk)
+        if _passed(job, step):
+            return _repeat(request, job, step)
+        return _conflict(request, job, refused.message)
+    job = _reload(request, pk)
+    if request.htmx:
+        return _render_card(request, job, note=done_note, kind="success")
+    messages.success(request, done_note)
+    return _back_to_jobs(job)
+
+
+def _repeat(request: HttpRequest, job: Installation, step: str) -> HttpResponse:
+    if request.htmx:
+        return _render_card(request, job, note=STEP_ALREADY[step])
+    messages.info(request, STEP_ALREADY[step])
+    return _back_to_jobs(job)
+
+
+def _conflict(request: HttpRequest, job: Installation, message: str) -> HttpResponse:
+    if request.htmx:
+        return _render_card(request, job, note=message, kind="error", status=409)
+    messages.error(request, message)
+    return _jobs_page(request, status=409)
+
+
+@require_POST
+@login_required
+def set_off(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for_handyman(request, pk)
+    if _passed(job, "set_off"):
+        return _repeat(request, job, "set_off")
+    form = SetOffForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(form.errors["eta_minutes"])
+        if request.htmx:
+            return _render_card(request, job, note=message, kind="error", status=422)
+        messages.error(request, message)
+        return _jobs_page(request, status=422)
+    eta = form.cleaned_data["eta_minutes"]
+    return _step_response(
+        request,
+        job,
+        "set_off",
+        lambda j: services.installation_set_off(
+            installation=j, eta_minutes=eta, actor=request.user, expected_version=_version(request)
+        ),
+        done_note=STEP_DONE["set_off"].format(eta=eta),
+    )
+
+
+@require_POST
+@login_required
+def arrive(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step_response(
+        request,
+        _job_for_handyman(request, pk),
+        "arrive",
+        lambda j: services.installation_arrive(
+            installation=j, actor=request.user, expected_version=_version(request)
+        ),
+        done_note=STEP_DONE["arrive"],
+    )
+
+
+@require_POST
+@login_required
+def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step_response(
+        request,
+        _job_for_handyman(request, pk),
+        "send_contract",
+        lambda j: services.installation_send_contract(
+            installation=j, actor=request.user, expected_version=_version(request)
+        ),
+        done_note=STEP_DONE["send_contract"],
+    )
+
+
+# --- The close checklist ----------------------------------------------------------------------
+
+
+def _checklist_done(request: HttpRequest, job: Installation, note: str, level: int) -> HttpResponse:
+    messages.add_message(request, level, note)
+    if request.htmx:
+        # The checklist is its own page: after it, go back to the list (htmx follows this).
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = f"{reverse('handyman:jobs')}#job-{job.pk}"
+        return response
+    return _back_to_jobs(job)
+
+
+def _checklist_page(
+    request: HttpRequest, job: Installation, form: ChecklistForm, *, status: int = 200, error=""
+) -> HttpResponse:
+    ctx = {
+        "job": job,
+        "form": form,
+        "error": error,
+        "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
+    }
+    if request.htmx and request.method == "POST":
+        # Only the error messages travel (out of band): the photos and the signature already on
+        # the page stay where they are, so the handyman fixes only what is missing.
+        return render(request, f"{CHECKLIST_TEMPLATE}#checklist-errors", ctx, status=status)
+    return render(request, CHECKLIST_TEMPLATE, ctx, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for_handyman(request, pk)
+    if _passed(job, "complete"):
+        return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
+    if request.method == "GET":
+        if "complete" not in {a.name for a in selectors.available_actions(job, request.user)}:
+            messages.info(
+                request,
+                f"This job is “{job.get_status_display()}”: the checklist opens once you have "
+                "arrived on site.",
+            )
+            return _back_to_jobs(job)
+        return _checklist_page(request, job, ChecklistForm())
+
+    form = ChecklistForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _checklist_page(request, job, form, status=422)
+    data = form.cleaned_data
+    try:
+        services.installation_complete(
+            installation=job,
+            photos=data["photos"],
+            signature_png=data["signature"],
+            notes=data["notes"],
+            actor=request.user,
+            expected_version=_version(request),
+        )
+    except services.TransitionRefused as refused:
+        job = _reload(request, pk)
+        if _passed(job, "complete"):
+            return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
+        return _checklist_page(request, job, form, status=409, error=refused.message)
+    return _checklist_done(request, job, STEP_DONE["complete"], messages.SUCCESS)
+
+
+# --- Follow-up visit --------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for_handyman(request, pk)
+    existing = job.open_follow_ups[0] if job.open_follow_ups else None
+    if existing is not None:
+        # A double tap (or a second visit asked for before the first is scheduled) books nothing
+        # new: one open follow-up visit is what the partner needs to schedule.
+        note = f"A follow-up visit is already booked (#{existing.pk}); the office will schedule it."
+        level = messages.INFO
+    else:
+        try:
+            child = services.installation_book_follow_up(installation=job, actor=request.user)
+        except services.TransitionRefused as refused:
+            return _conflict(request, _reload(request, pk), refused.message)
+        note = f"Follow-up visit booked (#{child.pk}). The office will schedule it."
+        level = messages.SUCCESS
+    job = _reload(request, pk)
+    if request.htmx:
+        return _render_card(request, job, note=note, kind="success")
+    messages.add_message(request, level, note)
+    return _back_to_jobs(job)
+
+
+__all__ = [
+    "arrive",
+    "complete",
+    "follow_up",
+    "job",
+    "jobs",
+    "send_contract",
+    "set_off",
+]

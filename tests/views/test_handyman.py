@@ -1,0 +1,673 @@
+"""The handyman's page: the list, each step, the close checklist, repeat taps and access."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from installations import services
+from installations.demo import png_bytes
+from installations.models import Installation, InstallationPhoto, StatusChange
+from installations.statuses import Status
+from installations.views.handyman import eta_default
+
+HX = {"HX-Request": "true"}
+SIGNATURE = "data:image/png;base64," + __import__("base64").b64encode(png_bytes()).decode()
+
+
+@pytest.fixture
+def hank(client, cast):
+    client.force_login(cast.handyman.user)
+    return client
+
+
+def url(name: str, job: Installation | None = None) -> str:
+    return reverse(f"handyman:{name}", args=[job.pk] if job else [])
+
+
+def fresh(job: Installation) -> Installation:
+    return Installation.objects.get(pk=job.pk)
+
+
+def transitions(job: Installation, name: str) -> int:
+    return StatusChange.objects.filter(installation=job, transition=name).count()
+
+
+def png_upload(name: str = "finished.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes((64, 48), "#9cc"), content_type="image/png")
+
+
+def jpeg_upload(name: str = "finished.jpg") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "#c96").save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def gif_upload(name: str = "finished.gif") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "#c96").save(buffer, format="GIF")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/gif")
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+def test_it_lists_his_active_jobs_today_first_in_window_order(hank, cast):
+    today = timezone.localdate()
+    later = cast.installation(
+        "INSTALLER_ASSIGNED",
+        scheduled_date=today,
+        window_start=time(13),
+        window_end=time(15),
+    )
+    early = cast.installation(
+        "EN_ROUTE", scheduled_date=today, window_start=time(8), window_end=time(10)
+    )
+    upcoming = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=3))
+    others = cast.installation("INSTALLER_ASSIGNED", handyman=cast.other_handyman)
+    cancelled = cast.installation("CANCELLED")
+    scheduled = cast.installation("SCHEDULED")
+
+    response = hank.get(url("jobs"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    positions = [html.index(f'id="job-{job.pk}"') for job in (early, later, upcoming)]
+    assert positions == sorted(positions)
+    assert html.index('id="today-heading"') < positions[0]
+    assert html.index('id="upcoming-heading"') < positions[2]
+    for hidden in (others, cancelled, scheduled):
+        assert f'id="job-{hidden.pk}"' not in html
+
+
+def test_a_card_has_maps_and_phone_links_window_status_and_notes(hank, cast):
+    job = cast.installation(
+        "INSTALLER_ASSIGNED",
+        site_address="12 High Street, Leeds LS1 4AB",
+        notes="Dog in the garden.",
+        window_start=time(9),
+        window_end=time(11),
+    )
+    job.customer.phone = "+44 7700 900555"
+    job.customer.save()
+
+    html = hank.get(url("jobs")).content.decode()
+
+    assert (
+        "https://www.google.com/maps/search/?api=1&amp;query=12%20High%20Street%2C%20Leeds" in html
+    )
+    assert 'href="tel:+447700900555"' in html
+    assert "09:00–11:00" in html
+    assert "Installer assigned" in html
+    assert "Dog in the garden." in html
+    assert job.customer.name in html
+
+
+@pytest.mark.parametrize(
+    ("status", "words", "others"),
+    [
+        ("INSTALLER_ASSIGNED", "On my way", ["Arrived", "Mark done", "Send contract"]),
+        ("EN_ROUTE", "Arrived", ["On my way", "Mark done", "Send contract"]),
+        ("INSTALLATION_IN_PROGRESS", "Mark done", ["On my way", "Arrived", "Send contract"]),
+        ("INSTALLATION_COMPLETED", "Send contract", ["On my way", "Arrived", "Mark done"]),
+    ],
+)
+def test_each_job_shows_only_the_next_steps_button(hank, cast, status, words, others):
+    cast.installation(status)
+
+    html = hank.get(url("jobs")).content.decode()
+
+    assert f'<span class="when-idle">{words}</span>' in html or f">{words}</a>" in html
+    for other in others:
+        assert f">{other}<" not in html
+
+
+def test_it_lists_finished_jobs_of_the_last_seven_days_with_time_on_site(hank, cast):
+    recent = cast.installation("CONTRACT_SENT")
+    old = cast.installation("CUSTOMER_APPROVED")
+    arrived = timezone.now() - timedelta(hours=2)
+    Installation.objects.filter(pk=recent.pk).update(
+        arrived_at=arrived, completed_at=arrived + timedelta(minutes=95)
+    )
+    Installation.objects.filter(pk=old.pk).update(completed_at=timezone.now() - timedelta(days=8))
+
+    html = hank.get(url("jobs")).content.decode()
+
+    assert f'id="job-{recent.pk}"' in html
+    assert "Time on site: 1 h 35 min" in html
+    assert f'id="job-{old.pk}"' not in html
+    finished = html[html.index('id="finished-heading"') :]
+    assert "Contract sent" in finished
+    assert "<form" not in finished
+
+
+def test_the_list_is_a_full_page_or_a_fragment_for_htmx(hank, cast):
+    cast.installation("INSTALLER_ASSIGNED")
+
+    page = hank.get(url("jobs"))
+    fragment = hank.get(url("jobs"), headers=HX)
+
+    assert b"<html" in page.content
+    assert b"handyman.js" in page.content
+    assert b"<html" not in fragment.content
+    assert b'id="job-lists"' in fragment.content
+
+
+@pytest.mark.parametrize("jobs", [5, 50])
+def test_the_list_takes_a_fixed_number_of_queries(hank, cast, django_assert_num_queries, jobs):
+    today = timezone.localdate()
+    steps = ["INSTALLER_ASSIGNED", "EN_ROUTE", "INSTALLATION_IN_PROGRESS", "CONTRACT_SENT"]
+    for i in range(jobs):
+        cast.installation(steps[i % len(steps)], scheduled_date=today + timedelta(days=i % 3))
+    hank.get(url("jobs"))  # warm the session
+
+    # session, user, handyman, partner profile, active jobs, their follow-ups, finished jobs.
+    with django_assert_num_queries(7):
+        response = hank.get(url("jobs"))
+
+    assert response.status_code == 200
+
+
+def test_someone_who_is_not_a_handyman_gets_404(client, cast):
+    client.force_login(cast.partner_user)
+
+    assert client.get(url("jobs")).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, cast):
+    response = client.get(url("jobs"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# --- On my way ----------------------------------------------------------------------------------
+
+
+def test_on_my_way_records_the_eta_and_moves_the_job(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "45", "version": job.version})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url('jobs')}#job-{job.pk}"
+    job = fresh(job)
+    assert job.status == Status.EN_ROUTE
+    assert job.eta_minutes == 45
+    assert job.expected_arrival_at is not None
+
+
+def test_on_my_way_with_htmx_answers_with_the_card(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "15"}, headers=HX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert f'id="job-{job.pk}"' in html
+    assert ">Arrived<" in html
+    assert "about 15 minutes" in html
+
+
+def test_on_my_way_without_a_valid_eta_changes_nothing(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "7"}, headers=HX)
+
+    assert response.status_code == 422
+    assert "Choose when you expect to arrive." in response.content.decode()
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def _at(day, hour, minute=0):
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ((8, 55), 15),  # 5 minutes to the window: the smallest choice
+        ((8, 40), 30),  # 20 minutes: rounded up
+        ((8, 30), 30),
+        ((8, 20), 45),
+        ((8, 5), 60),
+        ((6, 0), 60),  # hours away: at most an hour
+        ((10, 0), 15),  # already in the window
+    ],
+)
+def test_the_eta_defaults_from_the_arrival_window(cast, now, expected):
+    day = timezone.localdate() + timedelta(days=1)
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=day, window_start=time(9))
+
+    assert eta_default(job, now=_at(day, *now)) == expected
+
+
+def test_the_default_eta_is_preselected(hank, cast):
+    job = cast.installation(
+        "INSTALLER_ASSIGNED", scheduled_date=timezone.localdate() + timedelta(days=1)
+    )
+
+    html = hank.get(url("jobs")).content.decode()
+
+    assert 'name="eta_minutes" value="60" checked' in html
+    assert html.count("checked") == 1
+    assert f'action="{url("set_off", job)}"' in html
+
+
+# --- Arrived ------------------------------------------------------------------------------------
+
+
+def test_arrived_starts_the_clock_and_the_card_shows_time_on_site(hank, cast):
+    job = cast.installation("EN_ROUTE")
+
+    response = hank.post(url("arrive", job), {"version": job.version}, headers=HX)
+
+    assert response.status_code == 200
+    job = fresh(job)
+    assert job.status == Status.INSTALLATION_IN_PROGRESS
+    assert job.arrived_at is not None
+    html = response.content.decode()
+    assert "Time on site" in html
+    assert "data-on-site-since" in html
+    assert ">Mark done</a>" in html
+
+
+def test_arrived_as_a_plain_post_redirects_with_a_message(hank, cast):
+    job = cast.installation("EN_ROUTE")
+
+    response = hank.post(url("arrive", job), follow=True)
+
+    assert response.redirect_chain[-1][0] == f"{url('jobs')}#job-{job.pk}"
+    assert "the on-site clock is running" in response.content.decode()
+
+
+# --- Mark done: the checklist -------------------------------------------------------------------
+
+
+def test_mark_done_opens_the_checklist(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.get(url("complete", job))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="file" name="photos"' in html
+    assert "multiple" in html
+    assert 'accept="image/jpeg,image/png"' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert "data-signature-pad" in html
+    assert 'id="id_signature"' in html
+    assert "signature.js" in html
+
+
+def test_the_checklist_is_not_offered_before_arriving(hank, cast):
+    job = cast.installation("EN_ROUTE")
+
+    response = hank.get(url("complete", job))
+
+    assert response.status_code == 302
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+def test_a_complete_checklist_moves_the_job_and_stores_photos_and_signature(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job),
+        {
+            "photos": [png_upload(), jpeg_upload()],
+            "signature": SIGNATURE,
+            "notes": "  Fitted and tested.  ",
+            "version": job.version,
+        },
+    )
+
+    assert response.status_code == 302
+    job = fresh(job)
+    assert job.status == Status.INSTALLATION_COMPLETED
+    assert job.completion_notes == "Fitted and tested."
+    assert job.completion_signature
+    photos = list(InstallationPhoto.objects.filter(installation=job))
+    assert len(photos) == 2
+    assert sorted(p.image.name.rsplit(".", 1)[-1] for p in photos) == ["jpg", "png"]
+
+
+def test_a_png_named_jpg_is_stored_as_png(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    hank.post(url("complete", job), {"photos": [png_upload("photo.jpg")], "signature": SIGNATURE})
+
+    photo = InstallationPhoto.objects.get(installation=job)
+    assert photo.image.name.endswith(".png")
+
+
+def test_a_complete_checklist_with_htmx_sends_the_browser_back_to_the_list(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE}, headers=HX
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{url('jobs')}#job-{job.pk}"
+    assert fresh(job).status == Status.INSTALLATION_COMPLETED
+
+
+def _text_as_jpeg():
+    return SimpleUploadedFile("photo.jpg", b"not a photo at all", content_type="image/jpeg")
+
+
+@pytest.mark.parametrize(
+    ("data", "missing"),
+    [
+        (lambda: {"signature": SIGNATURE}, "Add at least one photo of the finished work."),
+        (
+            lambda: {"photos": [_text_as_jpeg()], "signature": SIGNATURE},
+            "is not a JPEG or PNG photo",
+        ),
+        (lambda: {"photos": [gif_upload()], "signature": SIGNATURE}, "is not a JPEG or PNG photo"),
+        (
+            lambda: {"photos": [png_upload(), _text_as_jpeg()], "signature": SIGNATURE},
+            "is not a JPEG or PNG photo",
+        ),
+        (lambda: {"photos": [png_upload()]}, "Ask the customer to sign in the box."),
+        (
+            lambda: {"photos": [png_upload()], "signature": "data:image/png;base64,AAAA"},
+            "The signature could not be read.",
+        ),
+        (
+            lambda: {"photos": [png_upload()], "signature": "javascript:alert(1)"},
+            "The signature could not be read.",
+        ),
+    ],
+    ids=[
+        "no-photo",
+        "text-renamed-jpg",
+        "gif",
+        "one-bad-among-good",
+        "no-signature",
+        "garbage-signature",
+        "not-a-data-url",
+    ],
+)
+def test_an_incomplete_checklist_stores_nothing_and_says_what_is_missing(hank, cast, data, missing):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), data())
+
+    assert response.status_code == 422
+    assert missing in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+    job = fresh(job)
+    assert job.status == Status.INSTALLATION_IN_PROGRESS
+    assert not job.completion_signature
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_an_oversized_photo_is_refused(hank, cast, settings):
+    settings.MAX_PHOTO_BYTES = 200
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert "each photo can be at most" in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"signature": SIGNATURE}, headers=HX)
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<form" not in html
+    assert 'id="checklist-summary"' in html
+    assert 'id="photos-error"' in html
+    assert html.count('hx-swap-oob="true"') == 4
+    assert "Add at least one photo of the finished work." in html
+
+
+# --- Send contract ------------------------------------------------------------------------------
+
+
+def test_send_contract_moves_the_job_on(hank, cast):
+    job = cast.installation("INSTALLATION_COMPLETED")
+
+    response = hank.post(url("send_contract", job), {"version": job.version}, headers=HX)
+
+    assert response.status_code == 200
+    assert fresh(job).status == Status.CONTRACT_SENT
+    assert "Contract sent to the customer." in response.content.decode()
+
+
+# --- Repeat taps --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "step", "data", "target"),
+    [
+        ("INSTALLER_ASSIGNED", "set_off", {"eta_minutes": "30"}, Status.EN_ROUTE),
+        ("EN_ROUTE", "arrive", {}, Status.INSTALLATION_IN_PROGRESS),
+        ("INSTALLATION_COMPLETED", "send_contract", {}, Status.CONTRACT_SENT),
+    ],
+)
+def test_a_second_tap_answers_with_the_job_as_it_now_is(hank, cast, status, step, data, target):
+    job = cast.installation(status)
+    data = {**data, "version": job.version}  # both taps come from the same page
+
+    first = hank.post(url(step, job), data, headers=HX)
+    second = hank.post(url(step, job), data, headers=HX)
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert "nothing changed" in second.content.decode()
+    assert f'id="job-{job.pk}"' in second.content.decode()
+    assert fresh(job).status == target
+    assert transitions(job, step) == 1
+
+
+def test_a_second_plain_tap_redirects_with_a_gentle_message(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    hank.post(url("arrive", job), {"version": job.version})
+
+    response = hank.post(url("arrive", job), {"version": job.version}, follow=True)
+
+    assert response.status_code == 200
+    assert "You were already marked as arrived, so nothing changed." in response.content.decode()
+    assert transitions(job, "arrive") == 1
+
+
+def test_a_late_tap_after_the_job_moved_further_is_not_an_error(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    version = job.version
+    job = services.installation_arrive(installation=job, actor=cast.handyman.user)
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30", "version": version}, headers=HX)
+
+    assert response.status_code == 200
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert transitions(job, "set_off") == 1
+
+
+def test_a_race_refused_by_the_service_still_answers_with_the_job(hank, cast, monkeypatch):
+    """The tap read the job before another request moved it: the service refuses, we answer 200."""
+    job = cast.installation("EN_ROUTE")
+    real = services.installation_arrive
+
+    def arrive_twice(**kwargs):
+        real(**kwargs)  # the lost first tap, landing a moment before this one
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "installation_arrive", arrive_twice)
+
+    response = hank.post(url("arrive", job), {"version": job.version}, headers=HX)
+
+    assert response.status_code == 200
+    assert "nothing changed" in response.content.decode()
+    assert transitions(job, "arrive") == 1
+
+
+def test_a_double_submitted_checklist_completes_once(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    data = {"signature": SIGNATURE, "version": job.version}
+
+    first = hank.post(url("complete", job), {**data, "photos": [png_upload()]})
+    second = hank.post(url("complete", job), {**data, "photos": [png_upload()]}, follow=True)
+
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert "already marked done" in second.content.decode()
+    assert transitions(job, "complete") == 1
+    assert InstallationPhoto.objects.filter(installation=job).count() == 1
+
+
+def test_a_cancelled_job_gets_a_clear_message(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("arrive", job), headers=HX)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Cancelled" in html
+    assert "Nothing was changed" in html
+    assert fresh(job).status == Status.CANCELLED
+
+
+def test_a_cancelled_job_as_a_plain_post_shows_the_page_with_409(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("arrive", job))
+
+    assert response.status_code == 409
+    assert "<html" in response.content.decode()
+    assert "Nothing was changed" in response.content.decode()
+
+
+def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    version = job.version
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
+
+    response = hank.post(url("arrive", job), {"version": version}, headers=HX)
+
+    assert response.status_code == 409
+    assert "Gate code 1234" in response.content.decode()
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+# --- Follow-up visit ----------------------------------------------------------------------------
+
+
+def test_book_follow_up_creates_a_child_and_keeps_the_status(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("follow_up", job), headers=HX)
+
+    assert response.status_code == 200
+    child = Installation.objects.get(parent=job)
+    assert child.kind == Installation.Kind.FOLLOW_UP
+    assert child.status == Status.SCHEDULED
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert f"Follow-up visit booked (#{child.pk})" in response.content.decode()
+
+
+def test_a_second_follow_up_tap_books_nothing_more(hank, cast):
+    job = cast.installation("INSTALLATION_COMPLETED")
+
+    hank.post(url("follow_up", job))
+    response = hank.post(url("follow_up", job), follow=True)
+
+    assert response.status_code == 200
+    assert "already booked" in response.content.decode()
+    assert Installation.objects.filter(parent=job).count() == 1
+
+
+# --- Access and methods -------------------------------------------------------------------------
+
+EVERY_URL = [
+    ("job", "get"),
+    ("set_off", "post"),
+    ("arrive", "post"),
+    ("complete", "get"),
+    ("complete", "post"),
+    ("send_contract", "post"),
+    ("follow_up", "post"),
+]
+
+
+@pytest.mark.parametrize(("name", "method"), EVERY_URL)
+def test_another_handymans_job_is_404_on_every_url(client, cast, name, method):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")  # assigned to hank
+    client.force_login(cast.other_handyman.user)
+
+    response = getattr(client, method)(
+        url(name, job), {"eta_minutes": "30"} if method == "post" else {}
+    )
+
+    assert response.status_code == 404
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
+@pytest.mark.parametrize(("name", "method"), EVERY_URL)
+def test_a_partner_user_is_404_on_every_url(client, cast, name, method):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    client.force_login(cast.partner_user)
+
+    assert getattr(client, method)(url(name, job)).status_code == 404
+
+
+def test_a_job_reassigned_away_is_404(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("jobs", "post"),
+        ("job", "post"),
+        ("set_off", "get"),
+        ("arrive", "get"),
+        ("complete", "put"),
+        ("send_contract", "get"),
+        ("follow_up", "get"),
+    ],
+)
+def test_the_wrong_method_is_405(hank, cast, name, method):
+    job = cast.installation("EN_ROUTE")
+
+    response = getattr(hank, method)(url(name, None if name == "jobs" else job))
+
+    assert response.status_code == 405
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+def test_one_job_card_as_a_fragment_or_back_to_the_list(hank, cast):
+    job = cast.installation("EN_ROUTE")
+
+    fragment = hank.get(url("job", job), headers=HX)
+    plain = hank.get(url("job", job))
+
+    assert fragment.status_code == 200
+    assert f'id="job-{job.pk}"' in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+    assert plain.status_code == 302
