@@ -55,6 +55,9 @@ def as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
+EXTRA_ARGS: list[str] = []
+
+
 def run_sqlite_leg() -> int:
     env = base_env()
     marks = "not postgres"
@@ -65,7 +68,7 @@ def run_sqlite_leg() -> int:
         print("Chromium (/usr/bin/chromium) is not installed: the browser tests are left out.")
         marks = "not postgres and not browser"
     say(f"SQLite leg: pytest -m '{marks}'")
-    return subprocess.call([*PYTEST, "-m", marks], cwd=ROOT, env=env)
+    return subprocess.call([*PYTEST, "-m", marks, *EXTRA_ARGS], cwd=ROOT, env=env)
 
 
 def run_postgres_leg() -> int:
@@ -128,7 +131,7 @@ def run_postgres_leg() -> int:
         started = True
         env = base_env()
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/portal"
-        return subprocess.call([*PYTEST, "-m", "not browser"], cwd=ROOT, env=env)
+        return subprocess.call([*PYTEST, "-m", "not browser", *EXTRA_ARGS], cwd=ROOT, env=env)
     finally:
         if started:
             subprocess.call(
@@ -140,8 +143,12 @@ def run_postgres_leg() -> int:
 
 
 def main() -> int:
-    sqlite = run_sqlite_leg()
-    postgres = run_postgres_leg()
+    # `suite.py [all|sqlite|postgres] [pytest args…]`: make test runs both legs.
+    args = sys.argv[1:]
+    legs = args.pop(0) if args and args[0] in {"all", "sqlite", "postgres"} else "all"
+    EXTRA_ARGS.extend(args)
+    sqlite = run_sqlite_leg() if legs in {"all", "sqlite"} else 0
+    postgres = run_postgres_leg() if legs in {"all", "postgres"} else 0
     say(
         f"SQLite leg: {'passed' if sqlite == 0 else 'FAILED'}; "
         f"PostgreSQL leg: {'passed' if postgres == 0 else 'FAILED'}"
