@@ -312,7 +312,7 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
     date_hierarchy = "scheduled_date"
     # A million rows: no second COUNT(*) of the whole table when a filter is applied.
     show_full_result_count = False
-    raw_id_fields = ("customer",)
+    raw_id_fields = ("customer", "handyman")
     inlines = (StatusChangeInline,)
     actions = ("cancel_selected", "export_csv")
 
@@ -756,7 +756,11 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
             if refused:
                 self.message_user(
                     request,
-                    f"{len(refused)} could not be cancelled and were left as they are. "
+                    (
+                        "1 could not be cancelled and was left as it is. "
+                        if len(refused) == 1
+                        else f"{len(refused)} could not be cancelled and were left as they are. "
+                    )
                     + " ".join(refused),
                     level=messages.WARNING,
                 )

@@ -592,7 +592,7 @@ def test_bulk_cancel_asks_for_one_reason_then_cancels_what_it_can(staff_client, 
     assert done.status_code == 302
     notes = " ".join(flash(done))
     assert "Cancelled 2 installations" in notes
-    assert f"#{finished.pk}" in notes and "left as they are" in notes
+    assert f"#{finished.pk}" in notes and "left as it is" in notes
     for inst in (open_a, open_b):
         inst.refresh_from_db()
         assert inst.status == Status.CANCELLED
