@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_fsm",
     "django_filters",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",

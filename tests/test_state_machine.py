@@ -232,3 +232,16 @@ def test_reasons_and_stage_timestamps_are_stored(cast):
     assert approved.completion_signature and approved.contract_signature
     cancelled = cast.installation(S.CANCELLED)
     assert cancelled.cancellation_reason and cancelled.cancelled_at
+
+
+def test_graph_transitions_draws_no_edge_out_of_a_terminal_status():
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("graph_transitions", "installations.Installation", stdout=out)
+    edges = re.findall(r'status\.(\w+)" -> "[\w.]+status\.(\w+)" \[label=(\w+)\]', out.getvalue())
+    assert {(s, t, n) for s, t, n in edges} == EXPECTED_EDGES
+    assert not [e for e in edges if e[0] in TERMINAL_STATUSES]
