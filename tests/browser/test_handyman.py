@@ -1,0 +1,141 @@
+"""A handyman on a phone walks a job from "Installer assigned" to "Contract sent"."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from installations.demo import png_bytes
+from installations.models import Installation
+from installations.statuses import Status
+
+from .conftest import log_in
+
+
+def _watch_console(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
+
+def _sign(page) -> None:
+    pad = page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.15, y + h * 0.7)
+    page.mouse.down()
+    page.mouse.move(x + w * 0.35, y + h * 0.3, steps=8)
+    page.mouse.move(x + w * 0.55, y + h * 0.7, steps=8)
+    page.mouse.move(x + w * 0.85, y + h * 0.35, steps=8)
+    page.mouse.up()
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png;base64,"))
+
+
+def test_a_handyman_walks_a_job_to_contract_sent_on_his_phone(phone_page, cast):
+    page = phone_page
+    errors = _watch_console(page)
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    card = page.locator(f"#job-{job.pk}")
+    expect(card.get_by_role("heading", name=job.customer.name)).to_be_visible()
+
+    # On my way, with an arrival estimate.
+    card.get_by_label("45 min").check()
+    card.get_by_role("button", name="On my way").tap()
+    expect(card.get_by_role("button", name="Arrived")).to_be_visible()
+    expect(card).to_contain_text("about 45 minutes")
+
+    # Arrived: the on-site clock shows.
+    card.get_by_role("button", name="Arrived").tap()
+    expect(card.get_by_role("link", name="Mark done")).to_be_visible()
+    expect(card).to_contain_text("Time on site")
+
+    # Mark done: the checklist, with a photo and a signature drawn with the pointer.
+    card.get_by_role("link", name="Mark done").tap()
+    page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    _sign(page)
+    page.get_by_label("Notes (optional)").fill("Fitted and tested.")
+    page.get_by_role("button", name="Mark done").click()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    expect(page.get_by_text("Job marked done.")).to_be_visible()
+
+    # Send contract.
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Send contract").tap()
+    expect(card).to_contain_text("Contract sent to the customer.")
+    expect(card.get_by_role("button")).to_have_count(0)  # nothing left for him to do
+
+    job = Installation.objects.get(pk=job.pk)
+    assert job.status == Status.CONTRACT_SENT
+    assert job.photos.count() == 1
+    assert job.completion_signature
+    assert job.completion_notes == "Fitted and tested."
+    assert not [e for e in errors if "Content Security Policy" in e]
+
+
+def test_an_incomplete_checklist_keeps_what_was_given_and_says_what_is_missing(phone_page, cast):
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    page.get_by_role("button", name="Mark done").click()
+
+    summary = page.locator("#checklist-summary")
+    expect(summary).to_contain_text("Add at least one photo of the finished work.")
+    expect(summary).to_be_focused()
+    # The signature drawn a moment ago is still there: only the messages were swapped in.
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    page.get_by_role("button", name="Mark done").click()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
+def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    page.route("**/arrive/", lambda route: route.abort("internetdisconnected"))
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").tap()
+
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text("No connection — your tap was not sent.")
+    expect(card.get_by_role("button", name="Arrived")).to_be_enabled()
+    assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+
+    page.unroute("**/arrive/")
+    card.get_by_role("button", name="Retry").tap()
+    expect(card.get_by_role("link", name="Mark done")).to_be_visible()
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cast):
+    page = phone_page
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+    cast.installation("INSTALLATION_IN_PROGRESS", site_address="1 A Very Long Street Name " * 3)
+    page.set_viewport_size({"width": 360, "height": 740})
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for button in page.locator(".button-big, .eta-choice").all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["height"] >= 48
