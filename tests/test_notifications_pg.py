@@ -1,0 +1,67 @@
+"""Exactly once under real concurrency (PostgreSQL: threads, separate connections, row locks)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from installations import notifications, sms
+from installations.models import Installation, Message
+from installations.statuses import Status
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(n: int, action) -> list[object]:
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = action(i)
+        except Exception as exc:  # the outcome is what we check
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.fixture(autouse=True)
+def _queue_but_do_not_run(settings):
+    # The dummy backend accepts tasks and runs none: the threads below are the workers.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.SMS_BACKEND = "installations.sms.InMemoryBackend"
+    sms.InMemoryBackend.outbox.clear()
+
+
+def test_workers_racing_for_one_message_send_it_once(cast):
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get(template=notifications.ON_THE_WAY)
+    assert message.status == Message.State.PENDING
+    results = race(8, lambda i: notifications.deliver(message.pk))
+    assert sorted(results) == ["sent"] + ["skipped"] * 7, results
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.SENT, 1)
+    assert len(sms.InMemoryBackend.outbox) == 1
+
+
+def test_reminder_runs_at_once_send_one_reminder(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    Installation.objects.filter(pk=installation.pk).update(
+        contract_sent_at=timezone.now() - timedelta(days=4)
+    )
+    results = race(4, lambda i: notifications.queue_contract_reminders())
+    assert sorted(results) == [0, 0, 0, 1], results
+    reminders = installation.messages.filter(template=notifications.CONTRACT_REMINDER)
+    assert reminders.count() == 2  # one email and one text
