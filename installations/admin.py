@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms, http
 from django.contrib import admin, messages
@@ -24,6 +25,7 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -587,7 +589,10 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_transition",
                 kwargs={"object_id": obj.pk, "transition_name": transition.name},
             )
-            return redirect(f"{url}?_fsm_version={version}")
+            query = {"_fsm_version": version}
+            if preserved := self.get_preserved_filters(request):
+                query["_changelist_filters"] = QueryDict(preserved).get("_changelist_filters", "")
+            return redirect(f"{url}?{urlencode(query)}")
         self._apply_fsm_transition(
             obj=obj, transition_name=transition.name, request=request, expected_version=version
         )

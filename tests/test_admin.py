@@ -716,3 +716,59 @@ def test_partner_and_handyman_change_pages(root_client, cast):
     page = root_client.get(f"/admin/installations/handyman/{cast.handyman.pk}/change/")
     assert page.status_code == 200
     assert 'name="partners"' in page.content.decode()
+
+
+# --- More edges ---------------------------------------------------------------------------------
+
+
+def test_reject_asks_for_a_reason_and_goes_through_the_service(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    response = staff_client.post(
+        transition_url(inst, "reject"), {"reason": "", "_fsm_version": inst.version}
+    )
+    assert response.status_code == 422
+    response = staff_client.post(
+        transition_url(inst, "reject"), {"reason": "No parking.", "_fsm_version": inst.version}
+    )
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.status == Status.REJECTED
+    assert inst.rejection_reason == "No parking."
+    assert history(inst)[-1].transition == "reject"
+
+
+def test_staff_without_the_change_permission_cannot_post_transitions(client, cast):
+    grant(cast.staff, "view_installation")
+    client.force_login(cast.staff)
+    inst = cast.installation(Status.INSTALLATION_COMPLETED)
+    response = client.post(
+        change_url(inst), change_form_data(inst, _fsm_transition_to="send_contract")
+    )
+    assert response.status_code == 403
+    response = client.post(
+        transition_url(inst, "cancel"), {"reason": "x", "_fsm_version": inst.version}
+    )
+    assert response.status_code == 403
+    inst.refresh_from_db()
+    assert inst.status == Status.INSTALLATION_COMPLETED
+
+
+def test_a_transition_keeps_the_list_filters(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    filters = "_changelist_filters=group%3Dscheduled"
+    response = staff_client.post(
+        f"{change_url(inst)}?{filters}", change_form_data(inst, _fsm_transition_to="cancel")
+    )
+    assert filters in response["Location"]
+    response = staff_client.post(
+        response["Location"], {"reason": "Moved.", "_fsm_version": inst.version}
+    )
+    assert response["Location"] == f"{change_url(inst)}?{filters}"
+
+
+def test_retry_is_offered_only_to_staff_who_may_change_messages(client, cast):
+    grant(cast.staff, "view_message")
+    client.force_login(cast.staff)
+    page = client.get("/admin/installations/message/")
+    assert page.status_code == 200
+    assert "retry_delivery" not in page.content.decode()
