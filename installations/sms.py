@@ -78,6 +78,8 @@ class TwilioBackend(BaseBackend):
             if self.service_sid
             else {"from_": self.from_number}
         )
+        # Twilio wants E.164: "+44 7700 900555" → "+447700900555".
+        to = "".join(ch for ch in to if ch.isdigit() or ch == "+")
         try:
             message = Client(self.account_sid, self.auth_token).messages.create(
                 to=to, body=body, **sender

@@ -374,7 +374,7 @@ def test_the_twilio_backend_sends_through_the_client(settings, monkeypatch):
             self.messages = FakeMessages()
 
     monkeypatch.setattr("twilio.rest.Client", FakeClient)
-    assert sms.TwilioBackend().send(to="+447700900555", body="Hi") == "SM1"
+    assert sms.TwilioBackend().send(to="+44 7700 900555", body="Hi") == "SM1"
     assert sent == {
         "auth": ("AC123", "secret"),
         "to": "+447700900555",

@@ -71,3 +71,26 @@ def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
     response = phone_page.goto(f"/c/{token[:-2]}zz/")
     assert response is not None and response.status == 404
     phone_page.get_by_role("heading", name="This link does not work").wait_for()
+
+
+def _serious(results) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+def test_axe_finds_no_serious_violations_on_the_customer_pages(phone_page, cast):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    sent = cast.installation(Status.CONTRACT_SENT)
+    signed = cast.installation(Status.CONTRACT_SIGNED)
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    for installation in (sent, signed, approved):
+        phone_page.goto(f"/c/{make_token(installation)}/")
+        phone_page.wait_for_load_state("networkidle")
+        assert _serious(axe.run(phone_page)) == [], installation.status
+    phone_page.goto("/c/not-a-token/")
+    assert _serious(axe.run(phone_page)) == []
