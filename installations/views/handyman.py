@@ -66,6 +66,8 @@ STEP_ALREADY = {
     "complete": "This job was already marked done, so nothing changed.",
     "send_contract": "The contract was already sent, so nothing changed.",
 }
+# Jobs under way belong to today, whatever day they were booked for.
+UNDER_WAY_STATUSES = (Status.EN_ROUTE, Status.INSTALLATION_IN_PROGRESS)
 # Steps that show the on-site tools (follow-up booking).
 ON_SITE_STATUSES = (Status.INSTALLATION_IN_PROGRESS, Status.INSTALLATION_COMPLETED)
 
@@ -162,7 +164,7 @@ def _card(job: Installation, user: Any, today=None) -> Card:
         eta_default=eta_default(job),
         eta_choices=services.ETA_CHOICES,
         time_on_site=_duration(job.time_on_site),
-        is_today=job.scheduled_date <= today,
+        is_today=job.scheduled_date <= today or job.status in UNDER_WAY_STATUSES,
         day=_day(job.scheduled_date, today),
         follow_up=follow_ups[0] if follow_ups else None,
         can_book_follow_up=job.status in ON_SITE_STATUSES,

@@ -86,6 +86,17 @@ def test_it_lists_his_active_jobs_today_first_in_window_order(hank, cast):
         assert f'id="job-{hidden.pk}"' not in html
 
 
+def test_a_job_under_way_is_listed_under_today_whatever_its_date(hank, cast):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    under_way = cast.installation("EN_ROUTE", scheduled_date=tomorrow)
+    later = cast.installation("INSTALLER_ASSIGNED", scheduled_date=tomorrow)
+
+    html = hank.get(url("jobs")).content.decode()
+
+    upcoming = html.index('id="upcoming-heading"')
+    assert html.index(f'id="job-{under_way.pk}"') < upcoming < html.index(f'id="job-{later.pk}"')
+
+
 def test_a_card_has_maps_and_phone_links_window_status_and_notes(hank, cast):
     job = cast.installation(
         "INSTALLER_ASSIGNED",
