@@ -498,6 +498,7 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
                     changes={
                         f: form.cleaned_data[f] for f in form.changed_data if f in OVERRIDE_FIELDS
                     },
+                    expected_version=form.cleaned_data.get(VERSION_FIELD),
                 )
             else:
                 changes = {

@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from .models import handyman_of
 
@@ -9,8 +10,13 @@ def portal(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return base
-    profile = getattr(user, "partner_profile", None)
+
+    def partner():
+        profile = getattr(user, "partner_profile", None)
+        return profile.partner if profile else None
+
+    # Lazy: pages that never show them (the admin) pay no query for them.
     return base | {
-        "current_partner": profile.partner if profile else None,
-        "current_handyman": handyman_of(user),
+        "current_partner": SimpleLazyObject(partner),
+        "current_handyman": SimpleLazyObject(lambda: handyman_of(user)),
     }

@@ -561,7 +561,12 @@ def _plain(value: Any) -> Any:
 
 
 def installation_override(
-    *, installation: Installation | int, actor: Any, reason: str, changes: dict[str, Any]
+    *,
+    installation: Installation | int,
+    actor: Any,
+    reason: str,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
 ) -> Installation:
     """A privileged edit of a finished (locked) record, written to the history with the old and
     new values. Never changes the status: that only moves through transitions."""
@@ -576,6 +581,7 @@ def installation_override(
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         locked = _lock(pk)
+        _check_version(locked, expected_version)
         diff = {}
         for field, value in changes.items():
             old = getattr(locked, field)

@@ -516,10 +516,10 @@ def _make_rows(cast, n: int) -> None:
         cast.installation(statuses[i % len(statuses)])
 
 
-# The list page, whatever the number of rows: session, user, the portal's role lookups (partner
-# user, handyman), the partner and handyman filter choices, the count, the page (with partner,
+# The list page, whatever the number of rows: session, user,
+# the partner and handyman filter choices, the count, the page (with partner,
 # customer and handyman joined) and the date hierarchy's two.
-CHANGELIST_QUERIES = 10
+CHANGELIST_QUERIES = 8
 
 
 @pytest.mark.parametrize("rows", [5, 50])
