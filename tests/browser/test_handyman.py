@@ -139,3 +139,23 @@ def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cas
         box = button.bounding_box()
         assert box is not None
         assert box["height"] >= 48
+
+
+def test_axe_finds_no_violations_on_the_jobs_page_and_the_checklist(phone_page, cast):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = phone_page
+    axe = Axe()
+    today = timezone.localdate()
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=today, notes="Dog in the garden.")
+    on_site = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=today)
+    cast.installation("CONTRACT_SENT")
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    assert axe.run(page).response["violations"] == []
+
+    page.goto(f"/handyman/{on_site.pk}/complete/")
+    page.get_by_role("button", name="Mark done").click()
+    page.locator("#checklist-summary.error-summary").wait_for()
+    assert axe.run(page).response["violations"] == []
