@@ -56,6 +56,11 @@ def test_a_handyman_walks_a_job_to_contract_sent_on_his_phone(phone_page, cast):
     expect(card.get_by_role("link", name="Mark done")).to_be_visible()
     expect(card).to_contain_text("Time on site")
 
+    # A follow-up visit for the partner to schedule; the job itself stays where it is.
+    card.get_by_role("button", name="Book follow-up visit").tap()
+    expect(card).to_contain_text("Follow-up visit booked")
+    expect(card.get_by_role("link", name="Mark done")).to_be_visible()
+
     # Mark done: the checklist, with a photo and a signature drawn with the pointer.
     card.get_by_role("link", name="Mark done").tap()
     page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
@@ -159,3 +164,32 @@ def test_axe_finds_no_violations_on_the_jobs_page_and_the_checklist(phone_page, 
     page.get_by_role("button", name="Mark done").click()
     page.locator("#checklist-summary.error-summary").wait_for()
     assert axe.run(page).response["violations"] == []
+
+
+def test_the_steps_work_without_javascript(browser, live_server, cast):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+        log_in(page, "hank")
+        page.wait_for_url(re.compile(r"/handyman/$"))
+
+        page.locator(f"#job-{job.pk}").get_by_label("30 min").check()
+        page.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
+        expect(page.get_by_text("On your way: the customer is told")).to_be_visible()
+        page.locator(f"#job-{job.pk}").get_by_role("button", name="Arrived").click()
+        expect(page.get_by_text("Arrived: the on-site clock is running.")).to_be_visible()
+        expect(page.locator(f"#job-{job.pk}").get_by_role("link", name="Mark done")).to_be_visible()
+
+        job = Installation.objects.get(pk=job.pk)
+        assert job.status == Status.INSTALLATION_IN_PROGRESS
+        assert job.eta_minutes == 30
+    finally:
+        context.close()
