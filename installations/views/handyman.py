@@ -46,12 +46,12 @@ STEP_URLS = {
     "complete": "handyman:complete",
     "send_contract": "handyman:send_contract",
 }
-# Where each step takes the job: reaching (or passing) it means a repeated tap has nothing to do.
+# Where each step takes the job, read from the state machine itself: reaching (or passing) it
+# means a repeated tap has nothing left to do.
 STEP_TARGETS = {
-    "set_off": Status.EN_ROUTE,
-    "arrive": Status.INSTALLATION_IN_PROGRESS,
-    "complete": Status.INSTALLATION_COMPLETED,
-    "send_contract": Status.CONTRACT_SENT,
+    t.name: t.target
+    for t in Installation._meta.get_field("status").get_all_transitions(Installation)
+    if t.name in STEP_URLS
 }
 # What the page says after each step, and after a repeated tap that found it already done.
 STEP_DONE = {

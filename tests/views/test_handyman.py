@@ -682,3 +682,14 @@ def test_one_job_card_as_a_fragment_or_back_to_the_list(hank, cast):
     assert f'id="job-{job.pk}"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert plain.status_code == 302
+
+
+def test_the_steps_targets_come_from_the_state_machine():
+    from installations.views.handyman import STEP_TARGETS
+
+    assert STEP_TARGETS == {
+        "set_off": Status.EN_ROUTE,
+        "arrive": Status.INSTALLATION_IN_PROGRESS,
+        "complete": Status.INSTALLATION_COMPLETED,
+        "send_contract": Status.CONTRACT_SENT,
+    }
