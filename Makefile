@@ -18,12 +18,13 @@ install: $(STAMP)
 migrate: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
-# Server and background worker side by side; Ctrl-C stops both.
+# Server, background worker and the periodic reminders side by side; Ctrl-C stops them all.
 run: migrate
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	@echo "Portal: http://127.0.0.1:8000/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(DEV_ENV) $(PY) manage.py db_worker & \
+	$(DEV_ENV) $(PY) manage.py run_periodic --interval 300 & \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 # Lint, migrations check, then the suite on SQLite (with the browser tests) and PostgreSQL 15.

@@ -9,6 +9,7 @@ import pytest
 
 from installations.demo import walk_to
 from installations.models import CustomerActor, Handyman, Installation, Partner
+from installations.sms import InMemoryBackend
 
 from .factories import (
     HandymanFactory,
@@ -25,6 +26,8 @@ def _media_in_tmp(settings, tmp_path):
     settings.AXES_ENABLED = False
     # Hashing is deliberately slow; tests need logins, not protection against brute force.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "installations.sms.InMemoryBackend"
+    InMemoryBackend.outbox.clear()
 
 
 @dataclass

@@ -381,3 +381,13 @@ def test_the_twilio_backend_sends_through_the_client(settings, monkeypatch):
         "body": "Hi",
         "from_": "+15005550006",
     }
+
+
+def test_the_periodic_scheduler_runs_one_round(db):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("run_periodic", "--once", stdout=out)
+    assert "Reminders queued for 0 installation(s)." in out.getvalue()

@@ -1,0 +1,286 @@
+"""The authorisation matrix: every URL pattern the project defines, taken from the URL resolver
+(so a new page cannot escape), for every role and method.
+
+Rules: anonymous users are sent to log in (or told 405 for a method the URL never takes); the
+owning role gets its page; everyone else gets 404 (a record of another partner is never a page
+with its data hidden); GET never changes anything; nothing leaks the customer's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from installations.customer_links import make_token
+from installations.models import Installation, Message, PartnerStatusCount, StatusChange
+from installations.statuses import Status
+
+ROLES = [
+    "anonymous",
+    "owner_partner",
+    "other_partner",
+    "assigned_handyman",
+    "other_handyman",
+    "staff",
+    "superuser",
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    owners: frozenset[str]  # roles whose page it is; others get 404
+    status: str | None = None  # the record's status the URL is exercised on
+    get: bool = True  # does the URL take GET?
+    post: bool = False  # does it take POST?
+    public: bool = False  # reached without logging in (customer links)
+    get_code: int = 200  # what the owner's plain GET answers
+
+
+PARTNER = frozenset({"owner_partner"})
+ANY_PARTNER = frozenset({"owner_partner", "other_partner"})
+HANDYMAN = frozenset({"assigned_handyman"})
+ANY_HANDYMAN = frozenset({"assigned_handyman", "other_handyman"})
+STAFF = frozenset({"staff", "superuser"})
+EVERYONE = frozenset(ROLES)
+
+ROUTES: dict[str, Route] = {
+    "partner:list": Route(ANY_PARTNER),
+    "partner:new": Route(ANY_PARTNER, post=True),
+    "partner:detail": Route(PARTNER, Status.SCHEDULED),
+    "partner:assign": Route(PARTNER, Status.SCHEDULED, post=True),
+    "partner:reassign": Route(PARTNER, Status.INSTALLER_ASSIGNED, post=True),
+    "partner:reject": Route(PARTNER, Status.SCHEDULED, post=True),
+    "partner:follow_up": Route(PARTNER, Status.INSTALLATION_COMPLETED, get=False, post=True),
+    "partner:rebook": Route(PARTNER, Status.CANCELLED, get=False, post=True),
+    "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
+    "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
+    "handyman:jobs": Route(ANY_HANDYMAN),
+    # A plain GET of one job goes back to the list at that job; htmx gets the card.
+    "handyman:job": Route(HANDYMAN, Status.INSTALLER_ASSIGNED, get_code=302),
+    "handyman:set_off": Route(HANDYMAN, Status.INSTALLER_ASSIGNED, get=False, post=True),
+    "handyman:arrive": Route(HANDYMAN, Status.EN_ROUTE, get=False, post=True),
+    "handyman:complete": Route(HANDYMAN, Status.INSTALLATION_IN_PROGRESS, post=True),
+    "handyman:send_contract": Route(HANDYMAN, Status.INSTALLATION_COMPLETED, get=False, post=True),
+    "handyman:follow_up": Route(HANDYMAN, Status.EN_ROUTE, get=False, post=True),
+    "customer:page": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
+    "customer:sign": Route(EVERYONE, Status.CONTRACT_SENT, get=False, post=True, public=True),
+    "customer:approve": Route(EVERYONE, Status.CONTRACT_SIGNED, get=False, post=True, public=True),
+    "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
+}
+# Pages outside the installation areas, checked by their own tests below.
+SPECIAL = {"home", "login", "logout"}
+
+
+def project_patterns(resolvers=None, prefix="", namespace=""):
+    """Every (full name, route, pattern) the resolver knows, admin excluded."""
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            yield from project_patterns(
+                entry.url_patterns,
+                prefix + str(entry.pattern),
+                f"{ns}" if entry.namespace else namespace,
+            )
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, prefix + str(entry.pattern), entry
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    names = {name for name, _, _ in project_patterns() if not (name or "").startswith("admin:")}
+    names.discard(None)
+    assert names == set(ROUTES) | SPECIAL, (
+        "A URL pattern is missing from the authorisation matrix (or the matrix names one that "
+        f"no longer exists): {sorted(names ^ (set(ROUTES) | SPECIAL))}"
+    )
+
+
+def fingerprint() -> tuple:
+    return (
+        tuple(
+            Installation.objects.order_by("pk").values_list("pk", "status", "version", "link_nonce")
+        ),
+        StatusChange.objects.count(),
+        Message.objects.count(),
+        tuple(PartnerStatusCount.objects.order_by("pk").values_list("count", flat=True)),
+    )
+
+
+def clients(cast) -> dict[str, Client]:
+    users = {
+        "owner_partner": cast.partner_user,
+        "other_partner": cast.other_partner_user,
+        "assigned_handyman": cast.handyman.user,
+        "other_handyman": cast.other_handyman.user,
+        "staff": cast.staff,
+        "superuser": cast.superuser,
+    }
+    result = {"anonymous": Client()}
+    for role, user in users.items():
+        client = Client()
+        client.force_login(user)
+        result[role] = client
+    return result
+
+
+def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
+    from django.urls import reverse
+
+    if route.status is None:
+        return reverse(name), None
+    inst = cast.installation(route.status)
+    kwargs: dict = {}
+    _, pattern, _ = next(p for p in project_patterns() if p[0] == name)
+    if "<str:token>" in pattern:
+        kwargs["token"] = make_token(inst)
+    else:
+        kwargs["pk"] = inst.pk
+    if "<int:photo_id>" in pattern:
+        kwargs["photo_id"] = inst.photos.first().pk
+    if "<int:message_id>" in pattern:
+        message = Message.objects.create(
+            partner=inst.partner,
+            installation=inst,
+            recipient="x@example.com",
+            channel=Message.Channel.EMAIL,
+            template="contract_link",
+            body="Hello",
+            status=Message.State.FAILED,
+            attempts=5,
+            last_error="SMTP down",
+        )
+        kwargs["message_id"] = message.pk
+    return reverse(name, kwargs=kwargs), inst
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_role_gets_the_expected_answer(cast, name):
+    route = ROUTES[name]
+    url, inst = url_for(cast, name, route)
+    secret = inst.customer.name if inst is not None and not route.public else None
+    for role, client in clients(cast).items():
+        for method in ("get", "post"):
+            takes = route.get if method == "get" else route.post
+            before = fingerprint()
+            response = getattr(client, method)(url)
+            code = response.status_code
+            where = f"{method.upper()} {name} as {role}: {code}"
+            if not takes:
+                # A method the URL never takes is refused before anything is looked up.
+                assert code == 405, where
+            elif role == "anonymous" and not route.public:
+                assert code == 302, where
+                assert response["Location"].startswith("/accounts/login/"), where
+            elif role in route.owners:
+                if method == "get":
+                    assert code == route.get_code, where
+                else:
+                    assert code not in (403, 404, 405, 500), where
+            else:
+                assert code == 404, where
+                if secret:
+                    assert secret not in response.content.decode(errors="ignore"), where
+            if method == "get" or code in (302, 404, 405) and role not in route.owners:
+                assert fingerprint() == before, f"{where} changed something"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.public))
+def test_a_forged_customer_link_is_refused_for_everyone(cast, name):
+    from django.urls import reverse
+
+    route = ROUTES[name]
+    url, inst = url_for(cast, name, route)
+    token = url.split("/")[2]
+    forged = url.replace(token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    assert reverse("customer:page", args=[token]).split("/")[2] == token
+    for role, client in clients(cast).items():
+        before = fingerprint()
+        for method in ("get", "post"):
+            code = getattr(client, method)(forged).status_code
+            assert code in (404, 405, 410), f"{method} {name} as {role}: {code}"
+        assert fingerprint() == before
+
+
+def test_home_sends_each_role_to_its_page(cast):
+    expected = {
+        "anonymous": "/accounts/login/",
+        "owner_partner": "/installations/",
+        "other_partner": "/installations/",
+        "assigned_handyman": "/handyman/",
+        "other_handyman": "/handyman/",
+        "staff": "/admin/",
+        "superuser": "/admin/",
+    }
+    for role, client in clients(cast).items():
+        response = client.get("/")
+        assert response.status_code == 302, role
+        assert response["Location"].startswith(expected[role]), role
+        assert client.post("/").status_code == 405
+
+
+def test_login_and_logout(cast):
+    for role, client in clients(cast).items():
+        login = client.get("/accounts/login/")
+        assert login.status_code == (200 if role == "anonymous" else 302), role
+        assert client.get("/accounts/logout/").status_code == 405
+        assert client.post("/accounts/logout/").status_code == 302
+
+
+ADMIN_USERS = ["anonymous", "owner_partner", "assigned_handyman"]
+
+
+def test_the_admin_is_closed_to_everyone_but_staff(cast):
+    from django.urls import reverse
+
+    inst = cast.installation(Status.SCHEDULED)
+    checked = 0
+    for entry in get_resolver().url_patterns:
+        if not (isinstance(entry, URLResolver) and entry.namespace == "admin"):
+            continue
+    from django.contrib import admin
+
+    urls = [reverse("admin:index")]
+    for model in admin.site._registry:
+        opts = model._meta
+        urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    urls.append(reverse("admin:installations_installation_change", args=[inst.pk]))
+    urls.append(reverse("admin:installations_installation_transition", args=[inst.pk, "cancel"]))
+    all_clients = clients(cast)
+    for role in ADMIN_USERS:
+        for url in urls:
+            before = fingerprint()
+            for method in ("get", "post"):
+                response = getattr(all_clients[role], method)(url)
+                assert response.status_code == 302, (role, method, url)
+                assert response["Location"].startswith("/admin/login/"), (role, url)
+                checked += 1
+            assert fingerprint() == before
+    for url in urls:
+        assert all_clients["superuser"].get(url).status_code == 200, url
+    assert checked > 10
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.post))
+@pytest.mark.parametrize("htmx", [False, True])
+def test_every_state_changing_request_needs_a_csrf_token(cast, name, htmx):
+    route = ROUTES[name]
+    url, _ = url_for(cast, name, route)
+    owner = sorted(route.owners - {"anonymous"})[0]
+    user = {
+        "owner_partner": cast.partner_user,
+        "assigned_handyman": cast.handyman.user,
+        "staff": cast.staff,
+        "other_partner": cast.other_partner_user,
+    }[owner]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    before = fingerprint()
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post(url, headers=headers)
+    assert response.status_code == 403
+    assert fingerprint() == before
