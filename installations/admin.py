@@ -399,6 +399,7 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
                 "Related visits",
                 {"fields": ["follow_up_links", "rebooking_links", "other_installations"]},
             ),
+            ("Messages", {"fields": ["message_list"]}),
             (
                 "Timeline",
                 {
@@ -449,6 +450,52 @@ class InstallationAdmin(IdSearchMixin, FSMAdminMixin, admin.ModelAdmin):
         if obj is None:  # nothing to show on the add page
             return
         yield from super().get_formsets_with_inlines(request, obj)
+
+    @admin.display(description="messages")
+    def message_list(self, obj: Installation) -> str:
+        """Every message about this installation; failed ones carry a Retry button. The button
+        submits to the retry URL through `formaction`, since forms cannot nest in the admin's."""
+        from django.urls import reverse
+        from django.utils.html import format_html, format_html_join
+
+        from .models import Message
+
+        rows = list(obj.messages.order_by("-created_at", "-pk")[:50])
+        if not rows:
+            return "No messages yet."
+        back = reverse("admin:installations_installation_change", args=[obj.pk])
+
+        def retry(m: Message) -> str:
+            if m.status != Message.State.FAILED:
+                return ""
+            url = reverse("notify:retry-message", args=[obj.pk, m.pk])
+            return format_html(
+                '<button type="submit" class="button" formaction="{}" formmethod="post" '
+                'formnovalidate name="next" value="{}">Retry</button>',
+                url,
+                back,
+            )
+
+        return format_html(
+            "<table><thead><tr><th>Message</th><th>To</th><th>Status</th><th>Attempts</th>"
+            "<th>Last error</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        m.subject or m.template,
+                        m.get_channel_display(),
+                        m.recipient,
+                        m.get_status_display(),
+                        m.attempts,
+                        m.last_error or "—",
+                        retry(m),
+                    )
+                    for m in rows
+                ),
+            ),
+        )
 
     @admin.display(description="follow-up of")
     def parent_link(self, obj: Installation) -> str:

@@ -772,3 +772,32 @@ def test_retry_is_offered_only_to_staff_who_may_change_messages(client, cast):
     page = client.get("/admin/installations/message/")
     assert page.status_code == 200
     assert "retry_delivery" not in page.content.decode()
+
+
+def test_staff_see_failed_messages_on_the_change_page_and_can_retry_them(client, cast, monkeypatch):
+    from installations import notifications
+    from installations.models import Message
+
+    inst = cast.installation(Status.CONTRACT_SENT)
+    failed = Message.objects.create(
+        partner=inst.partner,
+        installation=inst,
+        recipient="jo@example.com",
+        channel=Message.Channel.EMAIL,
+        template="contract_link",
+        subject="Your contract",
+        body="Hello",
+        status=Message.State.FAILED,
+        attempts=5,
+        last_error="SMTP refused",
+    )
+    client.force_login(cast.superuser)
+    url = f"/admin/installations/installation/{inst.pk}/change/"
+    page = client.get(url).content.decode()
+    retry_url = f"/installations/{inst.pk}/messages/{failed.pk}/retry/"
+    assert "SMTP refused" in page and f'formaction="{retry_url}"' in page
+    retried = []
+    monkeypatch.setattr(notifications, "message_retry", lambda *, message: retried.append(message))
+    response = client.post(retry_url, {"next": url})
+    assert response.status_code == 302 and response["Location"] == url
+    assert retried == [failed]
