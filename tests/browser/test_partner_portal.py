@@ -28,13 +28,25 @@ def test_a_card_filters_the_table_without_a_reload_and_back_restores(page, cast)
     expect(page.locator("tbody tr")).to_have_count(2)
     page.evaluate("window.__noReload = 'still here'")
 
-    page.get_by_role("link", name=re.compile("En Route")).click()
+    # With the keyboard: the focus stays on the card after the swap.
+    page.get_by_role("link", name=re.compile("En Route")).focus()
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"\?group=en_route"))
+    expect(page.locator("#card-en_route")).to_be_focused()
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator(f"#row-{en_route.pk}")).to_be_visible()
     expect(page.locator(".card.is-active")).to_contain_text("En Route")
     assert page.evaluate("window.__noReload") == "still here"
 
+    page.get_by_role("link", name=re.compile("Rejected")).click()
+    page.wait_for_url(re.compile(r"\?group=rejected"))
+    expect(page.get_by_text("No installations match these filters.")).to_be_visible()
+    assert page.evaluate("window.__noReload") == "still here"
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"\?group=en_route"))
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(".card.is-active")).to_contain_text("En Route")
     page.go_back()
     page.wait_for_url(re.compile(r"/installations/$"))
     expect(page.locator("tbody tr")).to_have_count(2)

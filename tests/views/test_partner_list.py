@@ -296,3 +296,22 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
     assert len(rows(response)) == min(n, 25)
     with django_assert_num_queries(9):
         client.get(LIST, {"group": "scheduled", "q": "a"}, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"handyman": "9" * 30},
+        {"handyman": "\x00"},
+        {"q": "a\x00b"},
+        {"date_from": "0000-00-00"},
+        {"date_to": "99999-01-01"},
+        {"page": "9" * 30},
+        {"group": ["scheduled", "rejected"]},
+        {"unassigned": "maybe"},
+    ],
+)
+def test_hostile_filter_values_never_500(acme, cast, params):
+    cast.installation()
+    assert acme.get(LIST, params).status_code == 200
+    assert acme.get(LIST, params, HTTP_HX_REQUEST="true").status_code == 200
