@@ -1,0 +1,1 @@
+"""`make bench`: data generator, in-process measurements, load test (pytest collects none)."""
