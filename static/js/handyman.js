@@ -7,7 +7,10 @@
   var OFFLINE = "No connection — your tap was not sent.";
 
   function formOf(event) {
-    var elt = event.detail && event.detail.elt;
+    // requestConfig.elt is the element that made the request, even when the swap has since
+    // removed it from the page and htmx re-fires the event on a surviving parent.
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
     if (!elt) return null;
     return elt.tagName === "FORM" ? elt : elt.closest("form");
   }
@@ -83,6 +86,20 @@
         if (summary) summary.focus();
       }, 0);
     }
+  });
+
+  // After a step, keep keyboard and screen-reader users in the card they were working on: focus
+  // its note (not the next button, so that a second Enter cannot move the job twice).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = formOf(event);
+    if (!form || form.hasAttribute("data-checklist")) return;
+    var target = form.getAttribute("hx-target");
+    if (!target || target.indexOf("#job-") !== 0 || !event.detail.successful) return;
+    window.setTimeout(function () {
+      var card = document.querySelector(target);
+      var note = card && card.querySelector(".job-note");
+      if (note) note.focus();
+    }, 50);
   });
 
   // Time on site, counting while the job is in progress.

@@ -50,6 +50,7 @@ def test_a_handyman_walks_a_job_to_contract_sent_on_his_phone(phone_page, cast):
     card.get_by_role("button", name="On my way").tap()
     expect(card.get_by_role("button", name="Arrived")).to_be_visible()
     expect(card).to_contain_text("about 45 minutes")
+    expect(card.locator(".job-note")).to_be_focused()
 
     # Arrived: the on-site clock shows.
     card.get_by_role("button", name="Arrived").tap()
