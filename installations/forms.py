@@ -107,6 +107,11 @@ def _not_in_past(value: date) -> date:
     return value
 
 
+def _min_today(form: forms.Form) -> None:
+    # A hint for the date picker; the server still checks (the forms are novalidate).
+    form.fields["scheduled_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+
 class _DateInput(forms.DateInput):
     input_type = "date"
 
@@ -148,6 +153,7 @@ class InstallationCreateForm(forms.Form):
     def __init__(self, *args, partner, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = partner.customers.all()
+        _min_today(self)
 
     def clean_scheduled_date(self) -> date:
         return _not_in_past(self.cleaned_data["scheduled_date"])
@@ -179,6 +185,10 @@ class FollowUpForm(forms.Form):
         label="What needs doing", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _min_today(self)
+
     def clean_scheduled_date(self) -> date:
         return _not_in_past(self.cleaned_data["scheduled_date"])
 
@@ -189,6 +199,10 @@ class RebookForm(forms.Form):
         widget=_DateInput(),
         error_messages={"required": "Choose a date.", "invalid": "Enter a date like 2026-05-31."},
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _min_today(self)
 
     def clean_scheduled_date(self) -> date:
         return _not_in_past(self.cleaned_data["scheduled_date"])
