@@ -112,6 +112,9 @@ def _cards_context(partner: Partner, query: QueryDict) -> dict[str, Any]:
 @login_required
 def installation_list(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
+    if request.htmx.target == "cards" and not request.htmx.history_restore_request:
+        # After an action the cards refresh themselves: one query over the counters.
+        return render(request, f"{LIST_TEMPLATE}#cards", _cards_context(partner, request.GET))
     filterset = InstallationFilter(
         request.GET, queryset=selectors.installations_for_partner(partner), partner=partner
     )
@@ -130,9 +133,7 @@ def installation_list(request: HttpRequest) -> HttpResponse:
         **_cards_context(partner, request.GET),
     }
     if request.htmx and not request.htmx.history_restore_request:
-        # The cards refresh themselves after an action; a filter or card click swaps the results.
-        part = "cards" if request.htmx.target == "cards" else "results"
-        return render(request, f"{LIST_TEMPLATE}#{part}", ctx)
+        return render(request, f"{LIST_TEMPLATE}#results", ctx)
     return render(request, LIST_TEMPLATE, ctx)
 
 

@@ -289,8 +289,8 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
 ):
     _make(cast, n)
     client.force_login(cast.partner_user)
-    # session, user, partner profile, partner, handyman lookup (context), counters, count,
-    # rows, handyman options.
+    # session, user, partner profile, partner, count, rows, counters, handyman options, and the
+    # user's own handyman lookup made once by the permission checks (then cached on the user).
     with django_assert_num_queries(9):
         response = client.get(LIST)
     assert len(rows(response)) == min(n, 25)
@@ -315,3 +315,12 @@ def test_hostile_filter_values_never_500(acme, cast, params):
     cast.installation()
     assert acme.get(LIST, params).status_code == 200
     assert acme.get(LIST, params, HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_the_cards_alone_are_one_query_after_the_user(client, cast, django_assert_num_queries):
+    _make(cast, 3)
+    client.force_login(cast.partner_user)
+    # session, user, partner profile, partner, counters.
+    with django_assert_num_queries(5):
+        response = client.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cards")
+    assert 'id="cards"' in response.content.decode()
