@@ -195,10 +195,15 @@ def _passed(job: Installation, step: str) -> bool:
 
 
 def _version(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
+    """The version the page was drawn from; a missing one skips the check, a garbled one can
+    never match (so it is answered as a stale page, and nothing changes)."""
+    raw = request.POST.get("version", "").strip()
+    if not raw:
         return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
 
 
 # --- The page ---------------------------------------------------------------------------------
