@@ -61,10 +61,14 @@ def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
 
 
 def _version(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except (TypeError, ValueError):
+    """The version the page was drawn from. Absent: no check. Not a number: a page we cannot
+    trust, so 0 (versions start at 1) makes the service refuse it as stale."""
+    if raw in (None, ""):
         return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _apply_service_errors(form: Form, error: ValidationError) -> None:

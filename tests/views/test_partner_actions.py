@@ -246,8 +246,16 @@ def test_get_of_an_action_no_longer_allowed_is_409(acme, cast):
     assert response["HX-Retarget"] == f"#row-{inst.pk}"
 
 
-def test_a_garbage_version_is_treated_as_absent(acme, cast):
+def test_a_garbage_version_is_refused_as_stale(acme, cast):
     inst = cast.installation()
     response = acme.post(url(inst, "assign"), {"handyman": cast.handyman.pk, "version": "x"})
+    assert response.status_code == 409
+    assert "Someone else changed this installation" in response.content.decode()
+    assert Installation.objects.get(pk=inst.pk).status == Status.SCHEDULED
+
+
+def test_without_a_version_the_action_is_not_version_checked(acme, cast):
+    inst = cast.installation()
+    response = acme.post(url(inst, "assign"), {"handyman": cast.handyman.pk})
     assert response.status_code == 302
     assert Installation.objects.get(pk=inst.pk).status == Status.INSTALLER_ASSIGNED
