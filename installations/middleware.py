@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
@@ -37,10 +37,9 @@ class PortalMiddleware:
             html = render_to_string("409.html", {"message": exception.message}, request=request)
             return HttpResponse(html, status=409)
         if isinstance(exception, OperationalError | InterfaceError):
+            # Broken connections are dropped when the request finishes (Django's
+            # close_old_connections with CONN_HEALTH_CHECKS), so the next one reconnects.
             logger.error("Database unavailable: %s", exception)
-            # Drop broken connections now so the next request reconnects by itself.
-            for conn in connections.all(initialized_only=True):
-                conn.close_if_unusable_or_obsolete()
             # No request context: it would touch the session table, which is what failed.
             response = HttpResponse(render_to_string("503.html"), status=503)
             response["Retry-After"] = "30"

@@ -105,6 +105,7 @@ def run_postgres_leg() -> int:
                 ]
             ),
             stdout=subprocess.DEVNULL,
+            cwd=workdir,  # the postgres user may not enter the caller's folder
         )
         options = (
             f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -127,6 +128,7 @@ def run_postgres_leg() -> int:
                 ]
             ),
             stdout=subprocess.DEVNULL,
+            cwd=workdir,
         )
         started = True
         env = base_env()
@@ -137,6 +139,7 @@ def run_postgres_leg() -> int:
             subprocess.call(
                 as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
                 stdout=subprocess.DEVNULL,
+                cwd=workdir,
             )
             time.sleep(0.2)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -18,11 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         while True:
-            close_old_connections()
             try:
                 call_command("send_contract_reminders", stdout=self.stdout)
             except Exception as exc:  # keep the scheduler alive; the next round retries
                 self.stderr.write(f"Periodic round failed: {exc}")
             if options["once"]:
                 return
+            # Like a request ending: drop a connection that broke or aged out meanwhile.
+            close_old_connections()
             time.sleep(max(5, options["interval"]))
