@@ -194,8 +194,9 @@ def write_report(results: dict, path: Path) -> None:
         "",
         "It generates the data set into a fresh SQLite file and a throwaway PostgreSQL 15 "
         "cluster (initdb as in `tests/suite.py`, `fsync=off`, `shared_buffers=512MB`), migrates, "
-        "measures each database in its own process, runs `wrk` (2 workers, 4 connections, "
-        "10 s) against the list and the bare render, and rewrites this file.",
+        "measures each database in its own process, then starts gunicorn (2 sync workers) and "
+        "runs `wrk -t1 -c4` for 10 s against the list (signed in as the big partner's user) and "
+        "the bare render, and rewrites this file. Data are the same on both databases (one seed).",
         "",
         "## This run",
         "",
