@@ -178,8 +178,8 @@ def test_the_list_takes_a_fixed_number_of_queries(hank, cast, django_assert_num_
         cast.installation(steps[i % len(steps)], scheduled_date=today + timedelta(days=i % 3))
     hank.get(url("jobs"))  # warm the session
 
-    # session, user, handyman, partner profile, active jobs, their follow-ups, finished jobs.
-    with django_assert_num_queries(7):
+    # session, user (with its roles), active jobs, their follow-ups, finished jobs.
+    with django_assert_num_queries(5):
         response = hank.get(url("jobs"))
 
     assert response.status_code == 200

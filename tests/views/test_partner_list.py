@@ -289,12 +289,11 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
 ):
     _make(cast, n)
     client.force_login(cast.partner_user)
-    # session, user, partner profile, partner, count, rows, counters, handyman options, and the
-    # user's own handyman lookup made once by the permission checks (then cached on the user).
-    with django_assert_num_queries(9):
+    # session, user (with partner and handyman profile), count, rows, counters, handyman options.
+    with django_assert_num_queries(6):
         response = client.get(LIST)
     assert len(rows(response)) == min(n, 25)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         client.get(LIST, {"group": "scheduled", "q": "a"}, HTTP_HX_REQUEST="true")
 
 
@@ -320,7 +319,7 @@ def test_hostile_filter_values_never_500(acme, cast, params):
 def test_the_cards_alone_are_one_query_after_the_user(client, cast, django_assert_num_queries):
     _make(cast, 3)
     client.force_login(cast.partner_user)
-    # session, user, partner profile, partner, counters.
-    with django_assert_num_queries(5):
+    # session, user (with its partner), counters.
+    with django_assert_num_queries(3):
         response = client.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cards")
     assert 'id="cards"' in response.content.decode()
