@@ -104,6 +104,21 @@ class InstallationFilter(django_filters.FilterSet):
         # Only the handymen who serve this partner can be chosen.
         self.filters["handyman"].queryset = partner.handymen.select_related("user")
 
+    # Filters that only narrow by status, so the per-status counters can count the result.
+    COUNTABLE = frozenset({"group", "status", "sort"})
+
+    def known_count(self, by_status: dict[str, int]) -> int | None:
+        """The number of matching rows from the counters, or None when other filters apply."""
+        data = self.form.cleaned_data
+        if any(value for name, value in data.items() if name not in self.COUNTABLE):
+            return None
+        statuses = set(Status.values)
+        if data.get("group"):
+            statuses &= set(GROUPS_BY_SLUG[data["group"]].statuses)
+        if data.get("status"):
+            statuses &= {data["status"]}
+        return sum(by_status.get(status, 0) for status in statuses)
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("sort"):

@@ -104,9 +104,11 @@ def _active_group(query: QueryDict) -> str:
     return group if group in GROUPS_BY_SLUG else ""
 
 
-def _cards_context(partner: Partner, query: QueryDict) -> dict[str, Any]:
+def _cards_context(
+    partner: Partner, query: QueryDict, by_status: dict[str, int] | None = None
+) -> dict[str, Any]:
     return {
-        "group_counts": selectors.group_counts(partner),
+        "group_counts": selectors.group_counts(partner, by_status),
         "active_group": _active_group(query),
         "filter_query": query,
     }
@@ -125,7 +127,13 @@ def installation_list(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     # A filter we cannot use shows its error and no rows, never a guess or a 500.
     queryset = filterset.qs if valid else filterset.queryset.none()
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    by_status = selectors.status_counts(partner)
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if valid and (known := filterset.known_count(by_status)) is not None:
+        # The counters already know how many rows a status filter matches: no COUNT(*) over
+        # a large partner's rows on every page.
+        paginator.count = known
+    page = paginator.get_page(request.GET.get("page"))
     ctx = {
         "filter": filterset,
         "form": filterset.form,
@@ -134,7 +142,7 @@ def installation_list(request: HttpRequest) -> HttpResponse:
         "rows": _rows(page.object_list, request.user),
         "has_filters": any(v for k, v in request.GET.items() if k != "page"),
         "next_url": request.get_full_path(),
-        **_cards_context(partner, request.GET),
+        **_cards_context(partner, request.GET, by_status),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{LIST_TEMPLATE}#results", ctx)

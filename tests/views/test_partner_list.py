@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from installations.filters import InstallationFilter
 from installations.models import Installation
 from tests.factories import CustomerFactory
 
@@ -289,12 +290,41 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
 ):
     _make(cast, n)
     client.force_login(cast.partner_user)
-    # session, user (with partner and handyman profile), count, rows, counters, handyman options.
-    with django_assert_num_queries(6):
+    # session, user (with partner and handyman profile), counters (cards and, for status-only
+    # filters, the page count), rows, handyman options.
+    with django_assert_num_queries(5):
         response = client.get(LIST)
     assert len(rows(response)) == min(n, 25)
+    with django_assert_num_queries(5):
+        client.get(LIST, {"group": "scheduled", "sort": "-date"}, HTTP_HX_REQUEST="true")
+    # Any other filter needs a real count of the matching rows: one more.
     with django_assert_num_queries(6):
         client.get(LIST, {"group": "scheduled", "q": "a"}, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"group": "scheduled"},
+        {"status": "EN_ROUTE"},
+        {"group": "scheduled", "status": "EN_ROUTE"},
+    ],
+)
+def test_the_page_count_from_the_counters_is_the_real_count(client, cast, params):
+    _make(cast, 30)
+    client.force_login(cast.partner_user)
+    response = client.get(LIST, params)
+    real = len(
+        list(
+            InstallationFilter(
+                params,
+                queryset=Installation.objects.filter(partner=cast.partner),
+                partner=cast.partner,
+            ).qs
+        )
+    )
+    assert response.context["page"].paginator.count == real
 
 
 @pytest.mark.parametrize(
