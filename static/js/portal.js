@@ -66,6 +66,9 @@
       if (first) first.focus();
     } else if (d.open) {
       const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+      // A background refresh (the cards, after an earlier action) may land after the next dialog
+      // opened: it must not close it. Only the dialog's own submission closes it.
+      if (source && source.hasAttribute && source.hasAttribute("data-background-refresh")) return;
       if (!source || d.contains(source) || !document.body.contains(source)) closeDialog();
     }
   });
