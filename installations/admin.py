@@ -41,6 +41,7 @@ from .admin_forms import (
     InstallationOverrideForm,
 )
 from .forms import AssignForm
+from .lookups import in_group
 from .models import (
     Customer,
     Handyman,
@@ -184,7 +185,7 @@ class StatusGroupFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         group = GROUPS_BY_SLUG.get(self.value() or "")
-        return queryset.filter(status__in=group.statuses) if group else queryset
+        return queryset.filter(in_group(group)) if group else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):

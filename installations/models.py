@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from .statuses import NON_TERMINAL_STATUSES, TERMINAL_STATUSES, Status, group_of
+from .statuses import GROUPS, NON_TERMINAL_STATUSES, TERMINAL_STATUSES, Status, group_of
 
 
 class Partner(models.Model):
@@ -239,19 +239,39 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             ("override_locked_installation", "Can edit finished (locked) installations"),
         ]
         indexes = [
-            # Partner first: every list query is scoped to one partner.
-            models.Index(fields=["partner", "scheduled_date", "id"], name="inst_partner_date"),
+            # Partner first: every list query is scoped to one partner, and the columns after
+            # it are the list's sort, so a page reads 25 index entries instead of sorting.
             models.Index(
-                fields=["partner", "status", "scheduled_date", "id"], name="inst_partner_status"
+                fields=["partner", "scheduled_date", "window_start", "id"],
+                name="inst_partner_date",
+            ),
+            # A partial index per group of several statuses (the cards' filters): the filter
+            # `status IN (group)` is the index's condition, so the group's page is an index
+            # scan in list order, whatever share of the partner's rows the group holds. A
+            # one-status group is `status = …` and inst_partner_status serves it.
+            *(
+                models.Index(
+                    fields=["partner", "scheduled_date", "window_start", "id"],
+                    condition=Q(status__in=[str(status) for status in group.statuses]),
+                    name=f"inst_group_{group.slug}",
+                )
+                for group in GROUPS
+                if len(group.statuses) > 1
             ),
             models.Index(
-                fields=["partner", "handyman", "scheduled_date", "id"],
+                fields=["partner", "status", "scheduled_date", "window_start", "id"],
+                name="inst_partner_status",
+            ),
+            models.Index(
+                fields=["partner", "handyman", "scheduled_date", "window_start", "id"],
                 name="inst_partner_handyman",
             ),
             models.Index(fields=["partner", "updated_at", "id"], name="inst_partner_updated"),
             models.Index(
                 fields=["handyman", "status", "scheduled_date"], name="inst_handyman_status"
             ),
+            # The handyman page's finished jobs of the last days.
+            models.Index(fields=["handyman", "completed_at"], name="inst_handyman_completed"),
         ]
         constraints = [
             models.CheckConstraint(
