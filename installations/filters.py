@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from .lookups import in_group
 from .models import Customer, Handyman, Installation, Partner
 from .statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
+from .widgets import FastSelect, ListedModelChoiceField
 
 SEARCH_MAX_LENGTH = 100
 
@@ -38,6 +39,10 @@ class InstallationFilterForm(forms.Form):
         return cleaned
 
 
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ListedModelChoiceField
+
+
 class InstallationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
@@ -51,6 +56,7 @@ class InstallationFilter(django_filters.FilterSet):
     )
     group = django_filters.ChoiceFilter(
         label="Status group",
+        widget=FastSelect,
         choices=GROUP_CHOICES,
         method="filter_group",
         empty_label="All groups",
@@ -58,11 +64,12 @@ class InstallationFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(
         label="Exact status",
+        widget=FastSelect,
         choices=Status.choices,
         empty_label="All statuses",
         error_messages={"invalid_choice": "Choose a status from the list."},
     )
-    handyman = django_filters.ModelChoiceFilter(
+    handyman = ListedModelChoiceFilter(
         label="Handyman",
         queryset=Handyman.objects.none(),
         empty_label="Any handyman",
@@ -89,6 +96,7 @@ class InstallationFilter(django_filters.FilterSet):
     )
     sort = django_filters.ChoiceFilter(
         label="Sort by",
+        widget=FastSelect,
         choices=SORT_CHOICES,
         method="filter_sort",
         empty_label=None,
@@ -104,7 +112,9 @@ class InstallationFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         self.partner = partner
         # Only the handymen who serve this partner can be chosen.
-        self.filters["handyman"].queryset = partner.handymen.select_related("user")
+        self.filters["handyman"].queryset = partner.handymen.select_related("user").only(
+            "id", "user__first_name", "user__last_name", "user__username"
+        )
 
     # Filters that only narrow by status, so the per-status counters can count the result.
     COUNTABLE = frozenset({"group", "status", "sort"})

@@ -1,0 +1,52 @@
+"""The filter form's Python-rendered selects write what Django's templates write."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django import forms
+from django.http import QueryDict
+
+from installations import selectors
+from installations.filters import InstallationFilter
+from installations.widgets import FastSelect
+
+
+def squeeze(html: str) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+@pytest.mark.parametrize(
+    "query", ["", "handyman=0", "status=EN_ROUTE&group=bogus", "sort=-date&group=scheduled"]
+)
+def test_each_select_of_the_filter_form_renders_as_djangos_own(cast, query):
+    if query == "handyman=0":
+        query = f"handyman={cast.handyman.pk}"
+    filterset = InstallationFilter(
+        QueryDict(query),
+        queryset=selectors.installations_for_partner(cast.partner),
+        partner=cast.partner,
+    )
+    form = filterset.form
+    form.is_valid()
+    for name in ("group", "status", "handyman", "sort"):
+        bound = form[name]
+        assert isinstance(bound.field.widget, FastSelect)
+        fast = bound.as_widget()
+        bound.field.widget.__class__ = forms.Select  # Django's own, on the same field and data
+        try:
+            django_html = bound.as_widget()
+        finally:
+            bound.field.widget.__class__ = FastSelect
+        assert squeeze(fast) == squeeze(django_html)
+    assert cast.handyman.display_name in str(form["handyman"])
+
+
+def test_option_labels_and_values_are_escaped():
+    widget = FastSelect(choices=[('"><script>', "<b>Bold & co</b>")])
+    html = widget.render("x", '"><script>', attrs={"id": "id_x", "required": True})
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;b&gt;Bold &amp; co&lt;/b&gt;" in html
+    assert 'value="&quot;&gt;&lt;script&gt;" selected' in html
+    assert html.startswith('<select name="x" id="id_x" required>')
