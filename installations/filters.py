@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from .lookups import in_group
 from .models import Customer, Handyman, Installation, Partner
 from .statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
-from .widgets import FastSelect, ListedModelChoiceField
+from .widgets import FastSelect, HandymanChoiceField
 
 SEARCH_MAX_LENGTH = 100
 
@@ -39,8 +39,8 @@ class InstallationFilterForm(forms.Form):
         return cleaned
 
 
-class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = ListedModelChoiceField
+class HandymanChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = HandymanChoiceField
 
 
 class InstallationFilter(django_filters.FilterSet):
@@ -69,7 +69,7 @@ class InstallationFilter(django_filters.FilterSet):
         empty_label="All statuses",
         error_messages={"invalid_choice": "Choose a status from the list."},
     )
-    handyman = ListedModelChoiceFilter(
+    handyman = HandymanChoiceFilter(
         label="Handyman",
         queryset=Handyman.objects.none(),
         empty_label="Any handyman",
@@ -112,9 +112,7 @@ class InstallationFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         self.partner = partner
         # Only the handymen who serve this partner can be chosen.
-        self.filters["handyman"].queryset = partner.handymen.select_related("user").only(
-            "id", "user__first_name", "user__last_name", "user__username"
-        )
+        self.filters["handyman"].queryset = partner.handymen.select_related("user")
 
     # Filters that only narrow by status, so the per-status counters can count the result.
     COUNTABLE = frozenset({"group", "status", "sort"})

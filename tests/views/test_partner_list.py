@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
+from installations import selectors
 from installations.filters import InstallationFilter
 from installations.models import Installation
 from tests.factories import CustomerFactory
@@ -300,6 +301,29 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
     # Any other filter needs a real count of the matching rows: one more.
     with django_assert_num_queries(6):
         client.get(LIST, {"group": "scheduled", "q": "a"}, HTTP_HX_REQUEST="true")
+    # A later page finds its ids first, then reads those rows: one more.
+    with django_assert_num_queries(6 if n > 25 else 5):
+        client.get(LIST, {"page": 2}, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize("params", [{}, {"group": "scheduled", "sort": "-date"}, {"q": "Lane"}])
+def test_every_page_shows_the_rows_of_the_full_ordering_in_order(acme, cast, params):
+    customer = CustomerFactory(partner=cast.partner, address="1 Long Lane")
+    for i in range(60):
+        cast.installation(
+            customer=customer,
+            scheduled_date=date.today() + timedelta(days=i % 7),
+            site_address=f"{i} Long Lane",
+        )
+    whole = [
+        str(pk)
+        for pk in InstallationFilter(
+            params, queryset=selectors.installations_for_partner(cast.partner), partner=cast.partner
+        ).qs.values_list("pk", flat=True)
+    ]
+    assert len(whole) == 60
+    pages = [rows(acme.get(LIST, {**params, "page": n})) for n in (1, 2, 3)]
+    assert pages[0] + pages[1] + pages[2] == whole
 
 
 @pytest.mark.parametrize(
