@@ -192,11 +192,23 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         max_length=32, choices=Status.choices, default=Status.SCHEDULED, protected=True
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INSTALLATION)
+    # Indexed below, partially: almost every row has neither, and a full index full of NULLs
+    # told SQLite's planner that a parent matches a million rows.
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        db_index=False,
     )
     rebooked_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rebookings"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rebookings",
+        db_index=False,
     )
     notes = models.TextField(blank=True)
     rejection_reason = models.TextField(blank=True)
@@ -269,6 +281,12 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["partner", "updated_at", "id"], name="inst_partner_updated"),
             models.Index(
                 fields=["handyman", "status", "scheduled_date"], name="inst_handyman_status"
+            ),
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="inst_parent"),
+            models.Index(
+                fields=["rebooked_from"],
+                condition=Q(rebooked_from__isnull=False),
+                name="inst_rebooked_from",
             ),
             # The handyman page's finished jobs of the last days.
             models.Index(fields=["handyman", "completed_at"], name="inst_handyman_completed"),
