@@ -260,8 +260,11 @@ def drive(port: int, duration: float, threads: int, setup: dict) -> dict:
 def write_report(result: dict, args: argparse.Namespace) -> None:
     path = ROOT / "docs" / "reliability.md"
     text = path.read_text() if path.exists() else "# Reliability\n"
-    marker = "## Last soak run"
-    text = text.split(marker)[0].rstrip() + "\n\n"
+    # One section per database: a run replaces its own database's last result only.
+    marker = f"## Last soak run ({result['database']})"
+    sections = re.split(r"(?m)^(?=## )", text)
+    kept = [part for part in sections if not part.startswith((marker, "## Last soak run\n"))]
+    text = "".join(kept).rstrip() + "\n\n"
     cells = [
         result["requests"],
         result["rps"],
