@@ -444,6 +444,34 @@ def installation_create(
     return installation
 
 
+def _check_follow_up_allowed(parent: Installation, actor: Any) -> None:
+    if not (can_partner_or_staff(parent, actor) or can_assigned_handyman(parent, actor)):
+        raise TransitionRefused("You are not allowed to book a follow-up visit for this job.")
+    if parent.status in (Status.CANCELLED, Status.REJECTED):
+        raise TransitionRefused(
+            f"This installation is “{parent.get_status_display()}”: rebook it instead of "
+            "booking a follow-up visit.",
+            installation=parent,
+        )
+
+
+def installation_ensure_follow_up(
+    *, installation: Installation | int, actor: Any
+) -> tuple[Installation, bool]:
+    """The job's open (not yet scheduled) follow-up visit, booked if there is none; and whether
+    it was booked now. Checked under the parent's row lock, so two taps at once book one."""
+    pk = installation if isinstance(installation, int) else installation.pk
+    with transaction.atomic():
+        parent = _lock(pk)
+        _check_follow_up_allowed(parent, actor)
+        existing = (
+            parent.follow_ups.filter(status=Status.SCHEDULED).order_by("created_at", "id").first()
+        )
+        if existing is not None:
+            return existing, False
+        return installation_book_follow_up(installation=parent.pk, actor=actor), True
+
+
 def installation_book_follow_up(
     *,
     installation: Installation | int,
@@ -455,14 +483,7 @@ def installation_book_follow_up(
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         parent = _lock(pk)
-        if not (can_partner_or_staff(parent, actor) or can_assigned_handyman(parent, actor)):
-            raise TransitionRefused("You are not allowed to book a follow-up visit for this job.")
-        if parent.status in (Status.CANCELLED, Status.REJECTED):
-            raise TransitionRefused(
-                f"This installation is “{parent.get_status_display()}”: rebook it instead of "
-                "booking a follow-up visit.",
-                installation=parent,
-            )
+        _check_follow_up_allowed(parent, actor)
         day = scheduled_date or timezone.localdate() + timezone.timedelta(days=1)
         return installation_create(
             partner=parent.partner,

@@ -144,3 +144,17 @@ def test_racing_different_transitions_ends_as_one_serial_order_would(cast, scena
         got = outcome(inst)
         # The handyman is the same object in every run, so outcomes compare directly.
         assert got in expected, (got, expected)
+
+
+def test_two_taps_at_once_on_book_follow_up_book_one_visit(cast):
+    parent = cast.installation(Status.INSTALLATION_IN_PROGRESS, handyman=cast.handyman)
+    results = race(
+        8,
+        lambda i: services.installation_ensure_follow_up(
+            installation=parent.pk, actor=cast.handyman.user
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(booked for _, booked in results) == [False] * 7 + [True]
+    assert len({child.pk for child, _ in results}) == 1
+    assert parent.follow_ups.count() == 1

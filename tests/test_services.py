@@ -228,6 +228,26 @@ def test_a_follow_up_is_a_child_and_leaves_the_parent_as_it_was(cast, status):
     assert list(parent.follow_ups.all()) == [child]
 
 
+def test_ensuring_a_follow_up_books_one_then_returns_it_until_it_is_scheduled(cast):
+    parent = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    first, booked = services.installation_ensure_follow_up(
+        installation=parent, actor=cast.handyman.user
+    )
+    again, booked_again = services.installation_ensure_follow_up(
+        installation=parent, actor=cast.handyman.user
+    )
+    assert (booked, booked_again) == (True, False) and again == first
+    services.installation_assign(
+        installation=first, handyman=cast.handyman, actor=cast.partner_user
+    )
+    third, booked_third = services.installation_ensure_follow_up(
+        installation=parent, actor=cast.handyman.user
+    )
+    assert booked_third and third != first
+    with pytest.raises(services.TransitionRefused):
+        services.installation_ensure_follow_up(installation=parent, actor=cast.other_handyman.user)
+
+
 def test_another_handyman_cannot_book_a_follow_up(cast):
     parent = cast.installation(S.INSTALLATION_COMPLETED)
     with pytest.raises(services.TransitionRefused):

@@ -415,19 +415,18 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
-    existing = job.open_follow_ups[0] if job.open_follow_ups else None
-    if existing is not None:
+    try:
         # A double tap (or a second visit asked for before the first is scheduled) books nothing
         # new: one open follow-up visit is what the partner needs to schedule.
-        note = f"A follow-up visit is already booked (#{existing.pk}); the office will schedule it."
-        level = messages.INFO
-    else:
-        try:
-            child = services.installation_book_follow_up(installation=job, actor=request.user)
-        except services.TransitionRefused as refused:
-            return _conflict(request, _reload(request, pk), refused.message)
+        child, booked = services.installation_ensure_follow_up(installation=job, actor=request.user)
+    except services.TransitionRefused as refused:
+        return _conflict(request, _reload(request, pk), refused.message)
+    if booked:
         note = f"Follow-up visit booked (#{child.pk}). The office will schedule it."
         level = messages.SUCCESS
+    else:
+        note = f"A follow-up visit is already booked (#{child.pk}); the office will schedule it."
+        level = messages.INFO
     job = _reload(request, pk)
     if request.htmx:
         return _render_card(request, job, note=note, kind="success")
