@@ -35,6 +35,8 @@ from django_fsm.admin import FSMAdminMixin, FSMTransitionContext
 
 from . import notifications, services
 from .admin_forms import (
+    ADD_FIELDS,
+    OVERRIDE_FIELDS,
     BulkCancelForm,
     InstallationAddForm,
     InstallationAdminForm,
@@ -59,26 +61,7 @@ logger = logging.getLogger(__name__)
 
 OVERRIDE_PERMISSION = "installations.override_locked_installation"
 
-# Fields staff may edit on an open record (the service's own list) and, with a reason, on a
-# finished one. Everything else is shown read-only; the status never appears in a form.
 EDITABLE_FIELDS = services.EDITABLE_FIELDS
-OVERRIDE_FIELDS = (
-    *services.EDITABLE_FIELDS,
-    "handyman",
-    "rejection_reason",
-    "cancellation_reason",
-    "completion_notes",
-    "contract_signer_name",
-)
-ADD_FIELDS = (
-    "partner",
-    "customer",
-    "site_address",
-    "scheduled_date",
-    "window_start",
-    "window_end",
-    "notes",
-)
 # Form-only fields (not on the model).
 VERSION_FIELD = "expected_version"
 REASON_FIELD = "override_reason"
@@ -222,7 +205,20 @@ class HandymanFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(admin.TabularInline):
+class ReadOnlyMixin:
+    """Shown, never added, changed or deleted here (history, messages, counters)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
     """The history, read-only: entries are written by the service layer only."""
 
     model = StatusChange
@@ -242,15 +238,6 @@ class StatusChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ("created_at", "id")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         # Whoever may see the installation sees its history.
@@ -913,15 +900,8 @@ class _Echo:
 # --- History, messages, counters: read-only ------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(StatusChange)

@@ -8,6 +8,27 @@ from django.utils import timezone
 
 from .forms import ReasonForm
 from .models import Installation
+from .services import EDITABLE_FIELDS
+
+# Fields staff may edit on an open record (the service's own list) and, with a reason, on a
+# finished one. Everything else is shown read-only; the status never appears in a form.
+OVERRIDE_FIELDS = (
+    *EDITABLE_FIELDS,
+    "handyman",
+    "rejection_reason",
+    "cancellation_reason",
+    "completion_notes",
+    "contract_signer_name",
+)
+ADD_FIELDS = (
+    "partner",
+    "customer",
+    "site_address",
+    "scheduled_date",
+    "window_start",
+    "window_end",
+    "notes",
+)
 
 
 class InstallationAdminForm(forms.ModelForm):
@@ -22,20 +43,7 @@ class InstallationAdminForm(forms.ModelForm):
     class Meta:
         model = Installation
         # The admin narrows this per page (add, open record, finished record).
-        fields = (
-            "partner",
-            "customer",
-            "site_address",
-            "scheduled_date",
-            "window_start",
-            "window_end",
-            "notes",
-            "handyman",
-            "rejection_reason",
-            "cancellation_reason",
-            "completion_notes",
-            "contract_signer_name",
-        )
+        fields = tuple(dict.fromkeys((*ADD_FIELDS, *OVERRIDE_FIELDS)))
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -91,33 +91,26 @@ def _create(
     return message
 
 
+def _to_customer(installation: Installation, channel: str, template: str, ctx: dict) -> Message:
+    customer = installation.customer
+    recipient = customer.phone if channel == Message.Channel.SMS else customer.email
+    return _create(installation, recipient=recipient, channel=channel, template=template, ctx=ctx)
+
+
 def _queue_on_the_way(installation: Installation) -> list[Message]:
     customer = installation.customer
     since = timezone.now() - REPEAT_WINDOW
     if installation.messages.filter(template=ON_THE_WAY, created_at__gte=since).exists():
         return []
-    ctx = _context(installation, eta=installation.expected_arrival_at)
+    # One message: SMS when the customer has a phone, else email.
     if customer.phone:
-        return [
-            _create(
-                installation,
-                recipient=customer.phone,
-                channel=Message.Channel.SMS,
-                template=ON_THE_WAY,
-                ctx=ctx,
-            )
-        ]
-    if customer.email:
-        return [
-            _create(
-                installation,
-                recipient=customer.email,
-                channel=Message.Channel.EMAIL,
-                template=ON_THE_WAY,
-                ctx=ctx,
-            )
-        ]
-    return []
+        channel = Message.Channel.SMS
+    elif customer.email:
+        channel = Message.Channel.EMAIL
+    else:
+        return []
+    ctx = _context(installation, eta=installation.expected_arrival_at)
+    return [_to_customer(installation, channel, ON_THE_WAY, ctx)]
 
 
 def _queue_contract_link(installation: Installation, *, template: str) -> list[Message]:
@@ -125,28 +118,10 @@ def _queue_contract_link(installation: Installation, *, template: str) -> list[M
 
     customer = installation.customer
     ctx = _context(installation, link=customer_url(installation), valid_days=MAX_AGE.days)
-    created = []
-    if customer.email:
-        created.append(
-            _create(
-                installation,
-                recipient=customer.email,
-                channel=Message.Channel.EMAIL,
-                template=template,
-                ctx=ctx,
-            )
-        )
-    if customer.phone:
-        created.append(
-            _create(
-                installation,
-                recipient=customer.phone,
-                channel=Message.Channel.SMS,
-                template=template,
-                ctx=ctx,
-            )
-        )
-    return created
+    # Email, plus SMS when there is a phone.
+    addresses = {Message.Channel.EMAIL: customer.email, Message.Channel.SMS: customer.phone}
+    channels = [channel for channel, address in addresses.items() if address]
+    return [_to_customer(installation, channel, template, ctx) for channel in channels]
 
 
 def _detail_url(installation: Installation) -> str:

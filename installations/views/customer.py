@@ -9,7 +9,10 @@ as it now is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -37,6 +40,27 @@ def _link_error(request: HttpRequest, error: LinkError) -> HttpResponse:
     response = render(request, "customer/link_error.html", ctx, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _with_link(*, moved_on_status: int) -> Callable[[Callable], Callable]:
+    """For the views behind a link: the view gets the installation of a valid token whose
+    record is still with the customer; otherwise the page that says why (a record that has
+    moved on is 410 on the page itself, 409 for a step posted to it)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                installation = read_token(token)
+            except LinkError as error:
+                return _link_error(request, error)
+            if installation.status not in CUSTOMER_STATUSES:
+                return _moved_on(request, installation, status=moved_on_status)
+            return view(request, token, installation, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _moved_on(request: HttpRequest, installation: Installation, status: int) -> HttpResponse:
@@ -98,13 +122,8 @@ def _page(
 
 @never_cache
 @require_GET
-def page(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        installation = read_token(token)
-    except LinkError as error:
-        return _link_error(request, error)
-    if installation.status not in CUSTOMER_STATUSES:
-        return _moved_on(request, installation, status=410)
+@_with_link(moved_on_status=410)
+def page(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     return _page(request, installation, token)
 
 
@@ -119,13 +138,8 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 @never_cache
 @require_POST
-def sign(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        installation = read_token(token)
-    except LinkError as error:
-        return _link_error(request, error)
-    if installation.status not in CUSTOMER_STATUSES:
-        return _moved_on(request, installation, status=409)
+@_with_link(moved_on_status=409)
+def sign(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     if installation.status != Status.CONTRACT_SENT:
         notice = "This contract is already signed. Nothing was changed."
         return _page(request, installation, token, status=409, notice=notice)
@@ -160,13 +174,8 @@ def sign(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-def approve(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        installation = read_token(token)
-    except LinkError as error:
-        return _link_error(request, error)
-    if installation.status not in CUSTOMER_STATUSES:
-        return _moved_on(request, installation, status=409)
+@_with_link(moved_on_status=409)
+def approve(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     if installation.status != Status.CONTRACT_SIGNED:
         notice = (
             "You have already approved this installation. Nothing was changed."

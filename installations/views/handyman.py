@@ -8,6 +8,7 @@ answers with the job as it now is, never with an error.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -314,32 +315,27 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
-@login_required
-def arrive(request: HttpRequest, pk: int) -> HttpResponse:
+def _plain_step(request: HttpRequest, pk: int, step: str, service: Callable) -> HttpResponse:
+    """A step that needs nothing but the tap."""
     return _step_response(
         request,
         _job_for_handyman(request, pk),
-        "arrive",
-        lambda j: services.installation_arrive(
-            installation=j, actor=request.user, expected_version=_version(request)
-        ),
-        done_note=STEP_DONE["arrive"],
+        step,
+        lambda j: service(installation=j, actor=request.user, expected_version=_version(request)),
+        done_note=STEP_DONE[step],
     )
+
+
+@require_POST
+@login_required
+def arrive(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plain_step(request, pk, "arrive", services.installation_arrive)
 
 
 @require_POST
 @login_required
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
-    return _step_response(
-        request,
-        _job_for_handyman(request, pk),
-        "send_contract",
-        lambda j: services.installation_send_contract(
-            installation=j, actor=request.user, expected_version=_version(request)
-        ),
-        done_note=STEP_DONE["send_contract"],
-    )
+    return _plain_step(request, pk, "send_contract", services.installation_send_contract)
 
 
 # --- The close checklist ----------------------------------------------------------------------

@@ -72,6 +72,21 @@ def log_in(page, username: str, password: str = "test-pass-123") -> None:
     page.wait_for_load_state("networkidle")
 
 
+def draw_signature(page) -> None:
+    """Draw a stroke on the page's signature pad with the pointer, as a person would."""
+    pad = page.locator("canvas#signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.15, y + h * 0.7)
+    page.mouse.down()
+    page.mouse.move(x + w * 0.35, y + h * 0.3, steps=8)
+    page.mouse.move(x + w * 0.55, y + h * 0.7, steps=8)
+    page.mouse.move(x + w * 0.85, y + h * 0.35, steps=8)
+    page.mouse.up()
+
+
 def csp_violations(page) -> list[str]:
     """Collect CSP violations reported to the console (none are expected)."""
     return [m for m in getattr(page, "_console", []) if "Content Security Policy" in m]

@@ -6,18 +6,7 @@ from installations.customer_links import make_token
 from installations.models import Installation
 from installations.statuses import Status
 
-
-def _draw_signature(page) -> None:
-    canvas = page.locator("canvas[data-signature-pad]")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.1, y + h * 0.7)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x + w * (0.1 + 0.08 * step), y + h * (0.7 - 0.05 * step), steps=3)
-    page.mouse.up()
+from .conftest import draw_signature
 
 
 def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
@@ -44,7 +33,7 @@ def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
     assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
 
     page.get_by_label("Your full name").fill(installation.customer.name)
-    _draw_signature(page)
+    draw_signature(page)
     page.wait_for_function("document.getElementById('id_signature').value.length > 100")
     page.get_by_role("button", name="Sign the contract").click()
 

@@ -11,7 +11,7 @@ from installations.demo import png_bytes
 from installations.models import Installation
 from installations.statuses import Status
 
-from .conftest import log_in
+from .conftest import draw_signature, log_in
 
 
 def _watch_console(page) -> list[str]:
@@ -21,17 +21,7 @@ def _watch_console(page) -> list[str]:
 
 
 def _sign(page) -> None:
-    pad = page.locator("#signature-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.15, y + h * 0.7)
-    page.mouse.down()
-    page.mouse.move(x + w * 0.35, y + h * 0.3, steps=8)
-    page.mouse.move(x + w * 0.55, y + h * 0.7, steps=8)
-    page.mouse.move(x + w * 0.85, y + h * 0.35, steps=8)
-    page.mouse.up()
+    draw_signature(page)
     expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png;base64,"))
 
 
