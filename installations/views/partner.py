@@ -174,29 +174,29 @@ def _reject_form(installation: Installation, data: Any = None) -> Form:
     return RejectForm(data)
 
 
+def _with_handyman(service: Callable[..., Installation]) -> Callable[..., Installation]:
+    """Assign and reassign: the service with the handyman chosen in the dialog."""
+    return lambda inst, form, actor, version: service(
+        installation=inst,
+        handyman=form.cleaned_data["handyman"],
+        actor=actor,
+        expected_version=version,
+    )
+
+
 # Explicit dispatch: the URL picks one of these, never getattr on input.
 ACTIONS: dict[str, ActionSpec] = {
     "assign": ActionSpec(
         "Assign a handyman",
         "Assign",
         _assign_form,
-        lambda inst, form, actor, version: services.installation_assign(
-            installation=inst,
-            handyman=form.cleaned_data["handyman"],
-            actor=actor,
-            expected_version=version,
-        ),
+        _with_handyman(services.installation_assign),
     ),
     "reassign": ActionSpec(
         "Reassign to another handyman",
         "Reassign",
         _assign_form,
-        lambda inst, form, actor, version: services.installation_reassign(
-            installation=inst,
-            handyman=form.cleaned_data["handyman"],
-            actor=actor,
-            expected_version=version,
-        ),
+        _with_handyman(services.installation_reassign),
     ),
     "reject": ActionSpec(
         "Reject this installation",
