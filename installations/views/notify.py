@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import notifications
 from ..models import Installation, Message, is_staff, partner_id_of
+from ..redirects import safe_path
 from ..services import TransitionRefused
 
 PANEL = "installations/_messages_panel.html"
@@ -39,20 +39,16 @@ def _installation_for_staff(request: HttpRequest, pk: int) -> Installation:
 def _detail_url(request: HttpRequest, installation: Installation) -> str:
     """Where to go back to: the page the form was on, else the installation's page for this role
     (partner users: the detail page; staff: the installation in admin)."""
-    nxt = request.POST.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(
-        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return nxt
     name = (
         "partner:detail"
         if partner_id_of(request.user)
         else "admin:installations_installation_change"
     )
     try:
-        return reverse(name, args=[installation.pk])
+        default = reverse(name, args=[installation.pk])
     except NoReverseMatch:
-        return f"/installations/{installation.pk}/"
+        default = f"/installations/{installation.pk}/"
+    return safe_path(request.POST.get("next"), default)
 
 
 def _panel(
@@ -95,7 +91,7 @@ def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return _panel(request, installation, panel_notice=sentence)
     messages.success(request, sentence)
-    return redirect(_detail_url(request, installation))
+    return HttpResponseRedirect(_detail_url(request, installation))
 
 
 @require_POST
@@ -111,4 +107,4 @@ def retry_message(request: HttpRequest, pk: int, message_id: int) -> HttpRespons
     if request.htmx:
         return _panel(request, installation, panel_notice=sentence)
     messages.success(request, sentence)
-    return redirect(_detail_url(request, installation))
+    return HttpResponseRedirect(_detail_url(request, installation))

@@ -17,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -25,6 +24,7 @@ from .. import selectors, services
 from ..filters import InstallationFilter
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..models import Installation, Partner
+from ..redirects import redirect_back, safe_path
 from ..statuses import GROUPS_BY_SLUG, Status
 
 PAGE_SIZE = 25
@@ -50,14 +50,6 @@ def _installation_for_partner(request: HttpRequest, pk: int) -> Installation:
         return selectors.installations_for_partner(partner).get(pk=pk)
     except Installation.DoesNotExist:
         raise Http404("No such installation.") from None
-
-
-def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return default
 
 
 def _version(raw: str | None) -> int | None:
@@ -228,7 +220,7 @@ def _row_response(
     ctx = {
         "row": Row(installation, _actions(installation, request.user)),
         "row_message": message,
-        "next_url": _safe_next(request, data.get("next"), reverse("partner:list")),
+        "next_url": safe_path(data.get("next"), reverse("partner:list")),
     }
     response = render(request, f"{LIST_TEMPLATE}#installation-row", ctx, status=status)
     response = retarget(response, f"#row-{installation.pk}")
@@ -256,9 +248,7 @@ def _action_page(
         "version": version if version is not None else installation.version,
         "message": message,
         "target": "row" if data.get("target") == "row" else "page",
-        "next_url": _safe_next(
-            request, data.get("next"), reverse("partner:detail", args=[installation.pk])
-        ),
+        "next_url": safe_path(data.get("next"), reverse("partner:detail", args=[installation.pk])),
         "action_url": reverse(f"partner:{action}", args=[installation.pk]),
     }
     if request.htmx:
@@ -316,10 +306,7 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             if row_target:
                 return _row_response(request, updated)
-            next_url = _safe_next(
-                request, request.POST.get("next"), reverse("partner:detail", args=[pk])
-            )
-            return redirect(next_url)
+            return redirect_back(request.POST.get("next"), reverse("partner:detail", args=[pk]))
     return _action_page(request, installation, action, form=form, version=version, status=422)
 
 
