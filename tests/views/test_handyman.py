@@ -1011,3 +1011,17 @@ def test_a_photo_is_stored_without_its_location(hank, cast):
         assert image.size == (64, 48)
         assert not image.getexif()
         assert "exif" not in image.info
+
+
+def test_the_checklist_still_checks_the_csrf_token(cast):
+    """The view is csrf_exempt only so that its photo counter goes first; it checks CSRF itself."""
+    from django.test import Client
+
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(cast.handyman.user)
+
+    response = strict.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 403
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
