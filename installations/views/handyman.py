@@ -207,7 +207,7 @@ class Question:
 
 def _question(job: Installation, step: str, handyman: Handyman) -> Question | None:
     """What to ask before `step` runs, or None. A real form field (`confirm=<step>`) answers it,
-    so the question works without JavaScript and a second tap can never answer it by accident."""
+    so the question works without JavaScript, and a tap on the step's button never answers it."""
     if step == "set_off":
         other = (
             Installation.objects.filter(handyman=handyman, status=Status.EN_ROUTE)
