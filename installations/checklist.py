@@ -1,21 +1,27 @@
 """The handyman's forms: the "On my way" estimate and the close checklist.
 
 Photos are checked by what they are, not by what they say they are: Pillow must open and verify
-each one as a JPEG or PNG, whatever its file name or content type.
+each one as a JPEG or PNG, whatever its file name or content type, within a pixel limit. Each is
+then re-encoded: what is stored is only the picture, without the EXIF block a phone writes into
+it (GPS position of the customer's home, the phone's model and serial, the time to the second).
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import services
-from .signatures import decode_signature
+from .signatures import BOMB_ERRORS, decode_signature, megapixels
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 
@@ -47,25 +53,45 @@ def _megabytes(size: int) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.0f}"
 
 
-def check_photo(photo: UploadedFile, *, max_bytes: int) -> None:
-    """Raise ValidationError unless `photo` is a real JPEG or PNG no larger than `max_bytes`.
+def limits_sentence() -> str:
+    return (
+        f"A job can have at most {settings.MAX_PHOTOS_PER_JOB} photos and "
+        f"{_megabytes(settings.MAX_PHOTO_TOTAL_BYTES)} MB of photos in all."
+    )
 
-    On success the file's name is replaced by one whose extension matches what Pillow found, so
-    that a PNG called "photo.jpg" is stored as a .png."""
+
+def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None = None) -> File:
+    """Return the photo as it will be stored, or raise ValidationError with a sentence.
+
+    It must be a real JPEG or PNG no larger than `max_bytes` and `max_pixels`. What comes back is
+    re-encoded in the format Pillow found (so a PNG called "photo.jpg" is stored as a .png),
+    turned upright as the phone meant it, and without any metadata."""
     name = photo.name or "photo"
+    max_pixels = max_pixels or settings.MAX_PHOTO_PIXELS
     if photo.size is not None and photo.size > max_bytes:
         raise ValidationError(
             f"“{name}” is {_megabytes(photo.size)} MB; each photo can be at most "
             f"{_megabytes(max_bytes)} MB.",
             code="too_big",
         )
+    too_many_pixels = ValidationError(
+        f"“{name}” is larger than {megapixels(max_pixels)} megapixels, the most a photo can "
+        "have. Take it again at a lower resolution or choose another one.",
+        code="too_many_pixels",
+    )
     found = None
     try:
         photo.seek(0)
         with Image.open(photo) as image:
             found = image.format
+            width, height = image.size
+            # The header says how big it would be: refuse before decoding a single pixel.
+            if width * height > max_pixels:
+                raise too_many_pixels
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except BOMB_ERRORS as exc:
+        raise too_many_pixels from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         found = None
     finally:
         photo.seek(0)
@@ -74,7 +100,65 @@ def check_photo(photo: UploadedFile, *, max_bytes: int) -> None:
             f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
             code="not_a_photo",
         )
-    photo.name = f"photo.{PHOTO_FORMATS[found]}"
+    try:
+        return _reencoded(photo, found)
+    except (OSError, SyntaxError, ValueError, *BOMB_ERRORS) as exc:
+        raise ValidationError(
+            f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
+            code="not_a_photo",
+        ) from exc
+
+
+def _reencoded(photo: UploadedFile, found: str) -> File:
+    """The picture alone: EXIF (GPS), XMP, ICC comments and thumbnails do not survive."""
+    with Image.open(photo) as image:
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    buffer = io.BytesIO()
+    if found == "JPEG":
+        if upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        upright.save(buffer, format="JPEG", quality=90, optimize=True)
+    else:
+        upright.save(buffer, format="PNG", optimize=False)
+    photo.seek(0)
+    return ContentFile(buffer.getvalue(), name=f"photo.{PHOTO_FORMATS[found]}")
+
+
+class PhotoLimitHandler(FileUploadHandler):
+    """First in the upload chain of the checklist: counts the photos and their bytes as they
+    stream in. Past the limits the rest is read off the network and dropped, never written to
+    disk, and the form says why (`exceeded`)."""
+
+    def __init__(self, request: HttpRequest | None = None, *, field: str = "photos") -> None:
+        super().__init__(request)
+        self.field = field
+        self.count = 0
+        self.total = 0
+        self.exceeded = False
+        self._counting = False
+
+    def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
+        super().new_file(field_name, *args, **kwargs)
+        self._counting = field_name == self.field
+        if self._counting:
+            self.count += 1
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        # Skipped here, not in new_file: Django closes the file the next handler is building
+        # when a file is skipped, and only here is that file this one (not the one before).
+        if self._counting:
+            self.total += len(raw_data)
+            if (
+                self.count > settings.MAX_PHOTOS_PER_JOB
+                or self.total > settings.MAX_PHOTO_TOTAL_BYTES
+            ):
+                self.exceeded = True
+                raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler in the chain makes the file
 
 
 class SetOffForm(forms.Form):
@@ -108,17 +192,43 @@ class ChecklistForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def clean_photos(self) -> list[UploadedFile]:
+    def __init__(self, *args: Any, limit: PhotoLimitHandler | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def clean_photos(self) -> list[File]:
         photos = self.cleaned_data["photos"]
+        over = (
+            (self.limit is not None and self.limit.exceeded)
+            or len(photos) > settings.MAX_PHOTOS_PER_JOB
+            or sum(p.size or 0 for p in photos) > settings.MAX_PHOTO_TOTAL_BYTES
+        )
+        if over:
+            raise self._too_many()
         errors = []
+        stored = []
         for photo in photos:
             try:
-                check_photo(photo, max_bytes=settings.MAX_PHOTO_BYTES)
+                stored.append(check_photo(photo, max_bytes=settings.MAX_PHOTO_BYTES))
             except ValidationError as exc:
                 errors.extend(exc.messages)
         if errors:
             raise ValidationError(errors)
-        return photos
+        return stored
+
+    def _too_many(self) -> ValidationError:
+        return ValidationError(
+            f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos.",
+            code="too_many_photos",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.limit is not None and self.limit.exceeded:
+            # Some photos were dropped unread: whatever the field said of the rest, this is why.
+            self.errors.pop("photos", None)
+            self.add_error("photos", self._too_many())
+        return cleaned
 
     def clean_signature(self) -> bytes:
         return decode_signature(self.cleaned_data["signature"])

@@ -179,6 +179,10 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         INSTALLATION = "installation", "Installation"
         FOLLOW_UP = "follow_up", "Follow-up visit"
 
+    class SignatureKind(models.TextChoices):
+        DRAWN = "drawn", "Drawn"
+        TYPED = "typed", "Typed name"
+
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="installations")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="installations")
     site_address = models.CharField(max_length=255)
@@ -225,6 +229,11 @@ class Installation(ConcurrentTransitionMixin, models.Model):
     # Customer sign-off.
     contract_signer_name = models.CharField(max_length=120, blank=True)
     contract_signature = models.ImageField(upload_to=_signature_path, blank=True)
+    # How the customer signed: a drawing (contract_signature holds it) or their typed full name
+    # with a ticked statement (contract_signer_name is the signature; no image).
+    contract_signature_kind = models.CharField(
+        max_length=8, choices=SignatureKind.choices, blank=True
+    )
     contract_signed_ip = models.GenericIPAddressField(null=True, blank=True)
     # Rotated when a new customer link is issued, so that older links stop working.
     link_nonce = models.CharField(max_length=32, blank=True)
@@ -416,8 +425,9 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         permission=can_customer,
         custom={"label": "Sign"},
     )
-    def sign(self, name: str, ip: str | None) -> None:
+    def sign(self, name: str, ip: str | None, kind: str = "drawn") -> None:
         self.contract_signer_name = name
+        self.contract_signature_kind = kind
         self.contract_signed_ip = ip
         self.signed_at = timezone.now()
 

@@ -14,6 +14,7 @@ from datetime import date, time
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
@@ -292,6 +293,21 @@ def installation_complete(
     if errors:
         raise ValidationError(errors)
 
+    def within_limits(inst: Installation) -> None:
+        # Per job, under the row lock: the photos it has plus these, before any is stored.
+        stored = [p.image for p in inst.photos.all()]
+        count = len(stored) + len(photos)
+        total = sum(_size(f) for f in stored) + sum(_size(f) for f in photos)
+        if count > settings.MAX_PHOTOS_PER_JOB or total > settings.MAX_PHOTO_TOTAL_BYTES:
+            raise ValidationError(
+                {
+                    "photos": f"Too many photos for this job: at most "
+                    f"{settings.MAX_PHOTOS_PER_JOB} photos and "
+                    f"{settings.MAX_PHOTO_TOTAL_BYTES // (1024 * 1024)} MB in all. "
+                    "Nothing was stored."
+                }
+            )
+
     def store(inst: Installation) -> None:
         inst.completion_signature.save("signature.png", ContentFile(signature_png), save=True)
         for photo in photos:
@@ -305,8 +321,16 @@ def installation_complete(
         actor=actor,
         expected_version=expected_version,
         kwargs={"notes": notes.strip()},
+        validate=within_limits,
         after=store,
     )
+
+
+def _size(file: Any) -> int:
+    try:
+        return int(file.size or 0)
+    except (OSError, ValueError):  # a stored file gone missing counts as nothing
+        return 0
 
 
 def installation_send_contract(
@@ -328,25 +352,30 @@ def installation_sign(
     ip: str | None,
     actor: Any,
     expected_version=None,
+    typed: bool = False,
 ) -> Installation:
+    """The customer signs: a drawn signature (PNG), or, with `typed`, their typed full name
+    after ticking that it is their signature (no pointer or JavaScript needed)."""
     errors = {}
     name = (name or "").strip()
     if not name:
         errors["name"] = "Type your full name."
-    if not signature_png:
+    if not typed and not signature_png:
         errors["signature"] = "Draw your signature in the box."
     if errors:
         raise ValidationError(errors)
+    kind = Installation.SignatureKind.TYPED if typed else Installation.SignatureKind.DRAWN
 
     def store(inst: Installation) -> None:
-        inst.contract_signature.save("signature.png", ContentFile(signature_png), save=True)
+        if not typed:
+            inst.contract_signature.save("signature.png", ContentFile(signature_png), save=True)
 
     return _transition(
         installation=installation,
         name="sign",
         actor=actor,
         expected_version=expected_version,
-        kwargs={"name": name, "ip": ip},
+        kwargs={"name": name, "ip": ip, "kind": kind},
         after=store,
     )
 

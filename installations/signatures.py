@@ -6,11 +6,21 @@ import base64
 import binascii
 import io
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
 
 PREFIX = "data:image/png;base64,"
 MAX_BYTES = 2 * 1024 * 1024
+UNREADABLE = "The signature could not be read. Please clear it and sign again."
+# What Pillow raises for an image whose header claims more pixels than it will decode (a
+# "decompression bomb"): an error past twice its limit, a warning (turned into an error by
+# strict warning filters) past the limit itself.
+BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+def megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:g}"
 
 
 def decode_signature(data_url: str) -> bytes:
@@ -19,15 +29,25 @@ def decode_signature(data_url: str) -> bytes:
     if not data_url:
         raise ValidationError("Please sign in the box.")
     if not data_url.startswith(PREFIX) or len(data_url) > MAX_BYTES * 4 // 3 + len(PREFIX) + 4:
-        raise ValidationError("The signature could not be read. Please clear it and sign again.")
+        raise ValidationError(UNREADABLE)
+    limit = settings.MAX_SIGNATURE_PIXELS
+    too_big = ValidationError(
+        f"The signature could not be read: it is larger than {megapixels(limit)} megapixels. "
+        "Please clear it and sign again.",
+        code="too_many_pixels",
+    )
     try:
         raw = base64.b64decode(data_url[len(PREFIX) :], validate=True)
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG":
-                raise ValidationError("The signature could not be read.")
+                raise ValidationError(UNREADABLE)
+            width, height = image.size
+            # Checked before anything is decoded: the header alone says how big it would be.
+            if width * height > limit:
+                raise too_big
             image.verify()
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ValidationError(
-            "The signature could not be read. Please clear it and sign again."
-        ) from exc
+    except BOMB_ERRORS as exc:
+        raise too_big from exc
+    except (binascii.Error, UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ValidationError(UNREADABLE) from exc
     return raw

@@ -218,6 +218,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Pixels, not bytes, are what a browser must decode: a 17 KB PNG can be 144 megapixels.
+MAX_PHOTO_PIXELS = 40_000_000
+MAX_SIGNATURE_PIXELS = 4_000_000
+# Per job (and so per checklist request): counted as the upload streams in, before any is stored.
+MAX_PHOTOS_PER_JOB = 20
+MAX_PHOTO_TOTAL_BYTES = 60 * 1024 * 1024
 
 # --- Background tasks and messages ----------------------------------------------------------
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

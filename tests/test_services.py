@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from installations import selectors, services
-from installations.demo import photo_upload, png_bytes
+from installations.demo import png_bytes
 from installations.models import CustomerActor, Installation, PartnerStatusCount, StatusChange
 from installations.statuses import GROUPS, TERMINAL_STATUSES, Status
 
@@ -319,14 +319,37 @@ def test_group_counts_take_one_query(cast, django_assert_num_queries):
         selectors.group_counts(cast.partner)
 
 
-def test_sign_requires_a_name_and_signature(cast):
+def _sign_snapshot(inst: Installation) -> dict:
+    row = Installation.objects.get(pk=inst.pk)
+    return {
+        "status": row.status,
+        "version": row.version,
+        "signer": (row.contract_signer_name, row.contract_signed_ip, row.signed_at),
+        "signature": (row.contract_signature.name, row.contract_signature_kind),
+        "history": list(row.history.values_list("pk", flat=True)),
+        "messages": list(row.messages.values_list("pk", flat=True)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "signature", "typed", "field"),
+    [
+        (" ", png_bytes(), False, "name"),
+        (" ", b"", True, "name"),
+        ("Jo Customer", b"", False, "signature"),
+    ],
+)
+def test_sign_requires_a_name_and_signature(cast, name, signature, typed, field):
     inst = cast.installation(S.CONTRACT_SENT)
-    with pytest.raises(ValidationError):
+    before = _sign_snapshot(inst)
+    with pytest.raises(ValidationError) as refused:
         services.installation_sign(
             installation=inst,
-            name=" ",
-            signature_png=png_bytes(),
-            ip=None,
+            name=name,
+            signature_png=signature,
+            ip="203.0.113.9",
             actor=cast.customer_of(inst),
+            typed=typed,
         )
-    assert photo_upload  # the helpers are shared with the demo data
+    assert field in refused.value.message_dict
+    assert _sign_snapshot(inst) == before

@@ -10,7 +10,8 @@ as it now is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -18,12 +19,15 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
 from ..customer_links import LinkError, read_token
+from ..formatting import duration_text
 from ..models import CustomerActor, Installation
 from ..signatures import decode_signature
 from ..statuses import Status
@@ -68,17 +72,12 @@ def _moved_on(request: HttpRequest, installation: Installation, status: int) -> 
     return render(request, "customer/link_error.html", ctx, status=status)
 
 
-def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return ""
-    minutes = max(1, round(value.total_seconds() / 60))
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts)
+def _done_on(installation: Installation) -> date:
+    """The day the work was done: its completion, which may be before or after the booked day
+    (a visit finished early is signed for the day it happened)."""
+    if installation.completed_at:
+        return timezone.localdate(installation.completed_at)
+    return installation.scheduled_date
 
 
 def _contract_text(installation: Installation) -> str:
@@ -88,8 +87,29 @@ def _contract_text(installation: Installation) -> str:
         "partner": installation.partner,
         "customer": installation.customer,
         "installation": installation,
+        "done_on": _done_on(installation),
+        "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
     }
     return render_to_string("customer/default_contract.txt", ctx).strip()
+
+
+@dataclass
+class Photo:
+    url: str
+    width: int | None
+    height: int | None
+
+
+def _photos(installation: Installation, token: str) -> list[Photo]:
+    """Each photo with its size, so that the page keeps its layout while they load."""
+    photos = []
+    for item in installation.photos.all():
+        try:
+            width, height = item.image.width, item.image.height
+        except (OSError, ValueError):  # a file gone missing: no size, the page still renders
+            width = height = None
+        photos.append(Photo(reverse("customer:photo", args=[token, item.pk]), width, height))
+    return photos
 
 
 def _page(
@@ -101,18 +121,22 @@ def _page(
     errors: dict | None = None,
     notice: str = "",
     name: str = "",
+    typed: bool = False,
 ) -> HttpResponse:
     ctx = {
         "installation": installation,
         "partner": installation.partner,
         "customer": installation.customer,
         "token": token,
-        "photos": list(installation.photos.all()),
-        "time_on_site": _duration(installation.time_on_site),
+        "photos": _photos(installation, token),
+        "time_on_site": duration_text(installation.time_on_site),
+        "done_on": _done_on(installation),
+        "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_text(installation),
         "errors": errors or {},
         "notice": notice,
         "name": name,
+        "typed": typed,
         "Status": Status,
     }
     response = render(request, "customer/page.html", ctx, status=status)
@@ -144,16 +168,27 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         notice = "This contract is already signed. Nothing was changed."
         return _page(request, installation, token, status=409, notice=notice)
     name = request.POST.get("name", "").strip()[:120]
+    # Ticking the statement makes the typed name the signature: no drawing, no pointer needed.
+    typed = request.POST.get("typed_signature") == "yes"
     errors: dict[str, list[str]] = {}
     signature_png = b""
     if not name:
         errors["name"] = ["Type your full name."]
-    try:
-        signature_png = decode_signature(request.POST.get("signature", ""))
-    except ValidationError as exc:
-        errors["signature"] = exc.messages
+    drawing = request.POST.get("signature", "")
+    if not typed:
+        try:
+            signature_png = decode_signature(drawing)
+        except ValidationError as exc:
+            errors["signature"] = exc.messages
+            if not drawing.strip():
+                errors["signature"] = [
+                    "Please sign in the box, or tick the statement below to sign with your "
+                    "typed name."
+                ]
     if errors:
-        return _page(request, installation, token, status=422, errors=errors, name=name)
+        return _page(
+            request, installation, token, status=422, errors=errors, name=name, typed=typed
+        )
     try:
         installation = services.installation_sign(
             installation=installation,
@@ -162,6 +197,7 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
             ip=_client_ip(request),
             actor=_customer(installation),
             expected_version=installation.version,
+            typed=typed,
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation

@@ -16,15 +16,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services
-from ..checklist import ChecklistForm, SetOffForm
+from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sentence
+from ..formatting import duration_text
 from ..models import Handyman, Installation, handyman_of
 from ..statuses import HAPPY_PATH, Status
 
@@ -67,8 +70,21 @@ STEP_ALREADY = {
     "complete": "This job was already marked done, so nothing changed.",
     "send_contract": "The contract was already sent, so nothing changed.",
 }
-# Jobs under way belong to today, whatever day they were booked for.
-UNDER_WAY_STATUSES = (Status.EN_ROUTE, Status.INSTALLATION_IN_PROGRESS)
+# Jobs under way belong to today, whatever day they were booked for: once he has set off, the
+# job is his to finish (a job done a day early still waits for its contract).
+UNDER_WAY_STATUSES = (
+    Status.EN_ROUTE,
+    Status.INSTALLATION_IN_PROGRESS,
+    Status.INSTALLATION_COMPLETED,
+)
+# "Arrived" this soon after "On my way" is far more likely the second half of a double tap than
+# an arrival: it is asked about ("Are you at the site already?"), never taken at once.
+ARRIVE_QUESTION_WITHIN = timedelta(seconds=60)
+# The words of the button that answers each question with yes.
+CONFIRM_LABELS = {
+    "set_off": "Yes, set off for this one too",
+    "arrive": "Yes, I am at the site",
+}
 # Steps that show the on-site tools (follow-up booking).
 ON_SITE_STATUSES = (Status.INSTALLATION_IN_PROGRESS, Status.INSTALLATION_COMPLETED)
 
@@ -119,16 +135,10 @@ class Card:
     day: str
     follow_up: Installation | None
     can_book_follow_up: bool
-
-
-def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return ""
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min"
+    opens_on: str = ""  # a later day's job: the day its first step opens
+    question: str = ""  # asked before the step runs (answered by a confirming POST)
+    confirm_label: str = ""
+    eta_chosen: int | None = None  # carried by the confirming POST of "On my way"
 
 
 def _day(day: date, today: date) -> str:
@@ -137,6 +147,15 @@ def _day(day: date, today: date) -> str:
     if day == today + timedelta(days=1):
         return "Tomorrow"
     return dateformat.format(day, "D j M")
+
+
+def _long_date(day: date) -> str:
+    return dateformat.format(day, "l j F")
+
+
+def _is_today(job: Installation, today: date) -> bool:
+    """Today's jobs, late ones not yet started, and every job under way."""
+    return job.scheduled_date <= today or job.status in UNDER_WAY_STATUSES
 
 
 def eta_default(job: Installation, now: datetime | None = None) -> int:
@@ -150,11 +169,15 @@ def eta_default(job: Installation, now: datetime | None = None) -> int:
     return services.ETA_CHOICES[-1]
 
 
-def _card(job: Installation, user: Any, today=None) -> Card:
+def _card(job: Installation, user: Any, today: date | None = None) -> Card:
     today = today or timezone.localdate()
-    step = next(
-        (a for a in selectors.available_actions(job, user) if a.name in STEP_URLS),
-        None,
+    is_today = _is_today(job, today)
+    # A later day's job has no step button until its day: "On my way" on Tuesday for Friday
+    # would text the customer that he is coming now.
+    step = (
+        next((a for a in selectors.available_actions(job, user) if a.name in STEP_URLS), None)
+        if is_today
+        else None
     )
     follow_ups = getattr(job, "open_follow_ups", None)
     return Card(
@@ -164,12 +187,51 @@ def _card(job: Installation, user: Any, today=None) -> Card:
         url=reverse(STEP_URLS[step.name], args=[job.pk]) if step else "",
         eta_default=eta_default(job),
         eta_choices=services.ETA_CHOICES,
-        time_on_site=_duration(job.time_on_site),
-        is_today=job.scheduled_date <= today or job.status in UNDER_WAY_STATUSES,
+        time_on_site=duration_text(job.time_on_site),
+        is_today=is_today,
         day=_day(job.scheduled_date, today),
         follow_up=follow_ups[0] if follow_ups else None,
         can_book_follow_up=job.status in ON_SITE_STATUSES,
+        opens_on="" if is_today else _long_date(job.scheduled_date),
     )
+
+
+@dataclass
+class Question:
+    """A step that must be confirmed before it runs, and what the confirming POST carries."""
+
+    step: str
+    text: str
+    eta: int | None = None
+
+
+def _question(job: Installation, step: str, handyman: Handyman) -> Question | None:
+    """What to ask before `step` runs, or None. A real form field (`confirm=<step>`) answers it,
+    so the question works without JavaScript, and a tap on the step's button never answers it."""
+    if step == "set_off":
+        other = (
+            Installation.objects.filter(handyman=handyman, status=Status.EN_ROUTE)
+            .exclude(pk=job.pk)
+            .select_related("customer")
+            .order_by("departed_at", "id")
+            .first()
+        )
+        if other is not None:
+            return Question(
+                step,
+                f"You are already on your way to #{other.pk} ({other.customer.name}, "
+                f"{other.site_address}). Set off for this one too?",
+            )
+    just_set_off = (
+        job.departed_at is not None and timezone.now() - job.departed_at < ARRIVE_QUESTION_WITHIN
+    )
+    if step == "arrive" and just_set_off:
+        return Question(step, "You set off less than a minute ago. Are you at the site already?")
+    return None
+
+
+def _confirmed(request: HttpRequest, step: str) -> bool:
+    return request.POST.get("confirm", "") == step
 
 
 def _reload(request: HttpRequest, pk: int) -> Installation:
@@ -178,10 +240,26 @@ def _reload(request: HttpRequest, pk: int) -> Installation:
 
 
 def _render_card(
-    request: HttpRequest, job: Installation, *, note: str = "", kind: str = "info", status=200
+    request: HttpRequest,
+    job: Installation,
+    *,
+    note: str = "",
+    kind: str = "info",
+    status: int = 200,
+    question: Question | None = None,
+    follow_up_note: str = "",
 ) -> HttpResponse:
-    ctx = {"card": _card(job, request.user), "note": note, "note_kind": kind}
+    card = _card(job, request.user)
+    if question is not None:
+        _ask(card, question)
+    ctx = {"card": card, "note": note, "note_kind": kind, "follow_up_note": follow_up_note}
     return render(request, f"{JOBS_TEMPLATE}#job-card", ctx, status=status)
+
+
+def _ask(card: Card, question: Question) -> None:
+    card.question = question.text
+    card.confirm_label = CONFIRM_LABELS[question.step]
+    card.eta_chosen = question.eta
 
 
 def _back_to_jobs(job: Installation) -> HttpResponse:
@@ -216,7 +294,12 @@ def jobs(request: HttpRequest) -> HttpResponse:
     return _jobs_page(request)
 
 
-def _jobs_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+def _jobs_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    question: tuple[int, Question] | None = None,
+) -> HttpResponse:
     handyman = _handyman(request)
     now = timezone.now()
     today = timezone.localdate()
@@ -230,11 +313,20 @@ def _jobs_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
         .order_by("-completed_at", "-id")
     )
     cards = [_card(job, request.user, today) for job in active]
+    if question is not None:
+        for card in cards:
+            if card.job.pk == question[0]:
+                _ask(card, question[1])
+    later_days: dict[date, list[Card]] = {}
+    for card in cards:
+        if not card.is_today:
+            later_days.setdefault(card.job.scheduled_date, []).append(card)
     ctx = {
         "handyman": handyman,
         "today_cards": [c for c in cards if c.is_today],
-        "upcoming_cards": [c for c in cards if not c.is_today],
-        "finished": [(job, _duration(job.time_on_site)) for job in finished],
+        # Each later day under its own heading, in date order (the query's order).
+        "later_days": [(day, _day(day, today), day_cards) for day, day_cards in later_days.items()],
+        "finished": [(job, duration_text(job.time_on_site)) for job in finished],
         "finished_days": FINISHED_DAYS,
     }
     if request.htmx:
@@ -256,12 +348,23 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _step_response(
-    request: HttpRequest, job: Installation, step: str, run, *, done_note: str
+    request: HttpRequest,
+    job: Installation,
+    step: str,
+    run: Callable[[Installation], Installation],
+    *,
+    done_note: str,
+    eta: int | None = None,
 ) -> HttpResponse:
     """Run one step's service and answer; a repeat of a step already done is not an error."""
     pk = job.pk
     if _passed(job, step):
         return _repeat(request, job, step)
+    if not _confirmed(request, step):
+        question = _question(job, step, _handyman(request))
+        if question is not None:
+            question.eta = eta
+            return _asking(request, job, question)
     try:
         job = run(job)
     except services.TransitionRefused as refused:
@@ -274,6 +377,13 @@ def _step_response(
         return _render_card(request, job, note=done_note, kind="success")
     messages.success(request, done_note)
     return _back_to_jobs(job)
+
+
+def _asking(request: HttpRequest, job: Installation, question: Question) -> HttpResponse:
+    """Nothing changed: the card asks its question, with a button that confirms."""
+    if request.htmx:
+        return _render_card(request, job, question=question)
+    return _jobs_page(request, question=(job.pk, question))
 
 
 def _repeat(request: HttpRequest, job: Installation, step: str) -> HttpResponse:
@@ -296,6 +406,15 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "set_off"):
         return _repeat(request, job, "set_off")
+    today = timezone.localdate()
+    if not _is_today(job, today):
+        return _conflict(
+            request,
+            job,
+            f"This job is booked for {_long_date(job.scheduled_date)}: “On my way” opens on "
+            "that day. If the customer wants you sooner, ask the office to move the job. "
+            "Nothing was changed.",
+        )
     form = SetOffForm(request.POST)
     if not form.is_valid():
         message = " ".join(form.errors["eta_minutes"])
@@ -312,6 +431,7 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
             installation=j, eta_minutes=eta, actor=request.user, expected_version=_version(request)
         ),
         done_note=STEP_DONE["set_off"].format(eta=eta),
+        eta=eta,
     )
 
 
@@ -359,6 +479,8 @@ def _checklist_page(
         "form": form,
         "error": error,
         "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
+        "max_photo_megapixels": settings.MAX_PHOTO_PIXELS // 1_000_000,
+        "limits": limits_sentence(),
     }
     if request.htmx and request.method == "POST":
         # Only the error messages travel (out of band): the photos and the signature already on
@@ -367,9 +489,19 @@ def _checklist_page(
     return render(request, CHECKLIST_TEMPLATE, ctx, status=status)
 
 
+@csrf_exempt  # checked below, once the photo counter is in place (see _complete)
 @require_http_methods(["GET", "POST"])
 @login_required
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    # The counter must be first in the upload chain before anything reads the body, and the CSRF
+    # middleware would read it (request.POST) before the view: so CSRF is checked by _complete.
+    limit = PhotoLimitHandler(request)
+    request.upload_handlers.insert(0, limit)
+    return _complete(request, pk, limit)
+
+
+@csrf_protect
+def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "complete"):
         return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
@@ -383,7 +515,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             return _back_to_jobs(job)
         return _checklist_page(request, job, ChecklistForm())
 
-    form = ChecklistForm(request.POST, request.FILES)
+    form = ChecklistForm(request.POST, request.FILES, limit=limit)
     if not form.is_valid():
         return _checklist_page(request, job, form, status=422)
     data = form.cleaned_data
@@ -401,6 +533,11 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
         if _passed(job, "complete"):
             return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
         return _checklist_page(request, job, form, status=409, error=refused.message)
+    except ValidationError as invalid:
+        # The service's own per-job limits, checked under the row lock.
+        for field, errors in invalid.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _checklist_page(request, job, form, status=422)
     return _checklist_done(request, job, STEP_DONE["complete"], messages.SUCCESS)
 
 
@@ -425,7 +562,8 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         level = messages.INFO
     job = _reload(request, pk)
     if request.htmx:
-        return _render_card(request, job, note=note, kind="success")
+        # The card's own follow-up line is the confirmation (announced), not a second note.
+        return _render_card(request, job, follow_up_note=note)
     messages.add_message(request, level, note)
     return _back_to_jobs(job)
 

@@ -22,6 +22,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from .. import selectors, services
 from ..filters import InstallationFilter
+from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..models import Installation, Partner
 from ..redirects import redirect_back, safe_path
@@ -331,14 +332,6 @@ def installation_reject(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Detail -------------------------------------------------------------------------------------
 
 
-def _duration_text(value: timedelta | None) -> str:
-    if value is None:
-        return ""
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
-
-
 REBOOKABLE = (Status.CANCELLED, Status.REJECTED)
 
 
@@ -359,7 +352,7 @@ def _detail_context(
         "installation": installation,
         "actions": _actions(installation, request.user),
         "history": installation.history.all(),
-        "time_on_site": _duration_text(installation.time_on_site),
+        "time_on_site": duration_text(installation.time_on_site),
         "other_installations": selectors.installations_for_partner(installation.partner_id)
         .filter(customer_id=installation.customer_id)
         .exclude(pk=installation.pk)

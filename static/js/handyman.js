@@ -102,13 +102,54 @@
     }, 50);
   });
 
-  // Time on site, counting while the job is in progress.
+  // A freshly drawn step button is inert for a moment: after "On my way" the card is redrawn
+  // with "Arrived" exactly under the finger, and the second tap of a double tap must land on
+  // nothing. `disabled` swallows the tap (it does not fall through to what lies beneath) and
+  // tells assistive technology the button is not available yet; .is-settling shows it.
+  var SETTLE_MS = 700;
+
+  function settle(root) {
+    if (!root || !root.querySelectorAll) return;
+    var buttons = root.querySelectorAll(".step-form button[type=submit]");
+    buttons.forEach(function (button) {
+      button.disabled = true;
+      button.classList.add("is-settling");
+      button.setAttribute("aria-busy", "true");
+    });
+    if (!buttons.length) return;
+    window.setTimeout(function () {
+      buttons.forEach(function (button) {
+        button.disabled = false;
+        button.classList.remove("is-settling");
+        button.removeAttribute("aria-busy");
+      });
+    }, SETTLE_MS);
+  }
+
+  // htmx:load fires on every piece of content htmx swaps in (not on the first page load, whose
+  // buttons wait for a deliberate first tap).
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt === document.body) return;
+    if (elt.classList && elt.classList.contains("job-card")) settle(elt);
+    else if (elt.querySelector && elt.querySelector(".job-card")) settle(elt);
+  });
+
+  // Time on site, counting while the job is in progress: the same words as the server's
+  // installations.formatting.duration_text (whole minutes, rounded down).
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
   function duration(ms) {
     var minutes = Math.max(0, Math.floor(ms / 60000));
+    if (minutes === 0) return "less than a minute";
     var hours = Math.floor(minutes / 60);
     minutes = minutes % 60;
-    if (hours) return hours + " h " + (minutes < 10 ? "0" : "") + minutes + " min";
-    return minutes + " min";
+    var parts = [];
+    if (hours) parts.push(plural(hours, "hour"));
+    if (minutes) parts.push(plural(minutes, "minute"));
+    return parts.join(" ");
   }
 
   function tick() {

@@ -1,66 +1,127 @@
 // A signature pad for <canvas data-signature-pad data-target="ID">: the drawing is written, as a
 // PNG data URL, into the hidden input with that id; "Clear" buttons carry data-signature-clear="ID".
 // Works with mouse, pen and touch through pointer events; no inline script, CSP-safe.
+//
+// The strokes are kept as points, not only as pixels: when the pad changes size (a phone turned
+// on its side, a window resized) the canvas is re-sized to its new box and the strokes are drawn
+// again, scaled with it, so that ink keeps landing under the finger and the signature keeps its
+// shape.
 (function () {
   "use strict";
+
+  var INK = "#111";
+  var LINE = 2.5;
 
   function setUp(canvas) {
     if (canvas.dataset.ready) return;
     canvas.dataset.ready = "1";
     var input = document.getElementById(canvas.dataset.target);
     var ctx = canvas.getContext("2d");
-    var drawing = false;
-    var dirty = false;
-    var last = null;
+    var strokes = []; // each a list of {x, y} in CSS pixels of the box they were drawn in
+    var current = null;
+    var drawnWidth = 0; // the box width the points are measured in
+    var size = { width: 0, height: 0, ratio: 0 };
 
-    function resize() {
-      var ratio = window.devicePixelRatio || 1;
-      var rect = canvas.getBoundingClientRect();
-      canvas.width = Math.max(1, Math.round(rect.width * ratio));
-      canvas.height = Math.max(1, Math.round(rect.height * ratio));
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    function paper() {
+      ctx.setTransform(size.ratio, 0, 0, size.ratio, 0, 0);
       ctx.fillStyle = "#fff";
-      ctx.fillRect(0, 0, rect.width, rect.height);
-      ctx.lineWidth = 2.5;
+      ctx.fillRect(0, 0, size.width, size.height);
+      ctx.lineWidth = LINE;
       ctx.lineCap = "round";
       ctx.lineJoin = "round";
-      ctx.strokeStyle = "#111";
-      dirty = false;
-      if (input) input.value = "";
+      ctx.strokeStyle = INK;
+      ctx.fillStyle = INK;
+    }
+
+    function dot(p) {
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, LINE / 2, 0, Math.PI * 2);
+      ctx.fill();
+    }
+
+    function segment(a, b) {
+      ctx.beginPath();
+      ctx.moveTo(a.x, a.y);
+      ctx.lineTo(b.x, b.y);
+      ctx.stroke();
+    }
+
+    function redraw() {
+      paper();
+      var scale = drawnWidth ? size.width / drawnWidth : 1;
+      strokes.forEach(function (stroke) {
+        var points = stroke.map(function (p) { return { x: p.x * scale, y: p.y * scale }; });
+        dot(points[0]);
+        for (var i = 1; i < points.length; i++) segment(points[i - 1], points[i]);
+      });
+    }
+
+    function save() {
+      if (!input) return;
+      input.value = strokes.some(function (s) { return s.length > 1; })
+        ? canvas.toDataURL("image/png")
+        : "";
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    // Match the canvas to its box; redraw what was drawn if the box changed.
+    function fit() {
+      var rect = canvas.getBoundingClientRect();
+      var ratio = window.devicePixelRatio || 1;
+      if (rect.width < 1 || rect.height < 1) return; // hidden: wait until it is shown
+      if (rect.width === size.width && rect.height === size.height && ratio === size.ratio) {
+        return;
+      }
+      size = { width: rect.width, height: rect.height, ratio: ratio };
+      canvas.width = Math.max(1, Math.round(rect.width * ratio));
+      canvas.height = Math.max(1, Math.round(rect.height * ratio));
+      if (!drawnWidth) drawnWidth = rect.width;
+      redraw();
+      if (strokes.length) save();
+    }
+
+    function clear() {
+      strokes = [];
+      current = null;
+      drawnWidth = size.width;
+      redraw();
+      save();
     }
 
     function point(event) {
+      // Measured now, never from a size remembered at load.
       var rect = canvas.getBoundingClientRect();
-      return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+      var scale = size.width ? drawnWidth / size.width : 1;
+      return {
+        x: (event.clientX - rect.left) * scale,
+        y: (event.clientY - rect.top) * scale,
+      };
+    }
+
+    function onCanvas(p) {
+      var scale = drawnWidth ? size.width / drawnWidth : 1;
+      return { x: p.x * scale, y: p.y * scale };
     }
 
     canvas.addEventListener("pointerdown", function (event) {
       event.preventDefault();
+      fit(); // a rotation whose resize event has not arrived yet
       canvas.setPointerCapture(event.pointerId);
-      drawing = true;
-      last = point(event);
-      ctx.beginPath();
-      ctx.arc(last.x, last.y, 1, 0, Math.PI * 2);
-      ctx.fill();
+      current = [point(event)];
+      strokes.push(current);
+      dot(onCanvas(current[0]));
     });
     canvas.addEventListener("pointermove", function (event) {
-      if (!drawing) return;
+      if (!current) return;
       event.preventDefault();
       var p = point(event);
-      ctx.beginPath();
-      ctx.moveTo(last.x, last.y);
-      ctx.lineTo(p.x, p.y);
-      ctx.stroke();
-      last = p;
-      dirty = true;
+      segment(onCanvas(current[current.length - 1]), onCanvas(p));
+      current.push(p);
     });
     function finish() {
-      if (!drawing) return;
-      drawing = false;
-      if (dirty && input) {
-        input.value = canvas.toDataURL("image/png");
-        input.dispatchEvent(new Event("change", { bubbles: true }));
-      }
+      if (!current) return;
+      current = null;
+      save();
     }
     canvas.addEventListener("pointerup", finish);
     canvas.addEventListener("pointercancel", finish);
@@ -70,11 +131,24 @@
       function (button) {
         button.addEventListener("click", function (event) {
           event.preventDefault();
-          resize();
+          clear();
         });
       }
     );
-    resize();
+
+    var pending = false;
+    function refit() {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        fit();
+      });
+    }
+    if (window.ResizeObserver) new ResizeObserver(refit).observe(canvas);
+    window.addEventListener("resize", refit);
+    window.addEventListener("orientationchange", refit);
+    fit();
   }
 
   function scan(root) {

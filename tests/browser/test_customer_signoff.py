@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import expect
+
 from installations.customer_links import make_token
 from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import draw_signature
+
+
+def _wait_until_loaded(img) -> None:
+    """Wait for the photo's own load (lazy images start when near the viewport), never read
+    `complete` once and hope: that raced the download."""
+    img.scroll_into_view_if_needed()
+    img.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
+    )
 
 
 def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
@@ -21,15 +34,14 @@ def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
     assert page.get_by_text("Acme Appliances").first.is_visible()
     assert page.get_by_text(installation.site_address).first.is_visible()
     photo = page.get_by_role("img", name="Photo 1 of 1 of the finished installation")
-    photo.wait_for()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    _wait_until_loaded(photo)
     # Readable at phone width: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # Signing without drawing is refused with a sentence.
     page.get_by_label("Your full name").fill(installation.customer.name)
     page.get_by_role("button", name="Sign the contract").click()
-    page.get_by_text("Please sign in the box.").first.wait_for()
+    page.get_by_text("Please sign in the box, or tick the statement").first.wait_for()
     assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
 
     page.get_by_label("Your full name").fill(installation.customer.name)
@@ -83,3 +95,74 @@ def test_axe_finds_no_serious_violations_on_the_customer_pages(phone_page, cast)
         assert _serious(axe.run(phone_page)) == [], installation.status
     phone_page.goto("/c/not-a-token/")
     assert _serious(axe.run(phone_page)) == []
+
+
+FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+INK_UNDER = """([canvas, points]) => {
+  // Is there ink in the bitmap right under each point (CSS pixels from the canvas' corner)?
+  const rect = canvas.getBoundingClientRect();
+  const ctx = canvas.getContext("2d");
+  const sx = canvas.width / rect.width, sy = canvas.height / rect.height;
+  return points.map(([x, y]) => {
+    const px = ctx.getImageData(Math.round(x * sx) - 2, Math.round(y * sy) - 2, 5, 5).data;
+    let darkest = 255;
+    for (let i = 0; i < px.length; i += 4) darkest = Math.min(darkest, px[i]);
+    return darkest < 100;
+  });
+}"""
+
+
+def _stroke(page, pad, fractions):
+    box = pad.bounding_box()
+    assert box is not None
+    points = [(box["width"] * fx, box["height"] * fy) for fx, fy in fractions]
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
+    page.mouse.up()
+    return points
+
+
+def test_ink_lands_under_the_finger_after_the_phone_is_turned(phone_page, cast):
+    page = phone_page
+    installation = cast.installation(Status.CONTRACT_SENT)
+    page.goto(f"/c/{make_token(installation)}/")
+    pad = page.locator("canvas#signature-pad")
+    pad.scroll_into_view_if_needed()
+    width_before = pad.bounding_box()["width"]
+    before = _stroke(page, pad, [(0.1, 0.5), (0.3, 0.5)])
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+
+    # Turned on its side: the pad is wider now.
+    page.set_viewport_size({"width": 844, "height": 390})
+    # A few frames for the resize to be seen (a person needs far longer to sign again).
+    page.evaluate(FRAMES)
+    pad.scroll_into_view_if_needed()
+    after = _stroke(page, pad, [(0.5, 0.3), (0.5, 0.7), (0.9, 0.7)])
+
+    handle = pad.element_handle()
+    assert all(page.evaluate(INK_UNDER, [handle, after])), "ink is not under the pointer"
+    # The first stroke was kept, redrawn at the pad's new size (scaled with its width).
+    scale = page.evaluate("c => c.getBoundingClientRect().width", handle) / width_before
+    kept = [(x * scale, y * scale) for x, y in before]
+    assert all(page.evaluate(INK_UNDER, [handle, kept]))
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+
+
+def test_the_customer_signs_with_a_typed_name_using_only_the_keyboard(phone_page, cast):
+    page = phone_page
+    installation = cast.installation(Status.CONTRACT_SENT)
+    page.goto(f"/c/{make_token(installation)}/")
+
+    page.get_by_label("Your full name").fill(installation.customer.name)
+    page.get_by_label("I agree that typing my full name above is my signature.").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Sign the contract").focus()
+    page.keyboard.press("Enter")
+
+    page.get_by_role("button", name="Approve installation").wait_for()
+    installation.refresh_from_db()
+    assert installation.status == Status.CONTRACT_SIGNED
+    assert installation.contract_signature_kind == Installation.SignatureKind.TYPED
+    expect(page.get_by_text(f"by {installation.customer.name} (typed name)")).to_be_visible()

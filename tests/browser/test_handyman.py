@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -18,6 +19,12 @@ def _watch_console(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return errors
+
+
+def _set_off_minutes_ago(job: Installation, minutes: int) -> None:
+    Installation.objects.filter(pk=job.pk).update(
+        departed_at=timezone.now() - timedelta(minutes=minutes)
+    )
 
 
 def _sign(page) -> None:
@@ -42,8 +49,10 @@ def test_a_handyman_walks_a_job_to_contract_sent_on_his_phone(phone_page, cast):
     expect(card).to_contain_text("about 45 minutes")
     expect(card.locator(".job-note")).to_be_focused()
 
-    # Arrived: the on-site clock shows.
+    # Arrived a moment after setting off is asked about; the answer moves the job.
     card.get_by_role("button", name="Arrived").tap()
+    expect(card).to_contain_text("Are you at the site already?")
+    card.get_by_role("button", name="Yes, I am at the site").tap()
     expect(card.get_by_role("link", name="Mark done")).to_be_visible()
     expect(card).to_contain_text("Time on site")
 
@@ -103,6 +112,7 @@ def test_an_incomplete_checklist_keeps_what_was_given_and_says_what_is_missing(p
 def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
     page = phone_page
     job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    _set_off_minutes_ago(job, 10)
 
     log_in(page, "hank")
     page.wait_for_url(re.compile(r"/handyman/$"))
@@ -175,7 +185,11 @@ def test_the_steps_work_without_javascript(browser, live_server, cast):
         page.locator(f"#job-{job.pk}").get_by_label("30 min").check()
         page.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
         expect(page.get_by_text("On your way: the customer is told")).to_be_visible()
+        # A minute has not passed: the page asks, and the answer is a plain form too.
         page.locator(f"#job-{job.pk}").get_by_role("button", name="Arrived").click()
+        expect(page.get_by_text("Are you at the site already?")).to_be_visible()
+        assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+        page.locator(f"#job-{job.pk}").get_by_role("button", name="Yes, I am at the site").click()
         expect(page.get_by_text("Arrived: the on-site clock is running.")).to_be_visible()
         expect(page.locator(f"#job-{job.pk}").get_by_role("link", name="Mark done")).to_be_visible()
 
@@ -184,3 +198,57 @@ def test_the_steps_work_without_javascript(browser, live_server, cast):
         assert job.eta_minutes == 30
     finally:
         context.close()
+
+
+TOUCH_LOG = """() => {
+  window.touchLog = [];
+  document.addEventListener("touchstart", (event) => {
+    const button = event.target.closest("button");
+    window.touchLog.push({
+      text: button ? button.querySelector(".when-idle").textContent.trim() : "",
+      disabled: button ? button.disabled : null,
+    });
+  }, true);
+}"""
+
+
+def test_a_double_tap_on_on_my_way_never_marks_arrived(phone_page, cast):
+    """A real double tap at 390×844 with touch: the second tap lands on the "Arrived" button just
+    drawn under the finger, which is inert for a moment, so nothing is sent."""
+    page = phone_page
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    card = page.locator(f"#job-{job.pk}")
+    on_my_way = card.get_by_role("button", name="On my way")
+    on_my_way.scroll_into_view_if_needed()
+    box = on_my_way.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    # What each touch lands on, and whether it was ready, as the page saw it.
+    page.evaluate(TOUCH_LOG)
+    page.touchscreen.tap(x, y)
+    arrived = card.get_by_role("button", name="Arrived")
+    # The redrawn card focuses its note (which may scroll); then the finger comes down again
+    # on "Arrived".
+    expect(card.locator(".job-note")).to_be_focused()
+    box = arrived.bounding_box()
+    assert box is not None
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    touches = page.evaluate("window.touchLog")
+    assert [t["text"] for t in touches] == ["On my way", "Arrived"]
+    assert touches[1]["disabled"]  # inert: visibly and to assistive technology
+    expect(arrived).to_be_enabled()
+    page.wait_for_timeout(300)
+    assert [u for u in posts if u.endswith("/arrive/")] == []
+    assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+
+    # A deliberate tap a moment later is asked about (the server's rule), not taken.
+    arrived.tap()
+    expect(card).to_contain_text("Are you at the site already?")
+    assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE

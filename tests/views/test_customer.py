@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import base64
+import re
+import struct
 import time
+import zlib
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
@@ -41,7 +47,8 @@ def _status(installation) -> str:
 
 
 def test_the_page_shows_the_job_photos_and_contract_without_a_login(client, sent):
-    response = client.get(_url("page", sent))
+    token = make_token(sent)  # one token: a new one a second later would differ
+    response = client.get(_url("page", token))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Acme Appliances" in html
@@ -49,7 +56,7 @@ def test_the_page_shows_the_job_photos_and_contract_without_a_login(client, sent
     assert "Hank" in html
     assert "Time on site" in html
     photo = sent.photos.get()
-    assert _url("photo", sent, photo.pk) in html
+    assert _url("photo", token, photo.pk) in html
     # The default contract names both sides.
     assert f"between Acme Appliances and {sent.customer.name}" in html
     assert 'name="signature"' in html and "Sign the contract" in html
@@ -144,7 +151,7 @@ def test_approving_twice_answers_409(client, cast):
     ("name", "signature", "error"),
     [
         ("", SIGNATURE, "Type your full name."),
-        ("Carol Customer", "", "Please sign in the box."),
+        ("Carol Customer", "", "Please sign in the box, or tick the statement"),
         ("Carol Customer", "data:image/png;base64,bm90IGEgcG5n", "could not be read"),
         ("Carol Customer", "data:text/html;base64,PGgxPg==", "could not be read"),
     ],
@@ -152,10 +159,24 @@ def test_approving_twice_answers_409(client, cast):
 def test_a_missing_name_or_signature_is_shown_and_nothing_changes(
     client, sent, name, signature, error
 ):
+    before = _snapshot(sent)
     response = _sign(client, sent, name=name, signature=signature)
     assert response.status_code == 422
     assert error in response.content.decode()
-    assert _status(sent) == Status.CONTRACT_SENT
+    assert _snapshot(sent) == before
+
+
+def _snapshot(installation) -> dict:
+    """Everything a sign could change: a refused one must leave all of it as it was."""
+    row = Installation.objects.get(pk=installation.pk)
+    return {
+        "status": row.status,
+        "version": row.version,
+        "signer": (row.contract_signer_name, row.contract_signed_ip, row.signed_at),
+        "signature": (row.contract_signature.name, row.contract_signature_kind),
+        "history": list(row.history.values_list("pk", flat=True)),
+        "messages": list(row.messages.values_list("pk", flat=True)),
+    }
 
 
 def _tampered(token: str) -> str:
@@ -278,3 +299,147 @@ def test_the_actions_refuse_get(client, sent, name):
 
 def test_the_page_refuses_post(client, sent):
     assert client.post(_url("page", sent)).status_code == 405
+
+
+# --- Signatures: typed or drawn, never a decompression bomb -------------------------------------
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width` × `height` (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("size", [(30000, 30000), (12000, 12000), (3000, 2000)])
+def test_a_signature_with_too_many_pixels_is_refused_with_the_limit(client, sent, size):
+    bomb = "data:image/png;base64," + base64.b64encode(png_header(*size)).decode()
+
+    response = _sign(client, sent, signature=bomb)
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "The signature could not be read" in html
+    assert "4 megapixels" in html
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_the_customer_can_sign_with_a_typed_name_without_drawing(client, sent):
+    html = client.get(_url("page", sent)).content.decode()
+    assert 'name="typed_signature"' in html
+    assert "I agree that typing my full name above is my signature." in html
+
+    response = client.post(
+        _url("sign", sent), {"name": "Carol Customer", "typed_signature": "yes"}, follow=True
+    )
+
+    assert response.status_code == 200
+    sent.refresh_from_db()
+    assert sent.status == Status.CONTRACT_SIGNED
+    assert sent.contract_signer_name == "Carol Customer"
+    assert sent.contract_signature_kind == Installation.SignatureKind.TYPED
+    assert not sent.contract_signature
+    assert "by Carol Customer (typed name)" in response.content.decode()
+
+
+def test_a_drawn_signature_is_recorded_as_drawn(client, sent):
+    response = _sign(client, sent)
+
+    assert response.status_code == 302
+    sent.refresh_from_db()
+    assert sent.contract_signature_kind == Installation.SignatureKind.DRAWN
+    assert sent.contract_signature.read().startswith(b"\x89PNG")
+    assert "(drawn signature)" in client.get(_url("page", sent)).content.decode()
+
+
+def test_a_typed_name_without_the_statement_is_not_a_signature(client, sent):
+    response = client.post(_url("sign", sent), {"name": "Carol Customer"})
+
+    assert response.status_code == 422
+    assert "tick the statement" in response.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == Status.CONTRACT_SENT
+    assert sent.contract_signature_kind == ""
+
+
+def test_a_typed_signature_still_needs_the_name(client, sent):
+    response = client.post(_url("sign", sent), {"name": " ", "typed_signature": "yes"})
+
+    assert response.status_code == 422
+    assert "Type your full name." in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+# --- What the page says is true -----------------------------------------------------------------
+
+
+def test_the_contract_gives_the_day_the_work_was_done(client, cast):
+    today = timezone.localdate()
+    job = cast.installation(Status.CONTRACT_SENT, scheduled_date=today + timedelta(days=1))
+    done = timezone.make_aware(datetime.combine(today - timedelta(days=1), dt_time(15)))
+    Installation.objects.filter(pk=job.pk).update(completed_at=done)
+
+    html = client.get(_url("page", job)).content.decode()
+
+    done_words = dateformat.format(done.date(), "j F Y")
+    booked_words = dateformat.format(job.scheduled_date, "j F Y")
+    assert f"has installed the appliance at {job.site_address} on {done_words}." in html
+    assert booked_words not in html
+
+
+def test_a_follow_up_contract_speaks_of_a_visit(client, cast):
+    parent = cast.installation(Status.CUSTOMER_APPROVED)
+    child, _ = services.installation_ensure_follow_up(installation=parent, actor=cast.partner_user)
+    from installations.demo import walk_to
+
+    child = walk_to(
+        child,
+        Status.CONTRACT_SENT,
+        partner_user=cast.partner_user,
+        handyman=cast.handyman,
+        staff=cast.staff,
+    )
+
+    html = client.get(_url("page", child)).content.decode()
+
+    assert "installed the appliance" not in html
+    assert f"carried out a follow-up visit for installation #{parent.pk}" in html
+    assert "Follow-up visit agreement" in html
+
+
+def test_time_on_site_reads_the_same_for_partner_customer_and_handyman(client, cast):
+    job = cast.installation(Status.CONTRACT_SENT)
+    for seconds, words in ((40, "less than a minute"), (65 * 60 + 20, "1 hour 5 minutes")):
+        arrived = timezone.now() - timedelta(hours=3)
+        Installation.objects.filter(pk=job.pk).update(
+            arrived_at=arrived, completed_at=arrived + timedelta(seconds=seconds)
+        )
+        customer = client.get(_url("page", job)).content.decode()
+        client.force_login(cast.partner_user)
+        partner = client.get(reverse("partner:detail", args=[job.pk])).content.decode()
+        client.force_login(cast.handyman.user)
+        handyman = client.get(reverse("handyman:jobs")).content.decode()
+        client.logout()
+
+        assert f"<dd>{words}</dd>" in customer
+        assert words in partner
+        assert f"Time on site: {words}" in handyman
+
+
+def test_photos_have_their_size_and_times_are_to_the_second(client, sent):
+    html = client.get(_url("page", sent)).content.decode()
+
+    photo = sent.photos.get()
+    assert f'width="{photo.image.width}" height="{photo.image.height}"' in html
+    stamps = re.findall(r'datetime="([^"]*)"', html)
+    assert stamps
+    assert all("." not in stamp for stamp in stamps)

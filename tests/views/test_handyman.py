@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
+import re
+import struct
+import zlib
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import SkipFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from PIL import Image
 
 from installations import services
 from installations.demo import png_bytes
-from installations.models import Installation, InstallationPhoto, StatusChange
+from installations.models import Installation, InstallationPhoto, Message, StatusChange
+from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
 
@@ -25,6 +31,23 @@ SIGNATURE = "data:image/png;base64," + __import__("base64").b64encode(png_bytes(
 def hank(client, cast):
     client.force_login(cast.handyman.user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _todays_jobs(cast, monkeypatch):
+    """A handyman's steps open on the job's day, and "Arrived" a moment after "On my way" is
+    asked about: unless a test says otherwise, its jobs are today's and were set off a while ago."""
+    real = cast.installation
+
+    def installation(status="SCHEDULED", *, just_set_off=False, **extra):
+        extra.setdefault("scheduled_date", timezone.localdate())
+        job = real(status, **extra)
+        if job.departed_at and not just_set_off:
+            job.departed_at -= timedelta(minutes=10)
+            Installation.objects.filter(pk=job.pk).update(departed_at=job.departed_at)
+        return job
+
+    monkeypatch.setattr(cast, "installation", installation)
 
 
 def url(name: str, job: Installation | None = None) -> str:
@@ -81,7 +104,7 @@ def test_it_lists_his_active_jobs_today_first_in_window_order(hank, cast):
     positions = [html.index(f'id="job-{job.pk}"') for job in (early, later, upcoming)]
     assert positions == sorted(positions)
     assert html.index('id="today-heading"') < positions[0]
-    assert html.index('id="upcoming-heading"') < positions[2]
+    assert html.index(f'id="day-{upcoming.scheduled_date.isoformat()}-heading"') < positions[2]
     for hidden in (others, cancelled, scheduled):
         assert f'id="job-{hidden.pk}"' not in html
 
@@ -93,7 +116,7 @@ def test_a_job_under_way_is_listed_under_today_whatever_its_date(hank, cast):
 
     html = hank.get(url("jobs")).content.decode()
 
-    upcoming = html.index('id="upcoming-heading"')
+    upcoming = html.index(f'id="day-{tomorrow.isoformat()}-heading"')
     assert html.index(f'id="job-{under_way.pk}"') < upcoming < html.index(f'id="job-{later.pk}"')
 
 
@@ -151,7 +174,7 @@ def test_it_lists_finished_jobs_of_the_last_seven_days_with_time_on_site(hank, c
     html = hank.get(url("jobs")).content.decode()
 
     assert f'id="job-{recent.pk}"' in html
-    assert "Time on site: 1 h 35 min" in html
+    assert "Time on site: 1 hour 35 minutes" in html
     assert f'id="job-{old.pk}"' not in html
     finished = html[html.index('id="finished-heading"') :]
     assert "Contract sent" in finished
@@ -261,13 +284,11 @@ def test_the_eta_defaults_from_the_arrival_window(cast, now, expected):
 
 
 def test_the_default_eta_is_preselected(hank, cast):
-    job = cast.installation(
-        "INSTALLER_ASSIGNED", scheduled_date=timezone.localdate() + timedelta(days=1)
-    )
+    job = cast.installation("INSTALLER_ASSIGNED")
 
     html = hank.get(url("jobs")).content.decode()
 
-    assert 'name="eta_minutes" value="60" checked' in html
+    assert f'name="eta_minutes" value="{eta_default(job)}" checked' in html
     assert html.count("checked") == 1
     assert f'action="{url("set_off", job)}"' in html
 
@@ -693,3 +714,314 @@ def test_the_steps_targets_come_from_the_state_machine():
         "complete": Status.INSTALLATION_COMPLETED,
         "send_contract": Status.CONTRACT_SENT,
     }
+
+
+# --- A double tap is never two steps ------------------------------------------------------------
+
+
+def test_a_double_tap_on_on_my_way_never_marks_arrived(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+
+    # The second tap lands on the "Arrived" button drawn under the finger.
+    first = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
+    second = hank.post(url("arrive", job), {"version": fresh(job).version}, headers=HX)
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    html = second.content.decode()
+    assert "Are you at the site already?" in html
+    assert 'name="confirm" value="arrive"' in html
+    assert "Yes, I am at the site" in html
+    job = fresh(job)
+    assert job.status == Status.EN_ROUTE
+    assert job.arrived_at is None
+    assert transitions(job, "arrive") == 0
+
+
+def test_arrived_within_a_minute_arrives_once_confirmed(hank, cast):
+    job = cast.installation("EN_ROUTE", just_set_off=True)
+
+    response = hank.post(
+        url("arrive", job), {"version": job.version, "confirm": "arrive"}, headers=HX
+    )
+
+    assert response.status_code == 200
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert transitions(job, "arrive") == 1
+
+
+def test_a_confirmation_for_another_step_does_not_answer_the_question(hank, cast):
+    job = cast.installation("EN_ROUTE", just_set_off=True)
+
+    hank.post(url("arrive", job), {"version": job.version, "confirm": "set_off"}, headers=HX)
+
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+def test_the_arrival_question_works_without_javascript(hank, cast):
+    job = cast.installation("EN_ROUTE", just_set_off=True)
+
+    response = hank.post(url("arrive", job), {"version": job.version})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    card = html[html.index(f'id="job-{job.pk}"') :]
+    assert "Are you at the site already?" in card
+    assert f'<form method="post" action="{url("arrive", job)}"' in card
+    assert fresh(job).status == Status.EN_ROUTE
+
+    confirmed = hank.post(url("arrive", job), {"version": job.version, "confirm": "arrive"})
+
+    assert confirmed.status_code == 302
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def test_arrived_a_minute_after_setting_off_is_not_asked(hank, cast):
+    job = cast.installation("EN_ROUTE")  # set off ten minutes ago
+
+    response = hank.post(url("arrive", job), {"version": job.version}, headers=HX)
+
+    assert "Are you at the site already?" not in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
+# --- Today and later days -----------------------------------------------------------------------
+
+
+def test_today_lists_only_todays_jobs_and_jobs_under_way(hank, cast):
+    today = timezone.localdate()
+    todays = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
+    under_way = cast.installation("EN_ROUTE", scheduled_date=today + timedelta(days=2))
+    tomorrows = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=1))
+    fridays = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=3))
+
+    html = hank.get(url("jobs")).content.decode()
+
+    tomorrow_heading = html.index(f'id="day-{(today + timedelta(days=1)).isoformat()}-heading"')
+    later_heading = html.index(f'id="day-{(today + timedelta(days=3)).isoformat()}-heading"')
+    assert html.index(f'id="job-{todays.pk}"') < tomorrow_heading
+    assert html.index(f'id="job-{under_way.pk}"') < tomorrow_heading
+    assert tomorrow_heading < html.index(f'id="job-{tomorrows.pk}"') < later_heading
+    assert later_heading < html.index(f'id="job-{fridays.pk}"')
+    assert ">Tomorrow</time></h2>" in html
+    # No step button for a later day: the card says when it opens.
+    for later in (tomorrows, fridays):
+        assert f'action="{url("set_off", later)}"' not in html
+    assert f'action="{url("set_off", todays)}"' in html
+    friday = dateformat.format(fridays.scheduled_date, "l j F")
+    assert f"“On my way” opens on {friday}." in html
+
+
+def test_on_my_way_for_a_later_day_is_refused_and_texts_nobody(hank, cast):
+    friday = timezone.localdate() + timedelta(days=3)
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=friday)
+    InMemoryBackend.outbox.clear()
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
+
+    assert response.status_code == 409
+    assert f"booked for {dateformat.format(friday, 'l j F')}" in response.content.decode()
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+    assert transitions(job, "set_off") == 0
+    assert not Message.objects.filter(installation=job, template__icontains="way").exists()
+    assert InMemoryBackend.outbox == []
+
+
+def test_setting_off_while_on_the_way_to_another_job_asks_first(hank, cast):
+    other = cast.installation("EN_ROUTE")
+    job = cast.installation("INSTALLER_ASSIGNED")
+
+    asked = hank.post(url("set_off", job), {"eta_minutes": "45"}, headers=HX)
+
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert f"You are already on your way to #{other.pk}" in html
+    assert "Set off for this one too?" in html
+    assert 'name="eta_minutes" value="45"' in html  # his choice travels with the answer
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+    hank.post(url("set_off", job), {"eta_minutes": "45", "confirm": "set_off"}, headers=HX)
+
+    job = fresh(job)
+    assert job.status == Status.EN_ROUTE
+    assert job.eta_minutes == 45
+
+
+# --- Follow-up confirmation ---------------------------------------------------------------------
+
+
+def test_book_follow_up_confirms_once_in_the_card(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("follow_up", job), headers=HX)
+
+    html = response.content.decode()
+    child = Installation.objects.get(parent=job)
+    assert html.count(f"#{child.pk}") == 1
+    assert html.count('role="status"') == 1
+
+
+# --- What machines read: times, phone numbers ---------------------------------------------------
+
+
+def test_times_are_written_to_the_second_and_phone_links_are_digits(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    job.customer.phone = "+44 (0)20 7946-0000"
+    job.customer.save()
+
+    html = hank.get(url("jobs")).content.decode()
+
+    assert 'href="tel:+442079460000"' in html
+    stamps = re.findall(r'(?:datetime|data-on-site-since)="([^"]*)"', html)
+    assert stamps
+    for stamp in stamps:
+        assert "." not in stamp, stamp
+
+
+# --- Uploads: pixels, counts, sizes, metadata ---------------------------------------------------
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width` × `height` (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + __import__("base64").b64encode(png).decode()
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [((30000, 30000), "40 megapixels"), ((12000, 12000), "40 megapixels")],
+)
+def test_a_photo_with_too_many_pixels_is_refused_with_the_limit(hank, cast, size, words):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    bomb = SimpleUploadedFile("bomb.png", png_header(*size), content_type="image/png")
+
+    response = hank.post(url("complete", job), {"photos": [bomb], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert words in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+@pytest.mark.parametrize("size", [(30000, 30000), (3000, 2000)])
+def test_a_checklist_signature_with_too_many_pixels_is_refused(hank, cast, size):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job), {"photos": [png_upload()], "signature": data_url(png_header(*size))}
+    )
+
+    assert response.status_code == 422
+    assert "4 megapixels" in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def test_too_many_photos_are_refused_before_any_is_stored(hank, cast, settings):
+    settings.MAX_PHOTOS_PER_JOB = 3
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job),
+        {"photos": [png_upload(f"p{i}.png") for i in range(5)], "signature": SIGNATURE},
+    )
+
+    assert response.status_code == 422
+    assert "at most 3 photos" in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_photos_over_the_total_size_are_refused(hank, cast, settings):
+    settings.MAX_PHOTO_TOTAL_BYTES = 1500
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    photos = [jpeg_upload(f"p{i}.jpg") for i in range(3)]
+    assert sum(p.size for p in photos) > 1500
+
+    response = hank.post(url("complete", job), {"photos": photos, "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert "Too many photos at once" in response.content.decode()
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_the_counter_drops_photos_past_the_limit_unread(settings):
+    from installations.checklist import PhotoLimitHandler
+
+    settings.MAX_PHOTOS_PER_JOB = 2
+    handler = PhotoLimitHandler()
+    for _ in range(2):
+        handler.new_file("photos", "a.png", "image/png", 10)
+        assert handler.receive_data_chunk(b"x" * 10, 0) == b"x" * 10
+    assert not handler.exceeded
+    handler.new_file("photos", "c.png", "image/png", 10)
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"x" * 10, 0)
+    assert handler.exceeded
+
+
+def test_the_service_counts_the_photos_a_job_already_has(cast, settings):
+    settings.MAX_PHOTOS_PER_JOB = 2
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    InstallationPhoto.objects.create(installation=job, image=png_upload())
+    InstallationPhoto.objects.create(installation=job, image=png_upload())
+
+    with pytest.raises(ValidationError, match="at most 2 photos"):
+        services.installation_complete(
+            installation=job,
+            photos=[png_upload()],
+            signature_png=png_bytes(),
+            actor=cast.handyman.user,
+        )
+
+    job = fresh(job)
+    assert job.status == Status.INSTALLATION_IN_PROGRESS
+    assert job.photos.count() == 2
+
+
+def test_a_photo_is_stored_without_its_location(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (53.0, 48.0, 0.0), 3: "W", 4: (1.0, 32.0, 0.0)}  # GPS of a home
+    exif[0x0110] = "Phone 15"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "#c96").save(buffer, format="JPEG", exif=exif)
+    upload = SimpleUploadedFile("home.jpg", buffer.getvalue(), content_type="image/jpeg")
+    with Image.open(io.BytesIO(buffer.getvalue())) as sent:
+        assert sent.getexif().get_ifd(0x8825)  # the photo as taken says where it was taken
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    stored = InstallationPhoto.objects.get(installation=job)
+    with stored.image.open("rb") as handle, Image.open(handle) as image:
+        assert image.format == "JPEG"
+        assert image.size == (64, 48)
+        assert not image.getexif()
+        assert "exif" not in image.info
+
+
+def test_the_checklist_still_checks_the_csrf_token(cast):
+    """The view is csrf_exempt only so that its photo counter goes first; it checks CSRF itself."""
+    from django.test import Client
+
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(cast.handyman.user)
+
+    response = strict.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 403
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS

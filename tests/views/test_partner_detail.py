@@ -90,7 +90,7 @@ def test_time_on_site_once_arrived_and_finished(acme, cast):
         arrived_at=timezone.now() - timedelta(hours=1, minutes=25), completed_at=timezone.now()
     )
     html = acme.get(f"/installations/{inst.pk}/").content.decode()
-    assert "Time on site" in html and "1 h 25 min" in html
+    assert "Time on site" in html and "1 hour 25 minutes" in html
 
 
 def test_the_customers_other_installations_include_rejected_and_cancelled(acme, cast):
