@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from .forms import ReasonForm
-from .models import Installation
-from .services import EDITABLE_FIELDS
+from ..forms import ReasonForm
+from ..models import Installation
+from ..services import EDITABLE_FIELDS
 
 # Fields staff may edit on an open record (the service's own list) and, with a reason, on a
 # finished one. Everything else is shown read-only; the status never appears in a form.
@@ -20,6 +20,9 @@ OVERRIDE_FIELDS = (
     "completion_notes",
     "contract_signer_name",
 )
+# Form-only fields (not on the model).
+VERSION_FIELD = "expected_version"
+REASON_FIELD = "override_reason"
 ADD_FIELDS = (
     "partner",
     "customer",
