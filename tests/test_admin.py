@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from installations import services
@@ -398,7 +399,7 @@ def test_an_override_without_a_reason_is_refused(root_client, cast):
     inst = cast.installation(Status.CANCELLED, notes="As it was")
     before = len(history(inst))
     response = root_client.post(change_url(inst), change_form_data(inst, notes="Changed"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Give a reason to change a finished installation." in response.content.decode()
     inst.refresh_from_db()
     assert inst.notes == "As it was"
@@ -449,6 +450,54 @@ def test_staff_with_the_override_permission_may_override(staff_client, cast):
     assert entry.changes == {
         "rejection_reason": ["Outside our service area.", "Out of area (typo fixed)"]
     }
+
+
+@pytest.mark.parametrize("key", ["handyman", "handyman_id"])
+def test_an_override_refuses_a_handyman_who_does_not_serve_the_partner(cast, key):
+    # Beta's finished job; hana works for Acme only.
+    inst = cast.installation(Status.CANCELLED, partner=cast.other_partner)
+    before = (inst.handyman_id, inst.version, len(history(inst)))
+    value = cast.other_handyman if key == "handyman" else cast.other_handyman.pk
+    with pytest.raises(ValidationError) as refused:
+        services.installation_override(
+            installation=inst, actor=cast.superuser, reason="Swap.", changes={key: value}
+        )
+    assert refused.value.message_dict == {
+        "handyman": [f"{cast.other_handyman.display_name} does not work for Beta Kitchens."]
+    }
+    inst.refresh_from_db()
+    assert (inst.handyman_id, inst.version, len(history(inst))) == before
+
+
+def test_the_override_form_refuses_a_handyman_of_another_partner_as_a_field_error(
+    root_client, cast
+):
+    inst = cast.installation(Status.CANCELLED, partner=cast.other_partner)
+    before = (inst.handyman_id, inst.version, len(history(inst)))
+    response = root_client.post(
+        change_url(inst),
+        change_form_data(inst, handyman=str(cast.other_handyman.pk), override_reason="Swap."),
+    )
+    assert response.status_code == 422
+    form = response.context["adminform"].form
+    assert "works for Beta Kitchens" in " ".join(form.errors["handyman"])
+    inst.refresh_from_db()
+    assert (inst.handyman_id, inst.version, len(history(inst))) == before
+    # Only Beta's handymen are offered.
+    offered = set(form.fields["handyman"].queryset)
+    assert offered == {cast.handyman}
+
+
+def test_an_override_may_hand_a_finished_job_to_another_of_the_partners_handymen(root_client, cast):
+    inst = cast.installation(Status.CANCELLED)  # Acme: hank and hana both work for it
+    response = root_client.post(
+        change_url(inst),
+        change_form_data(inst, handyman=str(cast.other_handyman.pk), override_reason="Swap."),
+    )
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.handyman == cast.other_handyman
+    assert history(inst)[-1].changes == {"handyman": [cast.handyman.pk, cast.other_handyman.pk]}
 
 
 # --- The change page ------------------------------------------------------------------------------
@@ -502,7 +551,7 @@ def test_adding_refuses_another_partners_customer(root_client, cast):
             "window_end": "11:00",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This customer belongs to another partner." in response.content.decode()
     assert not Installation.objects.filter(customer=customer).exists()
 

@@ -4,10 +4,11 @@ the one-reason-for-all form of the bulk cancel action."""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from ..forms import ReasonForm
-from ..models import Installation
+from ..models import Handyman, Installation
 from ..services import EDITABLE_FIELDS
 
 # Fields staff may edit on an open record (the service's own list) and, with a reason, on a
@@ -81,6 +82,22 @@ class InstallationOverrideForm(InstallationAdminForm):
         ),
         error_messages={"required": "Give a reason to change a finished installation."},
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "handyman" in self.fields:
+            # Offered by name, and only those who work for the record's partner (the service
+            # checks the same rule); the one already on the job stays choosable.
+            partner = self.instance.partner
+            field = self.fields["handyman"]
+            field.queryset = (
+                Handyman.objects.filter(Q(partners=partner) | Q(pk=self.instance.handyman_id))
+                .distinct()
+                .select_related("user")
+            )
+            field.error_messages["invalid_choice"] = (
+                f"Choose a handyman who works for {partner}: that one does not."
+            )
 
     def clean_override_reason(self) -> str:
         reason = self.cleaned_data["override_reason"].strip()

@@ -170,7 +170,9 @@ class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, ad
     date_hierarchy = "scheduled_date"
     # A million rows: no second COUNT(*) of the whole table when a filter is applied.
     show_full_result_count = False
-    raw_id_fields = ("customer", "handyman")
+    # The customer list may be long (a raw id on the add page); the handyman is a choice among the
+    # partner's handymen, by name (see InstallationOverrideForm).
+    raw_id_fields = ("customer",)
     inlines = (StatusChangeInline,)
     actions = ("cancel_selected", "export_csv")
 

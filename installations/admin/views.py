@@ -135,6 +135,17 @@ class InstallationPagesMixin:
             return self._transition_from_change_page(request, object_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        # A form sent back with errors is refused input: 422, as on every other page.
+        if (
+            request.method == "POST"
+            and isinstance(response, TemplateResponse)
+            and (response.context_data or {}).get("errors")
+        ):
+            response.status_code = 422
+        return response
+
     @staticmethod
     def _posted_version(data, obj: Installation) -> int:
         value = (data.get("_fsm_version") or "").strip()
