@@ -7,7 +7,9 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -498,6 +500,85 @@ def test_an_override_may_hand_a_finished_job_to_another_of_the_partners_handymen
     inst.refresh_from_db()
     assert inst.handyman == cast.other_handyman
     assert history(inst)[-1].changes == {"handyman": [cast.handyman.pk, cast.other_handyman.pk]}
+
+
+# --- Django's own History page --------------------------------------------------------------------
+
+
+def admin_log(inst: Installation) -> list[str]:
+    """The change messages of the admin's LogEntry rows for `inst`, oldest first."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Installation), object_id=str(inst.pk)
+    ).order_by("action_time", "pk")
+    return [e.get_change_message() for e in entries]
+
+
+def test_admin_transitions_are_written_to_djangos_history_page(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    hana, hank = cast.other_handyman.display_name, cast.handyman.display_name
+    staff_client.post(
+        transition_url(inst, "assign"),
+        {"handyman": cast.other_handyman.pk, "_fsm_version": inst.version},
+    )
+    inst.refresh_from_db()
+    staff_client.post(
+        transition_url(inst, "reassign"),
+        {"handyman": cast.handyman.pk, "_fsm_version": inst.version},
+    )
+    inst.refresh_from_db()
+    staff_client.post(
+        transition_url(inst, "cancel"),
+        {"reason": "Customer moved house.", "_fsm_version": inst.version},
+    )
+    assert admin_log(inst) == [
+        f"Assigned {hana}",
+        f"Reassigned from {hana} to {hank}",
+        "Cancelled: Customer moved house.",
+    ]
+    page = staff_client.get(f"{change_url(inst)[: -len('change/')]}history/")
+    assert "Cancelled: Customer moved house." in page.content.decode()
+    assert "change history" not in page.content.decode()  # "…doesn't have a change history"
+
+
+def test_a_button_transition_and_a_refused_one_in_the_admin_log(staff_client, cast):
+    inst = cast.installation(Status.INSTALLATION_COMPLETED)
+    staff_client.post(change_url(inst), change_form_data(inst, _fsm_transition_to="send_contract"))
+    # Refused (the status no longer allows it): nothing is logged.
+    staff_client.post(change_url(inst), change_form_data(inst, _fsm_transition_to="send_contract"))
+    assert admin_log(inst) == ["Sent the contract"]
+
+
+def test_bulk_cancel_writes_a_log_entry_per_cancelled_row(staff_client, cast):
+    open_a = cast.installation(Status.SCHEDULED)
+    finished = cast.installation(Status.CUSTOMER_APPROVED)
+    staff_client.post(
+        CHANGELIST,
+        {
+            "action": "cancel_selected",
+            "_selected_action": [open_a.pk, finished.pk],
+            "post": "yes",
+            "reason": "Supplier recall.",
+        },
+    )
+    assert admin_log(open_a) == ["Cancelled: Supplier recall."]
+    assert admin_log(finished) == []
+
+
+def test_an_override_is_written_to_the_admin_log_with_names_and_the_reason(root_client, cast):
+    inst = cast.installation(Status.CANCELLED, notes="As it was")
+    hana, hank = cast.other_handyman.display_name, cast.handyman.display_name
+    root_client.post(
+        change_url(inst),
+        change_form_data(
+            inst,
+            handyman=str(cast.other_handyman.pk),
+            notes="Corrected",
+            override_reason="Hana did the job.",
+        ),
+    )
+    assert admin_log(inst) == [
+        f"Override: notes “As it was” → “Corrected”, handyman {hank} → {hana}; Hana did the job."
+    ]
 
 
 # --- The change page ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from .mixins import (
     changes_text,
     error_text,
 )
-from .views import InstallationPagesMixin
+from .views import InstallationPagesMixin, transition_log_text
 
 
 class StatusGroupFilter(admin.SimpleListFilter):
@@ -385,7 +385,7 @@ class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, ad
             done, refused = [], []
             for inst in rows:
                 try:
-                    services.installation_cancel(
+                    updated = services.installation_cancel(
                         installation=inst.pk, reason=reason, actor=request.user
                     )
                 except TransitionRefused as err:
@@ -394,6 +394,9 @@ class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, ad
                     refused.append(f"#{inst.pk}: {error_text(err)}")
                 else:
                     done.append(inst.pk)
+                    self.log_change(
+                        request, updated, transition_log_text("cancel", inst, updated, reason)
+                    )
             if done:
                 self.message_user(
                     request,

@@ -34,6 +34,47 @@ from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
 from .mixins import MAX_ID, admin_change_url, error_text
 
+# How Django's History page words each admin transition. Our StatusChange timeline stays the
+# record of truth; these LogEntry rows only make the admin's own page tell the same story.
+DONE_WORDS = {
+    "assign": "Assigned",
+    "reassign": "Reassigned",
+    "reject": "Rejected",
+    "cancel": "Cancelled",
+    "send_contract": "Sent the contract",
+}
+
+
+def transition_log_text(name: str, before: Installation, after: Installation, reason: str) -> str:
+    """ "Assigned Hana Sato", "Reassigned from Hana Sato to Hank Hill", "Cancelled: reason"."""
+    text = DONE_WORDS.get(name, name.replace("_", " ").capitalize())
+    if after.handyman_id and after.handyman_id != before.handyman_id:
+        new = after.handyman.display_name
+        text += (
+            f" from {before.handyman.display_name} to {new}" if before.handyman_id else f" {new}"
+        )
+    return f"{text}: {reason}" if reason else text
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        return f"“{value}”"
+    return str(value)  # a handyman by name, a date as written
+
+
+def override_log_text(
+    before: Installation, after: Installation, fields: tuple[str, ...], reason: str
+) -> str:
+    """ "Override: handyman Hana Sato → Hank Hill, notes “a” → “b”; reason" ("" if no change)."""
+    changed = [
+        f"{before._meta.get_field(f).verbose_name} {_shown(old)} → {_shown(new)}"
+        for f in fields
+        if (old := getattr(before, f)) != (new := getattr(after, f))
+    ]
+    return f"Override: {', '.join(changed)}; {reason}" if changed else ""
+
 
 class InstallationPagesMixin:
     """For InstallationAdmin (before ``FSMAdminMixin`` in its bases): saves and transitions."""
@@ -58,15 +99,20 @@ class InstallationPagesMixin:
             return
         try:
             if obj.is_locked:
-                services.installation_override(
+                # `obj` already carries the form's values: the old ones come from the database.
+                before = Installation.objects.select_related("handyman__user").get(pk=obj.pk)
+                reason = form.cleaned_data[REASON_FIELD]
+                updated = services.installation_override(
                     installation=obj.pk,
                     actor=request.user,
-                    reason=form.cleaned_data[REASON_FIELD],
+                    reason=reason,
                     changes={
                         f: form.cleaned_data[f] for f in form.changed_data if f in OVERRIDE_FIELDS
                     },
                     expected_version=form.cleaned_data.get(VERSION_FIELD),
                 )
+                if text := override_log_text(before, updated, OVERRIDE_FIELDS, reason):
+                    request._installation_log_text = text
             else:
                 changes = {
                     f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS
@@ -86,6 +132,11 @@ class InstallationPagesMixin:
     def _refuse_save(self, request, message: str) -> None:
         request._installation_save_refused = True
         self.message_user(request, message, level=messages.ERROR)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # An override is logged in words, as on the timeline (Django's default names the fields).
+        text = getattr(request, "_installation_log_text", None)
+        return text or super().construct_change_message(request, form, formsets, add)
 
     def log_change(self, request, obj, message):
         if getattr(request, "_installation_save_refused", False):
@@ -225,11 +276,23 @@ class InstallationPagesMixin:
                 request, f"Nothing was changed: {error_text(err)}", level=messages.ERROR
             )
             return False
-        self._transition_done(request, updated, transition_name)
+        self._transition_done(
+            request, before=obj, updated=updated, name=transition_name, kwargs=kwargs
+        )
         return True
 
-    def _transition_done(self, request, updated: Installation, transition_name: str) -> None:
-        label = self.get_fsm_label(self._admin_transitions()[transition_name])
+    def _transition_done(
+        self,
+        request,
+        *,
+        before: Installation,
+        updated: Installation,
+        name: str,
+        kwargs: dict[str, Any] | None,
+    ) -> None:
+        reason = (kwargs or {}).get("reason", "")
+        self.log_change(request, updated, transition_log_text(name, before, updated, reason))
+        label = self.get_fsm_label(self._admin_transitions()[name])
         self.message_user(
             request,
             f"“{label}” done: installation #{updated.pk} is now “{updated.get_status_display()}”.",
@@ -275,7 +338,13 @@ class InstallationPagesMixin:
                 except ValidationError as err:
                     _add_errors(form, err)
                 else:
-                    self._transition_done(request, updated, transition.name)
+                    self._transition_done(
+                        request,
+                        before=obj,
+                        updated=updated,
+                        name=transition.name,
+                        kwargs=form.cleaned_data,
+                    )
                     return self._back_to_change_page(request, obj)
         else:
             available = {t.name for t in obj.get_available_user_status_transitions(request.user)}
