@@ -502,6 +502,77 @@ def test_an_override_may_hand_a_finished_job_to_another_of_the_partners_handymen
     assert history(inst)[-1].changes == {"handyman": [cast.handyman.pk, cast.other_handyman.pk]}
 
 
+# --- After a cancel ------------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Transition buttons' texts, the classes of #locked-notice and raw-id inputs on a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.button_texts: dict[str, str] = {}
+        self.locked_notice_classes: list[str] | None = None
+        self.raw_id_inputs: list[str] = []
+        self._in_button: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "button" and attrs.get("name") == "_fsm_transition_to":
+            self._in_button = attrs["value"]
+            self.button_texts[self._in_button] = ""
+        if attrs.get("id") == "locked-notice":
+            self.locked_notice_classes = classes
+        if tag == "input" and "vForeignKeyRawIdAdminField" in classes:
+            self.raw_id_inputs.append(attrs.get("name"))
+
+    def handle_data(self, data):
+        if self._in_button:
+            self.button_texts[self._in_button] += data
+
+    def handle_endtag(self, tag):
+        if tag == "button":
+            self._in_button = None
+
+
+def parse(response) -> _Page:
+    parser = _Page()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def test_the_cancel_button_says_it_cancels_the_installation(staff_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    texts = parse(staff_client.get(change_url(inst))).button_texts
+    assert texts["cancel"].strip() == "Cancel installation…"
+    # The page it leads to says the same on its button.
+    page = staff_client.get(transition_url(inst, "cancel")).content.decode()
+    assert 'value="Cancel installation"' in page
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser"])
+def test_after_a_cancel_the_page_confirms_it_and_shows_the_lock_as_information(client, cast, who):
+    user = grant(cast.staff, *STAFF_PERMS) if who == "staff" else cast.superuser
+    client.force_login(user)
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    response = client.post(
+        transition_url(inst, "cancel"),
+        {"reason": "Customer moved house.", "_fsm_version": inst.version},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert [level for level, _ in shown] == ["success"]
+    assert "Cancelled" in shown[0][1]
+    page = parse(response)
+    assert page.locked_notice_classes is not None
+    assert "errornote" not in page.locked_notice_classes
+    assert "info" in page.locked_notice_classes
+    # The handyman is shown by name, never as a raw id box.
+    assert page.raw_id_inputs == []
+    assert cast.handyman.display_name in response.content.decode()
+
+
 # --- Django's own History page --------------------------------------------------------------------
 
 

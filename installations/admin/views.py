@@ -34,6 +34,10 @@ from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
 from .mixins import MAX_ID, admin_change_url, error_text
 
+# The admin's own names where the state machine's read wrongly here: beside "Save", a bare
+# "Cancel" reads like "cancel editing".
+ADMIN_LABELS = {"cancel": "Cancel installation"}
+
 # How Django's History page words each admin transition. Our StatusChange timeline stays the
 # record of truth; these LogEntry rows only make the admin's own page tell the same story.
 DONE_WORDS = {
@@ -174,10 +178,20 @@ class InstallationPagesMixin:
             if self.is_fsm_transition_visible(t)
         }
 
+    def get_fsm_label(self, transition: Transition) -> str:
+        return ADMIN_LABELS.get(transition.name) or super().get_fsm_label(transition)
+
     def _get_fsm_extra_context(self, *, request, obj):
         if obj is None or not self.has_change_permission(request, obj):
             return []
-        return list(super()._get_fsm_extra_context(request=request, obj=obj))
+        blocks = list(super()._get_fsm_extra_context(request=request, obj=obj))
+        transitions = self._admin_transitions()
+        for block in blocks:
+            for button in block.available_transitions:
+                # A button that opens a page asking for more says so, with the usual "…".
+                if self.get_fsm_transition_form(transitions[button.name]) is not None:
+                    button.label += "…"
+        return blocks
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST" and self.fsm_post_param in request.POST:
