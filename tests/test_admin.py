@@ -346,6 +346,23 @@ def test_the_transition_page_of_an_impossible_transition_sends_you_back(staff_cl
     assert any("is not possible now" in m for m in flash(response))
 
 
+def test_the_assign_page_starts_with_no_handyman_chosen(staff_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    page = staff_client.get(transition_url(inst, "assign"))
+    field = page.context["transition_form"]["handyman"]
+    options = list(field.field.widget.choices)
+    assert options[0][0] == ""  # an empty first choice, shown selected
+    assert field.value() in (None, "")
+    assert field.field.required
+    response = staff_client.post(
+        transition_url(inst, "assign"), {"handyman": "", "_fsm_version": inst.version}
+    )
+    assert response.status_code == 422
+    assert "Choose a handyman." in response.content.decode()
+    inst.refresh_from_db()
+    assert inst.status == Status.SCHEDULED
+
+
 # --- Open records: edits go through installation_update -------------------------------------------
 
 
@@ -670,6 +687,14 @@ def test_the_change_page_shows_history_follow_ups_and_other_installations(root_c
     assert f'href="{change_url(parent)}"' in page
 
 
+def test_the_status_history_shows_labels_not_codes(root_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    for url in (change_url(inst), "/admin/installations/statuschange/"):
+        page = root_client.get(url).content.decode()
+        assert "Scheduled → Installer assigned" in page
+        assert "SCHEDULED → INSTALLER_ASSIGNED" not in page
+
+
 def test_adding_an_installation_goes_through_the_service(root_client, cast):
     customer = CustomerFactory(partner=cast.partner)
     response = root_client.post(
@@ -739,7 +764,7 @@ def test_the_changelist_shows_labels_and_groups(root_client, cast):
     cast.installation(Status.EN_ROUTE)
     page = root_client.get(CHANGELIST).content.decode()
     assert "En route" in page
-    assert "En Route" in page  # the group
+    assert "En Route" in page  # the group, in the filter
 
 
 def test_filters_and_search(root_client, cast):

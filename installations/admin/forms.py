@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from ..forms import ReasonForm
+from ..forms import AssignForm, ReasonForm
 from ..models import Handyman, Installation
 from ..services import EDITABLE_FIELDS
 
@@ -104,6 +104,15 @@ class InstallationOverrideForm(InstallationAdminForm):
         if not reason:
             raise forms.ValidationError("Give a reason to change a finished installation.")
         return reason
+
+
+class AdminAssignForm(AssignForm):
+    """Assign and reassign in the admin: nobody is chosen until staff choose (the partner pages'
+    form has no empty choice)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["handyman"].empty_label = "Choose a handyman"
 
 
 class BulkCancelForm(ReasonForm):

@@ -20,8 +20,7 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
         "installation",
         "kind",
         "transition",
-        "from_status",
-        "to_status",
+        "status_change",
         "actor_name",
     )
     list_select_related = ("installation__customer",)
@@ -30,6 +29,10 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
     search_help_text = "Who, a reason, or an installation number."
     show_full_result_count = False
     readonly_fields = ("changed_values",)
+
+    @admin.display(description="status", ordering="to_status")
+    def status_change(self, obj: StatusChange) -> str:
+        return f"{obj.get_from_status_display() or '—'} → {obj.get_to_status_display()}"
 
     @admin.display(description="old → new")
     def changed_values(self, obj: StatusChange) -> str:
