@@ -7,14 +7,17 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.test import RequestFactory
 from django.urls import reverse
 
 from installations import services
+from installations.admin_site import SafeChangelistMixin
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
@@ -782,6 +785,9 @@ def test_filters_and_search(root_client, cast):
     assert ids(f"?partner__id__exact={cast.other_partner.pk}") == set()
     assert ids("?handyman=none") == {scheduled.pk}
     assert ids(f"?handyman={cast.handyman.pk}") == {cancelled.pk}
+    # Digits that are not 0-9 are text, not ids: found nowhere, not an error page.
+    assert ids("?q=²") == set()
+    assert ids("?q=%23١٢") == set()
 
 
 # --- List actions ---------------------------------------------------------------------------------
@@ -1027,3 +1033,125 @@ def test_staff_see_failed_messages_on_the_change_page_and_can_retry_them(client,
     response = client.post(retry_url, {"next": url})
     assert response.status_code == 302 and response["Location"] == url
     assert retried == [failed]
+
+
+# --- Hostile input: every registered admin, Django's and third parties' included -----------------
+
+# Found by introspection, so that a newly registered admin is covered without being listed here.
+REGISTERED = sorted(admin.site._registry.values(), key=lambda a: a.model._meta.label_lower)
+BAD_IDS = [
+    "abc",
+    "2) AND 7409=7409-- x",
+    "",
+    "1.5",
+    "²",
+    "9" * 30,
+    "-1 OR 1=1",
+    "1\x00",
+    "00000000-0000-0000-0000-00000000000g",
+]
+
+
+def _snapshot(model) -> list[tuple]:
+    return sorted(map(repr, model._default_manager.order_by().values_list()))
+
+
+def _first_action(model_admin, user) -> str:
+    request = RequestFactory().post("/")
+    request.user = user
+    actions = list(model_admin.get_actions(request))
+    # An admin without actions still gets the POST: Django must answer "no action", not 500.
+    return actions[0] if actions else "delete_selected"
+
+
+@pytest.mark.parametrize("model_admin", REGISTERED, ids=lambda a: a.model._meta.label_lower)
+def test_admin_actions_refuse_row_ids_that_are_not_keys(client, cast, model_admin):
+    cast.installation(Status.INSTALLER_ASSIGNED)  # rows in most tables
+    client.force_login(cast.superuser)
+    client.raise_request_exception = False
+    model = model_admin.model
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    action = _first_action(model_admin, cast.superuser)
+    real = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)[:2]]
+    before, logged = _snapshot(model), LogEntry.objects.count()
+    for bad in BAD_IDS:
+        response = client.post(
+            url,
+            {
+                "action": action,
+                "_selected_action": [*real, bad],  # a real row beside it: not touched either
+                "index": "0",
+                "post": "yes",  # past any confirmation page
+                "reason": "Scanner",
+            },
+        )
+        assert response.status_code in (200, 302), (bad, response.status_code)
+        assert _snapshot(model) == before, bad
+    assert LogEntry.objects.count() == logged
+
+
+def test_a_refused_selection_says_why_on_the_changelist(root_client, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    response = root_client.post(
+        CHANGELIST,
+        {
+            "action": "cancel_selected",
+            "_selected_action": [inst.pk, "2) AND 7409=7409-- x"],
+            "post": "yes",
+            "reason": "Scanner",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == CHANGELIST
+    assert any("Nothing was changed" in m and "1 of the 2" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert inst.status == Status.SCHEDULED
+
+
+def test_an_admin_registered_later_is_protected_too(cast):
+    from django.contrib.admin.models import LogEntry as Model
+
+    admin.site.register(Model)
+    try:
+        assert isinstance(admin.site._registry[Model], SafeChangelistMixin)
+    finally:
+        admin.site.unregister(Model)
+
+
+BAD_FILTER_VALUES = ["2026-13-45x", "2) AND 1=1-- x", "²", "9" * 30, "1\x00"]
+
+
+@pytest.mark.parametrize("model_admin", REGISTERED, ids=lambda a: a.model._meta.label_lower)
+def test_bad_values_in_every_changelist_filter_never_answer_500(client, cast, model_admin):
+    cast.installation(Status.INSTALLER_ASSIGNED)
+    client.force_login(cast.superuser)
+    client.raise_request_exception = False
+    model = model_admin.model
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    page = client.get(url)
+    assert page.status_code == 200
+    cl = page.context["cl"]
+    params = {"q", "o", "p"}
+    for spec in cl.filter_specs:
+        params.update(spec.expected_parameters())
+    if cl.date_hierarchy:
+        params.update(f"{cl.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+    for param in sorted(params):
+        for value in BAD_FILTER_VALUES:
+            response = client.get(url, {param: value})
+            assert response.status_code in (200, 302), (param, value, response.status_code)
+
+
+@pytest.mark.parametrize("version", ["²", "abc", "9" * 30, "-1"])
+def test_a_crafted_page_version_on_a_transition_never_answers_500(staff_client, cast, version):
+    inst = cast.installation(Status.INSTALLATION_COMPLETED)
+    staff_client.raise_request_exception = False
+    response = staff_client.post(
+        change_url(inst),
+        change_form_data(inst, _fsm_transition_to="send_contract", _fsm_version=version),
+    )
+    assert response.status_code == 302
+    response = staff_client.post(
+        transition_url(inst, "cancel"), {"reason": "x", "_fsm_version": version}
+    )
+    assert response.status_code == 302

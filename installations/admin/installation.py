@@ -42,6 +42,7 @@ from .mixins import (
     can_override,
     changes_text,
     error_text,
+    is_id,
 )
 from .views import InstallationPagesMixin, transition_log_text
 
@@ -89,7 +90,7 @@ class HandymanFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(handyman__isnull=True)
-        if value and value.isdigit():
+        if value and is_id(value):
             return queryset.filter(handyman_id=int(value))
         return queryset
 

@@ -22,6 +22,11 @@ def can_override(user: Any) -> bool:
     )
 
 
+def is_id(value: str) -> bool:
+    """0-9 only: `str.isdigit` also accepts "²" and other digits that int() refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def error_text(err: ValidationError) -> str:
     return " ".join(err.messages)
 
@@ -46,7 +51,7 @@ class IdSearchMixin:
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip().lstrip("#")
-        if term.isdigit() and int(term) <= MAX_ID:
+        if is_id(term) and int(term) <= MAX_ID:
             results = results | queryset.filter(**{self.id_search_field: int(term)})
         return results, may_have_duplicates
 

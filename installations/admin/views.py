@@ -32,7 +32,7 @@ from ..forms import AssignForm
 from ..models import Installation
 from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
-from .mixins import MAX_ID, admin_change_url, error_text
+from .mixins import MAX_ID, admin_change_url, error_text, is_id
 
 # The admin's own names where the state machine's read wrongly here: beside "Save", a bare
 # "Cancel" reads like "cancel editing".
@@ -214,7 +214,7 @@ class InstallationPagesMixin:
     @staticmethod
     def _posted_version(data, obj: Installation) -> int:
         value = (data.get("_fsm_version") or "").strip()
-        return int(value) if value.isdigit() and int(value) <= MAX_ID else obj.version
+        return int(value) if is_id(value) and int(value) <= MAX_ID else obj.version
 
     def _transition_from_change_page(self, request, object_id: str) -> http.HttpResponse:
         obj = self.get_object(request, unquote(object_id))
