@@ -95,6 +95,9 @@ class InstallationOverrideForm(InstallationAdminForm):
                 .distinct()
                 .select_related("user")
             )
+            # Choosing who did the job: no add, edit or delete-a-handyman buttons beside it.
+            for action in ("add", "change", "delete"):
+                setattr(field.widget, f"can_{action}_related", False)
             field.error_messages["invalid_choice"] = (
                 f"Choose a handyman who works for {partner}: that one does not."
             )
