@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class InstallationsConfig(AppConfig):
     name = "installations"
     verbose_name = "Installations"
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the project's site (installations/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; InstallationsConfig stays this app's config
+    default_site = "installations.admin_site.PortalAdminSite"

@@ -495,7 +495,9 @@ class StatusChange(models.Model):
         indexes = [models.Index(fields=["installation", "created_at"], name="history_inst")]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status} by {self.actor_name}"
+        # Labels, not codes: the admin shows this to people (history rows, titles, logs).
+        before = self.get_from_status_display() or "—"
+        return f"{before} → {self.get_to_status_display()} by {self.actor_name}"
 
 
 class PartnerStatusCount(models.Model):

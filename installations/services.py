@@ -632,6 +632,7 @@ def installation_override(
     with transaction.atomic():
         locked = _lock(pk)
         _check_version(locked, expected_version)
+        handyman_before = locked.handyman_id
         diff = {}
         for field, value in changes.items():
             old = getattr(locked, field)
@@ -640,6 +641,13 @@ def installation_override(
                 setattr(locked, field, value)
         if not diff:
             return locked
+        # The same rule as assign and reassign, whatever key the change came under
+        # (`handyman` or `handyman_id`): a job only goes to someone who works for its partner.
+        if locked.handyman_id not in (None, handyman_before):
+            handyman = Handyman.objects.select_related("user").filter(pk=locked.handyman_id).first()
+            if handyman is None:
+                raise ValidationError({"handyman": "There is no such handyman."})
+            _check_handyman(locked, handyman)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()

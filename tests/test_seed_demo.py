@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from installations.models import Handyman, Installation, Partner
+from installations.models import Handyman, Installation, Message, Partner
 from installations.statuses import Status
 
 
@@ -28,3 +28,26 @@ def test_seed_demo_creates_the_promised_cast_and_is_idempotent(db, settings, tmp
         assert Installation.objects.filter(partner=acme, status=status, handyman=hank).exists()
     assert Installation.objects.filter(partner=beta).exists()
     assert Installation.objects.filter(kind=Installation.Kind.FOLLOW_UP).exists()
+
+
+def test_seed_demo_shows_staff_one_failed_message_to_retry_and_is_idempotent(
+    db, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo")
+    call_command("seed_demo")
+    failed = Message.objects.filter(status=Message.State.FAILED)
+    assert failed.count() == 1
+    message = failed.get()
+    assert message.last_error
+    assert message.attempts >= 1
+    # On a real installation of the demo, to the customer's real address, with a real body.
+    inst = message.installation
+    assert inst is not None and inst.partner.name == "Acme Appliances"
+    assert message.recipient in (inst.customer.phone, inst.customer.email)
+    assert message.body and message.partner_id == inst.partner_id
+
+    # Demo data made before this existed gains it on the next run; a retried one is replaced.
+    failed.delete()
+    call_command("seed_demo")
+    assert Message.objects.filter(status=Message.State.FAILED).count() == 1

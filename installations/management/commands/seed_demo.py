@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from installations import services
 from installations.demo import WINDOWS, walk_to
-from installations.models import Handyman, Installation, Partner, PartnerUser
+from installations.models import Handyman, Installation, Message, Partner, PartnerUser
+from installations.notifications import CONTRACT_LINK, MAX_ATTEMPTS
 from installations.statuses import Status
 
 PASSWORD = "demo-pass-123"
@@ -34,6 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             created = self._seed()
+            self._failed_message()
         self.stdout.write(
             self.style.SUCCESS("Demo data ready." if created else "Demo data present.")
         )
@@ -53,6 +55,39 @@ class Command(BaseCommand):
         user.set_password(PASSWORD)
         user.save()
         return user
+
+    def _failed_message(self) -> None:
+        """One message that gave up, so that staff can see the retry path (the admin's Messages
+        list and the installation page's Retry button). Made once; made again only when none is
+        left failed (an older demo database, or after staff retried it)."""
+        acme = Partner.objects.get(name="Acme Appliances")
+        if Message.objects.filter(partner=acme, status=Message.State.FAILED).exists():
+            return
+        # A copy of a contract link the demo really sent by SMS, as the provider refused it.
+        sent = (
+            Message.objects.filter(
+                installation__partner=acme,
+                installation__status=Status.CONTRACT_SENT,
+                template=CONTRACT_LINK,
+                channel=Message.Channel.SMS,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if sent is None:
+            return
+        Message.objects.create(
+            partner=acme,
+            installation=sent.installation,
+            recipient=sent.recipient,
+            channel=sent.channel,
+            template=sent.template,
+            subject=sent.subject,
+            body=sent.body,
+            status=Message.State.FAILED,
+            attempts=MAX_ATTEMPTS,
+            last_error=f"SmsError: the provider could not reach {sent.recipient} (switched off)",
+        )
 
     def _seed(self) -> bool:
         acme, _ = Partner.objects.get_or_create(

@@ -4,11 +4,12 @@ the one-reason-for-all form of the bulk cancel action."""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
-from .forms import ReasonForm
-from .models import Installation
-from .services import EDITABLE_FIELDS
+from ..forms import AssignForm, ReasonForm
+from ..models import Handyman, Installation
+from ..services import EDITABLE_FIELDS
 
 # Fields staff may edit on an open record (the service's own list) and, with a reason, on a
 # finished one. Everything else is shown read-only; the status never appears in a form.
@@ -20,6 +21,9 @@ OVERRIDE_FIELDS = (
     "completion_notes",
     "contract_signer_name",
 )
+# Form-only fields (not on the model).
+VERSION_FIELD = "expected_version"
+REASON_FIELD = "override_reason"
 ADD_FIELDS = (
     "partner",
     "customer",
@@ -79,11 +83,39 @@ class InstallationOverrideForm(InstallationAdminForm):
         error_messages={"required": "Give a reason to change a finished installation."},
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "handyman" in self.fields:
+            # Offered by name, and only those who work for the record's partner (the service
+            # checks the same rule); the one already on the job stays choosable.
+            partner = self.instance.partner
+            field = self.fields["handyman"]
+            field.queryset = (
+                Handyman.objects.filter(Q(partners=partner) | Q(pk=self.instance.handyman_id))
+                .distinct()
+                .select_related("user")
+            )
+            # Choosing who did the job: no add, edit or delete-a-handyman buttons beside it.
+            for action in ("add", "change", "delete"):
+                setattr(field.widget, f"can_{action}_related", False)
+            field.error_messages["invalid_choice"] = (
+                f"Choose a handyman who works for {partner}: that one does not."
+            )
+
     def clean_override_reason(self) -> str:
         reason = self.cleaned_data["override_reason"].strip()
         if not reason:
             raise forms.ValidationError("Give a reason to change a finished installation.")
         return reason
+
+
+class AdminAssignForm(AssignForm):
+    """Assign and reassign in the admin: nobody is chosen until staff choose (the partner pages'
+    form has no empty choice)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["handyman"].empty_label = "Choose a handyman"
 
 
 class BulkCancelForm(ReasonForm):

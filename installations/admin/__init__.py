@@ -1,0 +1,28 @@
+"""Django admin for platform staff: one module per room (installation.py, people.py, messages.py),
+their forms (forms.py), the pages that write (views.py) and what they share (mixins.py).
+Every model is registered here, so this file is the admin's table of contents."""
+
+from django.contrib import admin
+
+from ..models import (
+    Customer,
+    Handyman,
+    Installation,
+    Message,
+    Partner,
+    PartnerStatusCount,
+    PartnerUser,
+    StatusChange,
+)
+from .installation import InstallationAdmin
+from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
+from .people import CustomerAdmin, HandymanAdmin, PartnerAdmin, PartnerUserAdmin
+
+admin.site.register(Partner, PartnerAdmin)
+admin.site.register(PartnerUser, PartnerUserAdmin)
+admin.site.register(Handyman, HandymanAdmin)
+admin.site.register(Customer, CustomerAdmin)
+admin.site.register(Installation, InstallationAdmin)
+admin.site.register(StatusChange, StatusChangeAdmin)
+admin.site.register(Message, MessageAdmin)
+admin.site.register(PartnerStatusCount, PartnerStatusCountAdmin)

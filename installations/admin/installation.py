@@ -1,0 +1,504 @@
+"""Installations: the list (filters, labels, bulk cancel, CSV export) and the change form's shape.
+The pages that write are in ``views.py``."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django import http
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django_fsm.admin import FSMAdminMixin
+
+from .. import services
+from ..lookups import in_group
+from ..models import Handyman, Installation, Message, StatusChange
+from ..services import EDITABLE_FIELDS, TransitionRefused
+from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
+from .forms import (
+    ADD_FIELDS,
+    OVERRIDE_FIELDS,
+    REASON_FIELD,
+    VERSION_FIELD,
+    AdminAssignForm,
+    BulkCancelForm,
+    InstallationAddForm,
+    InstallationAdminForm,
+    InstallationOverrideForm,
+)
+from .mixins import (
+    IdSearchMixin,
+    ReadOnlyMixin,
+    admin_change_url,
+    can_override,
+    changes_text,
+    error_text,
+    is_id,
+)
+from .views import InstallationPagesMixin, transition_log_text
+
+
+class StatusGroupFilter(admin.SimpleListFilter):
+    """The five groups of the status guide; fixed choices, so no query to list them."""
+
+    title = "status group"
+    parameter_name = "group"
+
+    def lookups(self, request, model_admin):
+        return GROUP_CHOICES
+
+    def queryset(self, request, queryset):
+        group = GROUPS_BY_SLUG.get(self.value() or "")
+        return queryset.filter(in_group(group)) if group else queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The ten statuses from the choices (Django's default would SELECT DISTINCT the column)."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return Status.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(status=value) if value in Status.values else queryset
+
+
+class HandymanFilter(admin.SimpleListFilter):
+    """Handymen with their users in one query (the default filter runs one per handyman)."""
+
+    title = "handyman"
+    parameter_name = "handyman"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Nobody yet")] + [
+            (str(h.pk), h.display_name) for h in Handyman.objects.select_related("user")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(handyman__isnull=True)
+        if value and is_id(value):
+            return queryset.filter(handyman_id=int(value))
+        return queryset
+
+
+class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
+    """The history, read-only: entries are written by the service layer only."""
+
+    model = StatusChange
+    verbose_name = "history entry"
+    verbose_name_plural = "status history"
+    fields = (
+        "created_at",
+        "kind",
+        "transition",
+        "from_status",
+        "to_status",
+        "actor_name",
+        "reason",
+        "changed_values",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("created_at", "id")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may see the installation sees its history.
+        user = request.user
+        return user.has_perm("installations.view_installation") or user.has_perm(
+            "installations.change_installation"
+        )
+
+    @admin.display(description="old → new")
+    def changed_values(self, obj: StatusChange) -> str:
+        return changes_text(obj.changes)
+
+
+def _installation_links(rows: QuerySet[Installation] | list[Installation]) -> str:
+    items = format_html_join(
+        "",
+        '<li><a href="{}">#{} · {} · {}</a></li>',
+        ((admin_change_url(i), i.pk, i.scheduled_date, i.get_status_display()) for i in rows),
+    )
+    return format_html("<ul>{}</ul>", items) if items else "—"
+
+
+class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, admin.ModelAdmin):
+    fsm_fields = ["status"]
+    change_form_template = "admin/installations/installation/change_form.html"
+    fsm_transition_form_template = "admin/installations/installation/transition_form.html"
+    fsm_forms = {"assign": AdminAssignForm, "reassign": AdminAssignForm}
+    form = InstallationAdminForm
+
+    # No group column: the status says it, the group filter finds it, and the list must fit a
+    # 1366 px screen beside the navigation and the filters (tests/browser/test_admin.py).
+    list_display = (
+        "id",
+        "partner",
+        "customer",
+        "scheduled_date",
+        "handyman",
+        "status_label",
+    )
+    list_display_links = ("id", "customer")
+    list_filter = (
+        StatusGroupFilter,
+        StatusFilter,
+        "partner",
+        HandymanFilter,
+        "scheduled_date",
+    )
+    list_select_related = ("partner", "customer", "handyman__user")
+    search_fields = (
+        "customer__name",
+        "customer__phone",
+        "customer__email",
+        "customer__address",
+        "site_address",
+    )
+    search_help_text = "Customer name, phone, email or address, or an installation number."
+    date_hierarchy = "scheduled_date"
+    # A million rows: no second COUNT(*) of the whole table when a filter is applied.
+    show_full_result_count = False
+    # The customer list may be long (a raw id on the add page); the handyman is a choice among the
+    # partner's handymen, by name (see InstallationOverrideForm).
+    raw_id_fields = ("customer",)
+    inlines = (StatusChangeInline,)
+    actions = ("cancel_selected", "export_csv")
+
+    # --- Permissions ---------------------------------------------------------------------------
+
+    def has_change_permission(self, request, obj: Installation | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is not None and obj.is_locked:
+            # Finished records are locked for everyone but those allowed to override.
+            return allowed and can_override(request.user)
+        return allowed
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Records stay for their history and the per-partner counters; cancel instead.
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- The list ------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("partner", "customer", "handyman__user")
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj: Installation) -> str:
+        return obj.get_status_display()
+
+    @admin.display(description="status group")
+    def status_group(self, obj: Installation) -> str:
+        return obj.group.label
+
+    # --- The change form -----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj: Installation | None = None):
+        if obj is None:
+            return [(None, {"fields": ADD_FIELDS})]
+        main = [
+            "partner",
+            "customer",
+            "kind",
+            "parent_link",
+            "status",
+            "status_group",
+            "handyman",
+            "site_address",
+            "scheduled_date",
+            "window_start",
+            "window_end",
+            "notes",
+        ]
+        if self.has_change_permission(request, obj):
+            main.append(VERSION_FIELD)
+            if obj.is_locked:
+                main.append(REASON_FIELD)
+        return [
+            (None, {"fields": main}),
+            (
+                "Outcome",
+                {
+                    "fields": [
+                        "rejection_reason",
+                        "cancellation_reason",
+                        "eta_minutes",
+                        "expected_arrival_at",
+                        "completion_notes",
+                        "completion_signature",
+                        "contract_signer_name",
+                        "contract_signature",
+                        "contract_signed_ip",
+                    ]
+                },
+            ),
+            (
+                "Related visits",
+                {"fields": ["follow_up_links", "rebooking_links", "other_installations"]},
+            ),
+            ("Messages", {"fields": ["message_list"]}),
+            (
+                "Timeline",
+                {
+                    "fields": [
+                        "created_at",
+                        "assigned_at",
+                        "departed_at",
+                        "arrived_at",
+                        "completed_at",
+                        "contract_sent_at",
+                        "signed_at",
+                        "approved_at",
+                        "cancelled_at",
+                        "rejected_at",
+                        "updated_at",
+                        "version",
+                    ],
+                    "classes": ["collapse"],
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj: Installation | None = None):
+        if obj is None:
+            return ()
+        if not self.has_change_permission(request, obj):
+            editable: tuple[str, ...] = ()
+        else:
+            editable = OVERRIDE_FIELDS if obj.is_locked else EDITABLE_FIELDS
+        shown = flatten_fieldsets(self.get_fieldsets(request, obj))
+        readonly = [
+            f for f in shown if f not in editable and f not in (VERSION_FIELD, REASON_FIELD)
+        ]
+        if "status" not in readonly:  # never editable, whatever the lists above say
+            readonly.append("status")
+        return tuple(readonly)
+
+    def get_form(self, request, obj: Installation | None = None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InstallationAddForm
+        elif obj.is_locked:
+            kwargs["form"] = InstallationOverrideForm
+        else:
+            kwargs["form"] = InstallationAdminForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        if obj is None:  # nothing to show on the add page
+            return
+        yield from super().get_formsets_with_inlines(request, obj)
+
+    @admin.display(description="messages")
+    def message_list(self, obj: Installation) -> str:
+        """Every message about this installation; failed ones carry a Retry button. The button
+        submits to the retry URL through `formaction`, since forms cannot nest in the admin's."""
+        rows = list(obj.messages.order_by("-created_at", "-pk")[:50])
+        if not rows:
+            return "No messages yet."
+        back = reverse("admin:installations_installation_change", args=[obj.pk])
+
+        def retry(m: Message) -> str:
+            if m.status != Message.State.FAILED:
+                return ""
+            url = reverse("notify:retry-message", args=[obj.pk, m.pk])
+            return format_html(
+                '<button type="submit" class="button" formaction="{}" formmethod="post" '
+                'formnovalidate name="next" value="{}">Retry</button>',
+                url,
+                back,
+            )
+
+        return format_html(
+            "<table><thead><tr><th>Message</th><th>To</th><th>Status</th><th>Attempts</th>"
+            "<th>Last error</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        m.subject or m.template,
+                        m.get_channel_display(),
+                        m.recipient,
+                        m.get_status_display(),
+                        m.attempts,
+                        m.last_error or "—",
+                        retry(m),
+                    )
+                    for m in rows
+                ),
+            ),
+        )
+
+    @admin.display(description="follow-up of")
+    def parent_link(self, obj: Installation) -> str:
+        if obj.parent_id is None:
+            return "—"
+        return _installation_links([obj.parent])
+
+    @admin.display(description="follow-up visits")
+    def follow_up_links(self, obj: Installation) -> str:
+        return _installation_links(obj.follow_ups.order_by("scheduled_date", "pk"))
+
+    @admin.display(description="rebooked from / as")
+    def rebooking_links(self, obj: Installation) -> str:
+        rows = list(obj.rebookings.order_by("pk"))
+        if obj.rebooked_from_id:
+            rows.insert(0, obj.rebooked_from)
+        return _installation_links(rows)
+
+    @admin.display(description="the customer's other installations")
+    def other_installations(self, obj: Installation) -> str:
+        rows = (
+            Installation.objects.filter(customer_id=obj.customer_id)
+            .exclude(pk=obj.pk)
+            .order_by("-scheduled_date", "-pk")[:25]
+        )
+        return _installation_links(rows)
+
+    # --- List actions ----------------------------------------------------------------------------
+
+    @admin.action(description="Cancel selected installations", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        """Like Django's delete action: a confirmation page with one reason for all, then each
+        installation is cancelled through the service; ones that cannot be are reported."""
+        confirmed = request.POST.get("post") == "yes"
+        form = BulkCancelForm(request.POST if confirmed else None)
+        rows = queryset.select_related("partner", "customer").order_by("pk")
+        if confirmed and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            done, refused = [], []
+            for inst in rows:
+                try:
+                    updated = services.installation_cancel(
+                        installation=inst.pk, reason=reason, actor=request.user
+                    )
+                except TransitionRefused as err:
+                    refused.append(f"#{inst.pk}: {err.message}")
+                except ValidationError as err:
+                    refused.append(f"#{inst.pk}: {error_text(err)}")
+                else:
+                    done.append(inst.pk)
+                    self.log_change(
+                        request, updated, transition_log_text("cancel", inst, updated, reason)
+                    )
+            if done:
+                self.message_user(
+                    request,
+                    f"Cancelled {len(done)} installation{'s' if len(done) != 1 else ''}: "
+                    + ", ".join(f"#{pk}" for pk in done)
+                    + ".",
+                    level=messages.SUCCESS,
+                )
+            if refused:
+                self.message_user(
+                    request,
+                    (
+                        "1 could not be cancelled and was left as it is. "
+                        if len(refused) == 1
+                        else f"{len(refused)} could not be cancelled and were left as they are. "
+                    )
+                    + " ".join(refused),
+                    level=messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel installations",
+            "opts": self.opts,
+            "rows": rows,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/installations/installation/cancel_selected_confirmation.html",
+            context,
+            status=422 if confirmed else 200,
+        )
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        rows = queryset.select_related("partner", "customer", "handyman__user").order_by(
+            "scheduled_date", "window_start", "pk"
+        )
+        writer = csv.writer(_Echo())
+
+        def lines() -> Iterator[str]:
+            yield writer.writerow(CSV_HEADER)
+            for inst in rows.iterator(chunk_size=2000):
+                yield writer.writerow([_csv_cell(v) for v in _csv_row(inst)])
+
+        response = http.StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="installations.csv"'
+        return response
+
+
+CSV_HEADER = (
+    "id",
+    "partner",
+    "customer",
+    "phone",
+    "email",
+    "site address",
+    "date",
+    "window",
+    "handyman",
+    "status",
+    "group",
+)
+
+
+def _csv_row(inst: Installation) -> list[Any]:
+    return [
+        inst.pk,
+        inst.partner.name,
+        inst.customer.name,
+        inst.customer.phone,
+        inst.customer.email,
+        inst.site_address,
+        inst.scheduled_date.isoformat(),
+        f"{inst.window_start:%H:%M}–{inst.window_end:%H:%M}",
+        inst.handyman.display_name if inst.handyman_id else "",
+        inst.get_status_display(),
+        inst.group.label,
+    ]
+
+
+_PHONE_LIKE = re.compile(r"^[+-][\d\s()-]*$")
+
+
+def _csv_cell(value: Any) -> Any:
+    """Keep a spreadsheet from reading a typed-in value as a formula (phone numbers stay)."""
+    formula_like = isinstance(value, str) and value[:1] in ("=", "@", "+", "-", "\t", "\r")
+    if formula_like and not _PHONE_LIKE.match(value):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value

@@ -1,0 +1,92 @@
+"""History, messages, counters: read-only (written by the service layer only)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin, messages
+
+from .. import notifications
+from ..models import Message, StatusChange
+from .mixins import IdSearchMixin, ReadOnlyAdmin, changes_text
+
+logger = logging.getLogger("installations.admin")
+
+
+class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
+    id_search_field = "installation_id"
+    list_display = (
+        "created_at",
+        "installation",
+        "kind",
+        "transition",
+        "status_change",
+        "actor_name",
+    )
+    list_select_related = ("installation__customer",)
+    list_filter = ("kind", "to_status")
+    search_fields = ("actor_name", "reason")
+    search_help_text = "Who, a reason, or an installation number."
+    show_full_result_count = False
+    readonly_fields = ("changed_values",)
+
+    @admin.display(description="status", ordering="to_status")
+    def status_change(self, obj: StatusChange) -> str:
+        return f"{obj.get_from_status_display() or '—'} → {obj.get_to_status_display()}"
+
+    @admin.display(description="old → new")
+    def changed_values(self, obj: StatusChange) -> str:
+        return changes_text(obj.changes)
+
+
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "installation_id",
+        "channel",
+        "recipient",
+        "template",
+        "status",
+        "attempts",
+        "sent_at",
+    )
+    list_filter = ("status", "channel", "template")
+    search_fields = ("recipient", "subject")
+    show_full_result_count = False
+    actions = ("retry_delivery",)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("installations.change_message")
+
+    @admin.action(description="Retry delivery of the failed messages", permissions=["retry"])
+    def retry_delivery(self, request, queryset):
+        retried, skipped, errors = 0, 0, []
+        for message in queryset:
+            if message.status != Message.State.FAILED:
+                skipped += 1
+                continue
+            try:
+                notifications.message_retry(message=message)
+            except Exception as err:  # one broken message must not stop the others
+                logger.exception("Retrying message %s failed", message.pk)
+                errors.append(f"#{message.pk}: {err}")
+            else:
+                retried += 1
+        if retried:
+            self.message_user(
+                request, f"Queued {retried} failed message(s) for another try.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {skipped} message(s) that had not failed: only failed ones are retried.",
+                messages.WARNING,
+            )
+        if errors:
+            self.message_user(request, "Could not retry: " + " ".join(errors), level=messages.ERROR)
+
+
+class PartnerStatusCountAdmin(ReadOnlyAdmin):
+    list_display = ("partner", "status", "count")
+    list_select_related = ("partner",)
+    list_filter = ("partner", "status")

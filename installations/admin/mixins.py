@@ -1,0 +1,73 @@
+"""What the admin's modules share: the override right, id search, read-only admins and small
+helpers for sentences and links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+OVERRIDE_PERMISSION = "installations.override_locked_installation"
+
+# The largest id a search term is compared with (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
+
+
+def can_override(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_active", False)
+        and (getattr(user, "is_superuser", False) or user.has_perm(OVERRIDE_PERMISSION))
+    )
+
+
+def is_id(value: str) -> bool:
+    """0-9 only: `str.isdigit` also accepts "²" and other digits that int() refuses."""
+    return value.isascii() and value.isdigit()
+
+
+def error_text(err: ValidationError) -> str:
+    return " ".join(err.messages)
+
+
+def admin_change_url(obj: Any) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
+def changes_text(changes: dict) -> str:
+    if not changes:
+        return "—"
+    return "; ".join(f"{field}: {old!r} → {new!r}" for field, (old, new) in changes.items())
+
+
+class IdSearchMixin:
+    """Search also matches the record's id (or `id_search_field`) when the term is a number,
+    without casting the id column to text for the other terms."""
+
+    id_search_field = "pk"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().lstrip("#")
+        if is_id(term) and int(term) <= MAX_ID:
+            results = results | queryset.filter(**{self.id_search_field: int(term)})
+        return results, may_have_duplicates
+
+
+class ReadOnlyMixin:
+    """Shown, never added, changed or deleted here (history, messages, counters)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
