@@ -269,7 +269,10 @@ def _step_response(
         if _passed(job, step):
             return _repeat(request, job, step)
         return _conflict(request, job, refused.message)
+    replayed = job.replayed  # the service found this very tap's change already made
     job = _reload(request, pk)
+    if replayed:
+        return _repeat(request, job, step)
     if request.htmx:
         return _render_card(request, job, note=done_note, kind="success")
     messages.success(request, done_note)
