@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -27,6 +27,7 @@ from .. import selectors, services
 from ..checklist import ChecklistForm, SetOffForm
 from ..models import Handyman, Installation, handyman_of
 from ..statuses import HAPPY_PATH, Status
+from .common import WrongRole
 
 JOBS_TEMPLATE = "handyman/jobs.html"
 CHECKLIST_TEMPLATE = "handyman/complete.html"
@@ -80,7 +81,7 @@ def _handyman(request: HttpRequest) -> Handyman:
     """The signed-in handyman; anyone else gets 404, as if the page did not exist."""
     handyman = handyman_of(request.user)
     if handyman is None:
-        raise Http404("No handyman here.")
+        raise WrongRole("No handyman here.")  # on the jobs page: sent to their own page
     return handyman
 
 
