@@ -369,7 +369,12 @@ def _done(request: HttpRequest, updated: Installation, action: str) -> HttpRespo
     messages.success(request, confirmation)
     back = _back_url(request.POST.get("next"), updated)
     if request.htmx:
-        return HttpResponseClientRedirect(back)
+        response = HttpResponseClientRedirect(back)
+        current = urlsplit(request.htmx.current_url or "")
+        if current.path == urlsplit(back).path and current.query == urlsplit(back).query:
+            # Only the #fragment differs: a browser would just scroll, so ask htmx to reload.
+            response["HX-Refresh"] = "true"
+        return response
     return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
 
 
