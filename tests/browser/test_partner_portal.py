@@ -232,8 +232,11 @@ def test_without_javascript_the_form_still_filters_and_actions_work(browser, liv
         page.wait_for_url(re.compile(rf"/installations/{assigned.pk}/reassign/"))
         page.get_by_label(re.compile(r"Hana .*that day")).check()
         page.get_by_role("button", name="Reassign").click()
-        page.wait_for_url(re.compile(r"/installations/\?.*status=INSTALLER_ASSIGNED"))
+        page.wait_for_url(
+            re.compile(rf"/installations/\?.*status=INSTALLER_ASSIGNED.*#row-{assigned.pk}$")
+        )
         expect(page.locator(f"#row-{assigned.pk}")).to_contain_text("Hana")
+        expect(page.locator("#flash[role=status]")).to_contain_text("Reassigned")
     finally:
         context.close()
 

@@ -202,3 +202,19 @@ def test_status_untouched_by_refused_role(client, cast):
     client.post(f"/installations/{inst.pk}/assign/", {"handyman": cast.handyman.pk})
     inst.refresh_from_db()
     assert inst.status == Status.SCHEDULED
+
+
+@pytest.mark.parametrize("reassigns", [1, 6])
+def test_the_timeline_costs_the_same_queries_whatever_its_length(
+    acme, cast, reassigns, django_assert_num_queries
+):
+    inst = cast.installation("INSTALLER_ASSIGNED", handyman=cast.handyman)
+    people = [cast.other_handyman, cast.handyman]
+    for i in range(reassigns):
+        services.installation_reassign(
+            installation=inst, handyman=people[i % 2], actor=cast.partner_user
+        )
+    acme.get(f"/installations/{inst.pk}/")  # warm the session
+    # The same count for one reassign as for six: the handymen are joined, not fetched per entry.
+    with django_assert_num_queries(9):
+        acme.get(f"/installations/{inst.pk}/")
