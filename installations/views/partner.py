@@ -160,11 +160,16 @@ def _cards_context(
     }
 
 
-def _number_search(request: HttpRequest, partner: Partner, filterset: InstallationFilter):
+def _number_search(
+    request: HttpRequest, partner: Partner, filterset: InstallationFilter
+) -> HttpResponse | None:
     """`31` or `#31` in the search box goes to that record when it is this partner's (another
     partner's number simply finds nothing)."""
     number = record_number(filterset.form.cleaned_data.get("q") or "")
-    if number is None or not selectors.installations_for_partner(partner).filter(pk=number):
+    if (
+        number is None
+        or not selectors.installations_for_partner(partner).filter(pk=number).exists()
+    ):
         return None
     url = reverse("partner:detail", args=[number])
     if request.htmx:
@@ -351,7 +356,7 @@ def _action_page(
 
 
 def _refused(
-    request: HttpRequest, installation: Installation, action: str, message: str, version
+    request: HttpRequest, installation: Installation, action: str, message: str, version: int | None
 ) -> HttpResponse:
     if request.htmx and _target(request.POST or request.GET) == "row":
         return _row_response(request, installation, message=message, status=409)
