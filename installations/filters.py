@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .lookups import in_group
 from .models import Customer, Handyman, Installation, Partner
@@ -30,12 +31,29 @@ SORT_CHOICES = [
 ]
 
 
+# `31`, `#31`, `# 31`: a record's number, as every email and page writes it.
+RECORD_NUMBER = re.compile(r"^#?\s*(\d{1,18})$")
+
+
+def record_number(text: str) -> int | None:
+    match = RECORD_NUMBER.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
 class InstallationFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The “to” date must be on or after the “from” date.")
+        group, status = cleaned.get("group"), cleaned.get("status")
+        if group and status and status not in GROUPS_BY_SLUG[group].statuses:
+            # Nothing can match both: say so instead of showing an empty list without a reason.
+            self.add_error(
+                "status",
+                f"“{Status(status).label}” is not in the “{GROUPS_BY_SLUG[group].label}” group, "
+                "so nothing can match both. Choose a status of that group, or all statuses.",
+            )
         return cleaned
 
 
@@ -48,7 +66,7 @@ class InstallationFilter(django_filters.FilterSet):
         label="Search",
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text="Customer name, phone, email or address.",
+        help_text="Customer name, phone, email or address, or a number like #31.",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         error_messages={
             "max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters.",
@@ -114,20 +132,40 @@ class InstallationFilter(django_filters.FilterSet):
         # Only the handymen who serve this partner can be chosen.
         self.filters["handyman"].queryset = partner.handymen.select_related("user")
 
-    # Filters that only narrow by status, so the per-status counters can count the result.
-    COUNTABLE = frozenset({"group", "status", "sort"})
+    # The filters the cards themselves stand for (and the order, which counts nothing).
+    STATUS_FILTERS = frozenset({"group", "status", "sort"})
 
-    def known_count(self, by_status: dict[str, int]) -> int | None:
-        """The number of matching rows from the counters, or None when other filters apply."""
-        data = self.form.cleaned_data
-        if any(value for name, value in data.items() if name not in self.COUNTABLE):
+    @property
+    def narrows_beyond_status(self) -> bool:
+        """Whether any filter other than the group/status/sort is in use."""
+        return any(v for k, v in self.form.cleaned_data.items() if k not in self.STATUS_FILTERS)
+
+    def counts_by_status(self) -> dict[str, int] | None:
+        """How many rows match the other filters, per status: what each card counts, so that a
+        card and the list it opens always agree. None when no other filter applies (the
+        per-partner counters already know); otherwise one grouped COUNT."""
+        if not self.narrows_beyond_status:
             return None
+        queryset = self.queryset
+        for name, value in self.form.cleaned_data.items():
+            if name not in self.STATUS_FILTERS:
+                queryset = self.filters[name].filter(queryset, value)
+        rows = queryset.order_by().values_list("status").annotate(n=Count("pk"))
+        return dict(rows.values_list("status", "n"))
+
+    def selected_statuses(self) -> set[str]:
+        """The statuses the group and exact-status filters leave in the list."""
+        data = self.form.cleaned_data
         statuses = set(Status.values)
         if data.get("group"):
             statuses &= set(GROUPS_BY_SLUG[data["group"]].statuses)
         if data.get("status"):
             statuses &= {data["status"]}
-        return sum(by_status.get(status, 0) for status in statuses)
+        return statuses
+
+    def count(self, by_status: dict[str, int]) -> int:
+        """The number of rows in the list, from the per-status counts of the other filters."""
+        return sum(by_status.get(status, 0) for status in self.selected_statuses())
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
@@ -145,6 +183,7 @@ class InstallationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        number = record_number(value)
         customers = Customer.objects.filter(partner=self.partner).filter(
             Q(name__icontains=value)
             | Q(phone__icontains=value)
@@ -154,7 +193,11 @@ class InstallationFilter(django_filters.FilterSet):
         mine = Installation.objects.filter(partner=self.partner).order_by()
         by_customer = mine.filter(customer__in=customers.values("pk")).values("pk")
         by_site = mine.filter(site_address__icontains=value).values("pk")
-        return queryset.filter(pk__in=by_customer.union(by_site))
+        matches = by_customer.union(by_site)
+        if number is not None:
+            # The record's own number, scoped to this partner like every other match.
+            matches = matches.union(mine.filter(pk=number).values("pk"))
+        return queryset.filter(pk__in=matches)
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(in_group(GROUPS_BY_SLUG[value]))

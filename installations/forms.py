@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, time
 from typing import Any
 
@@ -62,15 +63,20 @@ class PartnerAssignForm(AssignForm):
         error_messages={"required": "Choose a handyman.", "invalid_choice": "Choose a handyman."},
     )
 
-    def __init__(self, *args, partner, day: date, **kwargs) -> None:
+    def __init__(self, *args, partner, day: date, exclude: int | None = None, **kwargs) -> None:
         super().__init__(*args, partner=partner, **kwargs)
-        self.fields["handyman"].queryset = partner.handymen.select_related("user").annotate(
+        handymen = partner.handymen.select_related("user").annotate(
             jobs_that_day=Count(
                 "installations",
                 filter=Q(installations__scheduled_date=day)
                 & ~Q(installations__status__in=_NOT_COUNTED),
             )
         )
+        if exclude is not None:
+            # Reassign: the handyman who has the job now is not a choice (choosing him could
+            # only be refused).
+            handymen = handymen.exclude(pk=exclude)
+        self.fields["handyman"].queryset = handymen
 
 
 class RejectForm(ReasonForm):
@@ -119,7 +125,31 @@ class _DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class InstallationCreateForm(forms.Form):
+class OneTimeForm(forms.Form):
+    """A create-style form drawn with a one-time token: the service creates at most one record
+    per token (a UNIQUE column), so a double click, a replay or a retry answers with the record
+    the first submission made. A form posted without a token is not protected, never refused."""
+
+    token = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "This form could not be read: reload the page and try again."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # The token is hidden: its error must be said where the person can read it.
+        if "token" in self.errors:
+            self.add_error(None, list(self.errors.pop("token")))
+        return cleaned
+
+
+class InstallationCreateForm(OneTimeForm):
     customer = forms.ModelChoiceField(
         label="Existing customer",
         queryset=Customer.objects.none(),
@@ -175,7 +205,7 @@ class InstallationCreateForm(forms.Form):
         return WINDOWS[self.cleaned_data["window"]]
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(OneTimeForm):
     scheduled_date = forms.DateField(
         label="Date of the follow-up visit",
         widget=_DateInput(),
@@ -193,7 +223,7 @@ class FollowUpForm(forms.Form):
         return _not_in_past(self.cleaned_data["scheduled_date"])
 
 
-class RebookForm(forms.Form):
+class RebookForm(OneTimeForm):
     scheduled_date = forms.DateField(
         label="New date",
         widget=_DateInput(),

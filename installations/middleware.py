@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from .services import TransitionRefused
+from .views.common import wrong_role_response
 
 logger = logging.getLogger("installations")
 
@@ -33,6 +34,8 @@ class PortalMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if (sent_home := wrong_role_response(request, exception)) is not None:
+            return sent_home
         if isinstance(exception, TransitionRefused):
             html = render_to_string("409.html", {"message": exception.message}, request=request)
             return HttpResponse(html, status=409)

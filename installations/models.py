@@ -251,6 +251,9 @@ class Installation(ConcurrentTransitionMixin, models.Model):
 
     # Bumped by every write of the service layer: forms carry it to detect stale pages.
     version = models.PositiveIntegerField(default=1)
+    # The one-time token of the form that created this record: UNIQUE, so a replayed or racing
+    # submission of the same form cannot insert a second row (a lookup first could).
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -311,6 +314,10 @@ class Installation(ConcurrentTransitionMixin, models.Model):
                 name="inst_follow_up_has_parent",
             ),
         ]
+
+    # Set (never stored) by the service layer when a repeat of one's own change or form was
+    # answered with the record as it already is, so that views can say so.
+    replayed: bool = False
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.customer.name if self.customer_id else ''}".strip()
@@ -488,6 +495,18 @@ class StatusChange(models.Model):
     reason = models.TextField(blank=True)
     # For overrides: {"field": [old, new]}.
     changes = models.JSONField(default=dict, blank=True)
+    # The record's version before and after this entry and the transition's arguments (ids for
+    # records): together they recognise a repeat of this very change by the same person.
+    from_version = models.PositiveIntegerField(null=True, blank=True)
+    to_version = models.PositiveIntegerField(null=True, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    # Who had the job before and after a change of handyman ("Reassigned from … to …").
+    from_handyman = models.ForeignKey(
+        Handyman, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_handyman = models.ForeignKey(
+        Handyman, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

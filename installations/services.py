@@ -9,6 +9,7 @@ A refused or stale change raises ``TransitionRefused`` and leaves the record unt
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import date, time
 from functools import partial
@@ -112,6 +113,39 @@ def _check_version(installation: Installation, expected_version: int | None) -> 
         raise TransitionRefused(_stale_message(installation), installation=installation)
 
 
+def _arguments(kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """A transition's arguments as the history stores them (records by id)."""
+    return {key: _plain(value) for key, value in (kwargs or {}).items()}
+
+
+def _is_own_repeat(
+    installation: Installation,
+    *,
+    name: str,
+    actor: Any,
+    expected_version: int | None,
+    arguments: dict[str, Any],
+) -> bool:
+    """Whether a request on a page of `expected_version` repeats the record's last change exactly:
+    the same transition with the same arguments, by the same person, made from that version.
+    A double click or a retry after a lost response then finds its own change, not someone
+    else's, and is answered as done (one query, and only when the version differs)."""
+    if expected_version is None:
+        return False
+    last = installation.history.order_by("-id").first()
+    user = _actor_user(actor)
+    return (
+        last is not None
+        and last.kind == StatusChange.Kind.TRANSITION
+        and last.transition == name
+        and last.from_version == expected_version
+        and last.to_version == installation.version
+        and last.actor_id == (user.pk if user is not None else None)
+        and last.actor_name == actor_name(actor)
+        and last.arguments == arguments
+    )
+
+
 def _transition(
     *,
     installation: Installation | int,
@@ -126,6 +160,12 @@ def _transition(
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         locked = _lock(pk)
+        arguments = _arguments(kwargs)
+        if locked.version != expected_version and _is_own_repeat(
+            locked, name=name, actor=actor, expected_version=expected_version, arguments=arguments
+        ):
+            locked.replayed = True
+            return locked
         _check_version(locked, expected_version)
         method = getattr(locked, name)  # `name` comes from our own code, never from input
         if not can_proceed(method):
@@ -142,7 +182,7 @@ def _transition(
             )
         if validate is not None:
             validate(locked)
-        from_status = locked.status
+        from_status, from_version, from_handyman = locked.status, locked.version, locked.handyman
         method(**(kwargs or {}))
         locked.version += 1
         locked.updated_at = timezone.now()
@@ -158,6 +198,15 @@ def _transition(
             actor=_actor_user(actor),
             actor_name=actor_name(actor),
             reason=reason,
+            from_version=from_version,
+            to_version=locked.version,
+            arguments=arguments,
+            # Who had the job before and after, when the transition changed that.
+            **(
+                {"from_handyman": from_handyman, "to_handyman": locked.handyman}
+                if locked.handyman_id != getattr(from_handyman, "pk", None)
+                else {}
+            ),
         )
         if from_status != locked.status:
             _bump_count(locked.partner_id, from_status, -1)
@@ -434,8 +483,43 @@ def _record_creation(installation: Installation, actor: Any, reason: str = "") -
         actor_name=actor_name(actor),
         reason=reason,
         created_at=installation.created_at,
+        to_version=installation.version,
     )
     _bump_count(installation.partner_id, installation.status, +1)
+
+
+def _create_once(
+    *, token: uuid.UUID | None, partner: Partner, create: Callable[[], Installation]
+) -> Installation:
+    """Run `create` (which stores `token` on the new row) at most once per token.
+
+    The token's UNIQUE constraint decides, not a lookup first: of two racing submissions of one
+    form the second waits on the index and fails to insert, its savepoint (customer included) is
+    rolled back, and it answers with the record the first one created."""
+    if token is None:
+        return create()
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        existing = Installation.objects.filter(creation_token=token).first()
+        if existing is None:  # another constraint failed: not ours to hide
+            raise
+        if existing.partner_id != partner.pk:
+            raise TransitionRefused(
+                "This form was already used. Reload the page and try again."
+            ) from None
+        existing.replayed = True
+        return existing
+
+
+def _insert(
+    *, partner: Partner, customer: Customer, actor: Any, reason: str, **fields: Any
+) -> Installation:
+    with transaction.atomic():
+        installation = Installation.objects.create(partner=partner, customer=customer, **fields)
+        _record_creation(installation, actor, reason)
+    return installation
 
 
 def installation_create(
@@ -452,14 +536,21 @@ def installation_create(
     parent: Installation | None = None,
     rebooked_from: Installation | None = None,
     reason: str = "",
+    token: uuid.UUID | None = None,
 ) -> Installation:
+    """A new SCHEDULED installation. With the form's one-time `token`, a repeat of the same form
+    answers with the record it created (``replayed`` set) instead of creating another."""
     if customer.partner_id != partner.pk:
         raise ValidationError({"customer": "This customer belongs to another partner."})
     _check_schedule(scheduled_date, window_start, window_end)
-    with transaction.atomic():
-        installation = Installation.objects.create(
+    return _create_once(
+        token=token,
+        partner=partner,
+        create=lambda: _insert(
             partner=partner,
             customer=customer,
+            actor=actor,
+            reason=reason,
             site_address=site_address.strip(),
             scheduled_date=scheduled_date,
             window_start=window_start,
@@ -468,9 +559,51 @@ def installation_create(
             kind=kind,
             parent=parent,
             rebooked_from=rebooked_from,
-        )
-        _record_creation(installation, actor, reason)
-    return installation
+            creation_token=token,
+        ),
+    )
+
+
+def installation_schedule(
+    *,
+    partner: Partner,
+    customer: Customer | None,
+    new_customer: dict[str, str] | None = None,
+    site_address: str,
+    scheduled_date: date,
+    window_start: time,
+    window_end: time,
+    notes: str = "",
+    actor: Any,
+    token: uuid.UUID | None = None,
+) -> Installation:
+    """The partner's "Schedule an installation" form: an existing customer or a new one (name,
+    phone, email; the site is their address), and the installation, created together once per
+    form token: a repeat creates neither a second customer nor a second installation."""
+    if customer is not None and customer.partner_id != partner.pk:
+        raise ValidationError({"customer": "This customer belongs to another partner."})
+    _check_schedule(scheduled_date, window_start, window_end)
+    site_address = site_address.strip()
+
+    def create() -> Installation:
+        with transaction.atomic():
+            who = customer or customer_create(
+                partner=partner, address=site_address, **(new_customer or {})
+            )
+            return _insert(
+                partner=partner,
+                customer=who,
+                actor=actor,
+                reason="",
+                site_address=site_address or who.address,
+                scheduled_date=scheduled_date,
+                window_start=window_start,
+                window_end=window_end,
+                notes=notes.strip(),
+                creation_token=token,
+            )
+
+    return _create_once(token=token, partner=partner, create=create)
 
 
 def _check_follow_up_allowed(parent: Installation, actor: Any) -> None:
@@ -489,16 +622,8 @@ def installation_ensure_follow_up(
 ) -> tuple[Installation, bool]:
     """The job's open (not yet scheduled) follow-up visit, booked if there is none; and whether
     it was booked now. Checked under the parent's row lock, so two taps at once book one."""
-    pk = installation if isinstance(installation, int) else installation.pk
-    with transaction.atomic():
-        parent = _lock(pk)
-        _check_follow_up_allowed(parent, actor)
-        existing = (
-            parent.follow_ups.filter(status=Status.SCHEDULED).order_by("created_at", "id").first()
-        )
-        if existing is not None:
-            return existing, False
-        return installation_book_follow_up(installation=parent.pk, actor=actor), True
+    child = installation_book_follow_up(installation=installation, actor=actor)
+    return child, not child.replayed
 
 
 def installation_book_follow_up(
@@ -507,12 +632,22 @@ def installation_book_follow_up(
     actor: Any,
     scheduled_date: date | None = None,
     notes: str = "",
+    token: uuid.UUID | None = None,
 ) -> Installation:
-    """Create a follow-up visit as a child job; the parent's own status never changes."""
+    """Create a follow-up visit as a child job; the parent's own status never changes.
+
+    A job has at most one open (SCHEDULED) follow-up: while one is open, it is the answer
+    (``replayed`` set) and nothing is booked. Checked under the parent's row lock."""
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         parent = _lock(pk)
         _check_follow_up_allowed(parent, actor)
+        open_visit = (
+            parent.follow_ups.filter(status=Status.SCHEDULED).order_by("created_at", "id").first()
+        )
+        if open_visit is not None:
+            open_visit.replayed = True
+            return open_visit
         day = scheduled_date or timezone.localdate() + timezone.timedelta(days=1)
         return installation_create(
             partner=parent.partner,
@@ -526,6 +661,7 @@ def installation_book_follow_up(
             kind=Installation.Kind.FOLLOW_UP,
             parent=parent,
             reason=f"Follow-up visit for #{parent.pk}",
+            token=token,
         )
 
 
@@ -536,8 +672,10 @@ def installation_rebook(
     scheduled_date: date,
     window_start: time | None = None,
     window_end: time | None = None,
+    token: uuid.UUID | None = None,
 ) -> Installation:
-    """Copy a cancelled or rejected installation into a new SCHEDULED one; the old one stays."""
+    """Copy a cancelled or rejected installation into a new SCHEDULED one; the old one stays.
+    With the form's `token`, a repeat answers with the copy it made."""
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         old = _lock(pk)
@@ -562,6 +700,7 @@ def installation_rebook(
             parent=old.parent,
             rebooked_from=old,
             reason=f"Rebooked from #{old.pk}",
+            token=token,
         )
 
 

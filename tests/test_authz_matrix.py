@@ -36,6 +36,8 @@ class Route:
     post: bool = False  # does it take POST?
     public: bool = False  # reached without logging in (customer links)
     get_code: int = 200  # what the owner's plain GET answers
+    # A role's home page: a signed-in user of another role who opens it is sent to their own.
+    home: bool = False
 
 
 PARTNER = frozenset({"owner_partner"})
@@ -46,7 +48,7 @@ STAFF = frozenset({"staff", "superuser"})
 EVERYONE = frozenset(ROLES)
 
 ROUTES: dict[str, Route] = {
-    "partner:list": Route(ANY_PARTNER),
+    "partner:list": Route(ANY_PARTNER, home=True),
     "partner:new": Route(ANY_PARTNER, post=True),
     "partner:detail": Route(PARTNER, Status.SCHEDULED),
     "partner:assign": Route(PARTNER, Status.SCHEDULED, post=True),
@@ -56,7 +58,7 @@ ROUTES: dict[str, Route] = {
     "partner:rebook": Route(PARTNER, Status.CANCELLED, get=False, post=True),
     "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
     "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
-    "handyman:jobs": Route(ANY_HANDYMAN),
+    "handyman:jobs": Route(ANY_HANDYMAN, home=True),
     # A plain GET of one job goes back to the list at that job; htmx gets the card.
     "handyman:job": Route(HANDYMAN, Status.INSTALLER_ASSIGNED, get_code=302),
     "handyman:set_off": Route(HANDYMAN, Status.INSTALLER_ASSIGNED, get=False, post=True),
@@ -178,6 +180,9 @@ def test_each_role_gets_the_expected_answer(cast, name):
                     assert code == route.get_code, where
                 else:
                     assert code not in (403, 404, 405, 500), where
+            elif route.home and method == "get":
+                assert code == 302, where
+                assert response["Location"] in ("/installations/", "/handyman/", "/admin/"), where
             else:
                 assert code == 404, where
                 if secret:

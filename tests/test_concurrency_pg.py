@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from installations import services
 from installations.models import Installation, StatusChange
@@ -60,7 +63,7 @@ def test_two_concurrent_assigns_exactly_one_wins(cast):
     assert StatusChange.objects.filter(installation=inst, transition="assign").count() == 1
 
 
-def test_concurrent_reassigns_without_a_version_serialise(cast):
+def test_a_double_click_racing_itself_is_one_change_answered_as_done_twice(cast):
     inst = cast.installation(Status.INSTALLER_ASSIGNED)
     seen = inst.version
     results = race(
@@ -72,8 +75,29 @@ def test_concurrent_reassigns_without_a_version_serialise(cast):
             expected_version=seen,
         ),
     )
-    assert sum(isinstance(r, Installation) for r in results) == 1, results
+    # Same person, same page, same arguments: the second finds its own change and is answered
+    # with the record as it now is, not as someone else's conflict.
+    assert all(isinstance(r, Installation) for r in results), results
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert {r.version for r in results} == {seen + 1}
     assert StatusChange.objects.filter(installation=inst, transition="reassign").count() == 1
+
+
+def test_the_same_change_by_two_people_at_once_is_one_change_and_one_conflict(cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    seen = inst.version
+    actors = [cast.partner_user, cast.staff]
+    results = race(
+        2,
+        lambda i: services.installation_reassign(
+            installation=inst.pk,
+            handyman=cast.other_handyman,
+            actor=actors[i],
+            expected_version=seen,
+        ),
+    )
+    assert sum(isinstance(r, Installation) for r in results) == 1, results
+    assert sum(isinstance(r, services.TransitionRefused) for r in results) == 1, results
 
 
 def test_fifty_threads_race_the_same_transition_and_exactly_one_wins(cast):
@@ -158,3 +182,78 @@ def test_two_taps_at_once_on_book_follow_up_book_one_visit(cast):
     assert sorted(booked for _, booked in results) == [False] * 7 + [True]
     assert len({child.pk for child, _ in results}) == 1
     assert parent.follow_ups.count() == 1
+
+
+# --- One record per form token (issue 11, 21.7) --------------------------------------------------
+
+
+def _one_record(results: list[object]) -> Installation:
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.pk for r in results}) == 1, results
+    assert sorted(r.replayed for r in results) == [False] + [True] * (len(results) - 1)
+    return results[0]
+
+
+def test_racing_rebooks_of_one_form_create_one_copy(cast):
+    old = cast.installation(Status.CANCELLED)
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=2)
+    results = race(
+        8,
+        lambda i: services.installation_rebook(
+            installation=old.pk, actor=cast.partner_user, scheduled_date=day, token=token
+        ),
+    )
+    _one_record(results)
+    assert old.rebookings.count() == 1
+
+
+def test_racing_follow_ups_of_one_form_book_one_visit(cast):
+    parent = cast.installation(Status.INSTALLATION_COMPLETED)
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=2)
+    results = race(
+        8,
+        lambda i: services.installation_book_follow_up(
+            installation=parent.pk, actor=cast.partner_user, scheduled_date=day, token=token
+        ),
+    )
+    _one_record(results)
+    assert parent.follow_ups.count() == 1
+
+
+def test_racing_new_installation_forms_create_one_record_and_one_customer(cast):
+    from installations.models import Customer
+
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=2)
+    results = race(
+        8,
+        lambda i: services.installation_schedule(
+            partner=cast.partner,
+            customer=None,
+            new_customer={"name": "Jo Race", "phone": "", "email": ""},
+            site_address="1 Race Road",
+            scheduled_date=day,
+            window_start=time(8),
+            window_end=time(10),
+            actor=cast.partner_user,
+            token=token,
+        ),
+    )
+    created = _one_record(results)
+    assert Installation.objects.filter(creation_token=token).get().pk == created.pk
+    assert Customer.objects.filter(name="Jo Race").count() == 1
+
+
+def test_twenty_sequential_replays_create_one_record(cast):
+    old = cast.installation(Status.REJECTED)
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=2)
+    results = [
+        services.installation_rebook(
+            installation=old.pk, actor=cast.partner_user, scheduled_date=day, token=token
+        )
+        for _ in range(20)
+    ]
+    _one_record(results)

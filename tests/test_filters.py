@@ -106,3 +106,36 @@ def test_search_does_not_reach_another_partner(cast):
 def test_invalid_values_are_form_errors(cast, params):
     valid, _, f = run(cast, **params)
     assert not valid and f.form.errors
+
+
+def test_a_status_outside_the_chosen_group_is_an_error_that_says_so(cast):
+    cast.installation()
+    valid, ids, f = run(cast, group="approved", status="SCHEDULED")
+    assert not valid and ids == []
+    assert "is not in the “Approved” group" in str(f.form.errors["status"])
+
+
+@pytest.mark.parametrize("query", ["{pk}", "#{pk}", "# {pk}"])
+def test_search_finds_a_record_by_its_number_within_the_partner_only(cast, query):
+    def plain(partner):  # no digits anywhere, so only the number can match
+        return CustomerFactory(partner=partner, address="Elm Street", phone="", email="")
+
+    mine = cast.installation(customer=plain(cast.partner), site_address="Elm Street")
+    cast.installation(customer=plain(cast.partner), site_address="Elm Street")
+    other = cast.other_partner
+    theirs = cast.installation(partner=other, customer=plain(other), site_address="Elm Street")
+    assert run(cast, q=query.format(pk=mine.pk))[1] == [mine.pk]
+    assert run(cast, q=query.format(pk=theirs.pk))[1] == []
+
+
+def test_the_cards_count_within_the_other_filters_in_one_query(cast, django_assert_num_queries):
+    jo = CustomerFactory(partner=cast.partner, name="Jo Findme")
+    cast.installation("SCHEDULED", customer=jo)
+    cast.installation("EN_ROUTE", customer=jo)
+    cast.installation("SCHEDULED")
+    valid, _, f = run(cast, q="Findme", group="scheduled")
+    with django_assert_num_queries(1):
+        counts = f.counts_by_status()
+    assert counts == {"SCHEDULED": 1, "EN_ROUTE": 1}
+    assert f.count(counts) == 1
+    assert run(cast, group="scheduled")[2].counts_by_status() is None  # the counters know

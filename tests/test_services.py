@@ -353,3 +353,197 @@ def test_sign_requires_a_name_and_signature(cast, name, signature, typed, field)
         )
     assert field in refused.value.message_dict
     assert _sign_snapshot(inst) == before
+
+
+# --- Repeats of one's own change (issue 11) -----------------------------------------------------
+
+
+def _repeat_cases(cast):
+    """(start status, call(inst, version)) for one transition of each kind of actor."""
+    return {
+        "assign by the partner": (
+            S.SCHEDULED,
+            lambda inst, v: services.installation_assign(
+                installation=inst.pk,
+                handyman=cast.handyman,
+                actor=cast.partner_user,
+                expected_version=v,
+            ),
+        ),
+        "reject by the partner": (
+            S.SCHEDULED,
+            lambda inst, v: services.installation_reject(
+                installation=inst.pk, reason="Too far", actor=cast.partner_user, expected_version=v
+            ),
+        ),
+        "set off by the handyman": (
+            S.INSTALLER_ASSIGNED,
+            lambda inst, v: services.installation_set_off(
+                installation=inst.pk, eta_minutes=30, actor=cast.handyman.user, expected_version=v
+            ),
+        ),
+        "approve by the customer": (
+            S.CONTRACT_SIGNED,
+            lambda inst, v: services.installation_approve(
+                installation=inst.pk, actor=cast.customer_of(inst), expected_version=v
+            ),
+        ),
+        "cancel by staff": (
+            S.EN_ROUTE,
+            lambda inst, v: services.installation_cancel(
+                installation=inst.pk, reason="Gone", actor=cast.staff, expected_version=v
+            ),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "assign by the partner",
+        "reject by the partner",
+        "set off by the handyman",
+        "approve by the customer",
+        "cancel by staff",
+    ],
+)
+def test_it_answers_a_repeat_of_ones_own_change_as_done_without_a_second_change(cast, case):
+    start, call = _repeat_cases(cast)[case]
+    inst = cast.installation(start)
+    seen = inst.version
+    first = call(inst, seen)
+    changes = StatusChange.objects.filter(installation=inst).count()
+    messages = inst.messages.count()
+
+    again = call(inst, seen)
+
+    assert again.pk == first.pk and again.version == first.version == seen + 1
+    assert again.status == first.status and again.replayed is True
+    assert StatusChange.objects.filter(installation=inst).count() == changes
+    assert inst.messages.count() == messages
+
+
+def test_it_refuses_the_same_transition_with_other_arguments_as_stale(cast):
+    inst = cast.installation()
+    seen = inst.version
+    services.installation_assign(
+        installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user, expected_version=seen
+    )
+    with pytest.raises(services.TransitionRefused, match="Someone else changed"):
+        services.installation_assign(
+            installation=inst.pk,
+            handyman=cast.other_handyman,
+            actor=cast.partner_user,
+            expected_version=seen,
+        )
+
+
+def test_it_refuses_the_same_change_by_another_person_as_stale(cast):
+    inst = cast.installation()
+    seen = inst.version
+    services.installation_assign(
+        installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user, expected_version=seen
+    )
+    with pytest.raises(services.TransitionRefused, match="Someone else changed"):
+        services.installation_assign(
+            installation=inst.pk, handyman=cast.handyman, actor=cast.staff, expected_version=seen
+        )
+
+
+def test_it_refuses_a_repeat_once_someone_else_has_changed_it_since(cast):
+    inst = cast.installation()
+    seen = inst.version
+    services.installation_assign(
+        installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user, expected_version=seen
+    )
+    services.installation_set_off(installation=inst.pk, eta_minutes=30, actor=cast.handyman.user)
+    with pytest.raises(services.TransitionRefused, match="Someone else changed"):
+        services.installation_assign(
+            installation=inst.pk,
+            handyman=cast.handyman,
+            actor=cast.partner_user,
+            expected_version=seen,
+        )
+
+
+def test_the_history_entry_records_the_version_it_produced_and_the_arguments(cast):
+    inst = cast.installation()
+    services.installation_assign(
+        installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user, expected_version=1
+    )
+    change = StatusChange.objects.get(installation=inst, transition="assign")
+    assert (change.from_version, change.to_version) == (1, 2)
+    assert change.arguments == {"handyman": cast.handyman.pk}
+
+
+def test_a_reassign_records_the_old_and_the_new_handyman(cast):
+    inst = cast.installation(S.INSTALLER_ASSIGNED, handyman=cast.other_handyman)
+    services.installation_reassign(
+        installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user
+    )
+    change = StatusChange.objects.get(installation=inst, transition="reassign")
+    assert change.from_handyman == cast.other_handyman and change.to_handyman == cast.handyman
+
+
+# --- One record per form (issue 11, 21.7) --------------------------------------------------------
+
+
+def test_the_same_creation_token_creates_one_rebooking_and_answers_with_it(cast):
+    import uuid
+
+    old = cast.installation(S.REJECTED)
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=3)
+    results = [
+        services.installation_rebook(
+            installation=old.pk, actor=cast.partner_user, scheduled_date=day, token=token
+        )
+        for _ in range(20)
+    ]
+    assert len({r.pk for r in results}) == 1
+    assert old.rebookings.count() == 1
+    assert [r.replayed for r in results] == [False] + [True] * 19
+
+
+def test_a_creation_token_is_unique_in_the_database(cast):
+    import uuid
+
+    from django.db import IntegrityError
+
+    inst = cast.installation()
+    token = uuid.uuid4()
+    Installation.objects.filter(pk=inst.pk).update(creation_token=token)
+    other = cast.installation()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Installation.objects.filter(pk=other.pk).update(creation_token=token)
+
+
+def test_twenty_replays_of_a_follow_up_book_one_visit(cast):
+    import uuid
+
+    parent = cast.installation(S.INSTALLATION_COMPLETED)
+    token = uuid.uuid4()
+    day = timezone.localdate() + timedelta(days=2)
+    results = [
+        services.installation_book_follow_up(
+            installation=parent.pk, actor=cast.partner_user, scheduled_date=day, token=token
+        )
+        for _ in range(20)
+    ]
+    assert len({r.pk for r in results}) == 1
+    assert parent.follow_ups.count() == 1
+
+
+def test_a_second_follow_up_while_one_is_open_answers_with_the_open_one(cast):
+    import uuid
+
+    parent = cast.installation(S.INSTALLATION_COMPLETED)
+    day = timezone.localdate() + timedelta(days=2)
+    first = services.installation_book_follow_up(
+        installation=parent.pk, actor=cast.partner_user, scheduled_date=day, token=uuid.uuid4()
+    )
+    second = services.installation_book_follow_up(
+        installation=parent.pk, actor=cast.partner_user, scheduled_date=day, token=uuid.uuid4()
+    )
+    assert second.pk == first.pk and second.replayed is True
+    assert parent.follow_ups.count() == 1

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -30,6 +30,7 @@ from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sen
 from ..formatting import duration_text
 from ..models import Handyman, Installation, handyman_of
 from ..statuses import HAPPY_PATH, Status
+from .common import WrongRole
 
 JOBS_TEMPLATE = "handyman/jobs.html"
 CHECKLIST_TEMPLATE = "handyman/complete.html"
@@ -96,7 +97,7 @@ def _handyman(request: HttpRequest) -> Handyman:
     """The signed-in handyman; anyone else gets 404, as if the page did not exist."""
     handyman = handyman_of(request.user)
     if handyman is None:
-        raise Http404("No handyman here.")
+        raise WrongRole("No handyman here.")  # on the jobs page: sent to their own page
     return handyman
 
 
@@ -372,7 +373,10 @@ def _step_response(
         if _passed(job, step):
             return _repeat(request, job, step)
         return _conflict(request, job, refused.message)
+    replayed = job.replayed  # the service found this very tap's change already made
     job = _reload(request, pk)
+    if replayed:
+        return _repeat(request, job, step)
     if request.htmx:
         return _render_card(request, job, note=done_note, kind="success")
     messages.success(request, done_note)

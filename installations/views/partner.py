@@ -7,26 +7,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    reswap,
+    retarget,
+    trigger_client_event,
+)
 
 from .. import selectors, services
-from ..filters import InstallationFilter
+from ..filters import InstallationFilter, record_number
 from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..models import Installation, Partner
 from ..redirects import redirect_back, safe_path
 from ..statuses import GROUPS_BY_SLUG, Status
+from .common import WrongRole
 
 PAGE_SIZE = 25
 LIST_TEMPLATE = "installations/list.html"
@@ -37,11 +44,11 @@ ACTION_TEMPLATE = "installations/action.html"
 
 
 def _partner_for(request: HttpRequest) -> Partner:
-    """The signed-in user's partner. Users who act for no partner get 404: these pages do not
-    exist for them (the home page already sends handymen and staff elsewhere)."""
+    """The signed-in user's partner. Users who act for no partner get 404 (these pages do not
+    exist for them); on the list, their home, they are sent to their own page instead."""
     profile = getattr(request.user, "partner_profile", None)
     if profile is None:
-        raise Http404("No partner for this user.")
+        raise WrongRole("No partner for this user.")
     return profile.partner
 
 
@@ -53,15 +60,42 @@ def _installation_for_partner(request: HttpRequest, pk: int) -> Installation:
         raise Http404("No such installation.") from None
 
 
+MAX_VERSION = 2**31 - 1
+UNREADABLE_PAGE = "This page could not be read (it may be out of date): reload it and try again."
+
+
 def _version(raw: str | None) -> int | None:
-    """The version the page was drawn from. Absent: no check. Not a number: a page we cannot
-    trust, so 0 (versions start at 1) makes the service refuse it as stale."""
+    """The version the page was drawn from; absent means no check. Anything that is not a
+    version (a number from 1) raises ValueError: the view refuses it before calling a service."""
     if raw in (None, ""):
         return None
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        raise ValueError(raw)
+    version = int(raw)
+    if not 1 <= version <= MAX_VERSION:
+        raise ValueError(raw)
+    return version
+
+
+def _target(data: QueryDict) -> str:
+    return "row" if data.get("target") == "row" else "page"
+
+
+def _back_url(raw_next: object, installation: Installation) -> str:
+    """Where a plain (no-JavaScript) action returns: the safe `next` (else the record's page),
+    at the changed row on the list (`#row-5`) or at the heading of the record's page, so that
+    the person lands where they were and the confirmation is beside them."""
+    detail = reverse("partner:detail", args=[installation.pk])
+    path = safe_path(raw_next, detail).split("#", 1)[0]
     try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return path
+    if match.view_name == "partner:list":
+        return f"{path}#row-{installation.pk}"
+    if match.view_name == "partner:detail":
+        return f"{path}#who-{match.kwargs['pk']}"
+    return path
 
 
 def _apply_service_errors(form: Form, error: ValidationError) -> None:
@@ -97,35 +131,71 @@ def _active_group(query: QueryDict) -> str:
     return group if group in GROUPS_BY_SLUG else ""
 
 
+def _list_filter(request: HttpRequest, partner: Partner) -> tuple[InstallationFilter, bool]:
+    filterset = InstallationFilter(
+        request.GET, queryset=selectors.installations_for_partner(partner), partner=partner
+    )
+    return filterset, filterset.is_valid()
+
+
 def _cards_context(
-    partner: Partner, query: QueryDict, by_status: dict[str, int] | None = None
+    partner: Partner, query: QueryDict, filterset: InstallationFilter, valid: bool
 ) -> dict[str, Any]:
+    """The cards count what the list would show for each group under the other active filters,
+    so that a card and the list never disagree: the per-partner counters when only a group or
+    status is chosen (one query over ten rows), one grouped COUNT otherwise. Returns the
+    per-status counts too, from which the list's own count follows without a COUNT(*)."""
+    narrowed = valid and filterset.narrows_beyond_status
+    by_status = filterset.counts_by_status() if narrowed else None
+    if by_status is None:
+        by_status = selectors.status_counts(partner)
+    status = filterset.form.cleaned_data.get("status") if valid else None
     return {
         "group_counts": selectors.group_counts(partner, by_status),
+        "by_status": by_status,
+        "shown": filterset.count(by_status) if valid else 0,
         "active_group": _active_group(query),
+        "cards_narrowed": narrowed,
+        "exact_status_label": Status(status).label if status else "",
         "filter_query": query,
     }
+
+
+def _number_search(
+    request: HttpRequest, partner: Partner, filterset: InstallationFilter
+) -> HttpResponse | None:
+    """`31` or `#31` in the search box goes to that record when it is this partner's (another
+    partner's number simply finds nothing)."""
+    number = record_number(filterset.form.cleaned_data.get("q") or "")
+    if (
+        number is None
+        or not selectors.installations_for_partner(partner).filter(pk=number).exists()
+    ):
+        return None
+    url = reverse("partner:detail", args=[number])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
 
 
 @require_GET
 @login_required
 def installation_list(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
-    if request.htmx.target == "cards" and not request.htmx.history_restore_request:
-        # After an action the cards refresh themselves: one query over the counters.
-        return render(request, f"{LIST_TEMPLATE}#cards", _cards_context(partner, request.GET))
-    filterset = InstallationFilter(
-        request.GET, queryset=selectors.installations_for_partner(partner), partner=partner
-    )
-    valid = filterset.is_valid()
+    filterset, valid = _list_filter(request, partner)
+    cards_only = request.htmx.target == "cards" and not request.htmx.history_restore_request
+    if valid and not cards_only and (to_record := _number_search(request, partner, filterset)):
+        return to_record
+    cards = _cards_context(partner, request.GET, filterset, valid)
+    if cards_only:
+        # After an action the cards refresh themselves, within the same filters.
+        return render(request, f"{LIST_TEMPLATE}#cards", cards)
     # A filter we cannot use shows its error and no rows, never a guess or a 500.
     queryset = filterset.qs if valid else filterset.queryset.none()
-    by_status = selectors.status_counts(partner)
     paginator = Paginator(queryset, PAGE_SIZE)
-    if valid and (known := filterset.known_count(by_status)) is not None:
-        # The counters already know how many rows a status filter matches: no COUNT(*) over
-        # a large partner's rows on every page.
-        paginator.count = known
+    # The per-status counts already say how many rows the list has: no COUNT(*) over a large
+    # partner's rows on every page.
+    paginator.count = cards["shown"]
     page = paginator.get_page(request.GET.get("page"))
     if page.number > 1:
         # A deep page's OFFSET would join customers and handymen for every row it skips:
@@ -141,7 +211,7 @@ def installation_list(request: HttpRequest) -> HttpResponse:
         "rows": _rows(page.object_list, request.user),
         "has_filters": any(v for k, v in request.GET.items() if k != "page"),
         "next_url": request.get_full_path(),
-        **_cards_context(partner, request.GET, by_status),
+        **cards,
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{LIST_TEMPLATE}#results", ctx)
@@ -157,10 +227,21 @@ class ActionSpec:
     submit: str
     form: Callable[..., Form]
     perform: Callable[[Installation, Form, Any, int | None], Installation]
+    # The sentence that confirms the change, about the record as it now is.
+    confirm: Callable[[Installation], str]
 
 
 def _assign_form(installation: Installation, data: Any = None) -> Form:
     return PartnerAssignForm(data, partner=installation.partner, day=installation.scheduled_date)
+
+
+def _reassign_form(installation: Installation, data: Any = None) -> Form:
+    return PartnerAssignForm(
+        data,
+        partner=installation.partner,
+        day=installation.scheduled_date,
+        exclude=installation.handyman_id,
+    )
 
 
 def _reject_form(installation: Installation, data: Any = None) -> Form:
@@ -177,6 +258,10 @@ def _with_handyman(service: Callable[..., Installation]) -> Callable[..., Instal
     )
 
 
+def _who(installation: Installation) -> str:
+    return f"#{installation.pk} ({installation.customer.name})"
+
+
 # Explicit dispatch: the URL picks one of these, never getattr on input.
 ACTIONS: dict[str, ActionSpec] = {
     "assign": ActionSpec(
@@ -184,12 +269,14 @@ ACTIONS: dict[str, ActionSpec] = {
         "Assign",
         _assign_form,
         _with_handyman(services.installation_assign),
+        lambda inst: f"{inst.handyman.display_name} is assigned to {_who(inst)}.",
     ),
     "reassign": ActionSpec(
         "Reassign to another handyman",
         "Reassign",
-        _assign_form,
+        _reassign_form,
         _with_handyman(services.installation_reassign),
+        lambda inst: f"Reassigned {_who(inst)} to {inst.handyman.display_name}.",
     ),
     "reject": ActionSpec(
         "Reject this installation",
@@ -201,6 +288,7 @@ ACTIONS: dict[str, ActionSpec] = {
             actor=actor,
             expected_version=version,
         ),
+        lambda inst: f"{_who(inst)} is rejected.",
     ),
 }
 
@@ -213,20 +301,28 @@ def _not_allowed_message(installation: Installation, action: str) -> str:
 
 
 def _row_response(
-    request: HttpRequest, installation: Installation, *, message: str = "", status: int = 200
+    request: HttpRequest,
+    installation: Installation,
+    *,
+    message: str = "",
+    confirmation: str = "",
+    status: int = 200,
 ) -> HttpResponse:
-    """The row as it now is (for htmx). The cards refresh themselves on the event."""
+    """The row as it now is (for htmx), with a refusal or a confirmation under it. The event
+    refreshes the cards and carries the confirmation to the page's polite live region."""
     installation = _installation_for_partner(request, installation.pk)
     data = request.POST if request.method == "POST" else request.GET
     ctx = {
         "row": Row(installation, _actions(installation, request.user)),
         "row_message": message,
+        "row_confirmation": confirmation,
         "next_url": safe_path(data.get("next"), reverse("partner:list")),
     }
     response = render(request, f"{LIST_TEMPLATE}#installation-row", ctx, status=status)
     response = retarget(response, f"#row-{installation.pk}")
     response = reswap(response, "outerHTML")
-    return trigger_client_event(response, "installations-changed", {"id": installation.pk})
+    event = {"id": installation.pk, "message": confirmation}
+    return trigger_client_event(response, "installations-changed", event)
 
 
 def _action_page(
@@ -239,6 +335,7 @@ def _action_page(
     message: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    """The action's form: inside the dialog for htmx (errors stay there), a full page without."""
     spec = ACTIONS[action]
     data = request.POST if request.method == "POST" else request.GET
     ctx = {
@@ -248,7 +345,7 @@ def _action_page(
         "form": form,
         "version": version if version is not None else installation.version,
         "message": message,
-        "target": "row" if data.get("target") == "row" else "page",
+        "target": _target(data),
         "next_url": safe_path(data.get("next"), reverse("partner:detail", args=[installation.pk])),
         "action_url": reverse(f"partner:{action}", args=[installation.pk]),
     }
@@ -259,55 +356,69 @@ def _action_page(
     return render(request, ACTION_TEMPLATE, ctx, status=status)
 
 
+def _refused(
+    request: HttpRequest, installation: Installation, action: str, message: str, version: int | None
+) -> HttpResponse:
+    if request.htmx and _target(request.POST or request.GET) == "row":
+        return _row_response(request, installation, message=message, status=409)
+    return _action_page(
+        request, installation, action, form=None, version=version, message=message, status=409
+    )
+
+
+def _done(request: HttpRequest, updated: Installation, action: str) -> HttpResponse:
+    """Confirm in words: under the row and in the live region (htmx, list), or as a flash
+    message on the page the person came from, at the row or the heading."""
+    confirmation = ACTIONS[action].confirm(updated)
+    if request.htmx and _target(request.POST) == "row":
+        return _row_response(request, updated, confirmation=confirmation)
+    messages.success(request, confirmation)
+    back = _back_url(request.POST.get("next"), updated)
+    if request.htmx:
+        response = HttpResponseClientRedirect(back)
+        current = urlsplit(request.htmx.current_url or "")
+        if current.path == urlsplit(back).path and current.query == urlsplit(back).query:
+            # Only the #fragment differs: a browser would just scroll, so ask htmx to reload.
+            response["HX-Refresh"] = "true"
+        return response
+    return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
+
+
 def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     installation = _installation_for_partner(request, pk)
     spec = ACTIONS[action]
-    allowed = {a.name for a in _actions(installation, request.user)}
     data = request.POST if request.method == "POST" else request.GET
-    version = _version(data.get("version"))
-    row_target = request.htmx and data.get("target") == "row"
+    # Every input is read and checked before a service is called: a page we cannot read
+    # changes nothing and sends nothing.
+    try:
+        version = _version(data.get("version"))
+    except ValueError:
+        version, unreadable = None, True
+    else:
+        unreadable = False
+    allowed = {a.name for a in _actions(installation, request.user)}
 
     if request.method == "GET":
         if action not in allowed:
             message = _not_allowed_message(installation, action)
-            if row_target:
-                return _row_response(request, installation, message=message, status=409)
-            return _action_page(
-                request,
-                installation,
-                action,
-                form=None,
-                version=version,
-                message=message,
-                status=409,
-            )
+            return _refused(request, installation, action, message, version)
         return _action_page(
             request, installation, action, form=spec.form(installation), version=version
         )
 
     form = spec.form(installation, request.POST)
-    if form.is_valid():
+    if form.is_valid() and not unreadable:
         try:
             updated = spec.perform(installation, form, request.user, version)
         except services.TransitionRefused as refused:
             current = refused.installation or installation
-            if row_target:
-                return _row_response(request, current, message=refused.message, status=409)
-            return _action_page(
-                request,
-                current,
-                action,
-                form=None,
-                version=version,
-                message=refused.message,
-                status=409,
-            )
+            return _refused(request, current, action, refused.message, version)
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            if row_target:
-                return _row_response(request, updated)
-            return redirect_back(request.POST.get("next"), reverse("partner:detail", args=[pk]))
+            return _done(request, updated, action)
+    if unreadable:
+        form.add_error(None, UNREADABLE_PAGE)
     return _action_page(request, installation, action, form=form, version=version, status=422)
 
 
@@ -335,6 +446,10 @@ def installation_reject(request: HttpRequest, pk: int) -> HttpResponse:
 REBOOKABLE = (Status.CANCELLED, Status.REJECTED)
 
 
+def _day(value) -> str:
+    return dateformat.format(value, "D j M Y")
+
+
 def _tomorrow():
     return timezone.localdate() + timedelta(days=1)
 
@@ -351,7 +466,8 @@ def _detail_context(
     return {
         "installation": installation,
         "actions": _actions(installation, request.user),
-        "history": installation.history.all(),
+        # Reassign entries name the handymen: joined here, not one query per entry.
+        "history": installation.history.select_related("from_handyman__user", "to_handyman__user"),
         "time_on_site": duration_text(installation.time_on_site),
         "other_installations": selectors.installations_for_partner(installation.partner_id)
         .filter(customer_id=installation.customer_id)
@@ -379,18 +495,37 @@ def installation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "installations/detail.html", _detail_context(request, installation))
 
 
+def _to_record(request: HttpRequest, record: Installation, confirmation: str) -> HttpResponse:
+    """A created (or found again) record's page, at its heading, with the confirmation."""
+    messages.success(request, confirmation)
+    url = reverse("partner:detail", args=[record.pk])
+    return redirect_back(f"{url}#who-{record.pk}", url)
+
+
+def _follow_up_confirmation(child: Installation, token: Any) -> str:
+    when = f"{_day(child.scheduled_date)}"
+    if child.replayed and child.creation_token != token:
+        return (
+            f"A follow-up visit is already booked: #{child.pk} on {when}. "
+            "Nothing new was booked; change that visit if needed."
+        )
+    return f"Follow-up visit #{child.pk} is booked for {when}."
+
+
 @require_POST
 @login_required
 def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation_for_partner(request, pk)
     form = FollowUpForm(request.POST)
     if form.is_valid():
+        token = form.cleaned_data["token"]
         try:
             child = services.installation_book_follow_up(
                 installation=installation,
                 actor=request.user,
                 scheduled_date=form.cleaned_data["scheduled_date"],
                 notes=form.cleaned_data["notes"].strip(),
+                token=token,
             )
         except services.TransitionRefused as refused:
             ctx = _detail_context(request, installation, message=refused.message)
@@ -398,7 +533,7 @@ def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            return redirect("partner:detail", pk=child.pk)
+            return _to_record(request, child, _follow_up_confirmation(child, token))
     ctx = _detail_context(request, installation, follow_up_form=form)
     return render(request, "installations/detail.html", ctx, status=422)
 
@@ -414,6 +549,7 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
                 installation=installation,
                 actor=request.user,
                 scheduled_date=form.cleaned_data["scheduled_date"],
+                token=form.cleaned_data["token"],
             )
         except services.TransitionRefused as refused:
             ctx = _detail_context(request, installation, message=refused.message)
@@ -421,7 +557,11 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            return redirect("partner:detail", pk=new.pk)
+            return _to_record(
+                request,
+                new,
+                f"Rebooked #{installation.pk} as #{new.pk} on {_day(new.scheduled_date)}.",
+            )
     ctx = _detail_context(request, installation, rebook_form=form)
     return render(request, "installations/detail.html", ctx, status=422)
 
@@ -440,31 +580,33 @@ def installation_new(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             start, end = form.window_times
             try:
-                with transaction.atomic():
-                    customer = data["customer"]
-                    site_address = data["site_address"].strip()
-                    if customer is None:
-                        customer = services.customer_create(
-                            partner=partner,
-                            name=data["new_name"],
-                            address=site_address,
-                            phone=data["new_phone"].strip(),
-                            email=data["new_email"],
-                        )
-                    installation = services.installation_create(
-                        partner=partner,
-                        customer=customer,
-                        site_address=site_address or customer.address,
-                        scheduled_date=data["scheduled_date"],
-                        window_start=start,
-                        window_end=end,
-                        notes=data["notes"],
-                        actor=request.user,
-                    )
+                installation = services.installation_schedule(
+                    partner=partner,
+                    customer=data["customer"],
+                    new_customer={
+                        "name": data["new_name"],
+                        "phone": data["new_phone"].strip(),
+                        "email": data["new_email"],
+                    },
+                    site_address=data["site_address"],
+                    scheduled_date=data["scheduled_date"],
+                    window_start=start,
+                    window_end=end,
+                    notes=data["notes"],
+                    actor=request.user,
+                    token=data["token"],
+                )
+            except services.TransitionRefused as refused:
+                form.add_error(None, refused.message)
             except ValidationError as error:
                 _apply_service_errors(form, error)
             else:
-                return redirect("partner:detail", pk=installation.pk)
+                return _to_record(
+                    request,
+                    installation,
+                    f"Installation #{installation.pk} for {installation.customer.name} is "
+                    f"scheduled on {_day(installation.scheduled_date)}.",
+                )
         status = 422
     else:
         form = InstallationCreateForm(

@@ -208,10 +208,12 @@ def test_the_list_takes_a_fixed_number_of_queries(hank, cast, django_assert_num_
     assert response.status_code == 200
 
 
-def test_someone_who_is_not_a_handyman_gets_404(client, cast):
+def test_someone_who_is_not_a_handyman_is_sent_to_their_own_page(client, cast):
     client.force_login(cast.partner_user)
 
-    assert client.get(url("jobs")).status_code == 404
+    response = client.get(url("jobs"))
+
+    assert response.status_code == 302 and response["Location"] == "/installations/"
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client, cast):

@@ -101,7 +101,7 @@ def test_a_foreign_next_url_is_ignored(acme, cast):
         {"handyman": cast.handyman.pk, "version": inst.version, "next": "https://evil.example/"},
     )
     assert response.status_code == 302
-    assert response["Location"] == f"/installations/{inst.pk}/"
+    assert response["Location"] == f"/installations/{inst.pk}/#who-{inst.pk}"
 
 
 # --- Success ----------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_plain_assign_redirects_to_next(acme, cast):
         url(inst, "assign"),
         {"handyman": cast.other_handyman.pk, "version": inst.version, "next": "/installations/"},
     )
-    assert response.status_code == 302 and response["Location"] == "/installations/"
+    assert response.status_code == 302 and response["Location"] == f"/installations/#row-{inst.pk}"
     inst.refresh_from_db()
     assert inst.status == Status.INSTALLER_ASSIGNED and inst.handyman == cast.other_handyman
 
@@ -127,7 +127,7 @@ def test_htmx_assign_returns_the_new_row_and_refreshes_the_cards(acme, cast):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith(f'<tr id="row-{inst.pk}"')
+    assert html.lstrip().startswith(f'<tbody id="row-{inst.pk}"')
     assert "Installer assigned" in html and "Hank" in html
     assert ">Reassign</button>" in html and ">Assign</button>" not in html
     assert "installations-changed" in response["HX-Trigger"]
@@ -188,11 +188,12 @@ def test_assigning_a_handyman_of_another_partner_is_422(client, cast):
     assert inst.status == Status.SCHEDULED
 
 
-def test_reassigning_to_the_same_handyman_shows_the_services_error(acme, cast):
+def test_reassigning_to_the_same_handyman_is_not_a_choice(acme, cast):
     inst = cast.installation("INSTALLER_ASSIGNED", handyman=cast.handyman)
     response = acme.post(url(inst, "reassign"), {"handyman": cast.handyman.pk})
     assert response.status_code == 422
-    assert "is already assigned; choose someone else." in response.content.decode()
+    assert "Choose a handyman." in response.content.decode()
+    assert Installation.objects.get(pk=inst.pk).version == inst.version
 
 
 # --- Stale and refused (409) -------------------------------------------------------------------
@@ -222,7 +223,7 @@ def test_a_stale_htmx_post_returns_the_row_as_it_now_is_with_the_sentence(acme, 
     )
     html = response.content.decode()
     assert response.status_code == 409
-    assert html.lstrip().startswith(f'<tr id="row-{inst.pk}"')
+    assert html.lstrip().startswith(f'<tbody id="row-{inst.pk}"')
     assert 'role="alert"' in html and "Someone else changed this installation" in html
     assert "Installer assigned" in html and ">Reassign</button>" in html
     inst.refresh_from_db()
@@ -246,11 +247,11 @@ def test_get_of_an_action_no_longer_allowed_is_409(acme, cast):
     assert response["HX-Retarget"] == f"#row-{inst.pk}"
 
 
-def test_a_garbage_version_is_refused_as_stale(acme, cast):
+def test_a_garbage_version_is_refused_as_unreadable_input(acme, cast):
     inst = cast.installation()
     response = acme.post(url(inst, "assign"), {"handyman": cast.handyman.pk, "version": "x"})
-    assert response.status_code == 409
-    assert "Someone else changed this installation" in response.content.decode()
+    assert response.status_code == 422
+    assert "This page could not be read" in response.content.decode()
     assert Installation.objects.get(pk=inst.pk).status == Status.SCHEDULED
 
 

@@ -110,7 +110,10 @@ def test_book_a_follow_up_creates_a_child_and_leaves_the_parent(acme, cast):
         {"scheduled_date": tomorrow(), "notes": "Check the seal"},
     )
     child = Installation.objects.get(parent=parent)
-    assert response.status_code == 302 and response["Location"] == f"/installations/{child.pk}/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/installations/{child.pk}/#who-{child.pk}"
+    )
     assert child.kind == Installation.Kind.FOLLOW_UP and child.status == Status.SCHEDULED
     parent.refresh_from_db()
     assert parent.status == Status.INSTALLATION_COMPLETED
@@ -140,7 +143,7 @@ def test_rebook_creates_a_new_scheduled_installation(acme, cast, status):
     old = cast.installation(status)
     response = acme.post(f"/installations/{old.pk}/rebook/", {"scheduled_date": tomorrow()})
     new = Installation.objects.get(rebooked_from=old)
-    assert response["Location"] == f"/installations/{new.pk}/"
+    assert response["Location"] == f"/installations/{new.pk}/#who-{new.pk}"
     assert new.status == Status.SCHEDULED and new.customer == old.customer
     old.refresh_from_db()
     assert old.status == status
@@ -178,7 +181,10 @@ def test_schedule_for_an_existing_customer(acme, cast):
         {"customer": customer.pk, "scheduled_date": tomorrow(), "window": "10-12", "notes": "Hi"},
     )
     inst = Installation.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/installations/{inst.pk}/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/installations/{inst.pk}/#who-{inst.pk}"
+    )
     assert inst.status == Status.SCHEDULED and inst.site_address == customer.address
     assert (inst.window_start.hour, inst.window_end.hour) == (10, 12)
     assert inst.history.count() == 1

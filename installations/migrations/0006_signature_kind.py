@@ -12,7 +12,7 @@ def drawn_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0004_partial_parent_indexes'),
+        ('installations', '0005_partner_idempotency'),
     ]
 
     operations = [
