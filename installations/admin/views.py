@@ -305,7 +305,9 @@ class InstallationPagesMixin:
         kwargs: dict[str, Any] | None,
     ) -> None:
         reason = (kwargs or {}).get("reason", "")
-        self.log_change(request, updated, transition_log_text(name, before, updated, reason))
+        if not getattr(updated, "replayed", False):
+            # A repeat of this person's own change (a resent form) changed nothing: log nothing.
+            self.log_change(request, updated, transition_log_text(name, before, updated, reason))
         label = self.get_fsm_label(self._admin_transitions()[name])
         self.message_user(
             request,
