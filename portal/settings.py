@@ -3,6 +3,7 @@
 Development and production differ only in the values read here, never in code paths.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from exc
+
+
+def env_json(name: str) -> dict:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}.") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {raw!r}.")
+    return value
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -204,8 +218,16 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Uploads go through Django's storage API only, so that several app servers can share an object
+# store (README: django-storages with S3). Every upload is served by the media view, which checks
+# who asks; a proxy may send the bytes instead (X-Accel-Redirect prefix or X-Sendfile).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env_json("DJANGO_STORAGE_OPTIONS"),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -215,6 +237,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Served at the site's root by whitenoise: /favicon.ico, which browsers ask for on every page.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("DJANGO_MEDIA_ACCEL_REDIRECT_PREFIX", "").strip()
+MEDIA_X_SENDFILE = env_bool("DJANGO_MEDIA_X_SENDFILE")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

@@ -89,3 +89,28 @@ def test_postgres_urls_get_postgres_options_only():
 def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
     out = _settings_in_subprocess({"DJANGO_DEBUG": "1"}, "s.DATABASES['default']['NAME']")
     assert out == str(ROOT / "portal.sqlite3")
+
+
+def test_uploads_go_to_the_storage_named_in_the_environment():
+    out = _settings_in_subprocess(
+        {
+            "DJANGO_DEBUG": "1",
+            "DJANGO_STORAGE_BACKEND": "storages.backends.s3.S3Storage",
+            "DJANGO_STORAGE_OPTIONS": '{"bucket_name": "portal-media"}',
+        },
+        "s.STORAGES['default']",
+    )
+    assert out == (
+        "{'BACKEND': 'storages.backends.s3.S3Storage', 'OPTIONS': {'bucket_name': 'portal-media'}}"
+    )
+
+
+def test_the_default_storage_is_the_file_system():
+    out = _settings_in_subprocess({"DJANGO_DEBUG": "1"}, "s.STORAGES['default']['BACKEND']")
+    assert out == "django.core.files.storage.FileSystemStorage"
+
+
+def test_storage_options_that_are_not_a_json_object_are_refused_loudly():
+    result = run_check({"DJANGO_DEBUG": "1", "DJANGO_STORAGE_OPTIONS": "[1, 2]"})
+    assert result.returncode != 0
+    assert "DJANGO_STORAGE_OPTIONS must be a JSON object" in result.stderr
