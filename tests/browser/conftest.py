@@ -160,6 +160,7 @@ class PageGuard:
 
     base_url: str
     allowed: tuple[str, ...] = ()
+    server: Server | None = None
     problems: list[str] = field(default_factory=list)
     contexts: list[Any] = field(default_factory=list)
 
@@ -249,11 +250,11 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page_guard(request: pytest.FixtureRequest, base_url: str) -> Iterator[PageGuard]:
+def page_guard(request: pytest.FixtureRequest, production: Server) -> Iterator[PageGuard]:
     allowed = tuple(
         text for mark in request.node.iter_markers("allow_page_errors") for text in mark.args
     )
-    guard = PageGuard(base_url=base_url, allowed=allowed)
+    guard = PageGuard(base_url=production.url, allowed=allowed, server=production)
     request.node._page_guard = guard
     yield guard
     for context in guard.contexts:
@@ -264,10 +265,15 @@ def page_guard(request: pytest.FixtureRequest, base_url: str) -> Iterator[PageGu
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     # Judged in the test's own phase, so that a page error reads as the test's failure.
-    result = yield
     guard = getattr(item, "_page_guard", None)
-    if guard is not None:
-        guard.check()
+    try:
+        result = yield
+        if guard is not None:
+            guard.check()
+    except BaseException:
+        if guard is not None and guard.server is not None:
+            item.add_report_section("call", "gunicorn (last lines)", guard.server.log_tail())
+        raise
     return result
 
 
