@@ -24,8 +24,11 @@ def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
     assert page.get_by_text("Acme Appliances").first.is_visible()
     assert page.get_by_text(installation.site_address).first.is_visible()
     photo = page.get_by_role("img", name="Photo 1 of 1 of the finished installation")
-    photo.wait_for()
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Wait for the (lazy) photo to decode: checking `complete` at once raced its loading.
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     # Readable at phone width: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
