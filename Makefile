@@ -19,15 +19,27 @@ migrate: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 
 # Server, background worker and the periodic reminders side by side; Ctrl-C stops them all.
+# The demo's mail and texts go to files under var/ and the worker logs nothing per task (a failed
+# message shows in the admin's outbox), so that the last lines on screen are where the portal is
+# and how to log in.
+RUN_ENV := $(DEV_ENV) \
+	DJANGO_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	DJANGO_EMAIL_FILE_PATH=var/mail SMS_BACKEND=installations.sms.FileBackend SMS_FILE_PATH=var/sms.log
 run: migrate
-	$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "Portal: http://127.0.0.1:8000/  (Ctrl-C stops the server and the worker)"
+	@mkdir -p var
+	@$(RUN_ENV) $(PY) manage.py seed_demo > var/seed.txt
 	@trap 'kill 0' INT TERM EXIT; \
-	$(DEV_ENV) $(PY) manage.py db_worker & \
-	$(DEV_ENV) $(PY) manage.py run_periodic --interval 300 & \
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(PY) manage.py db_worker --no-reload --verbosity 0 & \
+	$(RUN_ENV) $(PY) manage.py run_periodic --interval 300 & \
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000 & \
+	until $(PY) -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/accounts/login/', timeout=2)" 2>/dev/null; do sleep 0.5; done; \
+	echo; echo "Mail and texts the portal sends: var/mail/ and var/sms.log"; \
+	echo "Portal: http://127.0.0.1:8000/  (Ctrl-C stops the server and the worker)"; \
+	cat var/seed.txt; \
+	wait
 
-# Lint, migrations check, then the suite on SQLite (with the browser tests) and PostgreSQL 15.
+# Lint, migrations check, then the suite's three legs: SQLite, PostgreSQL 15 and the browser tests
+# (against gunicorn with DEBUG off); the last lines say, per leg, passed, FAILED or SKIPPED (why).
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -45,4 +57,4 @@ soak: install
 	$(PY) tests/soak.py
 
 clean:
-	rm -rf $(VENV) portal.sqlite3* media staticfiles
+	rm -rf $(VENV) portal.sqlite3* media staticfiles var

@@ -302,6 +302,17 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             ),
             # The handyman page's finished jobs of the last days.
             models.Index(fields=["handyman", "completed_at"], name="inst_handyman_completed"),
+            # The media view finds the record that owns a signature by its stored name.
+            models.Index(
+                fields=["completion_signature"],
+                condition=~Q(completion_signature=""),
+                name="inst_completion_signature",
+            ),
+            models.Index(
+                fields=["contract_signature"],
+                condition=~Q(contract_signature=""),
+                name="inst_contract_signature",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -470,6 +481,8 @@ class InstallationPhoto(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The media view finds the photo's record by its stored name.
+        indexes = [models.Index(fields=["image"], name="photo_image")]
 
     def __str__(self) -> str:
         return f"Photo {self.pk} of installation {self.installation_id}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
 from django.conf import settings
@@ -37,6 +38,16 @@ class ConsoleBackend(BaseBackend):
         self.stream.write(f"SMS to {to}\n{body}\n{'-' * 40}\n")
         self.stream.flush()
         return ""
+
+
+class FileBackend(ConsoleBackend):
+    """Appends texts to ``settings.SMS_FILE_PATH`` (``make run`` keeps the console for the URL)."""
+
+    def send(self, *, to: str, body: str) -> str:
+        path = Path(settings.SMS_FILE_PATH)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as stream:
+            return ConsoleBackend(stream).send(to=to, body=body)
 
 
 class InMemoryBackend(BaseBackend):

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from installations.views import common
+from installations.views import common, media
 
 urlpatterns = [
     path("", common.home, name="home"),
@@ -20,9 +20,7 @@ urlpatterns = [
     path("c/", include("installations.urls.customer")),
 ]
 
-if settings.DEBUG:
-    from django.views.static import serve
-
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# Uploads, in development and production alike, through the view that checks who may see them.
+urlpatterns += [path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", media.serve, name="media")]
 
 handler500 = "installations.views.common.server_error"

@@ -1,7 +1,10 @@
-"""Run the whole suite: on SQLite (with the browser tests), then on a throwaway PostgreSQL cluster.
+"""Run the whole suite in three legs: SQLite, PostgreSQL (a throwaway cluster) and the browser
+tests (SQLite, against a production server: gunicorn, DEBUG off, whitenoise).
 
-Where no PostgreSQL server is installed the PostgreSQL leg is skipped with a plain message,
-except under CI=true, where every leg is mandatory and a missing one fails the run.
+The run ends with one line per leg: `passed`, `FAILED` or `SKIPPED (why)`. A leg that did not run
+is never `passed`; pytest's "no tests collected" (exit code 5) is a failure. Where PostgreSQL or
+Chromium is missing its leg is skipped, except under CI=true, where every leg is mandatory and a
+missing one fails the run.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PYTEST = [sys.executable, "-m", "pytest"]
+CHROMIUM = Path("/usr/bin/chromium")
+NO_TESTS_COLLECTED = 5  # pytest's exit code when the selection is empty
+LEGS = ("sqlite", "postgres", "browser")
+TITLES = {"sqlite": "SQLite leg", "postgres": "PostgreSQL leg", "browser": "Browser leg"}
 
 
 def say(text: str) -> None:
@@ -58,27 +66,55 @@ def as_postgres(cmd: list[str]) -> list[str]:
 EXTRA_ARGS: list[str] = []
 
 
-def run_sqlite_leg() -> int:
-    env = base_env()
-    marks = "not postgres"
-    if not Path("/usr/bin/chromium").exists():
-        if CI:
-            print("CI: /usr/bin/chromium is missing, so the browser tests cannot run.")
-            return 1
-        print("Chromium (/usr/bin/chromium) is not installed: the browser tests are left out.")
-        marks = "not postgres and not browser"
-    say(f"SQLite leg: pytest -m '{marks}'")
-    return subprocess.call([*PYTEST, "-m", marks, *EXTRA_ARGS], cwd=ROOT, env=env)
+@dataclass(frozen=True)
+class Result:
+    status: str  # "passed", "FAILED" or "SKIPPED"
+    why: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "FAILED"
+
+    def line(self, leg: str) -> str:
+        return f"{TITLES[leg]}: {self.status}" + (f" ({self.why})" if self.why else "")
 
 
-def run_postgres_leg() -> int:
+def from_exit_code(code: int) -> Result:
+    if code == 0:
+        return Result("passed")
+    if code == NO_TESTS_COLLECTED:
+        return Result("FAILED", "no tests ran")
+    return Result("FAILED")
+
+
+def missing(why: str, *, ci: bool | None = None) -> Result:
+    """A leg that cannot run: skipped where that is allowed, a failure under CI=true."""
+    if CI if ci is None else ci:
+        return Result("FAILED", f"CI: {why}")
+    return Result("SKIPPED", why)
+
+
+def run_pytest(args: list[str], env: dict[str, str]) -> Result:
+    return from_exit_code(subprocess.call([*PYTEST, *args, *EXTRA_ARGS], cwd=ROOT, env=env))
+
+
+def run_sqlite_leg() -> Result:
+    say("SQLite leg: pytest -m 'not postgres and not browser'")
+    args = ["-m", "not postgres and not browser", "--ignore=tests/browser"]
+    return run_pytest(args, base_env())
+
+
+def run_browser_leg() -> Result:
+    if not CHROMIUM.exists():
+        return missing(f"{CHROMIUM} is not installed")
+    say("Browser leg: pytest tests/browser (SQLite, gunicorn with DEBUG off)")
+    return run_pytest(["tests/browser", "-m", "browser"], base_env())
+
+
+def run_postgres_leg() -> Result:
     pg_bin = find_pg_bin()
     if pg_bin is None:
-        if CI:
-            print("CI: no PostgreSQL server (initdb) is installed, so the PostgreSQL leg fails.")
-            return 1
-        print("PostgreSQL is not installed here: only the SQLite leg ran.")
-        return 0
+        return missing("no PostgreSQL server (initdb) is installed")
     workdir = Path(tempfile.mkdtemp(prefix="portal-pg-"))
     data, sock = workdir / "data", workdir / "sock"
     sock.mkdir()
@@ -133,7 +169,7 @@ def run_postgres_leg() -> int:
         started = True
         env = base_env()
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/portal"
-        return subprocess.call([*PYTEST, "-m", "not browser", *EXTRA_ARGS], cwd=ROOT, env=env)
+        return run_pytest(["-m", "not browser", "--ignore=tests/browser"], env)
     finally:
         if started:
             subprocess.call(
@@ -146,17 +182,22 @@ def run_postgres_leg() -> int:
 
 
 def main() -> int:
-    # `suite.py [all|sqlite|postgres] [pytest args…]`: make test runs both legs.
+    # `suite.py [all|sqlite|postgres|browser] [pytest args…]`: make test runs all three legs.
     args = sys.argv[1:]
-    legs = args.pop(0) if args and args[0] in {"all", "sqlite", "postgres"} else "all"
+    chosen = args.pop(0) if args and args[0] in {"all", *LEGS} else "all"
     EXTRA_ARGS.extend(args)
-    sqlite = run_sqlite_leg() if legs in {"all", "sqlite"} else 0
-    postgres = run_postgres_leg() if legs in {"all", "postgres"} else 0
-    say(
-        f"SQLite leg: {'passed' if sqlite == 0 else 'FAILED'}; "
-        f"PostgreSQL leg: {'passed' if postgres == 0 else 'FAILED'}"
-    )
-    return 0 if sqlite == 0 and postgres == 0 else 1
+    runners = {"sqlite": run_sqlite_leg, "postgres": run_postgres_leg, "browser": run_browser_leg}
+    results: dict[str, Result] = {}
+    for leg in LEGS:
+        if chosen in {"all", leg}:
+            try:
+                results[leg] = runners[leg]()
+            except (OSError, subprocess.CalledProcessError) as exc:
+                results[leg] = Result("FAILED", f"could not run: {exc}")
+    say("Result")
+    for leg, result in results.items():
+        print(result.line(leg), flush=True)
+    return 0 if all(result.ok for result in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -71,8 +71,8 @@ ROUTES: dict[str, Route] = {
     "customer:approve": Route(EVERYONE, Status.CONTRACT_SIGNED, get=False, post=True, public=True),
     "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
 }
-# Pages outside the installation areas, checked by their own tests below.
-SPECIAL = {"home", "login", "logout"}
+# Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
+SPECIAL = {"home", "login", "logout", "media"}
 
 
 def project_patterns(resolvers=None, prefix="", namespace=""):

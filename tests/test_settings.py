@@ -89,3 +89,70 @@ def test_postgres_urls_get_postgres_options_only():
 def test_the_default_database_is_a_sqlite_file_in_the_project_folder():
     out = _settings_in_subprocess({"DJANGO_DEBUG": "1"}, "s.DATABASES['default']['NAME']")
     assert out == str(ROOT / "portal.sqlite3")
+
+
+def test_uploads_go_to_the_storage_named_in_the_environment():
+    out = _settings_in_subprocess(
+        {
+            "DJANGO_DEBUG": "1",
+            "DJANGO_STORAGE_BACKEND": "storages.backends.s3.S3Storage",
+            "DJANGO_STORAGE_OPTIONS": '{"bucket_name": "portal-media"}',
+        },
+        "s.STORAGES['default']",
+    )
+    assert out == (
+        "{'BACKEND': 'storages.backends.s3.S3Storage', 'OPTIONS': {'bucket_name': 'portal-media'}}"
+    )
+
+
+def test_the_default_storage_is_the_file_system():
+    out = _settings_in_subprocess({"DJANGO_DEBUG": "1"}, "s.STORAGES['default']['BACKEND']")
+    assert out == "django.core.files.storage.FileSystemStorage"
+
+
+def test_storage_options_that_are_not_a_json_object_are_refused_loudly():
+    result = run_check({"DJANGO_DEBUG": "1", "DJANGO_STORAGE_OPTIONS": "[1, 2]"})
+    assert result.returncode != 0
+    assert "DJANGO_STORAGE_OPTIONS must be a JSON object" in result.stderr
+
+
+def test_the_development_server_says_each_thing_once(tmp_path):
+    """`make run`: the reloader line once, a 404 once (its access line), nothing twice."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({"DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    log = tmp_path / "runserver.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--skip-checks"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=5)
+            except urllib.error.HTTPError as error:
+                status = error.code
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        time.sleep(1)  # let the log lines land
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert status == 404
+    assert text.count("Watching for file changes") == 1, text
+    assert text.count("/no-such-page/") == 1, text

@@ -35,6 +35,8 @@ from ..statuses import Status
 # The statuses in which the customer's link leads somewhere.
 CUSTOMER_STATUSES = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED)
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# {"<installation id>": "<link nonce>"} of the links this browser has opened (views/media.py).
+LINKS_SESSION_KEY = "customer_links"
 
 
 def _link_error(request: HttpRequest, error: LinkError) -> HttpResponse:
@@ -60,11 +62,20 @@ def _with_link(*, moved_on_status: int) -> Callable[[Callable], Callable]:
                 return _link_error(request, error)
             if installation.status not in CUSTOMER_STATUSES:
                 return _moved_on(request, installation, status=moved_on_status)
+            # This browser holds a valid link: the media view may show it this record's uploads.
+            _remember_link(request, installation)
             return view(request, token, installation, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _remember_link(request: HttpRequest, installation: Installation) -> None:
+    """The media view shows this browser the record's uploads while this nonce stays current."""
+    links, key = request.session.get(LINKS_SESSION_KEY, {}), str(installation.pk)
+    if links.get(key) != installation.link_nonce:
+        request.session[LINKS_SESSION_KEY] = {**links, key: installation.link_nonce}
 
 
 def _moved_on(request: HttpRequest, installation: Installation, status: int) -> HttpResponse:

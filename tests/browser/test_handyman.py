@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -87,6 +88,7 @@ def test_a_handyman_walks_a_job_to_contract_sent_on_his_phone(phone_page, cast):
     assert not [e for e in errors if "Content Security Policy" in e]
 
 
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
 def test_an_incomplete_checklist_keeps_what_was_given_and_says_what_is_missing(phone_page, cast):
     page = phone_page
     job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
@@ -109,6 +111,8 @@ def test_an_incomplete_checklist_keeps_what_was_given_and_says_what_is_missing(p
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+# The lost tap is reported by Chromium and by htmx (its sendError) on the console.
+@pytest.mark.allow_page_errors("ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest")
 def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
     page = phone_page
     job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
@@ -147,6 +151,7 @@ def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cas
         assert box["height"] >= 48
 
 
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
 def test_axe_finds_no_violations_on_the_jobs_page_and_the_checklist(phone_page, cast):
     from axe_playwright_python.sync_playwright import Axe
 
