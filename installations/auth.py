@@ -11,9 +11,12 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.views import LoginView
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
+
+from .redirects import safe_path
 
 # axes stores the attempted name in a varchar(255): PostgreSQL refuses anything longer (a 500 on
 # the login page), SQLite silently keeps it. No real name is that long (ours stop at 150).
@@ -32,6 +35,17 @@ class PortalBackend(ModelBackend):
         except UserModel.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+class PortalLoginView(LoginView):
+    """Django's login page, following `next` only when it is a same-site path: Django's own
+    check is a host check and follows `foo` as a relative URL (issue 21)."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        name = self.redirect_field_name
+        return safe_path(self.request.POST.get(name, self.request.GET.get(name)), "")
 
 
 def attempted_username(request: HttpRequest, credentials: dict | None) -> str | None:

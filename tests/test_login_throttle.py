@@ -86,3 +86,21 @@ def test_a_few_typos_from_a_shared_office_address_lock_nobody_else(client, cast)
     for name in ["acme", "beta", "staff", "hank"]:
         assert _login(client, name).status_code == 200
     assert _login(client, "acme", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("value", ["foo", "partner:list", "//evil.example", "\r\nX:1", "/\\evil"])
+def test_login_with_a_next_that_is_not_a_path_goes_to_the_default_page(client, cast, value):
+    response = client.post(
+        "/accounts/login/", {"username": "acme", "password": PASSWORD, "next": value}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == django_settings.LOGIN_REDIRECT_URL
+
+
+def test_login_follows_a_same_site_next(client, cast):
+    response = client.post(
+        "/accounts/login/", {"username": "acme", "password": PASSWORD, "next": "/installations/"}
+    )
+    assert response["Location"] == "/installations/"
+    page = client.get("/accounts/login/?next=foo")  # signed in: straight on, to the default
+    assert page["Location"] == django_settings.LOGIN_REDIRECT_URL
