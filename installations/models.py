@@ -550,7 +550,11 @@ class PartnerStatusCount(models.Model):
 
 
 class Message(models.Model):
-    """A notification we promised to send: created with the change that causes it."""
+    """A notification we promised to send: created with the change that causes it.
+
+    A message that is not a status change's own (a re-sent link, a reminder) is *held* instead of
+    sent when its recipient has had the day's ceiling (notifications.DAILY_CEILING): stored with
+    the reason, never sent, never retried, so staff can see what a bug or a script tried to do."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -560,6 +564,12 @@ class Message(models.Model):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        HELD = "held", "Held back"
+
+    class Cause(models.TextChoices):
+        TRANSITION = "transition", "Status change"
+        RESEND = "resend", "Link re-sent"
+        REMINDER = "reminder", "Reminder"
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="messages")
     installation = models.ForeignKey(
@@ -571,6 +581,8 @@ class Message(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     status = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    cause = models.CharField(max_length=12, choices=Cause.choices, default=Cause.TRANSITION)
+    hold_reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -582,6 +594,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["installation", "template", "created_at"], name="message_inst"),
             models.Index(fields=["status", "next_attempt_at"], name="message_due"),
+            # The daily ceiling counts a recipient's last 24 hours under its lock.
+            models.Index(fields=["recipient", "created_at"], name="message_recipient"),
         ]
 
     def __str__(self) -> str:

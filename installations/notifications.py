@@ -5,10 +5,16 @@ rolled-back change sends nothing and a committed one is never forgotten; deliver
 Delivery is exactly-once per row: a delivery first claims the row under ``select_for_update``
 (counting the attempt and leasing it), sends outside any transaction, then records the outcome.
 A row that is already sent, failed, or claimed by another worker is left alone.
+
+No flood: every message that is not a status change's own (a re-sent link, a reminder) passes the
+outbox's daily ceiling per recipient; past it the row is stored *held*, with the reason, and never
+sent. Re-sending a link is also paused per installation (RESEND_GAP, RESENDS_PER_DAY). The numbers
+and why: docs/decisions.md, "Hostile input".
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -18,14 +24,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from . import sms
-from .models import Installation, Message
+from .models import Installation, Message, is_staff
 from .statuses import Status
 
 logger = logging.getLogger("installations.notifications")
@@ -47,6 +53,26 @@ BASE_DELAY = timedelta(seconds=30)  # retry n waits BASE_DELAY * 2**n: 1, 2, 4, 
 # While one worker is sending, the row is leased to it; after this it counts as abandoned
 # (a worker that died mid-send) and deliver_due_messages() tries again.
 LEASE = timedelta(minutes=5)
+
+
+# No customer gets more than this many messages a day from us, whatever a bug, a loop or a script
+# asks for: later non-transition messages are held (status changes always go out, and count).
+DAILY_CEILING = 10
+CEILING_WINDOW = timedelta(hours=24)
+# Re-sending the link: a second tap within DOUBLE_CLICK is the same request (answered as done);
+# otherwise at most one re-send per RESEND_GAP and RESENDS_PER_DAY in 24 hours. Staff are exempt.
+DOUBLE_CLICK = timedelta(seconds=60)
+RESEND_GAP = timedelta(minutes=10)
+RESENDS_PER_DAY = 5
+
+
+class ResendTooSoon(Exception):
+    """A re-send asked for before the pause is over; `message` says when it is possible."""
+
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_at = retry_at
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -74,27 +100,94 @@ def _render(template: str, channel: str, ctx: dict[str, Any]) -> tuple[str, str]
     return " ".join(subject.split())[:200], body.strip()
 
 
+def _lock_recipient(recipient: str) -> None:
+    """Serialise the ceiling's count-then-insert per recipient until the transaction ends.
+
+    Installations lock their own row, but one phone number can be on several installations (and
+    partners). PostgreSQL: a transaction-scoped advisory lock on the address. SQLite: every
+    transaction already holds the database's write lock from BEGIN (transaction_mode=IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(recipient.encode(), digest_size=8).digest(), "big")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - 2**63])
+
+
+def ceiling_reason(recipient: str, *, now: datetime | None = None) -> str:
+    """Why a non-transition message to `recipient` must be held now ("" if it may go).
+    Call inside a transaction: the recipient stays locked until it ends."""
+    _lock_recipient(recipient)
+    now = now or timezone.now()
+    sent = (
+        Message.objects.filter(recipient=recipient, created_at__gt=now - CEILING_WINDOW)
+        .exclude(status=Message.State.HELD)
+        .count()
+    )
+    if sent < DAILY_CEILING:
+        return ""
+    return (
+        f"Held back, not sent: {sent} messages went to this address in the last 24 hours, "
+        f"and we send at most {DAILY_CEILING} a day."
+    )
+
+
 def _create(
-    installation: Installation, *, recipient: str, channel: str, template: str, ctx: dict
+    installation: Installation,
+    *,
+    recipient: str,
+    channel: str,
+    template: str,
+    ctx: dict,
+    cause: str,
+    at: datetime | None = None,
 ) -> Message:
     subject, body = _render(template, channel, ctx)
-    message = Message.objects.create(
-        partner_id=installation.partner_id,
-        installation=installation,
-        recipient=recipient,
-        channel=channel,
-        template=template,
-        subject=subject,
-        body=body,
-    )
-    transaction.on_commit(partial(enqueue_delivery, message.pk))
+    with transaction.atomic():
+        # A status change's own message always goes out; anything else passes the ceiling.
+        hold = "" if cause == Message.Cause.TRANSITION else ceiling_reason(recipient, now=at)
+        message = Message.objects.create(
+            partner_id=installation.partner_id,
+            installation=installation,
+            recipient=recipient,
+            channel=channel,
+            template=template,
+            subject=subject,
+            body=body,
+            cause=cause,
+            status=Message.State.HELD if hold else Message.State.PENDING,
+            hold_reason=hold,
+            created_at=at or timezone.now(),
+        )
+    if hold:
+        logger.warning("message %s held: %s", message.pk, hold)
+    else:
+        transaction.on_commit(partial(enqueue_delivery, message.pk))
     return message
 
 
-def _to_customer(installation: Installation, channel: str, template: str, ctx: dict) -> Message:
+def _customer_addresses(installation: Installation) -> dict[str, str]:
     customer = installation.customer
-    recipient = customer.phone if channel == Message.Channel.SMS else customer.email
-    return _create(installation, recipient=recipient, channel=channel, template=template, ctx=ctx)
+    return {Message.Channel.EMAIL: customer.email, Message.Channel.SMS: customer.phone}
+
+
+def _to_customer(
+    installation: Installation,
+    channel: str,
+    template: str,
+    ctx: dict,
+    *,
+    cause: str,
+    at: datetime | None = None,
+) -> Message:
+    recipient = _customer_addresses(installation)[channel]
+    return _create(
+        installation,
+        recipient=recipient,
+        channel=channel,
+        template=template,
+        ctx=ctx,
+        cause=cause,
+        at=at,
+    )
 
 
 def _queue_on_the_way(installation: Installation) -> list[Message]:
@@ -110,18 +203,22 @@ def _queue_on_the_way(installation: Installation) -> list[Message]:
     else:
         return []
     ctx = _context(installation, eta=installation.expected_arrival_at)
-    return [_to_customer(installation, channel, ON_THE_WAY, ctx)]
+    return [_to_customer(installation, channel, ON_THE_WAY, ctx, cause=Message.Cause.TRANSITION)]
 
 
-def _queue_contract_link(installation: Installation, *, template: str) -> list[Message]:
+def queue_contract_link(
+    installation: Installation, *, template: str, cause: str, at: datetime | None = None
+) -> list[Message]:
+    """The customer's link by email, plus SMS when there is a phone. Inside the caller's
+    transaction; messages that are not `cause=TRANSITION` pass the daily ceiling."""
     from .customer_links import MAX_AGE, customer_url
 
-    customer = installation.customer
     ctx = _context(installation, link=customer_url(installation), valid_days=MAX_AGE.days)
-    # Email, plus SMS when there is a phone.
-    addresses = {Message.Channel.EMAIL: customer.email, Message.Channel.SMS: customer.phone}
-    channels = [channel for channel, address in addresses.items() if address]
-    return [_to_customer(installation, channel, template, ctx) for channel in channels]
+    channels = [ch for ch, address in _customer_addresses(installation).items() if address]
+    return [
+        _to_customer(installation, channel, template, ctx, cause=cause, at=at)
+        for channel in channels
+    ]
 
 
 def _detail_url(installation: Installation) -> str:
@@ -146,6 +243,7 @@ def _queue_partner_notice(
             channel=Message.Channel.EMAIL,
             template=template,
             ctx=ctx,
+            cause=Message.Cause.TRANSITION,
         )
     ]
 
@@ -153,7 +251,9 @@ def _queue_partner_notice(
 # Which transition promises which messages: an explicit map.
 _ON_TRANSITION: dict[str, Callable[[Installation], list[Message]]] = {
     "set_off": _queue_on_the_way,
-    "send_contract": partial(_queue_contract_link, template=CONTRACT_LINK),
+    "send_contract": partial(
+        queue_contract_link, template=CONTRACT_LINK, cause=Message.Cause.TRANSITION
+    ),
     "complete": partial(
         _queue_partner_notice,
         template=PARTNER_COMPLETED,
@@ -189,14 +289,56 @@ def _lock_installation(pk: int) -> Installation | None:
     )
 
 
+def _when(moment: datetime, now: datetime) -> str:
+    local, today = timezone.localtime(moment), timezone.localtime(now).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return f"{local:%H:%M} on {local.day} {local:%b}"
+
+
+def _resend_pause(locked: Installation, now: datetime) -> tuple[list[Message], str, datetime]:
+    """The last re-send's messages (if within DOUBLE_CLICK), else why a re-send must wait."""
+    recent = locked.messages.filter(cause=Message.Cause.RESEND, created_at__gt=now - CEILING_WINDOW)
+    # One re-send is one message per channel, all written at one time.
+    times = sorted(set(recent.order_by().values_list("created_at", flat=True)), reverse=True)
+    if times and now - times[0] < DOUBLE_CLICK:
+        return list(recent.filter(created_at=times[0])), "", now
+    if times and now - times[0] < RESEND_GAP:
+        retry_at = times[0] + RESEND_GAP
+        return (
+            [],
+            (
+                f"The link was sent again at {_when(times[0], now)}; so that the customer is not "
+                f"flooded, it can be sent again at {_when(retry_at, now)}. Nothing was sent now."
+            ),
+            retry_at,
+        )
+    if len(times) >= RESENDS_PER_DAY:
+        retry_at = times[RESENDS_PER_DAY - 1] + CEILING_WINDOW
+        return (
+            [],
+            (
+                f"The link was sent again {len(times)} times in the last 24 hours; it can be sent "
+                f"again at {_when(retry_at, now)}. Nothing was sent now."
+            ),
+            retry_at,
+        )
+    return [], "", now
+
+
 def contract_link_resend(*, installation: Installation | int, actor: Any) -> list[Message]:
     """Issue the customer a fresh link (older links stop working) and send it again.
 
+    A second request within DOUBLE_CLICK returns the first one's messages and sends nothing;
+    otherwise partner users wait RESEND_GAP between re-sends and get RESENDS_PER_DAY a day
+    (ResendTooSoon says when); staff are exempt. Messages past the recipient's daily ceiling are
+    held, and if every one would be, the link is not replaced (nobody would receive the new one).
     The caller has checked that the actor may act for this installation's partner."""
     from .services import TransitionRefused
 
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
+        # The row lock makes two racing re-sends count one after the other.
         locked = _lock_installation(pk)
         if locked is None:
             raise TransitionRefused("This installation no longer exists.")
@@ -206,16 +348,26 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
                 "link to send again. Nothing was changed.",
                 installation=locked,
             )
-        # Only the link changes, not the record the other forms show: the version stays.
-        locked.link_nonce = uuid.uuid4().hex
-        Installation.objects.filter(pk=pk).update(link_nonce=locked.link_nonce)
-        created = _queue_contract_link(locked, template=CONTRACT_LINK)
-        if not created:
+        now = timezone.now()
+        repeated, wait, retry_at = _resend_pause(locked, now)
+        if repeated:
+            return repeated
+        if wait and not is_staff(actor):
+            raise ResendTooSoon(wait, retry_at=retry_at)
+        addresses = [a for a in _customer_addresses(locked).values() if a]
+        if not addresses:
             raise TransitionRefused(
                 f"{locked.customer.name} has no email address or phone number, so the link "
                 "cannot be sent. Nothing was changed.",
                 installation=locked,
             )
+        if not all(ceiling_reason(address, now=now) for address in addresses):
+            # Only the link changes, not the record the other forms show: the version stays.
+            locked.link_nonce = uuid.uuid4().hex
+            Installation.objects.filter(pk=pk).update(link_nonce=locked.link_nonce)
+        created = queue_contract_link(
+            locked, template=CONTRACT_LINK, cause=Message.Cause.RESEND, at=now
+        )
         logger.info("installation %s: customer link re-sent by %s", pk, actor)
     return created
 
@@ -248,7 +400,9 @@ def queue_contract_reminders(*, now: datetime | None = None) -> int:
                 template=CONTRACT_REMINDER, created_at__gte=locked.contract_sent_at
             ).exists():
                 continue
-            if _queue_contract_link(locked, template=CONTRACT_REMINDER):
+            if queue_contract_link(
+                locked, template=CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+            ):
                 count += 1
     return count
 

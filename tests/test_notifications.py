@@ -391,3 +391,188 @@ def test_the_periodic_scheduler_runs_one_round(db):
     out = io.StringIO()
     call_command("run_periodic", "--once", stdout=out)
     assert "Reminders queued for 0 installation(s)." in out.getvalue()
+
+
+# --- No flood: the daily ceiling per recipient (issue 21, item 3) -------------------------------
+
+
+def _not_held_today(recipient: str) -> int:
+    since = timezone.now() - timedelta(hours=24)
+    return (
+        Message.objects.filter(recipient=recipient, created_at__gte=since)
+        .exclude(status=Message.State.HELD)
+        .count()
+    )
+
+
+def test_a_scripted_loop_cannot_push_one_recipient_past_the_daily_ceiling(cast, settings):
+    settings.TASKS = IMMEDIATE
+    installation = cast.installation(Status.CONTRACT_SENT)
+    customer = installation.customer
+    room = {
+        a: notifications.DAILY_CEILING - _not_held_today(a)
+        for a in (customer.phone, customer.email)
+    }
+    for _ in range(50):
+        with transaction.atomic():
+            notifications.queue_contract_link(
+                installation, template=notifications.CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+            )
+    for address in (customer.phone, customer.email):
+        assert _not_held_today(address) == notifications.DAILY_CEILING
+    held = Message.objects.filter(status=Message.State.HELD)
+    assert held.count() == sum(50 - left for left in room.values())
+    assert all("at most 10 a day" in m.hold_reason for m in held)
+    # Held rows are never handed to a channel, not even by the catch-up sweep.
+    notifications.deliver_due_messages()
+    texts = [m for m in sms.InMemoryBackend.outbox if m["to"] == customer.phone]
+    assert len(texts) == notifications.DAILY_CEILING
+    assert not held.exclude(attempts=0).exists()
+
+
+def test_a_status_change_is_never_held_by_the_ceiling(cast):
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    phone = waiting.customer.phone
+    for _ in range(notifications.DAILY_CEILING):
+        with transaction.atomic():
+            notifications.queue_contract_link(
+                waiting, template=notifications.CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+            )
+    assert _not_held_today(phone) >= notifications.DAILY_CEILING
+    # The same customer's next job: the handyman sets off, and the customer is told.
+    installation = cast.installation(Status.INSTALLER_ASSIGNED, customer=waiting.customer)
+    installation = services.installation_set_off(
+        installation=installation, eta_minutes=20, actor=cast.handyman.user
+    )
+    on_the_way = installation.messages.get(template=notifications.ON_THE_WAY)
+    assert on_the_way.recipient == phone
+    assert on_the_way.status != Message.State.HELD
+
+
+def test_yesterdays_messages_do_not_count_towards_the_ceiling(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    for _ in range(notifications.DAILY_CEILING):
+        with transaction.atomic():
+            notifications.queue_contract_link(
+                installation, template=notifications.CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+            )
+    Message.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    with transaction.atomic():
+        fresh = notifications.queue_contract_link(
+            installation, template=notifications.CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+        )
+    assert {m.status for m in fresh} == {Message.State.PENDING}
+
+
+# --- Re-sending the link: a double click, a pause, a daily number --------------------------------
+
+
+def _resends(installation) -> int:
+    """How many re-sends happened (one re-send is one message per channel, at one time)."""
+    rows = installation.messages.filter(cause=Message.Cause.RESEND).order_by()
+    return rows.values("created_at").distinct().count()
+
+
+def _age_resends(installation, by: timedelta) -> None:
+    for m in installation.messages.filter(cause=Message.Cause.RESEND):
+        Message.objects.filter(pk=m.pk).update(created_at=m.created_at - by)
+
+
+def test_a_double_click_resends_once(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    first = notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    second = notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    assert {m.pk for m in first} == {m.pk for m in second}
+    assert _resends(installation) == 1
+
+
+def test_a_resend_within_ten_minutes_says_when_the_next_is_possible(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    _age_resends(installation, timedelta(minutes=3))
+    with pytest.raises(notifications.ResendTooSoon) as refused:
+        notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    last = installation.messages.filter(cause=Message.Cause.RESEND).first().created_at
+    assert refused.value.retry_at == last + notifications.RESEND_GAP
+    assert "can be sent again at" in refused.value.message
+    assert _resends(installation) == 1
+
+
+def test_a_sixth_resend_in_a_day_is_refused(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    for _ in range(notifications.RESENDS_PER_DAY):
+        notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+        _age_resends(installation, timedelta(minutes=15))
+    with pytest.raises(notifications.ResendTooSoon) as refused:
+        notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    assert "5 times in the last 24 hours" in refused.value.message
+    assert _resends(installation) == notifications.RESENDS_PER_DAY
+
+
+def test_staff_are_not_held_to_the_resend_pause(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    for _ in range(notifications.RESENDS_PER_DAY + 2):
+        notifications.contract_link_resend(installation=installation, actor=cast.staff)
+        _age_resends(installation, timedelta(minutes=2))
+    assert _resends(installation) == notifications.RESENDS_PER_DAY + 2
+    with pytest.raises(notifications.ResendTooSoon):
+        notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+
+
+def test_a_resend_past_the_ceiling_is_held_and_the_old_link_keeps_working(cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    for _ in range(notifications.DAILY_CEILING):
+        with transaction.atomic():
+            notifications.queue_contract_link(
+                installation, template=notifications.CONTRACT_REMINDER, cause=Message.Cause.REMINDER
+            )
+    nonce = installation.link_nonce
+    held = notifications.contract_link_resend(installation=installation, actor=cast.staff)
+    assert {m.status for m in held} == {Message.State.HELD}
+    installation.refresh_from_db()
+    assert installation.link_nonce == nonce  # no new link that nobody received
+
+
+# --- The same under real concurrency (PostgreSQL leg) ---------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_resends_send_one_link(cast, settings):
+    from .test_concurrency_pg import race
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    installation = cast.installation(Status.CONTRACT_SENT)
+    results = race(
+        6,
+        lambda i: notifications.contract_link_resend(
+            installation=installation.pk, actor=cast.partner_user
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert _resends(installation) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_outbox_calls_for_one_customer_on_two_jobs_stay_under_the_ceiling(cast, settings):
+    from .test_concurrency_pg import race
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    first = cast.installation(Status.CONTRACT_SENT)
+    second = cast.installation(Status.CONTRACT_SENT, customer=first.customer)
+    jobs = [first, second]
+
+    def flood(i: int) -> None:
+        # Each thread locks only its own installation: the recipient lock is what holds them.
+        for _ in range(4):
+            with transaction.atomic():
+                notifications.queue_contract_link(
+                    jobs[i % 2], template=notifications.CONTRACT_REMINDER, cause="reminder"
+                )
+
+    results = race(8, flood)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    phone = first.customer.phone
+    assert _not_held_today(phone) == notifications.DAILY_CEILING
+    assert Message.objects.filter(recipient=phone, status=Message.State.HELD).exists()

@@ -1,7 +1,8 @@
 """Partner- and staff-facing actions about customer links and messages.
 
 A plain POST redirects back to the installation's page with a flash message; an htmx POST returns
-the messages panel as it now is. A refused action answers 409 with a sentence.
+the messages panel as it now is. A refused action answers 409 with a sentence; a re-send asked
+for too soon answers 429 (htmx) or a flash message, saying when it is possible.
 """
 
 from __future__ import annotations
@@ -81,13 +82,24 @@ def _refused(request: HttpRequest, installation: Installation, message: str) -> 
 def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation_for_partner(request, pk)
     try:
-        notifications.contract_link_resend(installation=installation, actor=request.user)
+        sent = notifications.contract_link_resend(installation=installation, actor=request.user)
+    except notifications.ResendTooSoon as pause:
+        # 429: the request was understood and is fine, just not now; the sentence says when.
+        if request.htmx:
+            return _panel(request, installation, status=429, panel_error=pause.message)
+        messages.warning(request, pause.message)
+        return HttpResponseRedirect(_detail_url(request, installation))
     except TransitionRefused as refused:
         return _refused(request, refused.installation or installation, refused.message)
     installation.refresh_from_db()
-    sentence = (
-        f"A new link was sent to {installation.customer.name}. Links sent before no longer work."
-    )
+    if all(m.status == Message.State.HELD for m in sent):
+        sentence = f"The link was not sent: {sent[0].hold_reason} Links sent before still work."
+    else:
+        # A double click gets this same answer about the one re-send it made.
+        sentence = (
+            f"A new link was sent to {installation.customer.name}. "
+            "Links sent before no longer work."
+        )
     if request.htmx:
         return _panel(request, installation, panel_notice=sentence)
     messages.success(request, sentence)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from installations import notifications
 from installations.customer_links import make_token, read_token
@@ -176,3 +178,68 @@ def test_a_message_is_retried_only_through_its_own_installation(client, cast):
     url = reverse("notify:retry-message", args=[other.pk, message.pk])
     assert client.post(url).status_code == 404
     assert client.get(_retry(message)).status_code == 405
+
+
+# --- Re-sending: a double click, a pause, a daily number (issue 21, item 3) ----------------------
+
+
+def _resends(installation) -> int:
+    rows = installation.messages.filter(cause=Message.Cause.RESEND).order_by()
+    return rows.values("created_at").distinct().count()
+
+
+def _age_resends(installation, minutes: int) -> None:
+    for m in installation.messages.filter(cause=Message.Cause.RESEND):
+        Message.objects.filter(pk=m.pk).update(created_at=m.created_at - timedelta(minutes=minutes))
+
+
+def test_fifty_resend_posts_in_a_row_send_one_link(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    before = installation.messages.count()
+    client.force_login(cast.partner_user)
+    for n in range(50):
+        headers = {"HX-Request": "true"} if n % 2 else {}
+        response = client.post(_resend(installation), headers=headers)
+        assert response.status_code in (200, 302, 429)
+    assert _resends(installation) == 1
+    assert installation.messages.count() == before + 2  # one email, one SMS
+
+
+def test_a_double_click_is_answered_as_done(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    client.force_login(cast.partner_user)
+    first = client.post(_resend(installation))
+    second = client.post(_resend(installation))
+    assert first.status_code == second.status_code == 302
+    assert "A new link was sent to" in client.get(second["Location"]).content.decode()
+    assert _resends(installation) == 1
+
+
+def test_a_resend_too_soon_answers_429_saying_when(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    client.force_login(cast.partner_user)
+    client.post(_resend(installation))
+    _age_resends(installation, 4)
+    last = installation.messages.filter(cause=Message.Cause.RESEND).first().created_at
+    when = timezone.localtime(last + notifications.RESEND_GAP).strftime("%H:%M")
+    response = client.post(_resend(installation), headers={"HX-Request": "true"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert 'id="messages-panel"' in html
+    assert f"can be sent again at {when}" in html
+    # Without htmx: the same sentence as a flash message on the page it came from.
+    response = client.post(_resend(installation))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("partner:detail", args=[installation.pk])
+    assert f"can be sent again at {when}" in client.get(response["Location"]).content.decode()
+    assert _resends(installation) == 1
+
+
+def test_a_held_message_shows_its_reason_on_the_detail_page(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    Message.objects.filter(installation=installation).update(
+        status=Message.State.HELD, hold_reason="Held: at most 10 a day"
+    )
+    client.force_login(cast.partner_user)
+    html = client.get(reverse("partner:detail", args=[installation.pk])).content.decode()
+    assert "Held back" in html and "Held: at most 10 a day" in html
