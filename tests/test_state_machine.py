@@ -197,10 +197,29 @@ def test_only_handymen_serving_the_partner_can_be_assigned(cast):
 def test_reject_and_cancel_need_a_reason(cast, service, reason):
     inst = cast.installation()
     actor = cast.staff
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as err:
         service(installation=inst, reason=reason, actor=actor)
+    what = "rejection" if service is services.installation_reject else "cancellation"
+    # On the reason field, so that a form shows it beside the box.
+    assert err.value.message_dict == {"reason": [f"Please give a reason for the {what}."]}
     inst.refresh_from_db()
     assert inst.status == S.SCHEDULED
+
+
+def test_a_stale_version_is_refused_with_a_sentence_and_changes_nothing(cast):
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    with pytest.raises(services.TransitionRefused) as refused:
+        services.installation_reject(
+            installation=inst, reason="No stock", actor=cast.partner_user, expected_version=1
+        )
+    assert refused.value.message == (
+        "Someone else changed this installation a moment ago: it is now “Installer assigned”. "
+        "Nothing was changed; check it and try again."
+    )
+    assert refused.value.installation.version == 2
+    inst.refresh_from_db()
+    assert (inst.status, inst.version) == (S.INSTALLER_ASSIGNED, 2)
 
 
 def test_reasons_and_stage_timestamps_are_stored(cast):
