@@ -187,7 +187,9 @@ def test_only_handymen_serving_the_partner_can_be_assigned(cast):
         services.installation_assign(
             installation=inst, handyman=cast.other_handyman, actor=cast.other_partner_user
         )
-    assert "does not work for Beta Kitchens" in str(err.value)
+    # On the handyman field, so that the dialog shows it beside the choices.
+    sentence = f"{cast.other_handyman.display_name} does not work for Beta Kitchens."
+    assert err.value.message_dict == {"handyman": [sentence]}
     inst.refresh_from_db()
     assert inst.status == S.SCHEDULED and inst.handyman is None
 
