@@ -99,7 +99,7 @@ def _probe(static_root: str, extra: dict[str, str] | None = None) -> dict:
 def test_production_responses_carry_the_security_headers(static_root):
     result = _probe(static_root)
     assert result["plain_status"] == 301
-    assert result["plain_location"].startswith("https://")
+    assert result["plain_location"] == "https://portal.example.com/accounts/login/"
     assert result["status"] == 200
     headers = result["headers"]
     assert "max-age=31536000" in headers["Strict-Transport-Security"]
@@ -121,25 +121,16 @@ def test_the_ssl_redirect_can_be_switched_off_behind_a_tls_proxy(static_root):
     assert result["plain_status"] == 200
 
 
-def test_the_camera_is_allowed_only_where_photos_are_taken(rf):
-    from installations.middleware import POLICY, POLICY_WITH_CAMERA, PortalMiddleware
+def test_the_camera_is_allowed_only_where_photos_are_taken(client, cast):
+    from installations.middleware import POLICY, POLICY_WITH_CAMERA
 
-    class Match:
-        def __init__(self, namespace, url_name):
-            self.namespace, self.url_name = namespace, url_name
-
-    from django.http import HttpResponse
-
-    def view(request):
-        return HttpResponse("ok")
-
-    middleware = PortalMiddleware(view)
-    request = rf.get("/handyman/1/complete/")
-    request.resolver_match = Match("handyman", "complete")
-    assert middleware(request)["Permissions-Policy"] == POLICY_WITH_CAMERA
-    request = rf.get("/installations/")
-    request.resolver_match = Match("partner", "list")
-    assert middleware(request)["Permissions-Policy"] == POLICY
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    client.force_login(cast.handyman.user)
+    checklist = client.get(f"/handyman/{job.pk}/complete/")
+    assert checklist.status_code == 200
+    assert checklist["Permissions-Policy"] == POLICY_WITH_CAMERA
+    assert client.get("/handyman/")["Permissions-Policy"] == POLICY
+    assert "camera=()" in POLICY and "camera=(self)" in POLICY_WITH_CAMERA
 
 
 # --- Login throttling --------------------------------------------------------------------------
