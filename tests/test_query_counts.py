@@ -5,7 +5,7 @@ lists. Each page is measured with 2 and with 20 of those rows: the count must be
 primary check: an N+1 shows as growth, whatever the pinned number), and it must equal the pin in
 QUERIES (the secondary check: a new query anywhere shows up in review).
 
-When a page legitimately changes, re-pin it in QUERIES: the failure message prints the queries.
+When a page legitimately changes, re-pin it in QUERIES (`pytest -v` prints the queries).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ QUERIES: dict[str, int] = {
 
 @dataclass(frozen=True)
 class Page:
-    user: str | None  # the Cast attribute of who looks, or None for the customer's link
+    user: str | None  # who looks: a Cast attribute, "handyman_user", or None (the customer's link)
     make: Callable[[Cast], Any]  # the subject (an installation, or nothing for a list)
     grow: Callable[[Cast, Any, int], None] | None  # add k more related rows to the subject
     url: Callable[[Any], str]
