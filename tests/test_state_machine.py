@@ -163,10 +163,12 @@ def test_a_status_is_never_skipped_on_the_model_itself(cast):
 
 def test_reassign_must_choose_a_different_handyman(cast):
     inst = cast.installation(S.INSTALLER_ASSIGNED)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as err:
         services.installation_reassign(
             installation=inst, handyman=cast.handyman, actor=cast.partner_user
         )
+    sentence = f"{cast.handyman.display_name} is already assigned; choose someone else."
+    assert err.value.message_dict == {"handyman": [sentence]}
     inst.refresh_from_db()
     assert inst.version == 2
 
@@ -208,13 +210,12 @@ def test_reject_and_cancel_need_a_reason(cast, service, reason):
     assert inst.status == S.SCHEDULED
 
 
-def test_a_stale_version_is_refused_with_a_sentence_and_changes_nothing(cast):
+@pytest.mark.parametrize("service", [services.installation_reject, services.installation_cancel])
+def test_a_stale_version_is_refused_with_a_sentence_and_changes_nothing(cast, service):
     inst = cast.installation()
     services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
     with pytest.raises(services.TransitionRefused) as refused:
-        services.installation_reject(
-            installation=inst, reason="No stock", actor=cast.partner_user, expected_version=1
-        )
+        service(installation=inst, reason="No stock", actor=cast.staff, expected_version=1)
     assert refused.value.message == (
         "Someone else changed this installation a moment ago: it is now “Installer assigned”. "
         "Nothing was changed; check it and try again."
