@@ -57,4 +57,19 @@ soak: install
 	$(PY) tests/soak.py
 
 clean:
-	rm -rf $(VENV) portal.sqlite3* media staticfiles var
+	rm -rf $(VENV) portal.sqlite3* media staticfiles var mutants
+
+# Mutation testing (slow, not in CI; see docs/testing.md): mutmut 3 over the services, the
+# customer-link code and each audience's access helper, against the fast SQLite tests only.
+# One worker, so it shares the machine; narrow it with e.g. MUTANTS='installations.customer_links.*'.
+.PHONY: mutate
+MUTANTS ?= 'installations.services.*' 'installations.customer_links.*' \
+	'installations.views.partner.x__partner_for*' \
+	'installations.views.partner.x__installation_for_partner*' \
+	'installations.views.notify.x__installation_for_*' \
+	'installations.views.handyman.x__handyman__mutmut*' \
+	'installations.views.handyman.x__job_for_handyman*' \
+	'installations.views.handyman.x__jobs__mutmut*'
+mutate: install
+	$(DEV_ENV) $(VENV)/bin/mutmut run --max-children 1 $(MUTANTS)
+	$(VENV)/bin/mutmut results

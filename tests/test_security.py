@@ -7,11 +7,14 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import OperationalError
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +99,7 @@ def _probe(static_root: str, extra: dict[str, str] | None = None) -> dict:
 def test_production_responses_carry_the_security_headers(static_root):
     result = _probe(static_root)
     assert result["plain_status"] == 301
-    assert result["plain_location"].startswith("https://")
+    assert result["plain_location"] == "https://portal.example.com/accounts/login/"
     assert result["status"] == 200
     headers = result["headers"]
     assert "max-age=31536000" in headers["Strict-Transport-Security"]
@@ -118,25 +121,16 @@ def test_the_ssl_redirect_can_be_switched_off_behind_a_tls_proxy(static_root):
     assert result["plain_status"] == 200
 
 
-def test_the_camera_is_allowed_only_where_photos_are_taken(rf):
-    from installations.middleware import POLICY, POLICY_WITH_CAMERA, PortalMiddleware
+def test_the_camera_is_allowed_only_where_photos_are_taken(client, cast):
+    from installations.middleware import POLICY, POLICY_WITH_CAMERA
 
-    class Match:
-        def __init__(self, namespace, url_name):
-            self.namespace, self.url_name = namespace, url_name
-
-    from django.http import HttpResponse
-
-    def view(request):
-        return HttpResponse("ok")
-
-    middleware = PortalMiddleware(view)
-    request = rf.get("/handyman/1/complete/")
-    request.resolver_match = Match("handyman", "complete")
-    assert middleware(request)["Permissions-Policy"] == POLICY_WITH_CAMERA
-    request = rf.get("/installations/")
-    request.resolver_match = Match("partner", "list")
-    assert middleware(request)["Permissions-Policy"] == POLICY
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    client.force_login(cast.handyman.user)
+    checklist = client.get(f"/handyman/{job.pk}/complete/")
+    assert checklist.status_code == 200
+    assert checklist["Permissions-Policy"] == POLICY_WITH_CAMERA
+    assert client.get("/handyman/")["Permissions-Policy"] == POLICY
+    assert "camera=()" in POLICY and "camera=(self)" in POLICY_WITH_CAMERA
 
 
 # --- Login throttling --------------------------------------------------------------------------
@@ -177,9 +171,10 @@ def test_a_crash_is_a_styled_500_that_leaks_nothing():
     assert "Something went wrong" in body and "SELECT" not in body and "secret" not in body
 
 
-def test_an_unreachable_database_answers_503_and_recovers_by_itself(client, cast, monkeypatch):
+def test_a_database_error_answers_a_503_page_with_retry_after_that_leaks_nothing(
+    client, cast, monkeypatch
+):
     client.force_login(cast.partner_user)
-    assert client.get("/").status_code == 302
 
     def unreachable(self):
         raise OperationalError("could not connect to server: Connection refused")
@@ -191,7 +186,56 @@ def test_an_unreachable_database_answers_503_and_recovers_by_itself(client, cast
     assert "cannot reach its database" in body and "Connection refused" not in body
     assert response["Retry-After"] == "30"
 
-    monkeypatch.undo()
+
+def _serve_like_gunicorn(path: str, cookies: str) -> str:
+    """One request through Django's real WSGI handler, as a WSGI server runs it: request_started
+    and request_finished fire with close_old_connections (the test client leaves it out, so a
+    connection broken under it stays broken)."""
+    environ = RequestFactory()._base_environ(PATH_INFO=path, HTTP_COOKIE=cookies)
+    statuses: list[str] = []
+    body = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        b"".join(body)
+    finally:
+        body.close()
+    return statuses[0]
+
+
+def _terminate(pid: int) -> None:
+    """End a backend from a second connection, as a restart or a failover would."""
+    killer = connection.get_new_connection(connection.get_connection_params())
+    try:
+        killer.autocommit = True
+        killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):
+            gone = killer.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+            if gone.fetchone() is None:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"backend {pid} is still there")
+    finally:
+        killer.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_database_connection_answers_503_and_the_next_request_reconnects(client, cast):
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0  # connections outlive a request
+    client.force_login(cast.partner_user)
+    assert client.get("/").status_code == 302
+    pid = connection.connection.info.backend_pid
+
+    _terminate(pid)
+    # The request whose connection died: the friendly 503, not a crash.
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+
+    # The next request, served as the server serves it, drops the dead connection and opens a
+    # new one; requests after it work again.
+    cookies = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    assert _serve_like_gunicorn("/", cookies) == "302 Found"
+    assert connection.connection.info.backend_pid != pid
     assert client.get("/").status_code == 302
 
 

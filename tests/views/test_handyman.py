@@ -193,21 +193,6 @@ def test_the_list_is_a_full_page_or_a_fragment_for_htmx(hank, cast):
     assert b'id="job-lists"' in fragment.content
 
 
-@pytest.mark.parametrize("jobs", [5, 50])
-def test_the_list_takes_a_fixed_number_of_queries(hank, cast, django_assert_num_queries, jobs):
-    today = timezone.localdate()
-    steps = ["INSTALLER_ASSIGNED", "EN_ROUTE", "INSTALLATION_IN_PROGRESS", "CONTRACT_SENT"]
-    for i in range(jobs):
-        cast.installation(steps[i % len(steps)], scheduled_date=today + timedelta(days=i % 3))
-    hank.get(url("jobs"))  # warm the session
-
-    # session, user (with its roles), active jobs, their follow-ups, finished jobs.
-    with django_assert_num_queries(5):
-        response = hank.get(url("jobs"))
-
-    assert response.status_code == 200
-
-
 def test_someone_who_is_not_a_handyman_is_sent_to_their_own_page(client, cast):
     client.force_login(cast.partner_user)
 

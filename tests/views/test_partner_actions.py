@@ -76,13 +76,6 @@ def test_get_assign_renders_a_plain_page_listing_handymen_with_their_jobs_that_d
     assert "hx-post" not in html  # the plain page posts normally
 
 
-def test_the_handyman_list_is_one_query(acme, cast, django_assert_max_num_queries):
-    inst = cast.installation()
-    # session, user, profile, partner, handyman lookup, installation, handymen.
-    with django_assert_max_num_queries(8):
-        acme.get(url(inst, "assign"))
-
-
 def test_get_with_htmx_returns_the_dialog_fragment(acme, cast):
     inst = cast.installation()
     response = acme.get(url(inst, "reject"), {"target": "row", "version": 1}, **HX)

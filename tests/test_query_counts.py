@@ -1,0 +1,366 @@
+"""Query counts that cannot drift.
+
+Every list-like page declares, in PAGES, how to make its subject and how to grow the rows it
+lists. Each page is measured with 2 and with 20 of those rows: the count must be the SAME (the
+primary check: an N+1 shows as growth, whatever the pinned number), and it must equal the pin in
+QUERIES (the secondary check: a new query anywhere shows up in review).
+
+When a page legitimately changes, re-pin it in QUERIES (`pytest -v` prints the queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from installations.customer_links import make_token
+from installations.models import Installation, InstallationPhoto, Message, StatusChange
+from installations.statuses import GROUPS, GROUPS_BY_SLUG, Status
+
+from .conftest import Cast
+from .factories import HandymanFactory, UserFactory, make_installation
+
+SMALL, LARGE = 2, 20
+
+# The one table of exact pins: page -> queries per request (session and user included).
+QUERIES: dict[str, int] = {
+    "partner list": 5,
+    "partner list, group scheduled": 5,
+    "partner list, group en_route": 5,
+    "partner list, group in_progress": 5,
+    "partner list, group approved": 5,
+    "partner list, group rejected": 5,
+    "partner list, search": 6,
+    "partner list rows (htmx)": 5,
+    "detail with history": 9,
+    "detail with photos": 9,
+    "detail with messages": 9,
+    "detail with follow-ups": 9,
+    "detail with rebookings": 9,
+    "detail with the customer's other installations": 9,
+    "handyman jobs": 5,
+    "handyman jobs (htmx)": 5,
+    "assign page": 5,
+    "assign dialog (htmx)": 5,
+    "reassign page": 5,
+    "reassign dialog (htmx)": 5,
+    "customer link page": 2,
+    "admin changelist": 8,
+    "admin change page with history": 9,
+    "admin change page with follow-ups": 9,
+    # One-record pages: nothing grows, the count is pinned.
+    "reject page": 3,
+    "reject dialog (htmx)": 3,
+    "new installation form": 3,
+    "handyman job card (htmx)": 4,
+    "handyman completion checklist": 4,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    user: str | None  # who looks: a Cast attribute, "handyman_user", or None (the customer's link)
+    make: Callable[[Cast], Any]  # the subject (an installation, or nothing for a list)
+    grow: Callable[[Cast, Any, int], None] | None  # add k more related rows to the subject
+    url: Callable[[Any], str]
+    htmx: bool = False
+
+
+# --- How each page's rows grow ----------------------------------------------------------------
+
+
+def _nothing(cast: Cast) -> None:
+    return None
+
+
+def _new_handyman(cast: Cast) -> Any:
+    handyman = HandymanFactory()
+    handyman.partners.add(cast.partner)
+    return handyman
+
+
+def _installations_in(statuses: tuple[str, ...]) -> Callable[[Cast, Any, int], None]:
+    """k installations for the partner, each with its own customer and handyman, cycling
+    through the statuses."""
+
+    def grow(cast: Cast, _subject: Any, k: int) -> None:
+        for i in range(k):
+            cast.installation(statuses[i % len(statuses)], handyman=_new_handyman(cast))
+
+    return grow
+
+
+EVERY_GROUP = (
+    Status.SCHEDULED,
+    Status.INSTALLER_ASSIGNED,
+    Status.EN_ROUTE,
+    Status.INSTALLATION_IN_PROGRESS,
+    Status.REJECTED,
+)
+
+
+def _subject(status: str = Status.SCHEDULED) -> Callable[[Cast], Installation]:
+    return lambda cast: cast.installation(status)
+
+
+def _grow_history(cast: Cast, inst: Installation, k: int) -> None:
+    # Each entry by its own user: an actor read per row would show.
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            installation=inst,
+            kind=StatusChange.Kind.TRANSITION,
+            transition="assign",
+            from_status=Status.SCHEDULED,
+            to_status=Status.SCHEDULED,
+            actor=UserFactory(),
+            actor_name="Someone",
+            reason="Grown for the query count",
+        )
+        for _ in range(k)
+    )
+
+
+def _grow_photos(cast: Cast, inst: Installation, k: int) -> None:
+    InstallationPhoto.objects.bulk_create(
+        InstallationPhoto(installation=inst, image=f"photos/p{i}.png", uploaded_by=UserFactory())
+        for i in range(k)
+    )
+
+
+def _grow_messages(cast: Cast, inst: Installation, k: int) -> None:
+    Message.objects.bulk_create(
+        Message(
+            partner=inst.partner,
+            installation=inst,
+            recipient=f"r{i}@example.com",
+            channel=Message.Channel.EMAIL,
+            template="assigned",
+            subject="Grown",
+            body="Grown for the query count",
+            status=Message.State.FAILED,
+            last_error="No route",
+        )
+        for i in range(k)
+    )
+
+
+def _children(**link: str) -> Callable[[Cast, Installation, int], None]:
+    """k installations pointing at the subject through a field (parent or rebooked_from)."""
+    ((field, kind),) = link.items()
+
+    def grow(cast: Cast, inst: Installation, k: int) -> None:
+        for _ in range(k):
+            child = make_installation(partner=cast.partner, actor=cast.partner_user)
+            Installation.objects.filter(pk=child.pk).update(**{field: inst, "kind": kind})
+
+    return grow
+
+
+def _grow_same_customer(cast: Cast, inst: Installation, k: int) -> None:
+    for _ in range(k):
+        cast.installation(
+            Status.INSTALLER_ASSIGNED, handyman=_new_handyman(cast), customer=inst.customer
+        )
+
+
+def _grow_jobs(cast: Cast, _subject: Any, k: int) -> None:
+    """k jobs for hank on the next three days, each for its own customer, some finished."""
+    steps = (
+        Status.INSTALLER_ASSIGNED,
+        Status.EN_ROUTE,
+        Status.INSTALLATION_IN_PROGRESS,
+        Status.CONTRACT_SENT,
+    )
+    today = timezone.localdate()
+    for i in range(k):
+        job = cast.installation(steps[i % len(steps)], scheduled_date=today + timedelta(i % 3))
+        if i % len(steps) == len(steps) - 1:
+            # Finished in the last days: listed apart, with its customer.
+            Installation.objects.filter(pk=job.pk).update(
+                status=Status.CUSTOMER_APPROVED, completed_at=timezone.now()
+            )
+
+
+def _grow_handymen(cast: Cast, _inst: Installation, k: int) -> None:
+    # Each with a job on the installation's day, so that the per-day count has rows to count.
+    for _ in range(k):
+        handyman = _new_handyman(cast)
+        cast.installation(Status.INSTALLER_ASSIGNED, handyman=handyman)
+
+
+def _partner_url(name: str) -> Callable[[Installation], str]:
+    return lambda inst: reverse(f"partner:{name}", args=[inst.pk])
+
+
+def _admin_change(inst: Installation) -> str:
+    return reverse("admin:installations_installation_change", args=[inst.pk])
+
+
+LIST = reverse("partner:list")
+
+PAGES: dict[str, Page] = {
+    "partner list": Page("partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: LIST),
+    **{
+        f"partner list, group {group.slug}": Page(
+            "partner_user",
+            _nothing,
+            _installations_in(group.statuses),
+            lambda _, slug=group.slug: f"{LIST}?group={slug}",
+        )
+        for group in GROUPS
+    },
+    "partner list, search": Page(
+        "partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: f"{LIST}?q=e"
+    ),
+    "partner list rows (htmx)": Page(
+        "partner_user",
+        _nothing,
+        _installations_in(EVERY_GROUP),
+        lambda _: f"{LIST}?group=scheduled&sort=-date",
+        htmx=True,
+    ),
+    "detail with history": Page("partner_user", _subject(), _grow_history, _partner_url("detail")),
+    "detail with photos": Page("partner_user", _subject(), _grow_photos, _partner_url("detail")),
+    "detail with messages": Page(
+        "partner_user", _subject(), _grow_messages, _partner_url("detail")
+    ),
+    "detail with follow-ups": Page(
+        "partner_user", _subject(), _children(parent="follow_up"), _partner_url("detail")
+    ),
+    "detail with rebookings": Page(
+        "partner_user",
+        _subject(Status.CANCELLED),
+        _children(rebooked_from="installation"),
+        _partner_url("detail"),
+    ),
+    "detail with the customer's other installations": Page(
+        "partner_user", _subject(), _grow_same_customer, _partner_url("detail")
+    ),
+    "handyman jobs": Page(
+        "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs")
+    ),
+    "handyman jobs (htmx)": Page(
+        "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs"), htmx=True
+    ),
+    "assign page": Page("partner_user", _subject(), _grow_handymen, _partner_url("assign")),
+    "assign dialog (htmx)": Page(
+        "partner_user", _subject(), _grow_handymen, _partner_url("assign"), htmx=True
+    ),
+    "reassign page": Page(
+        "partner_user",
+        _subject(Status.INSTALLER_ASSIGNED),
+        _grow_handymen,
+        _partner_url("reassign"),
+    ),
+    "reassign dialog (htmx)": Page(
+        "partner_user",
+        _subject(Status.INSTALLER_ASSIGNED),
+        _grow_handymen,
+        _partner_url("reassign"),
+        htmx=True,
+    ),
+    "customer link page": Page(
+        None,
+        _subject(Status.CONTRACT_SENT),
+        _grow_photos,
+        lambda inst: reverse("customer:page", args=[make_token(inst)]),
+    ),
+    "admin changelist": Page(
+        "superuser",
+        _nothing,
+        _installations_in(EVERY_GROUP),
+        lambda _: reverse("admin:installations_installation_changelist"),
+    ),
+    "admin change page with history": Page("superuser", _subject(), _grow_history, _admin_change),
+    "admin change page with follow-ups": Page(
+        "superuser", _subject(), _children(parent="follow_up"), _admin_change
+    ),
+    "reject page": Page("partner_user", _subject(), None, _partner_url("reject")),
+    "reject dialog (htmx)": Page(
+        "partner_user", _subject(), None, _partner_url("reject"), htmx=True
+    ),
+    "new installation form": Page("partner_user", _nothing, None, lambda _: reverse("partner:new")),
+    "handyman job card (htmx)": Page(
+        "handyman_user",
+        _subject(Status.INSTALLER_ASSIGNED),
+        None,
+        lambda inst: reverse("handyman:job", args=[inst.pk]),
+        htmx=True,
+    ),
+    "handyman completion checklist": Page(
+        "handyman_user",
+        _subject(Status.INSTALLATION_IN_PROGRESS),
+        None,
+        lambda inst: reverse("handyman:complete", args=[inst.pk]),
+    ),
+}
+GROWING = [name for name, page in PAGES.items() if page.grow is not None]
+FIXED = [name for name, page in PAGES.items() if page.grow is None]
+
+
+def _who(cast: Cast, name: str) -> Any:
+    if name == "handyman_user":
+        return cast.handyman.user
+    return getattr(cast, name)
+
+
+def _get(client, url: str, htmx: bool) -> tuple[list[str], bytes]:
+    """The SQL of one request, and the page it drew."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return [q["sql"] for q in ctx.captured_queries], response.content
+
+
+def test_every_page_has_one_pin():
+    assert set(PAGES) == set(QUERIES)
+    assert {f"partner list, group {slug}" for slug in GROUPS_BY_SLUG} <= set(PAGES)
+
+
+@pytest.mark.parametrize("name", GROWING)
+def test_the_page_makes_the_same_queries_with_2_and_with_20_rows(
+    client, cast, django_assert_num_queries, name
+):
+    page = PAGES[name]
+    assert page.grow is not None
+    subject = page.make(cast)
+    if page.user:
+        client.force_login(_who(cast, page.user))
+    page.grow(cast, subject, SMALL)
+    url = page.url(subject)
+    client.get(url)  # warm the session and the caches every request shares
+
+    small_sql, small_page = _get(client, url, page.htmx)
+    page.grow(cast, subject, LARGE - SMALL)
+    large_sql, large_page = _get(client, url, page.htmx)
+
+    # The grown rows are on the page: otherwise equal counts would prove nothing.
+    assert len(large_page) > len(small_page)
+    assert len(large_sql) == len(small_sql), (
+        f"{name}: {len(small_sql)} queries with {SMALL} rows but {len(large_sql)} with {LARGE}: "
+        "an N+1. The queries with 20 rows:\n" + "\n".join(sql[:200] for sql in large_sql)
+    )
+    with django_assert_num_queries(QUERIES[name]):
+        client.get(url, headers={"HX-Request": "true"} if page.htmx else {})
+
+
+@pytest.mark.parametrize("name", FIXED)
+def test_the_one_record_page_makes_exactly_its_pinned_queries(
+    client, cast, django_assert_num_queries, name
+):
+    page = PAGES[name]
+    subject = page.make(cast)
+    client.force_login(_who(cast, page.user))
+    url = page.url(subject)
+    _get(client, url, page.htmx)  # warm the session and the caches every request shares
+    with django_assert_num_queries(QUERIES[name]):
+        client.get(url, headers={"HX-Request": "true"} if page.htmx else {})
