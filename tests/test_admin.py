@@ -910,6 +910,36 @@ def test_retry_delivery_retries_only_failed_messages(root_client, cast, monkeypa
     assert any("Skipped 1" in m for m in flash(response))
 
 
+def test_staff_see_what_the_ceiling_held_back_and_why(root_client, cast):
+    reason = "Held back: a@example.com already had 10 messages today."
+    held = Message.objects.create(
+        partner=cast.partner,
+        recipient="a@example.com",
+        channel=Message.Channel.EMAIL,
+        template="contract_link",
+        cause=Message.Cause.RESEND,
+        body="x",
+        status=Message.State.HELD,
+        hold_reason=reason,
+    )
+    Message.objects.create(
+        partner=cast.partner,
+        recipient="b@example.com",
+        channel=Message.Channel.EMAIL,
+        template="contract_link",
+        body="x",
+        status=Message.State.SENT,
+    )
+
+    page = root_client.get("/admin/installations/message/", {"status__exact": "held"})
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert reason in text and "b@example.com" not in text
+    change = root_client.get(f"/admin/installations/message/{held.pk}/change/").content.decode()
+    assert reason in change
+
+
 def test_messages_and_history_are_read_only(root_client, cast):
     inst = cast.installation(Status.INSTALLER_ASSIGNED)
     entry = history(inst)[-1]

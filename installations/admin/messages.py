@@ -46,11 +46,14 @@ class MessageAdmin(ReadOnlyAdmin):
         "channel",
         "recipient",
         "template",
+        "cause",
         "status",
+        "hold_reason",
         "attempts",
         "sent_at",
     )
-    list_filter = ("status", "channel", "template")
+    # "Held back" is a status: what the per-recipient ceiling kept from a customer, with why.
+    list_filter = ("status", "cause", "channel", "template")
     search_fields = ("recipient", "subject")
     show_full_result_count = False
     actions = ("retry_delivery",)
