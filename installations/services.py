@@ -618,11 +618,12 @@ def _check_follow_up_allowed(parent: Installation, actor: Any) -> None:
 
 
 def installation_ensure_follow_up(
-    *, installation: Installation | int, actor: Any
+    *, installation: Installation | int, actor: Any, token: uuid.UUID | None = None
 ) -> tuple[Installation, bool]:
     """The job's open (not yet scheduled) follow-up visit, booked if there is none; and whether
-    it was booked now. Checked under the parent's row lock, so two taps at once book one."""
-    child = installation_book_follow_up(installation=installation, actor=actor)
+    it was booked now. Checked under the parent's row lock, so two taps at once book one; the
+    button's one-time `token` also answers a replay after the office scheduled that visit."""
+    child = installation_book_follow_up(installation=installation, actor=actor, token=token)
     return child, not child.replayed
 
 

@@ -8,8 +8,9 @@ answers with the job as it now is, never with an error.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import selectors, services
 from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sentence
 from ..formatting import duration_text
+from ..forms import OneTimeForm
 from ..models import Handyman, Installation, handyman_of
 from ..statuses import HAPPY_PATH, Status
 from .common import WrongRole
@@ -140,6 +142,8 @@ class Card:
     question: str = ""  # asked before the step runs (answered by a confirming POST)
     confirm_label: str = ""
     eta_chosen: int | None = None  # carried by the confirming POST of "On my way"
+    # The follow-up button's one-time token: a replayed tap books at most one visit.
+    follow_up_token: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 def _day(day: date, today: date) -> str:
@@ -552,10 +556,19 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
 @login_required
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
+    form = OneTimeForm(request.POST)
+    if not form.is_valid():  # a garbled token: refused before anything is booked
+        message = " ".join(form.non_field_errors())
+        if request.htmx:
+            return _render_card(request, job, note=message, kind="error", status=422)
+        messages.error(request, message)
+        return _jobs_page(request, status=422)
     try:
         # A double tap (or a second visit asked for before the first is scheduled) books nothing
         # new: one open follow-up visit is what the partner needs to schedule.
-        child, booked = services.installation_ensure_follow_up(installation=job, actor=request.user)
+        child, booked = services.installation_ensure_follow_up(
+            installation=job, actor=request.user, token=form.cleaned_data["token"]
+        )
     except services.TransitionRefused as refused:
         return _conflict(request, _reload(request, pk), refused.message)
     if booked:

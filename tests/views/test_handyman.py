@@ -614,6 +614,31 @@ def test_a_second_follow_up_tap_books_nothing_more(hank, cast):
     assert Installation.objects.filter(parent=job).count() == 1
 
 
+def test_a_replayed_follow_up_tap_books_nothing_after_the_office_scheduled_the_visit(hank, cast):
+    job = cast.installation("INSTALLATION_COMPLETED")
+    page = hank.get(url("jobs")).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page).group(1)
+
+    hank.post(url("follow_up", job), {"token": token})
+    visit = Installation.objects.get(parent=job)
+    services.installation_assign(installation=visit, handyman=cast.handyman, actor=cast.staff)
+    # The same form again (a retry after a lost answer): its token already booked a visit.
+    replay = hank.post(url("follow_up", job), {"token": token}, follow=True)
+
+    assert replay.status_code == 200
+    assert list(Installation.objects.filter(parent=job)) == [visit]
+
+
+def test_a_garbled_follow_up_token_books_nothing(hank, cast):
+    job = cast.installation("INSTALLATION_COMPLETED")
+
+    response = hank.post(url("follow_up", job), {"token": "1) OR 1=1--"}, headers=HX)
+
+    assert response.status_code == 422
+    assert "reload the page" in response.content.decode()
+    assert not Installation.objects.filter(parent=job).exists()
+
+
 # --- Access and methods -------------------------------------------------------------------------
 
 EVERY_URL = [
