@@ -38,7 +38,7 @@ QUERIES: dict[str, int] = {
     "partner list, group in_progress": 5,
     "partner list, group approved": 5,
     "partner list, group rejected": 5,
-    "partner list, search": 6,
+    "partner list, search": 5,
     "partner list rows (htmx)": 5,
     "detail with history": 9,
     "detail with photos": 9,
@@ -52,7 +52,7 @@ QUERIES: dict[str, int] = {
     "assign dialog (htmx)": 5,
     "reassign page": 5,
     "reassign dialog (htmx)": 5,
-    "customer link page": 2,
+    "customer link page": 3,  # the session: which links this browser opened (media access)
     "admin changelist": 8,
     "admin change page with history": 9,
     "admin change page with follow-ups": 9,
