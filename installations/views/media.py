@@ -11,6 +11,7 @@ nginx, X-Sendfile for Apache/lighttpd), set by MEDIA_ACCEL_REDIRECT_PREFIX / MED
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from django.conf import settings
@@ -32,10 +33,15 @@ from .customer import CUSTOMER_STATUSES, LINKS_SESSION_KEY
 
 # What an upload may be, by the format Pillow reads from its bytes (never by its name).
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# The shape of every name we store (generated names, models._photo_path/_signature_path): anything
+# else, a NUL that PostgreSQL refuses in a query among them, is no file of ours, before any query.
+STORED_NAME = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[a-z0-9]{1,5}$")
 
 
 def _owner(name: str) -> tuple[Installation, FieldFile]:
     """The installation that owns the stored name, and its file; 404 if no record owns it."""
+    if len(name) > 255 or not STORED_NAME.match(name):
+        raise Http404("No such file.")
     photo = (
         InstallationPhoto.objects.select_related("installation").filter(image=name).first()
         if name
