@@ -547,3 +547,68 @@ def test_a_second_follow_up_while_one_is_open_answers_with_the_open_one(cast):
     )
     assert second.pk == first.pk and second.replayed is True
     assert parent.follow_ups.count() == 1
+
+
+# --- What every transition records (mutants of _transition that survived `make mutate`) ---------
+
+
+def test_a_refusal_carries_the_installation_as_it_now_is(cast):
+    # The views re-render the row from it: a refusal without it would show a stale row.
+    moved_on = cast.installation(S.REJECTED)
+    with pytest.raises(services.TransitionRefused) as no_longer:
+        services.installation_assign(
+            installation=moved_on.pk, handyman=cast.handyman, actor=cast.partner_user
+        )
+    assigned = cast.installation(S.INSTALLER_ASSIGNED)
+    with pytest.raises(services.TransitionRefused) as not_yours:
+        services.installation_set_off(
+            installation=assigned.pk, eta_minutes=30, actor=cast.other_handyman.user
+        )
+
+    assert no_longer.value.installation.pk == moved_on.pk
+    assert no_longer.value.installation.status == S.REJECTED
+    assert not_yours.value.installation.pk == assigned.pk
+
+
+def test_a_step_without_a_reason_records_none_and_names_handymen_only_when_they_change(cast):
+    inst = cast.installation(S.SCHEDULED)
+    services.installation_assign(installation=inst.pk, handyman=cast.handyman, actor=cast.staff)
+    services.installation_set_off(installation=inst.pk, eta_minutes=30, actor=cast.handyman.user)
+
+    assigned, set_off = inst.history.filter(kind=StatusChange.Kind.TRANSITION).order_by("id")
+    assert (assigned.reason, set_off.reason) == ("", "")
+    assert (assigned.from_handyman, assigned.to_handyman) == (None, cast.handyman)
+    # The same handyman before and after: nothing to name.
+    assert (set_off.from_handyman, set_off.to_handyman) == (None, None)
+
+
+def test_each_change_is_announced_once_and_only_after_commit(
+    cast, caplog, django_capture_on_commit_callbacks
+):
+    inst = cast.installation(S.SCHEDULED)
+    caplog.set_level("DEBUG", logger="installations.events")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.installation_assign(installation=inst.pk, handyman=cast.handyman, actor=cast.staff)
+        assert not [r for r in caplog.records if r.name == "installations.events"]
+    for callback in callbacks:
+        callback()
+
+    change = inst.history.get(transition="assign")
+    announced = [r.getMessage() for r in caplog.records if r.name == "installations.events"]
+    assert announced == [f"installation {inst.pk}: assign (history {change.pk})"]
+
+
+def test_the_locking_query_brings_what_the_history_and_messages_read(
+    cast, django_assert_num_queries
+):
+    # The locked row comes with its partner, customer and handyman (the history entry, the
+    # counters and the customer's messages read them): without them each is one more query,
+    # taken while the row is locked.
+    inst = cast.installation(S.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    with transaction.atomic(), django_assert_num_queries(1):
+        locked = services._lock(inst.pk)
+        assert (locked.partner.name, locked.customer.name) == (
+            cast.partner.name,
+            inst.customer.name,
+        )
+        assert locked.handyman.user.get_username() == cast.handyman.user.get_username()
