@@ -612,3 +612,10 @@ def test_the_locking_query_brings_what_the_history_and_messages_read(
             inst.customer.name,
         )
         assert locked.handyman.user.get_username() == cast.handyman.user.get_username()
+
+
+def test_a_change_to_a_record_that_no_longer_exists_is_refused_in_words(cast):
+    with pytest.raises(services.TransitionRefused) as refused:
+        services.installation_reject(installation=999_999, reason="Gone", actor=cast.staff)
+
+    assert refused.value.message == "This installation no longer exists."
