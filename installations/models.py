@@ -215,6 +215,9 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         db_index=False,
     )
     notes = models.TextField(blank=True)
+    # The partner's own id for this job (their shop or CRM order number), given at import; sent
+    # back in webhooks. Unique per partner when given, so a re-imported file adds nothing twice.
+    partner_reference = models.CharField(max_length=100, blank=True)
     rejection_reason = models.TextField(blank=True)
     cancellation_reason = models.TextField(blank=True)
 
@@ -315,6 +318,11 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "partner_reference"],
+                condition=~Q(partner_reference=""),
+                name="inst_partner_reference",
+            ),
             models.CheckConstraint(
                 condition=Q(window_start__lt=models.F("window_end")),
                 name="inst_window_ordered",
@@ -495,6 +503,9 @@ class StatusChange(models.Model):
         CREATED = "created", "Created"
         TRANSITION = "transition", "Status change"
         OVERRIDE = "override", "Admin override"
+        # Date or window moved; `changes` holds {"scheduled_date": [old, new], …} and the
+        # status stays (from_status == to_status).
+        RESCHEDULED = "rescheduled", "Rescheduled"
 
     installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="history")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TRANSITION)

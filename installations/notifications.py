@@ -31,6 +31,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from . import sms
+from .errors import TransitionRefused
 from .models import Installation, Message, is_staff
 from .statuses import Status
 
@@ -334,7 +335,6 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
     (ResendTooSoon says when); staff are exempt. Messages past the recipient's daily ceiling are
     held, and if every one would be, the link is not replaced (nobody would receive the new one).
     The caller has checked that the actor may act for this installation's partner."""
-    from .services import TransitionRefused
 
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
@@ -497,7 +497,6 @@ def deliver_due_messages(*, now: datetime | None = None) -> int:
 def message_retry(*, message: Any) -> Message:
     """Staff ask for a failed message to be tried again: it gets a fresh round of attempts.
     Raises services.TransitionRefused if the message is not failed (e.g. sent meanwhile)."""
-    from .services import TransitionRefused
 
     pk = message if isinstance(message, int) else message.pk
     with transaction.atomic():

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
 from . import notifications
+from .errors import TransitionRefused
 from .models import (
     Customer,
     Handyman,
@@ -35,19 +36,10 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
+from .signals import history_recorded
 from .statuses import Status
 
 logger = logging.getLogger("installations.events")
-
-
-class TransitionRefused(Exception):
-    """The one domain error: a change that cannot happen now (stale page, a status that no longer
-    allows it, or an actor without the right). ``message`` is a sentence for a person."""
-
-    def __init__(self, message: str, *, installation: Installation | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.installation = installation
 
 
 # What each transition is called in a sentence ("it can no longer be …").
@@ -213,8 +205,15 @@ def _transition(
             _bump_count(locked.partner_id, locked.status, +1)
         # Messages are rows created in this same transaction; delivery is queued on commit.
         notifications.queue_for_change(installation=locked, change=change)
+        _recorded(change, locked)
         transaction.on_commit(partial(_announce, change.pk, name, locked.pk))
     return locked
+
+
+def _recorded(change: StatusChange, installation: Installation) -> None:
+    """Tell the capabilities that follow the history (live feed, webhooks, dashboard rollups)
+    about a new entry, inside the writing transaction: their rows commit or roll back with it."""
+    history_recorded.send(sender=StatusChange, change=change, installation=installation)
 
 
 def _announce(change_id: int, name: str, installation_id: int) -> None:
@@ -474,7 +473,7 @@ def _check_schedule(scheduled_date: date, window_start: time, window_end: time) 
 
 
 def _record_creation(installation: Installation, actor: Any, reason: str = "") -> None:
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         installation=installation,
         kind=StatusChange.Kind.CREATED,
         from_status="",
@@ -486,6 +485,7 @@ def _record_creation(installation: Installation, actor: Any, reason: str = "") -
         to_version=installation.version,
     )
     _bump_count(installation.partner_id, installation.status, +1)
+    _recorded(change, installation)
 
 
 def _create_once(
@@ -791,7 +791,7 @@ def installation_override(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
-        StatusChange.objects.create(
+        change = StatusChange.objects.create(
             installation=locked,
             kind=StatusChange.Kind.OVERRIDE,
             from_status=locked.status,
@@ -801,6 +801,7 @@ def installation_override(
             reason=reason,
             changes=diff,
         )
+        _recorded(change, locked)
     return locked
 
 

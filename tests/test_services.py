@@ -619,3 +619,34 @@ def test_a_change_to_a_record_that_no_longer_exists_is_refused_in_words(cast):
         services.installation_reject(installation=999_999, reason="Gone", actor=cast.staff)
 
     assert refused.value.message == "This installation no longer exists."
+
+
+def test_every_history_entry_is_announced_inside_its_transaction(cast):
+    """New capabilities (live feed, webhooks, dashboard) follow the history through one signal,
+    sent inside the writing transaction: creation, transitions and overrides alike."""
+    from installations.signals import history_recorded
+
+    heard = []
+
+    def listen(sender, change, installation, **kwargs):
+        heard.append((change.kind, change.to_status, transaction.get_connection().in_atomic_block))
+
+    history_recorded.connect(listen)
+    try:
+        inst = cast.installation(S.SCHEDULED)
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.partner_user
+        )
+        services.installation_cancel(installation=inst, actor=cast.staff, reason="Moved away")
+        services.installation_override(
+            installation=inst, actor=cast.superuser, reason="typo", changes={"notes": "Fixed"}
+        )
+    finally:
+        history_recorded.disconnect(listen)
+    assert heard == [
+        ("created", S.SCHEDULED, True),
+        ("transition", S.INSTALLER_ASSIGNED, True),
+        ("transition", S.CANCELLED, True),
+        ("override", S.CANCELLED, True),
+    ]
+    assert len(heard) == inst.history.count()
