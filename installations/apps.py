@@ -6,6 +6,10 @@ class InstallationsConfig(AppConfig):
     name = "installations"
     verbose_name = "Installations"
 
+    def ready(self) -> None:
+        # Each capability that follows the history connects its receivers here, one line each.
+        pass
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the project's site (installations/admin_site.py)."""
