@@ -108,3 +108,14 @@ def test_literal_status_filter_refuses_anything_but_a_status():
     queryset = Installation.objects.filter(LiteralStatusIn(F("status"), ["x' OR 1=1 --"]))
     with pytest.raises(ValueError, match="Not statuses"):
         str(queryset.query)
+
+
+def test_a_search_of_three_characters_or_more_reads_the_fts_tables_on_sqlite(mixed):
+    """On SQLite each half of the search is an FTS5 trigram lookup (installations/search.py),
+    never a scan of the partner's rows; PostgreSQL's trigram indexes are checked above."""
+    plan_text = plan(list_query(mixed.partner, "q=moreau"))
+    if connection.vendor == "sqlite":
+        assert "search_customer_fts VIRTUAL TABLE INDEX" in plan_text, plan_text
+        assert "search_site_fts VIRTUAL TABLE INDEX" in plan_text, plan_text
+    else:
+        assert "fts" not in plan_text

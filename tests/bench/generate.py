@@ -38,7 +38,7 @@ from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from installations import services  # noqa: E402
+from installations import search, services  # noqa: E402
 from installations.models import (  # noqa: E402
     Customer,
     Handyman,
@@ -338,6 +338,8 @@ def indexes_built_after(models: list) -> Iterator[None]:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")
+        else:
+            search.suspend_fts(cursor)  # the FTS5 search tables: rebuilt once after the load
     try:
         yield
     finally:
@@ -346,6 +348,8 @@ def indexes_built_after(models: list) -> Iterator[None]:
                 cursor.execute("SET session_replication_role = DEFAULT")
             for _, sql in indexes:
                 cursor.execute(sql)
+            if connection.vendor == "sqlite":
+                search.resume_fts(cursor)
 
 
 class Generator:

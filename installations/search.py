@@ -1,0 +1,109 @@
+"""The partner list's text search: which installations of one partner match a piece of text.
+
+Customer name, phone, email or address, or the site address, containing the text, case-folded.
+PostgreSQL answers `icontains` from trigram GIN indexes (migration 0003). SQLite has no index for
+a match in the middle of a value, so there an FTS5 table with the `trigram` tokenizer (SQLite
+3.34+) stands in for each searched table, kept in step by triggers on every write (migration
+0010): whatever writes the rows (services, admin, a bulk load that forgets), the index follows.
+The trigram tokenizer needs three characters; a shorter text falls back to `icontains`.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from .models import Customer, Partner
+
+# The FTS5 tables, the table each one indexes (as external content, so the text is not stored
+# twice) and the columns it covers: the same columns the PostgreSQL trigram indexes cover.
+FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "search_customer_fts": ("installations_customer", ("name", "phone", "email", "address")),
+    "search_site_fts": ("installations_installation", ("site_address",)),
+}
+TRIGRAM = 3
+
+
+def uses_fts(value: str) -> bool:
+    return connection.vendor == "sqlite" and len(value) >= TRIGRAM
+
+
+def fts_phrase(value: str) -> str:
+    """`value` as one FTS5 string: a phrase of trigrams, i.e. a substring match. Quotes are
+    doubled, so nothing in the text is read as query syntax (OR, NEAR, *, column filters)."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _fts_ids(table: str, value: str) -> RawSQL:
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [fts_phrase(value)])
+
+
+def matching_customers(partner: Partner, value: str) -> QuerySet:
+    customers = Customer.objects.filter(partner=partner)
+    if uses_fts(value):
+        return customers.filter(pk__in=_fts_ids("search_customer_fts", value))
+    return customers.filter(
+        Q(name__icontains=value)
+        | Q(phone__icontains=value)
+        | Q(email__icontains=value)
+        | Q(address__icontains=value)
+    )
+
+
+def matching_sites(installations: QuerySet, value: str) -> QuerySet:
+    if uses_fts(value):
+        return installations.filter(pk__in=_fts_ids("search_site_fts", value))
+    return installations.filter(site_address__icontains=value)
+
+
+# --- Keeping the FTS tables in step (SQLite only) -----------------------------------------------
+
+
+def _trigger_sql(fts: str, table: str, columns: tuple[str, ...]) -> list[str]:
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+    insert = f"INSERT INTO {fts} (rowid, {cols}) VALUES (new.id, {new});"
+    return [
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {insert} END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {delete} END",
+        # Only when a searched column changes: a status change does not touch the index.
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {cols} ON {table} BEGIN {delete} {insert} END",
+    ]
+
+
+def create_fts(cursor) -> None:
+    for fts, (table, columns) in FTS_TABLES.items():
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, "
+            f"content='{table}', content_rowid='id', tokenize='trigram')"
+        )
+        for sql in _trigger_sql(fts, table, columns):
+            cursor.execute(sql)
+        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+
+
+def drop_fts(cursor) -> None:
+    for fts in FTS_TABLES:
+        drop_triggers(cursor, fts)
+        cursor.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
+def drop_triggers(cursor, fts: str) -> None:
+    for suffix in ("ai", "ad", "au"):
+        cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+
+
+def suspend_fts(cursor) -> None:
+    """For a bulk load: no per-row trigger work; `resume_fts` rebuilds the index once."""
+    for fts in FTS_TABLES:
+        drop_triggers(cursor, fts)
+
+
+def resume_fts(cursor) -> None:
+    for fts, (table, columns) in FTS_TABLES.items():
+        for sql in _trigger_sql(fts, table, columns):
+            cursor.execute(sql)
+        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
