@@ -415,3 +415,20 @@ def test_jobs_on_days_off_flags_open_jobs_on_newly_blocked_days(cast, django_ass
     with django_assert_num_queries(1):
         found = list(selectors.jobs_on_days_off(cast.partner, in_days(0), in_days(7)))
     assert found == [flagged]
+
+
+def test_a_reschedule_is_announced_to_the_history_followers_in_its_transaction(cast):
+    from installations.signals import history_recorded
+
+    seen = []
+
+    def receiver(sender, change, installation, **kwargs):
+        seen.append((change.kind, installation.scheduled_date))
+
+    history_recorded.connect(receiver)
+    try:
+        inst = cast.installation()
+        move(inst, cast.partner_user, in_days(3))
+    finally:
+        history_recorded.disconnect(receiver)
+    assert seen[-1] == (StatusChange.Kind.RESCHEDULED, in_days(3))
