@@ -7,6 +7,7 @@ import re
 from datetime import time, timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +15,15 @@ from installations.models import StatusChange, TimeOff
 from installations.statuses import Status
 
 from .conftest import log_in
+
+
+def _serious(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
 
 
 def test_reschedule_from_the_detail_page_with_the_keyboard(page, cast):
@@ -29,6 +39,7 @@ def test_reschedule_from_the_detail_page_with_the_keyboard(page, cast):
     expect(dialog.get_by_role("heading", name=f"Reschedule #{inst.pk}")).to_be_visible()
     date_field = dialog.get_by_label("New date")
     expect(date_field).to_be_focused()  # the dialog puts the keyboard in its first field
+    assert _serious(page) == []
     date_field.fill(new_day.isoformat())
     # Tab walks the date's own parts (month, day, year) first, as many as the locale has.
     window = dialog.get_by_label("Arrival window")
