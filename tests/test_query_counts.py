@@ -62,9 +62,9 @@ QUERIES: dict[str, int] = {
     "new installation form": 3,
     "handyman job card (htmx)": 4,
     "handyman completion checklist": 4,
-    # Handymen page, their jobs, booked hours, the Unassigned lane, the overdue count.
-    "dispatch board week": 7,
-    "dispatch board day (htmx)": 7,
+    # Handymen page, their jobs, booked hours, the Unassigned lane, the overdue count, days off.
+    "dispatch board week": 8,
+    "dispatch board day (htmx)": 8,
 }
 
 

@@ -27,6 +27,8 @@ from .. import selectors as core_selectors
 from ..filters import InstallationFilter
 from ..forms import WINDOWS
 from ..models import Handyman, Installation, Partner
+from ..scheduling.rules import BUSY_STATUSES, may_reschedule
+from ..scheduling.selectors import days_off
 from ..statuses import TERMINAL_STATUSES, Status
 from ..views.common import WrongRole
 from . import selectors
@@ -180,28 +182,28 @@ def card_actions_for(user: Any) -> Callable[[Installation], list[CardAction]]:
     once per status."""
     makers = {name: _url_maker(url) for name, url in CARD_ACTIONS.items()}
     reschedule = _url_maker(RESCHEDULE_URL)
-    cache: dict[str, list[core_selectors.Action]] = {}
+    cache: dict[str, tuple[list[core_selectors.Action], bool]] = {}
 
     def actions(installation: Installation) -> list[CardAction]:
         if installation.status not in cache:
-            cache[installation.status] = [
-                a
-                for a in core_selectors.available_actions(installation, user)
-                if a.name in makers and makers[a.name] is not None
-            ]
+            cache[installation.status] = (
+                [
+                    a
+                    for a in core_selectors.available_actions(installation, user)
+                    if a.name in makers and makers[a.name] is not None
+                ],
+                reschedule is not None and may_reschedule(installation, user),
+            )
+        allowed, movable = cache[installation.status]
         found = [
             CardAction(a.name, a.label, makers[a.name](installation.pk))  # type: ignore[misc]
-            for a in cache[installation.status]
+            for a in allowed
         ]
-        if reschedule is not None and installation.status in RESCHEDULABLE:
-            found.append(CardAction("reschedule", "Reschedule", reschedule(installation.pk)))
+        if movable:
+            found.append(CardAction("reschedule", "Reschedule", reschedule(installation.pk)))  # type: ignore[misc]
         return found
 
     return actions
-
-
-# Until the scheduling room's rule is merged: the statuses the issue allows a reschedule in.
-RESCHEDULABLE = frozenset({Status.SCHEDULED, Status.INSTALLER_ASSIGNED})
 
 
 def build_cards(
@@ -218,7 +220,10 @@ def build_cards(
             inst,
             actions(inst) if actions is not None else [],
             link(inst.pk),
-            day_off=(inst.handyman_id, inst.scheduled_date) in days_off,
+            # A job still to do on a day its handyman has since marked off (the scheduling
+            # room's rule: jobs that hold his time).
+            day_off=inst.status in BUSY_STATUSES
+            and (inst.handyman_id, inst.scheduled_date) in days_off,
         )
         for inst in installations
     ]
@@ -310,7 +315,6 @@ def board_context(
     *,
     actions: Callable[[Installation], list[CardAction]] | None,
     link: Callable[[int], str],
-    days_off: Callable[[list[int], date, date], set[tuple[int, date]]] | None = None,
 ) -> dict[str, Any]:
     """Everything the board draws, for the partner's page and the admin's: a constant number of
     queries (handymen page, their jobs, booked hours, the lane, the overdue count, days off)."""
@@ -341,7 +345,7 @@ def board_context(
     lane = selectors.unassigned_lane(jobs, start=period.start, end=period.end, per_day=per_day)
     booked = selectors.booked(partner, handyman_ids=ids, start=period.start, end=period.end)
     overdue = selectors.overdue_unassigned(partner, today=today)
-    blocked = days_off(ids, period.start, period.end) if days_off and ids else set()
+    blocked = days_off(ids, period.start, period.end)
 
     columns = columns_for(period, [*assigned, *lane.jobs])
     by_handyman: dict[int, list[Installation]] = {}

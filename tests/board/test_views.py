@@ -340,3 +340,33 @@ def test_the_nav_and_the_list_link_to_the_board(partner_client):
     assert html.count(f'href="{BOARD}"') == 2
     board = get(partner_client).content.decode()
     assert f'href="{BOARD}" aria-current="page"' in board
+
+
+# --- Days off ------------------------------------------------------------------------------------
+
+
+def test_a_handymans_days_off_are_greyed_and_his_jobs_there_flagged(partner_client, cast):
+    from installations.scheduling.models import TimeOff
+
+    day = tomorrow()
+    stuck = cast.installation(Status.INSTALLER_ASSIGNED)  # booked before he marked the day off
+    done = cast.installation(Status.CUSTOMER_APPROVED)  # finished: nothing to move
+    elsewhere = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman)
+    TimeOff.objects.create(handyman=cast.handyman, day=day)
+    response = get(partner_client, week=week_of(day))
+    row = next(r for r in response.context["rows"] if r.handyman == cast.handyman)
+    assert [c.day_off for c in row.cells] == [c.column.day == day for c in row.cells]
+    other = next(r for r in response.context["rows"] if r.handyman == cast.other_handyman)
+    assert not any(c.day_off for c in other.cells)
+    flagged = {
+        c.installation.pk
+        for r in response.context["rows"]
+        for cell in r.cells
+        for c in cell.cards
+        if c.day_off
+    }
+    assert flagged == {stuck.pk}
+    html = response.content.decode()
+    assert "Day off: move or reassign this job" in html
+    assert done.pk not in flagged and elsewhere.pk not in flagged
+    assert 'data-day-off aria-label="Hank' in html and "is-day-off" in html
