@@ -135,6 +135,9 @@
   function refreshBoard() {
     const board = document.getElementById("board");
     if (!board || !window.htmx) return;
+    // htmx carries an element's old attributes over to its new self while settling; a style
+    // SortableJS left on a card would then be an inline style, which the CSP refuses.
+    board.querySelectorAll("[style]").forEach(function (node) { node.removeAttribute("style"); });
     window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       source: board,
       target: "#board",
@@ -236,7 +239,6 @@
         // Touch: a long press starts a drag, so that a swipe still scrolls the board.
         delay: 200,
         delayOnTouchOnly: true,
-        animation: 120,
         onEnd: onDrop,
       });
     });
