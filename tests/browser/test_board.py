@@ -145,7 +145,10 @@ def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(
     job = cast.installation(Status.SCHEDULED)
     # Another window than the first job's: Hana gets both without a conflict.
     assigned = cast.installation(
-        Status.INSTALLER_ASSIGNED, handyman=cast.handyman, window_start=time(13), window_end=time(15)
+        Status.INSTALLER_ASSIGNED,
+        handyman=cast.handyman,
+        window_start=time(13),
+        window_end=time(15),
     )
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
@@ -164,7 +167,8 @@ def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(
     page.get_by_label(re.compile(r"Hana .*that day")).check()
     page.get_by_role("button", name="Reassign").click()
     page.wait_for_url(re.compile(r"/installations/board/\?week="))
-    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{assigned.pk}")).to_be_visible()
+    moved = cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{assigned.pk}")
+    expect(moved).to_be_visible()
     assert Installation.objects.get(pk=assigned.pk).handyman == cast.other_handyman
 
     # The filters and the period links are plain links and forms too.
@@ -173,7 +177,11 @@ def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(
     page.wait_for_url(re.compile(r"hide_finished=on"))
     year, week, _ = (tomorrow() + timedelta(days=7)).isocalendar()
     page.get_by_role("link", name="Next week").click()
-    page.wait_for_url(re.compile(rf"week={year}-W{week:02d}.*hide_finished=on|hide_finished=on.*week={year}-W{week:02d}"))
+    page.wait_for_url(
+        re.compile(
+            rf"week={year}-W{week:02d}.*hide_finished=on|hide_finished=on.*week={year}-W{week:02d}"
+        )
+    )
     context.close()
 
 
