@@ -173,7 +173,8 @@
         announce("This job can no longer be moved to another day or window. Nothing was changed.", true);
         return;
       }
-      steps.push({ url: url, fields: { scheduled_date: day, window_start: start, window_end: end } });
+      // The Reschedule form's fields: the date and the window's key ("08:00-10:00").
+      steps.push({ url: url, fields: { scheduled_date: day, window: start + "-" + end } });
     }
     if (targetHandyman && targetHandyman !== card.dataset.handyman) {
       const name = status === "SCHEDULED" ? "assign" : "reassign";

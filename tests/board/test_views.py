@@ -370,3 +370,17 @@ def test_a_handymans_days_off_are_greyed_and_his_jobs_there_flagged(partner_clie
     assert "Day off: move or reassign this job" in html
     assert done.pk not in flagged and elsewhere.pk not in flagged
     assert 'data-day-off aria-label="Hank' in html and "is-day-off" in html
+
+
+def test_cards_offer_reschedule_where_the_scheduling_rules_allow_it(partner_client, cast):
+    from installations.scheduling.rules import RESCHEDULABLE
+
+    jobs = {
+        status: cast.installation(status)
+        for status in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.EN_ROUTE)
+    }
+    html = get(partner_client, week=week_of(tomorrow())).content.decode()
+    for status, job in jobs.items():
+        start = html.index(f'id="card-{job.pk}"')
+        card = html[start : html.index("</li>", start)]
+        assert ('data-action="reschedule"' in card) == (status in RESCHEDULABLE), status

@@ -28,6 +28,12 @@ def board_url(day: date | None = None) -> str:
     return f"/installations/board/?week={year}-W{week:02d}"
 
 
+def another_day() -> date:
+    """A day in tomorrow's week other than tomorrow, and not in the past."""
+    day = tomorrow() + timedelta(days=1)
+    return day if day.isocalendar()[1] == tomorrow().isocalendar()[1] else timezone.localdate()
+
+
 def cell(page, handyman, day: date):
     return page.locator(f"ul.cell-jobs[data-handyman='{handyman.pk}'][data-day='{day}']")
 
@@ -73,6 +79,72 @@ def test_dragging_between_handymen_reassigns(page, cast):
     open_board(page)
     page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
     expect(page.locator("#flash")).to_contain_text(f"Reassigned #{job.pk}")
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.handyman == cast.other_handyman
+
+
+def test_dragging_a_card_to_another_day_reschedules_it(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.handyman, another_day()))
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(cell(page, cast.handyman, another_day()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.scheduled_date == another_day() and job.handyman == cast.handyman
+    assert job.history.filter(kind="rescheduled").count() == 1
+
+
+def test_dragging_from_unassigned_to_another_days_handyman_moves_then_assigns(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, another_day()))
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    card = cell(page, cast.other_handyman, another_day()).locator(f"#card-{job.pk}")
+    expect(card).to_be_visible()
+    job.refresh_from_db()
+    assert (job.scheduled_date, job.handyman, job.status) == (
+        another_day(),
+        cast.other_handyman,
+        Status.INSTALLER_ASSIGNED,
+    )
+    expect(card).to_have_attribute("data-version", str(job.version))
+
+
+def test_in_the_day_view_dragging_to_another_window_reschedules_it(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)  # 09:00–11:00
+    open_board(page, f"/installations/board/?day={tomorrow()}")
+    target = page.locator(
+        f"ul.cell-jobs[data-handyman='{cast.handyman.pk}'][data-window-start='14:00']"
+    )
+    page.locator(f"#card-{job.pk}").drag_to(target)
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(target.locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert (job.window_start, job.window_end) == (time(14), time(16))
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_conflict_asks_first_and_assigns_only_when_confirmed(page, cast):
+    cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman)  # 09:00–11:00
+    job = cast.installation(Status.SCHEDULED)  # the same window, unassigned
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    confirm = page.locator("#board-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("already has")
+    # Cancel: nothing changes and the card goes back.
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.status == Status.SCHEDULED
+
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Assign anyway").click()
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
     expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
     job.refresh_from_db()
     assert job.handyman == cast.other_handyman
@@ -141,6 +213,24 @@ def test_the_keyboard_opens_the_same_assign_dialog_and_escape_gives_the_focus_ba
     assert page.url.endswith(board_url())
 
 
+def test_the_keyboard_reschedules_through_the_same_dialog(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    button = page.locator(f"#card-{job.pk}").get_by_role("button", name="Reschedule")
+    button.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("New date").fill(another_day().isoformat())
+    dialog.get_by_label("Arrival window").select_option(label="12:00–14:00")
+    dialog.get_by_role("button", name="Reschedule").press("Enter")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(cell(page, cast.handyman, another_day()).locator(f"#card-{job.pk}")).to_contain_text(
+        "12:00–14:00"
+    )
+
+
 def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(browser, cast):
     job = cast.installation(Status.SCHEDULED)
     # Another window than the first job's: Hana gets both without a conflict.
@@ -170,6 +260,14 @@ def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(
     moved = cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{assigned.pk}")
     expect(moved).to_be_visible()
     assert Installation.objects.get(pk=assigned.pk).handyman == cast.other_handyman
+
+    # Reschedule: the scheduling room's plain page, and back.
+    page.locator(f"#card-{assigned.pk}").get_by_role("button", name="Reschedule").click()
+    page.get_by_label("New date").fill(another_day().isoformat())
+    page.get_by_role("button", name="Reschedule").click()
+    page.wait_for_url(re.compile(r"/installations/board/\?week="))
+    moved = cell(page, cast.other_handyman, another_day()).locator(f"#card-{assigned.pk}")
+    expect(moved).to_be_visible()
 
     # The filters and the period links are plain links and forms too.
     page.get_by_label("Hide finished jobs").check()
