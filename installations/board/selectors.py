@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from ..models import Handyman, Installation, Partner
-from ..statuses import Status
+from ..statuses import Status, StatusGroup, group_of
 
 HANDYMEN_PER_PAGE = 25
 # Cards per day in the Unassigned lane; the rest are counted and linked to the list. A big
@@ -26,6 +26,57 @@ LANE_PER_DAY_DAY_VIEW = 40
 
 # Not booked time: the job will not happen.
 NOT_BOOKED = (Status.CANCELLED, Status.REJECTED)
+
+
+# A card needs eleven columns, not a model: a big partner's week is hundreds of jobs, and
+# building Installation, Customer, Handyman and User instances for each was most of its time.
+JOB_FIELDS = (
+    "pk",
+    "partner_id",
+    "version",
+    "status",
+    "kind",
+    "scheduled_date",
+    "window_start",
+    "window_end",
+    "handyman_id",
+    "site_address",
+    "customer__name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a board card shows of an installation (read with `jobs`, never saved)."""
+
+    pk: int
+    partner_id: int
+    version: int
+    status: str
+    kind: str
+    scheduled_date: date
+    window_start: time
+    window_end: time
+    handyman_id: int | None
+    site_address: str
+    customer_name: str
+
+    @property
+    def group(self) -> StatusGroup:
+        return group_of(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.kind == Installation.Kind.FOLLOW_UP
+
+
+def jobs(queryset: QuerySet[Installation]) -> list[Job]:
+    """The queryset's rows as Jobs (its filters and order kept): one query, no model objects."""
+    return [Job(*row) for row in queryset.values_list(*JOB_FIELDS)]
 
 
 @dataclass(frozen=True)
@@ -63,12 +114,12 @@ def board_handymen(partner: Partner | int, *, page: int) -> HandymenPage:
 
 
 def handymen_jobs(
-    jobs: QuerySet[Installation], *, handyman_ids: Iterable[int], start: date, end: date
-) -> list[Installation]:
+    queryset: QuerySet[Installation], *, handyman_ids: Iterable[int], start: date, end: date
+) -> list[Job]:
     """The jobs (already filtered by the board's filters) of these handymen in the period, in the
     order of the (partner, handyman, date, window, id) index."""
-    mine = jobs.filter(handyman_id__in=list(handyman_ids), scheduled_date__range=(start, end))
-    return list(mine.order_by("handyman_id", "scheduled_date", "window_start", "id"))
+    mine = queryset.filter(handyman_id__in=list(handyman_ids), scheduled_date__range=(start, end))
+    return jobs(mine.order_by("handyman_id", "scheduled_date", "window_start", "id"))
 
 
 @dataclass(frozen=True)
@@ -105,17 +156,19 @@ def booked(
 
 @dataclass(frozen=True)
 class Lane:
-    jobs: list[Installation]
+    jobs: list[Job]
     # How many SCHEDULED jobs each day has in all (the lane shows the first few).
     totals: dict[date, int]
 
 
-def unassigned_lane(jobs: QuerySet[Installation], *, start: date, end: date, per_day: int) -> Lane:
+def unassigned_lane(
+    queryset: QuerySet[Installation], *, start: date, end: date, per_day: int
+) -> Lane:
     """The SCHEDULED jobs of the period (the board's filters applied): the first `per_day` of
     each day by window, and each day's total, in one query (window functions)."""
     day = [F("scheduled_date")]
-    rows = list(
-        jobs.filter(status=Status.SCHEDULED, scheduled_date__range=(start, end))
+    rows = (
+        queryset.filter(status=Status.SCHEDULED, scheduled_date__range=(start, end))
         .annotate(
             position=Window(
                 RowNumber(), partition_by=day, order_by=[F("window_start").asc(), F("id").asc()]
@@ -124,11 +177,15 @@ def unassigned_lane(jobs: QuerySet[Installation], *, start: date, end: date, per
         )
         .filter(position__lte=per_day)
         .order_by("scheduled_date", "window_start", "id")
+        .values_list(*JOB_FIELDS, "day_total")
     )
+    found: list[Job] = []
     totals: dict[date, int] = {}
-    for row in rows:
-        totals[row.scheduled_date] = row.day_total
-    return Lane(rows, totals)
+    for *fields, day_total in rows:
+        job = Job(*fields)
+        found.append(job)
+        totals[job.scheduled_date] = day_total
+    return Lane(found, totals)
 
 
 def overdue_unassigned(partner: Partner | int, *, today: date) -> int:

@@ -12,15 +12,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET
 
 from .. import selectors as core_selectors
@@ -32,6 +32,7 @@ from ..scheduling.selectors import days_off
 from ..statuses import TERMINAL_STATUSES, Status
 from ..views.common import WrongRole
 from . import selectors
+from .cards import render_cards
 
 TEMPLATE = "installations/board/board.html"
 # The actions a card offers: the partner portal's dialogs (and the scheduling room's page).
@@ -137,19 +138,19 @@ class CardAction:
 
 @dataclass(frozen=True)
 class Card:
-    installation: Installation
+    job: selectors.Job
     actions: list[CardAction]
     link: str  # the job's own page: the partner's detail page, or the admin's change page
     day_off: bool = False
 
     @property
     def finished(self) -> bool:
-        return self.installation.status in TERMINAL_STATUSES
+        return self.job.status in TERMINAL_STATUSES
 
     @property
     def town(self) -> str:
         # Addresses are written "12 High Street, Townsville": the town is the last part.
-        return self.installation.site_address.rsplit(",", 1)[-1].strip()
+        return self.job.site_address.rsplit(",", 1)[-1].strip()
 
     @property
     def draggable(self) -> bool:
@@ -176,17 +177,18 @@ def _url_maker(name: str) -> Callable[[int], str] | None:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def card_actions_for(user: Any) -> Callable[[Installation], list[CardAction]]:
-    """The actions a card offers, from the state machine (as the list's buttons are). All cards of
-    one status have the same ones for one user (the board is one partner's), so it is asked
-    once per status."""
+def card_actions_for(user: Any) -> Callable[[selectors.Job], list[CardAction]]:
+    """The actions a card offers, from the state machine (as the list's buttons are) and the
+    scheduling room's rule. All cards of one status have the same ones for one user (the board
+    is one partner's), so they are asked once per status, of an unsaved stand-in record."""
     makers = {name: _url_maker(url) for name, url in CARD_ACTIONS.items()}
     reschedule = _url_maker(RESCHEDULE_URL)
     cache: dict[str, tuple[list[core_selectors.Action], bool]] = {}
 
-    def actions(installation: Installation) -> list[CardAction]:
-        if installation.status not in cache:
-            cache[installation.status] = (
+    def actions(job: selectors.Job) -> list[CardAction]:
+        if job.status not in cache:
+            installation = Installation(partner_id=job.partner_id, status=job.status)
+            cache[job.status] = (
                 [
                     a
                     for a in core_selectors.available_actions(installation, user)
@@ -194,38 +196,38 @@ def card_actions_for(user: Any) -> Callable[[Installation], list[CardAction]]:
                 ],
                 reschedule is not None and may_reschedule(installation, user),
             )
-        allowed, movable = cache[installation.status]
+        allowed, movable = cache[job.status]
         found = [
-            CardAction(a.name, a.label, makers[a.name](installation.pk))  # type: ignore[misc]
+            CardAction(a.name, a.label, makers[a.name](job.pk))  # type: ignore[misc]
             for a in allowed
         ]
         if movable:
-            found.append(CardAction("reschedule", "Reschedule", reschedule(installation.pk)))  # type: ignore[misc]
+            found.append(CardAction("reschedule", "Reschedule", reschedule(job.pk)))  # type: ignore[misc]
         return found
 
     return actions
 
 
 def build_cards(
-    installations: Iterable[Installation],
+    jobs: Iterable[selectors.Job],
     *,
-    actions: Callable[[Installation], list[CardAction]] | None,
+    actions: Callable[[selectors.Job], list[CardAction]] | None,
     link: Callable[[int], str],
     days_off: set[tuple[int, date]] | frozenset = frozenset(),
 ) -> list[Card]:
     """The one step from installations to cards, for the board and for anything that redraws
-    cards later (a live feed): the view and the feed render the same `job-card` partial."""
+    cards later (a live feed): both draw them with cards.render_cards."""
     return [
         Card(
-            inst,
-            actions(inst) if actions is not None else [],
-            link(inst.pk),
+            job,
+            actions(job) if actions is not None else [],
+            link(job.pk),
             # A job still to do on a day its handyman has since marked off (the scheduling
             # room's rule: jobs that hold his time).
-            day_off=inst.status in BUSY_STATUSES
-            and (inst.handyman_id, inst.scheduled_date) in days_off,
+            day_off=job.status in BUSY_STATUSES
+            and (job.handyman_id, job.scheduled_date) in days_off,
         )
-        for inst in installations
+        for job in jobs
     ]
 
 
@@ -235,21 +237,14 @@ def partner_link() -> Callable[[int], str]:
     return maker
 
 
-def render_cards(request: HttpRequest, cards: Iterable[Card], next_url: str) -> str:
-    """The cards' HTML, each `<li id="card-<pk>">` as the board draws it."""
-    return "".join(
-        render_to_string(
-            f"{TEMPLATE}#job-card", {"card": card, "next_url": next_url}, request=request
-        )
-        for card in cards
-    )
-
-
 # --- The grid ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Column:
+    """A day (week view) or an arrival window (day view). Its words are written once here, not
+    by template filters in each of the 26 rows' cells."""
+
     key: Any
     day: date
     window: tuple[time, time] | None = None
@@ -257,6 +252,25 @@ class Column:
     @property
     def is_today(self) -> bool:
         return self.day == timezone.localdate()
+
+    @cached_property
+    def iso(self) -> str:
+        return self.day.isoformat()
+
+    @cached_property
+    def start(self) -> str:
+        return self.window[0].strftime("%H:%M") if self.window else ""
+
+    @cached_property
+    def end(self) -> str:
+        return self.window[1].strftime("%H:%M") if self.window else ""
+
+    @cached_property
+    def label(self) -> str:
+        """What a cell's list is called: "Wednesday 2 December" or "08:00–10:00"."""
+        if self.window:
+            return f"{self.start}–{self.end}"
+        return dateformat.format(self.day, "l j F")
 
 
 @dataclass
@@ -266,6 +280,7 @@ class Cell:
     day_off: bool = False
     more: int = 0
     more_url: str = ""
+    html: str = ""  # the cards, drawn by cards.render_cards
 
 
 @dataclass(frozen=True)
@@ -281,7 +296,7 @@ STANDARD_WINDOWS = sorted(
 )
 
 
-def columns_for(period: Period, jobs: Iterable[Installation]) -> list[Column]:
+def columns_for(period: Period, jobs: Iterable[selectors.Job]) -> list[Column]:
     """Days for a week; for a day, its arrival windows: the standard two-hour windows and any
     other window a job of that day has, in time order."""
     if period.day is None:
@@ -290,14 +305,14 @@ def columns_for(period: Period, jobs: Iterable[Installation]) -> list[Column]:
     return [Column(window, period.day, window) for window in sorted(windows)]
 
 
-def _key(period: Period, inst: Installation) -> Any:
-    return inst.scheduled_date if period.day is None else (inst.window_start, inst.window_end)
+def _key(period: Period, job: selectors.Job) -> Any:
+    return job.scheduled_date if period.day is None else (job.window_start, job.window_end)
 
 
 def _cells(period: Period, columns: list[Column], cards: Iterable[Card]) -> list[Cell]:
     cells = {column.key: Cell(column) for column in columns}
     for card in cards:
-        cell = cells.get(_key(period, card.installation))
+        cell = cells.get(_key(period, card.job))
         if cell is not None:
             cell.cards.append(card)
     return list(cells.values())
@@ -313,7 +328,7 @@ def board_context(
     request: HttpRequest,
     partner: Partner,
     *,
-    actions: Callable[[Installation], list[CardAction]] | None,
+    actions: Callable[[selectors.Job], list[CardAction]] | None,
     link: Callable[[int], str],
 ) -> dict[str, Any]:
     """Everything the board draws, for the partner's page and the admin's: a constant number of
@@ -348,9 +363,9 @@ def board_context(
     blocked = days_off(ids, period.start, period.end)
 
     columns = columns_for(period, [*assigned, *lane.jobs])
-    by_handyman: dict[int, list[Installation]] = {}
-    for inst in assigned:
-        by_handyman.setdefault(inst.handyman_id, []).append(inst)
+    by_handyman: dict[int, list[selectors.Job]] = {}
+    for job in assigned:
+        by_handyman.setdefault(job.handyman_id, []).append(job)  # type: ignore[arg-type]
     rows = []
     for handyman in handymen.handymen:
         cells = _cells(
@@ -372,6 +387,10 @@ def board_context(
     lane_more = 0
     if period.day is not None:
         lane_more = lane.totals.get(period.day, 0) - len(lane.jobs)
+
+    next_url = request.get_full_path()
+    for cell in [*lane_cells, *(cell for row in rows for cell in row.cells)]:
+        cell.html = render_cards(cell.cards, next_url)
 
     yesterday = (today - timedelta(days=1)).isoformat()
     return {
@@ -397,7 +416,7 @@ def board_context(
         "overdue": overdue,
         "overdue_url": _list_url(status=Status.SCHEDULED, date_to=yesterday, sort="date"),
         "hide_finished": hide_finished,
-        "next_url": request.get_full_path(),
+        "next_url": next_url,
         "acting": actions is not None,
     }
 
