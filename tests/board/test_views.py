@@ -261,6 +261,8 @@ def test_handymen_are_shown_25_at_a_time(partner_client, cast):
     second = get(partner_client, page=2)
     assert [r.handyman.user.username for r in second.context["rows"]] == ["zz23", "zz24", "zz25"]
     assert "Previous handymen" in second.content.decode()
+    beyond = get(partner_client, page=9).content.decode()
+    assert "No more handymen on this page." in beyond and "Back to the first handymen" in beyond
 
 
 # --- Acting ------------------------------------------------------------------------------------
