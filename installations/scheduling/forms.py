@@ -48,6 +48,9 @@ class RescheduleForm(forms.Form):
                 "window": _key(installation.window_start, installation.window_end),
             },
         )
+        # Its own ids: the detail page that opens this dialog has a follow-up form with a
+        # `scheduled_date` too, and a label must point at the field in the dialog.
+        kwargs.setdefault("auto_id", "reschedule-%s")
         super().__init__(*args, **kwargs)
         self.windows = {_key(start, end): (start, end) for start, end in WINDOWS.values()}
         self.windows.setdefault(
@@ -76,6 +79,7 @@ class DayOffForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "day-off-%s")
         super().__init__(*args, **kwargs)
         tomorrow: date = timezone.localdate() + timezone.timedelta(days=1)
         self.fields["day"].widget.attrs["min"] = tomorrow.isoformat()

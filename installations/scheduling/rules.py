@@ -116,6 +116,10 @@ def check_slot(
         raise ValidationError({field: day_off_message(handyman, day)})
     if confirm_conflict:
         return
+    # The job's own row lock does not stop another job being moved onto the same slot at the
+    # same moment: lock the handyman's row too (always after the job's, so no deadlock), and
+    # the second of two racing moves sees the first one's job.
+    Handyman.objects.select_for_update().filter(pk=handyman.pk).values_list("pk").first()
     conflicts = find_conflicts(handyman, day, window_start, window_end, exclude_pk=installation.pk)
     if conflicts:
         raise ScheduleConflict(

@@ -4,6 +4,7 @@ without) and the handyman's days off. Thin: access, form, one service call, an a
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -110,7 +111,10 @@ def _done(request: HttpRequest, updated: Installation) -> HttpResponse:
     back = _back_url(request.POST.get("next"), updated)
     if request.htmx:
         response = HttpResponseClientRedirect(back)
-        response["HX-Refresh"] = "true"  # the page shows the old slot: draw it again
+        current = urlsplit(request.htmx.current_url or "")
+        if current.path == urlsplit(back).path and current.query == urlsplit(back).query:
+            # Only the #fragment differs: a browser would just scroll, so ask htmx to reload.
+            response["HX-Refresh"] = "true"
         return response
     return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
 
