@@ -138,6 +138,8 @@ def test_a_conflict_asks_first_and_assigns_only_when_confirmed(page, cast):
     confirm.get_by_role("button", name="Cancel").click()
     expect(confirm).to_be_hidden()
     expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    expect(page.locator("#flash")).to_contain_text("Nothing was changed.")
+    expect(page.locator(f"#card-{job.pk}")).not_to_have_attribute("aria-busy", "true")
     job.refresh_from_db()
     assert job.status == Status.SCHEDULED
 
