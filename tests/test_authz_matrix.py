@@ -56,6 +56,7 @@ ROUTES: dict[str, Route] = {
     "partner:reject": Route(PARTNER, Status.SCHEDULED, post=True),
     "partner:follow_up": Route(PARTNER, Status.INSTALLATION_COMPLETED, get=False, post=True),
     "partner:rebook": Route(PARTNER, Status.CANCELLED, get=False, post=True),
+    "board:week": Route(ANY_PARTNER),
     "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
     "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
     "handyman:jobs": Route(ANY_HANDYMAN, home=True),
@@ -255,6 +256,8 @@ def test_the_admin_is_closed_to_everyone_but_staff(cast):
         urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     urls.append(reverse("admin:installations_installation_change", args=[inst.pk]))
     urls.append(reverse("admin:installations_installation_transition", args=[inst.pk, "cancel"]))
+    board = reverse("admin:installations_installation_board")
+    urls += [board, f"{board}?partner={cast.partner.pk}"]
     all_clients = clients(cast)
     for role in ADMIN_USERS:
         for url in urls:

@@ -62,6 +62,9 @@ QUERIES: dict[str, int] = {
     "new installation form": 3,
     "handyman job card (htmx)": 4,
     "handyman completion checklist": 4,
+    # Handymen page, their jobs, booked hours, the Unassigned lane, the overdue count, days off.
+    "dispatch board week": 8,
+    "dispatch board day (htmx)": 8,
     "reschedule page": 3,
     "reschedule dialog (htmx)": 3,
     "handyman days off": 3,
@@ -208,6 +211,17 @@ def _admin_change(inst: Installation) -> str:
 
 
 LIST = reverse("partner:list")
+BOARD = reverse("board:week")
+
+
+def _board_week(_subject: Any) -> str:
+    # The week of tomorrow, where the grown rows are (make_installation's default day).
+    return f"{BOARD}?week={(timezone.localdate() + timedelta(days=1)).strftime('%G-W%V')}"
+
+
+def _board_day(_subject: Any) -> str:
+    return f"{BOARD}?day={(timezone.localdate() + timedelta(days=1)).isoformat()}"
+
 
 PAGES: dict[str, Page] = {
     "partner list": Page("partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: LIST),
@@ -285,6 +299,12 @@ PAGES: dict[str, Page] = {
     "admin change page with history": Page("superuser", _subject(), _grow_history, _admin_change),
     "admin change page with follow-ups": Page(
         "superuser", _subject(), _children(parent="follow_up"), _admin_change
+    ),
+    "dispatch board week": Page(
+        "partner_user", _nothing, _installations_in(EVERY_GROUP), _board_week
+    ),
+    "dispatch board day (htmx)": Page(
+        "partner_user", _nothing, _installations_in(EVERY_GROUP), _board_day, htmx=True
     ),
     "reject page": Page("partner_user", _subject(), None, _partner_url("reject")),
     "reject dialog (htmx)": Page(

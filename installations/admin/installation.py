@@ -25,6 +25,7 @@ from ..models import Handyman, Installation, Message, StatusChange
 from ..scheduling.text import reschedule_text
 from ..services import TransitionRefused
 from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
+from .board import BoardAdminMixin
 from .forms import (
     ADD_FIELDS,
     OPEN_FIELDS,
@@ -141,7 +142,9 @@ def _installation_links(rows: QuerySet[Installation] | list[Installation]) -> st
     return format_html("<ul>{}</ul>", items) if items else "—"
 
 
-class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, admin.ModelAdmin):
+class InstallationAdmin(
+    BoardAdminMixin, IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, admin.ModelAdmin
+):
     fsm_fields = ["status"]
     change_form_template = "admin/installations/installation/change_form.html"
     fsm_transition_form_template = "admin/installations/installation/transition_form.html"

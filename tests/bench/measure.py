@@ -43,6 +43,7 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from installations import services  # noqa: E402
 from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
+from tests.bench.cases_board import board_cases  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -272,6 +273,7 @@ def main() -> int:
 
     # --- the bare render ----------------------------------------------------------------------
     add("bare render (no database)", anonymous, "/bench/bare/", "")
+    cases.extend(board_cases(partner_client, partner_id, timed, page, bare=cases[-1]))
 
     args.out.write_text(json.dumps(out, indent=2))
     return 0
@@ -293,14 +295,17 @@ def transition_case(partner_id: int, actor: Any) -> list[dict]:
     def assign():
         pk = next(queue)
         done.append(pk)
-        return services.installation_assign(installation=pk, handyman=handymen[0], actor=actor)
+        # Confirmed: the bench's data pile jobs on one slot; the cost measured is the transition.
+        return services.installation_assign(
+            installation=pk, handyman=handymen[0], actor=actor, confirm_conflict=True
+        )
 
     result = timed("transition: assign (service layer)", assign, lambda _: None)
     again = iter(done)
 
     def reassign():
         return services.installation_reassign(
-            installation=next(again), handyman=handymen[1], actor=actor
+            installation=next(again), handyman=handymen[1], actor=actor, confirm_conflict=True
         )
 
     second = timed("transition: reassign (service layer)", reassign, lambda _: None)

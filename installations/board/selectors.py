@@ -1,0 +1,195 @@
+"""The dispatch board's reads: one partner's handymen, a page at a time, and the jobs of a period.
+
+Each function is one query whatever the number of rows, and each reads an index written for the
+list (see Installation.Meta.indexes): the page's handymen's jobs read `inst_partner_handyman`
+(partner, handyman, date…), the Unassigned lane and the overdue count `inst_partner_status`
+(partner, status, date…). tests/board/test_selectors.py asks the planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from ..models import Handyman, Installation, Partner
+from ..statuses import Status, StatusGroup, group_of
+
+HANDYMEN_PER_PAGE = 25
+# Cards per day in the Unassigned lane; the rest are counted and linked to the list. A big
+# partner has ~200 new jobs a day: drawing them all would make the board unreadable and slow.
+LANE_PER_DAY = 8
+LANE_PER_DAY_DAY_VIEW = 40
+
+# Not booked time: the job will not happen.
+NOT_BOOKED = (Status.CANCELLED, Status.REJECTED)
+
+
+# A card needs eleven columns, not a model: a big partner's week is hundreds of jobs, and
+# building Installation, Customer, Handyman and User instances for each was most of its time.
+JOB_FIELDS = (
+    "pk",
+    "partner_id",
+    "version",
+    "status",
+    "kind",
+    "scheduled_date",
+    "window_start",
+    "window_end",
+    "handyman_id",
+    "site_address",
+    "customer__name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a board card shows of an installation (read with `jobs`, never saved)."""
+
+    pk: int
+    partner_id: int
+    version: int
+    status: str
+    kind: str
+    scheduled_date: date
+    window_start: time
+    window_end: time
+    handyman_id: int | None
+    site_address: str
+    customer_name: str
+
+    @property
+    def group(self) -> StatusGroup:
+        return group_of(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.kind == Installation.Kind.FOLLOW_UP
+
+
+def jobs(queryset: QuerySet[Installation]) -> list[Job]:
+    """The queryset's rows as Jobs (its filters and order kept): one query, no model objects."""
+    return [Job(*row) for row in queryset.values_list(*JOB_FIELDS)]
+
+
+@dataclass(frozen=True)
+class HandymenPage:
+    handymen: list[Handyman]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * HANDYMEN_PER_PAGE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.handymen) - 1
+
+
+def board_handymen(partner: Partner | int, *, page: int) -> HandymenPage:
+    """The handymen who serve the partner, by name, 25 at a time. One query: one row more than
+    a page tells whether there is a next page without a COUNT."""
+    partner_id = partner if isinstance(partner, int) else partner.pk
+    start = (page - 1) * HANDYMEN_PER_PAGE
+    rows = list(
+        Handyman.objects.filter(partners=partner_id)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username", "pk")[
+            start : start + HANDYMEN_PER_PAGE + 1
+        ]
+    )
+    return HandymenPage(rows[:HANDYMEN_PER_PAGE], page, len(rows) > HANDYMEN_PER_PAGE)
+
+
+def handymen_jobs(
+    queryset: QuerySet[Installation], *, handyman_ids: Iterable[int], start: date, end: date
+) -> list[Job]:
+    """The jobs (already filtered by the board's filters) of these handymen in the period, in the
+    order of the (partner, handyman, date, window, id) index."""
+    mine = queryset.filter(handyman_id__in=list(handyman_ids), scheduled_date__range=(start, end))
+    return jobs(mine.order_by("handyman_id", "scheduled_date", "window_start", "id"))
+
+
+@dataclass(frozen=True)
+class Booked:
+    jobs: int
+    minutes: int
+
+    @property
+    def hours(self) -> str:
+        hours, minutes = divmod(self.minutes, 60)
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+def booked(
+    partner: Partner | int, *, handyman_ids: Iterable[int], start: date, end: date
+) -> dict[int, Booked]:
+    """Each handyman's jobs and arrival-window hours in the period, whatever the board's filters
+    show (cancelled and rejected jobs are not booked time). One query of three small columns."""
+    rows = (
+        Installation.objects.filter(
+            partner=partner, handyman_id__in=list(handyman_ids), scheduled_date__range=(start, end)
+        )
+        .exclude(status__in=NOT_BOOKED)
+        .values_list("handyman_id", "window_start", "window_end")
+    )
+    jobs: dict[int, int] = {}
+    minutes: dict[int, int] = {}
+    for handyman_id, window_start, window_end in rows:
+        length = datetime.combine(date.min, window_end) - datetime.combine(date.min, window_start)
+        jobs[handyman_id] = jobs.get(handyman_id, 0) + 1
+        minutes[handyman_id] = minutes.get(handyman_id, 0) + int(length.total_seconds()) // 60
+    return {pk: Booked(jobs[pk], minutes[pk]) for pk in jobs}
+
+
+@dataclass(frozen=True)
+class Lane:
+    jobs: list[Job]
+    # How many SCHEDULED jobs each day has in all (the lane shows the first few).
+    totals: dict[date, int]
+
+
+def unassigned_lane(
+    queryset: QuerySet[Installation], *, start: date, end: date, per_day: int
+) -> Lane:
+    """The SCHEDULED jobs of the period (the board's filters applied): the first `per_day` of
+    each day by window, and each day's total, in one query (window functions)."""
+    day = [F("scheduled_date")]
+    rows = (
+        queryset.filter(status=Status.SCHEDULED, scheduled_date__range=(start, end))
+        .annotate(
+            position=Window(
+                RowNumber(), partition_by=day, order_by=[F("window_start").asc(), F("id").asc()]
+            ),
+            day_total=Window(Count("id"), partition_by=day),
+        )
+        .filter(position__lte=per_day)
+        .order_by("scheduled_date", "window_start", "id")
+        .values_list(*JOB_FIELDS, "day_total")
+    )
+    found: list[Job] = []
+    totals: dict[date, int] = {}
+    for *fields, day_total in rows:
+        job = Job(*fields)
+        found.append(job)
+        totals[job.scheduled_date] = day_total
+    return Lane(found, totals)
+
+
+def overdue_unassigned(partner: Partner | int, *, today: date) -> int:
+    """Jobs of earlier days that were never assigned (still SCHEDULED): an index range count."""
+    return Installation.objects.filter(
+        partner=partner, status=Status.SCHEDULED, scheduled_date__lt=today
+    ).count()

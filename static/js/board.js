@@ -1,0 +1,254 @@
+// The dispatch board: drag and drop with SortableJS (static/vendor/sortablejs-1.15.7). Every
+// drop posts to the same views as the list's dialogs (Assign, Reassign, Reschedule) with the
+// card's version; the server decides. A refusal puts the card back and its sentence goes to the
+// page's polite live region; a conflict is asked about ("Assign anyway") and re-posted with
+// confirm_conflict=1. Without JavaScript, or without dragging, every card's buttons open the same
+// dialogs (portal.js) or pages.
+(function () {
+  "use strict";
+
+  if (typeof window.Sortable === "undefined") return;
+
+  function announce(text, isError) {
+    const region = document.getElementById("flash");
+    if (!region || !text) return;
+    region.textContent = "";
+    window.setTimeout(function () {
+      const list = document.createElement("ul");
+      const item = document.createElement("li");
+      list.className = "flash";
+      item.className = isError ? "flash-error" : "flash-success";
+      item.textContent = text;
+      list.appendChild(item);
+      region.appendChild(list);
+    }, 50);
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function dayText(iso) {
+    const parts = iso.split("-").map(Number);
+    const day = new Date(parts[0], parts[1] - 1, parts[2]);
+    return day.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" });
+  }
+
+  // The sentence a refusal carries: the row's alert (409), the dialog's errors (422).
+  function sentenceOf(html) {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const found = doc.querySelectorAll(
+      ".row-alert, .alert, .error-summary, .errorlist li, [role=alert]"
+    );
+    const texts = [];
+    found.forEach(function (node) {
+      const text = node.textContent.replace(/\s+/g, " ").trim();
+      if (text && texts.every(function (t) { return t.indexOf(text) === -1; })) texts.push(text);
+    });
+    return { doc: doc, text: texts.join(" ") };
+  }
+
+  function confirmationOf(response) {
+    const header = response.headers.get("HX-Trigger");
+    if (!header) return "";
+    try {
+      const events = JSON.parse(header);
+      for (const name in events) {
+        if (events[name] && events[name].message) return events[name].message;
+      }
+    } catch (error) {
+      return "";
+    }
+    return "";
+  }
+
+  async function post(url, fields) {
+    const body = new URLSearchParams();
+    Object.keys(fields).forEach(function (key) {
+      if (fields[key] !== undefined && fields[key] !== null) body.append(key, fields[key]);
+    });
+    const response = await fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        "HX-Request": "true",
+        "HX-Current-URL": window.location.href,
+      },
+    });
+    return { status: response.status, ok: response.ok, html: await response.text(), message: confirmationOf(response) };
+  }
+
+  // "Assign anyway?": resolves true or false. The dialog returns the focus to the card.
+  function askToConfirm(text, label) {
+    const dialog = document.getElementById("board-confirm");
+    if (!dialog) return Promise.resolve(false);
+    dialog.querySelector("#board-confirm-text").textContent = text;
+    dialog.querySelector("[data-confirm=yes]").textContent = label;
+    return new Promise(function (resolve) {
+      function done(answer) {
+        dialog.removeEventListener("click", onClick);
+        dialog.removeEventListener("close", onClose);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      }
+      function onClick(event) {
+        const button = event.target.closest("[data-confirm]");
+        if (button) done(button.dataset.confirm === "yes");
+      }
+      function onClose() { done(false); }
+      dialog.addEventListener("click", onClick);
+      dialog.addEventListener("close", onClose);
+      dialog.showModal();
+      dialog.querySelector("[data-confirm=yes]").focus();
+    });
+  }
+
+  function actionUrl(card, name) {
+    const form = card.querySelector("form[data-action=" + name + "]");
+    return form ? form.getAttribute("action") : null;
+  }
+
+  // One step of a drop: POST, and on a conflict ask and post again with confirm_conflict=1.
+  async function runStep(step, version) {
+    const fields = Object.assign({ version: String(version), target: "row", next: window.location.pathname + window.location.search }, step.fields);
+    let answer = await post(step.url, fields);
+    let refusal = answer.ok ? null : sentenceOf(answer.html);
+    if (answer.status === 409 && refusal.doc.querySelector("[name=confirm_conflict]")) {
+      const label = refusal.doc.querySelector("[name=confirm_conflict]").closest("form");
+      const button = label && label.querySelector("button[type=submit], button:not([type])");
+      const yes = await askToConfirm(refusal.text, button ? button.textContent.trim() : "Go ahead anyway");
+      if (!yes) return { ok: false, text: "Nothing was changed.", quiet: true };
+      fields.confirm_conflict = "1";
+      answer = await post(step.url, fields);
+      refusal = answer.ok ? null : sentenceOf(answer.html);
+    }
+    if (answer.ok) return { ok: true, text: answer.message };
+    return { ok: false, text: (refusal && refusal.text) || "The board is out of date: reload it and try again." };
+  }
+
+  function refreshBoard() {
+    const board = document.getElementById("board");
+    if (!board || !window.htmx) return;
+    // htmx carries an element's old attributes over to its new self while settling; a style
+    // SortableJS left on a card would then be an inline style, which the CSP refuses.
+    board.querySelectorAll("[style]").forEach(function (node) { node.removeAttribute("style"); });
+    window.htmx.ajax("GET", window.location.pathname + window.location.search, {
+      source: board,
+      target: "#board",
+      swap: "outerHTML",
+    });
+  }
+
+  function putBack(evt) {
+    const from = evt.from;
+    from.insertBefore(evt.item, from.children[evt.oldIndex] || null);
+  }
+
+  async function onDrop(evt) {
+    const card = evt.item;
+    const to = evt.to;
+    if (to === evt.from) return;
+    const status = card.dataset.status;
+    const targetHandyman = to.dataset.handyman || "";
+    const day = to.dataset.day;
+    const start = to.dataset.windowStart || card.dataset.windowStart;
+    const end = to.dataset.windowEnd || card.dataset.windowEnd;
+    if (to.hasAttribute("data-day-off")) {
+      putBack(evt);
+      announce(to.dataset.handymanName + " is off on " + dayText(day) + ": choose another day or another handyman.", true);
+      return;
+    }
+    const steps = [];
+    const moved = day !== card.dataset.day || start !== card.dataset.windowStart || end !== card.dataset.windowEnd;
+    if (moved) {
+      const url = actionUrl(card, "reschedule");
+      if (!url) {
+        putBack(evt);
+        announce("This job can no longer be moved to another day or window. Nothing was changed.", true);
+        return;
+      }
+      // The Reschedule form's fields: the date and the window's key ("08:00-10:00").
+      steps.push({ url: url, fields: { scheduled_date: day, window: start + "-" + end } });
+    }
+    if (targetHandyman && targetHandyman !== card.dataset.handyman) {
+      const name = status === "SCHEDULED" ? "assign" : "reassign";
+      const url = actionUrl(card, name);
+      if (!url) {
+        putBack(evt);
+        announce("This job can no longer be given to another handyman. Nothing was changed.", true);
+        return;
+      }
+      steps.push({ url: url, fields: { handyman: targetHandyman } });
+    }
+    if (!steps.length) {
+      putBack(evt);
+      return;
+    }
+    card.classList.add("is-busy");
+    card.setAttribute("aria-busy", "true");
+    let version = Number(card.dataset.version);
+    const said = [];
+    let changed = false;
+    for (const step of steps) {
+      let result;
+      try {
+        result = await runStep(step, version);
+      } catch (error) {
+        result = { ok: false, text: "The board could not reach the server: nothing was changed. Try again." };
+      }
+      if (!result.ok) {
+        card.classList.remove("is-busy");
+        card.removeAttribute("aria-busy");
+        putBack(evt);
+        announce([...said, result.text].join(" "), !result.quiet);
+        if (changed) refreshBoard();
+        return;
+      }
+      // Each write bumps the version by one: the next step expects exactly ours.
+      version += 1;
+      changed = true;
+      if (result.text) said.push(result.text);
+    }
+    card.dataset.version = String(version);
+    announce(said.join(" ") || "Done.", false);
+    refreshBoard();
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll(".board[data-acting] .cell-jobs").forEach(function (list) {
+      if (list.dataset.sortable) return;
+      list.dataset.sortable = "1";
+      const lane = list.hasAttribute("data-lane");
+      window.Sortable.create(list, {
+        group: {
+          name: "board",
+          pull: true,
+          // Only a job without a handyman goes back to the lane (to another day); nothing
+          // unassigns a job.
+          put: lane ? function (to, from, dragged) { return !dragged.dataset.handyman; } : true,
+        },
+        sort: false,
+        draggable: ".job[data-draggable]",
+        filter: "a, button, input",
+        preventOnFilter: false,
+        // Touch: a long press starts a drag, so that a swipe still scrolls the board.
+        delay: 200,
+        delayOnTouchOnly: true,
+        onEnd: onDrop,
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { init(document); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { init(document); });
+  } else {
+    init(document);
+  }
+})();

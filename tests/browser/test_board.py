@@ -1,0 +1,319 @@
+"""The dispatch board in a browser: drag and drop, the same with the keyboard and without
+JavaScript, refusals that put the card back, axe, and a phone's 360 px."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from installations import services
+from installations.models import Installation
+from installations.scheduling.models import TimeOff
+from installations.statuses import Status
+
+from .conftest import log_in
+
+
+def tomorrow() -> date:
+    return timezone.localdate() + timedelta(days=1)
+
+
+def board_url(day: date | None = None) -> str:
+    year, week, _ = (day or tomorrow()).isocalendar()
+    return f"/installations/board/?week={year}-W{week:02d}"
+
+
+def another_day() -> date:
+    """A day in tomorrow's week other than tomorrow, and not in the past."""
+    day = tomorrow() + timedelta(days=1)
+    return day if day.isocalendar()[1] == tomorrow().isocalendar()[1] else timezone.localdate()
+
+
+def cell(page, handyman, day: date):
+    return page.locator(f"ul.cell-jobs[data-handyman='{handyman.pk}'][data-day='{day}']")
+
+
+def lane(page, day: date):
+    return page.locator(f"ul.cell-jobs[data-lane][data-day='{day}']")
+
+
+def open_board(page, url: str | None = None) -> None:
+    log_in(page, "acme")
+    page.goto(url or board_url())
+    page.wait_for_load_state("networkidle")
+
+
+def _serious(results) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+# --- Dragging ------------------------------------------------------------------------------------
+
+
+def test_dragging_a_card_from_unassigned_onto_a_handyman_assigns_it(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    card = page.locator(f"#card-{job.pk}")
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    card.drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    target = cell(page, cast.other_handyman, tomorrow())
+    expect(target.locator(f"#card-{job.pk}")).to_contain_text("Installer assigned")
+    job.refresh_from_db()
+    assert job.status == Status.INSTALLER_ASSIGNED and job.handyman == cast.other_handyman
+    # The board was drawn again: the card carries the new version.
+    expect(target.locator(f"#card-{job.pk}")).to_have_attribute("data-version", str(job.version))
+
+
+def test_dragging_between_handymen_reassigns(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(page.locator("#flash")).to_contain_text(f"Reassigned #{job.pk}")
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.handyman == cast.other_handyman
+
+
+def test_dragging_a_card_to_another_day_reschedules_it(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.handyman, another_day()))
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(cell(page, cast.handyman, another_day()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.scheduled_date == another_day() and job.handyman == cast.handyman
+    assert job.history.filter(kind="rescheduled").count() == 1
+
+
+def test_dragging_from_unassigned_to_another_days_handyman_moves_then_assigns(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, another_day()))
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    card = cell(page, cast.other_handyman, another_day()).locator(f"#card-{job.pk}")
+    expect(card).to_be_visible()
+    job.refresh_from_db()
+    assert (job.scheduled_date, job.handyman, job.status) == (
+        another_day(),
+        cast.other_handyman,
+        Status.INSTALLER_ASSIGNED,
+    )
+    expect(card).to_have_attribute("data-version", str(job.version))
+
+
+def test_in_the_day_view_dragging_to_another_window_reschedules_it(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)  # 09:00–11:00
+    open_board(page, f"/installations/board/?day={tomorrow()}")
+    target = page.locator(
+        f"ul.cell-jobs[data-handyman='{cast.handyman.pk}'][data-window-start='14:00']"
+    )
+    page.locator(f"#card-{job.pk}").drag_to(target)
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(target.locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert (job.window_start, job.window_end) == (time(14), time(16))
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_conflict_asks_first_and_assigns_only_when_confirmed(page, cast):
+    cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman)  # 09:00–11:00
+    job = cast.installation(Status.SCHEDULED)  # the same window, unassigned
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    confirm = page.locator("#board-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("already has")
+    # Cancel: nothing changes and the card goes back.
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    expect(page.locator("#flash")).to_contain_text("Nothing was changed.")
+    expect(page.locator(f"#card-{job.pk}")).not_to_have_attribute("aria-busy", "true")
+    job.refresh_from_db()
+    assert job.status == Status.SCHEDULED
+
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Assign anyway").click()
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.handyman == cast.other_handyman
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_stale_board_gets_the_sentence_and_the_card_goes_back(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    # Meanwhile someone else assigns it.
+    services.installation_assign(installation=job, handyman=cast.handyman, actor=cast.partner_user)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(page.locator("#flash")).to_contain_text("Someone else changed this installation")
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.handyman == cast.handyman
+
+
+def test_a_day_off_is_greyed_and_a_drop_there_is_refused_with_a_sentence(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    TimeOff.objects.create(handyman=cast.other_handyman, day=tomorrow())
+    open_board(page)
+    off = cell(page, cast.other_handyman, tomorrow())
+    expect(page.locator("td.is-day-off")).to_have_count(1)
+    expect(page.locator("td.is-day-off")).to_contain_text("Day off")
+    page.locator(f"#card-{job.pk}").drag_to(off)
+    expect(page.locator("#flash")).to_contain_text("is off on")
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.status == Status.SCHEDULED
+
+
+def test_finished_jobs_cannot_be_dragged(page, cast):
+    done = cast.installation(Status.CUSTOMER_APPROVED)
+    open_board(page)
+    card = page.locator(f"#card-{done.pk}")
+    expect(card).to_have_class(re.compile("is-finished"))
+    card.drag_to(cell(page, cast.other_handyman, tomorrow()))
+    expect(cell(page, cast.handyman, tomorrow()).locator(f"#card-{done.pk}")).to_be_visible()
+    done.refresh_from_db()
+    assert done.handyman == cast.handyman
+
+
+# --- Without dragging ----------------------------------------------------------------------------
+
+
+def test_the_keyboard_opens_the_same_assign_dialog_and_escape_gives_the_focus_back(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    button = page.locator(f"#card-{job.pk}").get_by_role("button", name="Assign")
+    button.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(button).to_be_focused()
+
+    page.keyboard.press("Space")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label(re.compile(r"Hana .*that day")).check()
+    dialog.get_by_role("button", name="Assign").press("Enter")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    assert page.url.endswith(board_url())
+
+
+def test_the_keyboard_reschedules_through_the_same_dialog(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    button = page.locator(f"#card-{job.pk}").get_by_role("button", name="Reschedule")
+    button.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("New date").fill(another_day().isoformat())
+    dialog.get_by_label("Arrival window").select_option(label="12:00–14:00")
+    dialog.get_by_role("button", name="Reschedule").press("Enter")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(cell(page, cast.handyman, another_day()).locator(f"#card-{job.pk}")).to_contain_text(
+        "12:00–14:00"
+    )
+
+
+def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(browser, cast):
+    job = cast.installation(Status.SCHEDULED)
+    # Another window than the first job's: Hana gets both without a conflict.
+    assigned = cast.installation(
+        Status.INSTALLER_ASSIGNED,
+        handyman=cast.handyman,
+        window_start=time(13),
+        window_end=time(15),
+    )
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, "acme")
+    page.goto(board_url())
+    page.locator(f"#card-{job.pk}").get_by_role("button", name="Assign").click()
+    page.wait_for_url(re.compile(rf"/installations/{job.pk}/assign/"))
+    page.get_by_label(re.compile(r"Hana .*that day")).check()
+    page.get_by_role("button", name="Assign").click()
+    page.wait_for_url(re.compile(r"/installations/board/\?week="))
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+
+    page.locator(f"#card-{assigned.pk}").get_by_role("button", name="Reassign").click()
+    page.get_by_label(re.compile(r"Hana .*that day")).check()
+    page.get_by_role("button", name="Reassign").click()
+    page.wait_for_url(re.compile(r"/installations/board/\?week="))
+    moved = cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{assigned.pk}")
+    expect(moved).to_be_visible()
+    assert Installation.objects.get(pk=assigned.pk).handyman == cast.other_handyman
+
+    # Reschedule: the scheduling room's plain page, and back.
+    page.locator(f"#card-{assigned.pk}").get_by_role("button", name="Reschedule").click()
+    page.get_by_label("New date").fill(another_day().isoformat())
+    page.get_by_role("button", name="Reschedule").click()
+    page.wait_for_url(re.compile(r"/installations/board/\?week="))
+    moved = cell(page, cast.other_handyman, another_day()).locator(f"#card-{assigned.pk}")
+    expect(moved).to_be_visible()
+
+    # The filters and the period links are plain links and forms too.
+    page.get_by_label("Hide finished jobs").check()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"hide_finished=on"))
+    year, week, _ = (tomorrow() + timedelta(days=7)).isocalendar()
+    page.get_by_role("link", name="Next week").click()
+    page.wait_for_url(
+        re.compile(
+            rf"week={year}-W{week:02d}.*hide_finished=on|hide_finished=on.*week={year}-W{week:02d}"
+        )
+    )
+    context.close()
+
+
+# --- Accessibility, phones -----------------------------------------------------------------------
+
+
+def test_axe_finds_no_serious_violations_on_the_board(page, cast):
+    cast.installation(Status.SCHEDULED)
+    cast.installation(Status.EN_ROUTE)
+    cast.installation(Status.CUSTOMER_APPROVED)
+    TimeOff.objects.create(handyman=cast.other_handyman, day=tomorrow())
+    open_board(page)
+    axe = Axe()
+    assert _serious(axe.run(page)) == []
+    page.goto(f"/installations/board/?day={tomorrow()}")
+    assert _serious(axe.run(page)) == []
+
+
+def test_the_board_is_usable_at_360_pixels_a_day_per_screen(browser, cast):
+    job = cast.installation(Status.SCHEDULED)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, "acme")
+    page.goto(board_url())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # One day fills the screen beside the handymen's names; the board scrolls by day.
+    first_day = page.locator(".board-grid thead th").nth(1).bounding_box()
+    assert first_day is not None and first_day["width"] >= 200
+    card = page.locator(f"#card-{job.pk}")
+    card.scroll_into_view_if_needed()
+    expect(card.get_by_role("button", name="Assign")).to_be_visible()
+    assert Axe().run(page).response["violations"] is not None
+    assert _serious(Axe().run(page)) == []
+    context.close()
