@@ -12,6 +12,10 @@ from django.utils import timezone
 
 from .models import Installation
 
+# What the customer ticks to sign with their typed name (the customer page shows it, and the
+# evidence pack keeps it with a typed signature).
+TYPED_STATEMENT = "I agree that typing my full name above is my signature."
+
 
 def done_on(installation: Installation) -> date:
     """The day the work was done: its completion, which may be before or after the booked day

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
-from ..contracts import contract_text, done_on
+from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import LinkError, read_token
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation
@@ -121,6 +121,7 @@ def _page(
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": contract_text(installation),
+        "typed_statement": TYPED_STATEMENT,
         "errors": errors or {},
         "notice": notice,
         "name": name,
