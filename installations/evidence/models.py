@@ -34,7 +34,7 @@ class EvidencePack(models.Model):
     installation = models.ForeignKey(
         Installation, on_delete=models.CASCADE, related_name="evidence_packs"
     )
-    # SHA-256 of the canonical content (evidence/render.py `fingerprint`): the same for two
+    # SHA-256 of the canonical content (evidence/images.py `fingerprint`): the same for two
     # packs of an unchanged record, different as soon as anything in it changed.
     sha256 = models.CharField("content fingerprint (SHA-256)", max_length=64)
     pdf_sha256 = models.CharField("SHA-256 of the PDF file", max_length=64)

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ..models import Installation
-from . import render, selectors
+from . import images, selectors
 from .models import EvidencePack
 
 TEMPLATE = "installations/evidence/pack.html"
@@ -21,7 +21,7 @@ TEMPLATE = "installations/evidence/pack.html"
 class PhotoItem:
     number: int
     photo: Any  # InstallationPhoto
-    asset: render.Asset
+    asset: images.Asset
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,20 @@ class MadePack:
 
 
 def evidence_pack_make(*, installation: Installation, made_by_name: str) -> MadePack:
-    """Render the installation's evidence pack and keep its fingerprint (see render.py for what
+    """Render the installation's evidence pack and keep its fingerprint (see images.py for what
     exactly is hashed)."""
     evidence = selectors.evidence_for(installation)
     photos = [
-        PhotoItem(n, photo, render.prepare(f"photo-{photo.pk}", photo.image, photo=True))
+        PhotoItem(n, photo, images.prepare(f"photo-{photo.pk}", photo.image, photo=True))
         for n, photo in enumerate(evidence.photos, start=1)
     ]
     handyman_signature = (
-        render.prepare("signature-completion", installation.completion_signature, photo=False)
+        images.prepare("signature-completion", installation.completion_signature, photo=False)
         if installation.completion_signature
         else None
     )
     customer_signature = (
-        render.prepare("signature-contract", installation.contract_signature, photo=False)
+        images.prepare("signature-contract", installation.contract_signature, photo=False)
         if installation.contract_signature
         else None
     )
@@ -65,12 +65,15 @@ def evidence_pack_make(*, installation: Installation, made_by_name: str) -> Made
         "customer_signature": customer_signature,
     }
     content = render_to_string(f"{TEMPLATE}#content", ctx)
-    sha256 = render.fingerprint(content, assets)
+    sha256 = images.fingerprint(content, assets)
     made_at = timezone.now()
     html = render_to_string(
         TEMPLATE, {**ctx, "sha256": sha256, "made_at": made_at, "made_by_name": made_by_name}
     )
-    pdf = render.html_to_pdf(html, {asset.name: asset for asset in assets})
+    # Imported here, not at the top: WeasyPrint's import costs a second (see pdf.py).
+    from .pdf import html_to_pdf
+
+    pdf = html_to_pdf(html, {asset.name: asset for asset in assets})
     pack = EvidencePack.objects.create(
         installation=installation,
         sha256=sha256,

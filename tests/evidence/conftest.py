@@ -41,6 +41,18 @@ def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def embedded_images(pdf: bytes) -> list:
+    """Each image object of the PDF once (WeasyPrint's pages share one resource dictionary, so
+    every page lists them all)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    seen: dict = {}
+    for page in reader.pages:
+        for image in page.images:
+            ref = image.indirect_reference
+            seen[(ref.idnum, ref.generation) if ref else id(image)] = image
+    return list(seen.values())
+
+
 def reschedule(installation: Installation, actor) -> None:
     """The entry the scheduling room's reschedule service writes (StatusChange kind
     "rescheduled", `changes` {field: [old, new]}, status unchanged)."""

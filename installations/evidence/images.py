@@ -1,5 +1,5 @@
-"""Making the evidence pack's PDF: every photo scaled to print resolution, the HTML template
-rendered, WeasyPrint fetching nothing but what we prepared, and the content fingerprint.
+"""The evidence pack's images and fingerprint: every photo scaled to print resolution, each
+signature to a sensible size, and the content fingerprint (pdf.py turns the HTML into a PDF).
 
 The fingerprint (printed on the last page and kept in EvidencePack.sha256) is the SHA-256 of:
 ``installation-evidence-pack/1`` and a newline, the rendered HTML of the pack's content (the
@@ -17,15 +17,9 @@ import hashlib
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.db.models.fields.files import FieldFile
 from PIL import Image, ImageOps, UnidentifiedImageError
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 FINGERPRINT_PREFIX = b"installation-evidence-pack/1\n"
 
@@ -40,11 +34,8 @@ SIGNATURE_LONG_SIDE = 1200
 MAX_PHOTOS_STATED = 50
 MAX_PACK_BYTES = 15 * 1024 * 1024
 
-# Relative URLs in the template resolve against this base; the fetcher answers for it alone.
-# `.invalid` is reserved: nothing could ever be fetched from it, even by mistake.
-BASE_URL = "https://evidence.invalid/"
+# Where the template finds the prepared images (pdf.OwnFilesOnly serves them).
 ASSET_PATH = "/evidence-assets/"
-STATIC_TYPES = {".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff"}
 
 
 @dataclass(frozen=True)
@@ -124,40 +115,3 @@ def fingerprint(content_html: str, assets: list[Asset]) -> str:
     for asset in assets:
         digest.update(f"\n{asset.name} {asset.original_sha256}".encode())
     return digest.hexdigest()
-
-
-class Refused(ValueError):
-    """A URL the pack may not fetch: anything but its own images and static files."""
-
-
-class OwnFilesOnly(URLFetcher):
-    """WeasyPrint's fetcher for the pack: the prepared images and the project's own static
-    files, found on disk; everything else (the network, file: URLs, data: URLs) is refused,
-    and a refusal stops the rendering rather than leaving a hole in the evidence."""
-
-    def __init__(self, assets: dict[str, Asset]) -> None:
-        super().__init__(fail_on_errors=True)
-        self.assets = assets
-
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or parts.query or "\\" in url:
-            raise Refused(f"The evidence pack fetches nothing from outside: {url}")
-        path = parts.path
-        if path.startswith(ASSET_PATH):
-            asset = self.assets.get(path[len(ASSET_PATH) :])
-            if asset is None or asset.data is None:
-                raise Refused(f"No such image in this pack: {url}")
-            return URLFetcherResponse(url, asset.data, {"Content-Type": asset.mime})
-        static_url = settings.STATIC_URL
-        if path.startswith(static_url) and ".." not in path:
-            relative = path[len(static_url) :]
-            mime = STATIC_TYPES.get(Path(relative).suffix)
-            found = finders.find(relative) if mime else None
-            if isinstance(found, str):
-                return URLFetcherResponse(url, Path(found).read_bytes(), {"Content-Type": mime})
-        raise Refused(f"The evidence pack fetches only its own files: {url}")
-
-
-def html_to_pdf(html: str, assets: dict[str, Asset]) -> bytes:
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=OwnFilesOnly(assets)).write_pdf()
