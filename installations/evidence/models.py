@@ -44,7 +44,12 @@ class EvidencePack(models.Model):
 
     class Meta:
         ordering = ["-made_at", "-id"]
-        indexes = [models.Index(fields=["installation", "made_at"], name="evidence_pack_inst")]
+        indexes = [
+            models.Index(fields=["installation", "made_at"], name="evidence_pack_inst"),
+            # Staff look a copy up by either fingerprint (admin search).
+            models.Index(fields=["sha256"], name="evidence_pack_sha256"),
+            models.Index(fields=["pdf_sha256"], name="evidence_pack_pdf_sha256"),
+        ]
 
     def __str__(self) -> str:
         return f"Evidence pack {self.sha256[:12]} of installation {self.installation_id}"
