@@ -5,6 +5,7 @@ signer's address, approval, an admin override, and messages in different deliver
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -41,16 +42,38 @@ def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def embedded_images(pdf: bytes) -> list:
-    """Each image object of the PDF once (WeasyPrint's pages share one resource dictionary, so
-    every page lists them all)."""
+@dataclass(frozen=True)
+class EmbeddedImage:
+    width: int
+    height: int
+    filter: str
+    stream_bytes: int  # the image as stored in the PDF (still encoded)
+
+
+def embedded_images(pdf: bytes) -> list[EmbeddedImage]:
+    """Each image object of the PDF once, read from its dictionary (WeasyPrint's pages share
+    their resources, so asking every page for its decoded images would decode them all again
+    for every page)."""
     reader = PdfReader(io.BytesIO(pdf))
-    seen: dict = {}
+    found: dict[int, EmbeddedImage] = {}
+
+    def walk(resources) -> None:
+        xobjects = (resources or {}).get("/XObject") or {}
+        for ref in xobjects.values():
+            key = getattr(ref, "idnum", None)
+            if key in found:
+                continue
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image":
+                found[key] = EmbeddedImage(
+                    int(obj["/Width"]), int(obj["/Height"]), str(obj.get("/Filter")), len(obj._data)
+                )
+            elif obj.get("/Subtype") == "/Form":
+                walk(obj.get("/Resources"))
+
     for page in reader.pages:
-        for image in page.images:
-            ref = image.indirect_reference
-            seen[(ref.idnum, ref.generation) if ref else id(image)] = image
-    return list(seen.values())
+        walk(page.get("/Resources"))
+    return list(found.values())
 
 
 def reschedule(installation: Installation, actor) -> None:

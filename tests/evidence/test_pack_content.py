@@ -126,7 +126,7 @@ def test_it_has_the_signer_name_time_and_address(approved, made):
 
 
 def test_both_signatures_are_embedded_as_images(approved, made):
-    sizes = sorted((img.image.width, img.image.height) for img in embedded_images(made.pdf))
+    sizes = sorted((img.width, img.height) for img in embedded_images(made.pdf))
     # Three photos (640×480) and two signatures (300×120).
     assert sizes == [(300, 120), (300, 120), (640, 480), (640, 480), (640, 480)]
 
