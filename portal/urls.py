@@ -15,6 +15,7 @@ urlpatterns = [
     path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
+    path("", include("installations.scheduling.urls")),
     path("", include("installations.evidence.urls")),
 ]
 

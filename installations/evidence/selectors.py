@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..contracts import TYPED_STATEMENT, contract_text
@@ -182,11 +182,14 @@ def arrival(installation: Installation) -> Arrival:
     )
 
 
+# Messages that are not the customer's, by the outbox's naming: the partner's own notices
+# (`partner_completed` …) and the handyman's (`rescheduled_handyman`).
+NOT_TO_CUSTOMER = Q(template__startswith="partner_") | Q(template__endswith="_handyman")
+
+
 def customer_messages(installation: Installation) -> list[Message]:
-    """The messages to the customer (not the partner's own notices), oldest first."""
-    return list(
-        installation.messages.exclude(template__startswith="partner_").order_by("created_at", "id")
-    )
+    """The messages to the customer, oldest first."""
+    return list(installation.messages.exclude(NOT_TO_CUSTOMER).order_by("created_at", "id"))
 
 
 def _contract(installation: Installation) -> tuple[str, str, bool]:

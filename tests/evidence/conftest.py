@@ -15,7 +15,8 @@ from pypdf import PdfReader
 
 from installations import services
 from installations.demo import png_bytes
-from installations.models import CustomerActor, Installation, Message, StatusChange
+from installations.models import CustomerActor, Installation, Message
+from installations.scheduling.services import installation_reschedule
 from installations.statuses import Status
 
 from ..factories import CustomerFactory, make_installation
@@ -76,21 +77,17 @@ def embedded_images(pdf: bytes) -> list[EmbeddedImage]:
     return list(found.values())
 
 
-def reschedule(installation: Installation, actor) -> None:
-    """The entry the scheduling room's reschedule service writes (StatusChange kind
-    "rescheduled", `changes` {field: [old, new]}, status unchanged)."""
-    StatusChange.objects.create(
-        installation=installation,
-        kind=StatusChange.Kind.RESCHEDULED,
-        from_status=installation.status,
-        to_status=installation.status,
+def reschedule(installation: Installation, actor) -> Installation:
+    """Move the job from 09:00–11:00 to 13:00–15:00 the same day (scheduling room's service:
+    history kind "rescheduled" with `changes` {field: [old, new]}, messages to the customer
+    and to the assigned handyman)."""
+    return installation_reschedule(
+        installation=installation.pk,
         actor=actor,
-        actor_name=services.actor_name(actor),
+        scheduled_date=installation.scheduled_date,
+        window_start=time(13),
+        window_end=time(15),
         reason=RESCHEDULE_REASON,
-        changes={"window_start": ["09:00", "13:00"], "window_end": ["11:00", "15:00"]},
-    )
-    Installation.objects.filter(pk=installation.pk).update(
-        window_start=time(13), window_end=time(15)
     )
 
 
@@ -107,10 +104,10 @@ def build_approved(cast, *, typed: bool = False) -> Installation:
         window_start=time(9),
         window_end=time(11),
     )
-    reschedule(inst, cast.partner_user)
     inst = services.installation_assign(
         installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user
     )
+    inst = reschedule(inst, cast.partner_user)
     inst = services.installation_set_off(
         installation=inst, eta_minutes=40, actor=cast.handyman.user
     )
@@ -150,7 +147,11 @@ def build_approved(cast, *, typed: bool = False) -> Installation:
         reason=OVERRIDE_REASON,
         changes={"site_address": "14 Acacia Avenue, Leeds"},
     )
-    messages = list(inst.messages.exclude(template__startswith="partner_").order_by("id"))
+    messages = list(
+        inst.messages.exclude(template__startswith="partner_")
+        .exclude(template__endswith="_handyman")
+        .order_by("id")
+    )
     assert messages, "the job's transitions queue messages to the customer"
     Message.objects.filter(pk=messages[0].pk).update(
         status=Message.State.SENT, sent_at=at(13, 5, 9), attempts=1

@@ -167,10 +167,13 @@ def test_it_lists_the_messages_to_the_customer_with_their_delivery_state(approve
     assert "+447700900555" in text and "jane@example.com" in text
 
 
-def test_it_leaves_out_the_partners_own_notices_and_the_link_itself(cast, approved, made):
+def test_it_leaves_out_the_partners_and_handymans_messages_and_the_link(cast, approved, made):
     assert approved.messages.filter(template__startswith="partner_").exists()
+    to_handyman = approved.messages.get(template="rescheduled_handyman")
     text = flat(pdf_text(made.pdf))
     assert cast.partner.email not in text
+    assert to_handyman.recipient not in text
+    assert flat(to_handyman.subject) not in text
     # A message's body carries the customer's live link: the pack never prints it.
     assert "/c/" not in text
 
