@@ -321,5 +321,7 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint narrates every evidence pack's rendering steps at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

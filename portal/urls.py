@@ -17,6 +17,7 @@ urlpatterns = [
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
     path("", include("installations.scheduling.urls")),
+    path("", include("installations.evidence.urls")),
 ]
 
 # Uploads, in development and production alike, through the view that checks who may see them.

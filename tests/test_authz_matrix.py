@@ -74,6 +74,8 @@ ROUTES: dict[str, Route] = {
     "customer:sign": Route(EVERYONE, Status.CONTRACT_SENT, get=False, post=True, public=True),
     "customer:approve": Route(EVERYONE, Status.CONTRACT_SIGNED, get=False, post=True, public=True),
     "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
+    "evidence:pack": Route(PARTNER | STAFF, Status.CUSTOMER_APPROVED),
+    "evidence:customer-pack": Route(EVERYONE, Status.CUSTOMER_APPROVED, public=True),
 }
 # Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
 SPECIAL = {"home", "login", "logout", "media"}
@@ -209,6 +211,17 @@ def test_a_forged_customer_link_is_refused_for_everyone(cast, name):
         for method in ("get", "post"):
             code = getattr(client, method)(forged).status_code
             assert code in (404, 405, 410), f"{method} {name} as {role}: {code}"
+        assert fingerprint() == before
+
+
+@pytest.mark.parametrize("status", [Status.CONTRACT_SENT, Status.CONTRACT_SIGNED])
+def test_the_evidence_pack_link_before_approval_is_refused_for_everyone(cast, status):
+    from django.urls import reverse
+
+    url = reverse("evidence:customer-pack", args=[make_token(cast.installation(status))])
+    for role, client in clients(cast).items():
+        before = fingerprint()
+        assert client.get(url).status_code == 404, role
         assert fingerprint() == before
 
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from installations.customer_links import make_token
+from installations.evidence.models import EvidencePack
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
 from installations.statuses import GROUPS, GROUPS_BY_SLUG, Status
 
@@ -40,12 +41,17 @@ QUERIES: dict[str, int] = {
     "partner list, group rejected": 5,
     "partner list, search": 5,
     "partner list rows (htmx)": 5,
-    "detail with history": 9,
-    "detail with photos": 9,
-    "detail with messages": 9,
-    "detail with follow-ups": 9,
-    "detail with rebookings": 9,
-    "detail with the customer's other installations": 9,
+    "detail with history": 10,
+    "detail with photos": 10,
+    "detail with messages": 10,
+    "detail with follow-ups": 10,
+    "detail with rebookings": 10,
+    "detail with the customer's other installations": 10,
+    "detail with evidence packs": 10,  # the packs made (their fingerprints): one query
+    # The PDF: one pass over the record's rows whatever their number, then the pack's row.
+    "evidence pack with history": 10,
+    "evidence pack with photos": 10,
+    "evidence pack with messages": 10,
     "handyman jobs": 6,  # + his days off (issue 12)
     "handyman jobs (htmx)": 5,
     "assign page": 5,
@@ -158,6 +164,19 @@ def _grow_messages(cast: Cast, inst: Installation, k: int) -> None:
     )
 
 
+def _grow_packs(cast: Cast, inst: Installation, k: int) -> None:
+    EvidencePack.objects.bulk_create(
+        EvidencePack(
+            installation=inst,
+            sha256=f"{i:064x}",
+            pdf_sha256=f"{i + 1000:064x}",
+            made_by_name=f"Someone {i}",
+            size=1000 + i,
+        )
+        for i in range(k)
+    )
+
+
 def _children(**link: str) -> Callable[[Cast, Installation, int], None]:
     """k installations pointing at the subject through a field (parent or rebooked_from)."""
     ((field, kind),) = link.items()
@@ -261,6 +280,22 @@ PAGES: dict[str, Page] = {
     "detail with the customer's other installations": Page(
         "partner_user", _subject(), _grow_same_customer, _partner_url("detail")
     ),
+    "detail with evidence packs": Page(
+        "partner_user", _subject(), _grow_packs, _partner_url("detail")
+    ),
+    **{
+        f"evidence pack with {rows}": Page(
+            "partner_user",
+            _subject(Status.CUSTOMER_APPROVED),
+            grow,
+            lambda inst: reverse("evidence:pack", args=[inst.pk]),
+        )
+        for rows, grow in (
+            ("history", _grow_history),
+            ("photos", _grow_photos),
+            ("messages", _grow_messages),
+        )
+    },
     "handyman jobs": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs")
     ),

@@ -14,6 +14,7 @@ from ..models import (
     PartnerUser,
     StatusChange,
 )
+from . import evidence  # noqa: F401  (registers itself)
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
 from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin

@@ -11,21 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
+from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import LinkError, read_token
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation
@@ -83,27 +81,6 @@ def _moved_on(request: HttpRequest, installation: Installation, status: int) -> 
     return render(request, "customer/link_error.html", ctx, status=status)
 
 
-def _done_on(installation: Installation) -> date:
-    """The day the work was done: its completion, which may be before or after the booked day
-    (a visit finished early is signed for the day it happened)."""
-    if installation.completed_at:
-        return timezone.localdate(installation.completed_at)
-    return installation.scheduled_date
-
-
-def _contract_text(installation: Installation) -> str:
-    if installation.partner.contract_text.strip():
-        return installation.partner.contract_text
-    ctx = {
-        "partner": installation.partner,
-        "customer": installation.customer,
-        "installation": installation,
-        "done_on": _done_on(installation),
-        "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
-    }
-    return render_to_string("customer/default_contract.txt", ctx).strip()
-
-
 @dataclass
 class Photo:
     url: str
@@ -141,9 +118,10 @@ def _page(
         "token": token,
         "photos": _photos(installation, token),
         "time_on_site": duration_text(installation.time_on_site),
-        "done_on": _done_on(installation),
+        "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
-        "contract_text": _contract_text(installation),
+        "contract_text": contract_text(installation),
+        "typed_statement": TYPED_STATEMENT,
         "errors": errors or {},
         "notice": notice,
         "name": name,

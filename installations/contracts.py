@@ -1,0 +1,38 @@
+"""The contract the customer reads and signs: the partner's own text, or the default one.
+
+One place for it, so that the customer's page and the evidence pack (which keeps a copy of the
+text at the moment of signing) can never word it differently."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Installation
+
+# What the customer ticks to sign with their typed name (the customer page shows it, and the
+# evidence pack keeps it with a typed signature).
+TYPED_STATEMENT = "I agree that typing my full name above is my signature."
+
+
+def done_on(installation: Installation) -> date:
+    """The day the work was done: its completion, which may be before or after the booked day
+    (a visit finished early is signed for the day it happened)."""
+    if installation.completed_at:
+        return timezone.localdate(installation.completed_at)
+    return installation.scheduled_date
+
+
+def contract_text(installation: Installation) -> str:
+    if installation.partner.contract_text.strip():
+        return installation.partner.contract_text
+    ctx = {
+        "partner": installation.partner,
+        "customer": installation.customer,
+        "installation": installation,
+        "done_on": done_on(installation),
+        "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
+    }
+    return render_to_string("customer/default_contract.txt", ctx).strip()

@@ -1,0 +1,85 @@
+"""Making an evidence pack: render it, keep its fingerprints. The slow part (images, WeasyPrint)
+runs outside any transaction; the one row is written after it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ..models import Installation
+from . import images, selectors
+from .models import EvidencePack
+
+TEMPLATE = "installations/evidence/pack.html"
+
+
+@dataclass(frozen=True)
+class PhotoItem:
+    number: int
+    photo: Any  # InstallationPhoto
+    asset: images.Asset
+
+
+@dataclass(frozen=True)
+class MadePack:
+    pdf: bytes
+    pack: EvidencePack
+
+    @property
+    def filename(self) -> str:
+        return f"evidence-installation-{self.pack.installation_id}.pdf"
+
+
+def evidence_pack_make(*, installation: Installation, made_by_name: str) -> MadePack:
+    """Render the installation's evidence pack and keep its fingerprint (see images.py for what
+    exactly is hashed)."""
+    evidence = selectors.evidence_for(installation)
+    photos = [
+        PhotoItem(n, photo, images.prepare(f"photo-{photo.pk}", photo.image, photo=True))
+        for n, photo in enumerate(evidence.photos, start=1)
+    ]
+    handyman_signature = (
+        images.prepare("signature-completion", installation.completion_signature, photo=False)
+        if installation.completion_signature
+        else None
+    )
+    customer_signature = (
+        images.prepare("signature-contract", installation.contract_signature, photo=False)
+        if installation.contract_signature
+        else None
+    )
+    assets = [item.asset for item in photos] + [
+        a for a in (handyman_signature, customer_signature) if a is not None
+    ]
+    ctx: dict[str, Any] = {
+        "evidence": evidence,
+        "installation": installation,
+        "partner": installation.partner,
+        "customer": installation.customer,
+        "photos": photos,
+        "handyman_signature": handyman_signature,
+        "customer_signature": customer_signature,
+    }
+    content = render_to_string(f"{TEMPLATE}#content", ctx)
+    sha256 = images.fingerprint(content, assets)
+    made_at = timezone.now()
+    html = render_to_string(
+        TEMPLATE, {**ctx, "sha256": sha256, "made_at": made_at, "made_by_name": made_by_name}
+    )
+    # Imported here, not at the top: WeasyPrint's import costs a second (see pdf.py).
+    from .pdf import html_to_pdf
+
+    pdf = html_to_pdf(html, {asset.name: asset for asset in assets})
+    pack = EvidencePack.objects.create(
+        installation=installation,
+        sha256=sha256,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        made_at=made_at,
+        made_by_name=made_by_name[:150],
+        size=len(pdf),
+    )
+    return MadePack(pdf, pack)

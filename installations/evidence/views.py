@@ -1,0 +1,72 @@
+"""The evidence pack's downloads: for the record's partner users and staff, and for the customer
+from their signed link once they have approved."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ..customer_links import LinkError, read_token
+from ..models import CustomerActor
+from ..services import actor_name
+from ..statuses import Status
+from . import selectors, services
+
+# Where the customer's link still leads before approval: the pack waits for the approval.
+AWAITING_APPROVAL = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
+
+
+def _pdf(made: services.MadePack) -> HttpResponse:
+    response = HttpResponse(made.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_GET
+@login_required
+def pack(request: HttpRequest, pk: int) -> HttpResponse:
+    installation = selectors.installation_for_evidence(user=request.user, pk=pk)
+    if installation is None:
+        raise Http404("No such installation.")
+    made = services.evidence_pack_make(
+        installation=installation, made_by_name=actor_name(request.user)
+    )
+    return _pdf(made)
+
+
+def _unavailable(request: HttpRequest, ctx: dict, status: int) -> HttpResponse:
+    response = render(request, "installations/evidence/unavailable.html", ctx, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_GET
+def customer_pack(request: HttpRequest, token: str) -> HttpResponse:
+    """The same answers as the customer's pages for a bad link (404 not ours, 410 expired or
+    replaced); before approval 404 (there is no pack yet), and 410 for a job that has left
+    the customer's hands another way."""
+    try:
+        installation = read_token(token)
+    except LinkError as error:
+        partner = error.installation.partner if error.installation else None
+        ctx = {"reason": error.reason, "partner": partner}
+        return _unavailable(request, ctx, 404 if error.reason == "invalid" else 410)
+    if installation.status != Status.CUSTOMER_APPROVED:
+        waiting = installation.status in AWAITING_APPROVAL
+        ctx = {
+            "reason": "not_yet" if waiting else "moved_on",
+            "partner": installation.partner,
+            "installation": installation,
+            "token": token,
+        }
+        return _unavailable(request, ctx, 404 if waiting else 410)
+    customer = CustomerActor(installation.pk, installation.customer.name)
+    made = services.evidence_pack_make(installation=installation, made_by_name=actor_name(customer))
+    return _pdf(made)
