@@ -1,0 +1,300 @@
+"""A settable clock, random changes through the real services, and the dashboard's numbers
+computed the slow, obvious way from the history and the installations' own stage times."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from installations import services
+from installations.dashboard.models import (
+    DashboardJob,
+    DashboardReasonWeek,
+    DashboardStatusDay,
+    DashboardStepHandymanWeek,
+    DashboardStepWeek,
+)
+from installations.dashboard.rollups import bucket_of, week_of
+from installations.demo import photo_upload, png_bytes
+from installations.models import (
+    CustomerActor,
+    Installation,
+    InstallationPhoto,
+    StatusChange,
+)
+from installations.statuses import Status
+
+S = Status
+
+
+class Clock:
+    """`timezone.now()` and the models' `default=timezone.now`, moved by hand."""
+
+    def __init__(self, monkeypatch, start: datetime) -> None:
+        self.now = start
+        monkeypatch.setattr(timezone, "now", self)
+        for model, name in (
+            (Installation, "created_at"),
+            (Installation, "updated_at"),
+            (StatusChange, "created_at"),
+            (InstallationPhoto, "created_at"),
+        ):
+            monkeypatch.setattr(model._meta.get_field(name), "_get_default", self)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# --- The slow, obvious computation --------------------------------------------------------------
+
+
+def reference() -> dict[str, Counter]:
+    """What the rollups must hold, without their code: status entries and exits from every
+    history entry, flow times and reasons straight from each installation's stage times."""
+    entered: Counter = Counter()
+    left: Counter = Counter()
+    for change in StatusChange.objects.select_related("installation"):
+        if change.kind not in ("created", "transition") or change.from_status == change.to_status:
+            continue
+        day = timezone.localdate(change.created_at)
+        entered[(change.installation.partner_id, day, change.to_status)] += 1
+        if change.from_status:
+            left[(change.installation.partner_id, day, change.from_status)] += 1
+    steps: Counter = Counter()
+    per_handyman: Counter = Counter()
+    reasons: Counter = Counter()
+    tz = timezone.get_current_timezone()
+    for inst in Installation.objects.all():
+        measured = []
+        pairs = {
+            "created_assigned": (inst.created_at, inst.assigned_at),
+            "assigned_arrived": (inst.assigned_at, inst.arrived_at),
+            "on_site": (inst.arrived_at, inst.completed_at),
+            "completed_signed": (inst.completed_at, inst.signed_at),
+            "signed_approved": (inst.signed_at, inst.approved_at),
+        }
+        for step, (a, b) in pairs.items():
+            if a and b:
+                measured.append((step, b, (b - a).total_seconds()))
+        if inst.arrived_at:
+            opens = datetime.combine(inst.scheduled_date, inst.window_start, tz)
+            closes = datetime.combine(inst.scheduled_date, inst.window_end, tz)
+            if inst.arrived_at < opens:
+                measured.append(
+                    ("arrived_before", opens, (opens - inst.arrived_at).total_seconds())
+                )
+            elif inst.arrived_at > closes:
+                measured.append(
+                    ("arrived_after", inst.arrived_at, (inst.arrived_at - closes).total_seconds())
+                )
+            else:
+                measured.append(("arrived_inside", inst.arrived_at, 0))
+        for step, end, seconds in measured:
+            bucket = bucket_of(max(seconds, 0))
+            steps[(inst.partner_id, week_of(end), step, bucket)] += 1
+            per_handyman[(inst.partner_id, week_of(end), inst.handyman_id or 0, step, bucket)] += 1
+        if inst.status == S.CANCELLED:
+            text = " ".join(inst.cancellation_reason.split()) or "(no reason given)"
+            reasons[(inst.partner_id, week_of(inst.cancelled_at), "cancelled", text)] += 1
+        if inst.status == S.REJECTED:
+            text = " ".join(inst.rejection_reason.split()) or "(no reason given)"
+            reasons[(inst.partner_id, week_of(inst.rejected_at), "rejected", text)] += 1
+    return {
+        "entered": entered,
+        "left": left,
+        "steps": steps,
+        "per_handyman": per_handyman,
+        "reasons": reasons,
+    }
+
+
+def stored() -> dict[str, Counter]:
+    """The rollups as stored, zero rows left out (a count that went back to 0 stays a row)."""
+
+    def nonzero(pairs) -> Counter:
+        return Counter({key: n for key, n in pairs if n})
+
+    days = list(DashboardStatusDay.objects.all())
+    return {
+        "entered": nonzero(((r.partner_id, r.day, r.status), r.entered) for r in days),
+        "left": nonzero(((r.partner_id, r.day, r.status), r.left) for r in days),
+        "steps": nonzero(
+            ((r.partner_id, r.week, r.step, r.bucket), r.count)
+            for r in DashboardStepWeek.objects.all()
+        ),
+        "per_handyman": nonzero(
+            ((r.partner_id, r.week, r.handyman_id, r.step, r.bucket), r.count)
+            for r in DashboardStepHandymanWeek.objects.all()
+        ),
+        "reasons": nonzero(
+            ((r.partner_id, r.week, r.outcome, r.reason), r.count)
+            for r in DashboardReasonWeek.objects.all()
+        ),
+    }
+
+
+def stuck_clocks() -> dict[int, tuple[str, datetime]]:
+    return {j.pk: (j.status, j.since) for j in DashboardJob.objects.all()}
+
+
+# --- Random changes through the services ------------------------------------------------------
+
+
+NEXT = {
+    S.SCHEDULED: "assign",
+    S.INSTALLER_ASSIGNED: "set_off",
+    S.EN_ROUTE: "arrive",
+    S.INSTALLATION_IN_PROGRESS: "complete",
+    S.INSTALLATION_COMPLETED: "send_contract",
+    S.CONTRACT_SENT: "sign",
+    S.CONTRACT_SIGNED: "approve",
+}
+REASONS = ["Customer moved house.", "Outside our service area.", "  Duplicate   booking ", ""]
+
+
+def random_changes(cast, rnd: random.Random, clock: Clock, n: int, reschedule=None) -> Counter:
+    """n random changes by the people allowed to make them; refused ones are part of life (they
+    must change nothing). Returns how many of each kind went through."""
+    done: Counter = Counter()
+    partners = [(cast.partner, cast.partner_user), (cast.other_partner, cast.other_partner_user)]
+    handymen = [cast.handyman, cast.other_handyman]
+    jobs: list[Installation] = []
+    for _ in range(n):
+        clock.advance(minutes=rnd.choice([5, 40, 180, 60 * 20, 60 * 24 * 3]))
+        if not jobs or rnd.random() < 0.2:
+            from tests.factories import make_installation
+
+            partner, user = rnd.choice(partners)
+            jobs.append(
+                make_installation(
+                    partner=partner,
+                    actor=user,
+                    scheduled_date=timezone.localdate() + timedelta(days=rnd.randint(0, 9)),
+                    window_start=time(rnd.choice([8, 10, 13])),
+                    window_end=time(rnd.choice([14, 16])),
+                )
+            )
+            done["create"] += 1
+            continue
+        inst = Installation.objects.get(pk=rnd.choice(jobs).pk)
+        moves = _moves(cast, inst, rnd, handymen, reschedule)
+        # Mostly the job's next step (so jobs get far), sometimes anything (refusals included).
+        natural = NEXT.get(inst.status)
+        name = natural if natural and rnd.random() < 0.6 else rnd.choice(sorted(moves))
+        move = (name, moves[name])
+        try:
+            move[1]()
+        except Exception as exc:  # refused: must have changed nothing
+            from django.core.exceptions import ValidationError
+
+            from installations.errors import TransitionRefused
+
+            if not isinstance(exc, TransitionRefused | ValidationError):
+                raise
+            continue
+        done[move[0]] += 1
+    return done
+
+
+def _moves(cast, inst: Installation, rnd: random.Random, handymen: list, reschedule) -> dict:
+    """Every kind of change, ready to try on `inst` by whoever may make it."""
+    user = cast.partner_user if inst.partner_id == cast.partner.pk else cast.other_partner_user
+    who = inst.handyman or handymen[0]
+    customer = CustomerActor(inst.pk, inst.customer.name)
+    return dict(
+        [
+            (
+                "assign",
+                lambda i=inst: services.installation_assign(
+                    installation=i, handyman=rnd.choice(handymen), actor=user
+                ),
+            ),
+            (
+                "reassign",
+                lambda i=inst: services.installation_reassign(
+                    installation=i, handyman=rnd.choice(handymen), actor=user
+                ),
+            ),
+            (
+                "set_off",
+                lambda i=inst: services.installation_set_off(
+                    installation=i, eta_minutes=30, actor=who.user
+                ),
+            ),
+            (
+                "arrive",
+                lambda i=inst: services.installation_arrive(installation=i, actor=who.user),
+            ),
+            (
+                "complete",
+                lambda i=inst: services.installation_complete(
+                    installation=i,
+                    photos=[photo_upload()],
+                    signature_png=png_bytes(),
+                    actor=who.user,
+                ),
+            ),
+            (
+                "send_contract",
+                lambda i=inst: services.installation_send_contract(installation=i, actor=who.user),
+            ),
+            (
+                "sign",
+                lambda i=inst: services.installation_sign(
+                    installation=i,
+                    name="Jo",
+                    signature_png=b"",
+                    typed=True,
+                    ip=None,
+                    actor=customer,
+                ),
+            ),
+            (
+                "approve",
+                lambda i=inst: services.installation_approve(installation=i, actor=customer),
+            ),
+            (
+                "cancel",
+                lambda i=inst: services.installation_cancel(
+                    installation=i, reason=rnd.choice(REASONS) or "x", actor=cast.staff
+                ),
+            ),
+            (
+                "reject",
+                lambda i=inst: services.installation_reject(
+                    installation=i, reason=rnd.choice(REASONS) or "y", actor=user
+                ),
+            ),
+            (
+                "override",
+                lambda i=inst: services.installation_override(
+                    installation=i,
+                    actor=cast.superuser,
+                    reason="Corrected",
+                    changes=_override(i, rnd, handymen),
+                ),
+            ),
+            *([("reschedule", lambda i=inst: reschedule(i, rnd, cast))] if reschedule else []),
+        ]
+    )
+
+
+def _override(inst: Installation, rnd: random.Random, handymen: list) -> dict[str, Any]:
+    choice = rnd.choice(
+        ["arrived_at", "handyman", "cancellation_reason", "completed_at", "created_at"]
+    )
+    if choice == "handyman":
+        return {"handyman": rnd.choice(handymen)}
+    if choice == "cancellation_reason":
+        return {"cancellation_reason": rnd.choice(REASONS[:3])}
+    value = getattr(inst, choice)
+    if value is None:
+        return {"notes": f"Corrected {rnd.random()}"}
+    return {choice: value - timedelta(minutes=rnd.choice([30, 90, 600]))}
