@@ -47,6 +47,9 @@ QUERIES: dict[str, int] = {
     "detail with rebookings": 9,
     "detail with the customer's other installations": 9,
     "handyman jobs": 5,
+    "dashboard": 16,
+    "dashboard, 52 weeks (htmx)": 16,
+    "admin dashboard, all partners": 16,
     "handyman jobs (htmx)": 5,
     "assign page": 5,
     "assign dialog (htmx)": 5,
@@ -196,6 +199,16 @@ def _grow_handymen(cast: Cast, _inst: Installation, k: int) -> None:
         cast.installation(Status.INSTALLER_ASSIGNED, handyman=handyman)
 
 
+def _grow_dashboard(cast: Cast, _subject: Any, k: int) -> None:
+    """k jobs through every status, each with its own handyman; the open ones stuck."""
+    from installations.dashboard.models import DashboardJob
+
+    statuses = (*EVERY_GROUP, Status.CUSTOMER_APPROVED, Status.CANCELLED)
+    for i in range(k):
+        cast.installation(statuses[i % len(statuses)], handyman=_new_handyman(cast))
+    DashboardJob.objects.update(since=timezone.now() - timedelta(days=30))
+
+
 def _partner_url(name: str) -> Callable[[Installation], str]:
     return lambda inst: reverse(f"partner:{name}", args=[inst.pk])
 
@@ -243,6 +256,23 @@ PAGES: dict[str, Page] = {
     ),
     "detail with the customer's other installations": Page(
         "partner_user", _subject(), _grow_same_customer, _partner_url("detail")
+    ),
+    # Rows of every status with a handyman each: the per-handyman table and the stuck list grow.
+    "dashboard": Page(
+        "partner_user", _nothing, _grow_dashboard, lambda _: reverse("dashboard:page")
+    ),
+    "dashboard, 52 weeks (htmx)": Page(
+        "partner_user",
+        _nothing,
+        _grow_dashboard,
+        lambda _: reverse("dashboard:page") + "?weeks=52",
+        htmx=True,
+    ),
+    "admin dashboard, all partners": Page(
+        "superuser",
+        _nothing,
+        _grow_dashboard,
+        lambda _: reverse("admin:installations_dashboardthresholds_changelist"),
     ),
     "handyman jobs": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs")

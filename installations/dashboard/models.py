@@ -163,7 +163,9 @@ class DashboardThresholds(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "dashboard thresholds"
+        # Its admin page is the staff's dashboard (installations/admin/dashboard.py).
+        verbose_name = "partner dashboard"
+        verbose_name_plural = "partner dashboards"
 
     def __str__(self) -> str:
         return f"Thresholds of partner {self.partner_id}"

@@ -202,3 +202,29 @@ def test_the_rebuild_of_one_partner_leaves_the_others_alone(cast, clock):
     services_rebuild = __import__("installations.dashboard.services").dashboard.services
     services_rebuild.dashboard_rebuild(partner_ids=[cast.partner.pk])
     assert stored() == before
+
+
+def test_the_pipeline_of_past_weeks_is_what_was_open_at_each_weeks_end(cast, clock):
+    from installations.dashboard.selectors import period_of, pipeline
+
+    a = cast.installation(S.SCHEDULED)
+    b = cast.installation(S.SCHEDULED)
+    cast.installation(S.SCHEDULED, partner=cast.other_partner)  # never counted here
+    clock.advance(days=7)
+    a = services.installation_assign(
+        installation=a, handyman=cast.handyman, actor=cast.partner_user
+    )
+    a = services.installation_set_off(installation=a, eta_minutes=30, actor=cast.handyman.user)
+    services.installation_arrive(installation=a, actor=cast.handyman.user)
+    clock.advance(days=7)
+    services.installation_cancel(installation=b, reason="Moved", actor=cast.staff)
+    weeks = pipeline(cast.partner, period_of(3, today=timezone.localdate(clock.now)))
+    assert [w.week for w in weeks] == [week_of(START + timedelta(days=7 * k)) for k in range(3)]
+    assert [
+        (w.groups["scheduled"], w.groups["en_route"], w.groups["in_progress"]) for w in weeks
+    ] == [(2, 0, 0), (1, 0, 1), (0, 0, 1)]
+    assert [(w.groups["rejected"], w.outcomes["cancelled"]) for w in weeks] == [
+        (0, 0),
+        (0, 0),
+        (1, 1),
+    ]

@@ -131,3 +131,20 @@ def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
 def test_the_header_links_to_the_dashboard(partner_client):
     page = partner_client.get(URL).content.decode()
     assert f'<a href="{URL}" aria-current="page">Dashboard</a>' in page
+
+
+def test_the_query_count_is_the_same_for_every_period_and_pinned(partner_client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast.installation(S.CUSTOMER_APPROVED)
+    cast.installation(S.CANCELLED)
+    partner_client.get(URL)
+    counts = []
+    for weeks in (4, 12, 52):
+        with CaptureQueriesContext(connection) as ctx:
+            partner_client.get(URL, {"weeks": weeks})
+        counts.append(len(ctx.captured_queries))
+    # Session, user, partner; counters, status days, two histograms, handymen, reasons,
+    # thresholds; one bounded query per open status for the stuck list.
+    assert counts == [16, 16, 16]
