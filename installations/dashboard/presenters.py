@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
+
+from django.utils.safestring import SafeString
 
 from .charts import Chart, Series, duration, lines, stacked_bars, unit_for, week_label
 from .models import Step
@@ -56,11 +59,29 @@ def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]
         unit,
         text,
     )
-    table = [
-        {"week": week_label(w), "median": duration(m.median), "p90": duration(m.p90), "n": m.n}
-        for w, m in rows
-    ]
+    table = SafeString(
+        "".join(
+            f'<tr><th scope="row">{week_label(w)}</th><td>{duration(m.median) or "–"}</td>'
+            f"<td>{duration(m.p90) or '–'}</td><td>{m.n}</td></tr>"
+            for w, m in rows
+        )
+    )
     return chart, table
+
+
+def _share(arrival, part: str) -> str:
+    share = arrival.share(getattr(arrival, part))
+    return "–" if share is None else f"{share}%"
+
+
+def _cell(measure) -> str:
+    if not measure.n:
+        return "–"
+    median, p90 = duration(measure.median), duration(measure.p90)
+    return f'{median} / {p90} <span class="muted">({measure.n})</span>'
+
+
+ARRIVAL_PARTS = ("before", "inside", "after")
 
 
 def period_links(base: str, current: int) -> list[dict[str, Any]]:
@@ -98,28 +119,24 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
             for r in dash.flow.weeks
         ],
     )
-    arrival_rows = [
-        {
-            "label": week_label(r.week),
-            "before": r.arrival.share(r.arrival.before),
-            "inside": r.arrival.share(r.arrival.inside),
-            "after": r.arrival.share(r.arrival.after),
-            "n": r.arrival.total,
-        }
-        for r in dash.flow.weeks
-    ]
+    arrival_rows = SafeString(
+        "".join(
+            f'<tr><th scope="row">{week_label(r.week)}</th>'
+            + "".join(f"<td>{_share(r.arrival, part)}</td>" for part in ARRIVAL_PARTS)
+            + f"<td>{r.arrival.total}</td></tr>"
+            for r in dash.flow.weeks
+        )
+    )
     flows = [_flow_chart(dash, str(step)) for step in DURATION_STEPS]
     steps = [(str(s), Step(s).label) for s in DURATION_STEPS]
 
-    def summary(row) -> dict[str, Any]:
-        return {
-            "label": row.label,
-            "cells": [
-                (duration(row.measures[s].median), duration(row.measures[s].p90), row.measures[s].n)
-                for s, _ in steps
-            ],
-            "arrival": row.arrival,
-        }
+    def summary(row) -> str:
+        # Built here, not looped in the template: a partner may have 150 handymen. Only the
+        # name is text from people; the rest are numbers and our own words.
+        cells = "".join(f"<td>{_cell(row.measures[s])}</td>" for s, _ in steps)
+        arrival = row.arrival
+        inside = f"{arrival.inside} of {arrival.total}" if arrival.total else "–"
+        return f'<tr><th scope="row">{escape(row.label)}</th>{cells}<td>{inside}</td></tr>'
 
     return {
         "dash": dash,
@@ -131,8 +148,8 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
         "arrival_rows": arrival_rows,
         "flow_charts": flows,
         "steps": steps,
-        "handyman_rows": [summary(r) for r in dash.flow.handymen],
-        "total_row": summary(dash.flow.total),
+        "handyman_rows": SafeString("".join(summary(r) for r in dash.flow.handymen)),
+        "total_row": SafeString(summary(dash.flow.total)),
         "reason_lists": [
             ("cancelled", "cancellation", dash.reasons["cancelled"]),
             ("rejected", "rejection", dash.reasons["rejected"]),

@@ -43,6 +43,7 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from installations import services  # noqa: E402
 from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
+from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -269,6 +270,8 @@ def main() -> int:
             missing,
         )
     add("admin ?q=search", admin_client, base and f"{base}&q={meta['search_term']}", missing)
+
+    dashboard_cases(add, partner_client, admin_client)  # tests/bench/cases_dashboard.py
 
     # --- the bare render ----------------------------------------------------------------------
     add("bare render (no database)", anonymous, "/bench/bare/", "")

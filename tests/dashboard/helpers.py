@@ -298,3 +298,108 @@ def _override(inst: Installation, rnd: random.Random, handymen: list) -> dict[st
     if value is None:
         return {"notes": f"Corrected {rnd.random()}"}
     return {choice: value - timedelta(minutes=rnd.choice([30, 90, 600]))}
+
+
+def populate(cast, clock: Clock, rnd: random.Random, weeks: int = 12) -> int:
+    """A believable quarter for the partner, through the services with the clock moved: jobs
+    booked every week, assigned, visited around their window, signed and approved after a
+    while; some cancelled or rejected with reasons, the latest still open. Returns the count."""
+    end = clock.now
+    made = 0
+    handymen = [cast.handyman, cast.other_handyman]
+    for week in range(weeks, -1, -1):
+        for _ in range(rnd.randint(4, 8)):
+            clock.now = end - timedelta(weeks=week, hours=rnd.randint(0, 150))
+            if clock.now >= end:
+                continue
+            start = time(rnd.choice([8, 10, 13]))
+            day = timezone.localdate(clock.now) + timedelta(days=rnd.randint(1, 4))
+            inst = _populate_one(cast, clock, rnd, end, day, start, rnd.choice(handymen))
+            made += inst is not None
+    clock.now = end
+    return made
+
+
+def _populate_one(cast, clock: Clock, rnd, end, day, start, handyman) -> Installation | None:
+    from tests.factories import make_installation
+
+    inst = make_installation(
+        partner=cast.partner,
+        actor=cast.partner_user,
+        scheduled_date=day,
+        window_start=start,
+        window_end=time(start.hour + 2),
+    )
+    fate = rnd.random()
+    if fate < 0.07:
+        clock.advance(hours=rnd.randint(1, 30))
+        if clock.now < end:
+            services.installation_reject(
+                installation=inst, reason=rnd.choice(REJECTIONS), actor=cast.partner_user
+            )
+        return inst
+    clock.advance(hours=rnd.uniform(1, 40))
+    if clock.now >= end:
+        return inst
+    inst = services.installation_assign(
+        installation=inst, handyman=handyman, actor=cast.partner_user
+    )
+    if fate < 0.15:
+        clock.advance(hours=rnd.randint(2, 30))
+        if clock.now < end:
+            services.installation_cancel(
+                installation=inst, reason=rnd.choice(CANCELLATIONS), actor=cast.staff
+            )
+        return inst
+    window = datetime.combine(day, start, timezone.get_current_timezone())
+    steps = [
+        (window - timedelta(minutes=rnd.randint(-60, 80)), "set_off"),
+        (None, "arrive"),
+        (None, "complete"),
+        (None, "send_contract"),
+        (None, "sign"),
+        (None, "approve"),
+    ]
+    gaps = {
+        "arrive": lambda: timedelta(minutes=rnd.randint(15, 70)),
+        "complete": lambda: timedelta(minutes=rnd.randint(50, 300)),
+        "send_contract": lambda: timedelta(minutes=rnd.randint(1, 20)),
+        "sign": lambda: timedelta(hours=rnd.lognormvariate(1.5, 1.2)),
+        "approve": lambda: timedelta(hours=rnd.lognormvariate(1, 1.3)),
+    }
+    customer = CustomerActor(inst.pk, inst.customer.name)
+    for at, step in steps:
+        # Never before the step that came first (a late assignment sets off at once).
+        clock.now = max(at, clock.now + timedelta(minutes=10)) if at else clock.now + gaps[step]()
+        if clock.now >= end:
+            break
+        if step == "set_off":
+            inst = services.installation_set_off(
+                installation=inst, eta_minutes=30, actor=handyman.user
+            )
+        elif step == "arrive":
+            inst = services.installation_arrive(installation=inst, actor=handyman.user)
+        elif step == "complete":
+            inst = services.installation_complete(
+                installation=inst,
+                photos=[photo_upload()],
+                signature_png=png_bytes(),
+                actor=handyman.user,
+            )
+        elif step == "send_contract":
+            inst = services.installation_send_contract(installation=inst, actor=handyman.user)
+        elif step == "sign":
+            inst = services.installation_sign(
+                installation=inst, name="Jo", signature_png=b"", typed=True, ip=None, actor=customer
+            )
+        else:
+            inst = services.installation_approve(installation=inst, actor=customer)
+    return inst
+
+
+REJECTIONS = ["Outside our service area.", "Outside our service area.", "Wrong appliance ordered."]
+CANCELLATIONS = [
+    "Customer moved house.",
+    "Customer cancelled by phone.",
+    "Customer cancelled by phone.",
+]

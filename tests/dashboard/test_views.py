@@ -134,17 +134,71 @@ def test_the_header_links_to_the_dashboard(partner_client):
 
 
 def test_the_query_count_is_the_same_for_every_period_and_pinned(partner_client, cast):
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     cast.installation(S.CUSTOMER_APPROVED)
     cast.installation(S.CANCELLED)
     partner_client.get(URL)
-    counts = []
-    for weeks in (4, 12, 52):
+    cache.clear()
+
+    def counts() -> list[int]:
+        out = []
+        for weeks in (4, 12, 52):
+            with CaptureQueriesContext(connection) as ctx:
+                partner_client.get(URL, {"weeks": weeks})
+            out.append(len(ctx.captured_queries))
+        return out
+
+    # Session, user, partner; counters, status days, weekly histograms, reasons, thresholds;
+    # one bounded query per open status (stuck); the per-handyman histograms and the handymen'
+    # names, which are then kept for five minutes.
+    assert counts() == [16, 16, 16]
+    assert counts() == [14, 14, 14]
+
+
+def test_reading_the_per_handyman_table_costs_the_same_with_2_and_with_20_handymen(
+    partner_client, cast
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import HandymanFactory
+
+    def grow(k: int) -> None:
+        for _ in range(k):
+            handyman = HandymanFactory()
+            handyman.partners.add(cast.partner)
+            cast.installation(S.CUSTOMER_APPROVED, handyman=handyman)
+
+    def read() -> tuple[int, int]:
+        cache.clear()
         with CaptureQueriesContext(connection) as ctx:
-            partner_client.get(URL, {"weeks": weeks})
-        counts.append(len(ctx.captured_queries))
-    # Session, user, partner; counters, status days, two histograms, handymen, reasons,
-    # thresholds; one bounded query per open status for the stuck list.
-    assert counts == [16, 16, 16]
+            page = partner_client.get(URL).content.decode()
+        table = page.split('id="handymen-caption"')[1].split("</table>")[0]
+        return len(ctx.captured_queries), table.count('<th scope="row">')
+
+    partner_client.get(URL)
+    grow(2)
+    small = read()
+    grow(18)
+    large = read()
+    assert (small[1], large[1]) == (2 + 1, 20 + 1)  # and the whole period's row
+    assert small[0] == large[0] == 16
+
+
+def test_the_per_handyman_table_is_kept_five_minutes_then_read_again(partner_client, cast):
+    from django.core.cache import cache
+
+    cast.installation(S.INSTALLATION_IN_PROGRESS, handyman=cast.handyman)
+    assert "Hank" in partner_client.get(URL).content.decode()
+    cast.installation(S.INSTALLATION_IN_PROGRESS, handyman=cast.other_handyman)
+    page = partner_client.get(URL).content.decode()
+    table = page.split('id="handymen-caption"')[1].split("</table>")[0]
+    assert "Hana" not in table  # kept
+    assert "Refreshed every five minutes" in page
+    cache.clear()  # what five minutes do
+    table = partner_client.get(URL).content.decode().split('id="handymen-caption"')[1]
+    assert "Hana" in table.split("</table>")[0]
