@@ -11,7 +11,7 @@ from html import escape
 from django.utils.safestring import SafeString
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 26, 40  # the unit is written above the plot
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # One fill pattern per position in a chart's series: solid, stripes, dots, cross-hatch, lines.
 PATTERNS = ("solid", "stripes", "dots", "cross", "hlines")
@@ -194,7 +194,7 @@ def nice_max(value: float) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if value < 10 else f"{value:.0f}"
+    return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
 
 
 def _ticks(top: float) -> list[Tick]:
@@ -309,7 +309,7 @@ def duration(seconds: float | None) -> str:
         return ""
     if seconds < 60:
         return "under 1 min"
-    if seconds < 3 * 3600:
+    if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"

@@ -106,10 +106,11 @@ def test_axis_tops_and_units_read_well():
     assert unit_for([600])[0] == "minutes"
     assert unit_for([5 * 3600])[0] == "hours"
     assert unit_for([5 * 86400])[0] == "days"
-    assert [duration(v) for v in (None, 30, 600, 5 * 3600, 4 * 86400)] == [
+    assert [duration(v) for v in (None, 30, 600, 100 * 60, 5 * 3600, 4 * 86400)] == [
         "",
         "under 1 min",
         "10 min",
+        "1.7 h",
         "5.0 h",
         "4.0 days",
     ]
