@@ -614,3 +614,4 @@ class Message(models.Model):
 
 
 from .dashboard.models import *  # noqa: E402,F401,F403
+from .scheduling.models import *  # noqa: E402,F401,F403

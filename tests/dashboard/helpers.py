@@ -26,6 +26,7 @@ from installations.models import (
     InstallationPhoto,
     StatusChange,
 )
+from installations.scheduling.services import installation_reschedule
 from installations.statuses import Status
 
 S = Status
@@ -159,7 +160,7 @@ NEXT = {
 REASONS = ["Customer moved house.", "Outside our service area.", "  Duplicate   booking ", ""]
 
 
-def random_changes(cast, rnd: random.Random, clock: Clock, n: int, reschedule=None) -> Counter:
+def random_changes(cast, rnd: random.Random, clock: Clock, n: int) -> Counter:
     """n random changes by the people allowed to make them; refused ones are part of life (they
     must change nothing). Returns how many of each kind went through."""
     done: Counter = Counter()
@@ -184,7 +185,7 @@ def random_changes(cast, rnd: random.Random, clock: Clock, n: int, reschedule=No
             done["create"] += 1
             continue
         inst = Installation.objects.get(pk=rnd.choice(jobs).pk)
-        moves = _moves(cast, inst, rnd, handymen, reschedule)
+        moves = _moves(cast, inst, rnd, handymen)
         # Mostly the job's next step (so jobs get far), sometimes anything (refusals included).
         natural = NEXT.get(inst.status)
         name = natural if natural and rnd.random() < 0.6 else rnd.choice(sorted(moves))
@@ -203,7 +204,7 @@ def random_changes(cast, rnd: random.Random, clock: Clock, n: int, reschedule=No
     return done
 
 
-def _moves(cast, inst: Installation, rnd: random.Random, handymen: list, reschedule) -> dict:
+def _moves(cast, inst: Installation, rnd: random.Random, handymen: list) -> dict:
     """Every kind of change, ready to try on `inst` by whoever may make it."""
     user = cast.partner_user if inst.partner_id == cast.partner.pk else cast.other_partner_user
     who = inst.handyman or handymen[0]
@@ -281,8 +282,21 @@ def _moves(cast, inst: Installation, rnd: random.Random, handymen: list, resched
                     changes=_override(i, rnd, handymen),
                 ),
             ),
-            *([("reschedule", lambda i=inst: reschedule(i, rnd, cast))] if reschedule else []),
+            ("reschedule", lambda i=inst: _reschedule(i, rnd, user)),
         ]
+    )
+
+
+def _reschedule(inst: Installation, rnd: random.Random, actor) -> Installation:
+    start = rnd.choice([8, 10, 13])
+    return installation_reschedule(
+        installation=inst,
+        actor=actor,
+        scheduled_date=timezone.localdate() + timedelta(days=rnd.randint(0, 6)),
+        window_start=time(start),
+        window_end=time(start + rnd.choice([1, 2, 4])),
+        reason=rnd.choice(["", "Customer asked"]),
+        confirm_conflict=True,
     )
 
 

@@ -184,7 +184,7 @@ def test_random_changes_keep_the_rollups_equal_to_the_history_and_to_the_rebuild
     done = random_changes(cast, random.Random(seed), clock, n=130)
     # The run exercised the kinds of change that matter (not a vacuous equality).
     assert done["create"] and done["assign"] and done["cancel"] + done["reject"]
-    assert done["override"] and done["arrive"]
+    assert done["override"] and done["arrive"] and done["reschedule"]
     incremental = stored()
     clocks = stuck_clocks()
     assert incremental == reference()
@@ -228,3 +228,35 @@ def test_the_pipeline_of_past_weeks_is_what_was_open_at_each_weeks_end(cast, clo
         (0, 0),
         (1, 1),
     ]
+
+
+def test_a_reschedule_counts_no_entry_and_the_arrival_is_measured_against_the_new_window(
+    cast, clock
+):
+    from datetime import time
+
+    from installations.scheduling.services import installation_reschedule
+
+    inst = cast.installation(S.INSTALLER_ASSIGNED)  # booked for tomorrow 09:00-11:00
+    before = stored()
+    tomorrow = timezone.localdate(START) + timedelta(days=1)
+    inst = installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=tomorrow,
+        window_start=time(14),
+        window_end=time(16),
+        reason="Customer asked",
+    )
+    assert inst.history.filter(kind="rescheduled").count() == 1
+    assert stored() == before  # no status entered, nothing measured yet
+    # Set off and arrive at 11:30 the next day: after the old window, before the new one.
+    clock.now = datetime(2026, 3, 3, 11, 0, tzinfo=timezone.get_current_timezone())
+    inst = services.installation_set_off(
+        installation=inst, eta_minutes=30, actor=cast.handyman.user
+    )
+    clock.advance(minutes=30)
+    services.installation_arrive(installation=inst, actor=cast.handyman.user)
+    assert _steps(cast.partner, "arrived_before") == {(week_of(START), bucket_of(2.5 * 3600)): 1}
+    assert _steps(cast.partner, "arrived_after") == {}
+    assert stored() == reference()
