@@ -209,82 +209,49 @@ def _moves(cast, inst: Installation, rnd: random.Random, handymen: list) -> dict
     user = cast.partner_user if inst.partner_id == cast.partner.pk else cast.other_partner_user
     who = inst.handyman or handymen[0]
     customer = CustomerActor(inst.pk, inst.customer.name)
-    return dict(
-        [
-            (
-                "assign",
-                lambda i=inst: services.installation_assign(
-                    installation=i, handyman=rnd.choice(handymen), actor=user
-                ),
-            ),
-            (
-                "reassign",
-                lambda i=inst: services.installation_reassign(
-                    installation=i, handyman=rnd.choice(handymen), actor=user
-                ),
-            ),
-            (
-                "set_off",
-                lambda i=inst: services.installation_set_off(
-                    installation=i, eta_minutes=30, actor=who.user
-                ),
-            ),
-            (
-                "arrive",
-                lambda i=inst: services.installation_arrive(installation=i, actor=who.user),
-            ),
-            (
-                "complete",
-                lambda i=inst: services.installation_complete(
-                    installation=i,
-                    photos=[photo_upload()],
-                    signature_png=png_bytes(),
-                    actor=who.user,
-                ),
-            ),
-            (
-                "send_contract",
-                lambda i=inst: services.installation_send_contract(installation=i, actor=who.user),
-            ),
-            (
-                "sign",
-                lambda i=inst: services.installation_sign(
-                    installation=i,
-                    name="Jo",
-                    signature_png=b"",
-                    typed=True,
-                    ip=None,
-                    actor=customer,
-                ),
-            ),
-            (
-                "approve",
-                lambda i=inst: services.installation_approve(installation=i, actor=customer),
-            ),
-            (
-                "cancel",
-                lambda i=inst: services.installation_cancel(
-                    installation=i, reason=rnd.choice(REASONS) or "x", actor=cast.staff
-                ),
-            ),
-            (
-                "reject",
-                lambda i=inst: services.installation_reject(
-                    installation=i, reason=rnd.choice(REASONS) or "y", actor=user
-                ),
-            ),
-            (
-                "override",
-                lambda i=inst: services.installation_override(
-                    installation=i,
-                    actor=cast.superuser,
-                    reason="Corrected",
-                    changes=_override(i, rnd, handymen),
-                ),
-            ),
-            ("reschedule", lambda i=inst: _reschedule(i, rnd, user)),
-        ]
-    )
+    return {
+        "assign": lambda i=inst: services.installation_assign(
+            installation=i, handyman=rnd.choice(handymen), actor=user
+        ),
+        "reassign": lambda i=inst: services.installation_reassign(
+            installation=i, handyman=rnd.choice(handymen), actor=user
+        ),
+        "set_off": lambda i=inst: services.installation_set_off(
+            installation=i, eta_minutes=30, actor=who.user
+        ),
+        "arrive": lambda i=inst: services.installation_arrive(installation=i, actor=who.user),
+        "complete": lambda i=inst: services.installation_complete(
+            installation=i,
+            photos=[photo_upload()],
+            signature_png=png_bytes(),
+            actor=who.user,
+        ),
+        "send_contract": lambda i=inst: services.installation_send_contract(
+            installation=i, actor=who.user
+        ),
+        "sign": lambda i=inst: services.installation_sign(
+            installation=i,
+            name="Jo",
+            signature_png=b"",
+            typed=True,
+            ip=None,
+            actor=customer,
+        ),
+        "approve": lambda i=inst: services.installation_approve(installation=i, actor=customer),
+        "cancel": lambda i=inst: services.installation_cancel(
+            installation=i, reason=rnd.choice(REASONS) or "x", actor=cast.staff
+        ),
+        "reject": lambda i=inst: services.installation_reject(
+            installation=i, reason=rnd.choice(REASONS) or "y", actor=user
+        ),
+        "override": lambda i=inst: services.installation_override(
+            installation=i,
+            actor=cast.superuser,
+            reason="Corrected",
+            changes=_override(i, rnd, handymen),
+        ),
+        "reschedule": lambda i=inst: _reschedule(i, rnd, user),
+    }
 
 
 def _reschedule(inst: Installation, rnd: random.Random, actor) -> Installation:
