@@ -46,6 +46,9 @@ def test_the_dashboard_switches_period_in_place_and_is_axe_clean(page, quarter):
     pipeline = page.get_by_role("table", name=re.compile("Pipeline per week"))
     expect(pipeline.locator("tbody tr")).to_have_count(12)
     expect(page.get_by_role("img", name=re.compile("Time on site"))).to_be_visible()
+    # Jobs waiting over two weeks for their handyman to set off, each a link to its page.
+    stuck = page.locator("#stuck .stuck-list a")
+    expect(stuck.first).to_have_attribute("href", re.compile(r"^/installations/\d+/$"))
 
     page.evaluate("window.__noReload = 1")
     page.get_by_role("link", name="Last 4 weeks").click()
@@ -78,11 +81,14 @@ def test_the_period_links_work_without_javascript(browser, quarter):
 def test_thresholds_save_without_javascript_and_the_stuck_list_follows(page, quarter):
     log_in(page, "acme")
     page.goto("/installations/dashboard/?weeks=4")
+    waiting = page.locator("#stuck .stuck-list a").count()
     page.get_by_label("Installer assigned").fill("1")
     page.get_by_role("button", name="Save thresholds").click()
     page.wait_for_url(re.compile(r"\?weeks=4#stuck$"))
     expect(page.get_by_text("Stuck-job thresholds saved.")).to_be_visible()
     expect(page.get_by_label("Installer assigned")).to_have_value("1")
+    # The jobs assigned in the last two weeks and not yet set off now count as stuck too.
+    assert page.locator("#stuck .stuck-list a").count() > waiting
 
 
 def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):

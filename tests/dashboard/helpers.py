@@ -332,7 +332,7 @@ def _populate_one(cast, clock: Clock, rnd, end, day, start, handyman) -> Install
                 installation=inst, reason=rnd.choice(CANCELLATIONS), actor=cast.staff
             )
         return inst
-    if fate < 0.2:  # some wait for a handyman to set off: the oldest show as stuck
+    if fate < 0.3:  # some wait for a handyman to set off: the oldest show as stuck
         return inst
     window = datetime.combine(day, start, timezone.get_current_timezone())
     steps = [
