@@ -100,4 +100,3 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     assert _serious(Axe().run(page)) == []
-    page.screenshot(path=str(SCREENS / "dashboard-phone.png"), full_page=True)
