@@ -277,7 +277,7 @@ PAGES: dict[str, Page] = {
         "superuser",
         _nothing,
         _grow_dashboard,
-        lambda _: reverse("admin:installations_dashboardthresholds_changelist"),
+        lambda _: reverse("admin:installations_partnerdashboard_dashboard"),
     ),
     "handyman jobs": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs")

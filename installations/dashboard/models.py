@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from ..models import Partner  # defined before installations.models imports this module
 from ..statuses import Status
 
 __all__ = [
+    "PartnerDashboard",
     "DashboardJob",
     "DashboardReasonWeek",
     "DashboardStatusDay",
@@ -163,9 +165,17 @@ class DashboardThresholds(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        # Its admin page is the staff's dashboard (installations/admin/dashboard.py).
-        verbose_name = "partner dashboard"
-        verbose_name_plural = "partner dashboards"
+        verbose_name_plural = "dashboard thresholds"
 
     def __str__(self) -> str:
         return f"Thresholds of partner {self.partner_id}"
+
+
+class PartnerDashboard(Partner):
+    """The partners as the admin lists them under "Partner dashboards": each row opens that
+    partner's dashboard (installations/admin/dashboard.py). No table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "partner dashboard"
+        verbose_name_plural = "partner dashboards"

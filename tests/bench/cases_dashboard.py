@@ -24,5 +24,5 @@ def dashboard_cases(
     missing = "dashboard:page does not resolve yet"
     add("dashboard (12 weeks)", partner, page, missing)
     add("dashboard ?weeks=52", partner, page and f"{page}?weeks=52", missing)
-    admin = _url("admin:installations_dashboardthresholds_changelist")
+    admin = _url("admin:installations_partnerdashboard_dashboard")
     add("admin dashboard, all partners", staff, admin, "the dashboard admin is not registered")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from installations.statuses import Status
 
 S = Status
-URL = reverse("admin:installations_dashboardthresholds_changelist")
+URL = reverse("admin:installations_partnerdashboard_dashboard")
 
 
 @pytest.fixture
@@ -17,8 +17,12 @@ def admin_client(client, cast):
     return client
 
 
-def test_the_admin_index_links_to_the_dashboard(admin_client):
-    assert URL in admin_client.get(reverse("admin:index")).content.decode()
+def test_the_admin_index_lists_partners_each_linking_to_their_dashboard(admin_client, cast):
+    partners = reverse("admin:installations_partnerdashboard_changelist")
+    assert partners in admin_client.get(reverse("admin:index")).content.decode()
+    page = admin_client.get(partners).content.decode()
+    assert f"{URL}?partner={cast.partner.pk}" in page
+    assert f'href="{URL}"' in page  # everyone's
 
 
 def test_staff_see_one_partners_numbers_or_everyones(admin_client, cast):
