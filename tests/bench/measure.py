@@ -245,6 +245,8 @@ def main() -> int:
         "handyman:jobs does not resolve yet",
     )
 
+    dashboard_cases(add, partner_client, root)  # tests/bench/cases_dashboard.py
+
     # --- one transition through the service layer -------------------------------------------
     cases.extend(transition_case(partner_id, partner_user))
 
@@ -270,8 +272,6 @@ def main() -> int:
             missing,
         )
     add("admin ?q=search", admin_client, base and f"{base}&q={meta['search_term']}", missing)
-
-    dashboard_cases(add, partner_client, admin_client)  # tests/bench/cases_dashboard.py
 
     # --- the bare render ----------------------------------------------------------------------
     add("bare render (no database)", anonymous, "/bench/bare/", "")
