@@ -9,6 +9,7 @@ class InstallationsConfig(AppConfig):
     def ready(self) -> None:
         # Each capability that follows the history connects its receivers here, one line each.
         from .evidence import receivers  # noqa: F401
+        from .dashboard import receivers  # noqa: F401
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

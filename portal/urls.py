@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("installations/board/", include("installations.board.urls")),
+    path("installations/dashboard/", include("installations.dashboard.urls")),
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),

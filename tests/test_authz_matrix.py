@@ -57,6 +57,8 @@ ROUTES: dict[str, Route] = {
     "partner:follow_up": Route(PARTNER, Status.INSTALLATION_COMPLETED, get=False, post=True),
     "partner:rebook": Route(PARTNER, Status.CANCELLED, get=False, post=True),
     "board:week": Route(ANY_PARTNER),
+    "dashboard:page": Route(ANY_PARTNER),
+    "dashboard:thresholds": Route(ANY_PARTNER, get=False, post=True),
     "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
     "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
     "handyman:jobs": Route(ANY_HANDYMAN, home=True),

@@ -44,6 +44,7 @@ from installations import services  # noqa: E402
 from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
 from tests.bench.cases_board import board_cases  # noqa: E402
+from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -244,6 +245,8 @@ def main() -> int:
         url_or_none("handyman:jobs"),
         "handyman:jobs does not resolve yet",
     )
+
+    dashboard_cases(add, partner_client, root)  # tests/bench/cases_dashboard.py
 
     # --- one transition through the service layer -------------------------------------------
     cases.extend(transition_case(partner_id, partner_user))

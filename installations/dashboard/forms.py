@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django import forms
+
+from ..statuses import NON_TERMINAL_STATUSES, Status
+from .services import MAX_HOURS
+
+
+class ThresholdsForm(forms.Form):
+    """Hours per open status after which a job counts as stuck."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for status in NON_TERMINAL_STATUSES:
+            self.fields[str(status)] = forms.IntegerField(
+                label=f"{Status(status).label}",
+                min_value=1,
+                max_value=MAX_HOURS,
+                help_text="hours",
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def hours(self) -> dict[str, int]:
+        return {str(s): self.cleaned_data[str(s)] for s in NON_TERMINAL_STATUSES}

@@ -1,0 +1,377 @@
+"""Reads of the dashboard: everything a page shows comes from the rollups, in a fixed number of
+queries whose size follows the period (weeks × statuses, weeks × buckets, handymen), never the
+number of the partner's installations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from ..models import Handyman, Partner, PartnerStatusCount
+from ..statuses import GROUPS, NON_TERMINAL_STATUSES, Status, StatusGroup
+from .models import (
+    DashboardJob,
+    DashboardReasonWeek,
+    DashboardStatusDay,
+    DashboardStepHandymanWeek,
+    DashboardStepWeek,
+    DashboardThresholds,
+    Step,
+)
+from .rollups import monday, percentile
+
+PERIODS = (4, 12, 52)
+DEFAULT_WEEKS = 12
+STUCK_LIMIT = 10  # per status: the oldest first; the list page has the rest
+TOP_REASONS = 5
+
+# How long a job may sit in each open status before the page calls it stuck, in hours.
+DEFAULT_THRESHOLDS: dict[str, int] = {
+    Status.SCHEDULED: 72,  # three days without a handyman
+    Status.INSTALLER_ASSIGNED: 14 * 24,  # booked work waits for its day; two weeks is long
+    Status.EN_ROUTE: 3,
+    Status.INSTALLATION_IN_PROGRESS: 10,
+    Status.INSTALLATION_COMPLETED: 24,  # the contract should go out the same day
+    Status.CONTRACT_SENT: 72,
+    Status.CONTRACT_SIGNED: 48,
+}
+# The measured steps, in the order of the job's life.
+DURATION_STEPS = (
+    Step.CREATED_ASSIGNED,
+    Step.ASSIGNED_ARRIVED,
+    Step.ON_SITE,
+    Step.COMPLETED_SIGNED,
+    Step.SIGNED_APPROVED,
+)
+ARRIVAL_STEPS = (Step.ARRIVED_BEFORE, Step.ARRIVED_INSIDE, Step.ARRIVED_AFTER)
+OPEN_GROUPS = ("scheduled", "en_route", "in_progress")
+OUTCOMES = (
+    (Status.CUSTOMER_APPROVED, "Approved"),
+    (Status.CANCELLED, "Cancelled"),
+    (Status.REJECTED, "Rejected"),
+)
+
+
+def weeks_from(raw: str | None) -> int:
+    """The period from the URL: one of PERIODS, anything else the default."""
+    try:
+        weeks = int(raw or "")
+    except ValueError:
+        return DEFAULT_WEEKS
+    return weeks if weeks in PERIODS else DEFAULT_WEEKS
+
+
+@dataclass(frozen=True)
+class Period:
+    weeks: int
+    today: date
+    mondays: tuple[date, ...]
+
+    @property
+    def first(self) -> date:
+        return self.mondays[0]
+
+
+def period_of(weeks: int, today: date | None = None) -> Period:
+    today = today or timezone.localdate()
+    this = monday(today)
+    return Period(weeks, today, tuple(this - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)))
+
+
+def _scoped(qs: QuerySet, partner: Partner | None) -> QuerySet:
+    return qs if partner is None else qs.filter(partner=partner)
+
+
+# --- Pipeline and outcomes ----------------------------------------------------------------
+
+
+@dataclass
+class WeekPipeline:
+    week: date
+    groups: dict[str, int]  # open groups at the week's end; approved/rejected entered that week
+    outcomes: dict[str, int]  # approved, cancelled, rejected entered that week
+
+
+def pipeline(partner: Partner | None, period: Period) -> list[WeekPipeline]:
+    """Per week: the open jobs of each open group at the week's end (today's counters minus the
+    net entries since), and the jobs that reached approved or rejected/cancelled that week."""
+    counts: dict[str, int] = defaultdict(int)
+    for status, n in _scoped(PartnerStatusCount.objects.all(), partner).values_list(
+        "status", "count"
+    ):
+        counts[status] += n
+    net: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    entered: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    days = _scoped(DashboardStatusDay.objects.filter(day__gte=period.first), partner)
+    for day, status, e, lf in days.values_list("day", "status", "entered", "left"):
+        net[day][status] += e - lf
+        entered[monday(day)][status] += e
+    weeks = []
+    # Net entries after each week's end, summed from today backwards once.
+    after: dict[date, dict[str, int]] = {}
+    running: dict[str, int] = defaultdict(int)
+    for week in reversed(period.mondays):
+        after[week] = dict(running)
+        for offset in range(7):
+            for status, n in net.get(week + timedelta(days=offset), {}).items():
+                running[status] += n
+    for week in period.mondays:
+        later = after[week]
+        stock = {s: max(counts[s] - later.get(s, 0), 0) for s in Status}
+        got = entered[week]
+        groups = {g.slug: sum(stock[s] for s in g.statuses) for g in GROUPS}
+        groups["approved"] = got[Status.CUSTOMER_APPROVED]
+        groups["rejected"] = got[Status.CANCELLED] + got[Status.REJECTED]
+        weeks.append(
+            WeekPipeline(
+                week,
+                groups,
+                {
+                    "approved": got[Status.CUSTOMER_APPROVED],
+                    "cancelled": got[Status.CANCELLED],
+                    "rejected": got[Status.REJECTED],
+                },
+            )
+        )
+    return weeks
+
+
+@dataclass(frozen=True)
+class Reason:
+    text: str
+    count: int
+
+
+def top_reasons(partner: Partner | None, period: Period) -> dict[str, list[Reason]]:
+    rows = (
+        _scoped(DashboardReasonWeek.objects.filter(week__gte=period.first), partner)
+        .values("outcome", "reason")
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
+        .order_by("-n", "reason")
+    )
+    out: dict[str, list[Reason]] = {"cancelled": [], "rejected": []}
+    for row in rows:
+        bucket = out[row["outcome"]]
+        if len(bucket) < TOP_REASONS:
+            bucket.append(Reason(row["reason"], row["n"]))
+    return out
+
+
+# --- Flow times ---------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """Median and 90th percentile of one step, in seconds; n values counted."""
+
+    n: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+
+def _measure(histogram: dict[int, int]) -> Measure:
+    n = sum(c for c in histogram.values() if c > 0)
+    return Measure(n, percentile(histogram, 0.5), percentile(histogram, 0.9))
+
+
+@dataclass
+class Arrival:
+    before: int = 0
+    inside: int = 0
+    after: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.before + self.inside + self.after
+
+    def share(self, part: int) -> int | None:
+        return round(100 * part / self.total) if self.total else None
+
+
+def _arrival(counts: dict[str, int]) -> Arrival:
+    return Arrival(
+        counts.get(Step.ARRIVED_BEFORE, 0),
+        counts.get(Step.ARRIVED_INSIDE, 0),
+        counts.get(Step.ARRIVED_AFTER, 0),
+    )
+
+
+@dataclass
+class FlowRow:
+    """One week, one handyman or the whole period: a Measure per step and the arrivals."""
+
+    label: str
+    measures: dict[str, Measure]
+    arrival: Arrival
+    week: date | None = None
+
+
+@dataclass
+class FlowTimes:
+    weeks: list[FlowRow]
+    total: FlowRow
+    handymen: list[FlowRow] = field(default_factory=list)
+
+
+def _rows(histograms: dict, label: str, week: date | None = None) -> FlowRow:
+    return FlowRow(
+        label,
+        {str(s): _measure(histograms.get(str(s), {})) for s in DURATION_STEPS},
+        _arrival({s: sum(h.values()) for s, h in histograms.items() if s in ARRIVAL_STEPS}),
+        week,
+    )
+
+
+def flow_times(partner: Partner | None, period: Period) -> FlowTimes:
+    per_week: dict[date, dict[str, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    whole: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    weekly = (
+        _scoped(DashboardStepWeek.objects.filter(week__gte=period.first), partner)
+        .values("week", "step", "bucket")
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
+        .order_by()
+    )
+    for row in weekly:
+        per_week[row["week"]][row["step"]][row["bucket"]] += row["n"]
+        whole[row["step"]][row["bucket"]] += row["n"]
+    handymen = handyman_flow_times(partner, period)
+    return FlowTimes(
+        [_rows(per_week.get(week, {}), week.isoformat(), week) for week in period.mondays],
+        _rows(whole, "Whole period"),
+        handymen,
+    )
+
+
+HANDYMEN_CACHE_SECONDS = 300
+
+
+def handyman_flow_times(partner: Partner | None, period: Period) -> list[FlowRow]:
+    """The per-handyman table, from the per-handyman weekly histograms, kept for five minutes.
+
+    Unlike every other figure on the page its size is weeks × handymen × buckets: a partner
+    with 150 busy handymen has ~7,000 such rows a week (~100 ms for 12 weeks on SQLite). Read
+    at most once per five minutes per process (the page says so); everything else is live."""
+    key = f"dashboard:handymen:{partner.pk if partner else 'all'}:{period.weeks}:{period.first}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _handyman_flow_times(partner, period)
+        cache.set(key, rows, HANDYMEN_CACHE_SECONDS)
+    return rows
+
+
+def _handyman_flow_times(partner: Partner | None, period: Period) -> list[FlowRow]:
+    by_handyman: dict[int, dict[str, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
+    rows = (
+        _scoped(DashboardStepHandymanWeek.objects.filter(week__gte=period.first), partner)
+        .values_list("handyman_id", "step", "bucket")
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
+        .order_by()
+    )
+    for handyman, step, bucket, n in rows:
+        by_handyman[handyman][step][bucket] += n
+    names = {
+        h.pk: h.display_name
+        for h in Handyman.objects.filter(pk__in=[k for k in by_handyman if k]).select_related(
+            "user"
+        )
+    }
+    return sorted(
+        (
+            _rows(hist, names.get(pk, "No handyman" if not pk else f"Handyman #{pk}"))
+            for pk, hist in by_handyman.items()
+        ),
+        key=lambda r: r.label.casefold(),
+    )
+
+
+# --- Stuck jobs ---------------------------------------------------------------------------
+
+
+def thresholds_for(partner: Partner | None) -> dict[str, int]:
+    hours = dict(DEFAULT_THRESHOLDS)
+    if partner is not None:
+        row = DashboardThresholds.objects.filter(partner=partner).first()
+        if row is not None:
+            hours.update({s: h for s, h in row.hours.items() if s in DEFAULT_THRESHOLDS})
+    return hours
+
+
+@dataclass(frozen=True)
+class StuckJob:
+    pk: int
+    customer: str
+    partner: str
+    since: datetime
+
+
+@dataclass
+class StuckStatus:
+    status: str
+    label: str
+    hours: int
+    jobs: list[StuckJob]
+
+
+def stuck_jobs(
+    partner: Partner | None, thresholds: dict[str, int], now: datetime | None = None
+) -> list[StuckStatus]:
+    """Per open status, the jobs that have sat in it longer than its threshold, oldest first:
+    one index range per status on (partner, status, since), at most STUCK_LIMIT rows each."""
+    now = now or timezone.now()
+    out = []
+    for status in NON_TERMINAL_STATUSES:
+        hours = thresholds[status]
+        rows = (
+            _scoped(DashboardJob.objects.all(), partner)
+            .filter(status=status, since__lt=now - timedelta(hours=hours))
+            .order_by("since")
+            # Four columns, not three whole rows: this list is read on every page view.
+            .values_list(
+                "installation_id",
+                "installation__customer__name",
+                "installation__partner__name",
+                "since",
+            )[:STUCK_LIMIT]
+        )
+        jobs = [StuckJob(*row) for row in rows]
+        out.append(StuckStatus(str(status), Status(status).label, hours, jobs))
+    return out
+
+
+@dataclass
+class Dashboard:
+    partner: Partner | None
+    period: Period
+    weeks: list[WeekPipeline]
+    reasons: dict[str, list[Reason]]
+    flow: FlowTimes
+    thresholds: dict[str, int]
+    stuck: list[StuckStatus]
+    groups: tuple[StatusGroup, ...] = GROUPS
+
+
+def dashboard(*, partner: Partner | None, weeks: int) -> Dashboard:
+    """Everything the page shows for one partner (None: all partners, for staff)."""
+    period = period_of(weeks)
+    thresholds = thresholds_for(partner)
+    return Dashboard(
+        partner,
+        period,
+        pipeline(partner, period),
+        top_reasons(partner, period),
+        flow_times(partner, period),
+        thresholds,
+        stuck_jobs(partner, thresholds),
+    )

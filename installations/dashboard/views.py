@@ -1,0 +1,60 @@
+"""The partner's dashboard: charts and tables over the period in the URL, stuck jobs, and the
+form that sets the stuck-job thresholds. Reads come from the rollups (selectors.py)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import Partner
+from ..views.common import WrongRole
+from . import selectors, services
+from .forms import ThresholdsForm
+from .presenters import page_context
+
+TEMPLATE = "installations/dashboard/page.html"
+
+
+def _partner_for(request: HttpRequest) -> Partner:
+    """The signed-in user's partner; any other role gets 404 (this page is not theirs)."""
+    profile = getattr(request.user, "partner_profile", None)
+    if profile is None:
+        raise WrongRole("No partner for this user.")
+    return profile.partner
+
+
+def _render(
+    request: HttpRequest, partner: Partner, weeks: int, form: ThresholdsForm | None, status=200
+) -> HttpResponse:
+    dash = selectors.dashboard(partner=partner, weeks=weeks)
+    ctx = page_context(dash, f"{reverse('dashboard:page')}?")
+    ctx["form"] = form or ThresholdsForm(initial=dash.thresholds)
+    ctx["thresholds_url"] = reverse("dashboard:thresholds")
+    name = f"{TEMPLATE}#dashboard-body" if request.htmx else TEMPLATE
+    return render(request, name, ctx, status=status)
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    partner = _partner_for(request)
+    return _render(request, partner, selectors.weeks_from(request.GET.get("weeks")), None)
+
+
+@require_POST
+@login_required
+def thresholds(request: HttpRequest) -> HttpResponse:
+    partner = _partner_for(request)
+    weeks = selectors.weeks_from(request.POST.get("weeks"))
+    form = ThresholdsForm(request.POST)
+    if not form.is_valid():
+        return _render(request, partner, weeks, form, status=422)
+    services.dashboard_thresholds_update(partner=partner, actor=request.user, hours=form.hours())
+    messages.success(request, "Stuck-job thresholds saved.")
+    if request.htmx:
+        return _render(request, partner, weeks, None)
+    return HttpResponseRedirect(f"{reverse('dashboard:page')}?weeks={weeks}#stuck")

@@ -1,0 +1,102 @@
+"""The partner dashboard in a browser: a quarter of real changes, the period switch without a
+reload (and with the URL), no JavaScript needed, axe clean, a phone's width, a screenshot."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.dashboard.helpers import Clock, populate
+
+from .conftest import log_in
+
+SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+
+
+def _serious(results) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+@pytest.fixture
+def quarter(cast):
+    # Only while the data is made: the rest of the test runs on the real clock.
+    with pytest.MonkeyPatch.context() as patch:
+        clock = Clock(patch, timezone.now().replace(microsecond=0))
+        made = populate(cast, clock, random.Random(15))
+    assert made > 40
+    return cast
+
+
+def test_the_dashboard_switches_period_in_place_and_is_axe_clean(page, quarter):
+    log_in(page, "acme")
+    page.get_by_role("link", name="Dashboard").click()
+    page.wait_for_url(re.compile(r"/installations/dashboard/$"))
+    expect(page.get_by_role("heading", name="Pipeline over time")).to_be_visible()
+    expect(page.get_by_role("link", name="Last 12 weeks")).to_have_attribute("aria-current", "page")
+    pipeline = page.get_by_role("table", name=re.compile("Pipeline per week"))
+    expect(pipeline.locator("tbody tr")).to_have_count(12)
+    expect(page.get_by_role("img", name=re.compile("Time on site"))).to_be_visible()
+    # Jobs waiting over two weeks for their handyman to set off, each a link to its page.
+    stuck = page.locator("#stuck .stuck-list a")
+    expect(stuck.first).to_have_attribute("href", re.compile(r"^/installations/\d+/$"))
+
+    page.evaluate("window.__noReload = 1")
+    page.get_by_role("link", name="Last 4 weeks").click()
+    page.wait_for_url(re.compile(r"\?weeks=4$"))
+    expect(pipeline.locator("tbody tr")).to_have_count(4)
+    expect(page.get_by_role("link", name="Last 4 weeks")).to_have_attribute("aria-current", "page")
+    assert page.evaluate("window.__noReload") == 1
+
+    axe = Axe()
+    assert _serious(axe.run(page)) == []
+    page.get_by_role("link", name="Last 12 weeks").click()
+    page.wait_for_url(re.compile(r"\?weeks=12$"))
+    expect(pipeline.locator("tbody tr")).to_have_count(12)
+    assert _serious(axe.run(page)) == []
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "dashboard.png"), full_page=True)
+
+
+def test_the_period_links_work_without_javascript(browser, quarter):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/")
+    page.get_by_role("link", name="Last 52 weeks").click()
+    page.wait_for_url(re.compile(r"\?weeks=52$"))
+    table = page.get_by_role("table", name=re.compile("Pipeline per week"))
+    expect(table.locator("tbody tr")).to_have_count(52)
+
+
+def test_thresholds_save_without_javascript_and_the_stuck_list_follows(page, quarter):
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    waiting = page.locator("#stuck .stuck-list a").count()
+    page.get_by_label("Installer assigned").fill("1")
+    page.get_by_role("button", name="Save thresholds").click()
+    page.wait_for_url(re.compile(r"\?weeks=4#stuck$"))
+    expect(page.get_by_text("Stuck-job thresholds saved.")).to_be_visible()
+    expect(page.get_by_label("Installer assigned")).to_have_value("1")
+    # The jobs assigned in the last two weeks and not yet set off now count as stuck too.
+    assert page.locator("#stuck .stuck-list a").count() > waiting
+
+
+def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):
+    page = phone_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/")
+    expect(page.get_by_role("heading", name="Flow times")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert _serious(Axe().run(page)) == []

@@ -1,0 +1,204 @@
+"""The dashboard page: who sees it, what it shows, the period in the URL, the thresholds form."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from installations.dashboard.models import DashboardJob, DashboardThresholds
+from installations.dashboard.selectors import DEFAULT_THRESHOLDS
+from installations.statuses import Status
+
+S = Status
+URL = reverse("dashboard:page")
+THRESHOLDS = reverse("dashboard:thresholds")
+
+
+def _form(**changes) -> dict:
+    data = {str(s): h for s, h in DEFAULT_THRESHOLDS.items()}
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def partner_client(client, cast):
+    client.force_login(cast.partner_user)
+    return client
+
+
+def test_the_page_shows_every_section_with_a_chart_and_its_table(partner_client, cast):
+    cast.installation(S.CUSTOMER_APPROVED)
+    cast.installation(S.REJECTED)
+    page = partner_client.get(URL).content.decode()
+    for heading in ("Pipeline over time", "Flow times", "Stuck jobs", "Outcomes", "Per handyman"):
+        assert heading in page
+    # Every chart has a title and description it is labelled by, and a table of its numbers.
+    svgs = re.findall(r'<svg class="chart-svg"[^>]*aria-labelledby="([\w-]+)-title \1-desc"', page)
+    assert len(svgs) == 8  # pipeline, 5 flow steps, arrivals, outcomes
+    for chart in svgs:
+        assert f'<title id="{chart}-title">' in page
+        assert f'id="{chart}-caption"' in page
+    # The eight charts' tables and the arrival shares.
+    assert page.count('<th scope="col">Week of</th>') == 9
+    assert "Outside our service area." in page  # the top rejection reason
+    assert 'aria-current="page">Last 12 weeks' in page
+
+
+@pytest.mark.parametrize("weeks", [4, 12, 52])
+def test_the_period_comes_from_the_url(partner_client, weeks):
+    page = partner_client.get(URL, {"weeks": weeks}).content.decode()
+    assert f'aria-current="page">Last {weeks} weeks' in page
+    pipeline = page.split('id="pipeline-caption"')[1].split("</table>")[0]
+    assert pipeline.count('<th scope="row">') == weeks
+
+
+@pytest.mark.parametrize("raw", ["7", "abc", "", "-4", "9999999999999999999999"])
+def test_a_period_it_does_not_offer_shows_the_default(partner_client, raw):
+    response = partner_client.get(URL, {"weeks": raw})
+    assert response.status_code == 200
+    assert 'aria-current="page">Last 12 weeks' in response.content.decode()
+
+
+def test_htmx_gets_the_body_only(partner_client):
+    response = partner_client.get(URL, {"weeks": 4}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "<html" not in body and "Pipeline over time" in body
+
+
+def test_another_partners_numbers_are_never_included(partner_client, cast):
+    theirs = cast.installation(S.REJECTED, partner=cast.other_partner)
+    cast.installation(S.CUSTOMER_APPROVED, partner=cast.other_partner)
+    stuck = cast.installation(S.SCHEDULED, partner=cast.other_partner)
+    DashboardThresholds.objects.create(partner=cast.partner, hours={"SCHEDULED": 1})
+    DashboardJob.objects.filter(pk=stuck.pk).update(since=timezone.now() - timedelta(days=30))
+    page = partner_client.get(URL).content.decode()
+    assert "Nothing measured in this period yet." in page  # their handyman's times are theirs
+    assert "Outside our service area." not in page
+    assert theirs.customer.name not in page and stuck.customer.name not in page
+    outcome = page.split('id="outcomes-caption"')[1].split("</table>")[0]
+    assert re.findall(r"<td>(\d+)</td>", outcome) == ["0"] * (12 * 4)
+
+
+def test_stuck_jobs_use_the_default_thresholds_and_link_to_each_job(partner_client, cast):
+    old = cast.installation(S.SCHEDULED)
+    fresh = cast.installation(S.SCHEDULED)
+    DashboardJob.objects.filter(pk=old.pk).update(since=timezone.now() - timedelta(hours=73))
+    DashboardJob.objects.filter(pk=fresh.pk).update(since=timezone.now() - timedelta(hours=71))
+    page = partner_client.get(URL).content.decode()
+    stuck = page.split('id="stuck"')[1].split("</section>")[0]
+    assert reverse("partner:detail", args=[old.pk]) in stuck
+    assert reverse("partner:detail", args=[fresh.pk]) not in stuck
+    assert "over 72 hours" in stuck
+
+
+def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast):
+    fresh = cast.installation(S.SCHEDULED)
+    DashboardJob.objects.filter(pk=fresh.pk).update(since=timezone.now() - timedelta(hours=5))
+    response = partner_client.post(THRESHOLDS, {**_form(SCHEDULED=4), "weeks": "4"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?weeks=4#stuck"
+    assert DashboardThresholds.objects.get(partner=cast.partner).hours["SCHEDULED"] == 4
+    assert not DashboardThresholds.objects.filter(partner=cast.other_partner).exists()
+    page = partner_client.get(URL).content.decode()
+    assert reverse("partner:detail", args=[fresh.pk]) in page.split('id="stuck"')[1]
+    assert 'value="4"' in page
+    # The other partner still reads the defaults.
+    other = partner_client.__class__()
+    other.force_login(cast.other_partner_user)
+    assert "over 72 hours" in other.get(URL).content.decode()
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "abc", "", "99999999"])
+def test_bad_thresholds_are_refused_with_422_and_change_nothing(partner_client, cast, bad):
+    DashboardThresholds.objects.create(partner=cast.partner, hours={"SCHEDULED": 10})
+    response = partner_client.post(THRESHOLDS, _form(EN_ROUTE=bad))
+    assert response.status_code == 422
+    assert "nothing was saved" in response.content.decode()
+    assert DashboardThresholds.objects.get(partner=cast.partner).hours == {"SCHEDULED": 10}
+
+
+def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
+    for user in (cast.handyman.user, cast.staff):
+        client.force_login(user)
+        assert client.get(URL).status_code == 404
+        assert client.post(THRESHOLDS, _form()).status_code == 404
+
+
+def test_the_header_links_to_the_dashboard(partner_client):
+    page = partner_client.get(URL).content.decode()
+    assert f'<a href="{URL}" aria-current="page">Dashboard</a>' in page
+
+
+def test_the_query_count_is_the_same_for_every_period_and_pinned(partner_client, cast):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cast.installation(S.CUSTOMER_APPROVED)
+    cast.installation(S.CANCELLED)
+    partner_client.get(URL)
+    cache.clear()
+
+    def counts() -> list[int]:
+        out = []
+        for weeks in (4, 12, 52):
+            with CaptureQueriesContext(connection) as ctx:
+                partner_client.get(URL, {"weeks": weeks})
+            out.append(len(ctx.captured_queries))
+        return out
+
+    # Session, user, partner; counters, status days, weekly histograms, reasons, thresholds;
+    # one bounded query per open status (stuck); the per-handyman histograms and the handymen'
+    # names, which are then kept for five minutes.
+    assert counts() == [16, 16, 16]
+    assert counts() == [14, 14, 14]
+
+
+def test_reading_the_per_handyman_table_costs_the_same_with_2_and_with_20_handymen(
+    partner_client, cast
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import HandymanFactory
+
+    def grow(k: int) -> None:
+        for _ in range(k):
+            handyman = HandymanFactory()
+            handyman.partners.add(cast.partner)
+            cast.installation(S.CUSTOMER_APPROVED, handyman=handyman)
+
+    def read() -> tuple[int, int]:
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            page = partner_client.get(URL).content.decode()
+        table = page.split('id="handymen-caption"')[1].split("</table>")[0]
+        return len(ctx.captured_queries), table.count('<th scope="row">')
+
+    partner_client.get(URL)
+    grow(2)
+    small = read()
+    grow(18)
+    large = read()
+    assert (small[1], large[1]) == (2 + 1, 20 + 1)  # and the whole period's row
+    assert small[0] == large[0] == 16
+
+
+def test_the_per_handyman_table_is_kept_five_minutes_then_read_again(partner_client, cast):
+    from django.core.cache import cache
+
+    cast.installation(S.INSTALLATION_IN_PROGRESS, handyman=cast.handyman)
+    assert "Hank" in partner_client.get(URL).content.decode()
+    cast.installation(S.INSTALLATION_IN_PROGRESS, handyman=cast.other_handyman)
+    page = partner_client.get(URL).content.decode()
+    table = page.split('id="handymen-caption"')[1].split("</table>")[0]
+    assert "Hana" not in table  # kept
+    assert "Refreshed every five minutes" in page
+    cache.clear()  # what five minutes do
+    table = partner_client.get(URL).content.decode().split('id="handymen-caption"')[1]
+    assert "Hana" in table.split("</table>")[0]
