@@ -13,10 +13,13 @@ from ..models import (
     PartnerStatusCount,
     PartnerUser,
     StatusChange,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
 from .people import CustomerAdmin, HandymanAdmin, PartnerAdmin, PartnerUserAdmin
+from .webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
 admin.site.register(Partner, PartnerAdmin)
 admin.site.register(PartnerUser, PartnerUserAdmin)
@@ -26,3 +29,5 @@ admin.site.register(Installation, InstallationAdmin)
 admin.site.register(StatusChange, StatusChangeAdmin)
 admin.site.register(Message, MessageAdmin)
 admin.site.register(PartnerStatusCount, PartnerStatusCountAdmin)
+admin.site.register(WebhookEndpoint, WebhookEndpointAdmin)
+admin.site.register(WebhookDelivery, WebhookDeliveryAdmin)
