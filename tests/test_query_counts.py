@@ -62,6 +62,8 @@ QUERIES: dict[str, int] = {
     "new installation form": 3,
     "handyman job card (htmx)": 4,
     "handyman completion checklist": 4,
+    "webhook settings with endpoints": 4,  # no deliveries: nothing to prefetch
+    "webhook settings with deliveries": 5,
 }
 
 
@@ -196,6 +198,49 @@ def _grow_handymen(cast: Cast, _inst: Installation, k: int) -> None:
         cast.installation(Status.INSTALLER_ASSIGNED, handyman=handyman)
 
 
+def _grow_webhook_endpoints(cast: Cast, _subject: Any, k: int) -> None:
+    from installations.webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.bulk_create(
+        WebhookEndpoint(
+            partner=cast.partner,
+            url=f"https://hooks.example.com/{i}",
+            event_types=["installation.status_changed"],
+            secret="whsec_x",
+        )
+        for i in range(k)
+    )
+
+
+def _grow_webhook_deliveries(cast: Cast, _subject: Any, k: int) -> None:
+    """k deliveries over two endpoints, each with two attempts."""
+    from installations.webhooks.models import (
+        WebhookAttempt,
+        WebhookDelivery,
+        WebhookEndpoint,
+        WebhookEvent,
+    )
+
+    endpoints = list(cast.partner.webhook_endpoints.all()) or [
+        WebhookEndpoint.objects.create(
+            partner=cast.partner, url=f"https://hooks.example.com/{i}", secret="whsec_x"
+        )
+        for i in range(2)
+    ]
+    inst = make_installation(partner=cast.partner, actor=cast.partner_user)
+    for i in range(k):
+        event = WebhookEvent.objects.create(
+            partner=cast.partner, installation=inst, type="installation.status_changed", body="{}"
+        )
+        delivery = WebhookDelivery.objects.create(
+            event=event, endpoint=endpoints[i % 2], installation=inst, status="failed"
+        )
+        WebhookAttempt.objects.bulk_create(
+            WebhookAttempt(delivery=delivery, started_at=timezone.now(), status_code=500)
+            for _ in range(2)
+        )
+
+
 def _partner_url(name: str) -> Callable[[Installation], str]:
     return lambda inst: reverse(f"partner:{name}", args=[inst.pk])
 
@@ -282,6 +327,12 @@ PAGES: dict[str, Page] = {
     "admin change page with history": Page("superuser", _subject(), _grow_history, _admin_change),
     "admin change page with follow-ups": Page(
         "superuser", _subject(), _children(parent="follow_up"), _admin_change
+    ),
+    "webhook settings with endpoints": Page(
+        "partner_user", _nothing, _grow_webhook_endpoints, lambda _: reverse("webhooks:settings")
+    ),
+    "webhook settings with deliveries": Page(
+        "partner_user", _nothing, _grow_webhook_deliveries, lambda _: reverse("webhooks:settings")
     ),
     "reject page": Page("partner_user", _subject(), None, _partner_url("reject")),
     "reject dialog (htmx)": Page(

@@ -107,9 +107,11 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
         return "a multicast address"
     if ip.is_unspecified:
         return "an unspecified address"
+    if ip.is_reserved:
+        return "a reserved address"
     if ip.is_private:
         return "a private network address"
-    if ip.is_reserved or not ip.is_global:
+    if not ip.is_global:  # documentation, benchmarking and other special-purpose ranges
         return "a reserved address"
     return ""
 
