@@ -383,3 +383,53 @@ def test_a_refused_connection_is_a_failure_with_its_reason(cast, receiver):
     services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
     assert deliver_all() == ["retry"]
     assert "Connection failed" in WebhookAttempt.objects.get().error
+
+
+# --- One partner never receives another's events -------------------------------------------------
+
+
+def test_each_partner_receives_and_sees_only_its_own_events(
+    cast, receiver, second_receiver, monkeypatch
+):
+    from django.test import Client
+
+    receivers = {cast.partner.pk: receiver, cast.other_partner.pk: second_receiver}
+    for partner in (cast.partner, cast.other_partner):
+        add_endpoint(partner, receivers[partner.pk].url)
+    jobs = {
+        partner.pk: cast.installation("EN_ROUTE", partner=partner)
+        for partner in (cast.partner, cast.other_partner)
+    }
+    monkeypatch.setattr(notifications, "_send", lambda m: (_ for _ in ()).throw(OSError("down")))
+    for inst in jobs.values():  # message.failed for each partner's job too
+        message = Message.objects.create(
+            partner=inst.partner,
+            installation=inst,
+            recipient="x@example.com",
+            channel=Message.Channel.EMAIL,
+            template="contract_link",
+            body="Hello",
+            attempts=notifications.MAX_ATTEMPTS - 1,
+        )
+        notifications.deliver(message.pk)
+    deliver_all()
+    for partner in (cast.partner, cast.other_partner):
+        got = receivers[partner.pk].requests
+        secret = partner.webhook_endpoints.get().secret
+        types = set()
+        for request in got:
+            payload = Webhook(secret).verify(request.body, request.headers)
+            assert payload["data"]["installation"]["id"] == jobs[partner.pk].pk
+            types.add(payload["type"])
+        assert types == {"installation.status_changed", "message.failed"}
+        assert len(got) == 3  # assign, set off, the failed message
+        # The settings page lists this partner's deliveries only.
+        client = Client()
+        user = cast.partner_user if partner == cast.partner else cast.other_partner_user
+        client.force_login(user)
+        page = client.get("/installations/settings/").content.decode()
+        other = next(i for pk, i in jobs.items() if pk != partner.pk)
+        assert f"installation #{jobs[partner.pk].pk}" in page
+        assert f"installation #{other.pk}" not in page
+        assert receivers[partner.pk].url in page
+        assert next(r for pk, r in receivers.items() if pk != partner.pk).url not in page
