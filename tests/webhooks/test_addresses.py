@@ -3,6 +3,8 @@ at every attempt, and the connection made to the address that was checked."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 
@@ -147,3 +149,31 @@ def test_the_request_goes_to_the_checked_address_with_the_name_in_the_host_heade
     assert delivery.deliver(WebhookDelivery.objects.get().pk, now=timezone.now()) == "delivered"
     assert receiver.requests[0].headers["host"] == f"hooks.partner.invalid:{receiver.port}"
     assert calls == ["hooks.partner.invalid"]  # resolved once for the attempt, then connected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DJANGO_DEBUG": "0"}, "False"),
+        ({"DJANGO_DEBUG": "1"}, "True"),
+        ({"DJANGO_DEBUG": "0", "WEBHOOKS_ALLOW_LOOPBACK": "1"}, "True"),
+        ({"DJANGO_DEBUG": "1", "WEBHOOKS_ALLOW_LOOPBACK": "0"}, "False"),
+    ],
+)
+def test_loopback_is_allowed_only_in_development_unless_the_environment_says(env, expected):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WEBHOOKS_"))}
+    clean.update(env, DJANGO_SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="portal.settings")
+    code = "from django.conf import settings; print(settings.WEBHOOKS_ALLOW_LOOPBACK)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == expected, result.stderr
