@@ -613,4 +613,5 @@ class Message(models.Model):
         return f"{self.get_channel_display()} to {self.recipient}: {self.template}"
 
 
+from .scheduling.models import *  # noqa: E402,F401,F403
 from .webhooks.models import *  # noqa: E402,F401,F403

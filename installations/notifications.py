@@ -44,6 +44,8 @@ CONTRACT_REMINDER = "contract_reminder"
 PARTNER_COMPLETED = "partner_completed"
 PARTNER_REJECTED = "partner_rejected"
 PARTNER_CANCELLED = "partner_cancelled"
+RESCHEDULED = "rescheduled"
+RESCHEDULED_HANDYMAN = "rescheduled_handyman"
 
 # A second "on the way" for the same job within this window is not sent (e.g. set off again
 # after a reassignment).
@@ -280,6 +282,40 @@ def queue_for_change(*, installation: Any, change: Any) -> None:
     queue = _ON_TRANSITION.get(change.transition)
     if queue is not None:
         queue(installation)
+
+
+def queue_rescheduled(
+    installation: Installation, *, moved_from: str, moved_to: str
+) -> list[Message]:
+    """A reschedule's messages, inside its transaction: the customer by SMS and by email (each
+    when known) and the assigned handyman (SMS, else email). They are the change's own news,
+    so, like a status change's, they always go out (cause TRANSITION)."""
+    ctx = _context(installation, moved_from=moved_from, moved_to=moved_to)
+    cause = Message.Cause.TRANSITION
+    created = [
+        _to_customer(installation, channel, RESCHEDULED, ctx, cause=cause)
+        for channel in (Message.Channel.SMS, Message.Channel.EMAIL)
+        if _customer_addresses(installation)[channel]
+    ]
+    handyman = installation.handyman
+    if handyman is not None:
+        channel, address = (
+            (Message.Channel.SMS, handyman.phone)
+            if handyman.phone
+            else (Message.Channel.EMAIL, handyman.user.email)
+        )
+        if address:
+            created.append(
+                _create(
+                    installation,
+                    recipient=address,
+                    channel=channel,
+                    template=RESCHEDULED_HANDYMAN,
+                    ctx=ctx,
+                    cause=cause,
+                )
+            )
+    return created
 
 
 def _lock_installation(pk: int) -> Installation | None:

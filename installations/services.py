@@ -36,6 +36,7 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
+from .scheduling.rules import check_handyman_for_job
 from .signals import history_recorded
 from .statuses import Status
 
@@ -231,20 +232,36 @@ def _check_handyman(installation: Installation, handyman: Handyman) -> None:
 
 
 def installation_assign(
-    *, installation: Installation | int, handyman: Handyman, actor: Any, expected_version=None
+    *,
+    installation: Installation | int,
+    handyman: Handyman,
+    actor: Any,
+    expected_version=None,
+    confirm_conflict: bool = False,
 ) -> Installation:
+    """Day off refused; an overlapping job raises ScheduleConflict unless `confirm_conflict`."""
+
+    def validate(inst: Installation) -> None:
+        _check_handyman(inst, handyman)
+        check_handyman_for_job(inst, handyman, confirm_conflict=confirm_conflict)
+
     return _transition(
         installation=installation,
         name="assign",
         actor=actor,
         expected_version=expected_version,
         kwargs={"handyman": handyman},
-        validate=lambda inst: _check_handyman(inst, handyman),
+        validate=validate,
     )
 
 
 def installation_reassign(
-    *, installation: Installation | int, handyman: Handyman, actor: Any, expected_version=None
+    *,
+    installation: Installation | int,
+    handyman: Handyman,
+    actor: Any,
+    expected_version=None,
+    confirm_conflict: bool = False,
 ) -> Installation:
     def validate(inst: Installation) -> None:
         _check_handyman(inst, handyman)
@@ -252,6 +269,7 @@ def installation_reassign(
             raise ValidationError(
                 {"handyman": f"{handyman.display_name} is already assigned; choose someone else."}
             )
+        check_handyman_for_job(inst, handyman, confirm_conflict=confirm_conflict)
 
     return _transition(
         installation=installation,
@@ -707,7 +725,9 @@ def installation_rebook(
 
 # --- Editing fields -----------------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("site_address", "scheduled_date", "window_start", "window_end", "notes")
+# Date and window are not edited here: moving a job is a reschedule (scheduling.services), with
+# its history entry, its checks (day off, conflicts) and the messages to customer and handyman.
+EDITABLE_FIELDS = ("site_address", "notes")
 
 
 def installation_update(
@@ -735,7 +755,6 @@ def installation_update(
             )
         for field, value in changes.items():
             setattr(locked, field, value)
-        _check_schedule(locked.scheduled_date, locked.window_start, locked.window_end)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()

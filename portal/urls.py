@@ -16,6 +16,7 @@ urlpatterns = [
     path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
+    path("", include("installations.scheduling.urls")),
 ]
 
 # Uploads, in development and production alike, through the view that checks who may see them.

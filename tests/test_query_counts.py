@@ -46,7 +46,7 @@ QUERIES: dict[str, int] = {
     "detail with follow-ups": 9,
     "detail with rebookings": 9,
     "detail with the customer's other installations": 9,
-    "handyman jobs": 5,
+    "handyman jobs": 6,  # + his days off (issue 12)
     "handyman jobs (htmx)": 5,
     "assign page": 5,
     "assign dialog (htmx)": 5,
@@ -62,6 +62,9 @@ QUERIES: dict[str, int] = {
     "new installation form": 3,
     "handyman job card (htmx)": 4,
     "handyman completion checklist": 4,
+    "reschedule page": 3,
+    "reschedule dialog (htmx)": 3,
+    "handyman days off": 3,
     "webhook settings with endpoints": 4,  # no deliveries: nothing to prefetch
     "webhook settings with deliveries": 5,
 }
@@ -353,6 +356,37 @@ PAGES: dict[str, Page] = {
         lambda inst: reverse("handyman:complete", args=[inst.pk]),
     ),
 }
+
+
+def _grow_days_off(cast: Cast, _subject: Any, k: int) -> None:
+    from installations.models import TimeOff
+
+    start = TimeOff.objects.filter(handyman=cast.handyman).count() + 2
+    today = timezone.localdate()
+    for i in range(start, start + k):
+        TimeOff.objects.create(handyman=cast.handyman, day=today + timedelta(days=i))
+
+
+PAGES.update(
+    {
+        "reschedule page": Page(
+            "partner_user",
+            _subject(Status.INSTALLER_ASSIGNED),
+            None,
+            lambda inst: reverse("scheduling:reschedule", args=[inst.pk]),
+        ),
+        "reschedule dialog (htmx)": Page(
+            "partner_user",
+            _subject(Status.INSTALLER_ASSIGNED),
+            None,
+            lambda inst: reverse("scheduling:reschedule", args=[inst.pk]),
+            htmx=True,
+        ),
+        "handyman days off": Page(
+            "handyman_user", _nothing, _grow_days_off, lambda _: reverse("scheduling:days_off")
+        ),
+    }
+)
 GROWING = [name for name, page in PAGES.items() if page.grow is not None]
 FIXED = [name for name, page in PAGES.items() if page.grow is None]
 

@@ -18,12 +18,13 @@ from ..models import (
 )
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
-from .people import CustomerAdmin, HandymanAdmin, PartnerAdmin, PartnerUserAdmin
+from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin
+from .scheduling import HandymanWithTimeOffAdmin
 from .webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
 admin.site.register(Partner, PartnerAdmin)
 admin.site.register(PartnerUser, PartnerUserAdmin)
-admin.site.register(Handyman, HandymanAdmin)
+admin.site.register(Handyman, HandymanWithTimeOffAdmin)
 admin.site.register(Customer, CustomerAdmin)
 admin.site.register(Installation, InstallationAdmin)
 admin.site.register(StatusChange, StatusChangeAdmin)

@@ -9,12 +9,15 @@ from django.utils import timezone
 
 from ..forms import AssignForm, ReasonForm
 from ..models import Handyman, Installation
+from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS
 
-# Fields staff may edit on an open record (the service's own list) and, with a reason, on a
-# finished one. Everything else is shown read-only; the status never appears in a form.
+# Fields staff may edit on an open record (the update service's list, plus date and window,
+# which are saved as a reschedule) and, with a reason, on a finished one. Everything else is
+# shown read-only; the status never appears in a form.
+OPEN_FIELDS = (*EDITABLE_FIELDS, *SLOT_FIELDS)
 OVERRIDE_FIELDS = (
-    *EDITABLE_FIELDS,
+    *OPEN_FIELDS,
     "handyman",
     "rejection_reason",
     "cancellation_reason",

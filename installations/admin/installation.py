@@ -22,10 +22,12 @@ from django_fsm.admin import FSMAdminMixin
 from .. import services
 from ..lookups import in_group
 from ..models import Handyman, Installation, Message, StatusChange
-from ..services import EDITABLE_FIELDS, TransitionRefused
+from ..scheduling.text import reschedule_text
+from ..services import TransitionRefused
 from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
 from .forms import (
     ADD_FIELDS,
+    OPEN_FIELDS,
     OVERRIDE_FIELDS,
     REASON_FIELD,
     VERSION_FIELD,
@@ -125,6 +127,8 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
 
     @admin.display(description="old → new")
     def changed_values(self, obj: StatusChange) -> str:
+        if obj.kind == StatusChange.Kind.RESCHEDULED:
+            return reschedule_text(obj)
         return changes_text(obj.changes)
 
 
@@ -285,7 +289,7 @@ class InstallationAdmin(IdSearchMixin, InstallationPagesMixin, FSMAdminMixin, ad
         if not self.has_change_permission(request, obj):
             editable: tuple[str, ...] = ()
         else:
-            editable = OVERRIDE_FIELDS if obj.is_locked else EDITABLE_FIELDS
+            editable = OVERRIDE_FIELDS if obj.is_locked else OPEN_FIELDS
         shown = flatten_fieldsets(self.get_fieldsets(request, obj))
         readonly = [
             f for f in shown if f not in editable and f not in (VERSION_FIELD, REASON_FIELD)

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 
 from .. import notifications
 from ..models import Message, StatusChange
+from ..scheduling.text import reschedule_text
 from .mixins import IdSearchMixin, ReadOnlyAdmin, changes_text
 
 logger = logging.getLogger("installations.admin")
@@ -36,6 +37,8 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="old → new")
     def changed_values(self, obj: StatusChange) -> str:
+        if obj.kind == StatusChange.Kind.RESCHEDULED:
+            return reschedule_text(obj)
         return changes_text(obj.changes)
 
 

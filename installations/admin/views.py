@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,6 +31,8 @@ from django_fsm.admin import FSMTransitionContext
 from .. import services
 from ..forms import AssignForm
 from ..models import Installation
+from ..scheduling.services import installation_reschedule
+from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
 from .mixins import MAX_ID, admin_change_url, error_text, is_id
@@ -118,20 +121,32 @@ class InstallationPagesMixin:
                 if text := override_log_text(before, updated, OVERRIDE_FIELDS, reason):
                     request._installation_log_text = text
             else:
-                changes = {
-                    f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS
-                }
-                if changes:
-                    services.installation_update(
-                        installation=obj.pk,
-                        actor=request.user,
-                        expected_version=form.cleaned_data.get(VERSION_FIELD),
-                        **changes,
-                    )
+                self._save_open(request, obj, form)
         except TransitionRefused as err:
             self._refuse_save(request, err.message)
         except ValidationError as err:
             self._refuse_save(request, f"Nothing was changed: {error_text(err)}")
+
+    def _save_open(self, request, obj: Installation, form) -> None:
+        """An open record: a new date or window is a reschedule (history entry, day-off and
+        conflict checks, messages); the other fields an update. One transaction: both or none."""
+        version = form.cleaned_data.get(VERSION_FIELD)
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+        with transaction.atomic():
+            if any(f in form.changed_data for f in SLOT_FIELDS):
+                moved = installation_reschedule(
+                    installation=obj.pk,
+                    actor=request.user,
+                    scheduled_date=form.cleaned_data["scheduled_date"],
+                    window_start=form.cleaned_data["window_start"],
+                    window_end=form.cleaned_data["window_end"],
+                    expected_version=version,
+                )
+                version = moved.version
+            if changes:
+                services.installation_update(
+                    installation=obj.pk, actor=request.user, expected_version=version, **changes
+                )
 
     def _refuse_save(self, request, message: str) -> None:
         request._installation_save_refused = True

@@ -31,6 +31,7 @@ from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sen
 from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..models import Handyman, Installation, handyman_of
+from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
 from .common import WrongRole
 
@@ -336,6 +337,7 @@ def _jobs_page(
     }
     if request.htmx:
         return render(request, f"{JOBS_TEMPLATE}#job-lists", ctx, status=status)
+    ctx.update(days_off_context(handyman))
     return render(request, JOBS_TEMPLATE, ctx, status=status)
 
 

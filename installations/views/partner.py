@@ -32,6 +32,7 @@ from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..models import Installation, Partner
 from ..redirects import redirect_back, safe_path
+from ..scheduling.rules import ScheduleConflict, may_reschedule
 from ..statuses import GROUPS_BY_SLUG, Status
 from .common import WrongRole
 
@@ -116,9 +117,16 @@ class Row:
     actions: list[selectors.Action]
 
 
+RESCHEDULE = selectors.Action("reschedule", "Reschedule")
+
+
 def _actions(installation: Installation, user: Any) -> list[selectors.Action]:
-    # Only the actions this portal has a page for (a partner user gets exactly these).
-    return [a for a in selectors.available_actions(installation, user) if a.name in ACTIONS]
+    # Only the actions this portal has a page for (a partner user gets exactly these), and
+    # Reschedule (not a transition: the scheduling room's rule says when).
+    actions = [a for a in selectors.available_actions(installation, user) if a.name in ACTIONS]
+    if may_reschedule(installation, user):
+        actions.append(RESCHEDULE)
+    return actions
 
 
 def _rows(installations: Any, user: Any) -> list[Row]:
@@ -255,6 +263,8 @@ def _with_handyman(service: Callable[..., Installation]) -> Callable[..., Instal
         handyman=form.cleaned_data["handyman"],
         actor=actor,
         expected_version=version,
+        # The second, explicit "Assign anyway" after a conflict warning.
+        confirm_conflict=form.data.get("confirm_conflict") == "1",
     )
 
 
@@ -333,9 +343,11 @@ def _action_page(
     form: Form | None,
     version: int | None,
     message: str = "",
+    conflict: ScheduleConflict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The action's form: inside the dialog for htmx (errors stay there), a full page without."""
+    """The action's form: inside the dialog for htmx (errors stay there), a full page without.
+    After a conflict, the question "… anyway?" re-posting exactly the choice it warned about."""
     spec = ACTIONS[action]
     data = request.POST if request.method == "POST" else request.GET
     ctx = {
@@ -345,6 +357,8 @@ def _action_page(
         "form": form,
         "version": version if version is not None else installation.version,
         "message": message,
+        "conflict": conflict,
+        "confirm_fields": [(n, data.get(n, "")) for n in form.fields] if conflict and form else [],
         "target": _target(data),
         "next_url": safe_path(data.get("next"), reverse("partner:detail", args=[installation.pk])),
         "action_url": reverse(f"partner:{action}", args=[installation.pk]),
@@ -410,6 +424,16 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form.is_valid() and not unreadable:
         try:
             updated = spec.perform(installation, form, request.user, version)
+        except ScheduleConflict as conflict:
+            return _action_page(
+                request,
+                installation,
+                action,
+                form=form,
+                version=version,
+                conflict=conflict,
+                status=409,
+            )
         except services.TransitionRefused as refused:
             current = refused.installation or installation
             return _refused(request, current, action, refused.message, version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -75,7 +76,10 @@ def test_the_filter_form_swaps_the_table_and_pushes_the_url(page, cast):
 
 def test_assign_through_the_dialog_swaps_the_row_and_refreshes_the_cards(page, cast):
     inst = cast.installation("SCHEDULED")
-    moving = cast.installation("EN_ROUTE", handyman=cast.handyman)
+    # Another window than `inst`'s: both end up with Hana, which would otherwise be a conflict.
+    moving = cast.installation(
+        "EN_ROUTE", handyman=cast.handyman, window_start=time(13), window_end=time(15)
+    )
     log_in(page, "acme")
     page.goto("/installations/")
     expect(page.locator(".card-blue .card-count")).to_have_text("1")
@@ -368,8 +372,9 @@ def test_a_conflict_alert_does_not_squash_the_table(browser, live_server, cast):
             row.get_by_role("button", name="Reject").click()
             dialog = page.locator("#action-dialog")
             expect(dialog.get_by_label("Reason for rejecting")).to_be_visible()
+            # The second width's job lands on the first one's slot: a known, confirmed overlap.
             services.installation_assign(
-                installation=inst, handyman=cast.handyman, actor=cast.staff
+                installation=inst, handyman=cast.handyman, actor=cast.staff, confirm_conflict=True
             )
             dialog.get_by_label("Reason for rejecting").fill("Too far away.")
             dialog.get_by_role("button", name="Reject").click()

@@ -76,8 +76,8 @@ def test_each_row_shows_the_status_label_the_group_colour_and_unassigned(acme, c
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("SCHEDULED", ["Assign", "Reject"]),
-        ("INSTALLER_ASSIGNED", ["Reassign"]),
+        ("SCHEDULED", ["Assign", "Reject", "Reschedule"]),
+        ("INSTALLER_ASSIGNED", ["Reassign", "Reschedule"]),
         ("EN_ROUTE", ["Reassign"]),
         ("INSTALLATION_IN_PROGRESS", []),
         ("INSTALLATION_COMPLETED", []),

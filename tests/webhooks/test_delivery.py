@@ -158,6 +158,36 @@ def test_a_reschedule_entry_is_sent_as_installation_rescheduled_with_its_changes
     assert payload["data"]["change"]["reason"] == "Customer asked"
 
 
+def test_the_reschedule_service_sends_installation_rescheduled(cast, receiver):
+    from datetime import time
+
+    from installations.scheduling.services import installation_reschedule
+
+    endpoint = add_endpoint(cast.partner, receiver.url, event_types=["installation.rescheduled"])
+    inst = cast.installation()
+    new_date = inst.scheduled_date + timedelta(days=2)
+    installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=new_date,
+        window_start=time(13),
+        window_end=time(15),
+        reason="Customer asked",
+    )
+    assert deliver_all() == ["delivered"]
+    got = receiver.requests[0]
+    payload = Webhook(endpoint.secret).verify(got.body, got.headers)
+    assert payload["type"] == "installation.rescheduled"
+    data = payload["data"]
+    assert data["installation"]["scheduled_date"] == new_date.isoformat()
+    assert data["installation"]["window"] == {"start": "13:00", "end": "15:00"}
+    assert data["change"]["kind"] == "rescheduled" and data["change"]["reason"] == "Customer asked"
+    assert data["change"]["changes"]["scheduled_date"] == [
+        inst.scheduled_date.isoformat(),
+        new_date.isoformat(),
+    ]
+
+
 def test_a_message_that_finally_fails_is_sent_as_message_failed(cast, receiver, monkeypatch):
     endpoint = add_endpoint(cast.partner, receiver.url, event_types=["message.failed"])
     inst = cast.installation()
@@ -223,7 +253,7 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
     )
     services.installation_set_off(installation=first, eta_minutes=20, actor=cast.handyman.user)
     services.installation_assign(
-        installation=other, handyman=cast.handyman, actor=cast.partner_user
+        installation=other, handyman=cast.other_handyman, actor=cast.partner_user
     )
     assigned, set_off, other_assigned = WebhookDelivery.objects.order_by("id")
     receiver.then(answer(503))

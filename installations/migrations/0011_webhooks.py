@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0009_reschedule_kind_partner_reference'),
+        ('installations', '0010_scheduling'),
     ]
 
     operations = [

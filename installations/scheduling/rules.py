@@ -1,0 +1,156 @@
+"""The scheduling rules every write that puts a handyman on a slot obeys: assign, reassign and
+reschedule, wherever they come from (list, detail page, board, admin). Called under the job's row
+lock by the services; only models and errors below this module, so core services can import it.
+
+- A day the handyman marked off is refused (a ValidationError naming the day).
+- Another open job of his that day with an overlapping window is a conflict: raised as
+  ScheduleConflict, naming the other jobs, unless the caller confirmed it (`confirm_conflict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from ..errors import TransitionRefused
+from ..models import Handyman, Installation, can_partner_or_staff
+from ..statuses import Status
+from .models import TimeOff
+from .text import day_text, window_text
+
+# A handyman is busy with a job until he has finished the work; a completed job (contract and
+# sign-off follow on paper) or a cancelled or rejected one no longer holds his time.
+BUSY_STATUSES = (
+    Status.SCHEDULED,
+    Status.INSTALLER_ASSIGNED,
+    Status.EN_ROUTE,
+    Status.INSTALLATION_IN_PROGRESS,
+)
+
+
+# Not once the handyman has set off: from then on the visit is happening.
+RESCHEDULABLE = (Status.SCHEDULED, Status.INSTALLER_ASSIGNED)
+
+
+def may_reschedule(installation: Installation, user: Any) -> bool:
+    """Whether `user` may move this job now: the one rule pages and the service share."""
+    return installation.status in RESCHEDULABLE and can_partner_or_staff(installation, user)
+
+
+class ScheduleConflict(TransitionRefused):
+    """The handyman already has a job in an overlapping window that day. Nothing was changed;
+    the same request with ``confirm_conflict=True`` goes ahead. ``conflicts`` are the other jobs
+    (customer joined); ``message`` names them."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        conflicts: Sequence[Installation],
+        installation: Installation | None = None,
+    ) -> None:
+        super().__init__(message, installation=installation)
+        self.conflicts = list(conflicts)
+
+
+def find_conflicts(
+    handyman: Handyman | int,
+    day: date,
+    window_start: time,
+    window_end: time,
+    exclude_pk: int | None = None,
+) -> list[Installation]:
+    """The handyman's open jobs on `day` whose window overlaps [start, end) (touching windows,
+    08:00–10:00 and 10:00–12:00, do not). One query."""
+    handyman_id = handyman if isinstance(handyman, int) else handyman.pk
+    qs = Installation.objects.filter(
+        handyman_id=handyman_id,
+        scheduled_date=day,
+        status__in=BUSY_STATUSES,
+        window_start__lt=window_end,
+        window_end__gt=window_start,
+    ).select_related("customer")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("window_start", "id"))
+
+
+def conflict_message(handyman: Handyman, conflicts: Sequence[Installation]) -> str:
+    """ "Hank Hill already has #12 Alice Moreau 09:00–11:00 that day." """
+    jobs = [
+        f"#{job.pk} {job.customer.name} {window_text(job.window_start, job.window_end)}"
+        for job in conflicts
+    ]
+    listed = jobs[0] if len(jobs) == 1 else f"{', '.join(jobs[:-1])} and {jobs[-1]}"
+    return f"{handyman.display_name} already has {listed} that day."
+
+
+def is_day_off(handyman: Handyman | int, day: date) -> bool:
+    handyman_id = handyman if isinstance(handyman, int) else handyman.pk
+    return TimeOff.objects.filter(handyman_id=handyman_id, day=day).exists()
+
+
+def day_off_message(handyman: Handyman, day: date) -> str:
+    return (
+        f"{handyman.display_name} is off on {day_text(day)} {day.year}: "
+        "choose another day or another handyman."
+    )
+
+
+def check_slot(
+    installation: Installation,
+    handyman: Handyman,
+    *,
+    day: date,
+    window_start: time,
+    window_end: time,
+    confirm_conflict: bool,
+    field: str,
+) -> None:
+    """Refuse a day off (ValidationError on `field`), then raise ScheduleConflict for overlapping
+    jobs unless confirmed. Call under the installation's row lock."""
+    if is_day_off(handyman, day):
+        raise ValidationError({field: day_off_message(handyman, day)})
+    if confirm_conflict:
+        return
+    # The job's own row lock does not stop another job being moved onto the same slot at the
+    # same moment: lock the handyman's row too (always after the job's, so no deadlock), and
+    # the second of two racing moves sees the first one's job.
+    Handyman.objects.select_for_update().filter(pk=handyman.pk).values_list("pk").first()
+    conflicts = find_conflicts(handyman, day, window_start, window_end, exclude_pk=installation.pk)
+    if conflicts:
+        raise ScheduleConflict(
+            conflict_message(handyman, conflicts), conflicts=conflicts, installation=installation
+        )
+
+
+def check_handyman_for_job(
+    installation: Installation, handyman: Handyman, *, confirm_conflict: bool
+) -> None:
+    """Assign and reassign: the job's own day and window, for the handyman chosen."""
+    check_slot(
+        installation,
+        handyman,
+        day=installation.scheduled_date,
+        window_start=installation.window_start,
+        window_end=installation.window_end,
+        confirm_conflict=confirm_conflict,
+        field="handyman",
+    )
+
+
+__all__ = [
+    "BUSY_STATUSES",
+    "RESCHEDULABLE",
+    "may_reschedule",
+    "ScheduleConflict",
+    "check_handyman_for_job",
+    "check_slot",
+    "conflict_message",
+    "day_off_message",
+    "find_conflicts",
+    "is_day_off",
+]

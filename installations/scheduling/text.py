@@ -1,0 +1,62 @@
+"""How a slot and a move are written for people: the timeline, the admin and the messages all
+use these, so that they say the same words ("Tue 1 Dec 08:00–10:00")."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from django.utils import dateformat
+
+SLOT_FIELDS = ("scheduled_date", "window_start", "window_end")
+
+
+def day_text(day: date) -> str:
+    """ "Tue 1 Dec"."""
+    return dateformat.format(day, "D j M")
+
+
+def window_text(start: time, end: time) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def slot_text(day: date, start: time, end: time) -> str:
+    """ "Tue 1 Dec 08:00–10:00"."""
+    return f"{day_text(day)} {window_text(start, end)}"
+
+
+def slot_values(day: date, start: time, end: time) -> dict[str, str]:
+    """A slot as the history stores it: ISO date, "HH:MM" times."""
+    return {
+        "scheduled_date": day.isoformat(),
+        "window_start": start.isoformat(timespec="minutes"),
+        "window_end": end.isoformat(timespec="minutes"),
+    }
+
+
+def _slot_from(values: dict[str, Any]) -> str:
+    try:
+        return slot_text(
+            date.fromisoformat(values["scheduled_date"]),
+            time.fromisoformat(values["window_start"]),
+            time.fromisoformat(values["window_end"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return "?"
+
+
+def moved_slots(change: Any) -> tuple[str, str]:
+    """The slot before and after a RESCHEDULED history entry. `changes` holds only the fields that
+    moved; `arguments` holds the whole new slot, so an unchanged field reads the same both sides."""
+    after = dict(change.arguments or {})
+    before = dict(after)
+    for field, pair in (change.changes or {}).items():
+        if field in SLOT_FIELDS and isinstance(pair, list | tuple) and len(pair) == 2:
+            before[field], after[field] = pair
+    return _slot_from(before), _slot_from(after)
+
+
+def reschedule_text(change: Any) -> str:
+    """ "Rescheduled from Tue 1 Dec 08:00–10:00 to Thu 3 Dec 13:00–15:00"."""
+    before, after = moved_slots(change)
+    return f"Rescheduled from {before} to {after}"

@@ -1,0 +1,86 @@
+"""Staff: a new date or window in the installation admin is a reschedule; days off inline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from installations.models import Message, StatusChange, TimeOff
+from installations.statuses import Status
+from tests.test_admin import change_form_data, change_url, flash
+
+
+def in_days(n: int) -> date:
+    return timezone.localdate() + timedelta(days=n)
+
+
+@pytest.fixture
+def root_client(client, cast):
+    client.force_login(cast.superuser)
+    return client
+
+
+def test_a_new_date_in_the_admin_is_a_reschedule_with_its_entry_and_messages(root_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    data = change_form_data(inst, scheduled_date=in_days(4).isoformat(), notes="Gate code 12")
+    response = root_client.post(change_url(inst), data)
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(4) and inst.notes == "Gate code 12"
+    entry = inst.history.get(kind=StatusChange.Kind.RESCHEDULED)
+    assert entry.changes == {"scheduled_date": [in_days(1).isoformat(), in_days(4).isoformat()]}
+    assert Message.objects.filter(installation=inst, template="rescheduled").count() == 2
+    page = root_client.get(change_url(inst)).content.decode()
+    d1, d4 = in_days(1), in_days(4)
+    assert f"Rescheduled from {d1:%a} {d1.day} {d1:%b} 09:00–11:00 to {d4:%a} {d4.day}" in page
+
+
+def test_an_admin_move_onto_a_day_off_changes_nothing(root_client, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    TimeOff.objects.create(handyman=cast.handyman, day=in_days(4))
+    data = change_form_data(inst, scheduled_date=in_days(4).isoformat(), notes="Other")
+    response = root_client.post(change_url(inst), data)
+    assert any("is off on" in m for m in flash(response))
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(1) and inst.notes == ""  # both or none
+
+
+def test_staff_add_a_day_off_on_the_handyman_admin(root_client, cast):
+    url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
+    page = root_client.get(url)
+    assert page.status_code == 200 and "Days off" in page.content.decode()
+    data = {
+        "user": cast.handyman.user_id,
+        "phone": cast.handyman.phone,
+        "partners": [p.pk for p in cast.handyman.partners.all()],
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-INITIAL_FORMS": "0",
+        "time_off-MIN_NUM_FORMS": "0",
+        "time_off-MAX_NUM_FORMS": "1000",
+        "time_off-0-day": in_days(6).isoformat(),
+    }
+    response = root_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    row = TimeOff.objects.get(handyman=cast.handyman)
+    assert row.day == in_days(6) and row.created_by == cast.superuser
+
+
+def test_staff_cannot_add_a_past_day_off(root_client, cast):
+    url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
+    data = {
+        "user": cast.handyman.user_id,
+        "phone": cast.handyman.phone,
+        "partners": [p.pk for p in cast.handyman.partners.all()],
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-INITIAL_FORMS": "0",
+        "time_off-MIN_NUM_FORMS": "0",
+        "time_off-MAX_NUM_FORMS": "1000",
+        "time_off-0-day": in_days(-1).isoformat(),
+    }
+    response = root_client.post(url, data)
+    assert response.status_code == 200
+    assert "past days stay as they were" in response.content.decode()
+    assert not TimeOff.objects.exists()
