@@ -10,6 +10,7 @@ class InstallationsConfig(AppConfig):
         # Each capability that follows the history connects its receivers here, one line each.
         from .evidence import receivers  # noqa: F401
         from .dashboard import receivers  # noqa: F401
+        from .webhooks import receivers  # noqa: F401
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

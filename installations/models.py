@@ -616,3 +616,4 @@ class Message(models.Model):
 from .evidence.models import *  # noqa: E402,F401,F403
 from .dashboard.models import *  # noqa: E402,F401,F403
 from .scheduling.models import *  # noqa: E402,F401,F403
+from .webhooks.models import *  # noqa: E402,F401,F403

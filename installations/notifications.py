@@ -34,6 +34,7 @@ from . import sms
 from .errors import TransitionRefused
 from .models import Installation, Message, is_staff
 from .statuses import Status
+from .webhooks.events import record_message_failed
 
 logger = logging.getLogger("installations.notifications")
 
@@ -508,6 +509,7 @@ def _record_failure(message_id: int, exc: Exception, now: datetime) -> str:
             message.status = Message.State.FAILED
             message.next_attempt_at = None
             outcome = "failed"
+            record_message_failed(message)  # the partner's webhooks, in this transaction
         else:
             message.next_attempt_at = now + retry_delay(message.attempts)
             transaction.on_commit(

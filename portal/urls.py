@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("installations/board/", include("installations.board.urls")),
     path("installations/dashboard/", include("installations.dashboard.urls")),
+    path("installations/settings/", include("installations.webhooks.urls")),
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),

@@ -58,6 +58,8 @@ def production_env(workdir: Path, database_url: str, **extra: str) -> dict[str, 
             "DJANGO_MEDIA_ROOT": str(workdir / "media"),
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "SMS_BACKEND": "installations.sms.InMemoryBackend",
+            # The tests' webhook receiver is on loopback too (plain http on 127.0.0.1).
+            "WEBHOOKS_ALLOW_LOOPBACK": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

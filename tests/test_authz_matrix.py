@@ -78,6 +78,14 @@ ROUTES: dict[str, Route] = {
     "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
     "evidence:pack": Route(PARTNER | STAFF, Status.CUSTOMER_APPROVED),
     "evidence:customer-pack": Route(EVERYONE, Status.CUSTOMER_APPROVED, public=True),
+    "webhooks:settings": Route(ANY_PARTNER),
+    "webhooks:endpoint_new": Route(ANY_PARTNER, post=True),
+    "webhooks:endpoint_edit": Route(PARTNER, Status.SCHEDULED, post=True),
+    "webhooks:endpoint_pause": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
+    "webhooks:endpoint_resume": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
+    "webhooks:endpoint_rotate": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
+    "webhooks:endpoint_delete": Route(PARTNER, Status.SCHEDULED, post=True),
+    "webhooks:redeliver": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
 }
 # Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
 SPECIAL = {"home", "login", "logout", "media"}
@@ -114,7 +122,19 @@ def fingerprint() -> tuple:
         ),
         StatusChange.objects.count(),
         Message.objects.count(),
+        webhook_fingerprint(),
         tuple(PartnerStatusCount.objects.order_by("pk").values_list("count", flat=True)),
+    )
+
+
+def webhook_fingerprint() -> tuple:
+    from installations.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    return (
+        tuple(
+            WebhookEndpoint.objects.order_by("pk").values_list("pk", "url", "is_active", "secret")
+        ),
+        WebhookDelivery.objects.count(),
     )
 
 
@@ -145,8 +165,14 @@ def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
     _, pattern, _ = next(p for p in project_patterns() if p[0] == name)
     if "<str:token>" in pattern:
         kwargs["token"] = make_token(inst)
-    else:
+    elif "<int:pk>" in pattern:
         kwargs["pk"] = inst.pk
+    if "<int:endpoint_id>" in pattern:
+        # The installation's partner's webhook endpoint, with one delivery of its event.
+        ids = webhook_ids(inst)
+        kwargs["endpoint_id"] = ids["endpoint_id"]
+        if "<int:delivery_id>" in pattern:
+            kwargs["delivery_id"] = ids["delivery_id"]
     if "<int:photo_id>" in pattern:
         kwargs["photo_id"] = inst.photos.first().pk
     if "<int:message_id>" in pattern:
@@ -163,6 +189,24 @@ def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
         )
         kwargs["message_id"] = message.pk
     return reverse(name, kwargs=kwargs), inst
+
+
+def webhook_ids(inst: Installation) -> dict[str, int]:
+    from installations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(
+        partner=inst.partner,
+        url="https://8.8.8.8/hooks",
+        event_types=["installation.status_changed"],
+        secret="whsec_" + "A" * 43,
+    )
+    event = WebhookEvent.objects.create(
+        partner=inst.partner, installation=inst, type="installation.status_changed", body="{}"
+    )
+    delivery = WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, installation=inst, status=WebhookDelivery.State.FAILED
+    )
+    return {"endpoint_id": endpoint.pk, "delivery_id": delivery.pk}
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))

@@ -217,6 +217,7 @@ def build_world(cast) -> World:
     waiting = installations[-1]
     photo = waiting.photos.first()
     message = waiting.messages.first()
+    hook = webhook_for(waiting)
     return World(
         installations=installations,
         token=make_token(waiting),
@@ -228,8 +229,28 @@ def build_world(cast) -> World:
             "app_label": ["installations", "auth", "axes", "django_tasks_database"],
             "transition_name": ["cancel", "assign", "reject"],
             "path": ["x.jpg"],
+            **hook,
         },
     )
+
+
+def webhook_for(installation: Installation) -> dict[str, list[str]]:
+    """The partner's webhook endpoint with one failed delivery (a Redeliver button to press)."""
+    from installations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(
+        partner=installation.partner,
+        url="https://8.8.8.8/hooks",
+        event_types=["installation.status_changed"],
+        secret="whsec_" + "A" * 43,
+    )
+    event = WebhookEvent.objects.create(
+        partner=installation.partner, installation=installation, type="x", body="{}"
+    )
+    delivery = WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, installation=installation, status="failed"
+    )
+    return {"endpoint_id": [str(endpoint.pk)], "delivery_id": [str(delivery.pk)]}
 
 
 def admin_object_ids(route: Route) -> list[str]:

@@ -79,6 +79,8 @@ QUERIES: dict[str, int] = {
     "reschedule page": 3,
     "reschedule dialog (htmx)": 3,
     "handyman days off": 3,
+    "webhook settings with endpoints": 4,  # no deliveries: nothing to prefetch
+    "webhook settings with deliveries": 5,
 }
 
 
@@ -234,6 +236,47 @@ def _grow_dashboard(cast: Cast, _subject: Any, k: int) -> None:
     for i in range(k):
         cast.installation(statuses[i % len(statuses)], handyman=_new_handyman(cast))
     DashboardJob.objects.update(since=timezone.now() - timedelta(days=30))
+def _grow_webhook_endpoints(cast: Cast, _subject: Any, k: int) -> None:
+    from installations.webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.bulk_create(
+        WebhookEndpoint(
+            partner=cast.partner,
+            url=f"https://hooks.example.com/{i}",
+            event_types=["installation.status_changed"],
+            secret="whsec_x",
+        )
+        for i in range(k)
+    )
+
+
+def _grow_webhook_deliveries(cast: Cast, _subject: Any, k: int) -> None:
+    """k deliveries over two endpoints, each with two attempts."""
+    from installations.webhooks.models import (
+        WebhookAttempt,
+        WebhookDelivery,
+        WebhookEndpoint,
+        WebhookEvent,
+    )
+
+    endpoints = list(cast.partner.webhook_endpoints.all()) or [
+        WebhookEndpoint.objects.create(
+            partner=cast.partner, url=f"https://hooks.example.com/{i}", secret="whsec_x"
+        )
+        for i in range(2)
+    ]
+    inst = make_installation(partner=cast.partner, actor=cast.partner_user)
+    for i in range(k):
+        event = WebhookEvent.objects.create(
+            partner=cast.partner, installation=inst, type="installation.status_changed", body="{}"
+        )
+        delivery = WebhookDelivery.objects.create(
+            event=event, endpoint=endpoints[i % 2], installation=inst, status="failed"
+        )
+        WebhookAttempt.objects.bulk_create(
+            WebhookAttempt(delivery=delivery, started_at=timezone.now(), status_code=500)
+            for _ in range(2)
+        )
 
 
 def _partner_url(name: str) -> Callable[[Installation], str]:
@@ -372,6 +415,11 @@ PAGES: dict[str, Page] = {
     ),
     "dispatch board day (htmx)": Page(
         "partner_user", _nothing, _installations_in(EVERY_GROUP), _board_day, htmx=True
+    "webhook settings with endpoints": Page(
+        "partner_user", _nothing, _grow_webhook_endpoints, lambda _: reverse("webhooks:settings")
+    ),
+    "webhook settings with deliveries": Page(
+        "partner_user", _nothing, _grow_webhook_deliveries, lambda _: reverse("webhooks:settings")
     ),
     "reject page": Page("partner_user", _subject(), None, _partner_url("reject")),
     "reject dialog (htmx)": Page(

@@ -13,12 +13,15 @@ from ..models import (
     PartnerStatusCount,
     PartnerUser,
     StatusChange,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from . import evidence  # noqa: F401  (registers itself)
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
 from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin
 from .scheduling import HandymanWithTimeOffAdmin
+from .webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
 admin.site.register(Partner, PartnerAdmin)
 admin.site.register(PartnerUser, PartnerUserAdmin)
@@ -29,3 +32,6 @@ admin.site.register(StatusChange, StatusChangeAdmin)
 admin.site.register(Message, MessageAdmin)
 admin.site.register(PartnerStatusCount, PartnerStatusCountAdmin)
 from . import dashboard  # noqa: E402,F401  (the partner dashboard for staff)
+
+admin.site.register(WebhookEndpoint, WebhookEndpointAdmin)
+admin.site.register(WebhookDelivery, WebhookDeliveryAdmin)

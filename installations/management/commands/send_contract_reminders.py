@@ -1,12 +1,13 @@
 """Remind customers whose contract has waited 3 days unsigned, and deliver anything overdue.
 
 Safe to run as often as you like (e.g. hourly from cron): each contract send gets at most one
-reminder. It also hands over messages whose delivery is due but not queued (a lost queue entry,
-or a retry on a backend that cannot schedule)."""
+reminder. It also hands over messages and webhooks whose delivery is due but not queued (a lost
+queue entry, or a retry on a backend that cannot schedule)."""
 
 from django.core.management.base import BaseCommand
 
 from installations import notifications
+from installations.webhooks import delivery as webhook_delivery
 
 
 class Command(BaseCommand):
@@ -25,3 +26,5 @@ class Command(BaseCommand):
         if not options["no_deliver"]:
             sent = notifications.deliver_due_messages()
             self.stdout.write(f"Due messages delivered: {sent}.")
+            arrived = webhook_delivery.deliver_due()
+            self.stdout.write(f"Due webhooks delivered: {arrived}.")

@@ -1,0 +1,470 @@
+"""Sending webhooks: address checks, one signed HTTP request, retries, order, pausing.
+
+Safety (issue 14): an endpoint's host is resolved ONCE per attempt and every address it resolves
+to must be public (not loopback, private, link-local, CGNAT, multicast, reserved, unspecified or a
+cloud metadata address); the request then connects to that checked address, with the Host header
+and TLS SNI/certificate check set to the hostname, so DNS cannot answer differently between the
+check and the connection. Redirects are never followed (a 3xx is a failure), responses are read
+up to RESPONSE_LIMIT bytes, and every socket operation has a timeout. In production only https is
+accepted; ``settings.WEBHOOKS_ALLOW_LOOPBACK`` (default: DEBUG) lets tests and development use
+http://127.0.0.1.
+
+Order: a delivery waits while an earlier one for the same installation and endpoint is pending;
+when one finishes (delivered, or given up on) the next in line is queued.
+
+Imports models and the tasks modules only (never services), like notifications' delivery half.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from .. import tasks as installation_tasks
+from ..models import Message
+from . import tasks
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger("installations.webhooks")
+
+TIMEOUT_SECONDS = 5.0  # per socket operation (connect, send, each read)
+TOTAL_SECONDS = 10.0  # the whole attempt, however slowly a receiver drips its answer
+RESPONSE_LIMIT = 64 * 1024  # bytes of a response body we read at most
+EXCERPT_CHARS = 300
+# After attempt n fails, attempt n+1 waits RETRY_DELAYS[n-1] (the Standard Webhooks example
+# schedule): 8 attempts over 31.5 hours, so that a receiver down for a day still gets it.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+PAUSE_AFTER = timedelta(days=1)  # of nothing but failures
+LEASE = timedelta(minutes=2)  # a send in progress; after this a dead worker's row is retried
+ROTATION_OVERLAP = timedelta(hours=24)
+
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class AddressRefused(Exception):
+    """The URL may not be called: the message says why, in words the partner can act on."""
+
+
+# --- Addresses ----------------------------------------------------------------------------------
+
+
+def allow_loopback() -> bool:
+    return bool(getattr(settings, "WEBHOOKS_ALLOW_LOOPBACK", settings.DEBUG))
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Why this address may not be called ("" if it may)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_v4(ip)
+        if inner is not None:
+            return address_problem(inner)
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if ip.is_loopback:
+        return "" if allow_loopback() else "a loopback address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT:
+        return "a carrier-grade NAT (shared) address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_reserved:
+        return "a reserved address"
+    if ip.is_private:
+        return "a private network address"
+    if not ip.is_global:  # documentation, benchmarking and other special-purpose ranges
+        return "a reserved address"
+    return ""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the system resolver; tests may replace this)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str  # the checked IP the request connects to
+
+
+def parse_url(url: str) -> tuple[str, str, int, str]:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise AddressRefused("This is not a web address we can call.") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in ("https", "http") or not host:
+        raise AddressRefused("Enter a full address starting with https://.")
+    if parts.username or parts.password:
+        raise AddressRefused("Leave user names and passwords out of the address.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, host, port or (443 if scheme == "https" else 80), path
+
+
+def check_url(url: str, *, resolver: Callable[[str, int], list[str]] | None = None) -> Target:
+    """Resolve and check the URL now; the Target names the address to connect to. Raises
+    AddressRefused with the reason. Used when an endpoint is saved and before every attempt."""
+    scheme, host, port, path = parse_url(url)
+    try:
+        addresses = [host] if _is_ip(host) else (resolver or resolve)(host, port)
+    except (OSError, UnicodeError):
+        raise AddressRefused(f"The name {host} could not be found.") from None
+    if not addresses:
+        raise AddressRefused(f"The name {host} could not be found.")
+    ips = [ipaddress.ip_address(a.split("%", 1)[0]) for a in addresses]
+    for ip in ips:  # every one: a name with one bad address among good ones is refused
+        problem = address_problem(ip)
+        if problem:
+            raise AddressRefused(
+                f"{host} leads to {ip}, {problem}: webhooks are only sent to public addresses."
+            )
+    if scheme != "https" and not (allow_loopback() and all(ip.is_loopback for ip in ips)):
+        raise AddressRefused("The address must start with https:// (plain http is not sent).")
+    return Target(scheme, host, port, path, str(ips[0]))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# --- Signing ------------------------------------------------------------------------------------
+
+
+def signature_header(secrets: list[str], msg_id: str, timestamp: int, body: str) -> str:
+    """`v1,<base64>` per secret, space-separated (both during a rotation), signed with the
+    standardwebhooks library itself so that its verify() is the reference."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return " ".join(Webhook(s).sign(msg_id=msg_id, timestamp=moment, data=body) for s in secrets)
+
+
+def signed_headers(secrets: list[str], msg_id: str, body: str, timestamp: int) -> dict[str, str]:
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
+        "content-type": "application/json",
+        "user-agent": "InstallationPartnerPortal-Webhooks/1",
+    }
+
+
+# --- One HTTP request ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    status_code: int | None = None
+    error: str = ""
+    excerpt: str = ""
+    duration_ms: int = 0
+    gone: bool = False  # 410: the receiver asks us to stop
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
+    if target.scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+
+    # Connect to the address we checked, not to whatever the name resolves to a moment later;
+    # http.client still sends Host and (https) SNI and checks the certificate for target.host.
+    def pinned(address, timeout=timeout, source_address=None):  # noqa: ANN001
+        return socket.create_connection((target.address, address[1]), timeout, source_address)
+
+    conn._create_connection = pinned  # type: ignore[attr-defined]
+    return conn
+
+
+def _read_limited(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    chunks, size = [], 0
+    while size < RESPONSE_LIMIT and time.monotonic() < deadline:
+        chunk = response.read1(min(16384, RESPONSE_LIMIT - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def post(target: Target, headers: dict[str, str], body: bytes) -> Outcome:
+    """POST once; never follows a redirect, reads at most RESPONSE_LIMIT bytes, gives up after
+    TIMEOUT_SECONDS of silence or TOTAL_SECONDS in all."""
+    started = time.monotonic()
+    deadline = started + TOTAL_SECONDS
+    outcome = Outcome()
+    conn = _connection(target, TIMEOUT_SECONDS)
+    try:
+        conn.request("POST", target.path, body=body, headers=headers)
+        response = conn.getresponse()
+        outcome.status_code = response.status
+        content = _read_limited(response, deadline)
+        outcome.excerpt = content[:EXCERPT_CHARS].decode("utf-8", "replace")
+        if 300 <= response.status < 400:
+            location = (response.getheader("Location") or "")[:200]
+            outcome.error = (
+                f"Redirect ({response.status}) to {location or 'nowhere'} not followed: "
+                "update the endpoint's URL instead."
+            )
+        elif response.status == 410:
+            outcome.gone = True
+    except TimeoutError:
+        outcome.error = f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
+    except ssl.SSLError as exc:
+        outcome.error = f"TLS error: {exc}"[:500]
+    except (OSError, http.client.HTTPException) as exc:
+        outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
+    finally:
+        conn.close()
+        outcome.duration_ms = int((time.monotonic() - started) * 1000)
+    return outcome
+
+
+# --- Queueing -----------------------------------------------------------------------------------
+
+
+def enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
+    """Hand a delivery to the task queue. Never raises: a row that could not be queued stays
+    pending and deliver_due() picks it up."""
+    task = tasks.deliver_webhook
+    try:
+        if run_after is not None:
+            if not task.get_backend().supports_defer:
+                return
+            task = task.using(run_after=run_after)
+        task.enqueue(delivery_id)
+    except Exception:
+        logger.exception("webhook delivery %s could not be queued; it stays pending", delivery_id)
+
+
+def _waiting_behind(delivery: WebhookDelivery) -> bool:
+    if delivery.installation_id is None:
+        return False
+    return WebhookDelivery.objects.filter(
+        endpoint_id=delivery.endpoint_id,
+        installation_id=delivery.installation_id,
+        status=WebhookDelivery.State.PENDING,
+        id__lt=delivery.pk,
+    ).exists()
+
+
+def _queue_next_in_line(delivery: WebhookDelivery) -> None:
+    if delivery.installation_id is None:
+        return
+    following = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            installation_id=delivery.installation_id,
+            status=WebhookDelivery.State.PENDING,
+            id__gt=delivery.pk,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        transaction.on_commit(partial(enqueue, following))
+
+
+# --- A delivery ---------------------------------------------------------------------------------
+
+
+def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
+    """Try one delivery once. Returns: delivered, retry, failed, waiting, paused or skipped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint", "event")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != WebhookDelivery.State.PENDING:
+            return "skipped"
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return "skipped"  # leased by another worker, or its retry is not due yet
+        if not delivery.endpoint.is_active:
+            return "paused"  # stays pending; resuming the endpoint queues it again
+        if _waiting_behind(delivery):
+            return "waiting"  # queued again when the earlier one finishes
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + LEASE
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+    endpoint, event = delivery.endpoint, delivery.event
+    # Outside any transaction: a slow receiver must not hold a lock.
+    try:
+        target = check_url(endpoint.url)
+    except AddressRefused as exc:
+        outcome = Outcome(error=f"Not sent: {exc}")
+    else:
+        # The attempt's own time (the spec's replay protection), whatever clock drives retries.
+        stamp = int(time.time())
+        secrets = endpoint.signing_secrets(now)
+        headers = signed_headers(secrets, event.webhook_id, event.body, stamp)
+        outcome = post(target, headers, event.body.encode())
+    return _record(delivery.pk, outcome, now)
+
+
+def _record(delivery_id: int, outcome: Outcome, now: datetime) -> str:
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .get(pk=delivery.endpoint_id)
+        )
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            started_at=now,
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error[:500],
+            response_excerpt=outcome.excerpt[:500],
+        )
+        if outcome.ok:
+            delivery.status = WebhookDelivery.State.DELIVERED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            delivery.last_error = ""
+            result = "delivered"
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
+                endpoint.save(update_fields=["failing_since"])
+        else:
+            delivery.last_error = (
+                outcome.error or f"The receiver answered {outcome.status_code}."
+            )[:500]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = WebhookDelivery.State.FAILED
+                delivery.next_attempt_at = None
+                result = "failed"
+            else:
+                delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
+                transaction.on_commit(
+                    partial(enqueue, delivery.pk, run_after=delivery.next_attempt_at)
+                )
+                result = "retry"
+            _count_failure(endpoint, outcome, now)
+        delivery.save(
+            update_fields=["status", "delivered_at", "next_attempt_at", "last_error", "attempts"]
+        )
+        if delivery.status != WebhookDelivery.State.PENDING:
+            _queue_next_in_line(delivery)
+    logger.info("webhook delivery %s: %s (%s)", delivery_id, result, outcome.status_code)
+    return result
+
+
+def _count_failure(endpoint: WebhookEndpoint, outcome: Outcome, now: datetime) -> None:
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+        endpoint.save(update_fields=["failing_since"])
+    if not endpoint.is_active:
+        return
+    if outcome.gone:
+        pause(endpoint, now=now, reason="The receiver answered 410 Gone: it asked us to stop.")
+    elif now - endpoint.failing_since >= PAUSE_AFTER:
+        since = timezone.localtime(endpoint.failing_since).strftime("%Y-%m-%d %H:%M")
+        pause(endpoint, now=now, reason=f"Every delivery failed since {since} (more than a day).")
+
+
+def pause(endpoint: WebhookEndpoint, *, now: datetime, reason: str) -> None:
+    """Pause a failing endpoint and tell the partner by email (inside the caller's transaction;
+    the mail goes through the outbox like every partner notice)."""
+    endpoint.is_active = False
+    endpoint.paused_at = now
+    endpoint.paused_reason = reason[:300]
+    endpoint.save(update_fields=["is_active", "paused_at", "paused_reason"])
+    logger.warning("webhook endpoint %s paused: %s", endpoint.pk, reason)
+    partner = endpoint.partner
+    if not partner.email:
+        return
+    ctx = {"endpoint": endpoint, "partner": partner, "reason": reason}
+    ctx["settings_url"] = f"{settings.SITE_URL}/installations/settings/"
+    subject = render_to_string("notifications/webhook_paused.subject.txt", ctx)
+    message = Message.objects.create(
+        partner=partner,
+        recipient=partner.email,
+        channel=Message.Channel.EMAIL,
+        template="webhook_paused",
+        subject=" ".join(subject.split())[:200],
+        body=render_to_string("notifications/webhook_paused.email.txt", ctx).strip(),
+        # A notice about the partner's own system: at most one per pause, so no ceiling.
+        cause=Message.Cause.TRANSITION,
+        created_at=now,
+    )
+    transaction.on_commit(partial(_enqueue_message, message.pk))
+
+
+def _enqueue_message(message_id: int) -> None:
+    try:
+        installation_tasks.deliver_message.enqueue(message_id)
+    except Exception:
+        logger.exception("message %s could not be queued; it stays pending", message_id)
+
+
+def deliver_due(*, now: datetime | None = None) -> int:
+    """Deliver every pending delivery that is due (retries whose time has come, rows whose queue
+    entry was lost, rows a dead worker left leased), oldest first. Returns how many arrived."""
+    now = now or timezone.now()
+    due = (
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.State.PENDING, endpoint__is_active=True
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    return sum(deliver(pk, now=now) == "delivered" for pk in list(due))

@@ -1,0 +1,167 @@
+"""Webhook events, written inside the transaction of the change that causes them: one event row
+and one delivery row per active endpoint of the installation's partner that wants it. Nothing is
+written when no endpoint wants the event. Delivery is queued on commit (a rolled-back change sends
+nothing). The payload is built here, once, and stored as the exact bytes that are signed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Installation, Message, StatusChange
+from ..statuses import Status, group_of
+from .delivery import enqueue
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+STATUS_CHANGED = WebhookEndpoint.EventType.STATUS_CHANGED.value
+RESCHEDULED = WebhookEndpoint.EventType.RESCHEDULED.value
+MESSAGE_FAILED = WebhookEndpoint.EventType.MESSAGE_FAILED.value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _status(code: str) -> dict[str, str] | None:
+    if not code:
+        return None
+    return {"code": code, "label": str(Status(code).label)}
+
+
+def installation_data(installation: Installation) -> dict[str, Any]:
+    group = group_of(installation.status)
+    handyman = installation.handyman
+    return {
+        "id": installation.pk,
+        "status": _status(installation.status),
+        "group": {"slug": group.slug, "label": str(group.label)},
+        "scheduled_date": installation.scheduled_date.isoformat(),
+        "window": {
+            "start": installation.window_start.strftime("%H:%M"),
+            "end": installation.window_end.strftime("%H:%M"),
+        },
+        "handyman": {"name": handyman.display_name} if handyman is not None else None,
+        "customer": {"name": installation.customer.name},
+        "partner_reference": installation.partner_reference or None,
+    }
+
+
+def change_data(change: StatusChange) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "transition": change.transition or None,
+        "by": change.actor_name,
+        "at": _iso(change.created_at),
+        "from": _status(change.from_status),
+        "to": _status(change.to_status),
+        "reason": change.reason,
+        "changes": change.changes or {},
+    }
+
+
+def _body(event_type: str, at: datetime, data: dict[str, Any]) -> str:
+    # Compact and stable: the stored string is what is signed and sent, byte for byte.
+    payload = {"type": event_type, "timestamp": _iso(at), "data": data}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
+def _write(
+    *,
+    partner_id: int,
+    installation: Installation | None,
+    event_type: str,
+    at: datetime,
+    data: Any,
+    to_status: str = "",
+) -> WebhookEvent | None:
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+        if endpoint.wants(event_type, to_status)
+    ]
+    if not endpoints:
+        return None
+    event = WebhookEvent.objects.create(
+        partner_id=partner_id,
+        installation=installation,
+        type=event_type,
+        body=_body(event_type, at, data() if callable(data) else data),
+        created_at=at,
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            event=event,
+            endpoint=endpoint,
+            installation=installation,
+            created_at=at,
+        )
+        for endpoint in endpoints
+    )
+    for delivery in deliveries:
+        transaction.on_commit(partial(enqueue, delivery.pk))
+    return event
+
+
+def _event_type(change: StatusChange) -> str | None:
+    if change.kind == StatusChange.Kind.RESCHEDULED:
+        return RESCHEDULED
+    if change.kind == StatusChange.Kind.TRANSITION:
+        return STATUS_CHANGED
+    if change.kind == StatusChange.Kind.OVERRIDE and change.from_status != change.to_status:
+        return STATUS_CHANGED  # staff moved the status by hand: still a status change
+    return None  # creation, and overrides that changed only other fields
+
+
+def record_history_event(*, change: StatusChange, installation: Installation) -> None:
+    """The history_recorded receiver's work (inside the change's transaction)."""
+    event_type = _event_type(change)
+    if event_type is None:
+        return
+    _write(
+        partner_id=installation.partner_id,
+        installation=installation,
+        event_type=event_type,
+        at=change.created_at,
+        to_status=change.to_status,
+        data=lambda: {
+            "installation": installation_data(installation),
+            "change": change_data(change),
+        },
+    )
+
+
+def record_message_failed(message: Message) -> None:
+    """A message we promised could not be delivered after every retry (inside the transaction
+    that marks it failed)."""
+    installation = (
+        Installation.objects.select_related("customer", "handyman__user")
+        .filter(pk=message.installation_id)
+        .first()
+        if message.installation_id
+        else None
+    )
+    _write(
+        partner_id=message.partner_id,
+        installation=installation,
+        event_type=MESSAGE_FAILED,
+        at=timezone.now(),
+        data=lambda: {
+            "installation": installation_data(installation) if installation else None,
+            "message": {
+                "id": message.pk,
+                "channel": message.channel,
+                "recipient": message.recipient,
+                "template": message.template,
+                "attempts": message.attempts,
+                "error": message.last_error,
+            },
+        },
+    )

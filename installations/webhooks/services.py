@@ -1,0 +1,172 @@
+"""Every write to a partner's webhook endpoints and deliveries. The caller has scoped the endpoint
+to the signed-in partner (views: `_endpoint_for_partner`)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..errors import TransitionRefused
+from ..models import Partner
+from .delivery import ROTATION_OVERLAP, enqueue
+from .models import WebhookDelivery, WebhookEndpoint
+
+SECRET_BYTES = 32  # the spec asks for 24 to 64 random bytes
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: "whsec_" and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def endpoint_create(
+    *,
+    partner: Partner,
+    url: str,
+    event_types: list[str],
+    statuses: list[str],
+    description: str = "",
+    token: uuid.UUID | None = None,
+) -> WebhookEndpoint:
+    """A new active endpoint with a fresh secret. With the form's one-time `token`, a repeat of
+    the same form answers with the endpoint it made (``replayed`` set; its secret is not shown
+    again). The token's UNIQUE column decides, as in services._create_once."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            endpoint = WebhookEndpoint.objects.create(
+                partner=partner,
+                url=url.strip(),
+                description=description.strip(),
+                event_types=list(event_types),
+                statuses=list(statuses),
+                secret=new_secret(),
+                creation_token=token,
+                created_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        existing = WebhookEndpoint.objects.filter(creation_token=token).first()
+        if token is None or existing is None:
+            raise
+        if existing.partner_id != partner.pk:
+            raise TransitionRefused(
+                "This form was already used. Reload the page and try again."
+            ) from None
+        existing.replayed = True  # type: ignore[attr-defined]
+        return existing
+    endpoint.replayed = False  # type: ignore[attr-defined]
+    return endpoint
+
+
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str,
+    event_types: list[str],
+    statuses: list[str],
+    description: str = "",
+) -> WebhookEndpoint:
+    endpoint.url = url.strip()
+    endpoint.description = description.strip()
+    endpoint.event_types = list(event_types)
+    endpoint.statuses = list(statuses)
+    endpoint.updated_at = timezone.now()
+    endpoint.save(update_fields=["url", "description", "event_types", "statuses", "updated_at"])
+    return endpoint
+
+
+def endpoint_pause(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Pause by hand: no new deliveries, pending ones wait. Pausing a paused one is done."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if locked.is_active:
+            locked.is_active = False
+            locked.paused_at = timezone.now()
+            locked.paused_reason = "Paused by you."
+            locked.save(update_fields=["is_active", "paused_at", "paused_reason"])
+    return locked
+
+
+def endpoint_resume(*, endpoint: WebhookEndpoint, now: datetime | None = None) -> WebhookEndpoint:
+    """Resume: the failure count starts again and deliveries still pending are tried now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if locked.is_active:
+            return locked
+        locked.is_active = True
+        locked.paused_at = None
+        locked.paused_reason = ""
+        locked.failing_since = None
+        locked.save(update_fields=["is_active", "paused_at", "paused_reason", "failing_since"])
+        pending = locked.deliveries.filter(status=WebhookDelivery.State.PENDING)
+        pending.update(next_attempt_at=None)
+        for pk in pending.order_by("id").values_list("pk", flat=True):
+            transaction.on_commit(partial(enqueue, pk))
+    return locked
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete the endpoint with its deliveries (events stay for the partner's other endpoints)."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+def endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, now: datetime | None = None
+) -> WebhookEndpoint:
+    """A new secret; the one it replaces keeps signing too for ROTATION_OVERLAP (both signatures
+    are sent), so that the partner can switch without losing a delivery. A secret older than
+    that (from an earlier rotation) stops at once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.previous_secret = locked.secret
+        locked.previous_secret_expires_at = now + ROTATION_OVERLAP
+        locked.secret = new_secret()
+        locked.updated_at = now
+        locked.save(
+            update_fields=["previous_secret", "previous_secret_expires_at", "secret", "updated_at"]
+        )
+    return locked
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery, actor: Any = None) -> WebhookDelivery:
+    """Send a delivery's event to its endpoint again, as a new delivery (same webhook-id, after
+    the installation's other deliveries). If one for this event is already pending, that one is
+    the answer (a double click sends once)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        pending = (
+            WebhookDelivery.objects.filter(
+                event_id=delivery.event_id,
+                endpoint=endpoint,
+                status=WebhookDelivery.State.PENDING,
+            )
+            .order_by("id")
+            .first()
+        )
+        if pending is not None:
+            pending.replayed = True  # type: ignore[attr-defined]
+            return pending
+        if not endpoint.is_active:
+            raise TransitionRefused(
+                "This endpoint is paused: resume it first, then send the delivery again. "
+                "Nothing was sent."
+            )
+        again = WebhookDelivery.objects.create(
+            event_id=delivery.event_id,
+            endpoint=endpoint,
+            installation_id=delivery.installation_id,
+            redelivery_of=delivery,
+        )
+        transaction.on_commit(partial(enqueue, again.pk))
+    again.replayed = False  # type: ignore[attr-defined]
+    return again

@@ -1,0 +1,465 @@
+"""Events written with each change and delivered, signed, retried, in order, to a real receiver."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from installations import notifications, services
+from installations.models import Installation, Message, StatusChange
+from installations.statuses import Status
+from installations.webhooks import delivery
+from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from installations.webhooks.services import endpoint_rotate_secret, new_secret
+
+from .conftest import add_endpoint, answer, endless_body, sleep_then_answer
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver_all(now=None) -> list[str]:
+    now = now or timezone.now()
+    pks = WebhookDelivery.objects.order_by("id").values_list("pk", flat=True)
+    return [delivery.deliver(pk, now=now) for pk in list(pks)]
+
+
+def headers_of(received) -> dict[str, str]:
+    return {k: v for k, v in received.headers.items() if k.startswith("webhook-")}
+
+
+# --- What is written, and when --------------------------------------------------------------------
+
+
+def test_a_status_change_arrives_signed_with_the_installation_and_the_history_entry(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    Installation.objects.filter(pk=inst.pk).update(partner_reference="SHOP-77")  # as at import
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+
+    assert deliver_all() == ["delivered"]
+    [got] = receiver.requests
+    payload = Webhook(endpoint.secret).verify(got.body, got.headers)
+    assert payload["type"] == "installation.status_changed"
+    data = payload["data"]
+    assert data["installation"] == {
+        "id": inst.pk,
+        "status": {"code": "INSTALLER_ASSIGNED", "label": Status.INSTALLER_ASSIGNED.label},
+        "group": data["installation"]["group"],
+        "scheduled_date": inst.scheduled_date.isoformat(),
+        "window": {"start": "09:00", "end": "11:00"},
+        "handyman": {"name": cast.handyman.display_name},
+        "customer": {"name": inst.customer.name},
+        "partner_reference": "SHOP-77",
+    }
+    assert data["installation"]["group"]["slug"]
+    change = data["change"]
+    assert change["transition"] == "assign"
+    assert change["from"]["code"] == "SCHEDULED" and change["to"]["code"] == "INSTALLER_ASSIGNED"
+    assert change["by"] == cast.partner_user.get_full_name()
+    assert change["at"].endswith("Z")
+    event = WebhookEvent.objects.get()
+    assert got.headers["webhook-id"] == event.webhook_id
+    assert got.body == event.body.encode()
+    assert got.headers["content-type"] == "application/json"
+    # Another secret does not verify it.
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(got.body, got.headers)
+
+
+def test_the_event_is_written_in_the_changes_transaction_and_rolls_back_with_it(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.partner_user
+        )
+        assert WebhookEvent.objects.count() == 1  # written inside, with the change
+        raise Boom
+    assert WebhookEvent.objects.count() == 0
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_the_delivery_is_queued_on_commit_and_the_worker_task_delivers_it(
+    cast, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.installation_assign(
+            installation=inst, handyman=cast.handyman, actor=cast.partner_user
+        )
+    assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.State.DELIVERED
+
+
+def test_only_the_events_an_endpoint_chose_are_written_for_it(cast, receiver):
+    inst = cast.installation()
+    arrived_only = add_endpoint(
+        cast.partner,
+        receiver.url,
+        event_types=["installation.status_changed"],
+        statuses=[Status.EN_ROUTE],
+    )
+    failures_only = add_endpoint(cast.partner, receiver.url, event_types=["message.failed"])
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert WebhookEvent.objects.count() == 0  # nobody wanted it: nothing written
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    assert list(WebhookDelivery.objects.values_list("endpoint", flat=True)) == [arrived_only.pk]
+    assert not failures_only.deliveries.exists()
+
+
+def test_a_paused_endpoint_gets_no_new_deliveries_and_sends_none_until_resumed(cast, receiver):
+    from installations.webhooks import services as hooks
+
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    hooks.endpoint_pause(endpoint=endpoint)
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    assert WebhookDelivery.objects.count() == 1  # the change while paused was not written
+    assert deliver_all() == ["paused"]
+    assert receiver.requests == []
+    hooks.endpoint_resume(endpoint=endpoint)
+    assert deliver_all() == ["delivered"]
+
+
+def test_a_reschedule_entry_is_sent_as_installation_rescheduled_with_its_changes(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    with transaction.atomic():
+        change = StatusChange.objects.create(
+            installation=inst,
+            kind=StatusChange.Kind.RESCHEDULED,
+            from_status=inst.status,
+            to_status=inst.status,
+            actor=cast.partner_user,
+            actor_name="acme",
+            reason="Customer asked",
+            changes={"window_start": ["09:00", "13:00"], "window_end": ["11:00", "15:00"]},
+        )
+        services._recorded(change, inst)
+    deliver_all()
+    payload = Webhook(endpoint.secret).verify(
+        receiver.requests[0].body, receiver.requests[0].headers
+    )
+    assert payload["type"] == "installation.rescheduled"
+    assert payload["data"]["change"]["changes"]["window_start"] == ["09:00", "13:00"]
+    assert payload["data"]["change"]["reason"] == "Customer asked"
+
+
+def test_the_reschedule_service_sends_installation_rescheduled(cast, receiver):
+    from datetime import time
+
+    from installations.scheduling.services import installation_reschedule
+
+    endpoint = add_endpoint(cast.partner, receiver.url, event_types=["installation.rescheduled"])
+    inst = cast.installation()
+    new_date = inst.scheduled_date + timedelta(days=2)
+    installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=new_date,
+        window_start=time(13),
+        window_end=time(15),
+        reason="Customer asked",
+    )
+    assert deliver_all() == ["delivered"]
+    got = receiver.requests[0]
+    payload = Webhook(endpoint.secret).verify(got.body, got.headers)
+    assert payload["type"] == "installation.rescheduled"
+    data = payload["data"]
+    assert data["installation"]["scheduled_date"] == new_date.isoformat()
+    assert data["installation"]["window"] == {"start": "13:00", "end": "15:00"}
+    assert data["change"]["kind"] == "rescheduled" and data["change"]["reason"] == "Customer asked"
+    assert data["change"]["changes"]["scheduled_date"] == [
+        inst.scheduled_date.isoformat(),
+        new_date.isoformat(),
+    ]
+
+
+def test_a_message_that_finally_fails_is_sent_as_message_failed(cast, receiver, monkeypatch):
+    endpoint = add_endpoint(cast.partner, receiver.url, event_types=["message.failed"])
+    inst = cast.installation()
+    message = Message.objects.create(
+        partner=cast.partner,
+        installation=inst,
+        recipient=inst.customer.email,
+        channel=Message.Channel.EMAIL,
+        template="contract_link",
+        body="Hello",
+        attempts=notifications.MAX_ATTEMPTS - 1,
+    )
+
+    def refuse(message):
+        raise ConnectionError("SMTP down")
+
+    monkeypatch.setattr(notifications, "_send", refuse)
+    assert notifications.deliver(message.pk) == "failed"
+    deliver_all()
+    payload = Webhook(endpoint.secret).verify(
+        receiver.requests[0].body, receiver.requests[0].headers
+    )
+    assert payload["type"] == "message.failed"
+    assert payload["data"]["message"]["id"] == message.pk
+    assert "SMTP down" in payload["data"]["message"]["error"]
+    assert payload["data"]["installation"]["id"] == inst.pk
+
+
+# --- Retries, order, pause -----------------------------------------------------------------------
+
+
+def test_a_failing_delivery_is_retried_with_growing_delays_for_more_than_a_day(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 20)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    start = now = timezone.now()
+    delays, outcomes = [], []
+    while True:
+        outcome = delivery.deliver(pk, now=now)
+        outcomes.append(outcome)
+        row = WebhookDelivery.objects.get(pk=pk)
+        if outcome != "retry":
+            break
+        # Not before its time: a delivery is never tried early.
+        assert delivery.deliver(pk, now=row.next_attempt_at - timedelta(seconds=1)) == "skipped"
+        delays.append(row.next_attempt_at - now)
+        now = row.next_attempt_at
+    assert outcomes[-1] == "failed"
+    assert len(outcomes) == delivery.MAX_ATTEMPTS == len(receiver.requests)
+    assert delays == sorted(delays) and len(set(delays)) == len(delays)  # growing
+    assert now - start > timedelta(days=1)
+    assert WebhookAttempt.objects.filter(delivery_id=pk, status_code=500).count() == len(outcomes)
+    assert "500" in WebhookDelivery.objects.get(pk=pk).last_error
+
+
+def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    first, other = cast.installation(), cast.installation()
+    services.installation_assign(
+        installation=first, handyman=cast.handyman, actor=cast.partner_user
+    )
+    services.installation_set_off(installation=first, eta_minutes=20, actor=cast.handyman.user)
+    services.installation_assign(
+        installation=other, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    assigned, set_off, other_assigned = WebhookDelivery.objects.order_by("id")
+    receiver.then(answer(503))
+    now = timezone.now()
+    assert deliver_all(now) == ["retry", "waiting", "delivered"]
+    # The later event for the same installation waits even when the sweep finds it due.
+    assert delivery.deliver_due(now=now + timedelta(seconds=1)) == 0
+    assert delivery.deliver_due(now=now + timedelta(seconds=10)) == 2
+    kinds = [json.loads(r.body)["data"]["change"]["transition"] for r in receiver.requests]
+    ids = [json.loads(r.body)["data"]["installation"]["id"] for r in receiver.requests]
+    assert list(zip(ids, kinds, strict=True)) == [
+        (first.pk, "assign"),
+        (other.pk, "assign"),
+        (first.pk, "assign"),
+        (first.pk, "set_off"),
+    ]
+
+
+def test_an_endpoint_failing_for_a_day_is_paused_and_the_partner_is_emailed(cast, receiver):
+    from django.core import mail
+
+    cast.partner.email = "office@acme.example"
+    cast.partner.save()
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 20)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    now = timezone.now()
+    while delivery.deliver(pk, now=now) == "retry":
+        endpoint.refresh_from_db()
+        if now - endpoint.failing_since < timedelta(days=1):
+            assert endpoint.is_active
+        now = WebhookDelivery.objects.get(pk=pk).next_attempt_at
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert "more than a day" in endpoint.paused_reason
+    notice = Message.objects.get(template="webhook_paused")
+    assert notice.recipient == "office@acme.example"
+    assert notifications.deliver(notice.pk) == "sent"
+    assert receiver.url in mail.outbox[-1].body and "paused" in mail.outbox[-1].subject
+    # A paused endpoint gets no more events until the partner resumes it.
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_success_resets_the_day_of_failures(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    now = timezone.now()
+    assert deliver_all(now) == ["retry"]
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since == now
+    assert delivery.deliver_due(now=now + timedelta(seconds=6)) == 1
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None
+
+
+def test_410_gone_pauses_the_endpoint_at_once(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(410))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and "410" in endpoint.paused_reason
+
+
+# --- Secrets -------------------------------------------------------------------------------------
+
+
+def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    old = endpoint.secret
+    inst = cast.installation()
+    rotated_at = timezone.now()
+    endpoint = endpoint_rotate_secret(endpoint=endpoint, now=rotated_at)
+    new = endpoint.secret
+    assert new != old and new.startswith("whsec_")
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    delivery.deliver(pk, now=rotated_at + timedelta(hours=23))
+    got = receiver.requests[-1]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    Webhook(old).verify(got.body, got.headers)
+    Webhook(new).verify(got.body, got.headers)
+
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    later = WebhookDelivery.objects.order_by("-id").first()
+    delivery.deliver(later.pk, now=rotated_at + timedelta(hours=24, seconds=1))
+    got = receiver.requests[-1]
+    assert len(got.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new).verify(got.body, got.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(got.body, got.headers)
+
+
+def test_a_secret_is_standard_webhooks_shaped_and_random(cast, receiver):
+    import base64
+
+    one = add_endpoint(cast.partner, receiver.url).secret
+    two = add_endpoint(cast.partner, receiver.url).secret
+    assert one != two
+    for secret in (one, two):
+        assert secret.startswith("whsec_")
+        assert 24 <= len(base64.b64decode(secret.removeprefix("whsec_"))) <= 64
+
+
+# --- What the sender refuses to do ----------------------------------------------------------------
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(302, headers={"Location": f"http://127.0.0.1:{receiver.port}/other"}))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    assert [r.path for r in receiver.requests] == ["/hooks"]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code == 302 and "not followed" in attempt.error
+
+
+def test_an_endless_response_is_read_only_up_to_the_limit(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(endless_body)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["delivered"]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code == 200 and attempt.error == ""
+    assert attempt.duration_ms < delivery.TOTAL_SECONDS * 1000
+    assert len(attempt.response_excerpt) <= delivery.EXCERPT_CHARS
+
+
+def test_a_silent_receiver_times_out_and_is_retried(cast, receiver, monkeypatch):
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 0.3)
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(sleep_then_answer(1.5))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and "timeout" in attempt.error
+    assert attempt.duration_ms < 1400
+
+
+def test_a_refused_connection_is_a_failure_with_its_reason(cast, receiver):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    add_endpoint(cast.partner, f"http://127.0.0.1:{closed_port}/hooks")
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    assert "Connection failed" in WebhookAttempt.objects.get().error
+
+
+# --- One partner never receives another's events -------------------------------------------------
+
+
+def test_each_partner_receives_and_sees_only_its_own_events(
+    cast, receiver, second_receiver, monkeypatch
+):
+    from django.test import Client
+
+    receivers = {cast.partner.pk: receiver, cast.other_partner.pk: second_receiver}
+    for partner in (cast.partner, cast.other_partner):
+        add_endpoint(partner, receivers[partner.pk].url)
+    jobs = {
+        partner.pk: cast.installation("EN_ROUTE", partner=partner)
+        for partner in (cast.partner, cast.other_partner)
+    }
+    monkeypatch.setattr(notifications, "_send", lambda m: (_ for _ in ()).throw(OSError("down")))
+    for inst in jobs.values():  # message.failed for each partner's job too
+        message = Message.objects.create(
+            partner=inst.partner,
+            installation=inst,
+            recipient="x@example.com",
+            channel=Message.Channel.EMAIL,
+            template="contract_link",
+            body="Hello",
+            attempts=notifications.MAX_ATTEMPTS - 1,
+        )
+        notifications.deliver(message.pk)
+    deliver_all()
+    for partner in (cast.partner, cast.other_partner):
+        got = receivers[partner.pk].requests
+        secret = partner.webhook_endpoints.get().secret
+        types = set()
+        for request in got:
+            payload = Webhook(secret).verify(request.body, request.headers)
+            assert payload["data"]["installation"]["id"] == jobs[partner.pk].pk
+            types.add(payload["type"])
+        assert types == {"installation.status_changed", "message.failed"}
+        assert len(got) == 3  # assign, set off, the failed message
+        # The settings page lists this partner's deliveries only.
+        client = Client()
+        user = cast.partner_user if partner == cast.partner else cast.other_partner_user
+        client.force_login(user)
+        page = client.get("/installations/settings/").content.decode()
+        other = next(i for pk, i in jobs.items() if pk != partner.pk)
+        assert f"installation #{jobs[partner.pk].pk}" in page
+        assert f"installation #{other.pk}" not in page
+        assert receivers[partner.pk].url in page
+        assert next(r for pk, r in receivers.items() if pk != partner.pk).url not in page

@@ -1,0 +1,233 @@
+"""The partner's webhook settings pages."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from standardwebhooks import Webhook
+
+from installations import services
+from installations.webhooks import delivery
+from installations.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+from .conftest import add_endpoint, answer
+
+pytestmark = pytest.mark.django_db
+
+SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
+
+
+@pytest.fixture
+def acme(cast) -> Client:
+    client = Client()
+    client.force_login(cast.partner_user)
+    return client
+
+
+@pytest.fixture
+def beta(cast) -> Client:
+    client = Client()
+    client.force_login(cast.other_partner_user)
+    return client
+
+
+def form(url: str, **extra) -> dict:
+    data = {"url": url, "description": "Shop", "event_types": ["installation.status_changed"]}
+    data.update(extra)
+    return data
+
+
+def test_adding_an_endpoint_shows_its_secret_once(acme, cast, receiver):
+    token = str(uuid.uuid4())
+    response = acme.post("/installations/settings/endpoints/new/", form(receiver.url, token=token))
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    [shown] = SECRET.findall(response.content.decode())
+    endpoint = WebhookEndpoint.objects.get()
+    assert shown == endpoint.secret and endpoint.partner == cast.partner
+    assert len(base64.b64decode(shown.removeprefix("whsec_"))) == 32
+    # The settings page and the edit page never show it again.
+    for url in (
+        "/installations/settings/",
+        f"/installations/settings/endpoints/{endpoint.pk}/edit/",
+    ):
+        page = acme.get(url).content.decode()
+        assert receiver.url in page and shown not in page and not SECRET.search(page)
+
+
+def test_a_resent_create_form_makes_one_endpoint_and_does_not_show_the_secret_again(acme, receiver):
+    data = form(receiver.url, token=str(uuid.uuid4()))
+    first = acme.post("/installations/settings/endpoints/new/", data)
+    again = acme.post("/installations/settings/endpoints/new/", data, follow=True)
+    assert first.status_code == 201
+    assert WebhookEndpoint.objects.count() == 1
+    assert again.redirect_chain[0][1] == 302
+    assert not SECRET.search(again.content.decode())
+    assert "already added" in again.content.decode()
+
+
+def test_bad_input_re_renders_with_errors_and_creates_nothing(acme, settings):
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    cases = [
+        form("http://127.0.0.1:9/x"),
+        form("https://10.0.0.1/x"),
+        form("not a url"),
+        form("https://8.8.8.8/x", event_types=[]),
+        form("https://8.8.8.8/x", event_types=["installation.deleted"]),
+        form("https://8.8.8.8/x", event_types=["message.failed"], statuses=["EN_ROUTE"]),
+    ]
+    for data in cases:
+        response = acme.post("/installations/settings/endpoints/new/", data)
+        assert response.status_code == 422, data
+        assert 'role="alert"' in response.content.decode()
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_editing_checks_the_new_url_and_saves_the_choices(acme, cast, receiver, settings):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    url = f"/installations/settings/endpoints/{endpoint.pk}/edit/"
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    assert acme.post(url, form("https://192.168.0.1/x")).status_code == 422
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    response = acme.post(url, form(receiver.url + "/v2", statuses=["EN_ROUTE"], description="CRM"))
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.url == receiver.url + "/v2"
+    assert endpoint.statuses == ["EN_ROUTE"] and endpoint.description == "CRM"
+    assert endpoint.event_types == ["installation.status_changed"]
+
+
+def test_pause_resume_and_delete(acme, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    base = f"/installations/settings/endpoints/{endpoint.pk}"
+    assert acme.post(f"{base}/pause/").status_code == 302
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert "Paused" in acme.get("/installations/settings/").content.decode()
+    assert acme.post(f"{base}/pause/").status_code == 302  # again: answered as done
+    assert acme.post(f"{base}/resume/").status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.is_active
+    assert acme.get(f"{base}/delete/").status_code == 200
+    assert acme.post(f"{base}/delete/").status_code == 302
+    assert not WebhookEndpoint.objects.exists()
+    assert acme.post(f"{base}/delete/").status_code == 404
+
+
+def test_rotating_shows_the_new_secret_once_and_keeps_the_old_one_signing(acme, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    old = endpoint.secret
+    response = acme.post(f"/installations/settings/endpoints/{endpoint.pk}/rotate/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    endpoint.refresh_from_db()
+    assert SECRET.findall(response.content.decode()) == [endpoint.secret]
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    delivery.deliver(WebhookDelivery.objects.get().pk)
+    got = receiver.requests[0]
+    Webhook(old).verify(got.body, got.headers)
+    Webhook(endpoint.secret).verify(got.body, got.headers)
+
+
+def test_the_settings_page_shows_each_attempt_and_redeliver_sends_the_event_again(
+    acme, cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    first = WebhookDelivery.objects.get()
+    delivery.deliver(first.pk)
+    page = acme.get("/installations/settings/").content.decode()
+    assert "installation.status_changed" in page and f"installation #{inst.pk}" in page
+    assert "<td>500</td>" in page and "Pending" in page
+    assert "Redeliver" not in page  # still being retried
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=WebhookDelivery.State.FAILED)
+    page = acme.get("/installations/settings/").content.decode()
+    redeliver = f"/installations/settings/endpoints/{endpoint.pk}/deliveries/{first.pk}/redeliver/"
+    assert redeliver in page
+    assert acme.post(redeliver).status_code == 302
+    assert acme.post(redeliver).status_code == 302  # a double click: one redelivery
+    again = WebhookDelivery.objects.exclude(pk=first.pk).get()
+    assert again.redelivery_of_id == first.pk
+    assert delivery.deliver(again.pk) == "delivered"
+    assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
+    page = acme.get("/installations/settings/").content.decode()
+    assert "<td>200 (OK)</td>" in page
+
+
+def test_redeliver_on_a_paused_endpoint_is_refused_with_a_sentence(acme, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    first = WebhookDelivery.objects.get()
+    delivery.deliver(first.pk)
+    endpoint.is_active = False
+    endpoint.save()
+    response = acme.post(
+        f"/installations/settings/endpoints/{endpoint.pk}/deliveries/{first.pk}/redeliver/"
+    )
+    assert response.status_code == 409
+    assert "resume it first" in response.content.decode()
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_another_partners_endpoints_and_deliveries_are_404_and_never_shown(
+    acme, beta, cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url, description="Acme's CRM")
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    mine = WebhookDelivery.objects.get()
+    delivery.deliver(mine.pk)
+    before = list(WebhookEndpoint.objects.values_list("url", "is_active", "secret"))
+    base = f"/installations/settings/endpoints/{endpoint.pk}"
+    for method, url in [
+        ("get", f"{base}/edit/"),
+        ("post", f"{base}/edit/"),
+        ("post", f"{base}/pause/"),
+        ("post", f"{base}/resume/"),
+        ("post", f"{base}/rotate/"),
+        ("get", f"{base}/delete/"),
+        ("post", f"{base}/delete/"),
+        ("post", f"{base}/deliveries/{mine.pk}/redeliver/"),
+    ]:
+        assert getattr(beta, method)(url, form("https://8.8.8.8/")).status_code == 404, url
+    page = beta.get("/installations/settings/").content.decode()
+    assert receiver.url not in page and "Acme's CRM" not in page and "Nothing sent yet" in page
+    assert list(WebhookEndpoint.objects.values_list("url", "is_active", "secret")) == before
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_delivery_is_reached_only_through_its_own_endpoint(acme, cast, receiver):
+    one = add_endpoint(cast.partner, receiver.url)
+    two = add_endpoint(cast.partner, receiver.url + "/2")
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    of_one = one.deliveries.get()
+    WebhookDelivery.objects.update(status=WebhookDelivery.State.FAILED)
+    url = f"/installations/settings/endpoints/{two.pk}/deliveries/{of_one.pk}/redeliver/"
+    assert acme.post(url).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["handyman", "staff"])
+def test_people_who_act_for_no_partner_get_404(cast, who):
+    client = Client()
+    client.force_login(cast.handyman.user if who == "handyman" else cast.staff)
+    assert client.get("/installations/settings/").status_code == 404
+    assert (
+        client.post("/installations/settings/endpoints/new/", form("https://8.8.8.8/")).status_code
+        == 404
+    )
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_header_links_to_the_settings_for_partners(acme):
+    page = acme.get(reverse("partner:list")).content.decode()
+    assert 'href="/installations/settings/"' in page
