@@ -70,6 +70,10 @@ ROUTES: dict[str, Route] = {
     "customer:sign": Route(EVERYONE, Status.CONTRACT_SENT, get=False, post=True, public=True),
     "customer:approve": Route(EVERYONE, Status.CONTRACT_SIGNED, get=False, post=True, public=True),
     "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
+    "spreadsheets:export": Route(ANY_PARTNER),
+    "spreadsheets:import": Route(ANY_PARTNER, post=True),
+    "spreadsheets:template": Route(ANY_PARTNER),
+    "spreadsheets:commit": Route(ANY_PARTNER, get=False, post=True),
 }
 # Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
 SPECIAL = {"home", "login", "logout", "media"}

@@ -43,7 +43,7 @@ def import_for_partner(partner: Partner, public_id: str) -> Import | None:
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None
-    return Import.objects.filter(partner=partner, public_id=key).first()
+    return Import.objects.filter(partner=partner, public_id=key).select_related("partner").first()
 
 
 def recent_imports(partner: Partner, limit: int = 10) -> list[Import]:
