@@ -7,34 +7,16 @@ import uuid
 from django.db.models import QuerySet
 
 from ..models import Installation, Partner
+from . import export
 from .models import Import
 
 
 def export_queryset(filtered: QuerySet[Installation], ids: list[int] | None) -> QuerySet:
-    """The list's filtered rows (the filterset already scoped them to the partner), restricted to
-    the chosen ids when some were given, with only the columns the export writes."""
+    """The list's filtered rows (the filterset already scoped them to the partner and ordered
+    them), restricted to the chosen ids when some were given, as the export's plain values."""
     if ids is not None:
         filtered = filtered.filter(pk__in=ids)
-    return filtered.only(
-        "pk",
-        "site_address",
-        "scheduled_date",
-        "window_start",
-        "window_end",
-        "status",
-        "created_at",
-        "updated_at",
-        "rejection_reason",
-        "cancellation_reason",
-        "partner_reference",
-        "handyman_id",
-        "customer__name",
-        "customer__phone",
-        "customer__email",
-        "handyman__user__first_name",
-        "handyman__user__last_name",
-        "handyman__user__username",
-    )
+    return filtered.values_list(*export.COLUMNS)
 
 
 def import_for_partner(partner: Partner, public_id: str) -> Import | None:
