@@ -9,7 +9,7 @@ from .reading import MAX_BYTES
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="At most 2 MB and 1,000 rows.",
+        help_text="At most 2 MB and 500 rows.",
         error_messages={
             "required": "Choose a CSV file to upload.",
             "invalid": "Choose a CSV file to upload.",

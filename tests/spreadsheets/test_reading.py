@@ -198,7 +198,7 @@ def test_the_page_refuses_a_large_file_before_reading_it(client, cast, monkeypat
 def test_the_page_says_its_limits(client, cast):
     client.force_login(cast.partner_user)
     page = client.get(IMPORT).content.decode()
-    assert "At most 2 MB and 1,000 rows" in page
+    assert "At most 2 MB and 500 rows" in page
     assert reverse("spreadsheets:template") in page
 
 
