@@ -230,3 +230,43 @@ def test_the_export_is_only_for_partner_users(client, cast):
     assert client.get(EXPORT).status_code == 404
     client.force_login(cast.staff)
     assert client.get(EXPORT).status_code == 404
+
+
+def test_its_memory_stays_flat_while_the_rows_grow(partner_client, cast):
+    """Peak memory of exporting 2,500 rows and then 10,000: the same chunks, not four times as
+    much (a list() of the rows, or one string of the file, would grow with them)."""
+    import tracemalloc
+    from datetime import time
+
+    customer = CustomerFactory(partner=cast.partner, name="Élodie Müller")
+
+    def add(k: int) -> None:
+        Installation.objects.bulk_create(
+            Installation(
+                partner=cast.partner,
+                customer=customer,
+                site_address="1 Rue de la Paix, Paris",
+                scheduled_date=timezone.localdate(),
+                window_start=time(8),
+                window_end=time(10),
+                handyman=cast.handyman,
+            )
+            for _ in range(k)
+        )
+
+    def peak() -> tuple[int, int]:
+        tracemalloc.start()
+        try:
+            response = partner_client.get(EXPORT)
+            lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+            return tracemalloc.get_traced_memory()[1], lines
+        finally:
+            tracemalloc.stop()
+
+    partner_client.get(EXPORT)  # the session, warm
+    add(2500)
+    small, small_lines = peak()
+    add(7500)
+    large, large_lines = peak()
+    assert (small_lines, large_lines) == (2501, 10001)
+    assert large < small * 1.5, (small, large)
