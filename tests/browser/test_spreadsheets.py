@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from installations.statuses import Status
@@ -82,3 +83,34 @@ def test_an_import_with_two_bad_rows_is_fixed_uploaded_again_and_committed(page,
     expect(page.locator("tbody.installation", has_text="Isak Import")).to_contain_text(
         "Installer assigned"
     )
+
+
+def _serious(results) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+@pytest.mark.allow_page_errors("422")
+def test_the_import_preview_is_accessible_and_fits_360_pixels(browser, live_server, cast):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        log_in(page, "acme")
+        page.goto("/installations/import/")
+        axe = Axe()
+        assert _serious(axe.run(page)) == []
+        long_site = "Flat 12, A Rather Long Building Name, 140 Long Street"
+        rows = [job(1, site_address=long_site), job(2)]
+        rows[1]["window"] = "07:00-09:00"
+        page.get_by_label("CSV file").set_input_files(
+            {"name": "jobs.csv", "mimeType": "text/csv", "buffer": csv_bytes(rows)}
+        )
+        page.get_by_role("button", name="Check the file").click()
+        expect(page.get_by_role("heading", name="1 row needs correcting")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert _serious(axe.run(page)) == []
+    finally:
+        context.close()
