@@ -617,3 +617,4 @@ from .evidence.models import *  # noqa: E402,F401,F403
 from .dashboard.models import *  # noqa: E402,F401,F403
 from .scheduling.models import *  # noqa: E402,F401,F403
 from .webhooks.models import *  # noqa: E402,F401,F403
+from .spreadsheets.models import *  # noqa: E402,F401,F403

@@ -594,6 +594,7 @@ def installation_schedule(
     notes: str = "",
     actor: Any,
     token: uuid.UUID | None = None,
+    partner_reference: str = "",
 ) -> Installation:
     """The partner's "Schedule an installation" form: an existing customer or a new one (name,
     phone, email; the site is their address), and the installation, created together once per
@@ -619,6 +620,7 @@ def installation_schedule(
                 window_end=window_end,
                 notes=notes.strip(),
                 creation_token=token,
+                partner_reference=partner_reference.strip(),
             )
 
     return _create_once(token=token, partner=partner, create=create)

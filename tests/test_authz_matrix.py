@@ -86,6 +86,10 @@ ROUTES: dict[str, Route] = {
     "webhooks:endpoint_rotate": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
     "webhooks:endpoint_delete": Route(PARTNER, Status.SCHEDULED, post=True),
     "webhooks:redeliver": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
+    "spreadsheets:export": Route(ANY_PARTNER),
+    "spreadsheets:import": Route(ANY_PARTNER, post=True),
+    "spreadsheets:template": Route(ANY_PARTNER),
+    "spreadsheets:commit": Route(ANY_PARTNER, get=False, post=True),
 }
 # Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
 SPECIAL = {"home", "login", "logout", "media"}

@@ -81,6 +81,11 @@ QUERIES: dict[str, int] = {
     "handyman days off": 3,
     "webhook settings with endpoints": 4,  # no deliveries: nothing to prefetch
     "webhook settings with deliveries": 5,
+    # Session, user (with the partner, as every partner page), the recent imports; the preview
+    # adds the import and one query per lookup of the check: the references already used, the
+    # handymen, the customers, their jobs on the file's dates.
+    "import page with recent imports": 3,
+    "import preview": 8,
 }
 
 
@@ -283,6 +288,55 @@ def _partner_url(name: str) -> Callable[[Installation], str]:
     return lambda inst: reverse(f"partner:{name}", args=[inst.pk])
 
 
+def _grow_imports(cast: Cast, _subject: Any, k: int) -> None:
+    """k committed imports of the partner, each by its own user."""
+    from installations.spreadsheets.models import Import
+
+    for _ in range(k):
+        Import.objects.create(
+            partner=cast.partner,
+            content=b"",
+            fingerprint=f"{Import.objects.count():064d}",
+            status=Import.State.COMMITTED,
+            committed_at=timezone.now(),
+            committed_by=UserFactory(),
+            jobs_created=3,
+            filename="grown.csv",
+        )
+
+
+def _an_import(cast: Cast) -> Any:
+    from installations.spreadsheets.models import Import
+
+    return Import.objects.create(
+        partner=cast.partner, content=b"", fingerprint="0" * 64, created_by=cast.partner_user
+    )
+
+
+def _grow_import_rows(cast: Cast, upload: Any, k: int) -> None:
+    """k more rows in the stored file, each for its own existing customer, with its own handyman
+    and reference: every lookup of the check has rows to find."""
+    from installations.spreadsheets.models import Import
+    from installations.spreadsheets.reading import COLUMNS
+
+    from .factories import CustomerFactory
+
+    day = (timezone.localdate() + timedelta(days=5)).isoformat()
+    lines = [",".join(column.name for column in COLUMNS.values())]
+    for n in range(upload.rows + k):
+        customer = CustomerFactory(partner=cast.partner, name=f"Grown {n}", phone="")
+        if n >= upload.rows:
+            HandymanFactory(user=UserFactory(username=f"grown{n}")).partners.add(cast.partner)
+        address = f"{n} Grown Road"
+        lines.append(f"Grown {n},,{customer.email},{address},,{day},08:00-10:00,,grown{n},REF-{n}")
+    upload.rows += k
+    upload.content = ("\r\n".join(lines) + "\r\n").encode()
+    Import.objects.filter(pk=upload.pk).update(content=upload.content, rows=upload.rows)
+
+
+IMPORT_URL = reverse("spreadsheets:import")
+
+
 def _admin_change(inst: Installation) -> str:
     return reverse("admin:installations_installation_change", args=[inst.pk])
 
@@ -470,6 +524,15 @@ PAGES.update(
             "handyman_user", _nothing, _grow_days_off, lambda _: reverse("scheduling:days_off")
         ),
     }
+)
+PAGES["import page with recent imports"] = Page(
+    "partner_user", _nothing, _grow_imports, lambda _: IMPORT_URL
+)
+PAGES["import preview"] = Page(
+    "partner_user",
+    _an_import,
+    _grow_import_rows,
+    lambda upload: f"{IMPORT_URL}?upload={upload.public_id}",
 )
 GROWING = [name for name, page in PAGES.items() if page.grow is not None]
 FIXED = [name for name, page in PAGES.items() if page.grow is None]

@@ -45,6 +45,7 @@ from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
 from tests.bench.cases_board import board_cases  # noqa: E402
 from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
+from tests.bench.cases_spreadsheets import export_cases  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -250,6 +251,7 @@ def main() -> int:
 
     # --- one transition through the service layer -------------------------------------------
     cases.extend(transition_case(partner_id, partner_user))
+    cases.extend(export_cases(partner_client, partner_id))  # tests/bench/cases_spreadsheets.py
 
     # --- Django admin, same partner and filters ---------------------------------------------
     params = admin_filter_params()

@@ -1,0 +1,398 @@
+"""Checking every row of an import before anything is written: the preview shows this report, and
+the commit runs it again on the stored file (what was true at the preview may not be now).
+
+A handful of queries whatever the number of rows: the partner's handymen, the customers whose
+names appear in the file, their jobs on the file's dates, and the references already used.
+
+Existing customers are matched on the same partner, the same name (ignoring case and spacing) and
+the same phone number (digits compared) or the same email (ignoring case); two rows of the file
+for one new customer share one new customer the same way."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from ..forms import WINDOWS
+from ..models import Customer, Handyman, Installation, Partner
+from ..statuses import Status
+from .reading import COLUMNS, Sheet
+
+# Not counted as an existing job of the same customer, site and date: it will not happen.
+_NOT_HAPPENING = (Status.CANCELLED, Status.REJECTED)
+
+MAX_LENGTHS = {
+    "customer_name": 120,
+    "phone": 32,
+    "email": 254,
+    "address": 255,
+    "site_address": 255,
+    "notes": 4000,
+    "handyman": 150,
+    "partner_reference": 100,
+}
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+WINDOW_TEXT = ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in WINDOWS.values())
+_WINDOW = re.compile(
+    r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(?:-|–|—|to)\s*(\d{1,2})(?:[:.h](\d{2}))?$", re.IGNORECASE
+)
+_PHONE = re.compile(r"^[0-9+()\-./\s]+$")
+_SPACES = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def formula_like(value: str) -> bool:
+    """A cell a spreadsheet would run: `=…`, `@…`, or `+`/`-` followed by more than a number
+    (`+44 7700 900123` is a phone number; `-cmd|…` and `+HYPERLINK(…)` are not)."""
+    if value[:1] in ("=", "@"):
+        return True
+    return value[:1] in ("+", "-") and not _PHONE.match(value)
+
+
+def _cell(value: str) -> str:
+    value = value.strip()
+    # Our own export writes a leading ' before such cells: read them back as they were.
+    if value[:2] in ("'=", "'+", "'-", "'@"):
+        value = value[1:]
+    return value
+
+
+def parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_window(text: str) -> tuple[time, time] | None | str:
+    """The window's times; None when it is no window at all; "unknown" for a window we do not
+    offer."""
+    match = _WINDOW.match(text.strip())
+    if not match:
+        return None
+    h1, m1, h2, m2 = match.groups()
+    try:
+        start, end = time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
+    except ValueError:
+        return None
+    if (start, end) not in WINDOWS.values():
+        return "unknown"
+    return start, end
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    scheduled_date: date | None = None
+    window: tuple[time, time] | None = None
+    handyman: Handyman | None = None
+    customer: Customer | None = None  # an existing customer matched
+    new_customer: int | None = None  # index of a new customer of this file
+    already: Installation | None = None  # its reference was imported before: left as it is
+
+    @property
+    def site_address(self) -> str:
+        return self.values["site_address"] or self.values["address"]
+
+    @property
+    def address(self) -> str:
+        return self.values["address"] or self.values["site_address"]
+
+    @property
+    def creates(self) -> bool:
+        return not self.errors and self.already is None
+
+
+@dataclass
+class Report:
+    sheet: Sheet
+    rows: list[Row]
+    new_customers: list[dict[str, str]]  # name, phone, email, address of each new customer
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def jobs(self) -> int:
+        return sum(row.creates for row in self.rows)
+
+    @property
+    def new_customer_count(self) -> int:
+        return len({row.new_customer for row in self.rows if row.creates and row.customer is None})
+
+    @property
+    def matched_customer_count(self) -> int:
+        return len({row.customer.pk for row in self.rows if row.creates and row.customer})
+
+    @property
+    def assignments(self) -> int:
+        return sum(1 for row in self.rows if row.creates and row.handyman is not None)
+
+    @property
+    def already_imported(self) -> int:
+        return sum(1 for row in self.rows if row.already is not None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_rows and self.jobs > 0
+
+
+def _values(sheet: Sheet, cells: list[str]) -> dict[str, str]:
+    return {
+        key: _cell(cells[sheet.columns[key]])
+        if key in sheet.columns and sheet.columns[key] < len(cells)
+        else ""
+        for key in COLUMNS
+    }
+
+
+def _handymen(partner: Partner) -> tuple[dict[str, Handyman], dict[str, list[Handyman]]]:
+    by_username: dict[str, Handyman] = {}
+    by_name: dict[str, list[Handyman]] = {}
+    for handyman in partner.handymen.select_related("user"):
+        by_username[handyman.user.get_username().casefold()] = handyman
+        full = _norm(handyman.user.get_full_name())
+        if full:
+            by_name.setdefault(full, []).append(handyman)
+    return by_username, by_name
+
+
+def _check_cells(row: Row, today: date) -> None:
+    """Everything about one row that needs no other row and no database."""
+    v = row.values
+    for key, value in v.items():
+        if value and formula_like(value) and not (key == "phone" and _PHONE.match(value)):
+            row.errors.append(
+                f"The {COLUMNS[key].name} cell looks like a spreadsheet formula "
+                f"(“{value[:30]}”): formulas are not imported. Type the value itself."
+            )
+        elif len(value) > MAX_LENGTHS.get(key, 255):
+            row.errors.append(
+                f"The {COLUMNS[key].name} is too long: at most {MAX_LENGTHS[key]:,} characters."
+            )
+    if not v["customer_name"]:
+        row.errors.append("The customer name is missing.")
+    if not v["site_address"] and not v["address"]:
+        row.errors.append("The site address is missing.")
+    if not v["phone"] and not v["email"]:
+        row.errors.append("A phone number or an email address is needed.")
+    if v["phone"] and not (_PHONE.match(v["phone"]) and 6 <= len(_digits(v["phone"])) <= 15):
+        row.errors.append(f"“{v['phone']}” is not a phone number.")
+    if v["email"]:
+        try:
+            validate_email(v["email"])
+        except ValidationError:
+            row.errors.append(f"“{v['email']}” is not an email address.")
+    if not v["date"]:
+        row.errors.append("The date is missing.")
+    else:
+        row.scheduled_date = parse_date(v["date"])
+        if row.scheduled_date is None:
+            row.errors.append(
+                f"“{v['date']}” is not a date: write it like 2026-05-31 or 31/05/2026."
+            )
+        elif row.scheduled_date < today:
+            row.errors.append(
+                f"The date {row.scheduled_date:%d/%m/%Y} is in the past: choose today or a "
+                "later date."
+            )
+    if not v["window"]:
+        row.errors.append("The arrival window is missing.")
+    else:
+        window = parse_window(v["window"])
+        if window is None:
+            row.errors.append(
+                f"“{v['window']}” is not an arrival window: write it like 08:00-10:00."
+            )
+        elif window == "unknown":
+            row.errors.append(
+                f"We do not offer the arrival window “{v['window']}”: use one of {WINDOW_TEXT}."
+            )
+        else:
+            row.window = window
+
+
+def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Report:
+    """Every row checked; nothing written."""
+    today = today or timezone.localdate()
+    rows = [Row(number, _values(sheet, cells)) for number, cells in sheet.records]
+    references = {row.values["partner_reference"] for row in rows} - {""}
+    already: dict[str, Installation] = {}
+    if references:
+        already = {
+            inst.partner_reference: inst
+            for inst in Installation.objects.filter(
+                partner=partner, partner_reference__in=references
+            ).only("pk", "partner_reference")
+        }
+    for row in rows:
+        row.already = already.get(row.values["partner_reference"])
+    todo = [row for row in rows if row.already is None]
+    for row in todo:
+        _check_cells(row, today)
+
+    _match_handymen(todo, partner)
+    _match_customers(todo, partner)
+    new_customers = _new_customers(todo)
+    _find_duplicates(todo, partner)
+    return Report(sheet, rows, new_customers)
+
+
+def _match_handymen(rows: list[Row], partner: Partner) -> None:
+    if not any(row.values["handyman"] for row in rows):
+        return
+    by_username, by_name = _handymen(partner)
+    for row in rows:
+        wanted = row.values["handyman"]
+        if not wanted:
+            continue
+        handyman = by_username.get(wanted.casefold())
+        named = by_name.get(_norm(wanted), [])
+        if handyman is None and len(named) == 1:
+            handyman = named[0]
+        if handyman is not None:
+            row.handyman = handyman
+        elif len(named) > 1:
+            usernames = " or ".join(h.user.get_username() for h in named)
+            row.errors.append(
+                f"More than one of your handymen is called “{wanted}”: write the username "
+                f"instead ({usernames})."
+            )
+        else:
+            # The same words whether or not such a person works for someone else.
+            row.errors.append(
+                f"No handyman called “{wanted}” works for you: write the username or full "
+                "name of one of your handymen, or leave the cell empty."
+            )
+
+
+def _customer_keys(name: str, phone: str, email: str) -> list[tuple[str, str]]:
+    keys = []
+    if _digits(phone):
+        keys.append((_norm(name), "phone:" + _digits(phone)))
+    if email:
+        keys.append((_norm(name), "email:" + email.casefold()))
+    return keys
+
+
+def _match_customers(rows: list[Row], partner: Partner) -> None:
+    names = {_norm(row.values["customer_name"]) for row in rows if row.values["customer_name"]}
+    if not names:
+        return
+    # SQLite's LOWER() folds ASCII letters only: ask for both spellings of each name, then
+    # compare properly below.
+    spellings = names | {"".join(c.lower() if c.isascii() else c for c in n) for n in names}
+    spellings |= {
+        "".join(c.lower() if c.isascii() else c for c in row.values["customer_name"].strip())
+        for row in rows
+    }
+    known: dict[tuple[str, str], Customer] = {}
+    candidates = (
+        Customer.objects.filter(partner=partner)
+        .annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=spellings)
+        .order_by("pk")
+    )
+    for customer in candidates:
+        for key in _customer_keys(customer.name, customer.phone, customer.email):
+            known.setdefault(key, customer)  # the oldest customer wins
+    for row in rows:
+        v = row.values
+        for key in _customer_keys(v["customer_name"], v["phone"], v["email"]):
+            if key in known:
+                row.customer = known[key]
+                break
+
+
+def _new_customers(rows: list[Row]) -> list[dict[str, str]]:
+    """One new customer per person of the file who is not a customer yet (rows with errors
+    included, so that row numbers of duplicates still make sense)."""
+    seen: dict[tuple[str, str], int] = {}
+    people: list[dict[str, str]] = []
+    for row in rows:
+        v = row.values
+        if row.customer is not None or not v["customer_name"]:
+            continue
+        keys = _customer_keys(v["customer_name"], v["phone"], v["email"])
+        index = next((seen[key] for key in keys if key in seen), None)
+        if index is None:
+            index = len(people)
+            people.append(
+                {
+                    "name": v["customer_name"],
+                    "phone": v["phone"],
+                    "email": v["email"],
+                    "address": row.address,
+                }
+            )
+        for key in keys:
+            seen.setdefault(key, index)
+        row.new_customer = index
+    return people
+
+
+def _find_duplicates(rows: list[Row], partner: Partner) -> None:
+    """A job already booked for the same customer, site and date; the same job twice in the
+    file; one partner reference on two rows."""
+    existing: dict[tuple[Any, str, date], int] = {}
+    customer_ids = {row.customer.pk for row in rows if row.customer is not None}
+    dates = {row.scheduled_date for row in rows if row.scheduled_date is not None}
+    if customer_ids and dates:
+        jobs = (
+            Installation.objects.filter(
+                partner=partner, customer_id__in=customer_ids, scheduled_date__in=dates
+            )
+            .exclude(status__in=_NOT_HAPPENING)
+            .order_by("pk")
+            .values_list("pk", "customer_id", "site_address", "scheduled_date")
+        )
+        for pk, customer_id, site, day in jobs:
+            existing.setdefault((customer_id, _norm(site), day), pk)
+    in_file: dict[tuple[Any, str, date], int] = {}
+    references: dict[str, int] = {}
+    for row in rows:
+        reference = row.values["partner_reference"]
+        if reference:
+            if reference in references:
+                row.errors.append(
+                    f"The partner reference “{reference}” is also on row {references[reference]}: "
+                    "each job needs its own."
+                )
+            references.setdefault(reference, row.number)
+        if row.scheduled_date is None or not row.values["customer_name"]:
+            continue
+        who = ("existing", row.customer.pk) if row.customer else ("new", row.new_customer)
+        key = (who, _norm(row.site_address), row.scheduled_date)
+        if row.customer is not None:
+            found = existing.get((row.customer.pk, key[1], key[2]))
+            if found is not None:
+                row.errors.append(
+                    f"{row.customer.name} already has installation #{found} at this site on "
+                    f"{row.scheduled_date:%d/%m/%Y}: remove this row, or change the date."
+                )
+        if key in in_file:
+            row.errors.append(
+                f"This row repeats row {in_file[key]} (the same customer, site and date): "
+                "remove one of them."
+            )
+        in_file.setdefault(key, row.number)
