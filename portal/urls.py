@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
+    path("installations/", include("installations.bulk.urls")),
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
 ]
