@@ -56,6 +56,8 @@ ROUTES: dict[str, Route] = {
     "partner:reject": Route(PARTNER, Status.SCHEDULED, post=True),
     "partner:follow_up": Route(PARTNER, Status.INSTALLATION_COMPLETED, get=False, post=True),
     "partner:rebook": Route(PARTNER, Status.CANCELLED, get=False, post=True),
+    # Each partner's own list: another partner's ids in it are simply not found (tests/bulk).
+    "bulk:apply": Route(ANY_PARTNER, get=False, post=True),
     "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
     "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
     "handyman:jobs": Route(ANY_HANDYMAN, home=True),

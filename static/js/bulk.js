@@ -47,7 +47,7 @@
     if (none) none.hidden = offered.length > 0;
 
     // The bar stays while it shows an error, so that the sentence is not lost.
-    form.hidden = ticked.length === 0 && !form.querySelector("[role=alert]");
+    form.hidden = ticked.length === 0 && !document.getElementById("bulk-errors");
     let text = ticked.length + " selected";
     if (ticked.length > max) text += ": at most " + max + " can be changed at a time";
     const count = form.querySelector("[data-bulk-count]");
@@ -89,8 +89,7 @@
     enhance();
     const source = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (!source || !source.closest || !source.closest("[data-bulk-bar]")) return;
-    const form = bar();
-    const alert = form && form.querySelector("[role=alert]");
+    const alert = document.getElementById("bulk-errors");
     const result = document.getElementById("bulk-result");
     if (alert) alert.focus();
     else if (result) result.focus();
