@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from installations import services
@@ -164,3 +165,33 @@ def test_without_javascript_the_bar_is_a_plain_form(browser, live_server, cast):
         assert Installation.objects.get(pk=untouched.pk).status == Status.SCHEDULED
     finally:
         context.close()
+
+
+def _serious(results) -> list[str]:
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+def test_the_bar_and_its_result_pass_axe_and_fit_a_360px_screen(browser, cast):
+    rows = [cast.installation() for _ in range(3)]
+    page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    _box(page, rows[0]).check()
+    _box(page, rows[1]).check()
+    bar = page.locator("#bulk-form")
+    expect(bar).to_be_visible()
+    # Both actions' controls fit beside each other or wrap: nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert bar.evaluate("e => e.scrollWidth <= e.clientWidth")
+    axe = Axe()
+    assert _serious(axe.run(page)) == []
+    services.installation_reject(installation=rows[1], reason="Duplicate", actor=cast.staff)
+    bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
+    bar.get_by_role("button", name="Assign selected").click()
+    expect(page.locator("#bulk-result")).to_contain_text("1 not changed")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert _serious(axe.run(page)) == []
