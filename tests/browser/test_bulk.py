@@ -139,6 +139,8 @@ def test_without_javascript_the_bar_is_a_plain_form(browser, live_server, cast):
         page.goto("/installations/")
         bar = page.locator("#bulk-form")
         expect(bar).to_be_visible()
+        # A box that could do nothing without JavaScript is not offered.
+        expect(page.get_by_label("Select all on this page")).to_be_hidden()
         for inst in [*rows, wrong]:
             _box(page, inst).check()
         bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
