@@ -17,6 +17,7 @@ urlpatterns = [
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
     path("installations/", include("installations.spreadsheets.urls")),
+    path("installations/", include("installations.bulk.urls")),
     path("handyman/", include("installations.urls.handyman")),
     path("c/", include("installations.urls.customer")),
     path("", include("installations.scheduling.urls")),

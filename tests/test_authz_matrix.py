@@ -59,6 +59,8 @@ ROUTES: dict[str, Route] = {
     "board:week": Route(ANY_PARTNER),
     "dashboard:page": Route(ANY_PARTNER),
     "dashboard:thresholds": Route(ANY_PARTNER, get=False, post=True),
+    # Each partner's own list: another partner's ids in it are simply not found (tests/bulk).
+    "bulk:apply": Route(ANY_PARTNER, get=False, post=True),
     "notify:resend-link": Route(PARTNER, Status.CONTRACT_SENT, get=False, post=True),
     "notify:retry-message": Route(STAFF, Status.CONTRACT_SENT, get=False, post=True),
     "handyman:jobs": Route(ANY_HANDYMAN, home=True),

@@ -27,6 +27,8 @@ from django_htmx.http import (
 )
 
 from .. import selectors, services
+from ..bulk.outcome import take_bulk_outcome
+from ..bulk.selectors import bulk_context, bulk_outcome_context
 from ..filters import InstallationFilter, record_number
 from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
@@ -37,6 +39,7 @@ from ..statuses import GROUPS_BY_SLUG, Status
 from .common import WrongRole
 
 PAGE_SIZE = 25
+PAGE_SIZES = ("25", "50", "100")
 LIST_TEMPLATE = "installations/list.html"
 ACTION_TEMPLATE = "installations/action.html"
 
@@ -139,9 +142,9 @@ def _active_group(query: QueryDict) -> str:
     return group if group in GROUPS_BY_SLUG else ""
 
 
-def _list_filter(request: HttpRequest, partner: Partner) -> tuple[InstallationFilter, bool]:
+def _list_filter(query: QueryDict, partner: Partner) -> tuple[InstallationFilter, bool]:
     filterset = InstallationFilter(
-        request.GET, queryset=selectors.installations_for_partner(partner), partner=partner
+        query, queryset=selectors.installations_for_partner(partner), partner=partner
     )
     return filterset, filterset.is_valid()
 
@@ -186,11 +189,64 @@ def _number_search(
     return HttpResponseRedirect(url)
 
 
+def _page_size(query: QueryDict) -> int:
+    """Rows per page: a few fixed choices (bulk actions take up to 100 rows at a time)."""
+    raw = query.get("per_page", "")
+    return int(raw) if raw in PAGE_SIZES else PAGE_SIZE
+
+
+def _page_context(
+    request: HttpRequest,
+    filterset: InstallationFilter,
+    valid: bool,
+    cards: dict[str, Any],
+    query: QueryDict,
+    next_url: str,
+) -> dict[str, Any]:
+    # A filter we cannot use shows its error and no rows, never a guess or a 500.
+    queryset = filterset.qs if valid else filterset.queryset.none()
+    paginator = Paginator(queryset, _page_size(query))
+    # The per-status counts already say how many rows the list has: no COUNT(*) over a large
+    # partner's rows on every page.
+    paginator.count = cards["shown"]
+    page = paginator.get_page(query.get("page"))
+    if page.number > 1:
+        # A deep page's OFFSET would join customers and handymen for every row it skips:
+        # find the page's ids from the index alone, then read just those rows.
+        ids = list(queryset.values_list("pk", flat=True)[page.start_index() - 1 : page.end_index()])
+        by_id = queryset.order_by().in_bulk(ids)
+        page.object_list = [by_id[pk] for pk in ids if pk in by_id]
+    rows = _rows(page.object_list, request.user)
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "filters_valid": valid,
+        "page": page,
+        "rows": rows,
+        "has_filters": any(v for k, v in query.items() if k not in ("page", "per_page")),
+        "next_url": next_url,
+        "per_page": _page_size(query),
+        "per_page_choices": [int(size) for size in PAGE_SIZES],
+        **cards,
+        **bulk_context(filterset.partner, rows),
+    }
+
+
+def list_context(
+    request: HttpRequest, partner: Partner, query: QueryDict, next_url: str
+) -> dict[str, Any]:
+    """The list page's context for `query` (its filters and page), for pages that answer with
+    the list as it now is (bulk actions)."""
+    filterset, valid = _list_filter(query, partner)
+    cards = _cards_context(partner, query, filterset, valid)
+    return _page_context(request, filterset, valid, cards, query, next_url)
+
+
 @require_GET
 @login_required
 def installation_list(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
-    filterset, valid = _list_filter(request, partner)
+    filterset, valid = _list_filter(request.GET, partner)
     cards_only = request.htmx.target == "cards" and not request.htmx.history_restore_request
     if valid and not cards_only and (to_record := _number_search(request, partner, filterset)):
         return to_record
@@ -198,31 +254,11 @@ def installation_list(request: HttpRequest) -> HttpResponse:
     if cards_only:
         # After an action the cards refresh themselves, within the same filters.
         return render(request, f"{LIST_TEMPLATE}#cards", cards)
-    # A filter we cannot use shows its error and no rows, never a guess or a 500.
-    queryset = filterset.qs if valid else filterset.queryset.none()
-    paginator = Paginator(queryset, PAGE_SIZE)
-    # The per-status counts already say how many rows the list has: no COUNT(*) over a large
-    # partner's rows on every page.
-    paginator.count = cards["shown"]
-    page = paginator.get_page(request.GET.get("page"))
-    if page.number > 1:
-        # A deep page's OFFSET would join customers and handymen for every row it skips:
-        # find the page's ids from the index alone, then read just those rows.
-        ids = list(queryset.values_list("pk", flat=True)[page.start_index() - 1 : page.end_index()])
-        by_id = queryset.order_by().in_bulk(ids)
-        page.object_list = [by_id[pk] for pk in ids if pk in by_id]
-    ctx = {
-        "filter": filterset,
-        "form": filterset.form,
-        "filters_valid": valid,
-        "page": page,
-        "rows": _rows(page.object_list, request.user),
-        "has_filters": any(v for k, v in request.GET.items() if k != "page"),
-        "next_url": request.get_full_path(),
-        **cards,
-    }
+    ctx = _page_context(request, filterset, valid, cards, request.GET, request.get_full_path())
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{LIST_TEMPLATE}#results", ctx)
+    # After a plain (no-JavaScript) bulk action: its result, once.
+    ctx.update(bulk_outcome_context(take_bulk_outcome(request), ctx["rows"]))
     return render(request, LIST_TEMPLATE, ctx)
 
 

@@ -1,0 +1,61 @@
+"""What the list's bulk bar shows: the actions its rows allow, the handymen, the last result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..models import Installation, Partner
+from .services import ACTIONS, MAX_ROWS, BulkResult
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    """A list row (installation and its actions, as the list's own Row) with its checkbox state
+    and, after a bulk action, why it was not changed."""
+
+    installation: Installation
+    actions: list[Any]
+    selected: bool = False
+    refusal: str = ""
+
+
+def bulk_context(partner: Partner, rows: Iterable[Any]) -> dict[str, Any]:
+    """The bar's controls: each bulk action any row on the page allows (the state machine's own
+    list, as the row buttons use). With JavaScript the bar narrows them to the actions EVERY
+    selected row allows; without it the server answers the rows that do not with reasons."""
+    allowed = {action.name for row in rows for action in row.actions}
+    return {
+        "bulk_actions": [name for name in ACTIONS if name in allowed],
+        # Lazy: read only when the page offers Assign (one query, whatever the rows).
+        "bulk_handymen": partner.handymen.select_related("user"),
+        "bulk_max": MAX_ROWS,
+    }
+
+
+def bulk_outcome_context(
+    result: BulkResult | None,
+    rows: Iterable[Any],
+    *,
+    selected: Iterable[int] = (),
+) -> dict[str, Any]:
+    """The rows with their checkboxes as the person left them: the refused rows stay selected
+    (with their reason beside them) so that they can act on them again; `selected` keeps a
+    selection the server refused as a whole (no handyman, no reason, too many)."""
+    refusals = {row.pk: row.reason for row in result.refused} if result is not None else {}
+    keep = set(selected) | set(refusals)
+    if not keep and result is None:
+        return {}
+    return {
+        "rows": [
+            BulkRow(
+                row.installation,
+                row.actions,
+                selected=row.installation.pk in keep,
+                refusal=refusals.get(row.installation.pk, ""),
+            )
+            for row in rows
+        ],
+        "bulk_result": result,
+    }
