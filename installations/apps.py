@@ -8,7 +8,7 @@ class InstallationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Each capability that follows the history connects its receivers here, one line each.
-        pass
+        from .live import receivers  # noqa: F401
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -611,3 +611,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.template}"
+
+
+from .live.models import *  # noqa: E402,F401,F403

@@ -36,7 +36,7 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
-from .signals import history_recorded
+from .signals import history_recorded, installation_edited
 from .statuses import Status
 
 logger = logging.getLogger("installations.events")
@@ -739,6 +739,7 @@ def installation_update(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        installation_edited.send(sender=Installation, installation=locked)
     return locked
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("installations.live.urls")),
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
     path("handyman/", include("installations.urls.handyman")),

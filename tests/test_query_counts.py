@@ -32,22 +32,25 @@ SMALL, LARGE = 2, 20
 
 # The one table of exact pins: page -> queries per request (session and user included).
 QUERIES: dict[str, int] = {
-    "partner list": 5,
-    "partner list, group scheduled": 5,
-    "partner list, group en_route": 5,
-    "partner list, group in_progress": 5,
-    "partner list, group approved": 5,
-    "partner list, group rejected": 5,
-    "partner list, search": 5,
+    "partner list": 6,  # + the live feed's stamp
+    "partner list, group scheduled": 6,  # + the live feed's stamp
+    "partner list, group en_route": 6,  # + the live feed's stamp
+    "partner list, group in_progress": 6,  # + the live feed's stamp
+    "partner list, group approved": 6,  # + the live feed's stamp
+    "partner list, group rejected": 6,  # + the live feed's stamp
+    "partner list, search": 6,  # + the live feed's stamp
     "partner list rows (htmx)": 5,
-    "detail with history": 9,
-    "detail with photos": 9,
-    "detail with messages": 9,
-    "detail with follow-ups": 9,
-    "detail with rebookings": 9,
-    "detail with the customer's other installations": 9,
-    "handyman jobs": 5,
+    "detail with history": 10,  # + the live feed's stamp
+    "detail with photos": 10,  # + the live feed's stamp
+    "detail with messages": 10,  # + the live feed's stamp
+    "detail with follow-ups": 10,  # + the live feed's stamp
+    "detail with rebookings": 10,  # + the live feed's stamp
+    "detail with the customer's other installations": 10,  # + the live feed's stamp
+    "handyman jobs": 6,  # + the live feed's stamp
     "handyman jobs (htmx)": 5,
+    # The live feed with changes: the changed rows the page shows (issue 13).
+    "live feed, the list's changed rows": 6,
+    "live feed, the handyman's lists": 8,
     "assign page": 5,
     "assign dialog (htmx)": 5,
     "reassign page": 5,
@@ -206,6 +209,13 @@ def _admin_change(inst: Installation) -> str:
 
 LIST = reverse("partner:list")
 
+
+def _feed(scope: str, page: str) -> str:
+    """Everything since the start, asked by a page that shows every row it could."""
+    rows = ",".join(str(pk) for pk in range(1, 400))
+    return f"{reverse('live:' + scope)}?since=0&from={page}&rows={rows}"
+
+
 PAGES: dict[str, Page] = {
     "partner list": Page("partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: LIST),
     **{
@@ -249,6 +259,12 @@ PAGES: dict[str, Page] = {
     ),
     "handyman jobs (htmx)": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs"), htmx=True
+    ),
+    "live feed, the list's changed rows": Page(
+        "partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: _feed("partner", LIST)
+    ),
+    "live feed, the handyman's lists": Page(
+        "handyman_user", _nothing, _grow_jobs, lambda _: _feed("handyman", "/handyman/")
     ),
     "assign page": Page("partner_user", _subject(), _grow_handymen, _partner_url("assign")),
     "assign dialog (htmx)": Page(
