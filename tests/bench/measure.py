@@ -43,6 +43,7 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from installations import services  # noqa: E402
 from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
+from tests.bench import cases_live  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -246,6 +247,8 @@ def main() -> int:
 
     # --- one transition through the service layer -------------------------------------------
     cases.extend(transition_case(partner_id, partner_user))
+
+    cases.extend(cases_live.cases(timed, partner_user, busy))  # issue 13: the live feed
 
     # --- Django admin, same partner and filters ---------------------------------------------
     params = admin_filter_params()

@@ -4,6 +4,8 @@ rows, cards or parts; never another partner's changes; a sleeping tab catches up
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import unquote
 
 import pytest
 from django.db import connection
@@ -14,6 +16,7 @@ from django.urls import reverse
 from installations import services
 from installations.live.models import LiveChange
 from installations.live.selectors import handyman_stamp, partner_stamp
+from installations.models import Installation
 from installations.statuses import Status
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +56,26 @@ def assign(cast, inst, handyman=None):
 # --- At rest ------------------------------------------------------------------------------------
 
 
-def test_at_rest_it_answers_304_with_exactly_one_query_of_its_own(cast):
+def page_key(client: Client, url: str = LIST) -> str:
+    """The feed key the page was drawn with (from its opt-in element)."""
+    html = client.get(url).content.decode()
+    return unquote(re.search(r'data-live-url="[^"?]*\?key=([^"]+)"', html).group(1))
+
+
+def test_at_rest_it_answers_304_with_exactly_one_query_and_no_session(cast):
+    cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    stamp = partner_stamp(cast.partner.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(FEED, {"key": key, "since": stamp, "from": LIST, "rows": "1,2,3"})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert len(ctx.captured_queries) == 1  # not even the session or the user
+    assert "installations_livechange" in ctx.captured_queries[0]["sql"]
+
+
+def test_without_the_page_key_at_rest_is_the_login_plus_one_query(cast):
     cast.installation()
     client = login(cast.partner_user)
     stamp = partner_stamp(cast.partner.pk)
@@ -61,10 +83,38 @@ def test_at_rest_it_answers_304_with_exactly_one_query_of_its_own(cast):
     with CaptureQueriesContext(connection) as ctx:
         response = ask(client, stamp, rows=[1, 2, 3])
     assert response.status_code == 304
-    assert response.content == b""
     assert len(ctx.captured_queries) == 3  # session, user, and the feed's own
     assert len(own_queries(ctx)) == 1
-    assert "installations_livechange" in own_queries(ctx)[0]
+
+
+def test_a_key_never_unlocks_a_change(cast):
+    """With changes the feed always asks the session: a page key alone (a signed-out browser,
+    another partner's user holding it) gets the login, or the session user's own changes."""
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    query = {"key": key, "since": stamp, "from": LIST, "rows": str(inst.pk)}
+    anonymous = Client().get(FEED, query)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    other = login(cast.other_partner_user).get(FEED, query)
+    assert inst.customer.name not in other.content.decode()
+
+
+def test_a_forged_expired_or_foreign_key_is_not_at_rest(cast, settings, monkeypatch):
+    from installations.live import selectors
+
+    cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    handyman_key = page_key(login(cast.handyman.user), "/handyman/")
+    stamp = partner_stamp(cast.partner.pk)
+    for bad in (key[:-2] + "xx", handyman_key, "", "p:1"):
+        assert Client().get(FEED, {"key": bad, "since": stamp}).status_code == 302, bad
+    assert Client().get(FEED, {"key": key, "since": stamp}).status_code == 304
+    monkeypatch.setattr(selectors, "FEED_KEY_MAX_AGE", -1)
+    assert Client().get(FEED, {"key": key, "since": stamp}).status_code == 302
 
 
 def test_without_since_it_says_the_current_stamp(cast):
@@ -298,14 +348,30 @@ def test_the_pages_carry_the_feed_and_the_stamp_they_were_drawn_at(cast):
     stamp = partner_stamp(cast.partner.pk)
     for url in (LIST, reverse("partner:detail", args=[inst.pk])):
         html = login(cast.partner_user).get(url).content.decode()
-        assert f'data-live-url="{FEED}" data-live-stamp="{stamp}"' in html
+        assert re.search(rf'data-live-url="{FEED}\?key=[^"]+" data-live-stamp="{stamp}"', html)
         assert "js/live.js" in html
     html = login(cast.handyman.user).get("/handyman/").content.decode()
     stamp = handyman_stamp(cast.handyman.pk)
-    assert f'data-live-url="{HANDYMAN_FEED}" data-live-stamp="{stamp}"' in html
+    assert re.search(rf'data-live-url="{HANDYMAN_FEED}\?key=[^"]+" data-live-stamp="{stamp}"', html)
 
 
 def _today():
     from django.utils import timezone
 
     return timezone.localdate()
+
+
+def test_the_handymans_feed_at_rest_is_one_query_too(cast):
+    cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    key = page_key(login(cast.handyman.user), "/handyman/")
+    since = handyman_stamp(cast.handyman.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        response = Client().get(HANDYMAN_FEED, {"key": key, "since": since, "from": "/handyman/"})
+    assert response.status_code == 304 and len(ctx.captured_queries) == 1
+    services.installation_update(
+        installation=Installation.objects.get(handyman=cast.handyman),
+        actor=cast.partner_user,
+        notes="x",
+    )
+    # Something changed: now the login decides (this browser has none).
+    assert Client().get(HANDYMAN_FEED, {"key": key, "since": since}).status_code == 302
