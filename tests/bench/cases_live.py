@@ -87,16 +87,18 @@ def _cases(timed: Callable[..., dict], partner_user: Any, handyman: Any) -> list
     by_session = at_rest.replace("?key=", "?old=")
     results.append(timed("live: partner feed at rest, by session", *_get(partner, by_session, 304)))
 
-    # One row of the page changes: the feed renders that row and the cards.
+    # One row of the page changes: the feed renders that row and the cards. (The first page of
+    # a generated partner may hold only finished rows: take an open one and put it on the page.)
     row = (
-        Installation.objects.filter(partner_id=partner_id, pk__in=[int(r) for r in rows.split(",")])
+        Installation.objects.filter(partner_id=partner_id)
         .exclude(status__in=TERMINAL_STATUSES)
+        .order_by("-id")
         .first()
     )
     if row is not None:
         before = partner_stamp(partner_id)
         services.installation_update(installation=row, actor=partner_user, notes="Gate code 4711")
-        one = f"{feed}&since={before}&from=/installations/&rows={rows}"
+        one = f"{feed}&since={before}&from=/installations/&rows={row.pk},{rows}"
         results.append(timed("live: partner feed, one changed row", *_get(partner, one, 200)))
     results.append(_five_hundred_pages(partner_user, feed, rows))
     floor = results[0].get("median_ms")
