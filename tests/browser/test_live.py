@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations import services
+from installations.live.selectors import partner_stamp
 from installations.statuses import Status
 
 from .conftest import log_in
@@ -69,8 +70,13 @@ def test_a_row_holding_the_focus_is_updated_once_the_focus_leaves_it(page, cast)
     button = page.locator(f"#row-{job.pk}").get_by_role("button", name="Reject")
     button.focus()
     services.installation_assign(installation=job, handyman=cast.handyman, actor=cast.partner_user)
-    # The cards follow at once; the focused row waits (its buttons would vanish under the user).
-    expect(page.locator(".card-blue .card-count")).to_have_text("1", timeout=WITHIN_5_S)
+    # The change has arrived (the page's stamp moved, it is announced); the focused row waits
+    # (its buttons would vanish under the user).
+    stamp = str(partner_stamp(cast.partner.pk))
+    expect(page.locator("#live-feed")).to_have_attribute(
+        "data-live-stamp", stamp, timeout=WITHIN_5_S
+    )
+    expect(page.locator("#flash")).to_contain_text("Installer assigned")
     expect(button).to_be_focused()
     expect(page.locator(f"#row-{job.pk}")).to_contain_text("Unassigned")
     page.get_by_label("Search").focus()  # the user moves on
@@ -109,3 +115,23 @@ def test_the_detail_page_follows_its_record(page, cast):
     expect(page.locator("#detail-facts")).to_contain_text("30 minutes")
     expect(page.locator("#detail-timeline")).to_contain_text("Installer assigned → En route")
     expect(page.locator("#flash")).to_contain_text(f"#{job.pk} {job.customer.name}: En route")
+
+
+def test_a_hidden_tab_asks_rarely_and_catches_up_the_moment_it_is_shown(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    row = page.locator(f"#row-{job.pk}")
+    page.wait_for_timeout(500)  # live.js has scheduled its first question
+    hide = """hidden => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+        Object.defineProperty(document, 'visibilityState',
+            {configurable: true, get: () => hidden ? 'hidden' : 'visible'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }"""
+    page.evaluate(hide, True)
+    services.installation_assign(installation=job, handyman=cast.handyman, actor=cast.partner_user)
+    page.wait_for_timeout(6_000)  # more than a visible interval: a hidden tab has not asked
+    expect(row).to_contain_text("Unassigned")
+    page.evaluate(hide, False)
+    expect(row).to_contain_text("Installer assigned", timeout=2_000)
