@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
@@ -8,9 +10,8 @@ class InstallationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Each capability that follows the history connects its receivers here, one line each.
-        from .evidence import receivers  # noqa: F401
-        from .dashboard import receivers  # noqa: F401
-        from .webhooks import receivers  # noqa: F401
+        for room in ("dashboard", "evidence", "live", "webhooks"):
+            import_module(f"{self.name}.{room}.receivers")
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -613,8 +613,9 @@ class Message(models.Model):
         return f"{self.get_channel_display()} to {self.recipient}: {self.template}"
 
 
-from .evidence.models import *  # noqa: E402,F401,F403
 from .dashboard.models import *  # noqa: E402,F401,F403
+from .evidence.models import *  # noqa: E402,F401,F403
+from .live.models import *  # noqa: E402,F401,F403
 from .scheduling.models import *  # noqa: E402,F401,F403
-from .webhooks.models import *  # noqa: E402,F401,F403
 from .spreadsheets.models import *  # noqa: E402,F401,F403
+from .webhooks.models import *  # noqa: E402,F401,F403

@@ -37,7 +37,7 @@ from .models import (
     can_partner_or_staff,
 )
 from .scheduling.rules import check_handyman_for_job
-from .signals import history_recorded
+from .signals import history_recorded, installation_edited
 from .statuses import Status
 
 logger = logging.getLogger("installations.events")
@@ -760,6 +760,7 @@ def installation_update(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        installation_edited.send(sender=Installation, installation=locked)
     return locked
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("installations/board/", include("installations.board.urls")),
     path("installations/dashboard/", include("installations.dashboard.urls")),
     path("installations/settings/", include("installations.webhooks.urls")),
+    path("", include("installations.live.urls")),
     path("installations/", include("installations.urls.partner")),
     path("installations/", include("installations.urls.notify")),
     path("installations/", include("installations.spreadsheets.urls")),

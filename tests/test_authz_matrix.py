@@ -74,6 +74,9 @@ ROUTES: dict[str, Route] = {
     "scheduling:reschedule": Route(PARTNER, Status.SCHEDULED, post=True),
     "scheduling:days_off": Route(ANY_HANDYMAN, post=True),
     "scheduling:day_off_remove": Route(ANY_HANDYMAN, get=False, post=True),
+    # The live change feeds (issue 13): without `since` they answer the stamp (200).
+    "live:partner": Route(ANY_PARTNER),
+    "live:handyman": Route(ANY_HANDYMAN),
     "customer:page": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
     "customer:sign": Route(EVERYONE, Status.CONTRACT_SENT, get=False, post=True, public=True),
     "customer:approve": Route(EVERYONE, Status.CONTRACT_SIGNED, get=False, post=True, public=True),
@@ -360,3 +363,30 @@ def test_every_state_changing_request_needs_a_csrf_token(cast, name, htmx):
     response = client.post(url, headers=headers)
     assert response.status_code == 403
     assert fingerprint() == before
+
+
+def test_the_change_feeds_carry_a_record_only_to_its_own_partner_and_handyman(cast):
+    """A change to one partner's job, asked for from every role with the record's own page and
+    row claimed: only its partner's users and its handyman ever see it (issue 13)."""
+    from django.urls import reverse
+
+    inst = cast.installation(Status.EN_ROUTE)
+    secret = inst.customer.name
+    see_it = {"live:partner": {"owner_partner"}, "live:handyman": {"assigned_handyman"}}
+    pages = {
+        "live:partner": reverse("partner:detail", args=[inst.pk]),
+        "live:handyman": reverse("handyman:jobs"),
+    }
+    for name, page in pages.items():
+        for role, client in clients(cast).items():
+            query = {"since": 0, "from": page, "rows": f"{inst.pk},{inst.pk}:today"}
+            response = client.get(reverse(name), query)
+            body = response.content.decode(errors="ignore")
+            where = f"{name} as {role}: {response.status_code}"
+            if role in see_it[name]:
+                assert response.status_code == 200 and secret in body, where
+            else:
+                assert secret not in body, where
+                assert response.status_code in (302, 304, 404) or (
+                    response.status_code == 200 and response.json()["changed"] == []
+                ), where

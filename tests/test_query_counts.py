@@ -33,32 +33,35 @@ SMALL, LARGE = 2, 20
 
 # The one table of exact pins: page -> queries per request (session and user included).
 QUERIES: dict[str, int] = {
-    "partner list": 6,  # + the bulk bar's handymen (only when a row can be assigned)
-    "partner list, group scheduled": 6,
-    "partner list, group en_route": 5,
-    "partner list, group in_progress": 5,
-    "partner list, group approved": 5,
-    "partner list, group rejected": 5,
-    "partner list, search": 6,
+    "partner list": 7,  # + the bulk bar's handymen, + the live feed's stamp (full page)
+    "partner list, group scheduled": 7,
+    "partner list, group en_route": 6,
+    "partner list, group in_progress": 6,
+    "partner list, group approved": 6,
+    "partner list, group rejected": 6,
+    "partner list, search": 7,
     "partner list rows (htmx)": 6,
-    "detail with history": 10,
-    "detail with photos": 10,
-    "detail with messages": 10,
-    "detail with follow-ups": 10,
-    "detail with rebookings": 10,
-    "detail with the customer's other installations": 10,
-    "detail with evidence packs": 10,  # the packs made (their fingerprints): one query
+    "detail with history": 11,
+    "detail with photos": 11,
+    "detail with messages": 11,
+    "detail with follow-ups": 11,
+    "detail with rebookings": 11,
+    "detail with the customer's other installations": 11,
+    "detail with evidence packs": 11,  # the packs made (their fingerprints): one query
     # The PDF: one pass over the record's rows whatever their number, then the pack's row.
     "evidence pack with history": 10,
     "evidence pack with photos": 10,
     "evidence pack with messages": 10,
-    "handyman jobs": 6,  # + his days off (issue 12)
+    "handyman jobs": 7,  # + his days off (issue 12), + the live feed's stamp (issue 13)
     # The per-handyman table is kept 5 minutes after the warm-up request (2 queries more when it
     # is read: tests/dashboard/test_views.py pins that, with 2 and with 20 handymen).
     "dashboard": 14,
     "dashboard, 52 weeks (htmx)": 14,
     "admin dashboard, all partners": 14,
     "handyman jobs (htmx)": 5,
+    # The live feed with changes: the changed rows the page shows (issue 13).
+    "live feed, the list's changed rows": 6,
+    "live feed, the handyman's lists": 8,
     "assign page": 5,
     "assign dialog (htmx)": 5,
     "reassign page": 5,
@@ -354,6 +357,13 @@ def _board_day(_subject: Any) -> str:
     return f"{BOARD}?day={(timezone.localdate() + timedelta(days=1)).isoformat()}"
 
 
+
+def _feed(scope: str, page: str) -> str:
+    """Everything since the start, asked by a page that shows every row it could."""
+    rows = ",".join(str(pk) for pk in range(1, 400))
+    return f"{reverse('live:' + scope)}?since=0&from={page}&rows={rows}"
+
+
 PAGES: dict[str, Page] = {
     "partner list": Page("partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: LIST),
     **{
@@ -430,6 +440,12 @@ PAGES: dict[str, Page] = {
     ),
     "handyman jobs (htmx)": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs"), htmx=True
+    ),
+    "live feed, the list's changed rows": Page(
+        "partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: _feed("partner", LIST)
+    ),
+    "live feed, the handyman's lists": Page(
+        "handyman_user", _nothing, _grow_jobs, lambda _: _feed("handyman", "/handyman/")
     ),
     "assign page": Page("partner_user", _subject(), _grow_handymen, _partner_url("assign")),
     "assign dialog (htmx)": Page(

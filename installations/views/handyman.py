@@ -30,6 +30,7 @@ from .. import selectors, services
 from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sentence
 from ..formatting import duration_text
 from ..forms import OneTimeForm
+from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -307,6 +308,19 @@ def _jobs_page(
     question: tuple[int, Question] | None = None,
 ) -> HttpResponse:
     handyman = _handyman(request)
+    if request.htmx:
+        ctx = jobs_context(handyman, request.user, question=question)
+        return render(request, f"{JOBS_TEMPLATE}#job-lists", ctx, status=status)
+    live = handyman_page_feed(handyman)  # before the jobs: see live.selectors
+    ctx = {**jobs_context(handyman, request.user, question=question), "live": live}
+    ctx.update(days_off_context(handyman))
+    return render(request, JOBS_TEMPLATE, ctx, status=status)
+
+
+def jobs_context(
+    handyman: Handyman, user: Any, *, question: tuple[int, Question] | None = None
+) -> dict[str, Any]:
+    """The job lists' context (the page, and the live feed's re-render of them)."""
     now = timezone.now()
     today = timezone.localdate()
     active = list(_jobs(handyman).filter(status__in=ACTIVE_STATUSES))
@@ -318,7 +332,7 @@ def _jobs_page(
         .select_related("customer")
         .order_by("-completed_at", "-id")
     )
-    cards = [_card(job, request.user, today) for job in active]
+    cards = [_card(job, user, today) for job in active]
     if question is not None:
         for card in cards:
             if card.job.pk == question[0]:
@@ -327,7 +341,7 @@ def _jobs_page(
     for card in cards:
         if not card.is_today:
             later_days.setdefault(card.job.scheduled_date, []).append(card)
-    ctx = {
+    return {
         "handyman": handyman,
         "today_cards": [c for c in cards if c.is_today],
         # Each later day under its own heading, in date order (the query's order).
@@ -335,10 +349,6 @@ def _jobs_page(
         "finished": [(job, duration_text(job.time_on_site)) for job in finished],
         "finished_days": FINISHED_DAYS,
     }
-    if request.htmx:
-        return render(request, f"{JOBS_TEMPLATE}#job-lists", ctx, status=status)
-    ctx.update(days_off_context(handyman))
-    return render(request, JOBS_TEMPLATE, ctx, status=status)
 
 
 @require_GET

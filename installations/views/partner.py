@@ -32,6 +32,7 @@ from ..bulk.selectors import bulk_context, bulk_outcome_context
 from ..filters import InstallationFilter, record_number
 from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
+from ..live.selectors import partner_page_feed
 from ..models import Installation, Partner
 from ..redirects import redirect_back, safe_path
 from ..scheduling.rules import ScheduleConflict, may_reschedule
@@ -250,11 +251,15 @@ def installation_list(request: HttpRequest) -> HttpResponse:
     cards_only = request.htmx.target == "cards" and not request.htmx.history_restore_request
     if valid and not cards_only and (to_record := _number_search(request, partner, filterset)):
         return to_record
+    # The live feed's stamp is read before the page's counts and rows (see live.selectors).
+    full_page = not request.htmx or request.htmx.history_restore_request
+    live = partner_page_feed(request.user) if full_page else None
     cards = _cards_context(partner, request.GET, filterset, valid)
     if cards_only:
         # After an action the cards refresh themselves, within the same filters.
         return render(request, f"{LIST_TEMPLATE}#cards", cards)
     ctx = _page_context(request, filterset, valid, cards, request.GET, request.get_full_path())
+    ctx["live"] = live
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{LIST_TEMPLATE}#results", ctx)
     # After a plain (no-JavaScript) bulk action: its result, once.
@@ -551,8 +556,10 @@ def _detail_context(
 @require_GET
 @login_required
 def installation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    live = partner_page_feed(request.user)  # before the record: see live.selectors
     installation = _installation_for_partner(request, pk)
-    return render(request, "installations/detail.html", _detail_context(request, installation))
+    ctx = {**_detail_context(request, installation), "live": live}
+    return render(request, "installations/detail.html", ctx)
 
 
 def _to_record(request: HttpRequest, record: Installation, confirmation: str) -> HttpResponse:

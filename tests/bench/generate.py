@@ -39,7 +39,6 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from installations import search, services  # noqa: E402
-
 from installations.dashboard.services import dashboard_rebuild  # noqa: E402
 from installations.models import (  # noqa: E402
     Customer,

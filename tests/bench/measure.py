@@ -43,6 +43,7 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from installations import services  # noqa: E402
 from installations.models import Handyman, Installation  # noqa: E402
 from installations.statuses import GROUPS, Status  # noqa: E402
+from tests.bench import cases_live  # noqa: E402
 from tests.bench.cases_board import board_cases  # noqa: E402
 from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
 from tests.bench.cases_spreadsheets import export_cases  # noqa: E402
@@ -252,6 +253,8 @@ def main() -> int:
     # --- one transition through the service layer -------------------------------------------
     cases.extend(transition_case(partner_id, partner_user))
     cases.extend(export_cases(partner_client, partner_id))  # tests/bench/cases_spreadsheets.py
+
+    cases.extend(cases_live.cases(timed, partner_user, busy))  # issue 13: the live feed
 
     # --- Django admin, same partner and filters ---------------------------------------------
     params = admin_filter_params()

@@ -292,8 +292,9 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
 ):
     _make(cast, n)
     client.force_login(cast.partner_user)
-    # session, user (with partner and handyman profile), counters (cards and, for status-only
-    # filters, the page count), rows, handyman options, the bulk bar's handymen.
+    # session, user (with partner and handyman profile), the live feed's stamp (full page
+    # only), counters (cards and, for status-only filters, the page count), rows, handyman
+    # options, the bulk bar's handymen.
     with django_assert_num_queries(6):
         response = client.get(LIST)
     assert len(rows(response)) == min(n, 25)

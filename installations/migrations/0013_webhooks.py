@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0010_scheduling'),
+        ("installations", "0012_dashboard"),
     ]
 
     operations = [

@@ -20,6 +20,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("installations", "0009_reschedule_kind_partner_reference")]
+    dependencies = [("installations", "0015_live")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0010_scheduling'),
+        ("installations", "0011_evidence"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0009_reschedule_kind_partner_reference'),
+        ("installations", "0013_webhooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,210 @@
+"""What each live page re-renders when its installations change: a registry keyed by the page's
+URL name. A renderer gets the changed ids (already scoped to the user's partner or handyman) and
+the page as the browser shows it, and returns the swaps; it never reads another scope's rows.
+
+Wiring another page (the dispatch board, after the merge) is one function here:
+
+    @renders("partner:board")
+    def board_parts(page: Page) -> list[Part]:
+        qs = selectors.installations_for_partner(page.owner_id).filter(pk__in=page.on_page_changed)
+        return [Part(f"card-{i.pk}", render_to_string("installations/board/board.html#card",
+                 {"inst": i}, request=page.request), i) for i in qs]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .. import selectors
+from ..formatting import duration_text
+from ..models import Installation
+from ..views import handyman as handyman_views
+from ..views import partner as partner_views
+
+
+@dataclass
+class Page:
+    """The page asking: who, which page (URL name, kwargs, query), what it shows."""
+
+    request: HttpRequest
+    owner_id: int  # the partner's id (partner pages) or the handyman's (his page)
+    changed: list[int]  # installations changed since the page's stamp, in scope
+    view_name: str
+    kwargs: dict[str, Any]
+    query: QueryDict
+    path: str  # the page's own path and query (where its action forms come back to)
+    # The rows or cards the page shows now (`data-live-pk`), with where they sit if it says.
+    on_page: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def on_page_changed(self) -> list[int]:
+        return [pk for pk in self.changed if pk in self.on_page]
+
+
+@dataclass
+class Part:
+    """One swap: the element `target` (an id) replaced by `html`. `installation`, when given,
+    is the record it shows: the page skips a swap it already shows (same version) and
+    highlights and announces the others."""
+
+    target: str
+    html: str
+    installation: Installation | None = None
+
+
+Renderer = Callable[[Page], tuple[list[Part], int]]  # the swaps, and how many rows arrived
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renders(view_name: str) -> Callable[[Renderer], Renderer]:
+    def register(renderer: Renderer) -> Renderer:
+        RENDERERS[view_name] = renderer
+        return renderer
+
+    return register
+
+
+# --- The partner's list ----------------------------------------------------------------------
+
+LEFT_FILTER = "Changed: it no longer matches these filters and leaves this list when you reload."
+
+
+@renders("partner:list")
+def list_parts(page: Page) -> tuple[list[Part], int]:
+    """The changed rows the page shows (a row that left the filter stays, updated and marked,
+    so nothing jumps under the pointer), the status cards, and how many changed rows now match
+    the filter but are not on this page (the page offers to show them; it never inserts rows
+    into a sorted, paginated table by itself)."""
+    partner = page.request.user.partner_profile.partner
+    filterset, valid = partner_views._list_filter(_with_query(page), partner)
+    matching = (
+        set(filterset.qs.filter(pk__in=page.changed).order_by().values_list("pk", flat=True))
+        if valid
+        else set()
+    )
+    shown = selectors.installations_for_partner(partner).filter(pk__in=page.on_page_changed)
+    parts = [
+        Part(
+            f"row-{row.installation.pk}",
+            render_to_string(
+                f"{partner_views.LIST_TEMPLATE}#installation-row",
+                {
+                    "row": row,
+                    "next_url": page.path,
+                    "row_confirmation": "" if row.installation.pk in matching else LEFT_FILTER,
+                },
+                request=page.request,
+            ),
+            row.installation,
+        )
+        for row in partner_views._rows(shown, page.request.user)
+    ]
+    cards = partner_views._cards_context(partner, page.query, filterset, valid)
+    parts.append(
+        Part(
+            "cards",
+            render_to_string(f"{partner_views.LIST_TEMPLATE}#cards", cards, request=page.request),
+        )
+    )
+    return parts, len(matching - set(page.on_page))
+
+
+def _with_query(page: Page) -> HttpRequest:
+    # The list's filter reads request.GET: give it the page's own query, not the feed's.
+    request = page.request
+    clone = type(request).__new__(type(request))
+    clone.__dict__ = {**request.__dict__, "GET": page.query}
+    return clone
+
+
+# --- The partner's detail page ---------------------------------------------------------------
+
+DETAIL_PARTS = ("detail-status", "detail-actions", "detail-facts", "detail-timeline")
+
+
+@renders("partner:detail")
+def detail_parts(page: Page) -> tuple[list[Part], int]:
+    pk = page.kwargs.get("pk")
+    if pk not in page.changed:
+        return [], 0
+    inst = (
+        selectors.installations_for_partner(page.request.user.partner_profile.partner_id)
+        .filter(pk=pk)
+        .first()
+    )
+    if inst is None:
+        return [], 0
+    ctx = {
+        "installation": inst,
+        "actions": partner_views._actions(inst, page.request.user),
+        "history": inst.history.select_related("from_handyman__user", "to_handyman__user"),
+        "photos": inst.photos.all(),
+        "time_on_site": duration_text(inst.time_on_site),
+        "next_url": page.path,
+    }
+    return [
+        Part(
+            name,
+            render_to_string(f"installations/detail.html#{name}", ctx, request=page.request),
+            inst,
+        )
+        for name in DETAIL_PARTS
+    ], 0
+
+
+# --- The handyman's page ----------------------------------------------------------------------
+
+
+def _where(job: Installation | None, handyman_id: int) -> str:
+    """Which list of his page a job belongs in: "today", a later day (its ISO date),
+    "finished" or "" (not on his page)."""
+    if job is None or job.handyman_id != handyman_id:
+        return ""
+    if job.status in handyman_views.ACTIVE_STATUSES:
+        today = timezone.localdate()
+        return "today" if handyman_views._is_today(job, today) else job.scheduled_date.isoformat()
+    recent = timezone.now() - timedelta(days=handyman_views.FINISHED_DAYS)
+    return "finished" if job.completed_at and job.completed_at >= recent else ""
+
+
+@renders("handyman:jobs")
+def handyman_parts(page: Page) -> tuple[list[Part], int]:
+    """A changed card that stays where it is is swapped alone; a job that arrived, left or moved
+    to another day's list re-renders his (short) lists."""
+    handyman = page.request.user.handyman
+    jobs = {
+        job.pk: job
+        for job in handyman_views._jobs(handyman).filter(pk__in=page.changed)  # 2 queries
+    }
+    wheres = {pk: _where(jobs.get(pk), handyman.pk) for pk in page.changed}
+    # The finished list has no card partial: a change there re-renders the lists too.
+    moved = any(
+        where != page.on_page.get(pk, "") or where == "finished" for pk, where in wheres.items()
+    )
+    changed = [jobs[pk] for pk in page.changed if pk in jobs]
+    if moved:
+        ctx = handyman_views.jobs_context(handyman, page.request.user)
+        html = render_to_string(
+            f"{handyman_views.JOBS_TEMPLATE}#job-lists", ctx, request=page.request
+        )
+        # The lists as one swap; each changed job still highlighted and announced.
+        return [Part("job-lists", html)] + [Part("", "", job) for job in changed], 0
+    return [
+        Part(
+            f"job-{job.pk}",
+            render_to_string(
+                f"{handyman_views.JOBS_TEMPLATE}#job-card",
+                {"card": handyman_views._card(job, page.request.user)},
+                request=page.request,
+            ),
+            job,
+        )
+        for job in changed
+    ], 0

@@ -1,0 +1,54 @@
+"""The change feed's one write: number a change in every scope that can see it.
+
+Called by the receivers inside the writing transaction. Scopes are bumped partner first, then
+handymen in ascending id, so two transactions never wait on each other's counters in a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from ..models import Installation
+from .models import LiveChange, LiveCounter
+
+
+def partner_scope(partner_id: int) -> str:
+    return f"p:{partner_id}"
+
+
+def handyman_scope(handyman_id: int) -> str:
+    return f"h:{handyman_id}"
+
+
+def _next_seq(scope: str) -> int:
+    # One statement that creates or bumps the counter and returns the new number; the row it
+    # writes stays locked until our commit, which is what makes the numbers commit-ordered.
+    table = connection.ops.quote_name(LiveCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, seq) VALUES (%s, 1) "
+            f"ON CONFLICT (scope) DO UPDATE SET seq = {table}.seq + 1 RETURNING seq",
+            [scope],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def live_record(*, installation: Installation, handyman_ids: Iterable[int | None] = ()) -> None:
+    """Number a change to `installation` for its partner and for each handyman who sees it
+    (the one it is with now and any it just left)."""
+    handymen = sorted({pk for pk in (installation.handyman_id, *handyman_ids) if pk is not None})
+    rows = [
+        LiveChange(
+            partner_id=installation.partner_id,
+            seq=_next_seq(partner_scope(installation.partner_id)),
+            installation_id=installation.pk,
+        )
+    ]
+    rows += [
+        LiveChange(
+            handyman_id=pk, seq=_next_seq(handyman_scope(pk)), installation_id=installation.pk
+        )
+        for pk in handymen
+    ]
+    LiveChange.objects.bulk_create(rows)

@@ -1,0 +1,225 @@
+// Live updates: a page that carries #live-feed (data-live-url, data-live-stamp) asks the feed
+// "what changed since my stamp?" every few seconds while it is visible. Nothing changed: a 304,
+// nothing to do. Otherwise the page swaps the rows/cards it shows that changed, highlights them
+// and says them in the polite live region. What the user is doing stays: an element that holds
+// the focus, an open dialog or an edited form field is swapped only once the user has left it.
+// Without JavaScript the page simply does not update by itself.
+(function () {
+  "use strict";
+
+  const VISIBLE_MS = 2500; // changes appear within 5 s: one interval plus the request
+  const HIDDEN_MS = 30000; // a hidden tab asks rarely, and at once when it is shown again
+  const MAX_BACKOFF_MS = 60000;
+  const HIGHLIGHT_MS = 2500;
+
+  const feed = document.getElementById("live-feed");
+  if (!feed || !feed.dataset.liveUrl || !window.fetch) return;
+
+  let stamp = parseInt(feed.dataset.liveStamp || "0", 10) || 0;
+  let timer = null;
+  let inFlight = false;
+  let failures = 0;
+  let entered = 0;
+  const pending = new Map(); // target id -> part waiting for the user to leave it
+
+  function rowsOnPage() {
+    const ids = [];
+    document.querySelectorAll("[data-live-pk]").forEach(function (el) {
+      const where = el.dataset.liveWhere;
+      const id = el.dataset.livePk + (where ? ":" + where : "");
+      if (ids.indexOf(id) === -1) ids.push(id);
+    });
+    return ids.join(",");
+  }
+
+  function feedUrl() {
+    const url = new URL(feed.dataset.liveUrl, window.location.href);
+    url.searchParams.set("since", String(stamp));
+    url.searchParams.set("from", window.location.pathname + window.location.search);
+    url.searchParams.set("rows", rowsOnPage());
+    return url.toString();
+  }
+
+  // --- What the user is doing ---------------------------------------------------------------
+
+  function edited(el) {
+    return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (f) {
+      if (f.type === "hidden") return false;
+      if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
+      if (f.tagName === "SELECT") {
+        return Array.prototype.some.call(f.options, function (o) {
+          return o.selected !== o.defaultSelected;
+        });
+      }
+      return f.value !== f.defaultValue;
+    });
+  }
+
+  function busy(el) {
+    const active = document.activeElement;
+    if (active && active !== document.body && el.contains(active)) return true;
+    if (el.querySelector("dialog[open]")) return true;
+    return edited(el);
+  }
+
+  // --- Showing a change -----------------------------------------------------------------------
+
+  function swap(el, html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const fresh = template.content.firstElementChild;
+    if (!fresh) return null;
+    el.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+    return fresh;
+  }
+
+  function highlight(pk) {
+    document.querySelectorAll('[data-live-pk="' + pk + '"]').forEach(function (el) {
+      el.classList.add("live-changed");
+      window.setTimeout(function () { el.classList.remove("live-changed"); }, HIGHLIGHT_MS);
+    });
+  }
+
+  function announce(sentences) {
+    const region = document.getElementById("flash");
+    if (!region || !sentences.length) return;
+    region.textContent = "";
+    // Emptied first and filled a moment later, so that the same sentence twice is still heard.
+    window.setTimeout(function () {
+      const list = document.createElement("ul");
+      list.className = "flash";
+      sentences.forEach(function (text) {
+        const item = document.createElement("li");
+        item.className = "flash-info";
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      region.appendChild(list);
+    }, 50);
+  }
+
+  function notice(html) {
+    const box = feed.querySelector(".live-notice");
+    if (!box) return;
+    box.textContent = "";
+    if (!html) { box.hidden = true; return; }
+    const text = document.createTextNode(html.text + " ");
+    const link = document.createElement("a");
+    link.href = window.location.pathname + window.location.search;
+    link.textContent = html.link;
+    box.appendChild(text);
+    box.appendChild(link);
+    box.hidden = false;
+  }
+
+  // The version the page shows of an installation (0 if it shows none).
+  function shownVersion(pk) {
+    const el = document.querySelector('[data-live-pk="' + pk + '"][data-version]');
+    return el ? parseInt(el.dataset.version, 10) || 0 : 0;
+  }
+
+  function flushPending() {
+    pending.forEach(function (part, target) {
+      const el = document.getElementById(target);
+      if (!el) { pending.delete(target); return; }
+      if (busy(el)) return;
+      pending.delete(target);
+      swap(el, part.html);
+      if (part.pk) highlight(part.pk);
+    });
+  }
+
+  function apply(data) {
+    if (data.reload) {
+      notice({ text: "Many changes happened while this page was away.", link: "Reload the page" });
+      stamp = data.stamp;
+      return;
+    }
+    // Only what the page does not show yet is news: a change it was drawn with (or already
+    // received) is never swapped, highlighted or announced twice.
+    const news = new Map();
+    (data.changed || []).forEach(function (c) {
+      if (c.version > shownVersion(c.pk)) news.set(c.pk, c);
+    });
+    (data.parts || []).forEach(function (part) {
+      if (part.pk && !news.has(part.pk)) return;
+      const el = document.getElementById(part.target);
+      if (!el) return;
+      if (busy(el)) { pending.set(part.target, part); return; }
+      pending.delete(part.target);
+      swap(el, part.html);
+    });
+    news.forEach(function (c, pk) { highlight(pk); });
+    announce(Array.from(news.values()).map(function (c) { return c.say; }));
+    entered += data.entered || 0;
+    if (entered) {
+      notice({
+        text: entered + (entered === 1 ? " more installation now matches" : " more installations now match") + " this view.",
+        link: "Show them",
+      });
+    }
+    stamp = data.stamp;
+    feed.dataset.liveStamp = String(stamp);
+  }
+
+  // --- Asking ---------------------------------------------------------------------------------
+
+  function delay() {
+    if (failures) return Math.min(MAX_BACKOFF_MS, VISIBLE_MS * Math.pow(2, failures));
+    return document.hidden ? HIDDEN_MS : VISIBLE_MS;
+  }
+
+  function schedule(ms) {
+    window.clearTimeout(timer);
+    timer = null;
+    if (navigator.onLine === false) return; // `online` brings us back
+    timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
+  }
+
+  function poll() {
+    if (inFlight) return;
+    flushPending();
+    inFlight = true;
+    const asked = stamp;
+    fetch(feedUrl(), {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        if (response.status === 304) return null;
+        const type = response.headers.get("Content-Type") || "";
+        // A login page (session ended) or an error is a failure: back off, never swap it in.
+        if (!response.ok || type.indexOf("application/json") === -1) {
+          throw new Error("live feed: HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        failures = 0;
+        // Stamp-ordered: an answer to an older question than the page's stamp is dropped.
+        if (data && asked === stamp && data.stamp > stamp) apply(data);
+      })
+      .catch(function () {
+        failures += 1;
+      })
+      .then(function () {
+        inFlight = false;
+        feed.dataset.liveState = failures ? "retrying" : "ok";
+        schedule();
+      });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    // Back in view: catch up at once; hidden: the next question waits longer.
+    schedule(document.hidden ? HIDDEN_MS : 0);
+  });
+  window.addEventListener("online", function () { failures = 0; schedule(0); });
+  window.addEventListener("offline", function () { window.clearTimeout(timer); timer = null; });
+  // A change held back while the user was in it is shown once they leave it.
+  document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
+  document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);
+
+  schedule();
+})();

@@ -1,0 +1,137 @@
+"""Live updates in a browser (issue 13): a partner's page follows what others do, within 5 s and
+without a reload, while the partner's open dialog keeps its focus; a tab that was offline
+catches up when the network returns; the detail page follows its record."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from installations import services
+from installations.live.selectors import partner_stamp
+from installations.statuses import Status
+
+from .conftest import log_in
+
+WITHIN_5_S = 5_000
+
+
+def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_open(browser, cast):
+    waiting = cast.installation(Status.SCHEDULED)
+    job = cast.installation(
+        Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=timezone.localdate()
+    )
+    office = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    field = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(office, "acme")
+    office.goto("/installations/")
+    office.evaluate("window.__noReload = 'still here'")
+    office.evaluate("window.scrollTo(0, 120)")
+    scrolled = office.evaluate("window.scrollY")
+    row = office.locator(f"#row-{job.pk}")
+    expect(row).to_contain_text("Installer assigned")
+    expect(office.locator(".card-amber .card-count")).to_have_text("0")
+
+    # The office opens the Assign dialog of another row and starts choosing.
+    office.locator(f"#row-{waiting.pk}").get_by_role("button", name="Assign", exact=True).click()
+    dialog = office.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    choice = dialog.get_by_label(re.compile(r"Hana .*that day"))
+    choice.check()
+    expect(choice).to_be_focused()
+
+    # Meanwhile, in the field: "On my way".
+    log_in(field, "hank")
+    field.goto("/handyman/")
+    field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
+    expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
+
+    expect(row).to_contain_text("En route", timeout=WITHIN_5_S)
+    expect(office.locator(".card-amber .card-count")).to_have_text("1")
+    expect(office.locator("#flash")).to_contain_text(f"#{job.pk} {job.customer.name}: En route")
+    # What the office was doing is as it was: the dialog, its choice, the focus, the scroll.
+    expect(dialog).to_be_visible()
+    expect(choice).to_be_checked()
+    expect(choice).to_be_focused()
+    assert office.evaluate("window.scrollY") == scrolled
+    assert office.evaluate("window.__noReload") == "still here"
+    # And the dialog still works: the assignment goes through.
+    dialog.get_by_role("button", name="Assign", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(office.locator(f"#row-{waiting.pk}")).to_contain_text("Hana")
+
+
+def test_a_row_holding_the_focus_is_updated_once_the_focus_leaves_it(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    button = page.locator(f"#row-{job.pk}").get_by_role("button", name="Reject")
+    button.focus()
+    services.installation_assign(installation=job, handyman=cast.handyman, actor=cast.partner_user)
+    # The change has arrived (the page's stamp moved, it is announced); the focused row waits
+    # (its buttons would vanish under the user).
+    stamp = str(partner_stamp(cast.partner.pk))
+    expect(page.locator("#live-feed")).to_have_attribute(
+        "data-live-stamp", stamp, timeout=WITHIN_5_S
+    )
+    expect(page.locator("#flash")).to_contain_text("Installer assigned")
+    expect(button).to_be_focused()
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text("Unassigned")
+    page.get_by_label("Search").focus()  # the user moves on
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text("Installer assigned")
+
+
+def test_a_tab_that_was_offline_catches_up_when_the_network_returns(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    row = page.locator(f"#row-{job.pk}")
+    page.context.set_offline(True)
+    page.wait_for_timeout(1_000)
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    page.wait_for_timeout(4_000)  # longer than an interval: nothing can arrive while offline
+    expect(row).to_contain_text(cast.handyman.display_name)
+    page.context.set_offline(False)
+    expect(row).to_contain_text(cast.other_handyman.display_name, timeout=WITHIN_5_S)
+    # Delivered once: announced once, and the row swapped once.
+    expect(page.locator("#flash li")).to_have_count(1)
+    page.wait_for_timeout(3_000)
+    expect(page.locator("#flash li")).to_have_count(1)
+
+
+def test_the_detail_page_follows_its_record(page, cast):
+    job = cast.installation(
+        Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=timezone.localdate()
+    )
+    log_in(page, "acme")
+    page.goto(f"/installations/{job.pk}/")
+    expect(page.locator("#detail-status")).to_contain_text("Installer assigned")
+    services.installation_set_off(installation=job, eta_minutes=30, actor=cast.handyman.user)
+    expect(page.locator("#detail-status")).to_contain_text("En route", timeout=WITHIN_5_S)
+    expect(page.locator("#detail-facts")).to_contain_text("30 minutes")
+    expect(page.locator("#detail-timeline")).to_contain_text("Installer assigned → En route")
+    expect(page.locator("#flash")).to_contain_text(f"#{job.pk} {job.customer.name}: En route")
+
+
+def test_a_hidden_tab_asks_rarely_and_catches_up_the_moment_it_is_shown(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    row = page.locator(f"#row-{job.pk}")
+    page.wait_for_timeout(500)  # live.js has scheduled its first question
+    hide = """hidden => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+        Object.defineProperty(document, 'visibilityState',
+            {configurable: true, get: () => hidden ? 'hidden' : 'visible'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }"""
+    page.evaluate(hide, True)
+    services.installation_assign(installation=job, handyman=cast.handyman, actor=cast.partner_user)
+    page.wait_for_timeout(6_000)  # more than a visible interval: a hidden tab has not asked
+    expect(row).to_contain_text("Unassigned")
+    page.evaluate(hide, False)
+    expect(row).to_contain_text("Installer assigned", timeout=2_000)

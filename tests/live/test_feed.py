@@ -1,0 +1,377 @@
+"""The change feed: one indexed query and a 304 at rest; with changes, only the page's changed
+rows, cards or parts; never another partner's changes; a sleeping tab catches up once."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from installations import services
+from installations.live.models import LiveChange
+from installations.live.selectors import handyman_stamp, partner_stamp
+from installations.models import Installation
+from installations.statuses import Status
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/installations/"
+FEED = "/installations/live/"
+HANDYMAN_FEED = "/handyman/live/"
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def ask(client: Client, since: int, page: str = LIST, rows=(), url: str = FEED):
+    rows_param = ",".join(str(r) for r in rows)
+    return client.get(url, {"since": since, "from": page, "rows": rows_param})
+
+
+def own_queries(ctx) -> list[str]:
+    """The queries the feed itself made (not the session and user every login reads)."""
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if 'FROM "django_session"' not in q["sql"]
+        and not q["sql"].startswith('SELECT "auth_user"."id", "auth_user"."password"')
+    ]
+
+
+def assign(cast, inst, handyman=None):
+    return services.installation_assign(
+        installation=inst, handyman=handyman or cast.handyman, actor=cast.partner_user
+    )
+
+
+# --- At rest ------------------------------------------------------------------------------------
+
+
+def page_key(client: Client, url: str = LIST) -> str:
+    """The feed key the page was drawn with (from its opt-in element)."""
+    html = client.get(url).content.decode()
+    return unquote(re.search(r'data-live-url="[^"?]*\?key=([^"]+)"', html).group(1))
+
+
+def test_at_rest_it_answers_304_with_exactly_one_query_and_no_session(cast):
+    cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    stamp = partner_stamp(cast.partner.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(FEED, {"key": key, "since": stamp, "from": LIST, "rows": "1,2,3"})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert len(ctx.captured_queries) == 1  # not even the session or the user
+    assert "installations_livechange" in ctx.captured_queries[0]["sql"]
+
+
+def test_without_the_page_key_at_rest_is_the_login_plus_one_query(cast):
+    cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    ask(client, stamp)  # the session is read once before we count
+    with CaptureQueriesContext(connection) as ctx:
+        response = ask(client, stamp, rows=[1, 2, 3])
+    assert response.status_code == 304
+    assert len(ctx.captured_queries) == 3  # session, user, and the feed's own
+    assert len(own_queries(ctx)) == 1
+
+
+def test_a_key_never_unlocks_a_change(cast):
+    """With changes the feed always asks the session: a page key alone (a signed-out browser,
+    another partner's user holding it) gets the login, or the session user's own changes."""
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    query = {"key": key, "since": stamp, "from": LIST, "rows": str(inst.pk)}
+    anonymous = Client().get(FEED, query)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    other = login(cast.other_partner_user).get(FEED, query)
+    assert inst.customer.name not in other.content.decode()
+
+
+def test_a_forged_expired_or_foreign_key_is_not_at_rest(cast, settings, monkeypatch):
+    from installations.live import selectors
+
+    cast.installation()
+    client = login(cast.partner_user)
+    key = page_key(client)
+    handyman_key = page_key(login(cast.handyman.user), "/handyman/")
+    stamp = partner_stamp(cast.partner.pk)
+    for bad in (key[:-2] + "xx", handyman_key, "", "p:1"):
+        assert Client().get(FEED, {"key": bad, "since": stamp}).status_code == 302, bad
+    assert Client().get(FEED, {"key": key, "since": stamp}).status_code == 304
+    monkeypatch.setattr(selectors, "FEED_KEY_MAX_AGE", -1)
+    assert Client().get(FEED, {"key": key, "since": stamp}).status_code == 302
+
+
+def test_without_since_it_says_the_current_stamp(cast):
+    cast.installation()
+    cast.installation()
+    response = login(cast.partner_user).get(FEED)
+    assert response.status_code == 200
+    assert response.json()["stamp"] == 2 == partner_stamp(cast.partner.pk)
+
+
+def test_a_garbled_since_is_refused(cast):
+    for bad in ("-1", "abc", "1e9", "9" * 40):
+        assert login(cast.partner_user).get(FEED, {"since": bad}).status_code == 400
+
+
+def test_users_of_another_role_have_no_partner_feed(cast):
+    for user in (cast.handyman.user, cast.staff):
+        assert login(user).get(FEED, {"since": 0}).status_code == 404
+    assert login(cast.partner_user).get(HANDYMAN_FEED, {"since": 0}).status_code == 404
+
+
+# --- With changes: the list ---------------------------------------------------------------------
+
+
+def test_it_renders_only_the_changed_rows_the_page_shows_with_a_pinned_query_count(cast):
+    shown = [cast.installation() for _ in range(3)]
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, shown[1])
+    assign(cast, shown[2])
+    ask(client, stamp, rows=[i.pk for i in shown])  # warm the session
+    with CaptureQueriesContext(connection) as ctx:
+        response = ask(client, stamp, rows=[shown[0].pk, shown[1].pk])
+    data = response.json()
+    assert response.status_code == 200
+    # Changed and on the page: row 1 only (row 2 changed but this page does not show it).
+    assert [p["target"] for p in data["parts"]] == [f"row-{shown[1].pk}", "cards"]
+    assert "Installer assigned" in data["parts"][0]["html"]
+    assert data["changed"] == [
+        {
+            "pk": shown[1].pk,
+            "version": 2,
+            "say": f"#{shown[1].pk} {shown[1].customer.name}: Installer assigned",
+        }
+    ]
+    assert data["stamp"] == stamp + 2
+    # the feed, which changed rows match the filter, the rows shown, the cards' counters
+    assert len(own_queries(ctx)) == 4, "\n".join(own_queries(ctx))
+
+
+def test_the_rows_query_count_does_not_grow_with_the_number_of_changed_rows(cast):
+    shown = [cast.installation() for _ in range(6)]
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, shown[0])
+    ask(client, stamp, rows=[i.pk for i in shown])
+    with CaptureQueriesContext(connection) as one:
+        ask(client, stamp, rows=[i.pk for i in shown])
+    stamp2 = partner_stamp(cast.partner.pk)
+    for inst in shown[1:]:
+        assign(cast, inst)
+    with CaptureQueriesContext(connection) as five:
+        response = ask(client, stamp2, rows=[i.pk for i in shown])
+    assert len(response.json()["parts"]) == 6
+    assert len(own_queries(five)) == len(own_queries(one))
+
+
+def test_a_row_that_left_the_filter_is_updated_in_place_and_marked(cast):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    data = ask(client, stamp, page=f"{LIST}?group=new", rows=[inst.pk]).json()
+    row = data["parts"][0]
+    assert row["target"] == f"row-{inst.pk}"
+    assert "no longer matches these filters" in row["html"]
+
+
+def test_a_new_row_that_matches_is_counted_not_inserted(cast):
+    on_page = cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    cast.installation()  # a colleague schedules one
+    data = ask(client, stamp, rows=[on_page.pk]).json()
+    assert data["entered"] == 1
+    assert [p["target"] for p in data["parts"]] == ["cards"]
+
+
+def test_the_cards_counts_follow(cast):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    cards = next(
+        p for p in ask(client, stamp, rows=[inst.pk]).json()["parts"] if p["target"] == "cards"
+    )
+    assert 'id="cards"' in cards["html"]
+    assert '<span class="card-count">1</span>' in cards["html"]
+
+
+# --- Never another partner's changes ------------------------------------------------------------
+
+
+def test_another_partners_change_is_never_in_my_feed(cast):
+    mine = cast.installation()
+    theirs = cast.installation(partner=cast.other_partner)
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    services.installation_assign(
+        installation=theirs, handyman=cast.handyman, actor=cast.other_partner_user
+    )
+    # Even when my page claims to show their row, and asks from their record's page.
+    assert ask(client, stamp, rows=[mine.pk, theirs.pk]).status_code == 304
+    assert [c["pk"] for c in ask(client, 0, rows=[mine.pk, theirs.pk]).json()["changed"]] == [
+        mine.pk
+    ]
+    data = ask(client, 0, page=f"/installations/{theirs.pk}/", rows=[theirs.pk]).json()
+    assert data["parts"] == [] and data["changed"] == []
+    body = json.dumps(ask(client, 0, rows=[mine.pk, theirs.pk]).json())
+    assert theirs.customer.name not in body
+    assert f"row-{theirs.pk}" not in body
+
+
+def test_my_handymans_work_for_another_partner_is_not_in_my_feed(cast):
+    # Hank works for both partners: his steps on their job reach his feed, never mine.
+    theirs = cast.installation(Status.INSTALLER_ASSIGNED, partner=cast.other_partner)
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    services.installation_set_off(installation=theirs, eta_minutes=15, actor=cast.handyman.user)
+    assert ask(client, stamp).status_code == 304
+    assert LiveChange.objects.filter(handyman=cast.handyman, installation=theirs).exists()
+
+
+# --- Catching up --------------------------------------------------------------------------------
+
+
+def test_a_change_while_the_tab_slept_is_delivered_once(cast):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    services.installation_set_off(installation=inst, eta_minutes=30, actor=cast.handyman.user)
+    data = ask(client, stamp, rows=[inst.pk]).json()
+    # Two changes to one row while asleep: one swap, as the row is now.
+    rows = [p for p in data["parts"] if p["target"] == f"row-{inst.pk}"]
+    assert len(rows) == 1 and "En route" in rows[0]["html"]
+    assert [c["pk"] for c in data["changed"]] == [inst.pk]
+    assert ask(client, data["stamp"], rows=[inst.pk]).status_code == 304
+
+
+def test_a_pruned_gap_asks_the_page_to_reload(cast):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    assign(cast, inst)
+    services.installation_set_off(installation=inst, eta_minutes=30, actor=cast.handyman.user)
+    LiveChange.objects.filter(partner=cast.partner, seq=2).delete()
+    assert ask(client, 1, rows=[inst.pk]).json()["reload"] is True
+
+
+# --- The detail page ----------------------------------------------------------------------------
+
+
+def test_the_detail_page_gets_its_status_actions_facts_and_timeline(cast):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, inst)
+    data = ask(client, stamp, page=f"/installations/{inst.pk}/").json()
+    parts = {p["target"]: p["html"] for p in data["parts"]}
+    assert list(parts) == ["detail-status", "detail-actions", "detail-facts", "detail-timeline"]
+    assert "Installer assigned" in parts["detail-status"]
+    assert "Reassign" in parts["detail-actions"]
+    assert "Hank" in parts["detail-timeline"]
+
+
+def test_the_detail_page_of_another_record_gets_nothing(cast):
+    inst, other = cast.installation(), cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, other)
+    data = ask(client, stamp, page=f"/installations/{inst.pk}/").json()
+    assert data["parts"] == [] and data["stamp"] == stamp + 1
+
+
+# --- The handyman's page -----------------------------------------------------------------------
+
+
+def test_the_handymans_changed_card_is_swapped_alone(cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    client = login(cast.handyman.user)
+    stamp = handyman_stamp(cast.handyman.pk)
+    services.installation_update(installation=inst, actor=cast.partner_user, notes="Gate 1234")
+    response = client.get(
+        HANDYMAN_FEED, {"since": stamp, "from": "/handyman/", "rows": f"{inst.pk}:today"}
+    )
+    parts = response.json()["parts"]
+    assert [p["target"] for p in parts] == [f"job-{inst.pk}"]
+    assert "Gate 1234" in parts[0]["html"]
+
+
+def test_a_new_job_re_renders_the_handymans_lists(cast):
+    client = login(cast.handyman.user)
+    stamp = handyman_stamp(cast.handyman.pk)
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    data = client.get(HANDYMAN_FEED, {"since": stamp, "from": "/handyman/", "rows": ""}).json()
+    assert [p["target"] for p in data["parts"]] == ["job-lists"]
+    assert f'id="job-{inst.pk}"' in data["parts"][0]["html"]
+    assert [c["pk"] for c in data["changed"]] == [inst.pk]
+
+
+def test_a_job_reassigned_away_leaves_the_handymans_page(cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    client = login(cast.handyman.user)
+    stamp = handyman_stamp(cast.handyman.pk)
+    services.installation_reassign(
+        installation=inst, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    data = client.get(
+        HANDYMAN_FEED, {"since": stamp, "from": "/handyman/", "rows": f"{inst.pk}:today"}
+    ).json()
+    assert [p["target"] for p in data["parts"]] == ["job-lists"]
+    assert f'id="job-{inst.pk}"' not in data["parts"][0]["html"]
+    assert inst.customer.name not in json.dumps(data)
+
+
+# --- The pages opt in ---------------------------------------------------------------------------
+
+
+def test_the_pages_carry_the_feed_and_the_stamp_they_were_drawn_at(cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    stamp = partner_stamp(cast.partner.pk)
+    for url in (LIST, reverse("partner:detail", args=[inst.pk])):
+        html = login(cast.partner_user).get(url).content.decode()
+        assert re.search(rf'data-live-url="{FEED}\?key=[^"]+" data-live-stamp="{stamp}"', html)
+        assert "js/live.js" in html
+    html = login(cast.handyman.user).get("/handyman/").content.decode()
+    stamp = handyman_stamp(cast.handyman.pk)
+    assert re.search(rf'data-live-url="{HANDYMAN_FEED}\?key=[^"]+" data-live-stamp="{stamp}"', html)
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def test_the_handymans_feed_at_rest_is_one_query_too(cast):
+    cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    key = page_key(login(cast.handyman.user), "/handyman/")
+    since = handyman_stamp(cast.handyman.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        response = Client().get(HANDYMAN_FEED, {"key": key, "since": since, "from": "/handyman/"})
+    assert response.status_code == 304 and len(ctx.captured_queries) == 1
+    services.installation_update(
+        installation=Installation.objects.get(handyman=cast.handyman),
+        actor=cast.partner_user,
+        notes="x",
+    )
+    # Something changed: now the login decides (this browser has none).
+    assert Client().get(HANDYMAN_FEED, {"key": key, "since": since}).status_code == 302
