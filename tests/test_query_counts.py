@@ -244,6 +244,8 @@ def _grow_dashboard(cast: Cast, _subject: Any, k: int) -> None:
     for i in range(k):
         cast.installation(statuses[i % len(statuses)], handyman=_new_handyman(cast))
     DashboardJob.objects.update(since=timezone.now() - timedelta(days=30))
+
+
 def _grow_webhook_endpoints(cast: Cast, _subject: Any, k: int) -> None:
     from installations.webhooks.models import WebhookEndpoint
 
@@ -355,7 +357,6 @@ def _board_week(_subject: Any) -> str:
 
 def _board_day(_subject: Any) -> str:
     return f"{BOARD}?day={(timezone.localdate() + timedelta(days=1)).isoformat()}"
-
 
 
 def _feed(scope: str, page: str) -> str:
@@ -485,6 +486,7 @@ PAGES: dict[str, Page] = {
     ),
     "dispatch board day (htmx)": Page(
         "partner_user", _nothing, _installations_in(EVERY_GROUP), _board_day, htmx=True
+    ),
     "webhook settings with endpoints": Page(
         "partner_user", _nothing, _grow_webhook_endpoints, lambda _: reverse("webhooks:settings")
     ),
