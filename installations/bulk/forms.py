@@ -29,6 +29,11 @@ class BulkForm(forms.Form):
         empty_label="Choose a handyman",
         error_messages={"invalid_choice": "Choose one of your handymen."},
     )
+    # The board's rule holds in bulk too: a row whose window overlaps another job of the handyman
+    # that day is refused with the job named, unless the user ticks this after reading it.
+    confirm_conflict = forms.BooleanField(
+        required=False, label="Assign even where the handyman already has a job at that time"
+    )
     reason = forms.CharField(
         required=False, max_length=2000, label="Reason for rejecting", strip=True
     )

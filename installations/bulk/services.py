@@ -138,9 +138,16 @@ def _run(
 
 
 def installations_bulk_assign(
-    *, partner: Partner, rows: Mapping[int, int | None], handyman: Handyman, actor: Any
+    *,
+    partner: Partner,
+    rows: Mapping[int, int | None],
+    handyman: Handyman,
+    actor: Any,
+    confirm_conflict: bool = False,
 ) -> BulkResult:
-    """Assign `handyman` to each row (id -> the version the page showed), each on its own."""
+    """Assign `handyman` to each row (id -> the version the page showed), each on its own. A row
+    that would overlap another job of the handyman that day is refused with that job named,
+    unless `confirm_conflict` (the scheduling rule of issue 12, as for one row)."""
     return BulkResult(
         "assign",
         _run(
@@ -148,7 +155,11 @@ def installations_bulk_assign(
             rows=rows,
             name="assign",
             change=lambda pk, version: services.installation_assign(
-                installation=pk, handyman=handyman, actor=actor, expected_version=version
+                installation=pk,
+                handyman=handyman,
+                actor=actor,
+                expected_version=version,
+                confirm_conflict=confirm_conflict,
             ),
         ),
         handyman_name=handyman.display_name,

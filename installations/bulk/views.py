@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -78,13 +78,10 @@ def _render_list(
     return render(request, LIST_TEMPLATE, ctx, status=status)
 
 
-def _export(request: HttpRequest, list_url: str, ids: list[int]) -> HttpResponse | None:
+def _export(request: HttpRequest, list_url: str, ids: list[int]) -> HttpResponse:
     """To the spreadsheet export with the list's filters and the selected ids (a GET there, so
-    that the form's CSRF token never lands in a URL). None while there is no export."""
-    try:
-        export_url = reverse("spreadsheets:export")
-    except NoReverseMatch:
-        return None
+    that the form's CSRF token never lands in a URL)."""
+    export_url = reverse("spreadsheets:export")
     query = [(k, v) for k, v in _list_query(list_url).lists() if k not in NOT_FILTERS]
     params = [(k, v) for k, values in query for v in values] + [("id", pk) for pk in ids]
     url = f"{export_url}?{urlencode(params)}"
@@ -95,7 +92,11 @@ def _perform(request: HttpRequest, partner: Partner, form: BulkForm, rows: dict)
     data = form.cleaned_data
     if data["action"] == "assign":
         return installations_bulk_assign(
-            partner=partner, rows=rows, handyman=data["handyman"], actor=request.user
+            partner=partner,
+            rows=rows,
+            handyman=data["handyman"],
+            actor=request.user,
+            confirm_conflict=data["confirm_conflict"],
         )
     return installations_bulk_reject(
         partner=partner, rows=rows, reason=data["reason"], actor=request.user
@@ -126,10 +127,7 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
     try:
         check_selection_size(rows)
         if form.cleaned_data["action"] == "export":
-            answer = _export(request, list_url, selected)
-            if answer is None:
-                raise ValidationError("Export is not available yet.")
-            return answer
+            return _export(request, list_url, selected)
         result = _perform(request, partner, form, rows)
     except ValidationError as error:
         return _render_list(request, partner, list_url, errors=_error_sentences(error), **refuse)

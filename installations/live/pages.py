@@ -83,7 +83,7 @@ def list_parts(page: Page) -> tuple[list[Part], int]:
     the filter but are not on this page (the page offers to show them; it never inserts rows
     into a sorted, paginated table by itself)."""
     partner = page.request.user.partner_profile.partner
-    filterset, valid = partner_views._list_filter(_with_query(page), partner)
+    filterset, valid = partner_views._list_filter(page.query, partner)
     matching = (
         set(filterset.qs.filter(pk__in=page.changed).order_by().values_list("pk", flat=True))
         if valid
@@ -114,14 +114,6 @@ def list_parts(page: Page) -> tuple[list[Part], int]:
         )
     )
     return parts, len(matching - set(page.on_page))
-
-
-def _with_query(page: Page) -> HttpRequest:
-    # The list's filter reads request.GET: give it the page's own query, not the feed's.
-    request = page.request
-    clone = type(request).__new__(type(request))
-    clone.__dict__ = {**request.__dict__, "GET": page.query}
-    return clone
 
 
 # --- The partner's detail page ---------------------------------------------------------------

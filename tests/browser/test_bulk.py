@@ -4,9 +4,11 @@ mouse, with the keyboard alone, and without JavaScript."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations import services
@@ -32,7 +34,9 @@ def _change_two_meanwhile(cast, rows: list[Installation]) -> tuple[Installation,
 
 
 def test_assigning_30_rows_from_the_bar_reports_28_changed_and_2_refused_still_selected(page, cast):
-    rows = [cast.installation() for _ in range(30)]
+    # On successive days: one handyman can take them all without an overlap to confirm.
+    day = timezone.localdate()
+    rows = [cast.installation(scheduled_date=day + timedelta(days=1 + i)) for i in range(30)]
     log_in(page, "acme")
     page.goto(LIST_50)
     page.evaluate("window.__noReload = 'still here'")

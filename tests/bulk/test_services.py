@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from installations import services
 from installations.bulk.services import (
@@ -271,3 +274,21 @@ def test_a_repeated_reject_is_done_once(cast):
     again = installations_bulk_reject(**args)
     assert again.changed[0].repeated
     assert inst.history.filter(transition="reject").count() == 1
+
+
+def test_a_row_that_overlaps_the_handymans_other_job_is_refused_unless_confirmed(cast):
+    day = timezone.localdate() + timedelta(days=3)
+    first, second = (cast.installation(scheduled_date=day) for _ in range(2))
+    result = _assign(cast, _page(first, second))
+    assert [row.changed for row in result.rows] == [True, False]
+    assert f"already has #{first.pk}" in result.refused[0].reason
+    assert _assign_entries(second) == 0
+    second.refresh_from_db()
+    confirmed = installations_bulk_assign(
+        partner=cast.partner,
+        rows=_page(second),
+        handyman=cast.handyman,
+        actor=cast.partner_user,
+        confirm_conflict=True,
+    )
+    assert confirmed.refused == [] and _assign_entries(second) == 1

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from installations import services
 from installations.models import Installation, StatusChange
@@ -22,7 +23,10 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/ins
 # and commit (a savepoint and its release inside a test's transaction), the core's row lock, the
 # handyman check, save, history entry and the two status counters. Re-pin when the core service
 # or a history receiver legitimately adds one (`pytest -v` shows the queries).
-QUERIES_PER_ASSIGNED_ROW = 8
+# Since the round's merge each assign also checks the handyman's day (his row lock, days off,
+# overlapping jobs: issue 12) and feeds the history's followers in the same transaction (live
+# stamps, webhook events, dashboard rollups: issues 13-15): 20 in all, and still constant.
+QUERIES_PER_ASSIGNED_ROW = 20
 
 
 @pytest.fixture
@@ -209,6 +213,7 @@ def test_the_queries_per_row_are_bounded_and_pinned(acme, cast):
             assert acme.post(BULK, data).status_code == 302
         return len(queries)
 
+    measure(2)  # the first rows of a day or week create rollup rows: the steady state is after
     small, large = measure(2), measure(12)
     assert (large - small) % 10 == 0, (small, large)
     assert (large - small) // 10 == QUERIES_PER_ASSIGNED_ROW
@@ -232,7 +237,8 @@ def test_the_bar_offers_assign_and_reject_when_a_row_allows_them(acme, cast):
     assert cast.handyman.display_name in bar and cast.other_handyman.display_name in bar
     # Each box carries its row's actions (what the bar narrows to with JavaScript), a label
     # and the row's version.
-    assert 'data-actions="assign reject "' in html
+    offered = re.search(rf'id="select-{inst.pk}"[^>]*data-actions="([^"]*)"', html).group(1)
+    assert {"assign", "reject"} <= set(offered.split())
     label = f'<span class="visually-hidden">Select #{inst.pk} {inst.customer.name}</span>'
     assert f'<label for="select-{inst.pk}" class="bulk-row-label">{label}' in html
     assert f'name="v{inst.pk}" value="{inst.version}" form="bulk-form"' in html
@@ -245,11 +251,6 @@ def test_the_bar_offers_no_action_a_row_never_allows(acme, cast):
     assert 'value="assign"' not in bar and 'value="reject"' not in bar
     assert "No action is open to every selected installation." in bar
     assert cast.handyman.display_name not in bar
-
-
-def test_the_export_button_waits_for_the_export_url(acme, cast):
-    cast.installation()
-    assert "Export selected" not in acme.get(LIST).content.decode()
 
 
 def test_rows_per_page_can_be_raised_to_100(acme, cast):
@@ -275,12 +276,7 @@ def test_an_answer_drawn_at_the_bulk_url_links_its_pages_to_the_list_with_its_fi
     assert 'href="/installations/?group=scheduled&amp;page=2"' in html
 
 
-@pytest.fixture
-def with_export(settings):
-    settings.ROOT_URLCONF = "tests.bulk.export_urls"
-
-
-def test_export_selected_sends_the_ids_and_the_lists_filters_to_the_export(acme, cast, with_export):
+def test_export_selected_sends_the_ids_and_the_lists_filters_to_the_export(acme, cast):
     rows = [cast.installation() for _ in range(2)]
     assert "Export selected" in _bar(acme.get(LIST).content.decode())
     data = _post(rows, action="export", next="/installations/?group=scheduled&page=1&per_page=50")
@@ -290,21 +286,18 @@ def test_export_selected_sends_the_ids_and_the_lists_filters_to_the_export(acme,
     assert response.status_code == 302
     ids = "&".join(f"id={i.pk}" for i in rows)
     # The filters and the ids, never the page, the versions or the form's CSRF token.
-    assert response["Location"] == f"/stand-in/export/?group=scheduled&{ids}"
+    assert response["Location"] == f"{reverse('spreadsheets:export')}?group=scheduled&{ids}"
+    exported = b"".join(acme.get(response["Location"]).streaming_content).decode("utf-8-sig")
+    assert sorted(int(line.split(",")[0]) for line in exported.splitlines()[1:]) == sorted(
+        i.pk for i in rows
+    )
     htmx = acme.post(BULK, data, **HTMX)
     assert htmx.status_code == 200 and htmx["HX-Redirect"] == response["Location"]
     assert all(_status(i.pk) == Status.SCHEDULED for i in rows)
 
 
-def test_export_takes_at_most_100_rows_too(acme, cast, with_export):
+def test_export_takes_at_most_100_rows_too(acme, cast):
     data = {"action": "export", "id": [str(1000 + i) for i in range(101)]}
     response = acme.post(BULK, data)
     assert response.status_code == 422
     assert "at most 100" in response.content.decode()
-
-
-def test_without_the_export_url_an_export_request_is_refused(acme, cast):
-    inst = cast.installation()
-    response = acme.post(BULK, _post([inst], action="export"))
-    assert response.status_code == 422
-    assert "Export is not available yet." in response.content.decode()

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from installations import services
 from installations.live.models import LiveChange
@@ -86,14 +82,10 @@ def test_an_edit_that_writes_no_history_still_numbers_itself(cast):
 
 
 def test_a_refused_edit_numbers_nothing(cast):
-    inst = cast.installation()
+    inst = cast.installation(Status.CANCELLED)
     before = partner_stamp(cast.partner.pk)
-    with pytest.raises(ValidationError):
-        services.installation_update(
-            installation=inst,
-            actor=cast.partner_user,
-            scheduled_date=timezone.localdate() - timedelta(days=3),
-        )
+    with pytest.raises(services.TransitionRefused):  # a finished record is locked
+        services.installation_update(installation=inst, actor=cast.partner_user, notes="Gate 4")
     assert partner_stamp(cast.partner.pk) == before
     assert LiveChange.objects.filter(partner=cast.partner).count() == before
 

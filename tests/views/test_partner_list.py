@@ -295,7 +295,7 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_rows(
     # session, user (with partner and handyman profile), the live feed's stamp (full page
     # only), counters (cards and, for status-only filters, the page count), rows, handyman
     # options, the bulk bar's handymen.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(LIST)
     assert len(rows(response)) == min(n, 25)
     with django_assert_num_queries(6):
