@@ -27,7 +27,10 @@ def test_concurrent_writers_get_gap_free_numbers(cast):
         try:
             barrier.wait()
             services.installation_assign(
-                installation=job.pk, handyman=cast.handyman, actor=cast.partner_user
+                installation=job.pk,
+                handyman=cast.handyman,
+                actor=cast.partner_user,
+                confirm_conflict=True,  # one slot on purpose: the stamps are what is tested
             )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
