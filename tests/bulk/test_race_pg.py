@@ -4,44 +4,22 @@ report every row as done."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from installations.bulk.services import BulkResult, installations_bulk_assign
 from installations.models import Installation, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
+from ..test_concurrency_pg import race
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(n: int, action) -> list[object]:
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = action(i)
-        except Exception as exc:  # the outcome is what we check
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_two_identical_bulk_assigns_change_each_row_once(cast):
     rows = [cast.installation() for _ in range(12)]
     page = {inst.pk: inst.version for inst in rows}
 
-    results = _race(
+    results = race(
         2,
         lambda i: installations_bulk_assign(
             partner=cast.partner, rows=page, handyman=cast.handyman, actor=cast.partner_user
