@@ -4,7 +4,6 @@ without) and the handyman's days off. Thin: access, form, one service call, an a
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,16 +13,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import reswap, retarget
 
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation
-from ..redirects import redirect_back, safe_path
+from ..redirects import safe_path
 from ..views.common import WrongRole
 from ..views.partner import (
     UNREADABLE_PAGE,
+    _answer_done,
     _apply_service_errors,
-    _back_url,
     _installation_for_partner,
     _row_response,
     _target,
@@ -104,19 +103,7 @@ def _confirmation(installation: Installation) -> str:
 
 
 def _done(request: HttpRequest, updated: Installation) -> HttpResponse:
-    confirmation = _confirmation(updated)
-    if request.htmx and _target(request.POST) == "row":
-        return _row_response(request, updated, confirmation=confirmation)
-    messages.success(request, confirmation)
-    back = _back_url(request.POST.get("next"), updated)
-    if request.htmx:
-        response = HttpResponseClientRedirect(back)
-        current = urlsplit(request.htmx.current_url or "")
-        if current.path == urlsplit(back).path and current.query == urlsplit(back).query:
-            # Only the #fragment differs: a browser would just scroll, so ask htmx to reload.
-            response["HX-Refresh"] = "true"
-        return response
-    return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
+    return _answer_done(request, updated, _confirmation(updated))
 
 
 @require_http_methods(["GET", "POST"])

@@ -424,7 +424,11 @@ def _refused(
 def _done(request: HttpRequest, updated: Installation, action: str) -> HttpResponse:
     """Confirm in words: under the row and in the live region (htmx, list), or as a flash
     message on the page the person came from, at the row or the heading."""
-    confirmation = ACTIONS[action].confirm(updated)
+    return _answer_done(request, updated, ACTIONS[action].confirm(updated))
+
+
+def _answer_done(request: HttpRequest, updated: Installation, confirmation: str) -> HttpResponse:
+    """The answer to a change that was made (or found already made), with its sentence."""
     if request.htmx and _target(request.POST) == "row":
         return _row_response(request, updated, confirmation=confirmation)
     messages.success(request, confirmation)
