@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -148,6 +149,9 @@ def _jobs(handyman: Handyman) -> QuerySet[Installation]:
 
 @dataclass
 class Card:
+    """One job's card. The strings a card repeats are made once here (measured on the bench:
+    each `{{ int }}` is localised, each `{% url %}` and date filter costs per card)."""
+
     job: Installation
     step: str | None  # the next step's transition name, if the handyman has one
     label: str  # the button's words
@@ -166,8 +170,16 @@ class Card:
     eta_chosen: int | None = None  # carried by the confirming POST of "On my way"
     # The follow-up button's one-time token: a replayed tap books at most one visit.
     follow_up_token: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pk: str = ""  # the job's number as text (not localised per use)
+    version: str = ""
+    iso_day: str = ""
+    window: str = ""  # "08:00–10:00"
+    eta_options: tuple[tuple[str, bool], ...] = ()  # (minutes, preselected), "On my way" only
+    follow_up_url: str = ""
+    refresh_url: str = ""
 
 
+@lru_cache(maxsize=64)  # a page's cards share a handful of days: format each once
 def _day(day: date, today: date) -> str:
     if day == today:
         return "Today"
@@ -176,6 +188,7 @@ def _day(day: date, today: date) -> str:
     return dateformat.format(day, "D j M")
 
 
+@lru_cache(maxsize=64)
 def _long_date(day: date) -> str:
     return dateformat.format(day, "l j F")
 
@@ -196,6 +209,16 @@ def eta_default(job: Installation, now: datetime | None = None) -> int:
     return services.ETA_CHOICES[-1]
 
 
+@lru_cache(maxsize=16)
+def _url_pattern(name: str) -> str:
+    """A job URL with `{}` for its number: reversed once, not once per card."""
+    return reverse(name, args=[0]).replace("/0/", "/{}/", 1)
+
+
+def _job_url(name: str, pk: int | str) -> str:
+    return _url_pattern(name).format(pk)
+
+
 def _card(job: Installation, user: Any, today: date | None = None) -> Card:
     today = today or timezone.localdate()
     is_today = _is_today(job, today)
@@ -206,12 +229,14 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         if is_today
         else None
     )
+    pk = str(job.pk)
+    default = eta_default(job) if step and step.name == "set_off" else services.ETA_CHOICES[0]
     return Card(
         job=job,
         step=step.name if step else None,
         label=step.label if step else "",
-        url=reverse(STEP_URLS[step.name], args=[job.pk]) if step else "",
-        eta_default=eta_default(job),
+        url=_job_url(STEP_URLS[step.name], pk) if step else "",
+        eta_default=default,
         eta_choices=services.ETA_CHOICES,
         time_on_site=duration_text(job.time_on_site),
         is_today=is_today,
@@ -220,6 +245,15 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         can_book_follow_up=job.status in ON_SITE_STATUSES,
         opens_on="" if is_today else _long_date(job.scheduled_date),
         overdue=job.status == Status.INSTALLER_ASSIGNED and job.scheduled_date < today,
+        pk=pk,
+        version=str(job.version),
+        iso_day=job.scheduled_date.isoformat(),
+        window=f"{job.window_start:%H:%M}–{job.window_end:%H:%M}",
+        eta_options=tuple((str(m), m == default) for m in services.ETA_CHOICES)
+        if step and step.name == "set_off"
+        else (),
+        follow_up_url=_job_url("handyman:follow_up", pk),
+        refresh_url=_job_url("handyman:job", pk),
     )
 
 
