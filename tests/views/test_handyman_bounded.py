@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from installations.models import Installation
 from installations.statuses import Status
+from installations.views import handyman as handyman_views
 from installations.views.handyman import LATER_PAGE, NEXT_CARDS, NEXT_DAYS, TODAY_CARDS
 
 HX = {"HX-Request": "true"}
@@ -238,3 +239,27 @@ def test_the_finished_list_is_bounded(hank, cast):
 
     assert html.count('class="finished-job"') == 20
     assert "The 20 most recent are shown." in html
+
+
+# --- The planner --------------------------------------------------------------------------------
+
+
+def test_the_next_days_and_the_later_count_read_his_status_index(cast):
+    """The next days' cards and the "Later" count are ranges of inst_handyman_status (handyman,
+    status, date): they read his own rows of those days, never the table."""
+    from tests.test_indexes import plan
+
+    today = timezone.localdate()
+    for day in (0, 1, 5):
+        cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=day))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    not_started = handyman_views._not_started(cast.handyman)
+    next_days = handyman_views._for_cards(not_started).filter(
+        scheduled_date__gt=today, scheduled_date__lte=today + timedelta(days=NEXT_DAYS)
+    )
+    later = not_started.filter(scheduled_date__gt=today).order_by().values("pk")[:101]
+
+    for queryset in (next_days.order_by("scheduled_date", "window_start", "id")[:16], later):
+        text = plan(queryset)
+        assert "inst_handyman_status" in text, text
