@@ -263,3 +263,23 @@ def test_the_next_days_and_the_later_count_read_his_status_index(cast):
     for queryset in (next_days.order_by("scheduled_date", "window_start", "id")[:16], later):
         text = plan(queryset)
         assert "inst_handyman_status" in text, text
+
+
+# --- Live updates -------------------------------------------------------------------------------
+
+
+def test_a_job_booked_for_later_updates_the_later_count_live_without_a_card(cast):
+    from tests.live.test_feed import HANDYMAN_FEED, handyman_stamp, login
+
+    client = login(cast.handyman.user)
+    stamp = handyman_stamp(cast.handyman.pk)
+    later = cast.installation(
+        "INSTALLER_ASSIGNED", scheduled_date=timezone.localdate() + timedelta(days=NEXT_DAYS + 4)
+    )
+
+    data = client.get(HANDYMAN_FEED, {"since": stamp, "from": JOBS, "rows": ""}).json()
+
+    assert [p["target"] for p in data["parts"]] == ["job-lists"]
+    html = data["parts"][0]["html"]
+    assert "Later (1 job)" in html
+    assert f'id="job-{later.pk}"' not in html
