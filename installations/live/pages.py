@@ -155,13 +155,18 @@ def detail_parts(page: Page) -> tuple[list[Part], int]:
 
 
 def _where(job: Installation | None, handyman_id: int) -> str:
-    """Which list of his page a job belongs in: "today", a later day (its ISO date),
-    "finished" or "" (not on his page)."""
+    """Which list of his page a job belongs in: "today", one of the next days (its ISO date),
+    "later" (behind the link: never a card on the page, so a change there re-renders the lists
+    and their count), "finished" or "" (not on his page)."""
     if job is None or job.handyman_id != handyman_id:
         return ""
     if job.status in handyman_views.ACTIVE_STATUSES:
         today = timezone.localdate()
-        return "today" if handyman_views._is_today(job, today) else job.scheduled_date.isoformat()
+        if handyman_views._is_today(job, today):
+            return "today"
+        if job.scheduled_date > today + timedelta(days=handyman_views.NEXT_DAYS):
+            return "later"
+        return job.scheduled_date.isoformat()
     recent = timezone.now() - timedelta(days=handyman_views.FINISHED_DAYS)
     return "finished" if job.completed_at and job.completed_at >= recent else ""
 
@@ -169,11 +174,11 @@ def _where(job: Installation | None, handyman_id: int) -> str:
 @renders("handyman:jobs")
 def handyman_parts(page: Page) -> tuple[list[Part], int]:
     """A changed card that stays where it is is swapped alone; a job that arrived, left or moved
-    to another day's list re-renders his (short) lists."""
+    to another day's list re-renders his lists (bounded: jobs_context reads through LIMITs)."""
     handyman = page.request.user.handyman
     jobs = {
         job.pk: job
-        for job in handyman_views._jobs(handyman).filter(pk__in=page.changed)  # 2 queries
+        for job in handyman_views._jobs(handyman).filter(pk__in=page.changed)  # 1 query
     }
     wheres = {pk: _where(jobs.get(pk), handyman.pk) for pk in page.changed}
     # The finished list has no card partial: a change there re-renders the lists too.

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,6 +48,17 @@ ACTIVE_STATUSES = (
     Status.INSTALLATION_COMPLETED,
 )
 FINISHED_DAYS = 7
+# What the page shows in full, whatever the backlog: a real day is 5–10 jobs, so the today list
+# holds those and a few under way or overdue; the next three calendar days (handymen work
+# weekends too: Friday's page shows Monday) get their own cap. The rest is behind "Later": 20
+# compact rows a page, counted up to a bound.
+TODAY_CARDS = 15
+NEXT_DAYS = 3
+NEXT_CARDS = 15
+LATER_PAGE = 20
+LATER_COUNT_CAP = 100
+MAX_LATER_PAGE = 1000  # past the end is an empty page, never a huge OFFSET
+FINISHED_SHOWN = 20
 
 # The handyman's transitions and the URL of each step: an explicit map, never getattr on input.
 STEP_URLS = {
@@ -111,17 +123,25 @@ def _job_for_handyman(request: HttpRequest, pk: int) -> Installation:
     return get_object_or_404(_jobs(handyman), pk=pk)
 
 
+def _mine(handyman: Handyman) -> QuerySet[Installation]:
+    return Installation.objects.filter(handyman=handyman)
+
+
+def _for_cards(jobs: QuerySet[Installation]) -> QuerySet[Installation]:
+    """What a card shows, in the same query: the customer, the partner, and the open follow-up
+    visit's number (a subquery on the partial index inst_parent, not one more query)."""
+    open_follow_up = (
+        Installation.objects.filter(parent=OuterRef("pk"), status=Status.SCHEDULED)
+        .order_by("created_at", "id")
+        .values("pk")[:1]
+    )
+    return jobs.select_related("customer", "partner").annotate(
+        open_follow_up_id=Subquery(open_follow_up)
+    )
+
+
 def _jobs(handyman: Handyman) -> QuerySet[Installation]:
-    open_follow_ups = Prefetch(
-        "follow_ups",
-        queryset=Installation.objects.filter(status=Status.SCHEDULED).order_by("created_at", "id"),
-        to_attr="open_follow_ups",
-    )
-    return (
-        Installation.objects.filter(handyman=handyman)
-        .select_related("customer", "partner")
-        .prefetch_related(open_follow_ups)
-    )
+    return _for_cards(_mine(handyman))
 
 
 # --- The job card -----------------------------------------------------------------------------
@@ -129,6 +149,9 @@ def _jobs(handyman: Handyman) -> QuerySet[Installation]:
 
 @dataclass
 class Card:
+    """One job's card. The strings a card repeats are made once here (measured on the bench:
+    each `{{ int }}` is localised, each `{% url %}` and date filter costs per card)."""
+
     job: Installation
     step: str | None  # the next step's transition name, if the handyman has one
     label: str  # the button's words
@@ -138,16 +161,25 @@ class Card:
     time_on_site: str
     is_today: bool
     day: str
-    follow_up: Installation | None
+    follow_up_pk: int | None  # the open follow-up visit booked from this job
     can_book_follow_up: bool
     opens_on: str = ""  # a later day's job: the day its first step opens
+    overdue: bool = False  # not started and its day has passed: listed with today, flagged
     question: str = ""  # asked before the step runs (answered by a confirming POST)
     confirm_label: str = ""
     eta_chosen: int | None = None  # carried by the confirming POST of "On my way"
     # The follow-up button's one-time token: a replayed tap books at most one visit.
     follow_up_token: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pk: str = ""  # the job's number as text (not localised per use)
+    version: str = ""
+    iso_day: str = ""
+    window: str = ""  # "08:00–10:00"
+    eta_options: tuple[tuple[str, bool], ...] = ()  # (minutes, preselected), "On my way" only
+    follow_up_url: str = ""
+    refresh_url: str = ""
 
 
+@lru_cache(maxsize=64)  # a page's cards share a handful of days: format each once
 def _day(day: date, today: date) -> str:
     if day == today:
         return "Today"
@@ -156,6 +188,7 @@ def _day(day: date, today: date) -> str:
     return dateformat.format(day, "D j M")
 
 
+@lru_cache(maxsize=64)
 def _long_date(day: date) -> str:
     return dateformat.format(day, "l j F")
 
@@ -176,6 +209,16 @@ def eta_default(job: Installation, now: datetime | None = None) -> int:
     return services.ETA_CHOICES[-1]
 
 
+@lru_cache(maxsize=16)
+def _url_pattern(name: str) -> str:
+    """A job URL with `{}` for its number: reversed once, not once per card."""
+    return reverse(name, args=[0]).replace("/0/", "/{}/", 1)
+
+
+def _job_url(name: str, pk: int | str) -> str:
+    return _url_pattern(name).format(pk)
+
+
 def _card(job: Installation, user: Any, today: date | None = None) -> Card:
     today = today or timezone.localdate()
     is_today = _is_today(job, today)
@@ -186,20 +229,31 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         if is_today
         else None
     )
-    follow_ups = getattr(job, "open_follow_ups", None)
+    pk = str(job.pk)
+    default = eta_default(job) if step and step.name == "set_off" else services.ETA_CHOICES[0]
     return Card(
         job=job,
         step=step.name if step else None,
         label=step.label if step else "",
-        url=reverse(STEP_URLS[step.name], args=[job.pk]) if step else "",
-        eta_default=eta_default(job),
+        url=_job_url(STEP_URLS[step.name], pk) if step else "",
+        eta_default=default,
         eta_choices=services.ETA_CHOICES,
         time_on_site=duration_text(job.time_on_site),
         is_today=is_today,
         day=_day(job.scheduled_date, today),
-        follow_up=follow_ups[0] if follow_ups else None,
+        follow_up_pk=getattr(job, "open_follow_up_id", None),
         can_book_follow_up=job.status in ON_SITE_STATUSES,
         opens_on="" if is_today else _long_date(job.scheduled_date),
+        overdue=job.status == Status.INSTALLER_ASSIGNED and job.scheduled_date < today,
+        pk=pk,
+        version=str(job.version),
+        iso_day=job.scheduled_date.isoformat(),
+        window=f"{job.window_start:%H:%M}–{job.window_end:%H:%M}",
+        eta_options=tuple((str(m), m == default) for m in services.ETA_CHOICES)
+        if step and step.name == "set_off"
+        else (),
+        follow_up_url=_job_url("handyman:follow_up", pk),
+        refresh_url=_job_url("handyman:job", pk),
     )
 
 
@@ -308,11 +362,18 @@ def _jobs_page(
     question: tuple[int, Question] | None = None,
 ) -> HttpResponse:
     handyman = _handyman(request)
+    paged = _later_request(request) if request.method == "GET" else None
+    if request.htmx and paged is not None:
+        # "Later" (or the overdue list) loaded in place: its own partial, two queries.
+        ctx = {"later": later_list(handyman, *paged)}
+        return render(request, f"{JOBS_TEMPLATE}#later-list", ctx, status=status)
     if request.htmx:
         ctx = jobs_context(handyman, request.user, question=question)
         return render(request, f"{JOBS_TEMPLATE}#job-lists", ctx, status=status)
     live = handyman_page_feed(handyman)  # before the jobs: see live.selectors
     ctx = {**jobs_context(handyman, request.user, question=question), "live": live}
+    if paged is not None:  # the plain link: the same page, with the list open where it sits
+        ctx["later"] = later_list(handyman, *paged)
     ctx.update(days_off_context(handyman))
     return render(request, JOBS_TEMPLATE, ctx, status=status)
 
@@ -320,35 +381,155 @@ def _jobs_page(
 def jobs_context(
     handyman: Handyman, user: Any, *, question: tuple[int, Question] | None = None
 ) -> dict[str, Any]:
-    """The job lists' context (the page, and the live feed's re-render of them)."""
+    """The job lists' context (the page, and the live feed's re-render of them). Every list is
+    read through a LIMIT: the page costs the same with 5 active jobs or 5,000."""
     now = timezone.now()
     today = timezone.localdate()
-    active = list(_jobs(handyman).filter(status__in=ACTIVE_STATUSES))
+    horizon = today + timedelta(days=NEXT_DAYS)
+    # Under way first, then the newest: a backlog of old overdue jobs never pushes today's (or
+    # the one he is driving to) off the page. The sort reads only his own active index entries.
+    now_jobs = list(
+        _jobs(handyman)
+        .filter(status__in=ACTIVE_STATUSES)
+        .filter(Q(status__in=UNDER_WAY_STATUSES) | Q(scheduled_date__lte=today))
+        .order_by(
+            Case(When(status=Status.INSTALLER_ASSIGNED, then=1), default=0),
+            "-scheduled_date",
+            "window_start",
+            "id",
+        )[: TODAY_CARDS + 1]
+    )
+    more_overdue = len(now_jobs) > TODAY_CARDS
+    now_jobs = sorted(now_jobs[:TODAY_CARDS], key=lambda j: _today_order(j, today))
+    next_jobs = list(
+        _for_cards(_not_started(handyman))
+        .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
+        .order_by("scheduled_date", "window_start", "id")[: NEXT_CARDS + 1]
+    )
+    next_cut = len(next_jobs) > NEXT_CARDS
+    next_jobs = next_jobs[:NEXT_CARDS]
+    # "Later" is every job not started after the cards above, counted up to a bound: an
+    # index-only count of his own rows that stops at LATER_COUNT_CAP, whatever the backlog.
+    upcoming = (
+        _not_started(handyman)
+        .filter(scheduled_date__gt=today)
+        .order_by()
+        .values("pk")[: len(next_jobs) + LATER_COUNT_CAP + 1]
+        .count()
+    )
+    later_count = upcoming - len(next_jobs)
     finished = list(
         Installation.objects.filter(
             handyman=handyman, completed_at__gte=now - timedelta(days=FINISHED_DAYS)
         )
         .exclude(status__in=ACTIVE_STATUSES)
         .select_related("customer")
-        .order_by("-completed_at", "-id")
+        .order_by("-completed_at", "-id")[: FINISHED_SHOWN + 1]
     )
-    cards = [_card(job, user, today) for job in active]
+    today_cards = [_card(job, user, today) for job in now_jobs]
+    next_cards = [_card(job, user, today) for job in next_jobs]
     if question is not None:
-        for card in cards:
+        for card in (*today_cards, *next_cards):
             if card.job.pk == question[0]:
                 _ask(card, question[1])
     later_days: dict[date, list[Card]] = {}
-    for card in cards:
-        if not card.is_today:
-            later_days.setdefault(card.job.scheduled_date, []).append(card)
+    for card in next_cards:
+        later_days.setdefault(card.job.scheduled_date, []).append(card)
     return {
         "handyman": handyman,
-        "today_cards": [c for c in cards if c.is_today],
-        # Each later day under its own heading, in date order (the query's order).
+        "today_cards": today_cards,
+        "more_overdue": more_overdue,
+        # Each of the next days under its own heading, in date order (the query's order).
         "later_days": [(day, _day(day, today), day_cards) for day, day_cards in later_days.items()],
-        "finished": [(job, duration_text(job.time_on_site)) for job in finished],
+        "next_days": NEXT_DAYS,
+        "next_cut": next_cut,
+        "horizon": horizon,
+        "later_count": min(later_count, LATER_COUNT_CAP),
+        "later_more": later_count > LATER_COUNT_CAP,
+        "finished": [(job, duration_text(job.time_on_site)) for job in finished[:FINISHED_SHOWN]],
+        "finished_more": len(finished) > FINISHED_SHOWN,
         "finished_days": FINISHED_DAYS,
     }
+
+
+def _today_order(job: Installation, today: date) -> tuple:
+    """Under way first (what he is doing now), then today's by window, then overdue ones,
+    the most recent first."""
+    if job.status in UNDER_WAY_STATUSES:
+        return (0, job.scheduled_date, job.window_start, job.pk)
+    if job.scheduled_date >= today:
+        return (1, job.scheduled_date, job.window_start, job.pk)
+    return (2, -job.scheduled_date.toordinal(), job.window_start, job.pk)
+
+
+def _not_started(handyman: Handyman) -> QuerySet[Installation]:
+    # `status = …` with the date after it: a range of inst_handyman_status, read in date order.
+    return _mine(handyman).filter(status=Status.INSTALLER_ASSIGNED)
+
+
+@dataclass
+class LaterList:
+    """One page of the compact list behind "Later" (or of the overdue jobs behind "All
+    overdue jobs"): `which` is the query parameter that pages it."""
+
+    which: str
+    heading: str
+    page: int
+    rows: list[tuple[Installation, str]]
+    has_next: bool
+
+
+def later_list(handyman: Handyman, which: str, page: int) -> LaterList:
+    """A page of LATER_PAGE compact rows. "later": the jobs not started after the next days'
+    cards, in date order; "overdue": every job not started whose day has passed, the most
+    recent first. Two queries at most, whatever the page."""
+    today = timezone.localdate()
+    start = (page - 1) * LATER_PAGE
+    if which == "overdue":
+        qs = (
+            _not_started(handyman)
+            .filter(scheduled_date__lt=today)
+            .order_by("-scheduled_date", "window_start", "id")
+        )
+        heading = "Overdue jobs, not started"
+    else:
+        horizon = today + timedelta(days=NEXT_DAYS)
+        shown = (
+            _not_started(handyman)
+            .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
+            .order_by()
+            .values("pk")[:NEXT_CARDS]
+            .count()
+        )
+        start += shown  # after the cards the page shows
+        qs = (
+            _not_started(handyman)
+            .filter(scheduled_date__gt=today)
+            .order_by("scheduled_date", "window_start", "id")
+        )
+        heading = "Later jobs"
+    rows = list(qs.select_related("customer")[start : start + LATER_PAGE + 1])
+    return LaterList(
+        which=which,
+        heading=heading,
+        page=page,
+        rows=[(job, _day(job.scheduled_date, today)) for job in rows[:LATER_PAGE]],
+        has_next=len(rows) > LATER_PAGE,
+    )
+
+
+def _later_request(request: HttpRequest) -> tuple[str, int] | None:
+    """`?later=N` or `?overdue=N`: which paged list is asked for, and its page (a garbled or
+    absurd page number is the first page, never an error)."""
+    for which in ("later", "overdue"):
+        raw = request.GET.get(which)
+        if raw is not None:
+            try:
+                page = int(raw)
+            except ValueError:
+                page = 1
+            return which, min(max(page, 1), MAX_LATER_PAGE)
+    return None
 
 
 @require_GET

@@ -135,6 +135,15 @@
     else if (elt.querySelector && elt.querySelector(".job-card")) settle(elt);
   });
 
+  // "Later" (or the overdue list) loaded in place: the reader continues at its heading, which
+  // says what arrived, and a keyboard user's next Tab is the list's own paging.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.classList || !elt.classList.contains("later-list")) return;
+    var heading = elt.querySelector("h3");
+    if (heading) heading.focus();
+  });
+
   // Time on site, counting while the job is in progress: the same words as the server's
   // installations.formatting.duration_text (whole minutes, rounded down).
   function plural(n, word) {

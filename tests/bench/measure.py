@@ -46,6 +46,7 @@ from installations.statuses import GROUPS, Status  # noqa: E402
 from tests.bench import cases_live  # noqa: E402
 from tests.bench.cases_board import board_cases  # noqa: E402
 from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
+from tests.bench.cases_handyman import real_day_case  # noqa: E402
 from tests.bench.cases_spreadsheets import export_cases  # noqa: E402
 
 User = get_user_model()
@@ -247,6 +248,7 @@ def main() -> int:
         url_or_none("handyman:jobs"),
         "handyman:jobs does not resolve yet",
     )
+    real_day_case(add, url_or_none("handyman:jobs"))  # tests/bench/cases_handyman.py
 
     dashboard_cases(add, partner_client, root)  # tests/bench/cases_dashboard.py
 

@@ -257,3 +257,64 @@ def test_a_double_tap_on_on_my_way_never_marks_arrived(phone_page, cast):
     arrived.tap()
     expect(card).to_contain_text("Are you at the site already?")
     assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+
+
+def _later_jobs(cast, n: int) -> None:
+    """One job today and `n` after the next days (bulk copies of one job of his)."""
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
+    row = Installation.objects.filter(pk=job.pk).values().get()
+    row.pop("id")
+    Installation.objects.bulk_create(
+        Installation(**{**row, "scheduled_date": today + timedelta(days=5 + i % 20)})
+        for i in range(n)
+    )
+
+
+def test_later_loads_in_place_from_the_keyboard_on_a_360px_phone(phone_page, cast):
+    page = phone_page
+    _later_jobs(cast, 25)
+    page.set_viewport_size({"width": 360, "height": 740})
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    expect(page.get_by_role("heading", name="Later (25 jobs)")).to_be_visible()
+
+    link = page.get_by_role("link", name="Show the later jobs")
+    link.focus()
+    page.keyboard.press("Enter")
+
+    rows = page.locator("#later-list .later-row")
+    expect(rows).to_have_count(20)
+    assert page.url.endswith("/handyman/")  # in place: the page was not left
+    expect(page.get_by_role("heading", name="Later jobs")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name="Next page").click()
+    expect(rows).to_have_count(5)
+    expect(page.get_by_role("heading", name="Later jobs, page 2")).to_be_focused()
+
+
+def test_later_works_as_a_plain_link_without_javascript(browser, live_server, cast):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        _later_jobs(cast, 25)
+        log_in(page, "hank")
+        page.wait_for_url(re.compile(r"/handyman/$"))
+
+        page.get_by_role("link", name="Show the later jobs").click()
+
+        page.wait_for_url(re.compile(r"/handyman/\?later=1#later-list$"))
+        expect(page.locator("#later-list .later-row")).to_have_count(20)
+        expect(page.get_by_role("heading", name="My jobs")).to_be_visible()  # the whole page
+        page.get_by_role("link", name="Next page").click()
+        page.wait_for_url(re.compile(r"\?later=2#later-list$"))
+        expect(page.locator("#later-list .later-row")).to_have_count(5)
+    finally:
+        context.close()
