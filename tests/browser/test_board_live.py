@@ -11,6 +11,8 @@ from datetime import date, time, timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations import services
+from installations.live.selectors import partner_stamp
 from installations.scheduling.services import installation_reschedule
 from installations.statuses import Status
 
@@ -30,6 +32,12 @@ def cell(page, handyman, day: date):
 
 def lane(page, day: date):
     return page.locator(f"ul.cell-jobs[data-lane][data-day='{day}']")
+
+
+def another_day_of_the_week(day: date) -> date:
+    """A day of `day`'s week other than `day`, and not in the past."""
+    later = day + timedelta(days=1)
+    return later if later.isocalendar()[1] == day.isocalendar()[1] else timezone.localdate()
 
 
 def test_a_card_follows_the_handyman_in_another_browser_while_a_dialog_stays_open(browser, cast):
@@ -102,14 +110,49 @@ def test_a_job_assigned_in_another_tab_leaves_the_lane_and_joins_the_handymans_r
     )
     assert board.evaluate("window.__noReload") == "still here"
 
-    # The swapped-in cell is a drop source again: drag the card to Hana's next day.
-    later = day + timedelta(days=1)
-    if later.isocalendar()[1] == day.isocalendar()[1]:
-        moved.drag_to(cell(board, cast.other_handyman, later))
-        expect(board.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
-        expect(cell(board, cast.other_handyman, later).locator(f"#card-{job.pk}")).to_be_visible()
-        job.refresh_from_db()
-        assert job.scheduled_date == later
+    # The swapped-in cell is a drop source again: drag the card to another day of Hana's.
+    later = another_day_of_the_week(day)
+    moved.drag_to(cell(board, cast.other_handyman, later))
+    expect(board.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(cell(board, cast.other_handyman, later).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.scheduled_date == later
+
+
+def test_a_change_in_the_list_being_dragged_from_waits_for_the_drop(page, cast):
+    day = timezone.localdate() + timedelta(days=1)
+    dragged = cast.installation(Status.SCHEDULED, scheduled_date=day)
+    neighbour = cast.installation(
+        Status.SCHEDULED, scheduled_date=day, window_start=time(13), window_end=time(15)
+    )
+    log_in(page, "acme")
+    page.goto(week_url(day))
+    page.wait_for_load_state("networkidle")
+    card = page.locator(f"#card-{dragged.pk}")
+    start = card.bounding_box()
+    target = cell(page, cast.other_handyman, day).bounding_box()
+    assert start is not None and target is not None
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 40, steps=5)
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 20, steps=10)
+    # Meanwhile the neighbour in the lane (the list the drag started in) is assigned.
+    services.installation_assign(
+        installation=neighbour, handyman=cast.handyman, actor=cast.partner_user
+    )
+    stamp = str(partner_stamp(cast.partner.pk))
+    # Plain reads while the pointer is held, no locator waits.
+    page.wait_for_timeout(WITHIN_5_S + 1_000)
+    assert page.evaluate("document.getElementById('live-feed').dataset.liveStamp") == stamp
+    assert f"#{neighbour.pk} " in page.evaluate("document.getElementById('flash').textContent")
+    # Arrived, but the lane's list waits: the drag is not broken under the pointer.
+    in_lane = f"ul.cell-jobs[data-lane][data-day='{day}'] #card-{neighbour.pk}"
+    assert page.evaluate(f'document.querySelectorAll("{in_lane}").length') == 1
+    page.mouse.up()
+    # The drop is over: the held change is shown (the lane no longer has the neighbour).
+    expect(cell(page, cast.handyman, day).locator(f"#card-{neighbour.pk}")).to_be_visible()
+    expect(lane(page, day).locator(f"#card-{neighbour.pk}")).to_have_count(0)
+    expect(page.locator("[data-live-hold]")).to_have_count(0)
 
 
 def test_the_day_view_moves_a_card_to_its_new_window(page, cast):
