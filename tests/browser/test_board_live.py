@@ -174,3 +174,24 @@ def test_the_day_view_moves_a_card_to_its_new_window(page, cast):
     expect(moved).to_contain_text("14:00–16:00", timeout=WITHIN_5_S)
     expect(page.locator(f"#card-{job.pk}")).to_have_count(1)
     expect(page.locator(f"{row}[data-window-start='09:00'] #card-{job.pk}")).to_have_count(0)
+
+
+def test_a_dialog_opened_from_a_card_that_was_swapped_gives_the_focus_to_its_new_self(page, cast):
+    day = timezone.localdate() + timedelta(days=1)
+    job = cast.installation(Status.SCHEDULED, scheduled_date=day)
+    log_in(page, "acme")
+    page.goto(week_url(day))
+    page.wait_for_load_state("networkidle")
+    page.locator(f"#card-{job.pk}").get_by_role("button", name="Assign").click()
+    dialog = page.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    version = page.locator(f"#card-{job.pk}").get_attribute("data-version")
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate 1234")
+    # The card is redrawn (a newer version) while the dialog stays open.
+    expect(page.locator(f"#card-{job.pk}")).not_to_have_attribute(
+        "data-version", version or "", timeout=WITHIN_5_S
+    )
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#card-{job.pk}").get_by_role("button", name="Assign")).to_be_focused()
