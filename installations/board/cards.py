@@ -36,7 +36,7 @@ ACTION = (
 CARD = (
     '<li id="card-{pk}" class="{classes}" data-pk="{pk}" data-version="{version}" '
     'data-status="{status}" data-day="{day}" data-window-start="{start}" '
-    'data-window-end="{end}" data-handyman="{handyman}"{draggable}>'
+    'data-window-end="{end}" data-handyman="{handyman}"{draggable}{live}>'
     '<p class="job-when">{start}–{end}</p>'
     '<p class="job-who"><a id="job-{pk}" href="{link}">{customer} '
     '<span class="job-number">#{pk}</span></a></p>'
@@ -56,8 +56,9 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render_card(card: Card, next_url: str) -> SafeString:
-    """One card. `next_url` is already escaped (render_cards escapes it once)."""
+def render_card(card: Card, next_url: str, where: str = "") -> SafeString:
+    """One card. `next_url` is already escaped (render_cards escapes it once). `where` is its
+    cell (`Cell.where`): live.js tells the feed where a changed card sits on the page."""
     job = card.job
     classes = f"job job-{job.group.colour}"
     if card.finished:
@@ -93,12 +94,13 @@ def render_card(card: Card, next_url: str) -> SafeString:
         finished=' <span class="visually-hidden">(finished)</span>' if card.finished else "",
         flag='<p class="job-flag">Day off: move or reassign this job</p>' if card.day_off else "",
         actions=f'<div class="job-actions">{actions}</div>' if actions else "",
+        live=f' data-live-pk="{job.pk}" data-live-where="{_e(where)}"' if where else "",
     )
     return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)
 
 
-def render_cards(cards: Iterable[Card], next_url: str) -> SafeString:
+def render_cards(cards: Iterable[Card], next_url: str, where: str = "") -> SafeString:
     """The cards' HTML, each `<li id="card-<pk>" data-version=…>` as the board draws it: for the
     board's cells and for anything that redraws cards later (a live feed)."""
     escaped = _e(next_url)  # once, not in every card's every form
-    return mark_safe("".join(render_card(card, escaped) for card in cards))  # noqa: S308
+    return mark_safe("".join(render_card(card, escaped, where) for card in cards))  # noqa: S308

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from .. import selectors as core_selectors
 from ..filters import InstallationFilter
 from ..forms import WINDOWS
+from ..live.selectors import partner_page_feed
 from ..models import Handyman, Installation, Partner
 from ..scheduling.rules import BUSY_STATUSES, may_reschedule
 from ..scheduling.selectors import days_off
@@ -266,6 +267,13 @@ class Column:
         return self.window[1].strftime("%H:%M") if self.window else ""
 
     @cached_property
+    def code(self) -> str:
+        """The column in a cell's id: the day (20261203) or the window (09001100)."""
+        if self.window:
+            return f"{self.window[0]:%H%M}{self.window[1]:%H%M}"
+        return f"{self.day:%Y%m%d}"
+
+    @cached_property
     def label(self) -> str:
         """What a cell's list is called: "Wednesday 2 December" or "08:00–10:00"."""
         if self.window:
@@ -281,6 +289,11 @@ class Cell:
     more: int = 0
     more_url: str = ""
     html: str = ""  # the cards, drawn by cards.render_cards
+    where: str = ""  # "<handyman id or u>-<column code>": its id, and its cards' place for live.js
+
+
+def cell_where(handyman_id: int | None, column: Column) -> str:
+    return f"{handyman_id or 'u'}-{column.code}"
 
 
 @dataclass(frozen=True)
@@ -377,9 +390,11 @@ def board_context(
         )
         for cell in cells:
             cell.day_off = (handyman.pk, cell.column.day) in blocked
+            cell.where = cell_where(handyman.pk, cell.column)
         rows.append(Row(handyman, booked.get(handyman.pk), cells))
     lane_cells = _cells(period, columns, build_cards(lane.jobs, actions=actions, link=link))
     for cell in lane_cells:
+        cell.where = cell_where(None, cell.column)
         if period.day is None:
             cell.more = lane.totals.get(cell.column.day, 0) - len(cell.cards)
             day = cell.column.day.isoformat()
@@ -390,7 +405,7 @@ def board_context(
 
     next_url = request.get_full_path()
     for cell in [*lane_cells, *(cell for row in rows for cell in row.cells)]:
-        cell.html = render_cards(cell.cards, next_url)
+        cell.html = render_cards(cell.cards, next_url, where=cell.where)
 
     yesterday = (today - timedelta(days=1)).isoformat()
     return {
@@ -435,10 +450,15 @@ def _partner_for(request: HttpRequest) -> Partner:
 @login_required
 def board_week(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
+    full_page = not request.htmx or request.htmx.history_restore_request
+    # The live feed's stamp is read before the board's rows (see live.selectors); a redraw
+    # after a drop (htmx) keeps the page's feed and its stamp.
+    live = partner_page_feed(request.user, locate=True) if full_page else None
     ctx = board_context(
         request, partner, actions=card_actions_for(request.user), link=partner_link()
     )
     ctx["board_url"] = reverse("board:week")
-    if request.htmx and not request.htmx.history_restore_request:
+    ctx["live"] = live
+    if not full_page:
         return render(request, f"{TEMPLATE}#board", ctx)
     return render(request, TEMPLATE, ctx)

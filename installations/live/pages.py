@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .. import selectors
+from ..board.live import board_changes
 from ..formatting import duration_text
 from ..models import Installation
 from ..views import handyman as handyman_views
@@ -57,6 +58,9 @@ class Part:
     target: str
     html: str
     installation: Installation | None = None
+    # The changed records this swap shows (when not just `installation`): the page skips the
+    # swap when it already shows all of them at these versions.
+    pks: tuple[int, ...] = ()
 
 
 Renderer = Callable[[Page], tuple[list[Part], int]]  # the swaps, and how many rows arrived
@@ -205,3 +209,32 @@ def handyman_parts(page: Page) -> tuple[list[Part], int]:
         )
         for job in changed
     ], 0
+
+
+# --- The dispatch board -----------------------------------------------------------------------
+# A week holds hundreds of cards: too many to list in every question, so the board's feed
+# element says `data-live-locate` and sends no rows; when something changed, the renderer asks
+# where the changed cards sit (Locate) and live.js asks again at once with just those.
+
+
+class Locate(Exception):  # noqa: N818 (a question back to the page, not an error)
+    """The page must say where these records sit (`rows`, with `located=1`) before its swaps
+    can be drawn."""
+
+    def __init__(self, pks: list[int]) -> None:
+        super().__init__(pks)
+        self.pks = pks
+
+
+@renders("board:week")
+def board_parts(page: Page) -> tuple[list[Part], int]:
+    if page.request.GET.get("located") != "1":
+        raise Locate(page.changed)
+    changes = board_changes(
+        page.request, page.owner_id, page.query, page.changed, page.on_page, page.path
+    )
+    parts = [Part(s.target, s.html, s.installation, s.pks) for s in changes.swaps]
+    swapped = {s.installation.pk for s in changes.swaps if s.installation is not None}
+    # The others are announced and highlighted once their cells are in.
+    parts += [Part("", "", inst) for inst in changes.shown if inst.pk not in swapped]
+    return parts, changes.entered

@@ -112,13 +112,15 @@ def _page_feed(name: str, user: Any, kind: str, owner_id: int) -> dict[str, Any]
     }
 
 
-def partner_page_feed(user: Any) -> dict[str, Any] | None:
+def partner_page_feed(user: Any, *, locate: bool = False) -> dict[str, Any] | None:
     """What a partner page puts in its opt-in element: the feed's URL (with the page's key) and
-    its stamp. Call it BEFORE reading the page's data (see stamp)."""
+    its stamp. Call it BEFORE reading the page's data (see stamp). `locate`: the page shows too
+    many records to list them all in every question (the board); it says where the changed ones
+    sit only when the feed asks (views.Locate)."""
     profile = getattr(user, "partner_profile", None)
     if profile is None:
         return None
-    return _page_feed("live:partner", user, "p", profile.partner_id)
+    return {**_page_feed("live:partner", user, "p", profile.partner_id), "locate": locate}
 
 
 def handyman_page_feed(handyman: Any) -> dict[str, Any]:

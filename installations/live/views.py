@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import handyman_of, partner_id_of
 from . import selectors
-from .pages import RENDERERS, Page
+from .pages import RENDERERS, Locate, Page
 
 MAX_ROWS = 500  # ids a page may say it shows (a board shows a few hundred cards at most)
 
@@ -48,7 +48,9 @@ def _on_page(raw: str) -> dict[int, str]:
     return found
 
 
-def _page(request: HttpRequest, owner_id: int, changed: list[int], prefix: str) -> Page | None:
+def _page(
+    request: HttpRequest, owner_id: int, changed: list[int], prefix: str | tuple[str, ...]
+) -> Page | None:
     """The page asking, if it is one of the owner's own pages that has a renderer."""
     raw = request.GET.get("from", "")
     if not raw.startswith("/") or raw.startswith("//") or len(raw) > 2000:
@@ -77,7 +79,11 @@ def _say(installation: Any) -> str:
 
 
 def _feed(
-    request: HttpRequest, owner_id: int | None, changes_of: Any, stamp_of: Any, prefix: str
+    request: HttpRequest,
+    owner_id: int | None,
+    changes_of: Any,
+    stamp_of: Any,
+    prefix: str | tuple[str, ...],
 ) -> HttpResponse:
     if owner_id is None:
         raise Http404("No change feed for this user.")
@@ -94,14 +100,24 @@ def _feed(
     if changes.gap:
         body["reload"] = True
     elif (page := _page(request, owner_id, changes.installation_ids, prefix)) is not None:
-        parts, entered = RENDERERS[page.view_name](page)
+        try:
+            parts, entered = RENDERERS[page.view_name](page)
+        except Locate as ask:
+            # A page that lists only what it is asked about: the same question again, with
+            # where these records sit (`rows`, `located=1`); nothing is applied meanwhile.
+            return _json({"stamp": since, "locate": ask.pks, "changed": [], "parts": []})
         shown = {p.installation.pk: p.installation for p in parts if p.installation is not None}
         body["entered"] = entered
         body["changed"] = [
             {"pk": pk, "version": inst.version, "say": _say(inst)} for pk, inst in shown.items()
         ]
         body["parts"] = [
-            {"target": p.target, "html": p.html, "pk": getattr(p.installation, "pk", None)}
+            {
+                "target": p.target,
+                "html": p.html,
+                "pk": getattr(p.installation, "pk", None),
+                "pks": list(p.pks),
+            }
             for p in parts
             if p.target
         ]
@@ -147,7 +163,7 @@ def _partner_changes(request: HttpRequest) -> HttpResponse:
         partner_id_of(request.user),
         lambda owner, since: selectors.partner_changes(partner_id=owner, since=since),
         selectors.partner_stamp,
-        "partner:",
+        ("partner:", "board:"),  # the partner's pages and the dispatch board
     )
 
 

@@ -4,6 +4,10 @@
 // page's polite live region; a conflict is asked about ("Assign anyway") and re-posted with
 // confirm_conflict=1. Without JavaScript, or without dragging, every card's buttons open the same
 // dialogs (portal.js) or pages.
+// Live updates (live.js) swap cells and cards that others changed: the lists a drag started in or
+// hovers are held (data-live-hold) until the drop and its redraw are over, swapped-in lists get
+// their Sortable, and a dialog opened from a card that was swapped gives the focus back to the
+// card's new self.
 (function () {
   "use strict";
 
@@ -134,11 +138,11 @@
 
   function refreshBoard() {
     const board = document.getElementById("board");
-    if (!board || !window.htmx) return;
+    if (!board || !window.htmx) return Promise.resolve();
     // htmx carries an element's old attributes over to its new self while settling; a style
     // SortableJS left on a card would then be an inline style, which the CSP refuses.
     board.querySelectorAll("[style]").forEach(function (node) { node.removeAttribute("style"); });
-    window.htmx.ajax("GET", window.location.pathname + window.location.search, {
+    return window.htmx.ajax("GET", window.location.pathname + window.location.search, {
       source: board,
       target: "#board",
       swap: "outerHTML",
@@ -207,7 +211,7 @@
         card.removeAttribute("aria-busy");
         putBack(evt);
         announce([...said, result.text].join(" "), !result.quiet);
-        if (changed) refreshBoard();
+        if (changed) await refreshBoard();
         return;
       }
       // Each write bumps the version by one: the next step expects exactly ours.
@@ -217,8 +221,48 @@
     }
     card.dataset.version = String(version);
     announce(said.join(" ") || "Done.", false);
-    refreshBoard();
+    await refreshBoard();
   }
+
+  // --- Live updates around a drag ---------------------------------------------------------------
+
+  const held = new Set();
+
+  function holdList(list) {
+    if (!list || held.has(list)) return;
+    held.add(list);
+    list.setAttribute("data-live-hold", "");
+  }
+
+  function release() {
+    held.forEach(function (list) { list.removeAttribute("data-live-hold"); });
+    held.clear();
+    document.dispatchEvent(new CustomEvent("live:release"));
+  }
+
+  // The card whose button opened the dialog, to give the focus back to if live.js swapped it.
+  let opened = null;
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    const card = form instanceof HTMLFormElement && form.hasAttribute("data-opens-dialog")
+      ? form.closest(".board .job[id^='card-']")
+      : null;
+    opened = card ? { card: card.id, action: form.dataset.action } : null;
+  }, true);
+  document.addEventListener("close", function (event) {
+    if (!opened || !event.target.matches || !event.target.matches("#action-dialog")) return;
+    const was = opened;
+    opened = null;
+    window.setTimeout(function () {
+      const active = document.activeElement;
+      if (active && active !== document.body) return;
+      const card = document.getElementById(was.card);
+      if (!card) return;
+      const target = card.querySelector("form[data-action='" + was.action + "'] button") ||
+        card.querySelector("a[href]");
+      if (target) target.focus();
+    }, 0);
+  }, true);
 
   function init(root) {
     (root || document).querySelectorAll(".board[data-acting] .cell-jobs").forEach(function (list) {
@@ -240,12 +284,17 @@
         // Touch: a long press starts a drag, so that a swipe still scrolls the board.
         delay: 200,
         delayOnTouchOnly: true,
-        onEnd: onDrop,
+        onStart: function (evt) { holdList(evt.from); },
+        onMove: function (evt) { holdList(evt.to); },
+        onEnd: function (evt) {
+          onDrop(evt).catch(function () {}).then(release);
+        },
       });
     });
   }
 
   document.addEventListener("htmx:afterSettle", function () { init(document); });
+  document.addEventListener("live:swapped", function (event) { init(event.target); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(document); });
   } else {

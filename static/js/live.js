@@ -4,6 +4,11 @@
 // and says them in the polite live region. What the user is doing stays: an element that holds
 // the focus, an open dialog or an edited form field is swapped only once the user has left it.
 // Without JavaScript the page simply does not update by itself.
+// A page with too many records to list in every question (the board: data-live-locate) sends
+// none; when something changed the feed answers `locate` (the ids it needs placed) and the page
+// asks again at once with where just those sit. An element marked data-live-hold (a list being
+// dragged from or to) waits like a focused one; `live:release` on the document says it is free.
+// Each swapped-in element gets a `live:swapped` event (the board re-arms its drag and drop).
 (function () {
   "use strict";
 
@@ -20,11 +25,15 @@
   let inFlight = false;
   let failures = 0;
   let entered = 0;
-  const pending = new Map(); // target id -> part waiting for the user to leave it
+  const pending = new Map(); // target id -> {part, el, news} waiting for the user to leave it
+  const locating = feed.hasAttribute("data-live-locate");
+  let locate = null; // the ids the feed asked this page to place (locating pages)
 
   function rowsOnPage() {
     const ids = [];
+    if (locating && !locate) return "";
     document.querySelectorAll("[data-live-pk]").forEach(function (el) {
+      if (locating && locate.indexOf(el.dataset.livePk) === -1) return;
       const where = el.dataset.liveWhere;
       const id = el.dataset.livePk + (where ? ":" + where : "");
       if (ids.indexOf(id) === -1) ids.push(id);
@@ -37,6 +46,7 @@
     url.searchParams.set("since", String(stamp));
     url.searchParams.set("from", window.location.pathname + window.location.search);
     url.searchParams.set("rows", rowsOnPage());
+    if (locating && locate) url.searchParams.set("located", "1");
     return url.toString();
   }
 
@@ -56,6 +66,7 @@
   }
 
   function busy(el) {
+    if (el.closest("[data-live-hold]") || el.querySelector("[data-live-hold]")) return true;
     const active = document.activeElement;
     if (active && active !== document.body && el.contains(active)) return true;
     if (el.querySelector("dialog[open]")) return true;
@@ -71,6 +82,7 @@
     if (!fresh) return null;
     el.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
+    fresh.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true }));
     return fresh;
   }
 
@@ -120,13 +132,23 @@
   }
 
   function flushPending() {
-    pending.forEach(function (part, target) {
+    pending.forEach(function (held, target) {
       const el = document.getElementById(target);
-      if (!el) { pending.delete(target); return; }
+      // Gone, or replaced meanwhile by something newer (the page's own redraw): dropped.
+      if (!el || el !== held.el) { pending.delete(target); return; }
       if (busy(el)) return;
       pending.delete(target);
-      swap(el, part.html);
-      if (part.pk) highlight(part.pk);
+      swap(el, held.part.html);
+      held.news.forEach(highlight);
+    });
+  }
+
+  function hold(part, el, news) {
+    const pks = part.pks && part.pks.length ? part.pks : part.pk ? [part.pk] : [];
+    pending.set(part.target, {
+      part: part,
+      el: el,
+      news: pks.filter(function (pk) { return news.has(pk); }),
     });
   }
 
@@ -144,9 +166,11 @@
     });
     (data.parts || []).forEach(function (part) {
       if (part.pk && !news.has(part.pk)) return;
+      // A swap for several records (a board's cell) waits for none of them being news.
+      if (part.pks && part.pks.length && !part.pks.some(function (pk) { return news.has(pk); })) return;
       const el = document.getElementById(part.target);
       if (!el) return;
-      if (busy(el)) { pending.set(part.target, part); return; }
+      if (busy(el)) { hold(part, el, news); return; }
       pending.delete(part.target);
       swap(el, part.html);
     });
@@ -198,16 +222,24 @@
       })
       .then(function (data) {
         failures = 0;
+        if (data && data.locate) {
+          // Say where these sit, at once (the next question carries them).
+          if (asked === stamp) locate = data.locate.map(String);
+          return 0;
+        }
+        locate = null;
         // Stamp-ordered: an answer to an older question than the page's stamp is dropped.
         if (data && asked === stamp && data.stamp > stamp) apply(data);
+        return undefined;
       })
       .catch(function () {
         failures += 1;
+        locate = null;
       })
-      .then(function () {
+      .then(function (next) {
         inFlight = false;
         feed.dataset.liveState = failures ? "retrying" : "ok";
-        schedule();
+        schedule(next);
       });
   }
 
@@ -220,6 +252,7 @@
   // A change held back while the user was in it is shown once they leave it.
   document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
   document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);
+  document.addEventListener("live:release", function () { window.setTimeout(flushPending, 0); });
 
   schedule();
 })();

@@ -331,7 +331,7 @@ def test_a_feed_redraws_a_card_exactly_as_the_board_drew_it(partner_client, cast
     on_board = board_html[start : board_html.index("</li>", start) + 5]
     rows = board_selectors.jobs(Installation.objects.filter(pk=job.pk))
     cards = build_cards(rows, actions=card_actions_for(cast.partner_user), link=partner_link())
-    assert render_cards(cards, next_url=url) == on_board
+    assert render_cards(cards, next_url=url, where=f"u-{tomorrow():%Y%m%d}") == on_board
 
 
 def test_the_nav_and_the_list_link_to_the_board(partner_client):
