@@ -503,7 +503,9 @@ class Rollups:
         with transaction.atomic():
             for model, totals, values in tables:
                 table = RawTable(model, skip=("id",))
-                rows = (table.row(values(key, amount)) for key, amount in totals.items())
+                # In key order, which is the order of each table's unique index: its B-tree is
+                # appended to instead of split at random places.
+                rows = (table.row(values(key, totals[key])) for key in sorted(totals))
                 for chunk in batched(rows, batch):
                     table.write(chunk)
                 counts[model._meta.db_table] = len(totals)
