@@ -139,7 +139,13 @@ def migrate_and_generate(env: dict[str, str], rows: int, meta: Path) -> dict:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    return json.loads(meta.read_text())
+    generated = json.loads(meta.read_text())
+    print(
+        f"  {generated['seconds']} s ({generated.get('cpu_seconds')} s of generator CPU), "
+        f"peak RSS {generated['peak_rss_mb']} MB; {json.dumps(generated['timings'])}",
+        flush=True,
+    )
+    return generated
 
 
 def measure(env: dict[str, str], meta: Path, out: Path) -> dict:
