@@ -134,6 +134,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer, the plain <input> widgets written in Python (installations/widgets.py).
+FORM_RENDERER = "installations.widgets.PortalFormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite is the embedded default; DATABASE_URL switches to PostgreSQL (or another SQLite file).

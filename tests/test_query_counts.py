@@ -41,13 +41,13 @@ QUERIES: dict[str, int] = {
     "partner list, group rejected": 6,
     "partner list, search": 7,
     "partner list rows (htmx)": 6,
-    "detail with history": 11,
-    "detail with photos": 11,
-    "detail with messages": 11,
-    "detail with follow-ups": 11,
-    "detail with rebookings": 11,
-    "detail with the customer's other installations": 11,
-    "detail with evidence packs": 11,  # the packs made (their fingerprints): one query
+    "detail with history": 9,
+    "detail with photos": 9,
+    "detail with messages": 9,
+    "detail with follow-ups": 9,
+    "detail with rebookings": 9,
+    "detail with the customer's other installations": 9,
+    "detail with evidence packs": 9,  # the packs made (their fingerprints): one query
     # The PDF: one pass over the record's rows whatever their number, then the pack's row.
     "evidence pack with history": 10,
     "evidence pack with photos": 10,

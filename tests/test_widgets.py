@@ -50,3 +50,38 @@ def test_option_labels_and_values_are_escaped():
     assert "&lt;b&gt;Bold &amp; co&lt;/b&gt;" in html
     assert 'value="&quot;&gt;&lt;script&gt;" selected' in html
     assert html.startswith('<select name="x" id="id_x" required>')
+
+
+INPUTS = [
+    forms.TextInput(attrs={"type": "search", "autocomplete": "off", "maxlength": 100}),
+    forms.DateInput(attrs={"type": "date"}),
+    forms.CheckboxInput(),
+    forms.HiddenInput(),
+    forms.EmailInput(attrs={"required": True, "disabled": False, "data-x": None}),
+    forms.NumberInput(attrs={"min": 1}),
+    forms.PasswordInput(render_value=True),
+    forms.URLInput(),
+    forms.TimeInput(),
+]
+
+
+@pytest.mark.parametrize("widget", INPUTS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("value", [None, "", "a <b> & \"c\" 'd'", True, 7, "2026-11-23"])
+def test_the_portal_renderer_writes_each_input_as_djangos_templates(widget, value):
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+
+    from installations.widgets import PortalFormRenderer
+
+    attrs = {"id": "id_f", "aria-describedby": mark_safe("id_f_helptext"), "title": 'x"<y>'}
+    django_html = widget.render("f", value, attrs=attrs, renderer=DjangoTemplates())
+    fast = widget.render("f", value, attrs=attrs, renderer=PortalFormRenderer())
+    assert fast == django_html
+
+
+def test_the_portal_renderer_is_the_projects_form_renderer():
+    from django.forms.renderers import get_default_renderer
+
+    from installations.widgets import PortalFormRenderer
+
+    assert isinstance(get_default_renderer(), PortalFormRenderer)

@@ -28,8 +28,8 @@ def bulk_context(partner: Partner, rows: Iterable[Any]) -> dict[str, Any]:
     allowed = {action.name for row in rows for action in row.actions}
     return {
         "bulk_actions": [name for name in ACTIONS if name in allowed],
-        # Lazy: read only when the page offers Assign (one query, whatever the rows).
-        "bulk_handymen": partner.handymen.select_related("user"),
+        # Lazy: read only when the page offers Assign (one values query, whatever the rows).
+        "bulk_handymen": partner.handymen.all(),
         "bulk_max": MAX_ROWS,
     }
 
