@@ -255,17 +255,20 @@ class InstallationFilter(django_filters.FilterSet):
         filters applied, the group and status not), in no order, so it stops at the bound
         however many rows match. The page then reads exactly these rows (see filter_search)."""
         if self._hits is None:
-            data = self.form.cleaned_data
-            if any(v for k, v in data.items() if k not in self.STATUS_FILTERS | {"q"}):
-                # Other filters too: the matches they keep may lie anywhere among the term's.
-                queryset = self._other_filters()
-            else:
-                # The search alone: each half of it stops at the bound.
-                ids = search_ids(data["q"].strip(), self.partner, per_half=SEARCH_BOUND + 1)
-                queryset = self.queryset.filter(pk__in=ids)
-            rows = queryset.order_by().values_list("pk", "status")[: SEARCH_BOUND + 1]
-            self._hits = SearchHits(tuple(rows))
+            self._hits = SearchHits(tuple(self.hits_queryset()))
         return self._hits
+
+    def hits_queryset(self) -> QuerySet:
+        """The query `search_hits` runs (tests/test_indexes.py reads its plan)."""
+        data = self.form.cleaned_data
+        if any(v for k, v in data.items() if k not in self.STATUS_FILTERS | {"q"}):
+            # Other filters too: the matches they keep may lie anywhere among the term's.
+            queryset = self._other_filters()
+        else:
+            # The search alone: each half of it stops at the bound.
+            ids = search_ids(data["q"].strip(), self.partner, per_half=SEARCH_BOUND + 1)
+            queryset = self.queryset.filter(pk__in=ids)
+        return queryset.order_by().values_list("pk", "status")[: SEARCH_BOUND + 1]
 
     def count_up_to(self, bound: int) -> int:
         """The list's rows, counted up to `bound` + 1 and no further."""
