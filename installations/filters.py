@@ -9,7 +9,16 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 
 from . import search
@@ -79,6 +88,14 @@ class WalkedId(Func):
 
     template = "+%(expressions)s"
     output_field = IntegerField()
+
+
+class IsTrue(Func):
+    """`(condition) IS TRUE`: the same rows, but PostgreSQL no longer pulls an `IN` up into a
+    join (see filter_search)."""
+
+    template = "(%(expressions)s) IS TRUE"
+    output_field = BooleanField()
 
 
 def search_filter(queryset: QuerySet, value: str, partner: Partner | int | None) -> QuerySet:
@@ -300,11 +317,14 @@ class InstallationFilter(django_filters.FilterSet):
             # Every match is known (at most SEARCH_BOUND): the page sorts just these rows.
             return queryset.filter(pk__in=hits.ids) if hits.rows else queryset.none()
         value = value.strip()
-        if hits is not None and connection.vendor == "sqlite":
+        if hits is not None:
             # Thousands of matches: walk the list's index and keep the first matching rows.
-            # PostgreSQL makes that choice itself from its estimates (tests/test_indexes.py).
             ids = search_ids(value, self.partner)
-            return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
+            if connection.vendor == "sqlite":
+                return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
+            # PostgreSQL would turn `IN` into a join of every match and sort them; as a plain
+            # condition it is a hashed subplan checked along the walk.
+            return queryset.filter(IsTrue(ExpressionWrapper(Q(pk__in=ids), BooleanField())))
         return search_filter(queryset, value, self.partner)
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
