@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Count, QuerySet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+)
+from django.db.models.expressions import RawSQL
 
 from . import search
 from .lookups import in_group
@@ -16,6 +28,10 @@ from .statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
 from .widgets import FastSelect, HandymanChoiceField
 
 SEARCH_MAX_LENGTH = 100
+# A search counts its matches exactly up to here, and beyond says "more than" (issue 20): a
+# common surname matches thousands of a large partner's jobs, and counting them all is what
+# made every search grow with the data.
+SEARCH_BOUND = 1000
 
 # Each sort choice is a complete ordering ending in the primary key, so pages never overlap.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -33,12 +49,99 @@ SORT_CHOICES = [
 
 
 # `31`, `#31`, `# 31`: a record's number, as every email and page writes it.
-RECORD_NUMBER = re.compile(r"^#?\s*(\d{1,18})$")
+RECORD_NUMBER = re.compile(r"^#?\s*(\d{1,18})$", re.ASCII)  # 0-9 only: int("١٢") is 12
 
 
 def record_number(text: str) -> int | None:
     match = RECORD_NUMBER.match(text.strip())
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    """The rows a search matches under the other non-status filters: at most SEARCH_BOUND + 1
+    of them as (id, status), in no particular order. Within the bound they are all the matches,
+    so the counts are exact and the page reads just these rows; beyond it they are a sample
+    that proves only "more than SEARCH_BOUND"."""
+
+    rows: tuple[tuple[int, str], ...]
+
+    @property
+    def over_bound(self) -> bool:
+        return len(self.rows) > SEARCH_BOUND
+
+    @property
+    def ids(self) -> list[int]:
+        return [pk for pk, _ in self.rows]
+
+    def by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, status in self.rows:
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+class WalkedId(Func):
+    """`+id`: the same value, but SQLite's planner no longer drives the query from the id list
+    of an `id IN (...)`: it walks the ORDER BY's index and checks each row, stopping at the
+    page's last row, instead of reading every match and sorting them (issue 20)."""
+
+    template = "+%(expressions)s"
+    output_field = IntegerField()
+
+
+class IsTrue(Func):
+    """`(condition) IS TRUE`: the same rows, but PostgreSQL no longer pulls an `IN` up into a
+    join (see filter_search)."""
+
+    template = "(%(expressions)s) IS TRUE"
+    output_field = BooleanField()
+
+
+def search_filter(queryset: QuerySet, value: str, partner: Partner | int | None) -> QuerySet:
+    """`queryset` narrowed to the rows whose customer name, phone, email or address, or site
+    address, contain `value` (case-folded), or whose number it is (`31`, `#31`). The admin
+    searches through this too, with or without a partner."""
+    value = value.strip()
+    return queryset.filter(pk__in=search_ids(value, partner)) if value else queryset
+
+
+def search_ids(
+    value: str, partner: Partner | int | None, *, per_half: int | None = None
+) -> QuerySet | RawSQL:
+    """The ids of the installations matching `value` (stripped, not empty).
+
+    Shaped as `id IN (matching customers' installations UNION matching sites)` rather than
+    one OR across the customer join: each half can use its own index (trigram GIN indexes
+    on PostgreSQL, see migration 0002), so a rare term reads the few rows it matches instead
+    of every installation of the partner (1.1 s → ~10 ms at 300,000 rows). On SQLite each
+    half reads an FTS5 trigram table instead (installations/search.py).
+
+    With `per_half` (and a partner), each half stops after that many ids: the union then holds
+    every match, or proves there are at least `per_half`. SQLite cannot bound the halves of a
+    compound query below three characters, where `icontains` reads every row anyway."""
+    number = record_number(value)
+    mine = Installation.objects.order_by()
+    if partner is not None:
+        mine = mine.filter(partner=partner)
+    if per_half is not None and partner is not None and search.uses_fts(value):
+        matches: QuerySet | RawSQL = search.bounded_fts_ids(partner, value, per_half)
+        if number is None:
+            return matches
+        return Installation.objects.filter(
+            Q(pk__in=matches) | Q(pk=number, partner=partner)
+        ).values("pk")
+    bound = per_half if connection.features.supports_slicing_ordering_in_compound else None
+    customers = search.matching_customers(partner, value)
+    by_customer = mine.filter(customer__in=customers.values("pk")).values("pk")
+    by_site = search.matching_sites(mine, value).values("pk")
+    if bound is not None:
+        by_customer, by_site = by_customer[:bound], by_site[:bound]
+    matches = by_customer.union(by_site)
+    if number is not None:
+        # The record's own number, scoped like every other match.
+        matches = matches.union(mine.filter(pk=number).values("pk"))
+    return matches
 
 
 class InstallationFilterForm(forms.Form):
@@ -130,6 +233,7 @@ class InstallationFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, partner: Partner, **kwargs) -> None:
         super().__init__(data, queryset, **kwargs)
         self.partner = partner
+        self._hits: SearchHits | None = None
         # Only the handymen who serve this partner can be chosen.
         self.filters["handyman"].queryset = partner.handymen.select_related("user")
 
@@ -141,18 +245,51 @@ class InstallationFilter(django_filters.FilterSet):
         """Whether any filter other than the group/status/sort is in use."""
         return any(v for k, v in self.form.cleaned_data.items() if k not in self.STATUS_FILTERS)
 
-    def counts_by_status(self) -> dict[str, int] | None:
-        """How many rows match the other filters, per status: what each card counts, so that a
-        card and the list it opens always agree. None when no other filter applies (the
-        per-partner counters already know); otherwise one grouped COUNT."""
-        if not self.narrows_beyond_status:
-            return None
+    def _other_filters(self) -> QuerySet:
+        """The queryset under every filter but the group, status and sort."""
         queryset = self.queryset
         for name, value in self.form.cleaned_data.items():
             if name not in self.STATUS_FILTERS:
                 queryset = self.filters[name].filter(queryset, value)
-        rows = queryset.order_by().values_list("status").annotate(n=Count("pk"))
+        return queryset
+
+    def counts_by_status(self) -> dict[str, int] | None:
+        """How many rows match the other filters, per status: what each card counts, so that a
+        card and the list it opens always agree. None when no other filter applies (the
+        per-partner counters already know); otherwise one grouped COUNT. Under a search the
+        view asks `search_hits` instead, which never counts beyond the bound."""
+        if not self.narrows_beyond_status:
+            return None
+        rows = self._other_filters().order_by().values_list("status").annotate(n=Count("pk"))
         return dict(rows.values_list("status", "n"))
+
+    @property
+    def searching(self) -> bool:
+        return bool((self.form.cleaned_data.get("q") or "").strip())
+
+    def search_hits(self) -> SearchHits:
+        """Under a search, one query for at most SEARCH_BOUND + 1 matching rows (the other
+        filters applied, the group and status not), in no order, so it stops at the bound
+        however many rows match. The page then reads exactly these rows (see filter_search)."""
+        if self._hits is None:
+            self._hits = SearchHits(tuple(self.hits_queryset()))
+        return self._hits
+
+    def hits_queryset(self) -> QuerySet:
+        """The query `search_hits` runs (tests/test_indexes.py reads its plan)."""
+        data = self.form.cleaned_data
+        if any(v for k, v in data.items() if k not in self.STATUS_FILTERS | {"q"}):
+            # Other filters too: the matches they keep may lie anywhere among the term's.
+            queryset = self._other_filters()
+        else:
+            # The search alone: each half of it stops at the bound.
+            ids = search_ids(data["q"].strip(), self.partner, per_half=SEARCH_BOUND + 1)
+            queryset = self.queryset.filter(pk__in=ids)
+        return queryset.order_by().values_list("pk", "status")[: SEARCH_BOUND + 1]
+
+    def count_up_to(self, bound: int) -> int:
+        """The list's rows, counted up to `bound` + 1 and no further."""
+        return self.qs.order_by()[: bound + 1].count()
 
     def selected_statuses(self) -> set[str]:
         """The statuses the group and exact-status filters leave in the list."""
@@ -175,26 +312,20 @@ class InstallationFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Customer name, phone, email or address, or the site address, containing the text.
-
-        Shaped as `id IN (matching customers' installations UNION matching sites)` rather than
-        one OR across the customer join: each half can use its own index (trigram GIN indexes
-        on PostgreSQL, see migration 0002), so a rare term reads the few rows it matches instead
-        of every installation of the partner (1.1 s → ~10 ms at 300,000 rows). On SQLite each
-        half reads an FTS5 trigram table instead (installations/search.py)."""
+        hits = self._hits
+        if hits is not None and not hits.over_bound:
+            # Every match is known (at most SEARCH_BOUND): the page sorts just these rows.
+            return queryset.filter(pk__in=hits.ids) if hits.rows else queryset.none()
         value = value.strip()
-        if not value:
-            return queryset
-        number = record_number(value)
-        mine = Installation.objects.filter(partner=self.partner).order_by()
-        customers = search.matching_customers(self.partner, value)
-        by_customer = mine.filter(customer__in=customers.values("pk")).values("pk")
-        by_site = search.matching_sites(mine, value).values("pk")
-        matches = by_customer.union(by_site)
-        if number is not None:
-            # The record's own number, scoped to this partner like every other match.
-            matches = matches.union(mine.filter(pk=number).values("pk"))
-        return queryset.filter(pk__in=matches)
+        if hits is not None:
+            # Thousands of matches: walk the list's index and keep the first matching rows.
+            ids = search_ids(value, self.partner)
+            if connection.vendor == "sqlite":
+                return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
+            # PostgreSQL would turn `IN` into a join of every match and sort them; as a plain
+            # condition it is a hashed subplan checked along the walk.
+            return queryset.filter(IsTrue(ExpressionWrapper(Q(pk__in=ids), BooleanField())))
+        return search_filter(queryset, value, self.partner)
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(in_group(GROUPS_BY_SLUG[value]))

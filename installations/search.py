@@ -39,8 +39,11 @@ def _fts_ids(table: str, value: str) -> RawSQL:
     return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [fts_phrase(value)])
 
 
-def matching_customers(partner: Partner, value: str) -> QuerySet:
-    customers = Customer.objects.filter(partner=partner)
+def matching_customers(partner: Partner | int | None, value: str) -> QuerySet:
+    """The partner's matching customers (everyone's when `partner` is None: the admin)."""
+    customers = Customer.objects.all()
+    if partner is not None:
+        customers = customers.filter(partner=partner)
     if uses_fts(value):
         return customers.filter(pk__in=_fts_ids("search_customer_fts", value))
     return customers.filter(
@@ -48,6 +51,25 @@ def matching_customers(partner: Partner, value: str) -> QuerySet:
         | Q(phone__icontains=value)
         | Q(email__icontains=value)
         | Q(address__icontains=value)
+    )
+
+
+def bounded_fts_ids(partner: Partner | int, value: str, limit: int) -> RawSQL:
+    """The ids of at most `limit` of the partner's installations matching by customer, and at
+    most `limit` matching by site (SQLite, three characters or more). Each half is read from its
+    FTS table joined to the partner's rows and stops at `limit`: `id IN (SELECT rowid ...)`
+    would first list every match of every partner (issue 20: 700 ms for "Road" at 200,000
+    rows, 25 ms this way). A half that reaches `limit` proves there are at least that many."""
+    partner_id = partner if isinstance(partner, int) else partner.pk
+    phrase = fts_phrase(value)
+    return RawSQL(
+        "SELECT id FROM (SELECT i.id FROM search_customer_fts f"
+        " JOIN installations_installation i ON i.customer_id = f.rowid"
+        " WHERE search_customer_fts MATCH %s AND i.partner_id = %s LIMIT %s)"
+        " UNION SELECT id FROM (SELECT i.id FROM search_site_fts f"
+        " JOIN installations_installation i ON i.id = f.rowid"
+        " WHERE search_site_fts MATCH %s AND i.partner_id = %s LIMIT %s)",
+        [phrase, partner_id, limit, phrase, partner_id, limit],
     )
 
 

@@ -14,11 +14,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.http import QueryDict
 
-from installations import selectors
+from installations import filters, selectors
 from installations.filters import InstallationFilter
 from installations.lookups import LiteralStatusIn, in_group
 from installations.models import Customer, Installation
 from installations.statuses import GROUPS, GROUPS_BY_SLUG, Status
+
+from .factories import CustomerFactory
 
 
 def list_query(partner, query: str):
@@ -119,3 +121,74 @@ def test_a_search_of_three_characters_or_more_reads_the_fts_tables_on_sqlite(mix
         assert "search_site_fts VIRTUAL TABLE INDEX" in plan_text, plan_text
     else:
         assert "fts" not in plan_text
+
+
+# --- The bounded search (issue 20) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def many_moreaus(mixed, monkeypatch):
+    """More matches than the bound (made small): the search is "more than" and the page walks."""
+    monkeypatch.setattr(filters, "SEARCH_BOUND", 2)
+    for n in range(4):
+        customer = CustomerFactory(partner=mixed.partner, name=f"Zed Moreau {n}")
+        mixed.installation(customer=customer)
+    # Enough other rows that reading the matches and sorting them looks cheaper to SQLite than
+    # walking the partner's rows, as it does at a million (the planner must still walk).
+    someone = CustomerFactory(partner=mixed.partner, name="Nobody Here")
+    first = Installation.objects.filter(partner=mixed.partner).first()
+    Installation.objects.bulk_create(
+        Installation(
+            partner=mixed.partner,
+            customer=someone,
+            site_address="Elsewhere",
+            scheduled_date=first.scheduled_date,
+            window_start=first.window_start,
+            window_end=first.window_end,
+        )
+        for _ in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return mixed
+
+
+def _searching(partner, query: str) -> InstallationFilter:
+    filterset = InstallationFilter(
+        QueryDict(query), queryset=selectors.installations_for_partner(partner), partner=partner
+    )
+    assert filterset.is_valid(), filterset.errors
+    return filterset
+
+
+def test_a_search_beyond_the_bound_walks_the_list_index_without_sorting(many_moreaus):
+    filterset = _searching(many_moreaus.partner, "q=moreau")
+    assert filterset.search_hits().over_bound
+    text = plan(filterset.qs[:25])
+    assert "inst_partner_date" in text, text
+    if connection.vendor == "sqlite":
+        assert "TEMP B-TREE FOR ORDER BY" not in text, text  # matches never all read and sorted
+    else:
+        assert "Sort" not in text, text
+
+
+def test_a_search_within_the_bound_reads_just_its_matches(mixed):
+    target = mixed.installation(customer=CustomerFactory(partner=mixed.partner, name="Zed Moreau"))
+    filterset = _searching(mixed.partner, "q=zed moreau")
+    assert filterset.search_hits().ids == [target.pk]
+    sql = str(filterset.qs.query)
+    assert 'installations_customer" U' not in sql and "fts" not in sql  # no second search
+    assert [i.pk for i in filterset.qs] == [target.pk]
+
+
+def test_the_count_of_a_search_stops_at_the_bound_in_each_half(many_moreaus):
+    text = plan(_searching(many_moreaus.partner, "q=moreau").hits_queryset())
+    if connection.vendor == "sqlite":
+        # Each FTS table is joined to the partner's rows in a co-routine that stops at its
+        # LIMIT, never listed whole first (`LIST SUBQUERY` over `SCAN search_..._fts`).
+        assert text.count("CO-ROUTINE") >= 2, text
+        assert "SCAN f VIRTUAL TABLE" in text, text
+        assert "SCAN search_customer_fts" not in text, text
+    else:
+        # Both halves under a Limit of their own, besides the outer one.
+        assert text.count("Limit") >= 3, text

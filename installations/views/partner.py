@@ -30,7 +30,7 @@ from django_htmx.http import (
 from .. import selectors, services
 from ..bulk.outcome import take_bulk_outcome
 from ..bulk.selectors import bulk_context, bulk_outcome_context
-from ..filters import InstallationFilter, record_number
+from ..filters import SEARCH_BOUND, InstallationFilter, record_number
 from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..live.selectors import partner_page_feed
@@ -157,16 +157,38 @@ def _cards_context(
     """The cards count what the list would show for each group under the other active filters,
     so that a card and the list never disagree: the per-partner counters when only a group or
     status is chosen (one query over ten rows), one grouped COUNT otherwise. Returns the
-    per-status counts too, from which the list's own count follows without a COUNT(*)."""
+    per-status counts too, from which the list's own count follows without a COUNT(*).
+
+    Under a search nothing is counted beyond SEARCH_BOUND matches (issue 20): the matches are
+    read up to the bound; beyond it the cards show no numbers and the list says "more than"."""
     narrowed = valid and filterset.narrows_beyond_status
-    by_status = filterset.counts_by_status() if narrowed else None
+    over_bound = False
+    if valid and filterset.searching:
+        hits = filterset.search_hits()
+        over_bound = hits.over_bound
+        by_status = {} if over_bound else hits.by_status()
+    else:
+        by_status = filterset.counts_by_status() if narrowed else None
     if by_status is None:
         by_status = selectors.status_counts(partner)
     status = filterset.form.cleaned_data.get("status") if valid else None
+    if not valid:
+        shown = 0
+    elif not over_bound:
+        shown = filterset.count(by_status)
+    elif filterset.selected_statuses() != set(Status.values):
+        # Thousands match the search; the group or status chosen may keep fewer: count them,
+        # up to the bound again.
+        shown = filterset.count_up_to(SEARCH_BOUND)
+    else:
+        shown = SEARCH_BOUND + 1
     return {
         "group_counts": selectors.group_counts(partner, by_status),
         "by_status": by_status,
-        "shown": filterset.count(by_status) if valid else 0,
+        "shown": min(shown, SEARCH_BOUND) if over_bound else shown,
+        "over_bound": over_bound and shown > SEARCH_BOUND,
+        "cards_uncounted": over_bound,
+        "search_bound": f"{SEARCH_BOUND:,}",  # "1,000": words, not a number to localise
         "active_group": _active_group(query),
         "cards_narrowed": narrowed,
         "exact_status_label": Status(status).label if status else "",
