@@ -20,7 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 from .selectors import Job
 
 if TYPE_CHECKING:
-    from .views import Card
+    from ..models import Handyman
+    from .views import Card, Cell
 
 BADGE = '<span class="badge badge-{}"><span class="visually-hidden">Status: </span>{}</span>'
 
@@ -104,3 +105,56 @@ def render_cards(cards: Iterable[Card], next_url: str, where: str = "") -> SafeS
     board's cells and for anything that redraws cards later (a live feed)."""
     escaped = _e(next_url)  # once, not in every card's every form
     return mark_safe("".join(render_card(card, escaped, where) for card in cards))  # noqa: S308
+
+
+# A cell of the grid: the `lane-cell` and `handyman-cell` partials of board.html print these. A
+# week holds 182 cells; through the template engine they cost more than all their cards.
+LANE_CELL = (
+    '<td id="cell-{where}"><ul class="cell-jobs" data-lane data-day="{day}"{window} '
+    'aria-label="Unassigned, {label}">{cards}</ul>{more}</td>'
+)
+HANDYMAN_CELL = (
+    '<td id="cell-{where}"{td_class}>{note}<ul class="cell-jobs" data-handyman="{pk}" '
+    'data-handyman-name="{name}" data-day="{day}"{window}{day_off} '
+    'aria-label="{name}, {label}{off_label}">{cards}</ul></td>'
+)
+
+
+def _window(cell: Cell) -> str:
+    column = cell.column
+    if not column.window:
+        return ""
+    return f' data-window-start="{column.start}" data-window-end="{column.end}"'
+
+
+def lane_cell(cell: Cell) -> SafeString:
+    more = ""
+    if cell.more > 0:
+        more = f'<a class="lane-more" href="{_e(cell.more_url)}">{cell.more} more on this day</a>'
+    html = LANE_CELL.format(
+        where=_e(cell.where),
+        day=cell.column.iso,
+        window=_window(cell),
+        label=_e(cell.column.label),
+        cards=cell.html,
+        more=more,
+    )
+    return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)
+
+
+def handyman_cell(cell: Cell, handyman: Handyman) -> SafeString:
+    name = _e(handyman.display_name)
+    html = HANDYMAN_CELL.format(
+        where=_e(cell.where),
+        td_class=' class="is-day-off"' if cell.day_off else "",
+        note='<p class="day-off-note">Day off</p>' if cell.day_off else "",
+        pk=handyman.pk,
+        name=name,
+        day=cell.column.iso,
+        window=_window(cell),
+        day_off=" data-day-off" if cell.day_off else "",
+        label=_e(cell.column.label),
+        off_label=", day off" if cell.day_off else "",
+        cards=cell.html,
+    )
+    return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)

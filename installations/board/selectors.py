@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from ..models import Handyman, Installation, Partner
+from ..live.models import LiveCounter
+from ..live.services import partner_scope
+from ..models import Customer, Handyman, Installation, Partner
 from ..statuses import Status, StatusGroup, group_of
 
 HANDYMEN_PER_PAGE = 25
@@ -145,6 +150,20 @@ def booked(
         .exclude(status__in=NOT_BOOKED)
         .values_list("handyman_id", "window_start", "window_end")
     )
+    return _booked(rows)
+
+
+def booked_from(jobs: Iterable[Job]) -> dict[int, Booked]:
+    """The same totals from the handymen's jobs already read, when the board shows every job of
+    the period (no search, group or hiding): no query."""
+    return _booked(
+        (job.handyman_id, job.window_start, job.window_end)
+        for job in jobs
+        if job.status not in NOT_BOOKED and job.handyman_id is not None
+    )
+
+
+def _booked(rows: Iterable[tuple[int, time, time]]) -> dict[int, Booked]:
     jobs: dict[int, int] = {}
     minutes: dict[int, int] = {}
     for handyman_id, window_start, window_end in rows:
@@ -165,9 +184,15 @@ def unassigned_lane(
     queryset: QuerySet[Installation], *, start: date, end: date, per_day: int
 ) -> Lane:
     """The SCHEDULED jobs of the period (the board's filters applied): the first `per_day` of
-    each day by window, and each day's total, in one query (window functions)."""
+    each day by window, and each day's total, in one query (window functions).
+
+    The window functions read only the (partner, status, date, window, id) index; the job's
+    other columns and the customer's name are joined AFTER they kept the first few of each day.
+    As the ORM writes it, every SCHEDULED job of the week (hundreds) is read from the table and
+    looked up in the customers' to keep a few dozen (on SQLite, a new connection per request
+    reads each of those pages from the operating system again)."""
     day = [F("scheduled_date")]
-    rows = (
+    first = (
         queryset.filter(status=Status.SCHEDULED, scheduled_date__range=(start, end))
         .annotate(
             position=Window(
@@ -176,16 +201,50 @@ def unassigned_lane(
             day_total=Window(Count("id"), partition_by=day),
         )
         .filter(position__lte=per_day)
-        .order_by("scheduled_date", "window_start", "id")
-        .values_list(*JOB_FIELDS, "day_total")
+        .values_list("pk", "day_total")
     )
+    try:
+        sql, params = first.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (an unusable one gives .none())
+        return Lane([], {})
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"i.{qn(column)}" for column in LANE_COLUMNS)
+    installations = qn(Installation._meta.db_table)
+    customers = qn(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, c.{qn('name')}, lane.{qn('day_total')} FROM ({sql}) lane "
+            f"INNER JOIN {installations} i ON i.{qn('id')} = lane.{qn('pk')} "
+            f"INNER JOIN {customers} c ON c.{qn('id')} = i.{qn('customer_id')} "
+            f"ORDER BY i.{qn('scheduled_date')}, i.{qn('window_start')}, i.{qn('id')}",
+            params,
+        )
+        rows = cursor.fetchall()
     found: list[Job] = []
     totals: dict[date, int] = {}
     for *fields, day_total in rows:
-        job = Job(*fields)
+        job = Job(*_typed(fields))
         found.append(job)
         totals[job.scheduled_date] = day_total
     return Lane(found, totals)
+
+
+# The lane's columns before the customer's name (JOB_FIELDS' order), and their types: a plain
+# cursor gives SQLite's dates and times as text.
+LANE_FIELDS = JOB_FIELDS[:-1]
+LANE_COLUMNS = ["id", *(Installation._meta.get_field(f).column for f in LANE_FIELDS[1:])]
+_DATE, _START, _END = (
+    LANE_FIELDS.index(name) for name in ("scheduled_date", "window_start", "window_end")
+)
+
+
+def _typed(fields: list[Any]) -> list[Any]:
+    if isinstance(fields[_DATE], str):
+        fields[_DATE] = date.fromisoformat(fields[_DATE])
+    for i in (_START, _END):
+        if isinstance(fields[i], str):
+            fields[i] = time.fromisoformat(fields[i])
+    return fields
 
 
 def overdue_unassigned(partner: Partner | int, *, today: date) -> int:
@@ -193,3 +252,25 @@ def overdue_unassigned(partner: Partner | int, *, today: date) -> int:
     return Installation.objects.filter(
         partner=partner, status=Status.SCHEDULED, scheduled_date__lt=today
     ).count()
+
+
+def stamp_and_overdue(partner_id: int, *, today: date) -> tuple[int, int]:
+    """The live feed's stamp and the overdue count in ONE query, read before the board's rows
+    (a change committed in between is then delivered again, never missed: live.selectors.stamp).
+    The full page would otherwise pay a ninth query for the stamp alone."""
+    counters = connection.ops.quote_name(LiveCounter._meta.db_table)
+    installations = connection.ops.quote_name(Installation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT seq FROM {counters} WHERE scope = %s), "
+            f"(SELECT COUNT(*) FROM {installations} "
+            "WHERE partner_id = %s AND status = %s AND scheduled_date < %s)",
+            [
+                partner_scope(partner_id),
+                partner_id,
+                Status.SCHEDULED.value,
+                connection.ops.adapt_datefield_value(today),
+            ],
+        )
+        seq, overdue = cursor.fetchone()
+    return seq or 0, overdue

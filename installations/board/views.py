@@ -343,6 +343,7 @@ def board_context(
     *,
     actions: Callable[[selectors.Job], list[CardAction]] | None,
     link: Callable[[int], str],
+    overdue: int | None = None,
 ) -> dict[str, Any]:
     """Everything the board draws, for the partner's page and the admin's: a constant number of
     queries (handymen page, their jobs, booked hours, the lane, the overdue count, days off)."""
@@ -365,14 +366,20 @@ def board_context(
     jobs = filterset.qs if filters_valid else filterset.queryset.none()
     if hide_finished:
         jobs = jobs.exclude(status__in=TERMINAL_STATUSES)
+    # Nothing narrows the board: its handymen's jobs are all their jobs of the period.
+    every_job = filters_valid and not hide_finished and not any(wanted.values())
 
     handymen = selectors.board_handymen(partner, page=page)
     ids = [h.pk for h in handymen.handymen]
     assigned = selectors.handymen_jobs(jobs, handyman_ids=ids, start=period.start, end=period.end)
     per_day = selectors.LANE_PER_DAY if period.day is None else selectors.LANE_PER_DAY_DAY_VIEW
     lane = selectors.unassigned_lane(jobs, start=period.start, end=period.end, per_day=per_day)
-    booked = selectors.booked(partner, handyman_ids=ids, start=period.start, end=period.end)
-    overdue = selectors.overdue_unassigned(partner, today=today)
+    if every_job:
+        booked = selectors.booked_from(assigned)
+    else:
+        booked = selectors.booked(partner, handyman_ids=ids, start=period.start, end=period.end)
+    if overdue is None:
+        overdue = selectors.overdue_unassigned(partner, today=today)
     blocked = days_off(ids, period.start, period.end)
 
     columns = columns_for(period, [*assigned, *lane.jobs])
@@ -451,11 +458,18 @@ def _partner_for(request: HttpRequest) -> Partner:
 def board_week(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
     full_page = not request.htmx or request.htmx.history_restore_request
-    # The live feed's stamp is read before the board's rows (see live.selectors); a redraw
-    # after a drop (htmx) keeps the page's feed and its stamp.
-    live = partner_page_feed(request.user, locate=True) if full_page else None
+    # The live feed's stamp is read before the board's rows (see live.selectors), with the
+    # overdue count in one query; a redraw after a drop (htmx) keeps the page's feed and stamp.
+    live, overdue = None, None
+    if full_page:
+        seq, overdue = selectors.stamp_and_overdue(partner.pk, today=timezone.localdate())
+        live = partner_page_feed(request.user, locate=True, seq=seq)
     ctx = board_context(
-        request, partner, actions=card_actions_for(request.user), link=partner_link()
+        request,
+        partner,
+        actions=card_actions_for(request.user),
+        link=partner_link(),
+        overdue=overdue,
     )
     ctx["board_url"] = reverse("board:week")
     ctx["live"] = live

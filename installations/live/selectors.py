@@ -104,23 +104,27 @@ def changed_since(*, kind: str, owner_id: int, since: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def _page_feed(name: str, user: Any, kind: str, owner_id: int) -> dict[str, Any]:
+def _page_feed(
+    name: str, user: Any, kind: str, owner_id: int, seq: int | None = None
+) -> dict[str, Any]:
     key = feed_key(user_id=user.pk, kind=kind, owner_id=owner_id)
-    return {
-        "url": f"{reverse(name)}?key={quote(key)}",
-        "stamp": stamp(partner_scope(owner_id) if kind == "p" else handyman_scope(owner_id)),
-    }
+    if seq is None:
+        seq = stamp(partner_scope(owner_id) if kind == "p" else handyman_scope(owner_id))
+    return {"url": f"{reverse(name)}?key={quote(key)}", "stamp": seq}
 
 
-def partner_page_feed(user: Any, *, locate: bool = False) -> dict[str, Any] | None:
+def partner_page_feed(
+    user: Any, *, locate: bool = False, seq: int | None = None
+) -> dict[str, Any] | None:
     """What a partner page puts in its opt-in element: the feed's URL (with the page's key) and
     its stamp. Call it BEFORE reading the page's data (see stamp). `locate`: the page shows too
     many records to list them all in every question (the board); it says where the changed ones
-    sit only when the feed asks (views.Locate)."""
+    sit only when the feed asks (views.Locate). `seq`: the stamp, when the page read it with
+    its first query (the board: board.selectors.stamp_and_overdue)."""
     profile = getattr(user, "partner_profile", None)
     if profile is None:
         return None
-    return {**_page_feed("live:partner", user, "p", profile.partner_id), "locate": locate}
+    return {**_page_feed("live:partner", user, "p", profile.partner_id, seq), "locate": locate}
 
 
 def handyman_page_feed(handyman: Any) -> dict[str, Any]:

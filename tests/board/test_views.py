@@ -236,6 +236,20 @@ def test_rows_show_name_phone_as_a_tel_link_and_jobs_and_hours_booked(partner_cl
     assert "2 jobs, 5 h 30 this week" in row
 
 
+def test_hours_booked_are_the_same_whether_or_not_a_filter_narrows_the_cards(partner_client, cast):
+    # Unfiltered, the totals come from the cards already read; filtered, from their own query.
+    cast.installation(Status.INSTALLER_ASSIGNED)  # 2 h
+    cast.installation(
+        Status.EN_ROUTE, window_start=time(12), window_end=time(15, 30)
+    )  # 3 h 30, not in the "scheduled" group
+    rejected = cast.installation(Status.INSTALLER_ASSIGNED)
+    move(rejected, status=Status.REJECTED)  # not booked time
+    for params in ({}, {"group": "scheduled"}, {"hide_finished": "on"}, {"q": "zzz-nobody"}):
+        html = get(partner_client, week=week_of(tomorrow()), **params).content.decode()
+        row = html[html.index(f'id="handyman-{cast.handyman.pk}"') :]
+        assert "2 jobs, 5 h 30 this week" in row[: row.index("</th>")], params
+
+
 def test_another_partners_jobs_and_handymen_never_appear(partner_client, cast):
     theirs = cast.installation(Status.INSTALLER_ASSIGNED, partner=cast.other_partner)
     theirs_open = cast.installation(Status.SCHEDULED, partner=cast.other_partner)
