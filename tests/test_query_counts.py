@@ -57,9 +57,9 @@ QUERIES: dict[str, int] = {
     "handyman jobs": 8,
     # The per-handyman table is kept 5 minutes after the warm-up request (2 queries more when it
     # is read: tests/dashboard/test_views.py pins that, with 2 and with 20 handymen).
-    "dashboard": 14,
-    "dashboard, 52 weeks (htmx)": 14,
-    "admin dashboard, all partners": 14,
+    "dashboard": 8,
+    "dashboard, 52 weeks (htmx)": 8,
+    "admin dashboard, all partners": 8,
     "handyman jobs (htmx)": 6,
     # The live feed with changes: the changed rows the page shows (issue 13).
     "live feed, the list's changed rows": 6,

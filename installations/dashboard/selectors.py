@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..models import Handyman, Partner, PartnerStatusCount
 from ..statuses import GROUPS, NON_TERMINAL_STATUSES, Status, StatusGroup
@@ -328,14 +330,14 @@ def stuck_jobs(
     partner: Partner | None, thresholds: dict[str, int], now: datetime | None = None
 ) -> list[StuckStatus]:
     """Per open status, the jobs that have sat in it longer than its threshold, oldest first:
-    one index range per status on (partner, status, since), at most STUCK_LIMIT rows each."""
+    one index range per status on (partner, status, since), at most STUCK_LIMIT rows each, all
+    in ONE query (the ranges joined by UNION ALL: the page's other reads already take seven)."""
     now = now or timezone.now()
-    out = []
+    branches, params = [], []
     for status in NON_TERMINAL_STATUSES:
-        hours = thresholds[status]
         rows = (
             _scoped(DashboardJob.objects.all(), partner)
-            .filter(status=status, since__lt=now - timedelta(hours=hours))
+            .filter(status=status, since__lt=now - timedelta(hours=thresholds[status]))
             .order_by("since")
             # Four columns, not three whole rows: this list is read on every page view.
             .values_list(
@@ -343,11 +345,33 @@ def stuck_jobs(
                 "installation__customer__name",
                 "installation__partner__name",
                 "since",
+                "status",
             )[:STUCK_LIMIT]
         )
-        jobs = [StuckJob(*row) for row in rows]
-        out.append(StuckStatus(str(status), Status(status).label, hours, jobs))
-    return out
+        sql, branch_params = rows.query.sql_with_params()
+        # Wrapped: SQLite allows no ORDER BY or LIMIT in a compound statement's own branches.
+        branches.append(f"SELECT * FROM ({sql}) stuck{len(branches)}")
+        params.extend(branch_params)
+    found: dict[str, list[StuckJob]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        for pk, customer, partner_name, since, status in cursor.fetchall():
+            found[status].append(StuckJob(pk, customer, partner_name, _aware(since)))
+    for jobs in found.values():
+        jobs.sort(key=lambda job: (job.since, job.pk))
+    return [
+        StuckStatus(str(status), Status(status).label, thresholds[status], found[str(status)])
+        for status in NON_TERMINAL_STATUSES
+    ]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A plain cursor gives SQLite's datetimes as text (stored in UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 @dataclass
