@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as clock
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -92,16 +93,39 @@ def feed_key_owner(key: str, kind: str) -> int | None:
     return owner_id if key_kind == kind and isinstance(owner_id, int) else None
 
 
+# "The newest number of this scope is N", as read from the database, kept in this process for
+# at most NEWEST_MAX_AGE seconds. Every open page asks every few seconds; with this, each app
+# server asks the database about a scope at most about once a second however many pages follow
+# it, and a refresh at rest costs no query at all. It is a cache of a database read, never the
+# truth: a change committed by this process forgets its scopes at once (services.live_record),
+# one committed by another server is seen within NEWEST_MAX_AGE (well inside the 5 s promise).
+NEWEST_MAX_AGE = 1.0
+_newest: dict[tuple[str, int], tuple[float, int]] = {}
+
+
+def forget_newest(kind: str, owner_id: int) -> None:
+    _newest.pop((kind, owner_id), None)
+
+
 def changed_since(*, kind: str, owner_id: int, since: int) -> bool:
-    """Has anything changed in the scope after `since`? One indexed query, in plain SQL: this
-    is the question every open page asks every few seconds, so not even the ORM's compile."""
-    column = "partner_id" if kind == "p" else "handyman_id"
-    table = connection.ops.quote_name(LiveChange._meta.db_table)
+    """Has anything changed in the scope after `since`? At most one indexed query (the scope's
+    counter, by its unique key), in plain SQL: this is the question every open page asks every
+    few seconds, so not even the ORM's compile; none while the newest number read is fresh."""
+    key = (kind, owner_id)
+    now = clock.monotonic()
+    known = _newest.get(key)
+    if known is not None and now - known[0] < NEWEST_MAX_AGE:
+        return known[1] > since
+    table = connection.ops.quote_name(LiveCounter._meta.db_table)
+    scope = partner_scope(owner_id) if kind == "p" else handyman_scope(owner_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE {column} = %s AND seq > %s LIMIT 1", [owner_id, since]
-        )
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT seq FROM {table} WHERE scope = %s", [scope])
+        row = cursor.fetchone()
+    newest = int(row[0]) if row else 0
+    if len(_newest) > 100_000:  # a bound on memory whatever the number of scopes
+        _newest.clear()
+    _newest[key] = (now, newest)
+    return newest > since
 
 
 def _page_feed(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import Installation
 from .models import LiveChange, LiveCounter
@@ -52,3 +52,16 @@ def live_record(*, installation: Installation, handyman_ids: Iterable[int | None
         for pk in handymen
     ]
     LiveChange.objects.bulk_create(rows)
+    # This process's feed answers "nothing new" from a read up to a second old (selectors):
+    # its own changes are news at once (forgotten now, and again once committed, in case the
+    # feed was asked in between).
+    scopes = [("p", installation.partner_id), *(("h", pk) for pk in handymen)]
+    _forget(scopes)
+    transaction.on_commit(lambda: _forget(scopes))
+
+
+def _forget(scopes: list[tuple[str, int]]) -> None:
+    from .selectors import forget_newest  # selectors imports this module
+
+    for kind, owner_id in scopes:
+        forget_newest(kind, owner_id)

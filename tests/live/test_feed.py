@@ -75,7 +75,7 @@ def test_at_rest_it_answers_304_with_exactly_one_query_and_no_session(cast):
     assert response.status_code == 304
     assert response.content == b""
     assert len(ctx.captured_queries) == 1  # not even the session or the user
-    assert "installations_livechange" in ctx.captured_queries[0]["sql"]
+    assert "installations_livecounter" in ctx.captured_queries[0]["sql"]
 
 
 def test_without_the_page_key_at_rest_is_the_login_plus_one_query(cast):
@@ -378,3 +378,86 @@ def test_the_handymans_feed_at_rest_is_one_query_too(cast):
     )
     # Something changed: now the login decides (this browser has none).
     assert Client().get(HANDYMAN_FEED, {"key": key, "since": since}).status_code == 302
+
+
+# --- The one-second memo of a scope's newest number (selectors.NEWEST_MAX_AGE) -------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    from installations.live import selectors
+
+    fake = FakeClock()
+    monkeypatch.setattr(selectors, "clock", fake)
+    return fake
+
+
+def test_a_second_refresh_at_rest_within_a_second_asks_the_database_nothing(cast, fake_clock):
+    cast.installation()
+    client = login(cast.partner_user)
+    key, stamp = page_key(client), partner_stamp(cast.partner.pk)
+    params = {"key": key, "since": stamp, "from": LIST}
+    assert client.get(FEED, params).status_code == 304
+    fake_clock.now += 0.5
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(FEED, params).status_code == 304
+    assert ctx.captured_queries == []
+    fake_clock.now += 0.6  # past the memo's age: one query again
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(FEED, params).status_code == 304
+    assert len(ctx.captured_queries) == 1
+
+
+def test_a_change_made_by_this_server_is_news_at_once_despite_the_memo(cast, fake_clock):
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    key, stamp = page_key(client), partner_stamp(cast.partner.pk)
+    params = {"key": key, "since": stamp, "from": LIST, "rows": str(inst.pk)}
+    assert client.get(FEED, params).status_code == 304  # remembered: nothing new
+    assign(cast, inst)
+    response = client.get(FEED, params)  # same instant: the change is not hidden by the memo
+    assert response.status_code == 200
+    assert inst.pk in [c["pk"] for c in response.json()["changed"]]
+
+
+def test_a_change_made_by_another_server_is_seen_once_the_memo_is_a_second_old(cast, fake_clock):
+    from installations.live.models import LiveCounter
+    from installations.live.services import partner_scope
+
+    inst = cast.installation()
+    client = login(cast.partner_user)
+    key, stamp = page_key(client), partner_stamp(cast.partner.pk)
+    params = {"key": key, "since": stamp, "from": LIST, "rows": str(inst.pk)}
+    assert client.get(FEED, params).status_code == 304
+    # Another app server commits a change: the rows appear, this process is not told.
+    LiveCounter.objects.filter(scope=partner_scope(cast.partner.pk)).update(seq=stamp + 1)
+    LiveChange.objects.create(partner=cast.partner, seq=stamp + 1, installation=inst)
+    fake_clock.now += 0.5
+    assert client.get(FEED, params).status_code == 304  # within the memo's second
+    fake_clock.now += 0.6
+    response = client.get(FEED, params)  # never lost: through the login, with the change
+    assert response.status_code == 200
+    assert inst.pk in [c["pk"] for c in response.json()["changed"]]
+
+
+def test_the_memo_of_one_partner_never_answers_for_another(cast, fake_clock):
+    mine = cast.installation()
+    cast.installation(partner=cast.other_partner)
+    theirs = cast.installation(partner=cast.other_partner)  # they are further on than we are
+    me, them = login(cast.partner_user), login(cast.other_partner_user)
+    mine_params = {"key": page_key(me), "since": partner_stamp(cast.partner.pk), "from": LIST}
+    assert me.get(FEED, mine_params).status_code == 304
+    stamp = partner_stamp(cast.other_partner.pk)
+    params = {"key": page_key(them), "since": stamp - 1, "from": LIST, "rows": str(theirs.pk)}
+    response = them.get(FEED, params)
+    assert response.status_code == 200
+    assert [c["pk"] for c in response.json()["changed"]] == [theirs.pk]
+    assert mine.pk != theirs.pk
