@@ -249,20 +249,30 @@
       : null;
     opened = card ? { card: card.id, action: form.dataset.action } : null;
   }, true);
+  // Given back for a moment after the close: a held swap of that card (live.js flushes what
+  // it held once the focus leaves the dialog) may replace it just after the focus came back.
+  let returning = null;
+  function giveFocusBack() {
+    if (!returning || Date.now() > returning.until) { returning = null; return; }
+    const active = document.activeElement;
+    // Nothing has the focus, or a control of the dialog that just closed still holds it (the
+    // browser moves it out a moment later): anything else the user chose is left alone.
+    const lost = !active || active === document.body || active.closest("dialog:not([open])");
+    if (!lost) return;
+    const card = document.getElementById(returning.card);
+    if (!card) return;
+    const target = card.querySelector("form[data-action='" + returning.action + "'] button") ||
+      card.querySelector("a[href]");
+    if (target) target.focus();
+  }
   document.addEventListener("close", function (event) {
     if (!opened || !event.target.matches || !event.target.matches("#action-dialog")) return;
-    const was = opened;
+    returning = { card: opened.card, action: opened.action, until: Date.now() + 2000 };
     opened = null;
-    window.setTimeout(function () {
-      const active = document.activeElement;
-      if (active && active !== document.body) return;
-      const card = document.getElementById(was.card);
-      if (!card) return;
-      const target = card.querySelector("form[data-action='" + was.action + "'] button") ||
-        card.querySelector("a[href]");
-      if (target) target.focus();
-    }, 0);
+    window.setTimeout(giveFocusBack, 0);
   }, true);
+  // Only while nothing else has the focus: what the user moved to is never taken away.
+  document.addEventListener("live:swapped", function () { window.setTimeout(giveFocusBack, 0); });
 
   function init(root) {
     (root || document).querySelectorAll(".board[data-acting] .cell-jobs").forEach(function (list) {
