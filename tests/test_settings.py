@@ -156,3 +156,13 @@ def test_the_development_server_says_each_thing_once(tmp_path):
     assert status == 404
     assert text.count("Watching for file changes") == 1, text
     assert text.count("/no-such-page/") == 1, text
+
+
+@pytest.mark.parametrize("url", ["sqlite:////tmp/portal-test.sqlite3", "postgres://u:p@db/portal"])
+def test_connections_outlive_a_request_on_both_databases(url):
+    # A new SQLite connection per request re-runs its PRAGMAs and starts with a cold page cache.
+    out = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "1", "DATABASE_URL": url},
+        "s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['CONN_HEALTH_CHECKS']",
+    )
+    assert out == "60 True"

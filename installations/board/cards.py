@@ -11,17 +11,21 @@ The badge is the `_status_badge.html` partial's markup (tests/board/test_cards.p
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ..models import Installation
+from ..statuses import Status, group_of
 from .selectors import Job
 
 if TYPE_CHECKING:
     from ..models import Handyman
-    from .views import Card, Cell
+    from .views import Card, CardActions, Cell, Row
 
 BADGE = '<span class="badge badge-{}"><span class="visually-hidden">Status: </span>{}</span>'
 
@@ -32,18 +36,6 @@ ACTION = (
     '<input type="hidden" name="next" value="{next}">'
     '<button type="submit" class="button button-small" aria-describedby="job-{pk}">{label}'
     "</button></form>"
-)
-
-CARD = (
-    '<li id="card-{pk}" class="{classes}" data-pk="{pk}" data-version="{version}" '
-    'data-status="{status}" data-day="{day}" data-window-start="{start}" '
-    'data-window-end="{end}" data-handyman="{handyman}"{draggable}{live}>'
-    '<p class="job-when">{start}–{end}</p>'
-    '<p class="job-who"><a id="job-{pk}" href="{link}">{customer} '
-    '<span class="job-number">#{pk}</span></a></p>'
-    '<p class="job-where">{town}</p>'
-    '<p class="job-status">{badge}{follow_up}{finished}</p>'
-    "{flag}{actions}</li>"
 )
 
 
@@ -57,54 +49,86 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render_card(card: Card, next_url: str, where: str = "") -> SafeString:
-    """One card. `next_url` is already escaped (render_cards escapes it once). `where` is its
-    cell (`Cell.where`): live.js tells the feed where a changed card sits on the page."""
+def _braced(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@lru_cache(maxsize=256)
+def actions_html(actions: CardActions, next_url: str) -> str:
+    """The forms of the cards that share `actions` (all cards of one status), with `{pk}` and
+    `{version}` left to fill: written once per status and page, not once per card."""
+    if not actions:
+        return ""
+    forms = "".join(
+        ACTION.format(
+            url=f"{_braced(_e(a.head))}{{pk}}{_braced(_e(a.tail))}",
+            name=a.name,
+            version="{version}",
+            next=_braced(next_url),
+            pk="{pk}",
+            label=_braced(_e(a.label)),
+        )
+        for a in actions
+    )
+    return f'<div class="job-actions">{forms}</div>'
+
+
+@lru_cache(maxsize=64)
+def _status_bits(status: str) -> tuple[str, str]:
+    """What every card of one status shares: its colour class and its badge."""
+    group = group_of(status)
+    return f"job job-{group.colour}", BADGE.format(group.colour, _e(Status(status).label))
+
+
+_hhmm = lru_cache(maxsize=512)(methodcaller("strftime", "%H:%M"))  # a week has a few windows
+
+
+def _card(card: Card, next_url: str, where: str) -> str:
     job = card.job
-    classes = f"job job-{job.group.colour}"
-    if card.finished:
+    pk, version = job.pk, job.version
+    classes, badge_html = _status_bits(job.status)
+    finished = card.finished
+    if finished:
         classes += " is-finished"
     if card.day_off:
         classes += " is-flagged"
-    actions = "".join(
-        ACTION.format(
-            url=_e(a.url),
-            name=a.name,
-            version=job.version,
-            next=next_url,
-            pk=job.pk,
-            label=_e(a.label),
-        )
-        for a in card.actions
+    start, end = _hhmm(job.window_start), _hhmm(job.window_end)
+    # `where` is our own "<handyman id or u>-<digits>": nothing in it to escape.
+    live = f' data-live-pk="{pk}" data-live-where="{where}"' if where else ""
+    return (
+        f'<li id="card-{pk}" class="{classes}" data-pk="{pk}" data-version="{version}" '
+        f'data-status="{job.status}" data-day="{job.scheduled_date.isoformat()}" '
+        f'data-window-start="{start}" data-window-end="{end}" '
+        f'data-handyman="{job.handyman_id or ""}"'
+        f"{' data-draggable' if card.actions and not finished else ''}{live}>"
+        f'<p class="job-when">{start}–{end}</p>'
+        f'<p class="job-who"><a id="job-{pk}" href="{_e(card.link)}">{_e(job.customer_name)} '
+        f'<span class="job-number">#{pk}</span></a></p>'
+        f'<p class="job-where">{_e(card.town)}</p>'
+        f'<p class="job-status">{badge_html}'
+        f"{FOLLOW_UP if job.kind == Installation.Kind.FOLLOW_UP else ''}"
+        f"{FINISHED if finished else ''}</p>"
+        f"{DAY_OFF if card.day_off else ''}"
+        f"{actions_html(card.actions, next_url).format(pk=pk, version=version)}</li>"
     )
-    html = CARD.format(
-        pk=job.pk,
-        classes=classes,
-        version=job.version,
-        status=job.status,
-        day=job.scheduled_date.isoformat(),
-        start=job.window_start.strftime("%H:%M"),
-        end=job.window_end.strftime("%H:%M"),
-        handyman=job.handyman_id or "",
-        draggable=" data-draggable" if card.draggable else "",
-        link=_e(card.link),
-        customer=_e(job.customer_name),
-        town=_e(card.town),
-        badge=BADGE.format(job.group.colour, _e(job.status_label)),
-        follow_up=' <span class="tag">Follow-up</span>' if job.is_follow_up else "",
-        finished=' <span class="visually-hidden">(finished)</span>' if card.finished else "",
-        flag='<p class="job-flag">Day off: move or reassign this job</p>' if card.day_off else "",
-        actions=f'<div class="job-actions">{actions}</div>' if actions else "",
-        live=f' data-live-pk="{job.pk}" data-live-where="{_e(where)}"' if where else "",
-    )
-    return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)
+
+
+FOLLOW_UP = ' <span class="tag">Follow-up</span>'
+FINISHED = ' <span class="visually-hidden">(finished)</span>'
+DAY_OFF = '<p class="job-flag">Day off: move or reassign this job</p>'
+
+
+def render_card(card: Card, next_url: str, where: str = "") -> SafeString:
+    """One card. `next_url` is already escaped (render_cards escapes it once). `where` is its
+    cell (`Cell.where`): live.js tells the feed where a changed card sits on the page."""
+    return mark_safe(_card(card, next_url, where))  # noqa: S308 (every value is escaped or ours)
 
 
 def render_cards(cards: Iterable[Card], next_url: str, where: str = "") -> SafeString:
     """The cards' HTML, each `<li id="card-<pk>" data-version=…>` as the board draws it: for the
     board's cells and for anything that redraws cards later (a live feed)."""
     escaped = _e(next_url)  # once, not in every card's every form
-    return mark_safe("".join(render_card(card, escaped, where) for card in cards))  # noqa: S308
+    return mark_safe("".join([_card(card, escaped, where) for card in cards]))  # noqa: S308
 
 
 # A cell of the grid: the `lane-cell` and `handyman-cell` partials of board.html print these. A
@@ -138,6 +162,28 @@ def lane_cell(cell: Cell) -> SafeString:
         label=_e(cell.column.label),
         cards=cell.html,
         more=more,
+    )
+    return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)
+
+
+def handyman_head(row: Row, day_view: bool) -> SafeString:
+    """A row's heading: the handyman, his phone, his jobs and hours of the period."""
+    handyman = row.handyman
+    phone = ""
+    if handyman.phone:
+        number = _e(handyman.phone)
+        phone = f'<a class="handyman-phone" href="tel:{number.replace(" ", "")}">{number}</a>'
+    booked = row.booked
+    if booked:
+        plural = "" if booked.jobs == 1 else "s"
+        text = f"{booked.jobs} job{plural}, {booked.hours}"
+    else:
+        text = "No jobs"
+    html = (
+        f'<th scope="row" id="handyman-{handyman.pk}">'
+        f'<span class="handyman-name">{_e(handyman.display_name)}</span> {phone} '
+        f'<span class="handyman-booked">{text} {"this day" if day_view else "this week"}</span>'
+        "</th>"
     )
     return mark_safe(html)  # noqa: S308 (every value above is escaped or our own)
 

@@ -24,7 +24,7 @@ from ..models import Installation
 from ..scheduling.selectors import days_off
 from ..statuses import TERMINAL_STATUSES, Status
 from . import selectors
-from .cards import render_cards
+from .cards import handyman_cell, handyman_head, lane_cell, render_cards
 from .views import (
     STANDARD_WINDOWS,
     TEMPLATE,
@@ -233,21 +233,16 @@ def board_changes(
                 cell.more = lane.totals.get(column.day, 0) - len(cell.cards)
                 day = column.day.isoformat()
                 cell.more_url = _list_url(status=Status.SCHEDULED, date_from=day, date_to=day)
-            html = render_to_string(f"{TEMPLATE}#lane-cell", {"cell": cell}, request=request)
+            html = lane_cell(cell)
         else:
             cell.day_off = (handyman_id, column.day) in blocked
-            row = Row(handymen[handyman_id], booked.get(handyman_id), [cell])
-            html = render_to_string(
-                f"{TEMPLATE}#handyman-cell", {"cell": cell, "row": row}, request=request
-            )
+            html = handyman_cell(cell, handymen[handyman_id])
         result.swaps.append(Swap(f"cell-{cell.where}", html, tuple(sorted(pks))))
 
     # The handymen's totals, for the rows the changes touched.
     for handyman_id in ids:
         row = Row(handymen[handyman_id], booked.get(handyman_id), [])
-        html = render_to_string(
-            f"{TEMPLATE}#handyman-head", {"row": row, "period": period}, request=request
-        )
+        html = handyman_head(row, day_view=period.day is not None)
         result.swaps.append(Swap(f"handyman-{handyman_id}", html, tuple(sorted(rows[handyman_id]))))
 
     # The overdue count: one index range count (a job of an earlier week may have been assigned).

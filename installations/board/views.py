@@ -132,15 +132,25 @@ def period_of(form: BoardForm, today: date) -> Period:
 
 @dataclass(frozen=True)
 class CardAction:
+    """An action the cards of one status offer: its URL is `head`, the job's id, `tail`. One
+    tuple of these is shared by every card of that status (cards.py writes its forms once)."""
+
     name: str
     label: str
-    url: str
+    head: str
+    tail: str
+
+    def url(self, pk: int) -> str:
+        return f"{self.head}{pk}{self.tail}"
+
+
+CardActions = tuple[CardAction, ...]
 
 
 @dataclass(frozen=True)
 class Card:
     job: selectors.Job
-    actions: list[CardAction]
+    actions: CardActions
     link: str  # the job's own page: the partner's detail page, or the admin's change page
     day_off: bool = False
 
@@ -178,32 +188,26 @@ def _url_maker(name: str) -> Callable[[int], str] | None:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def card_actions_for(user: Any) -> Callable[[selectors.Job], list[CardAction]]:
+def card_actions_for(user: Any) -> Callable[[selectors.Job], CardActions]:
     """The actions a card offers, from the state machine (as the list's buttons are) and the
     scheduling room's rule. All cards of one status have the same ones for one user (the board
     is one partner's), so they are asked once per status, of an unsaved stand-in record."""
-    makers = {name: _url_maker(url) for name, url in CARD_ACTIONS.items()}
-    reschedule = _url_maker(RESCHEDULE_URL)
-    cache: dict[str, tuple[list[core_selectors.Action], bool]] = {}
+    parts = {name: url_parts(url) for name, url in CARD_ACTIONS.items()}
+    reschedule = url_parts(RESCHEDULE_URL)
+    cache: dict[str, CardActions] = {}
 
-    def actions(job: selectors.Job) -> list[CardAction]:
-        if job.status not in cache:
+    def actions(job: selectors.Job) -> CardActions:
+        found = cache.get(job.status)
+        if found is None:
             installation = Installation(partner_id=job.partner_id, status=job.status)
-            cache[job.status] = (
-                [
-                    a
-                    for a in core_selectors.available_actions(installation, user)
-                    if a.name in makers and makers[a.name] is not None
-                ],
-                reschedule is not None and may_reschedule(installation, user),
+            found = tuple(
+                CardAction(a.name, a.label, *parts[a.name])  # type: ignore[misc]
+                for a in core_selectors.available_actions(installation, user)
+                if parts.get(a.name) is not None
             )
-        allowed, movable = cache[job.status]
-        found = [
-            CardAction(a.name, a.label, makers[a.name](job.pk))  # type: ignore[misc]
-            for a in allowed
-        ]
-        if movable:
-            found.append(CardAction("reschedule", "Reschedule", reschedule(job.pk)))  # type: ignore[misc]
+            if reschedule is not None and may_reschedule(installation, user):
+                found += (CardAction("reschedule", "Reschedule", *reschedule),)
+            cache[job.status] = found
         return found
 
     return actions
@@ -212,7 +216,7 @@ def card_actions_for(user: Any) -> Callable[[selectors.Job], list[CardAction]]:
 def build_cards(
     jobs: Iterable[selectors.Job],
     *,
-    actions: Callable[[selectors.Job], list[CardAction]] | None,
+    actions: Callable[[selectors.Job], CardActions] | None,
     link: Callable[[int], str],
     days_off: set[tuple[int, date]] | frozenset = frozenset(),
 ) -> list[Card]:
@@ -221,7 +225,7 @@ def build_cards(
     return [
         Card(
             job,
-            actions(job) if actions is not None else [],
+            actions(job) if actions is not None else (),
             link(job.pk),
             # A job still to do on a day its handyman has since marked off (the scheduling
             # room's rule: jobs that hold his time).
@@ -341,7 +345,7 @@ def board_context(
     request: HttpRequest,
     partner: Partner,
     *,
-    actions: Callable[[selectors.Job], list[CardAction]] | None,
+    actions: Callable[[selectors.Job], CardActions] | None,
     link: Callable[[int], str],
     overdue: int | None = None,
 ) -> dict[str, Any]:

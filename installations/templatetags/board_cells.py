@@ -12,9 +12,6 @@ from ..board import cards
 
 register = template.Library()
 
-register.simple_tag(cards.lane_cell, name="lane_cell")
-register.simple_tag(cards.handyman_cell, name="handyman_cell")
-
 
 @register.simple_tag
 def lane_cells(cells: list[Any]) -> SafeString:
@@ -22,8 +19,9 @@ def lane_cells(cells: list[Any]) -> SafeString:
 
 
 @register.simple_tag
-def handyman_cells(row: Any) -> SafeString:
-    """A handyman's row of cells in one call (a week has 25 rows of 7)."""
-    return mark_safe(  # noqa: S308 (each cell is escaped by cards.handyman_cell)
-        "".join(cards.handyman_cell(cell, row.handyman) for cell in row.cells)
+def handyman_row(row: Any, day_view: Any) -> SafeString:
+    """A handyman's row, its heading and its cells, in one call (a week has 25 rows of 7)."""
+    return mark_safe(  # noqa: S308 (each part is escaped by cards)
+        cards.handyman_head(row, bool(day_view))
+        + "".join(cards.handyman_cell(cell, row.handyman) for cell in row.cells)
     )

@@ -50,7 +50,7 @@ def _case(client: Client, name: str, url: str, rows: int) -> dict[str, Any]:
         _export(client, url)
         times.append((clock.perf_counter() - t0) * 1000)
     # Counted with a wrapper rather than the query log: closing the streamed response closes
-    # the connection (CONN_MAX_AGE=0), and the log of a closed connection reads as empty.
+    # the connection when CONN_MAX_AGE is 0, and the log of a closed connection reads as empty.
     queries: list[float] = []
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:

@@ -1,7 +1,7 @@
 """Where a page's time goes: cProfile over repeated requests of one bench page.
 
     python tests/bench/hotspots.py --db /tmp/bench/sqlite/bench.sqlite3 --meta .../meta.json \
-        [--page list|search|detail|handyman|bare] [--repeats 50] [--top 25]
+        [--page list|search|detail|handyman|board|board-day|bare] [--repeats 50] [--top 25]
 
 Run it on a database `run.py --keep DIR` left behind (or any DATABASE_URL). Prints the functions
 with the most own time and the most cumulative time, and the share of the request spent in the
@@ -33,7 +33,9 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="a SQLite bench database (else DATABASE_URL)")
     parser.add_argument("--meta", type=Path, required=True)
     parser.add_argument(
-        "--page", default="list", choices=["list", "search", "detail", "handyman", "bare"]
+        "--page",
+        default="list",
+        choices=["list", "search", "detail", "handyman", "board", "board-day", "bare"],
     )
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
@@ -48,6 +50,7 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
 
     from installations.models import Handyman
 
@@ -63,6 +66,8 @@ def main() -> int:
             "list": reverse("partner:list"),
             "search": f"{reverse('partner:list')}?q={meta['search_term']}",
             "detail": reverse("partner:detail", args=[meta["long_history_id"]]),
+            "board": reverse("board:week"),
+            "board-day": f"{reverse('board:week')}?day={timezone.localdate().isoformat()}",
         }[args.page]
     else:
         url = "/bench/bare/"
