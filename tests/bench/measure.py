@@ -83,9 +83,21 @@ def explain(sql: str) -> str:
     return "\n".join(f"{r[0]}|{r[1]} {r[-1]}" for r in rows)
 
 
-def timed(name: str, do: Callable[[], Any], check: Callable[[Any], str | None]) -> dict:
-    """Run `do` (a request or a service call) WARMUP + REPEATS times; then once with queries."""
+# The bare render, requested before each timed request of a page (see `timed`).
+BARE: Callable[[], Any] | None = None
+
+
+def timed(
+    name: str, do: Callable[[], Any], check: Callable[[Any], str | None], *, paired: bool = False
+) -> dict:
+    """Run `do` (a request or a service call) WARMUP + REPEATS times; then once with queries.
+
+    `paired`: each timed request follows a timed bare render, and the result carries that bare
+    render's median and the page's ratio to it. This machine's speed drifts by up to half
+    between minutes, so a ratio to a bare render measured at another moment can be off by as
+    much; measured in turns, both see the same machine."""
     result: dict[str, Any] = {"name": name}
+    pair = BARE if paired else None
     try:
         first = do()
     except Exception as exc:
@@ -95,18 +107,37 @@ def timed(name: str, do: Callable[[], Any], check: Callable[[Any], str | None]) 
         return {**result, "skipped": problem}
     for _ in range(WARMUP - 1):
         do()
-    times = []
+    times: list[float] = []
+    bare: list[float] = []
     started = clock.perf_counter()
     for _ in range(REPEATS):
+        if pair is not None:
+            t0 = clock.perf_counter()
+            pair()
+            bare.append((clock.perf_counter() - t0) * 1000)
         t0 = clock.perf_counter()
         do()
         times.append((clock.perf_counter() - t0) * 1000)
         if clock.perf_counter() - started > CASE_BUDGET_S and len(times) >= 5:
             result["note"] = f"stopped after {len(times)} requests (time budget)"
             break
-    with CaptureQueriesContext(connection) as ctx:
+    # Django's query log keeps times to the millisecond: most queries here take less. (SQLite
+    # steps through rows after execute returns: its SQL ms counts the first rows only.)
+    spent: list[float] = []
+
+    def clocked(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        t0 = clock.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent.append(clock.perf_counter() - t0)
+
+    with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(clocked):
         do()
     queries = ctx.captured_queries
+    if len(spent) == len(queries):
+        for query, seconds in zip(queries, spent, strict=True):
+            query["time"] = f"{seconds:.6f}"
     slowest = max(queries, key=lambda q: float(q["time"]), default=None)
     result.update(
         n=len(times),
@@ -115,6 +146,9 @@ def timed(name: str, do: Callable[[], Any], check: Callable[[Any], str | None]) 
         queries=len(queries),
         sql_ms=round(sum(float(q["time"]) for q in queries) * 1000, 2),
     )
+    if bare:
+        result["bare_ms"] = round(statistics.median(bare), 2)
+        result["over_bare"] = round(statistics.median(times) / statistics.median(bare), 2)
     if slowest is not None:
         result["slowest_query_ms"] = round(float(slowest["time"]) * 1000, 2)
         result["slowest_query"] = slowest["sql"][:1500]
@@ -196,6 +230,8 @@ def main() -> int:
     out["session_cookie"] = partner_client.cookies[settings.SESSION_COOKIE_NAME].value
     anonymous = Client()
     cases = out["cases"]
+    global BARE
+    BARE = page(anonymous, "/bench/bare/")[0]
 
     def add(name: str, client: Client, url: str | None, missing: str) -> None:
         if url is None:
@@ -203,7 +239,7 @@ def main() -> int:
             print(f"  {name}: skipped ({missing})", file=sys.stderr, flush=True)
             return
         do, check = page(client, url)
-        result = timed(name, do, check)
+        result = timed(name, do, check, paired=True)
         result["url"] = url
         cases.append(result)
         line = result.get("skipped") or (
