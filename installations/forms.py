@@ -5,10 +5,11 @@ from datetime import date, time
 from typing import Any
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Customer, Handyman
+from .models import Customer, Handyman, Installation
 from .statuses import Status
 
 
@@ -42,6 +43,7 @@ class ReasonForm(forms.Form):
 # --- Partner portal ------------------------------------------------------------------------------
 
 _NOT_COUNTED = (Status.CANCELLED, Status.REJECTED)
+_COUNTED = [status for status in Status.values if status not in _NOT_COUNTED]
 
 
 class HandymanDayChoiceField(forms.ModelChoiceField):
@@ -50,6 +52,22 @@ class HandymanDayChoiceField(forms.ModelChoiceField):
         if jobs is None:
             return obj.display_name
         return f"{obj.display_name} ({jobs} job{'' if jobs == 1 else 's'} that day)"
+
+
+def jobs_on(day: date) -> QuerySet[Installation]:
+    """For a handyman (the outer query's row), his jobs that day that still hold his time, as
+    one count. The statuses are named, not excluded: each is then a probe of the
+    (handyman, status, date) index, whatever the length of his past (a join of all his jobs
+    took 0.2 s at a million rows)."""
+    return (
+        Installation.objects.filter(
+            handyman=OuterRef("pk"), status__in=_COUNTED, scheduled_date=day
+        )
+        .order_by()
+        .values("handyman")
+        .annotate(jobs=Count("pk"))
+        .values("jobs")
+    )
 
 
 class PartnerAssignForm(AssignForm):
@@ -66,11 +84,7 @@ class PartnerAssignForm(AssignForm):
     def __init__(self, *args, partner, day: date, exclude: int | None = None, **kwargs) -> None:
         super().__init__(*args, partner=partner, **kwargs)
         handymen = partner.handymen.select_related("user").annotate(
-            jobs_that_day=Count(
-                "installations",
-                filter=Q(installations__scheduled_date=day)
-                & ~Q(installations__status__in=_NOT_COUNTED),
-            )
+            jobs_that_day=Coalesce(Subquery(jobs_on(day)), 0)
         )
         if exclude is not None:
             # Reassign: the handyman who has the job now is not a choice (choosing him could
