@@ -31,7 +31,7 @@ def _media_in_tmp(settings, tmp_path):
     InMemoryBackend.outbox.clear()
     # The live feed's one-second memo of each scope's newest number lives in this process:
     # a test starts without what an earlier test's rows (rolled back, ids reused) left in it.
-    live_selectors._newest.clear()
+    live_selectors.forget_all()
 
 
 @dataclass

@@ -90,3 +90,22 @@ __all__ = [
     "UserFactory",
     "make_installation",
 ]
+
+
+def filler_rows(partner: Partner, count: int, **fields) -> None:
+    """`count` more rows like the partner's first one (changed by `fields`), written at once and
+    followed by ANALYZE: planner tests need statistics that look like a big partner's."""
+    from django.db import connection
+
+    first = Installation.objects.filter(partner=partner).first()
+    shape = {
+        "customer": first.customer,
+        "site_address": "Elsewhere",
+        "scheduled_date": first.scheduled_date,
+        "window_start": first.window_start,
+        "window_end": first.window_end,
+        **fields,
+    }
+    Installation.objects.bulk_create(Installation(partner=partner, **shape) for _ in range(count))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, F, Func, IntegerField, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from ..live.models import LiveCounter
 from ..live.services import partner_scope
 from ..models import Customer, Handyman, Installation, Partner
+from ..rawsql import row_reader
 from ..statuses import Status, StatusGroup, group_of
 
 HANDYMEN_PER_PAGE = 25
@@ -222,55 +222,49 @@ def unassigned_lane(
         rows = cursor.fetchall()
     found: list[Job] = []
     totals: dict[date, int] = {}
-    for *fields, day_total in rows:
-        job = Job(*_typed(fields))
+    read = row_reader(LANE_READ)
+    for row in rows:
+        *fields, day_total = read(row)
+        job = Job(*fields)
         found.append(job)
         totals[job.scheduled_date] = day_total
     return Lane(found, totals)
 
 
-# The lane's columns before the customer's name (JOB_FIELDS' order), and their types: a plain
-# cursor gives SQLite's dates and times as text.
-LANE_FIELDS = JOB_FIELDS[:-1]
-LANE_COLUMNS = ["id", *(Installation._meta.get_field(f).column for f in LANE_FIELDS[1:])]
-_DATE, _START, _END = (
-    LANE_FIELDS.index(name) for name in ("scheduled_date", "window_start", "window_end")
-)
+# The lane's columns before the customer's name (JOB_FIELDS' order), and the fields a row holds
+# (its last column, the day's total, is a plain number).
+LANE_FIELDS = [Installation._meta.pk, *(Installation._meta.get_field(f) for f in JOB_FIELDS[1:-1])]
+LANE_COLUMNS = [field.column for field in LANE_FIELDS]
+LANE_READ = [*LANE_FIELDS, Customer._meta.get_field("name"), None]
 
 
-def _typed(fields: list[Any]) -> list[Any]:
-    if isinstance(fields[_DATE], str):
-        fields[_DATE] = date.fromisoformat(fields[_DATE])
-    for i in (_START, _END):
-        if isinstance(fields[i], str):
-            fields[i] = time.fromisoformat(fields[i])
-    return fields
+def _overdue(partner: Partner | int, today: date) -> QuerySet[Installation]:
+    """Jobs of earlier days that were never assigned (still SCHEDULED)."""
+    return Installation.objects.filter(
+        partner=partner, status=Status.SCHEDULED, scheduled_date__lt=today
+    )
 
 
 def overdue_unassigned(partner: Partner | int, *, today: date) -> int:
-    """Jobs of earlier days that were never assigned (still SCHEDULED): an index range count."""
-    return Installation.objects.filter(
-        partner=partner, status=Status.SCHEDULED, scheduled_date__lt=today
-    ).count()
+    """The overdue jobs' number: an index range count."""
+    return _overdue(partner, today).count()
 
 
 def stamp_and_overdue(partner_id: int, *, today: date) -> tuple[int, int]:
     """The live feed's stamp and the overdue count in ONE query, read before the board's rows
     (a change committed in between is then delivered again, never missed: live.selectors.stamp).
     The full page would otherwise pay a ninth query for the stamp alone."""
-    counters = connection.ops.quote_name(LiveCounter._meta.db_table)
-    installations = connection.ops.quote_name(Installation._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT seq FROM {counters} WHERE scope = %s), "
-            f"(SELECT COUNT(*) FROM {installations} "
-            "WHERE partner_id = %s AND status = %s AND scheduled_date < %s)",
-            [
-                partner_scope(partner_id),
-                partner_id,
-                Status.SCHEDULED.value,
-                connection.ops.adapt_datefield_value(today),
-            ],
+    newest = LiveCounter.objects.filter(scope=partner_scope(partner_id)).values("seq")
+    row = (
+        _overdue(partner_id, today)
+        .order_by()
+        .annotate(
+            newest=Subquery(newest),
+            # COUNT as a plain SQL function, not an aggregate, so that the ORM adds no GROUP
+            # BY: one row, the range's count beside the counter's number.
+            overdue=Func(F("pk"), function="COUNT", output_field=IntegerField()),
         )
-        seq, overdue = cursor.fetchone()
+        .values_list("newest", "overdue")
+    )
+    seq, overdue = row[0]
     return seq or 0, overdue

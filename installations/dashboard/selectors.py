@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from ..models import Handyman, Partner, PartnerStatusCount
+from ..rawsql import row_reader
 from ..statuses import GROUPS, NON_TERMINAL_STATUSES, Status, StatusGroup
 from .models import (
     DashboardJob,
@@ -353,25 +353,18 @@ def stuck_jobs(
         branches.append(f"SELECT * FROM ({sql}) stuck{len(branches)}")
         params.extend(branch_params)
     found: dict[str, list[StuckJob]] = defaultdict(list)
+    read = row_reader([None, None, None, DashboardJob._meta.get_field("since"), None])
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
-        for pk, customer, partner_name, since, status in cursor.fetchall():
-            found[status].append(StuckJob(pk, customer, partner_name, _aware(since)))
+        for row in cursor.fetchall():
+            pk, customer, partner_name, since, status = read(row)
+            found[status].append(StuckJob(pk, customer, partner_name, since))
     for jobs in found.values():
         jobs.sort(key=lambda job: (job.since, job.pk))
     return [
         StuckStatus(str(status), Status(status).label, thresholds[status], found[str(status)])
         for status in NON_TERMINAL_STATUSES
     ]
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A plain cursor gives SQLite's datetimes as text (stored in UTC)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 @dataclass

@@ -107,6 +107,11 @@ def forget_newest(kind: str, owner_id: int) -> None:
     _newest.pop((kind, owner_id), None)
 
 
+def forget_all() -> None:
+    """Every scope is asked of the database again (tests: each starts with nothing memoised)."""
+    _newest.clear()
+
+
 def changed_since(*, kind: str, owner_id: int, since: int) -> bool:
     """Has anything changed in the scope after `since`? At most one indexed query (the scope's
     counter, by its unique key), in plain SQL: this is the question every open page asks every

@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from installations import selectors as core
 from installations.board import selectors
-from installations.models import Installation
 from installations.statuses import Status
 
-from ..factories import HandymanFactory
+from ..factories import HandymanFactory, filler_rows
 
 
 @pytest.fixture
@@ -85,21 +84,12 @@ def test_the_lane_reads_the_partner_status_index(mixed):
 def test_the_overdue_count_reads_the_partner_status_index(mixed):
     # A partner's past is mostly finished jobs: walking its dates would read them all. (With one
     # row of each status PostgreSQL finds both indexes equally cheap and may take either.)
-    first = Installation.objects.filter(partner=mixed.partner).first()
-    Installation.objects.bulk_create(
-        Installation(
-            partner=mixed.partner,
-            customer=first.customer,
-            site_address="Elsewhere",
-            scheduled_date=timezone.localdate() - timedelta(days=30),
-            window_start=first.window_start,
-            window_end=first.window_end,
-            status=Status.CUSTOMER_APPROVED,
-        )
-        for _ in range(500)
+    filler_rows(
+        mixed.partner,
+        500,
+        scheduled_date=timezone.localdate() - timedelta(days=30),
+        status=Status.CUSTOMER_APPROVED,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
     today = timezone.localdate()
     for read in (
         lambda: selectors.overdue_unassigned(mixed.partner, today=today),

@@ -17,6 +17,7 @@ from installations.scheduling.services import installation_reschedule
 from installations.statuses import Status
 
 from .conftest import log_in
+from .steps import set_off_in_the_field, start_choosing_a_handyman
 
 WITHIN_5_S = 5_000
 
@@ -45,7 +46,6 @@ def test_a_card_follows_the_handyman_in_another_browser_while_a_dialog_stays_ope
     waiting = cast.installation(Status.SCHEDULED, scheduled_date=today)
     job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=today)
     office = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    field = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     log_in(office, "acme")
     office.goto(week_url(today))
     office.wait_for_load_state("networkidle")
@@ -54,18 +54,12 @@ def test_a_card_follows_the_handyman_in_another_browser_while_a_dialog_stays_ope
     expect(card).to_contain_text("Installer assigned")
 
     # The office opens the Assign dialog of the waiting job and starts choosing.
-    office.locator(f"#card-{waiting.pk}").get_by_role("button", name="Assign").click()
-    dialog = office.locator("#action-dialog")
-    expect(dialog).to_be_visible()
-    choice = dialog.get_by_label(re.compile(r"Hana .*that day"))
-    choice.check()
-    expect(choice).to_be_focused()
+    dialog, choice = start_choosing_a_handyman(
+        office.locator(f"#card-{waiting.pk}").get_by_role("button", name="Assign")
+    )
 
     # Meanwhile, in the field: "On my way".
-    log_in(field, "hank")
-    field.goto("/handyman/")
-    field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
-    expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
+    set_off_in_the_field(browser, job)
 
     expect(card).to_contain_text("En route", timeout=WITHIN_5_S)
     expect(office.locator("#flash")).to_contain_text(f"#{job.pk} {job.customer.name}: En route")

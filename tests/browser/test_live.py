@@ -4,8 +4,6 @@ catches up when the network returns; the detail page follows its record."""
 
 from __future__ import annotations
 
-import re
-
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +12,7 @@ from installations.live.selectors import partner_stamp
 from installations.statuses import Status
 
 from .conftest import log_in
+from .steps import set_off_in_the_field, start_choosing_a_handyman
 
 WITHIN_5_S = 5_000
 
@@ -24,7 +23,6 @@ def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_ope
         Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=timezone.localdate()
     )
     office = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    field = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     log_in(office, "acme")
     office.goto("/installations/")
     office.evaluate("window.__noReload = 'still here'")
@@ -35,18 +33,12 @@ def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_ope
     expect(office.locator(".card-amber .card-count")).to_have_text("0")
 
     # The office opens the Assign dialog of another row and starts choosing.
-    office.locator(f"#row-{waiting.pk}").get_by_role("button", name="Assign", exact=True).click()
-    dialog = office.locator("#action-dialog")
-    expect(dialog).to_be_visible()
-    choice = dialog.get_by_label(re.compile(r"Hana .*that day"))
-    choice.check()
-    expect(choice).to_be_focused()
+    dialog, choice = start_choosing_a_handyman(
+        office.locator(f"#row-{waiting.pk}").get_by_role("button", name="Assign", exact=True)
+    )
 
     # Meanwhile, in the field: "On my way".
-    log_in(field, "hank")
-    field.goto("/handyman/")
-    field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
-    expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
+    set_off_in_the_field(browser, job)
 
     expect(row).to_contain_text("En route", timeout=WITHIN_5_S)
     expect(office.locator(".card-amber .card-count")).to_have_text("1")

@@ -1,0 +1,30 @@
+"""Steps several browser tests take the same way."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import log_in
+
+
+def start_choosing_a_handyman(opener) -> tuple:
+    """Click an Assign button, then pick Hana in the dialog without confirming: the dialog and
+    the chosen radio, which has the focus."""
+    opener.click()
+    dialog = opener.page.locator("#action-dialog")
+    expect(dialog).to_be_visible()
+    choice = dialog.get_by_label(re.compile(r"Hana .*that day"))
+    choice.check()
+    expect(choice).to_be_focused()
+    return dialog, choice
+
+
+def set_off_in_the_field(browser, job) -> None:
+    """The handyman, in a phone-sized browser of his own, taps "On my way" on the job."""
+    field = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(field, "hank")
+    field.goto("/handyman/")
+    field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
+    expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
