@@ -97,6 +97,10 @@ class BoardForm(forms.Form):
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=1000)
     hide_finished = forms.BooleanField(label="Hide finished jobs", required=False)
+    # The week's rows after the first FIRST_ROWS of the page (asked when they scroll into view),
+    # or every row of the page at once (the link that stands for them without JavaScript).
+    after = forms.IntegerField(required=False, min_value=1, max_value=selectors.HANDYMEN_PER_PAGE)
+    rows = forms.ChoiceField(required=False, choices=[("all", "all")])
 
     def clean_week(self) -> date | None:
         text = self.cleaned_data["week"]
@@ -341,6 +345,17 @@ def _list_url(**params: str) -> str:
     return f"{reverse('partner:list')}?{query.urlencode()}"
 
 
+def _is_fragment(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+# The week view draws the first rows of a page at once and the page's other handymen when
+# their row scrolls into view: a screen or two holds about eight rows, and each row of a big
+# partner's week is a dozen cards (docs/decisions.md, "the board's rows arrive as they are seen").
+FIRST_ROWS = 6
+
+
 def board_context(
     request: HttpRequest,
     partner: Partner,
@@ -348,15 +363,25 @@ def board_context(
     actions: Callable[[selectors.Job], CardActions] | None,
     link: Callable[[int], str],
     overdue: int | None = None,
+    first_rows: int | None = None,
 ) -> dict[str, Any]:
     """Everything the board draws, for the partner's page and the admin's: a constant number of
-    queries (handymen page, their jobs, booked hours, the lane, the overdue count, days off)."""
+    queries (handymen page, their jobs, booked hours, the lane, the overdue count, days off).
+
+    `first_rows`: the week view draws that many rows of the page, and a row that asks for the
+    others (`?after=`: those rows alone, no lane, no count; `?rows=all`: the whole page)."""
     today = timezone.localdate()
     form = BoardForm(request.GET)
     form.is_valid()
     period = period_of(form, today)
     page = _param(form, "page") or 1
     hide_finished = bool(_param(form, "hide_finished"))
+    week_view = period.day is None
+    # Only the page's own request for its other rows (htmx) gets rows alone; a full page
+    # always starts at the page's first row.
+    fetching_rows = bool(first_rows) and week_view and _is_fragment(request)
+    after = (_param(form, "after") or 0) if fetching_rows else 0
+    lazy = bool(first_rows) and week_view and not after and _param(form, "rows") != "all"
 
     # The list's own filters, search and status group only (the board is its own date filter).
     wanted = QueryDict(mutable=True)
@@ -374,10 +399,17 @@ def board_context(
     every_job = filters_valid and not hide_finished and not any(wanted.values())
 
     handymen = selectors.board_handymen(partner, page=page)
-    ids = [h.pk for h in handymen.handymen]
+    shown = handymen.handymen[after:]
+    if lazy:
+        shown = shown[:first_rows]
+    more_rows = len(handymen.handymen) - len(shown) - after
+    ids = [h.pk for h in shown]
     assigned = selectors.handymen_jobs(jobs, handyman_ids=ids, start=period.start, end=period.end)
     per_day = selectors.LANE_PER_DAY if period.day is None else selectors.LANE_PER_DAY_DAY_VIEW
-    lane = selectors.unassigned_lane(jobs, start=period.start, end=period.end, per_day=per_day)
+    if after:  # rows only: the lane and the overdue count are on the page already
+        lane, overdue = selectors.Lane([], {}), 0
+    else:
+        lane = selectors.unassigned_lane(jobs, start=period.start, end=period.end, per_day=per_day)
     if every_job:
         booked = selectors.booked_from(assigned)
     else:
@@ -391,7 +423,7 @@ def board_context(
     for job in assigned:
         by_handyman.setdefault(job.handyman_id, []).append(job)  # type: ignore[arg-type]
     rows = []
-    for handyman in handymen.handymen:
+    for handyman in shown:
         cells = _cells(
             period,
             columns,
@@ -439,6 +471,9 @@ def board_context(
             date_to=period.day.isoformat(),
         ),
         "handymen": handymen,
+        "after": after,
+        "more_rows": more_rows,
+        "more_from": after + len(rows),
         "overdue": overdue,
         "overdue_url": _list_url(status=Status.SCHEDULED, date_to=yesterday, sort="date"),
         "hide_finished": hide_finished,
@@ -461,7 +496,7 @@ def _partner_for(request: HttpRequest) -> Partner:
 @login_required
 def board_week(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
-    full_page = not request.htmx or request.htmx.history_restore_request
+    full_page = not _is_fragment(request)
     # The live feed's stamp is read before the board's rows (see live.selectors), with the
     # overdue count in one query; a redraw after a drop (htmx) keeps the page's feed and stamp.
     live, overdue = None, None
@@ -474,9 +509,10 @@ def board_week(request: HttpRequest) -> HttpResponse:
         actions=card_actions_for(request.user),
         link=partner_link(),
         overdue=overdue,
+        first_rows=FIRST_ROWS,
     )
     ctx["board_url"] = reverse("board:week")
     ctx["live"] = live
     if not full_page:
-        return render(request, f"{TEMPLATE}#board", ctx)
+        return render(request, f"{TEMPLATE}#{'rows' if ctx['after'] else 'board'}", ctx)
     return render(request, TEMPLATE, ctx)

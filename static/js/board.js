@@ -142,12 +142,32 @@
     // htmx carries an element's old attributes over to its new self while settling; a style
     // SortableJS left on a card would then be an inline style, which the CSP refuses.
     board.querySelectorAll("[style]").forEach(function (node) { node.removeAttribute("style"); });
-    return window.htmx.ajax("GET", window.location.pathname + window.location.search, {
+    // Rows that arrived as they scrolled into view are drawn again with the others.
+    const url = new URL(window.location.href);
+    if (!document.getElementById("board-more-rows")) url.searchParams.set("rows", "all");
+    return window.htmx.ajax("GET", url.pathname + url.search, {
       source: board,
       target: "#board",
       swap: "outerHTML",
     });
   }
+
+  // The page's other handymen arrive when their row scrolls into view. A keyboard user whose
+  // focus was on the link that stands for them goes on from the first of them.
+  let lastRowBeforeMore = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const more = event.detail.target;
+    lastRowBeforeMore = more && more.id === "board-more-rows" && more.contains(document.activeElement)
+      ? more.previousElementSibling
+      : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!lastRowBeforeMore) return;
+    const first = lastRowBeforeMore.nextElementSibling;
+    lastRowBeforeMore = null;
+    const target = first && first.querySelector("a[href], button");
+    if (target) target.focus();
+  });
 
   function putBack(evt) {
     const from = evt.from;

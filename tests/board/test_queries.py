@@ -56,3 +56,22 @@ def test_filters_and_the_day_view_cost_no_more(client, cast):
     day = (timezone.localdate() + timedelta(days=1)).isoformat()
     for params in ({"q": "a"}, {"group": "scheduled", "hide_finished": "on"}, {"day": day}):
         assert len(queries(client, **params)) <= MOST, params
+
+
+def test_the_rows_fetched_as_they_scroll_into_view_cost_the_same_few_queries(client, cast):
+    client.force_login(cast.partner_user)
+    week = (timezone.localdate() + timedelta(days=1)).strftime("%G-W%V")
+    fill(cast, 8)
+    client.get(BOARD)
+
+    def rows_queries() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(BOARD, {"week": week, "after": 6}, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and b"handyman-row" in response.content
+        return [q["sql"] for q in ctx.captured_queries]
+
+    small = rows_queries()
+    fill(cast, 15)
+    large = rows_queries()
+    # Session, user, the handymen page, their jobs, their days off: no lane, no count.
+    assert len(small) == len(large) == 5, "\n".join(large)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from installations import selectors as core
 from installations.board import selectors
+from installations.models import Installation
 from installations.statuses import Status
 
 from ..factories import HandymanFactory, filler_rows
@@ -116,6 +117,24 @@ def test_the_lane_keeps_the_first_jobs_of_each_day_and_counts_them_all(cast):
     )
     assert [j.pk for j in lane.jobs] == [j.pk for j in jobs[:3]]
     assert lane.totals == {day: 4}
+
+
+def test_the_stamp_query_counts_exactly_the_overdue_jobs_the_list_would(cast):
+    """stamp_and_overdue writes overdue_unassigned's condition in SQL again (for speed): they
+    must agree on every kind of row that could be confused with an overdue one."""
+    today = timezone.localdate()
+    past = today - timedelta(days=3)
+    earlier = [
+        cast.installation(Status.SCHEDULED),
+        cast.installation(Status.SCHEDULED),
+        cast.installation(Status.INSTALLER_ASSIGNED),  # has a handyman: not overdue
+        cast.installation(Status.SCHEDULED, partner=cast.other_partner),  # not ours
+    ]
+    Installation.objects.filter(pk__in=[j.pk for j in earlier]).update(scheduled_date=past)
+    cast.installation(Status.SCHEDULED, scheduled_date=today)  # today is not overdue
+
+    _, counted = selectors.stamp_and_overdue(cast.partner.pk, today=today)
+    assert counted == selectors.overdue_unassigned(cast.partner, today=today) == 2
 
 
 def test_booked_counts_jobs_and_window_hours_but_not_cancelled_or_rejected(cast):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from installations.board import selectors as board_selectors
 from installations.board.cards import render_cards
 from installations.board.views import (
+    FIRST_ROWS,
     Period,
     build_cards,
     card_actions_for,
@@ -268,7 +269,7 @@ def test_handymen_are_shown_25_at_a_time(partner_client, cast):
     for i in range(26):
         user = UserFactory(username=f"zz{i:02d}", first_name=f"Zz{i:02d}")
         HandymanFactory(user=user).partners.add(cast.partner)
-    first = get(partner_client)
+    first = get(partner_client, rows="all")
     assert len(first.context["rows"]) == 25
     assert "Next handymen" in first.content.decode()
     # By first name: Hana, Hank, Zz00 … Zz22 on the first page; the rest on the second.
@@ -397,3 +398,65 @@ def test_cards_offer_reschedule_where_the_scheduling_rules_allow_it(partner_clie
         start = html.index(f'id="card-{job.pk}"')
         card = html[start : html.index("</li>", start)]
         assert ('data-action="reschedule"' in card) == (status in RESCHEDULABLE), status
+
+
+# --- Rows that arrive as they are seen ---------------------------------------------------------
+
+
+def more_handymen(cast, k: int) -> None:
+    for i in range(k):
+        user = UserFactory(username=f"zz{i:02d}", first_name=f"Zz{i:02d}")
+        HandymanFactory(user=user).partners.add(cast.partner)
+
+
+def test_the_week_draws_its_first_rows_and_a_row_that_fetches_the_others(partner_client, cast):
+    more_handymen(cast, 8)  # with Hana and Hank: ten on the page
+    response = get(partner_client, week=week_of(tomorrow()))
+    html = response.content.decode()
+    assert len(response.context["rows"]) == FIRST_ROWS
+    more = html[html.index('id="board-more-rows"') :]
+    more = more[: more.index("</tr>")]
+    assert f"Show the other {10 - FIRST_ROWS} handymen of this page" in more
+    # With JavaScript, fetched when it scrolls into view (or is clicked); without, a link to
+    # the whole page.
+    assert f'hx-get="{BOARD}?week={week_of(tomorrow())}&amp;after={FIRST_ROWS}"' in more
+    assert 'hx-trigger="revealed, click"' in more
+    assert f'href="{BOARD}?week={week_of(tomorrow())}&amp;rows=all"' in more
+
+
+def test_the_other_rows_come_alone_with_their_cards(partner_client, cast):
+    more_handymen(cast, 8)
+    late = HandymanFactory(user=UserFactory(username="zzzz", first_name="Zzzz"))
+    late.partners.add(cast.partner)
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=late)
+    response = partner_client.get(
+        BOARD, {"week": week_of(tomorrow()), "after": FIRST_ROWS}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('<tr class="handyman-row">') == 11 - FIRST_ROWS
+    assert f'id="card-{job.pk}"' in html and "Zzzz" in html
+    # Rows only: no page, no lane, no second loader.
+    assert "<html" not in html and "Unassigned" not in html and "board-more-rows" not in html
+
+
+def test_without_javascript_the_link_draws_every_row_of_the_page(partner_client, cast):
+    more_handymen(cast, 8)
+    response = get(partner_client, week=week_of(tomorrow()), rows="all")
+    assert len(response.context["rows"]) == 10
+    assert "board-more-rows" not in response.content.decode()
+
+
+def test_the_day_view_draws_every_row_at_once(partner_client, cast):
+    more_handymen(cast, 8)
+    response = get(partner_client, day=tomorrow().isoformat())
+    assert len(response.context["rows"]) == 10
+    assert "board-more-rows" not in response.content.decode()
+
+
+def test_a_full_page_asked_with_after_still_starts_at_the_first_row(partner_client, cast):
+    more_handymen(cast, 8)
+    response = get(partner_client, week=week_of(tomorrow()), after=FIRST_ROWS)
+    names = [row.handyman.user.username for row in response.context["rows"]]
+    assert names[:2] == ["hana", "hank"] and len(names) == FIRST_ROWS
+    assert "Unassigned" in response.content.decode()

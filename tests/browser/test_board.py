@@ -285,6 +285,61 @@ def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(
     context.close()
 
 
+# --- Rows that arrive as they are seen ----------------------------------------------------------
+
+
+def eight_more_handymen(cast) -> list:
+    """Ten handymen in all: the week draws the first six at once, the rest on demand."""
+    from tests.factories import HandymanFactory, UserFactory
+
+    found = []
+    for i in range(8):
+        handyman = HandymanFactory(user=UserFactory(username=f"zz{i:02d}", first_name=f"Zz{i:02d}"))
+        handyman.partners.add(cast.partner)
+        found.append(handyman)
+    return found
+
+
+def test_the_other_handymen_arrive_as_their_rows_scroll_into_view_and_take_drops(page, cast):
+    last = eight_more_handymen(cast)[-1]
+    job = cast.installation(Status.SCHEDULED)
+    page.set_viewport_size({"width": 1280, "height": 420})
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    open_board(page)
+    rows = page.locator("tr.handyman-row")
+    expect(rows).to_have_count(6)
+    page.locator("#board-more-rows").scroll_into_view_if_needed()
+    expect(rows).to_have_count(10)
+    expect(page.locator("#board-more-rows")).to_have_count(0)
+    # A late row is a drop target like the others (a screen tall enough for both ends).
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, last, tomorrow()))
+    expect(cell(page, last, tomorrow()).locator(f"#card-{job.pk}")).to_contain_text(
+        "Installer assigned"
+    )
+    # The board drawn again after the drop keeps all ten rows: asked with rows=all, not drawn
+    # short and fetched again (the page would jump under the user's hand).
+    page.wait_for_load_state("networkidle")
+    expect(rows).to_have_count(10)
+    assert [url for url in asked if "rows=all" in url], asked
+    assert len([url for url in asked if "after=" in url]) == 1, asked
+    job.refresh_from_db()
+    assert job.handyman == last
+
+
+def test_the_keyboard_fetches_the_other_handymen_and_goes_on_from_the_first(page, cast):
+    eight_more_handymen(cast)
+    page.set_viewport_size({"width": 1280, "height": 420})
+    open_board(page)
+    link = page.get_by_role("link", name="Show the other 4 handymen of this page")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("tr.handyman-row")).to_have_count(10)
+    first_new = page.locator("tr.handyman-row").nth(6)
+    expect(first_new.locator("a[href], button").first).to_be_focused()
+
+
 # --- Accessibility, phones -----------------------------------------------------------------------
 
 
