@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from installations.models import Installation
+from tests.bench.querytime import query_clock
 
 RUNS = 3  # each run reads every row: a few are enough for a median
 
@@ -51,15 +52,7 @@ def _case(client: Client, name: str, url: str, rows: int) -> dict[str, Any]:
         times.append((clock.perf_counter() - t0) * 1000)
     # Counted with a wrapper rather than the query log: closing the streamed response closes
     # the connection when CONN_MAX_AGE is 0, and the log of a closed connection reads as empty.
-    queries: list[float] = []
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        t0 = clock.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            queries.append(clock.perf_counter() - t0)
-
+    queries, count = query_clock()
     with connection.execute_wrapper(count):
         _export(client, url)
     peak = _peak_mb(client, url)

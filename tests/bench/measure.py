@@ -48,6 +48,7 @@ from tests.bench.cases_board import board_cases  # noqa: E402
 from tests.bench.cases_dashboard import dashboard_cases  # noqa: E402
 from tests.bench.cases_handyman import real_day_case  # noqa: E402
 from tests.bench.cases_spreadsheets import export_cases  # noqa: E402
+from tests.bench.querytime import query_clock  # noqa: E402
 
 User = get_user_model()
 settings.DEBUG = False  # as in production (the bench settings already say so)
@@ -121,17 +122,7 @@ def timed(
         if clock.perf_counter() - started > CASE_BUDGET_S and len(times) >= 5:
             result["note"] = f"stopped after {len(times)} requests (time budget)"
             break
-    # Django's query log keeps times to the millisecond: most queries here take less. (SQLite
-    # steps through rows after execute returns: its SQL ms counts the first rows only.)
-    spent: list[float] = []
-
-    def clocked(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        t0 = clock.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            spent.append(clock.perf_counter() - t0)
-
+    spent, clocked = query_clock()  # the query log keeps milliseconds only
     with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(clocked):
         do()
     queries = ctx.captured_queries
