@@ -34,6 +34,20 @@ def _next_seq(scope: str) -> int:
         return int(cursor.fetchone()[0])
 
 
+# A scope keeps its last KEEP numbered changes. A page further behind than MAX_CHANGES
+# (selectors) is told to reload anyway, so nothing older is ever read; and a page whose stamp is
+# older than what is kept sees the gap (its first number is not since + 1) and reloads too.
+KEEP = 1_000
+PRUNE_EVERY = 500  # every 500th number of a scope deletes what fell out of its last KEEP
+
+
+def _prune(row: LiveChange) -> None:
+    # The scope's counter row is locked by this transaction: no other writer of this scope
+    # runs meanwhile. One range of the (scope owner, seq) unique index.
+    owner = {"partner_id": row.partner_id} if row.partner_id else {"handyman_id": row.handyman_id}
+    LiveChange.objects.filter(**owner, seq__lte=row.seq - KEEP).delete()
+
+
 def live_record(*, installation: Installation, handyman_ids: Iterable[int | None] = ()) -> None:
     """Number a change to `installation` for its partner and for each handyman who sees it
     (the one it is with now and any it just left)."""
@@ -52,6 +66,9 @@ def live_record(*, installation: Installation, handyman_ids: Iterable[int | None
         for pk in handymen
     ]
     LiveChange.objects.bulk_create(rows)
+    for row in rows:
+        if row.seq % PRUNE_EVERY == 0:
+            _prune(row)
     # This process's feed answers "nothing new" from a read up to a second old (selectors):
     # its own changes are news at once (forgotten now, and again once committed, in case the
     # feed was asked in between).

@@ -106,3 +106,26 @@ def test_another_partners_changes_never_number_themselves_in_mine(cast):
     theirs = cast.installation(Status.EN_ROUTE, partner=cast.other_partner)
     assert numbers(partner=cast.partner) == [(1, mine.pk)]
     assert {pk for _, pk in numbers(partner=cast.other_partner)} == {theirs.pk}
+
+
+def test_a_scope_keeps_its_last_numbers_and_a_page_older_than_them_is_told_to_reload(
+    cast, monkeypatch
+):
+    from installations.live import services as live_services
+    from installations.live.selectors import handyman_changes, partner_changes
+
+    monkeypatch.setattr(live_services, "KEEP", 4)
+    monkeypatch.setattr(live_services, "PRUNE_EVERY", 3)
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)  # partner numbers 1-2, handyman's 1
+    for _ in range(4):  # partner 3-6, handyman 2-5
+        live_services.live_record(installation=inst)
+
+    # Number 3 pruned up to -1 (nothing), number 6 pruned what fell out of its last 4: 1 and 2.
+    kept = LiveChange.objects.filter(partner=cast.partner).values_list("seq", flat=True)
+    assert sorted(kept) == [3, 4, 5, 6]
+    mine = LiveChange.objects.filter(handyman=cast.handyman).values_list("seq", flat=True)
+    assert sorted(mine) == [1, 2, 3, 4, 5]  # his number 3 deleted nothing older than -1
+    # A page drawn at 2 still catches up; one drawn at 1 missed pruned numbers: reload.
+    assert not partner_changes(partner_id=cast.partner.pk, since=2).gap
+    assert partner_changes(partner_id=cast.partner.pk, since=1).gap
+    assert not handyman_changes(handyman_id=cast.handyman.pk, since=0).gap
