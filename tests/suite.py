@@ -107,8 +107,10 @@ def run_sqlite_leg() -> Result:
 def run_browser_leg() -> Result:
     if not CHROMIUM.exists():
         return missing(f"{CHROMIUM} is not installed")
+    # `suite.py browser tests/browser/test_board.py`: those files, not the whole folder too.
+    named = any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in EXTRA_ARGS)
     say("Browser leg: pytest tests/browser (SQLite, gunicorn with DEBUG off)")
-    return run_pytest(["tests/browser", "-m", "browser"], base_env())
+    return run_pytest([*([] if named else ["tests/browser"]), "-m", "browser"], base_env())
 
 
 def run_postgres_leg() -> Result:

@@ -73,3 +73,13 @@ def test_the_browser_tests_are_their_own_leg(monkeypatch):
     sqlite, browser = calls
     assert "--ignore=tests/browser" in sqlite and "not postgres and not browser" in sqlite
     assert "tests/browser" in browser
+
+
+def test_the_browser_leg_runs_just_the_files_it_is_given(monkeypatch):
+    calls: list[list[str]] = []
+    monkeypatch.setattr(suite.subprocess, "call", lambda cmd, **k: calls.append(cmd) or 0)
+    monkeypatch.setattr(suite, "CHROMIUM", Path(sys.executable))
+    monkeypatch.setattr(suite, "EXTRA_ARGS", ["tests/browser/test_board.py", "-x"])
+    assert suite.run_browser_leg().status == "passed"
+    (browser,) = calls
+    assert "tests/browser" not in browser and "tests/browser/test_board.py" in browser
