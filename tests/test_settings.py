@@ -83,6 +83,8 @@ def test_postgres_urls_get_postgres_options_only():
         "s.DATABASES['default']",
     )
     assert "django.db.backends.postgresql" in out and "max_parallel_workers" in out
+    # No just-in-time compiling: 29 ms for a 50 ms search page at ten million rows.
+    assert "jit=off" in out
     assert "transaction_mode" not in out and "journal_mode" not in out
 
 
