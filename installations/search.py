@@ -11,7 +11,7 @@ The trigram tokenizer needs three characters; a shorter text falls back to `icon
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .models import Customer, Partner
@@ -39,11 +39,29 @@ def _fts_ids(table: str, value: str) -> RawSQL:
     return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [fts_phrase(value)])
 
 
+class Unindexed(Func):
+    """`(column + 0)`: the same value, but no index on the column can answer a condition on it.
+
+    PostgreSQL, asked for a big partner's customers whose name contains a common word, with a
+    LIMIT above, walked the customers' partner index and tested every customer of the partner
+    (138,000 of them for 339 matches at 10 M installations: 150 ms), or ANDed the trigram
+    bitmap with the partner index's million entries (18 ms). The trigram indexes alone find
+    the few thousand customers who match anywhere, and the partner is checked on those rows:
+    8 ms (issue 20, tests/test_indexes.py)."""
+
+    template = "(%(expressions)s + 0)"
+    output_field = IntegerField()
+
+
 def matching_customers(partner: Partner | int | None, value: str) -> QuerySet:
     """The partner's matching customers (everyone's when `partner` is None: the admin)."""
     customers = Customer.objects.all()
     if partner is not None:
-        customers = customers.filter(partner=partner)
+        partner_id = partner if isinstance(partner, int) else partner.pk
+        if connection.vendor == "postgresql":
+            customers = customers.alias(owner=Unindexed(F("partner_id"))).filter(owner=partner_id)
+        else:
+            customers = customers.filter(partner=partner)
     if uses_fts(value):
         return customers.filter(pk__in=_fts_ids("search_customer_fts", value))
     return customers.filter(

@@ -148,7 +148,18 @@ def _list_filter(query: QueryDict, partner: Partner) -> tuple[InstallationFilter
     filterset = InstallationFilter(
         query, queryset=selectors.installations_for_partner(partner), partner=partner
     )
+    filterset.rows_wanted = _rows_wanted(query)
     return filterset, filterset.is_valid()
+
+
+def _rows_wanted(query: QueryDict) -> int:
+    """The list's rows up to the end of the page asked for (the last page a search beyond the
+    bound has, at most): how far a search must find its matches (filters.search_beyond_bound).
+    """
+    size = _page_size(query)
+    raw = query.get("page", "")
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+    return max(1, min(number, -(-SEARCH_BOUND // size))) * size
 
 
 def _cards_context(
