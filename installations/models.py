@@ -291,6 +291,10 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(
                 fields=["partner", "handyman", "scheduled_date", "window_start", "id"],
+                # PostgreSQL only (SQLite has no INCLUDE): the list's per-status counts under
+                # a handyman filter read the index alone, not every job of his past (17,000
+                # heap rows for the busiest at ten million installations: 35 ms).
+                include=["status"],
                 name="inst_partner_handyman",
             ),
             models.Index(fields=["partner", "updated_at", "id"], name="inst_partner_updated"),
