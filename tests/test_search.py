@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from installations import search, selectors, services
-from installations.filters import InstallationFilter
+from installations.filters import SORTS, InstallationFilter, row_matches
 from installations.models import Customer, Installation
 
 from .factories import CustomerFactory, HandymanFactory, PartnerFactory, PartnerUserFactory
@@ -87,36 +87,60 @@ def people(cast):
     return cast
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "alice",
-        "ALICE MOR",
-        "moreau",
-        "élodie",
-        "ÉLODIE",
-        "dupré",
-        "zoë",
-        "ÅNGSTRÖM",
-        "malmö",
-        "7700 900",
-        "example.com",
-        '"The Builder"',
-        "100%_",
-        "%_s",
-        "NEAR OR",
-        "column:name",
-        "*",
-        "al",
-        "AL",
-        "z",
-        "high street",
-        "nobody here",
-    ],
-)
+TEXTS = [
+    "alice",
+    "ALICE MOR",
+    "moreau",
+    "élodie",
+    "ÉLODIE",
+    "dupré",
+    "zoë",
+    "ÅNGSTRÖM",
+    "malmö",
+    "7700 900",
+    "example.com",
+    '"The Builder"',
+    "100%_",
+    "%_s",
+    "NEAR OR",
+    "column:name",
+    "*",
+    "al",
+    "AL",
+    "z",
+    "high street",
+    "nobody here",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
 def test_search_finds_the_same_installations_on_both_databases(people, text):
     """Run by both legs: the answer is the rule itself, computed in Python, in list order."""
     assert searched(people.partner, text) == expected(people.partner, text)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_common_terms_walk_tests_each_row_as_the_indexes_match_them(people, text):
+    """Past the bound, a common term is found by testing the list's first rows one by one
+    (`filters.row_matches`) instead of asking the indexes: each row must match exactly when the
+    rule says so. Where it could not (SQLite folds only ASCII letters in LIKE), the walk is
+    never taken and the indexes answer."""
+    filterset = InstallationFilter(
+        QueryDict(mutable=True) | {"q": text},
+        queryset=selectors.installations_for_partner(people.partner),
+        partner=people.partner,
+    )
+    assert filterset.is_valid(), filterset.errors
+    rows = selectors.installations_for_partner(people.partner).order_by(*SORTS["date"])
+    want = expected(people.partner, text)
+    value = text.strip()
+    if connection.vendor == "sqlite" and not value.isascii():
+        filterset.rows_wanted = 1  # what the walk finds cannot be enough: the indexes answer
+        assert list(filterset.search_beyond_bound(rows, value).values_list("pk", flat=True)) == (
+            want
+        )
+    else:
+        assert list(rows.filter(row_matches(value)).values_list("pk", flat=True)) == want
 
 
 def test_search_uses_the_fts_index_on_sqlite_from_three_characters(people):
