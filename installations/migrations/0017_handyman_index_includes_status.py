@@ -2,6 +2,12 @@
 
 from django.db import migrations, models
 
+from installations.dbstats import reanalyze_rebuilt_indexes
+
+
+def reanalyze(apps, schema_editor):
+    reanalyze_rebuilt_indexes(schema_editor, 'installations_installation', 'inst_partner_handyman')
+
 
 class Migration(migrations.Migration):
 
@@ -18,4 +24,6 @@ class Migration(migrations.Migration):
             model_name='installation',
             index=models.Index(fields=['partner', 'handyman', 'scheduled_date', 'window_start', 'id'], include=('status',), name='inst_partner_handyman'),
         ),
+        # SQLite drops the index's statistics with it (installations/dbstats.py).
+        migrations.RunPython(reanalyze, migrations.RunPython.noop),
     ]
