@@ -401,12 +401,19 @@ class InstallationFilter(django_filters.FilterSet):
     def walk_the_matches(self, queryset: QuerySet, value: str) -> QuerySet:
         """Thousands of matches, sparse in the list's order: walk the list's index, checking
         each row against the set of matching ids, and keep the first matching rows."""
-        ids = search_ids(value, self.partner)
         if connection.vendor == "sqlite":
+            ids = search_ids(value, self.partner)
             return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
         # PostgreSQL would turn `IN` into a join of every match and sort them; as a plain
-        # condition it is a hashed subplan checked along the walk.
-        return queryset.filter(IsTrue(ExpressionWrapper(Q(pk__in=ids), BooleanField())))
+        # condition it is a hashed subplan checked along the walk. The set is of customers,
+        # not of their jobs (2,500 ids instead of 7,400 found through a second index for a
+        # surname at 10 M), and the walked row's own site address is tested as it passes.
+        matched = Q(customer_id__in=search.matching_customers(self.partner, value).values("pk"))
+        matched |= Q(site_address__icontains=value)
+        number = record_number(value)
+        if number is not None:
+            matched |= Q(pk=number)
+        return queryset.filter(IsTrue(ExpressionWrapper(matched, BooleanField())))
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(in_group(GROUPS_BY_SLUG[value]))
