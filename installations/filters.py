@@ -320,7 +320,7 @@ class InstallationFilter(django_filters.FilterSet):
 
     def count_up_to(self, bound: int) -> int:
         """The list's rows, counted up to `bound` + 1 and no further."""
-        queryset = self.qs
+        queryset = self.qs  # filtering first decides how a search past the bound is read
         if self._count_queryset is not None:
             # A common term (see search_beyond_bound): count along the list's order, testing
             # each row, so the count stops after bound + 1 rows that match.
@@ -400,7 +400,8 @@ class InstallationFilter(django_filters.FilterSet):
 
     def walk_the_matches(self, queryset: QuerySet, value: str) -> QuerySet:
         """Thousands of matches, sparse in the list's order: walk the list's index, checking
-        each row against the set of matching ids, and keep the first matching rows."""
+        each row against the set of matches (ids on SQLite, customers on PostgreSQL), and keep
+        the first matching rows."""
         if connection.vendor == "sqlite":
             ids = search_ids(value, self.partner)
             return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
