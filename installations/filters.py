@@ -110,13 +110,13 @@ def row_matches(value: str) -> Q:
     index: for rows already in hand (search_beyond_bound), never to find the matches. Case is
     folded as `icontains` folds it, which on SQLite is ASCII letters only, while the FTS index
     folds every letter: there a term with other letters is never tested this way."""
-    matched = (
-        Q(customer__name__icontains=value)
-        | Q(customer__phone__icontains=value)
-        | Q(customer__email__icontains=value)
-        | Q(customer__address__icontains=value)
-        | Q(site_address__icontains=value)
+    return _or_number(
+        search.customer_contains(value, "customer__") | Q(site_address__icontains=value), value
     )
+
+
+def _or_number(matched: Q, value: str) -> Q:
+    """`matched`, or the record whose number `value` is (`31`, `#31`)."""
     number = record_number(value)
     return matched | Q(pk=number) if number is not None else matched
 
@@ -409,11 +409,8 @@ class InstallationFilter(django_filters.FilterSet):
         # condition it is a hashed subplan checked along the walk. The set is of customers,
         # not of their jobs (2,500 ids instead of 7,400 found through a second index for a
         # surname at 10 M), and the walked row's own site address is tested as it passes.
-        matched = Q(customer_id__in=search.matching_customers(self.partner, value).values("pk"))
-        matched |= Q(site_address__icontains=value)
-        number = record_number(value)
-        if number is not None:
-            matched |= Q(pk=number)
+        customers = search.matching_customers(self.partner, value).values("pk")
+        matched = _or_number(Q(customer_id__in=customers) | Q(site_address__icontains=value), value)
         return queryset.filter(IsTrue(ExpressionWrapper(matched, BooleanField())))
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -18,8 +18,9 @@ from .models import Customer, Partner
 
 # The FTS5 tables, the table each one indexes (as external content, so the text is not stored
 # twice) and the columns it covers: the same columns the PostgreSQL trigram indexes cover.
+CUSTOMER_FIELDS = ("name", "phone", "email", "address")
 FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "search_customer_fts": ("installations_customer", ("name", "phone", "email", "address")),
+    "search_customer_fts": ("installations_customer", CUSTOMER_FIELDS),
     "search_site_fts": ("installations_installation", ("site_address",)),
 }
 TRIGRAM = 3
@@ -53,23 +54,26 @@ class Unindexed(Func):
     output_field = IntegerField()
 
 
+def customer_contains(value: str, prefix: str = "") -> Q:
+    """A customer field contains `value` (`icontains`); `prefix` reaches the customer from
+    another model (`customer__`)."""
+    matched = Q()
+    for field in CUSTOMER_FIELDS:
+        matched |= Q(**{f"{prefix}{field}__icontains": value})
+    return matched
+
+
 def matching_customers(partner: Partner | int | None, value: str) -> QuerySet:
     """The partner's matching customers (everyone's when `partner` is None: the admin)."""
     customers = Customer.objects.all()
-    if partner is not None:
-        partner_id = partner if isinstance(partner, int) else partner.pk
-        if connection.vendor == "postgresql":
-            customers = customers.alias(owner=Unindexed(F("partner_id"))).filter(owner=partner_id)
-        else:
-            customers = customers.filter(partner=partner)
+    if partner is not None and connection.vendor == "postgresql":
+        owner = getattr(partner, "pk", partner)
+        customers = customers.alias(owner=Unindexed(F("partner_id"))).filter(owner=owner)
+    elif partner is not None:
+        customers = customers.filter(partner=partner)
     if uses_fts(value):
         return customers.filter(pk__in=_fts_ids("search_customer_fts", value))
-    return customers.filter(
-        Q(name__icontains=value)
-        | Q(phone__icontains=value)
-        | Q(email__icontains=value)
-        | Q(address__icontains=value)
-    )
+    return customers.filter(customer_contains(value))
 
 
 def bounded_fts_ids(partner: Partner | int, value: str, limit: int) -> RawSQL:
