@@ -140,20 +140,19 @@ def search_ids(
     of every installation of the partner (1.1 s → ~10 ms at 300,000 rows). On SQLite each
     half reads an FTS5 trigram table instead (installations/search.py).
 
-    With `per_half` (and a partner), each half stops after that many ids: the union then holds
-    every match, or proves there are at least `per_half`. SQLite cannot bound the halves of a
-    compound query below three characters, where `icontains` reads every row anyway."""
+    With `per_half`, each half stops after that many ids: the union then holds every match, or
+    proves there are at least `per_half`. SQLite cannot bound the halves of a compound query
+    below three characters, where `icontains` reads every row anyway."""
     number = record_number(value)
     mine = Installation.objects.order_by()
     if partner is not None:
         mine = mine.filter(partner=partner)
-    if per_half is not None and partner is not None and search.uses_fts(value):
+    if per_half is not None and search.uses_fts(value):
         matches: QuerySet | RawSQL = search.bounded_fts_ids(partner, value, per_half)
         if number is None:
             return matches
-        return Installation.objects.filter(
-            Q(pk__in=matches) | Q(pk=number, partner=partner)
-        ).values("pk")
+        theirs = Q(pk=number) if partner is None else Q(pk=number, partner=partner)
+        return Installation.objects.filter(Q(pk__in=matches) | theirs).values("pk")
     bound = per_half if connection.features.supports_slicing_ordering_in_compound else None
     customers = search.matching_customers(partner, value)
     by_customer = mine.filter(customer__in=customers.values("pk")).values("pk")
@@ -165,6 +164,46 @@ def search_ids(
         # The record's own number, scoped like every other match.
         matches = matches.union(mine.filter(pk=number).values("pk"))
     return matches
+
+
+def first_matches_walked(queryset: QuerySet, value: str, rows_wanted: int) -> list[int] | None:
+    """The ids of the first `rows_wanted` rows of `queryset` (ordered) that match `value`, found
+    by walking its first `WALK_PER_ROW` × `rows_wanted` rows and testing each one (its customer
+    by primary key, five `icontains`); None when the walk does not fill them.
+
+    A common term ("Road" is in half of all addresses) is found in the first rows: reading
+    every match first, as a rarer term must, took 0.8 s at a million rows and 8.5 s at ten
+    million (issue 20). A rarer term (under one row in WALK_PER_ROW) does not fill the page from
+    the walk; it is then matched through its indexes (`matches_along_the_order`), whose cost
+    grows with the matches, which are then few."""
+    if connection.vendor == "sqlite" and not value.isascii():
+        return None  # see row_matches
+    window = queryset.values("pk")[: max(WALK_PER_ROW * rows_wanted, MIN_WALK)]
+    first = list(
+        queryset.filter(pk__in=window)
+        .filter(row_matches(value))
+        .values_list("pk", flat=True)[:rows_wanted]
+    )
+    return first if len(first) >= rows_wanted else None
+
+
+def matches_along_the_order(
+    queryset: QuerySet, value: str, partner: Partner | int | None
+) -> QuerySet:
+    """`queryset` (ordered) narrowed to the matches of `value`, shaped so that the database
+    walks the order's index checking each row against the set of matches (ids on SQLite,
+    customers on PostgreSQL) and stops at the page's last row: thousands of matches, sparse in
+    that order, are never all read and sorted."""
+    if connection.vendor == "sqlite":
+        ids = search_ids(value, partner)
+        return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
+    # PostgreSQL would turn `IN` into a join of every match and sort them; as a plain
+    # condition it is a hashed subplan checked along the walk. The set is of customers,
+    # not of their jobs (2,500 ids instead of 7,400 found through a second index for a
+    # surname at 10 M), and the walked row's own site address is tested as it passes.
+    customers = search.matching_customers(partner, value).values("pk")
+    matched = _or_number(Q(customer_id__in=customers) | Q(site_address__icontains=value), value)
+    return queryset.filter(IsTrue(ExpressionWrapper(matched, BooleanField())))
 
 
 class InstallationFilterForm(forms.Form):
@@ -375,43 +414,13 @@ class InstallationFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=first)
 
     def search_beyond_bound(self, queryset: QuerySet, value: str) -> QuerySet:
-        """More than SEARCH_BOUND rows match: the page's rows without reading every match.
-
-        A common term ("Road" is in half of all addresses) is found in the list's first rows:
-        walk the first `WALK_PER_ROW` × `rows_wanted` rows in the list's order, test each one
-        (its customer by primary key, five `icontains`), and keep the first `rows_wanted` that
-        match. Reading every match first, as a rarer term must, took 0.8 s at a million rows
-        and 8.5 s at ten million. A rarer term (under one row in WALK_PER_ROW) does not fill
-        the page from that walk; it is then matched through its indexes (`walk_the_matches`),
-        whose cost grows with the matches, which are then few."""
-        if connection.vendor == "sqlite" and not value.isascii():
-            return self.walk_the_matches(queryset, value)  # see row_matches
-        matched = row_matches(value)
-        window = queryset.values("pk")[: max(WALK_PER_ROW * self.rows_wanted, MIN_WALK)]
-        first = list(
-            queryset.filter(pk__in=window)
-            .filter(matched)
-            .values_list("pk", flat=True)[: self.rows_wanted]
-        )
-        if len(first) >= self.rows_wanted:
-            self._count_queryset = queryset.filter(matched)
-            return queryset.filter(pk__in=first)
-        return self.walk_the_matches(queryset, value)
-
-    def walk_the_matches(self, queryset: QuerySet, value: str) -> QuerySet:
-        """Thousands of matches, sparse in the list's order: walk the list's index, checking
-        each row against the set of matches (ids on SQLite, customers on PostgreSQL), and keep
-        the first matching rows."""
-        if connection.vendor == "sqlite":
-            ids = search_ids(value, self.partner)
-            return queryset.alias(walked_id=WalkedId(F("pk"))).filter(walked_id__in=ids)
-        # PostgreSQL would turn `IN` into a join of every match and sort them; as a plain
-        # condition it is a hashed subplan checked along the walk. The set is of customers,
-        # not of their jobs (2,500 ids instead of 7,400 found through a second index for a
-        # surname at 10 M), and the walked row's own site address is tested as it passes.
-        customers = search.matching_customers(self.partner, value).values("pk")
-        matched = _or_number(Q(customer_id__in=customers) | Q(site_address__icontains=value), value)
-        return queryset.filter(IsTrue(ExpressionWrapper(matched, BooleanField())))
+        """More than SEARCH_BOUND rows match: the page's rows without reading every match
+        (`first_matches_walked`, else `matches_along_the_order`)."""
+        first = first_matches_walked(queryset, value, self.rows_wanted)
+        if first is None:
+            return matches_along_the_order(queryset, value, self.partner)
+        self._count_queryset = queryset.filter(row_matches(value))
+        return queryset.filter(pk__in=first)
 
     def filter_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(in_group(GROUPS_BY_SLUG[value]))

@@ -20,14 +20,13 @@ from django.utils.html import format_html, format_html_join
 from django_fsm.admin import FSMAdminMixin
 
 from .. import services
-from ..filters import search_filter
 from ..lookups import in_group
 from ..models import Handyman, Installation, Message, StatusChange
 from ..scheduling.text import reschedule_text
 from ..services import TransitionRefused
 from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
 from .board import BoardAdminMixin
-from .counting import changelist_paginator, partner_param
+from .counting import changelist_paginator
 from .forms import (
     ADD_FIELDS,
     OPEN_FIELDS,
@@ -48,6 +47,7 @@ from .mixins import (
     error_text,
     is_id,
 )
+from .searching import search_results, searched_paginator
 from .views import InstallationPagesMixin, transition_log_text
 
 
@@ -212,16 +212,17 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
         return super().get_queryset(request).select_related("partner", "customer", "handyman__user")
 
     def get_search_results(self, request, queryset, search_term):
-        # The partner list's search (its indexes, its number lookup), scoped to the partner
-        # filter when there is one; ids from a UNION, so no duplicates to remove.
-        return search_filter(queryset, search_term, partner_param(request.GET)), False
+        # The partner list's search (its indexes, its number lookup, its bound), scoped to the
+        # partner filter when there is one; no join, so no duplicates to remove.
+        return search_results(request, queryset, search_term), False
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         if queryset.model is not Installation:  # the history page pages its log entries
             return super().get_paginator(
                 request, queryset, per_page, orphans, allow_empty_first_page
             )
-        return changelist_paginator(request, queryset, per_page)
+        searched = searched_paginator(request, queryset, per_page)
+        return searched or changelist_paginator(request, queryset, per_page)
 
     @admin.display(description="status", ordering="status")
     def status_label(self, obj: Installation) -> str:
