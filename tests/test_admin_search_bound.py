@@ -92,10 +92,10 @@ def test_a_common_term_pages_through_the_first_matches_in_order_from_a_walk(root
     assert pages == [everything[0:4], everything[4:8], everything[8:BOUND]]
 
 
-def test_a_rarer_term_beyond_the_bound_is_found_along_the_order(root, cast, small):
-    # The changelist's first 20 rows (earlier days) do not match: the 12-row walk finds none.
+def _nobodies(cast, n: int) -> None:
+    """`n` rows that match nothing, on a day before the Okonkwos'."""
     nobody = CustomerFactory(partner=cast.partner, name="Nobody Here", address="1 Elm Street")
-    for _ in range(20):
+    for _ in range(n):
         make_installation(
             partner=cast.partner,
             actor=cast.partner_user,
@@ -103,10 +103,16 @@ def test_a_rarer_term_beyond_the_bound_is_found_along_the_order(root, cast, smal
             site_address="1 Elm Street",
             scheduled_date=timezone.localdate() + timedelta(days=1),
         )
+
+
+def test_a_rarer_term_beyond_the_bound_is_found_along_the_order(root, cast, small):
+    # The changelist's first 20 rows (earlier days) do not match: the 12-row walk finds none.
+    _nobodies(cast, 20)
     _many(cast, BOUND + 4)
-    root.get(CHANGELIST, {"q": "okonkwo"})
+    query = {"q": "okonkwo", "partner__id__exact": cast.partner.pk}
+    root.get(CHANGELIST, query)
     with CaptureQueriesContext(connection) as ctx:
-        response = root.get(CHANGELIST, {"q": "okonkwo", "p": 2})
+        response = root.get(CHANGELIST, {**query, "p": 2})
     assert len(_index_searches(ctx)) == 2, _index_searches(ctx)  # the hits, then the page's own
     assert _rows(response) == _okonkwos()[4:8]
 
@@ -147,3 +153,23 @@ def test_a_page_number_past_the_bound_walks_no_further_than_its_last_page(root, 
     response = root.get(CHANGELIST, {"q": "okonkwo", "p": 10**12})
     # Django's answer to a page that does not exist; the walk was never asked for 10¹² rows.
     assert response.status_code == 302 and "e=1" in response["Location"]
+
+
+def test_every_partners_rows_are_walked_only_for_a_term_common_in_a_sample(
+    root, cast, small, monkeypatch
+):
+    """No index gives every partner's rows in the changelist's order: walking them means
+    sorting the table, worth it only when a sample in storage order says the term is common."""
+    _nobodies(cast, 20)
+    _many(cast, BOUND + 4)
+    walks = []
+    walk = searching.first_matches_walked
+    monkeypatch.setattr(
+        searching, "first_matches_walked", lambda *args: walks.append(args) or walk(*args)
+    )
+    response = root.get(CHANGELIST, {"q": "okonkwo"})
+    assert walks == []  # the first 12 rows stored are nobodies: a rarer term
+    assert _rows(response) == _okonkwos()[:PER_PAGE]
+    response = root.get(CHANGELIST, {"q": "okonkwo", "partner__id__exact": cast.partner.pk})
+    assert len(walks) == 1  # the partner's own rows: its index gives the order
+    assert _rows(response) == _okonkwos()[:PER_PAGE]
