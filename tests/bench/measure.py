@@ -316,6 +316,9 @@ def main() -> int:
             missing,
         )
     add("admin ?q=search", admin_client, base and f"{base}&q={meta['search_term']}", missing)
+    # Beyond the bound: pages from a walk of the changelist's order (installations/admin/
+    # searching.py); 2.9 s at a million rows before it.
+    add("admin ?q=common word", admin_client, base and f"{base}&q={COMMON_WORD}", missing)
 
     # --- the bare render ----------------------------------------------------------------------
     add("bare render (no database)", anonymous, "/bench/bare/", "")

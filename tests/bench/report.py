@@ -52,6 +52,7 @@ def _ratios(result: dict) -> tuple[list[str], dict[str, float]]:
         for slug in ("scheduled", "en_route", "in_progress", "approved", "rejected")
     ]
     pairs.append(("list ?q=search", "admin ?q=search"))
+    pairs.append(("list ?q=common word", "admin ?q=common word"))
     lines = [
         "| List page | list median ms | admin median ms | admin ÷ list (×) | list ÷ bare (×) |",
         "|---|---:|---:|---:|---:|",
