@@ -159,6 +159,10 @@ def can_staff(instance: Installation, user: Any) -> bool:
 
 # --- Installation -----------------------------------------------------------------------------
 
+# `version` is never NULL: a condition that changes no result, written only by the admin's
+# changelist of every partner, the one query the partial index inst_admin_date serves.
+ADMIN_EVERY_PARTNER = Q(version__isnull=False)
+
 
 def _photo_path(instance: Any, filename: str) -> str:
     # Generated names only: the uploader's file name never reaches the file system.
@@ -271,6 +275,15 @@ class Installation(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["partner", "scheduled_date", "window_start", "id"],
                 name="inst_partner_date",
+            ),
+            # The admin's changelist of every partner, in the same order: its first page read
+            # from here instead of a sort of every row (3 s at a million rows). Partial on a
+            # condition that only that changelist writes, so that no other query's plan can
+            # pick it: on small tables it was taken over the partner's and handyman's indexes.
+            models.Index(
+                fields=["scheduled_date", "window_start", "id"],
+                condition=ADMIN_EVERY_PARTNER,
+                name="inst_admin_date",
             ),
             # A partial index per group of several statuses (the cards' filters): the filter
             # `status IN (group)` is the index's condition, so the group's page is an index

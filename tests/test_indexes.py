@@ -241,3 +241,54 @@ def test_the_assign_dialogs_day_count_probes_the_handyman_index_not_his_whole_pa
     # The day is part of the index condition (SQLite: "scheduled_date=?"; PostgreSQL: the
     # Index Cond line under the scan), so only that day's entries are read.
     assert "scheduled_date" in " ".join(lines[at : at + 2]), text
+
+
+def test_the_admins_changelist_of_every_partner_reads_its_date_index_in_its_order(mixed, rf):
+    """The admin's installations of every partner, in its default order (the model's): a page
+    of 100 is read from `inst_admin_date` in that order instead of sorting every row, which
+    took 3 s at a million rows on PostgreSQL (migration 0018). The index is partial on a
+    condition only that changelist writes, so no other query's plan can take it."""
+    from datetime import timedelta
+
+    from django.contrib import admin
+    from django.utils import timezone
+
+    filler_rows(mixed.partner, 300, scheduled_date=timezone.localdate() + timedelta(days=9))
+    request = rf.get("/admin/installations/installation/")
+    request.user = mixed.superuser
+    changelist = admin.site._registry[Installation].get_changelist_instance(request)
+    text = plan(changelist.queryset[:100])
+    assert "inst_admin_date" in text, text
+    if connection.vendor == "sqlite":
+        assert "TEMP B-TREE" not in text, text  # no sort: the index gives the order
+
+
+def test_only_the_unfiltered_admin_changelist_writes_the_date_index_condition(cast, rf):
+    """Statuses follow the dates: a walk of every partner's rows in date order looking for the
+    jobs under way read most of the table (0.2 → 1.3 s at a million rows on PostgreSQL), so a
+    filter or a search keeps the plans it had, and only the plain changelist (sorted or paged)
+    is offered inst_admin_date."""
+    from django.contrib import admin
+    from django.core.exceptions import EmptyResultSet
+
+    model_admin = admin.site._registry[Installation]
+
+    def sql(query: str) -> str:
+        request = rf.get(f"/admin/installations/installation/?{query}")
+        request.user = cast.superuser
+        try:
+            return str(model_admin.get_changelist_instance(request).queryset.query)
+        except EmptyResultSet:  # a search that found nothing: no SQL to write
+            return ""
+
+    condition = '"version" IS NOT NULL'
+    for query in ("", "o=-4", "p=2"):
+        assert condition in sql(query), query
+    for query in (
+        "group=in_progress",
+        "status__exact=EN_ROUTE",
+        f"partner__id__exact={cast.partner.pk}",
+        f"q={cast.installation().customer.name.split()[0]}",
+        "handyman=none",
+    ):
+        assert condition not in sql(query), query

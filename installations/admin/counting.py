@@ -23,6 +23,11 @@ COUNTED_PARAMS = frozenset({PARTNER_PARAM, "group", "status__exact"})
 NOT_FILTERS = frozenset({"o", "p", "_popup", "_to_field", "_changelist_filters", "all"})
 
 
+def filters_used(params: Any) -> set[str]:
+    """The changelist's parameters that narrow its rows (filters and the search)."""
+    return {key for key, value in params.items() if value and key not in NOT_FILTERS}
+
+
 def partner_param(params: Any) -> int | None:
     """The partner the changelist is filtered to, if any."""
     value = params.get(PARTNER_PARAM, "")
@@ -32,7 +37,7 @@ def partner_param(params: Any) -> int | None:
 def counted_statuses(params: Any) -> set[str] | None:
     """The statuses the group and status filters keep, when those (and the partner) are the only
     filters in use; None when another filter or a search narrows the rows further."""
-    used = {key for key, value in params.items() if value and key not in NOT_FILTERS}
+    used = filters_used(params)
     if not used <= COUNTED_PARAMS:
         return None
     if PARTNER_PARAM in used and partner_param(params) is None:

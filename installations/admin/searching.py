@@ -35,7 +35,7 @@ from ..filters import (
     search_ids,
 )
 from ..models import Installation
-from .counting import NOT_FILTERS, PARTNER_PARAM, CountedPaginator, partner_param
+from .counting import PARTNER_PARAM, CountedPaginator, filters_used, partner_param
 from .mixins import is_id
 
 NOTE = "_installation_search_beyond_bound"
@@ -60,8 +60,7 @@ def search_results(request: Any, queryset: QuerySet, term: str) -> QuerySet:
     ids = list(found[: SEARCH_BOUND + 1])
     if len(ids) <= SEARCH_BOUND:
         return queryset.filter(pk__in=ids)  # every match of the term: the filters pick theirs
-    used = {key for key, value in request.GET.items() if value and key not in NOT_FILTERS}
-    known_over = used <= {PARTNER_PARAM, "q"}
+    known_over = filters_used(request.GET) <= {PARTNER_PARAM, "q"}
     setattr(request, NOTE, BeyondBound(value, queryset, known_over, partner))
     if partner is None:
         # No index gives every partner's rows in the changelist's order: a walk along it
