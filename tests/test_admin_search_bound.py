@@ -20,7 +20,7 @@ from installations.models import Installation
 from installations.views import partner as partner_views
 
 from .factories import CustomerFactory, make_installation
-from .views.test_list_search_bound import _many
+from .views.test_list_search_bound import _many, _nobodies
 
 CHANGELIST = reverse("admin:installations_installation_changelist")
 BOUND = 10
@@ -92,22 +92,9 @@ def test_a_common_term_pages_through_the_first_matches_in_order_from_a_walk(root
     assert pages == [everything[0:4], everything[4:8], everything[8:BOUND]]
 
 
-def _nobodies(cast, n: int) -> None:
-    """`n` rows that match nothing, on a day before the Okonkwos'."""
-    nobody = CustomerFactory(partner=cast.partner, name="Nobody Here", address="1 Elm Street")
-    for _ in range(n):
-        make_installation(
-            partner=cast.partner,
-            actor=cast.partner_user,
-            customer=nobody,
-            site_address="1 Elm Street",
-            scheduled_date=timezone.localdate() + timedelta(days=1),
-        )
-
-
 def test_a_rarer_term_beyond_the_bound_is_found_along_the_order(root, cast, small):
     # The changelist's first 20 rows (earlier days) do not match: the 12-row walk finds none.
-    _nobodies(cast, 20)
+    _nobodies(cast, 20, timezone.localdate() + timedelta(days=1))
     _many(cast, BOUND + 4)
     query = {"q": "okonkwo", "partner__id__exact": cast.partner.pk}
     root.get(CHANGELIST, query)
@@ -166,7 +153,7 @@ def test_every_partners_rows_are_walked_only_for_a_term_common_in_a_sample(
 ):
     """No index gives every partner's rows in the changelist's order: walking them means
     sorting the table, worth it only when a sample in storage order says the term is common."""
-    _nobodies(cast, 20)
+    _nobodies(cast, 20, timezone.localdate() + timedelta(days=1))
     _many(cast, BOUND + 4)
     walks = []
     walk = searching.first_matches_walked
