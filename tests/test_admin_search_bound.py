@@ -141,11 +141,47 @@ def test_another_filter_under_a_common_term_counts_its_own_rows_exactly(
     assert _rows(response) == [ben.pk]
 
 
-def test_a_page_number_past_the_bound_walks_no_further_than_its_last_page(root, cast, small):
+def test_a_page_number_past_the_bound_walks_no_further_than_its_last_page(
+    root, cast, small, monkeypatch
+):
     _many(cast, BOUND + 4)
+    wanted = []
+    walk = searching.first_matches_walked
+    monkeypatch.setattr(
+        searching,
+        "first_matches_walked",
+        lambda queryset, value, rows: wanted.append(rows) or walk(queryset, value, rows),
+    )
     response = root.get(CHANGELIST, {"q": "okonkwo", "p": 10**12})
-    # Django's answer to a page that does not exist; the walk was never asked for 10¹² rows.
+    # Django's answer to a page that does not exist; the walk was asked for the last page's
+    # rows (3 pages of 4), never for 10¹² pages of them.
     assert response.status_code == 302 and "e=1" in response["Location"]
+    assert wanted == [12]
+
+
+def test_a_page_number_is_read_as_django_reads_it(root, cast, small):
+    _many(cast, BOUND + 4)
+    # Django's changelist takes "+2" (and " 2") for page 2: the walk must reach as far.
+    response = root.get(CHANGELIST, {"q": "okonkwo", "p": "+2"})
+    assert _rows(response) == _okonkwos()[4:8]
+
+
+def test_a_partner_filter_in_a_form_it_does_not_read_still_gets_its_own_count(root, cast, small):
+    """ "+<id>" is the partner to Django's lookup; the bounded hits, taken across every partner,
+    say nothing of that partner's count, which is then taken: no "more than" it does not have."""
+    _many(cast, BOUND + 4)
+    _theirs(cast, 3)
+    theirs = list(
+        Installation.objects.filter(partner=cast.other_partner)
+        .order_by(*ORDER)
+        .values_list("pk", flat=True)
+    )
+    response = root.get(
+        CHANGELIST, {"q": "okonkwo", "partner__id__exact": f"+{cast.other_partner.pk}"}
+    )
+    assert response.context["cl"].result_count == 3
+    assert "More than" not in response.content.decode()
+    assert _rows(response) == theirs
 
 
 def test_every_partners_rows_are_walked_only_for_a_term_common_in_a_sample(

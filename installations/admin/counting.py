@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.admin.options import IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR
 from django.core.paginator import Paginator
 from django.db.models import QuerySet, Sum
 from django.utils.functional import cached_property
@@ -20,7 +22,19 @@ from .mixins import is_id
 PARTNER_PARAM = "partner__id__exact"
 # The filters the counters stand for, and the parameters that choose no rows at all.
 COUNTED_PARAMS = frozenset({PARTNER_PARAM, "group", "status__exact"})
-NOT_FILTERS = frozenset({"o", "p", "_popup", "_to_field", "_changelist_filters", "all"})
+# Django's own names: an error flag ("e") or the facet counts ("_facets") choose no rows either.
+NOT_FILTERS = frozenset(
+    {
+        ALL_VAR,
+        ORDER_VAR,
+        PAGE_VAR,
+        ERROR_FLAG,
+        IS_FACETS_VAR,
+        IS_POPUP_VAR,
+        TO_FIELD_VAR,
+        "_changelist_filters",
+    }
+)
 
 
 def filters_used(params: Any) -> set[str]:
@@ -34,13 +48,27 @@ def partner_param(params: Any) -> int | None:
     return int(value) if is_id(value) else None
 
 
+def changelist_page(params: Any) -> int:
+    """The page number as Django's ChangeList parses it."""
+    try:
+        return int(params.get(PAGE_VAR, 1))
+    except ValueError:
+        return 1
+
+
+def partner_unread(params: Any) -> bool:
+    """A partner filter written in a form partner_param does not read ("+1", " 1"), which
+    Django's lookup still applies: nothing known of the partner may be assumed then."""
+    return bool(params.get(PARTNER_PARAM)) and partner_param(params) is None
+
+
 def counted_statuses(params: Any) -> set[str] | None:
     """The statuses the group and status filters keep, when those (and the partner) are the only
     filters in use; None when another filter or a search narrows the rows further."""
     used = filters_used(params)
     if not used <= COUNTED_PARAMS:
         return None
-    if PARTNER_PARAM in used and partner_param(params) is None:
+    if partner_unread(params):
         return None
     statuses = set(Status.values)
     group = GROUPS_BY_SLUG.get(params.get("group", ""))

@@ -182,6 +182,9 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
     # (today, past 7 days, this month, this year) chooses dates without reading any row.
     # A million rows: no second COUNT(*) of the whole table when a filter is applied.
     show_full_result_count = False
+    # Facet counts are an aggregate over every filtered row for each filter, on every page they
+    # are shown: at ten million rows, seconds of a worker for numbers the counters do not hold.
+    show_facets = admin.ShowFacets.NEVER
     # The customer list may be long (a raw id on the add page); the handyman is a choice among the
     # partner's handymen, by name (see InstallationOverrideForm).
     raw_id_fields = ("customer",)

@@ -35,8 +35,14 @@ from ..filters import (
     search_ids,
 )
 from ..models import Installation
-from .counting import PARTNER_PARAM, CountedPaginator, filters_used, partner_param
-from .mixins import is_id
+from .counting import (
+    PARTNER_PARAM,
+    CountedPaginator,
+    changelist_page,
+    filters_used,
+    partner_param,
+    partner_unread,
+)
 
 NOTE = "_installation_search_beyond_bound"
 
@@ -60,7 +66,10 @@ def search_results(request: Any, queryset: QuerySet, term: str) -> QuerySet:
     ids = list(found[: SEARCH_BOUND + 1])
     if len(ids) <= SEARCH_BOUND:
         return queryset.filter(pk__in=ids)  # every match of the term: the filters pick theirs
-    known_over = filters_used(request.GET) <= {PARTNER_PARAM, "q"}
+    # The hits were the partner's only if the partner filter was read (else everyone's).
+    known_over = filters_used(request.GET) <= {PARTNER_PARAM, "q"} and not partner_unread(
+        request.GET
+    )
     setattr(request, NOTE, BeyondBound(value, queryset, known_over, partner))
     if partner is None:
         # No index gives every partner's rows in the changelist's order: a walk along it
@@ -75,9 +84,9 @@ def searched_paginator(request: Any, queryset: QuerySet, per_page: int) -> Count
     note: BeyondBound | None = getattr(request, NOTE, None)
     if note is None:
         return None
-    page = request.GET.get("p", "1")
-    # Pages past the bound's last are refused by the paginator: no walk goes further than it.
-    pages = min(int(page) if is_id(page) else 1, -(-SEARCH_BOUND // per_page))
+    # The page the changelist will ask for, read as Django reads it ("+2" is page 2). Pages
+    # past the bound's last are refused by the paginator: no walk goes further than it.
+    pages = min(max(changelist_page(request.GET), 1), -(-SEARCH_BOUND // per_page))
     rows_wanted = pages * per_page
     walked = note.unsearched.order_by(*queryset.query.order_by)
     first = None
