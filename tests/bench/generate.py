@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import resource
 import sys
 import time as clock
 from bisect import bisect
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -374,6 +375,18 @@ def indexes_built_after(models: list) -> Iterator[None]:
 # generator's stage times repeat (they hang off a day and a window), so in this process only it is
 # memoised; the time zone does not change during a run.
 dashboard_rollups.week_of = lru_cache(maxsize=1 << 18)(dashboard_rollups.week_of)
+# The same for a job's window as aware datetimes: a function of its day and hours.
+_window = dashboard_rollups._window
+
+
+@lru_cache(maxsize=1 << 16)
+def _window_of(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    return _window(SimpleNamespace(scheduled_date=day, window_start=start, window_end=end))
+
+
+dashboard_rollups._window = lambda inst: _window_of(
+    inst.scheduled_date, inst.window_start, inst.window_end
+)
 
 
 def local_day(moment: datetime, zone: tzinfo) -> date:
@@ -398,10 +411,7 @@ class Rollups:
         self.zone = timezone.get_current_timezone()
         self.jobs = RawTable(DashboardJob)
         self.pending: list[list] = []
-        self.flows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        self.weekly: dict[tuple, int] = defaultdict(int)
-        self.per_handyman: dict[tuple, int] = defaultdict(int)
-        self.reasons: dict[tuple, int] = defaultdict(int)
+        self.flows: dict[tuple, list[int]] = defaultdict(_no_flow)
 
     def flow(self, pid: int, moment: datetime, before: str, after: str) -> None:
         if before == after:
@@ -430,17 +440,11 @@ class Rollups:
             **fields,
         )
         facts = facts_of(inst)
-        pid = inst.partner_id
-        for step, week, handyman, bucket in facts.steps:
-            self.weekly[(pid, week, step, bucket)] += 1
-            self.per_handyman[(pid, week, handyman, step, bucket)] += 1
-        for outcome, week, reason in facts.reasons:
-            self.reasons[(pid, week, outcome, reason)] += 1
         self.pending.append(
             self.jobs.row(
                 {
                     "installation_id": inst.pk,
-                    "partner_id": pid,
+                    "partner_id": inst.partner_id,
                     "status": facts.status,
                     "since": self.to_db(facts.since.replace(tzinfo=None)),
                     "steps": json.dumps(facts.steps),
@@ -449,68 +453,102 @@ class Rollups:
             )
         )
 
-    def write_jobs(self) -> None:
-        self.jobs.write(self.pending)
-        self.pending = []
+    def take(self) -> tuple[list[list], dict[tuple, list[int]]]:
+        """The jobs and flows counted since the last take (a worker's share of a chunk)."""
+        taken = self.pending, dict(self.flows)
+        self.pending, self.flows = [], defaultdict(_no_flow)
+        return taken
+
+    def add_flows(self, flows: dict[tuple, list[int]]) -> None:
+        for key, (entered, left) in flows.items():
+            counted = self.flows[key]
+            counted[0] += entered
+            counted[1] += left
 
     def write_totals(self, batch: int) -> dict[str, int]:
-        """The four counter tables, streamed in batches (they hold a row per key, which at
-        10 M installations is millions of per-handyman keys)."""
-        tables = [
-            (
-                DashboardStatusDay,
-                self.flows,
-                lambda key, amounts: {
-                    "partner_id": key[0],
-                    "day": key[1].isoformat(),
-                    "status": key[2],
-                    "entered": amounts[0],
-                    "left": amounts[1],
-                },
-            ),
-            (
-                DashboardStepWeek,
-                self.weekly,
-                lambda key, n: (
-                    dict(zip(("partner_id", "week", "step", "bucket"), key, strict=True))
-                    | {"count": n}
-                ),
-            ),
-            (
-                DashboardStepHandymanWeek,
-                self.per_handyman,
-                lambda key, n: (
-                    dict(
-                        zip(
-                            ("partner_id", "week", "handyman_id", "step", "bucket"),
-                            key,
-                            strict=True,
-                        )
-                    )
-                    | {"count": n}
-                ),
-            ),
-            (
-                DashboardReasonWeek,
-                self.reasons,
-                lambda key, n: (
-                    dict(zip(("partner_id", "week", "outcome", "reason"), key, strict=True))
-                    | {"count": n}
-                ),
-            ),
-        ]
+        """The counter tables. The status flows (a row per partner, day and status: bounded by
+        the calendar) from memory; the step and reason counters are sums over the jobs' facts,
+        which the database has just stored, so it sums them (GROUP BY over the JSON arrays):
+        the generator's memory does not grow with the per-handyman keys."""
         counts = {}
         with transaction.atomic():
-            for model, totals, values in tables:
-                table = RawTable(model, skip=("id",))
-                # In key order, which is the order of each table's unique index: its B-tree is
-                # appended to instead of split at random places.
-                rows = (table.row(values(key, totals[key])) for key in sorted(totals))
-                for chunk in batched(rows, batch):
-                    table.write(chunk)
-                counts[model._meta.db_table] = len(totals)
-                totals.clear()
+            table = RawTable(DashboardStatusDay, skip=("id",))
+            # In key order, which is the order of the table's unique index: its B-tree is
+            # appended to instead of split at random places.
+            rows = (
+                table.row(
+                    {
+                        "partner_id": key[0],
+                        "day": key[1].isoformat(),
+                        "status": key[2],
+                        "entered": self.flows[key][0],
+                        "left": self.flows[key][1],
+                    }
+                )
+                for key in sorted(self.flows)
+            )
+            for chunk in batched(rows, batch):
+                table.write(chunk)
+            counts[DashboardStatusDay._meta.db_table] = len(self.flows)
+            self.flows.clear()
+            with connection.cursor() as cursor:
+                for model, sql in summed_counters(connection.vendor):
+                    cursor.execute(sql)
+                    counts[model._meta.db_table] = cursor.rowcount
         return counts
+
+
+def _no_flow() -> list[int]:
+    return [0, 0]
+
+
+def summed_counters(vendor: str) -> list[tuple[type, str]]:
+    """INSERT ... SELECT of each step and reason counter from DashboardJob's facts, keyed and
+    ordered as its unique index: the sums `dashboard_rebuild` makes of the same facts (in this
+    order: the weekly counters are summed from the per-handyman ones)."""
+    if vendor == "postgresql":
+        element, of = "s.value ->> {}", "jsonb_array_elements(j.{}) s"
+        casts = {"date": "({})::date", "int": "({})::integer"}
+    else:
+        element, of = "s.value ->> '$[{}]'", "json_each(j.{}) s"
+        casts = {"date": "{}", "int": "{}"}
+
+    def part(i: int, cast: str | None = None) -> str:
+        return casts[cast].format(element.format(i)) if cast else element.format(i)
+
+    jobs = DashboardJob._meta.db_table
+    per_handyman = DashboardStepHandymanWeek._meta.db_table
+    step_keys = ["week", "step", "bucket"]
+    shapes = [
+        (
+            DashboardStepHandymanWeek,
+            ["week", "handyman_id", "step", "bucket"],
+            [part(1, "date"), part(2, "int"), part(0), part(3, "int")],
+            "COUNT(*)",
+            f"{jobs} j, {of.format('steps')}",
+        ),
+        # Every handyman's counters of a week summed: the JSON is read once, not twice.
+        (DashboardStepWeek, step_keys, step_keys, "SUM(j.count)", f"{per_handyman} j"),
+        (
+            DashboardReasonWeek,
+            ["week", "outcome", "reason"],
+            [part(1, "date"), part(0), part(2)],
+            "COUNT(*)",
+            f"{jobs} j, {of.format('reasons')}",
+        ),
+    ]
+    out = []
+    for model, columns, values, count, source in shapes:
+        keys = ", ".join(str(i) for i in range(1, len(values) + 2))
+        out.append(
+            (
+                model,
+                f"INSERT INTO {model._meta.db_table} (partner_id, {', '.join(columns)}, count) "
+                f"SELECT j.partner_id, {', '.join(values)}, {count} "
+                f"FROM {source} GROUP BY {keys} ORDER BY {keys}",
+            )
+        )
+    return out
 
 
 @contextmanager
@@ -538,12 +576,29 @@ def sqlite_bulk_mode() -> Iterator[None]:
             cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
 
 
+_MAKER: Generator | None = None
+
+
+def _make_chunk(k: int) -> tuple[list, list, list, dict]:
+    """A worker's task; it never touches the database (the connection it inherited by the fork
+    belongs to the parent)."""
+    return _MAKER.chunk(k)
+
+
 class Generator:
     def __init__(
-        self, rows: int, batch: int, seed: int, now: datetime | None = None, rollups: str = "inline"
+        self,
+        rows: int,
+        batch: int,
+        seed: int,
+        now: datetime | None = None,
+        rollups: str = "inline",
+        workers: int = 0,
     ) -> None:
         self.rows = rows
         self.batch = batch
+        self.seed = seed
+        self.workers = workers
         self.rnd = random.Random(seed)
         # The run's clock (pinned by --now so that two runs can be compared row by row).
         self.now = now or datetime.now(UTC)
@@ -820,26 +875,37 @@ class Generator:
                 )
         return row, history
 
+    def chunk(self, k: int) -> tuple[list, list, list, dict]:
+        """The installations of the k-th batch, their history, dashboard jobs and status flows.
+        Each batch draws from its own generator seeded by (seed, k): the data set is the same
+        whichever process makes which batch, and however many processes there are."""
+        self.rnd = rnd = random.Random(f"{self.seed}:{k}")
+        first = 1 + k * self.batch
+        rows, history = [], []
+        for iid in range(first, min(first + self.batch, self.rows + 1)):
+            pid = self.partner_ids[bisect(self.cum, rnd.random() * self.cum[-1])]
+            row, entries = self.installation(iid, pid)
+            rows.append(row)
+            history.extend(entries)
+        jobs, flows = self.rollups.take() if self.rollups is not None else ([], {})
+        return rows, history, jobs, flows
+
     def installations(self) -> None:
-        rnd = self.rnd
         self.inst_table = RawTable(Installation)
         self.hist_table = RawTable(StatusChange, skip=("id",))  # the database numbers them
-        cum = list(accumulate(self.sizes))
+        self.cum = list(accumulate(self.sizes))
         started = clock.perf_counter()
         n_inst = n_hist = 0
-        for first in range(1, self.rows + 1, self.batch):
-            chunk, history = [], []
-            for iid in range(first, min(first + self.batch, self.rows + 1)):
-                pid = self.partner_ids[bisect(cum, rnd.random() * cum[-1])]
-                row, entries = self.installation(iid, pid)
-                chunk.append(row)
-                history.extend(entries)
+        for rows, history, jobs, flows in self.chunks():
+            # In batch order, so that the history's database-numbered ids are the same on
+            # every run.
             with transaction.atomic():
-                self.inst_table.write(chunk)
+                self.inst_table.write(rows)
                 self.hist_table.write(history)
                 if self.rollups is not None:
-                    self.rollups.write_jobs()
-            n_inst += len(chunk)
+                    self.rollups.jobs.write(jobs)
+                    self.rollups.add_flows(flows)
+            n_inst += len(rows)
             n_hist += len(history)
             if (n_inst // self.batch) % 10 == 0 or n_inst == self.rows:
                 rate = n_inst / (clock.perf_counter() - started)
@@ -851,6 +917,27 @@ class Generator:
         self.counts["installations"] = n_inst
         self.counts["history entries"] = n_hist
         self.timings["installations + history"] = clock.perf_counter() - started
+
+    def chunks(self) -> Iterator[tuple[list, list, list, dict]]:
+        """The batches in order: made here (workers=0), or by worker processes while this one
+        writes the batches before them. A 2-core machine then spends one core making rows and
+        the other writing them (and the database server's share), instead of taking turns; at
+        most WINDOW batches wait in memory, whatever the row count."""
+        count = -(-self.rows // self.batch)
+        if self.workers == 0:
+            yield from (self.chunk(k) for k in range(count))
+            return
+        global _MAKER
+        _MAKER = self  # the workers are forked: they inherit the generator as it is now
+        window = 2 * self.workers
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            pending: deque = deque()
+            for k in range(count):
+                pending.append(pool.apply_async(_make_chunk, (k,)))
+                if len(pending) >= window:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
 
     def long_history(self) -> int:
         """One record of the big partner with 50 history entries (reassigned many times)."""
@@ -922,10 +1009,19 @@ def main() -> int:
         default="inline",
         help="count the dashboard rollups while generating, or rebuild them after (the old path)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 2),
+        help="processes making the installations while this one writes them (0: none); the "
+        "data set does not depend on it",
+    )
     args = parser.parse_args()
 
     started = clock.perf_counter()
-    gen = Generator(args.rows, args.batch, args.seed, now=args.now, rollups=args.rollups)
+    gen = Generator(
+        args.rows, args.batch, args.seed, now=args.now, rollups=args.rollups, workers=args.workers
+    )
     with sqlite_bulk_mode():
         gen.partners()
         gen.users()
