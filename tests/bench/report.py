@@ -113,8 +113,11 @@ def _generation(gen: dict) -> list[str]:
         f"- Rows written: {counts}.",
         f"- Time: {gen['seconds']} s in all ({gen['rows_per_second']:,} rows/s overall, "
         f"{gen['installations_per_second']:,} installations/s with their history); {timings}.",
-        f"- Peak RSS of the generator: {gen['peak_rss_mb']} MB "
-        f"(batches of {gen['batch']:,} rows; it does not grow with the row count).",
+        f"- Generator CPU: {gen.get('cpu_seconds')} s ({gen.get('workers', 0)} worker processes "
+        "making the rows while the parent writes them).",
+        f"- Peak RSS of the generator: {gen['peak_rss_mb']} MB, of a worker "
+        f"{gen.get('worker_peak_rss_mb', '-')} MB (batches of {gen['batch']:,} rows; the "
+        "step counters are summed by the database: neither grows with the row count).",
     ]
 
 
