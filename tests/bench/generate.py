@@ -4,8 +4,11 @@
 
 100 partners (one owning 30% of the installations), handymen serving them, one user per partner,
 customers, installations with a realistic status mix across two years, their history, then the
-per-partner status counters. Rows go in with bulk_create in fixed-size batches and explicit ids, so
-memory stays bounded whatever the row count. Prints a JSON summary (time, rows/s, peak RSS).
+per-partner status counters and the dashboard's rollups. The installations are made in batches
+by worker processes (`--workers`) and written by this one with COPY (SQLite: executemany) and
+explicit ids, so memory stays bounded whatever the row count; each batch has its own seed, so the
+same seed, row count, batch size and clock (`--now`) give the same data set however many workers
+make it. Prints a JSON summary (time, CPU, rows/s, peak RSS).
 """
 
 from __future__ import annotations
@@ -530,7 +533,7 @@ def summed_counters(vendor: str) -> list[tuple[type, str]]:
         element, of = "s.value ->> {}", "jsonb_array_elements(j.{}) s"
         casts = {"date": "({})::date", "int": "({})::integer"}
     else:
-        element, of = "s.value ->> '$[{}]'", "json_each(j.{}) s"
+        element, of = "json_extract(s.value, '$[{}]')", "json_each(j.{}) s"
         casts = {"date": "{}", "int": "{}"}
 
     def part(i: int, cast: str | None = None) -> str:

@@ -1,10 +1,11 @@
 """The bench generator's fast path makes the same data set as its old path.
 
 The benchmark compares runs, so a faster generator must not change a single row: the same seed,
-row count and clock give the same rows, ids and derived tables (status counters, dashboard
-rollups, the SQLite search index), whether one process makes the rows or two. Both paths run
-here into two fresh databases (2,000 rows) and every table is compared; the old path (`--rollups rebuild`: the rollups read back from the rows
-by `dashboard_rebuild`, as before) is kept callable for this.
+row count, batch size and clock give the same rows, ids and derived tables (status counters,
+dashboard rollups, the SQLite search index), whether one process makes the rows or two. Both
+paths run here into two fresh databases (2,000 rows) and every table is compared; the old path
+(`--rollups rebuild`: the rollups read back from the rows by `dashboard_rebuild`, as before, the
+rows made in one process) is kept callable for this.
 
 What is not compared, and why:
 - columns the database stamps with the wall clock of the run (`CLOCK_COLUMNS`): a user's
