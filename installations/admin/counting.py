@@ -17,7 +17,6 @@ from django.utils.functional import cached_property
 from ..filters import SEARCH_BOUND
 from ..models import PartnerStatusCount
 from ..statuses import GROUPS_BY_SLUG, Status
-from .mixins import is_id
 
 PARTNER_PARAM = "partner__id__exact"
 # The filters the counters stand for, and the parameters that choose no rows at all.
@@ -43,9 +42,12 @@ def filters_used(params: Any) -> set[str]:
 
 
 def partner_param(params: Any) -> int | None:
-    """The partner the changelist is filtered to, if any."""
-    value = params.get(PARTNER_PARAM, "")
-    return int(value) if is_id(value) else None
+    """The partner the changelist is filtered to, if any, read as Django's lookup reads it
+    ("+1" and " 1" are partner 1): what is assumed of the partner is what Django filters by."""
+    try:
+        return int(params.get(PARTNER_PARAM, ""))
+    except ValueError:
+        return None
 
 
 def changelist_page(params: Any) -> int:
@@ -56,19 +58,13 @@ def changelist_page(params: Any) -> int:
         return 1
 
 
-def partner_unread(params: Any) -> bool:
-    """A partner filter written in a form partner_param does not read ("+1", " 1"), which
-    Django's lookup still applies: nothing known of the partner may be assumed then."""
-    return bool(params.get(PARTNER_PARAM)) and partner_param(params) is None
-
-
 def counted_statuses(params: Any) -> set[str] | None:
     """The statuses the group and status filters keep, when those (and the partner) are the only
     filters in use; None when another filter or a search narrows the rows further."""
     used = filters_used(params)
     if not used <= COUNTED_PARAMS:
         return None
-    if partner_unread(params):
+    if PARTNER_PARAM in used and partner_param(params) is None:
         return None
     statuses = set(Status.values)
     group = GROUPS_BY_SLUG.get(params.get("group", ""))

@@ -41,7 +41,6 @@ from .counting import (
     changelist_page,
     filters_used,
     partner_param,
-    partner_unread,
 )
 
 NOTE = "_installation_search_beyond_bound"
@@ -66,10 +65,7 @@ def search_results(request: Any, queryset: QuerySet, term: str) -> QuerySet:
     ids = list(found[: SEARCH_BOUND + 1])
     if len(ids) <= SEARCH_BOUND:
         return queryset.filter(pk__in=ids)  # every match of the term: the filters pick theirs
-    # The hits were the partner's only if the partner filter was read (else everyone's).
-    known_over = filters_used(request.GET) <= {PARTNER_PARAM, "q"} and not partner_unread(
-        request.GET
-    )
+    known_over = filters_used(request.GET) <= {PARTNER_PARAM, "q"}
     setattr(request, NOTE, BeyondBound(value, queryset, known_over, partner))
     if partner is None:
         # No index gives every partner's rows in the changelist's order: a walk along it

@@ -543,12 +543,11 @@ def summed_counters(vendor: str) -> list[tuple[type, str]]:
 
     def facts(field: str) -> str:
         return (
-            f"(SELECT j.partner_id, s.value AS fact, COUNT(*) AS count "
+            f"j.count FROM (SELECT j.partner_id, s.value AS fact, COUNT(*) AS count "
             f"FROM {DashboardJob._meta.db_table} j, {each.format(field)} GROUP BY 1, 2) j"
         )
 
     step_keys = ["week", "step", "bucket"]
-    per_handyman = DashboardStepHandymanWeek._meta.db_table
     shapes = [
         (
             DashboardStepHandymanWeek,
@@ -557,7 +556,12 @@ def summed_counters(vendor: str) -> list[tuple[type, str]]:
             facts("steps"),
         ),
         # Every handyman's counters of a week summed: the JSON is read once, not twice.
-        (DashboardStepWeek, step_keys, step_keys, per_handyman),
+        (
+            DashboardStepWeek,
+            step_keys,
+            step_keys,
+            f"SUM(j.count) FROM {DashboardStepHandymanWeek._meta.db_table} j GROUP BY 1, 2, 3, 4",
+        ),
         (
             DashboardReasonWeek,
             ["week", "outcome", "reason"],
@@ -566,17 +570,13 @@ def summed_counters(vendor: str) -> list[tuple[type, str]]:
         ),
     ]
     out = []
-    for model, columns, values, source in shapes:
+    for model, columns, values, counted in shapes:
         keys = ", ".join(str(i) for i in range(1, len(values) + 2))
-        if source == per_handyman:
-            select = f"SUM(j.count) FROM {source} j GROUP BY {keys}"
-        else:
-            select = f"j.count FROM {source}"
         out.append(
             (
                 model,
                 f"INSERT INTO {model._meta.db_table} (partner_id, {', '.join(columns)}, count) "
-                f"SELECT j.partner_id, {', '.join(values)}, {select} ORDER BY {keys}",
+                f"SELECT j.partner_id, {', '.join(values)}, {counted} ORDER BY {keys}",
             )
         )
     return out
@@ -610,7 +610,7 @@ def sqlite_bulk_mode() -> Iterator[None]:
 _MAKER: Generator | None = None
 
 
-def _make_chunk(k: int) -> tuple[list, list, list, dict]:
+def _make_chunk(k: int) -> tuple[list, list, list, dict[tuple, list[int]]]:
     """A worker's task; it never touches the database (the connection it inherited by the fork
     belongs to the parent)."""
     return _MAKER.chunk(k)
@@ -906,7 +906,7 @@ class Generator:
                 )
         return row, history
 
-    def chunk(self, k: int) -> tuple[list, list, list, dict]:
+    def chunk(self, k: int) -> tuple[list, list, list, dict[tuple, list[int]]]:
         """The installations of the k-th batch, their history, dashboard jobs and status flows.
         Each batch draws from its own generator seeded by (seed, k): the data set is the same
         whichever process makes which batch, and however many processes there are."""
@@ -949,7 +949,7 @@ class Generator:
         self.counts["history entries"] = n_hist
         self.timings["installations + history"] = clock.perf_counter() - started
 
-    def chunks(self) -> Iterator[tuple[list, list, list, dict]]:
+    def chunks(self) -> Iterator[tuple[list, list, list, dict[tuple, list[int]]]]:
         """The batches in order: made here (workers=0), or by worker processes while this one
         writes the batches before them. A 2-core machine then spends one core making rows and
         the other writing them (and the database server's share), instead of taking turns; at
