@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from .models import Installation, Partner, PartnerStatusCount
 from .statuses import GROUPS, StatusGroup
@@ -28,6 +28,22 @@ def available_actions(installation: Installation, user: Any) -> list[Action]:
 
 def installations_for_partner(partner: Partner | int) -> QuerySet[Installation]:
     return Installation.objects.filter(partner=partner).select_related("customer", "handyman__user")
+
+
+def record_with_visits(partner: Partner | int, pk: int) -> QuerySet[Installation]:
+    """The partner's installation `pk` with its follow-up visits, its rebookings and its
+    customer's other installations: one query, an OR of the primary key, parent, rebooked-from
+    and customer indexes (the customer read by a scalar subquery). Another partner's record is
+    simply not among the rows. In no order: the caller sorts these few rows, because an ORDER
+    BY lets PostgreSQL walk the partner's date index testing the OR on each of its rows."""
+    customer = Installation.objects.filter(pk=pk).order_by().values("customer_id")[:1]
+    return (
+        installations_for_partner(partner)
+        .filter(
+            Q(pk=pk) | Q(parent_id=pk) | Q(rebooked_from_id=pk) | Q(customer_id=Subquery(customer))
+        )
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)

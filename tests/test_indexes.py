@@ -293,3 +293,23 @@ def test_only_the_unfiltered_admin_changelist_writes_the_date_index_condition(ca
         "handyman=none",
     ):
         assert condition not in sql(query), query
+
+
+def test_the_record_page_reads_the_record_and_its_visits_through_their_own_indexes(mixed):
+    """The record, its follow-ups, its rebookings and its customer's other installations are
+    one query (issue 20: ≤ 8 a page): an OR the planner must answer from the primary key and
+    the parent, rebooked-from and customer indexes, not by reading the partner's rows."""
+    filler_rows(mixed.partner, 300)
+    record = mixed.installation(Status.SCHEDULED)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        constraints = connection.introspection.get_constraints(cursor, Installation._meta.db_table)
+    by_customer = next(
+        name
+        for name, c in constraints.items()
+        if c["index"] and c["columns"] == ["customer_id"] and not c.get("unique")
+    )
+    text = plan(selectors.record_with_visits(mixed.partner, record.pk))
+    for index in ("inst_parent", "inst_rebooked_from", by_customer):
+        assert index in text, text
+    assert ("MULTI-INDEX OR" if connection.vendor == "sqlite" else "BitmapOr") in text, text

@@ -41,13 +41,14 @@ QUERIES: dict[str, int] = {
     "partner list, group rejected": 6,
     "partner list, search": 7,
     "partner list rows (htmx)": 6,
-    "detail with history": 9,
-    "detail with photos": 9,
-    "detail with messages": 9,
-    "detail with follow-ups": 9,
-    "detail with rebookings": 9,
-    "detail with the customer's other installations": 9,
-    "detail with evidence packs": 9,  # the packs made (their fingerprints): one query
+    # The record, its follow-ups, rebookings and the customer's other installations: one query.
+    "detail with history": 8,
+    "detail with photos": 8,
+    "detail with messages": 8,
+    "detail with follow-ups": 8,
+    "detail with rebookings": 8,
+    "detail with the customer's other installations": 8,
+    "detail with evidence packs": 8,  # the packs made (their fingerprints): one query
     # The PDF: one pass over the record's rows whatever their number, then the pack's row.
     "evidence pack with history": 10,
     "evidence pack with photos": 10,

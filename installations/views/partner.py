@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -557,22 +556,26 @@ def _tomorrow():
     return timezone.localdate() + timedelta(days=1)
 
 
-def _related_visits(installation: Installation) -> dict[str, list[Installation]]:
-    """The record's follow-up visits, its rebookings and the customer's other installations,
-    read in ONE query (an OR of the parent, rebooked-from and customer indexes) instead of
-    three: each query's ORM work was a visible share of the record page (docs/profile.md)."""
-    pk = installation.pk
-    related = list(
-        selectors.installations_for_partner(installation.partner_id)
-        .filter(Q(parent_id=pk) | Q(rebooked_from_id=pk) | Q(customer_id=installation.customer_id))
-        .exclude(pk=pk)
-        .order_by("scheduled_date", "id")
+def _record_with_visits(
+    request: HttpRequest, pk: int
+) -> tuple[Installation, dict[str, list[Installation]]]:
+    """The partner's record `pk` with its follow-up visits, its rebookings and the customer's
+    other installations, read in one query (`selectors.record_with_visits`): each query's ORM
+    work was a visible share of the record page (docs/profile.md), and issue 20 keeps a page
+    at ≤ 8 queries."""
+    rows = sorted(
+        selectors.record_with_visits(_partner_for(request), pk),
+        key=lambda row: (row.scheduled_date, row.pk),
     )
-    return {
+    record = next((row for row in rows if row.pk == pk), None)
+    if record is None:  # another partner's record, or none: the same answer
+        raise Http404("No such installation.")
+    related = [row for row in rows if row is not record]
+    return record, {
         "follow_ups": [r for r in related if r.parent_id == pk],
         "rebookings": [r for r in related if r.rebooked_from_id == pk],
         "other_installations": [
-            r for r in reversed(related) if r.customer_id == installation.customer_id
+            r for r in reversed(related) if r.customer_id == record.customer_id
         ],
     }
 
@@ -580,6 +583,7 @@ def _related_visits(installation: Installation) -> dict[str, list[Installation]]
 def _detail_context(
     request: HttpRequest,
     installation: Installation,
+    visits: dict[str, list[Installation]],
     *,
     follow_up_form: Form | None = None,
     rebook_form: Form | None = None,
@@ -592,7 +596,7 @@ def _detail_context(
         # Reassign entries name the handymen: joined here, not one query per entry.
         "history": installation.history.select_related("from_handyman__user", "to_handyman__user"),
         "time_on_site": duration_text(installation.time_on_site),
-        **_related_visits(installation),
+        **visits,
         "photos": installation.photos.all(),
         "messages_list": installation.messages.all(),
         "can_follow_up": not can_rebook,
@@ -610,8 +614,8 @@ def _detail_context(
 @login_required
 def installation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     live = partner_page_feed(request.user)  # before the record: see live.selectors
-    installation = _installation_for_partner(request, pk)
-    ctx = {**_detail_context(request, installation), "live": live}
+    installation, visits = _record_with_visits(request, pk)
+    ctx = {**_detail_context(request, installation, visits), "live": live}
     return render(request, "installations/detail.html", ctx)
 
 
@@ -635,7 +639,7 @@ def _follow_up_confirmation(child: Installation, token: Any) -> str:
 @require_POST
 @login_required
 def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
-    installation = _installation_for_partner(request, pk)
+    installation, visits = _record_with_visits(request, pk)
     form = FollowUpForm(request.POST)
     if form.is_valid():
         token = form.cleaned_data["token"]
@@ -648,20 +652,20 @@ def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
                 token=token,
             )
         except services.TransitionRefused as refused:
-            ctx = _detail_context(request, installation, message=refused.message)
+            ctx = _detail_context(request, installation, visits, message=refused.message)
             return render(request, "installations/detail.html", ctx, status=409)
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
             return _to_record(request, child, _follow_up_confirmation(child, token))
-    ctx = _detail_context(request, installation, follow_up_form=form)
+    ctx = _detail_context(request, installation, visits, follow_up_form=form)
     return render(request, "installations/detail.html", ctx, status=422)
 
 
 @require_POST
 @login_required
 def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
-    installation = _installation_for_partner(request, pk)
+    installation, visits = _record_with_visits(request, pk)
     form = RebookForm(request.POST)
     if form.is_valid():
         try:
@@ -672,7 +676,7 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
                 token=form.cleaned_data["token"],
             )
         except services.TransitionRefused as refused:
-            ctx = _detail_context(request, installation, message=refused.message)
+            ctx = _detail_context(request, installation, visits, message=refused.message)
             return render(request, "installations/detail.html", ctx, status=409)
         except ValidationError as error:
             _apply_service_errors(form, error)
@@ -682,7 +686,7 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
                 new,
                 f"Rebooked #{installation.pk} as #{new.pk} on {_day(new.scheduled_date)}.",
             )
-    ctx = _detail_context(request, installation, rebook_form=form)
+    ctx = _detail_context(request, installation, visits, rebook_form=form)
     return render(request, "installations/detail.html", ctx, status=422)
 
 
