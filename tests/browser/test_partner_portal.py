@@ -310,6 +310,37 @@ def test_the_list_is_usable_at_360_pixels(browser, live_server, cast):
         context.close()
 
 
+def test_the_record_page_with_long_message_addresses_fits_360_pixels(browser, live_server, cast):
+    """An e-mail address or a delivery error is one long word: it wraps in its cell instead of
+    widening the record page past a small phone (the messages table was 518 px wide)."""
+    from installations.models import Message
+
+    inst = cast.installation("INSTALLER_ASSIGNED")
+    Message.objects.create(
+        partner=inst.partner,
+        installation=inst,
+        recipient="alexandra.konstantinopoulou-whitfield@installations-example.co.uk",
+        channel=Message.Channel.EMAIL,
+        template="assigned",
+        subject="Your installer is booked",
+        body="Booked.",
+        status=Message.State.FAILED,
+        last_error="SMTPRecipientsRefused:550-5.1.1-mailbox-unavailable-for-this-address",
+    )
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        log_in(page, "acme")
+        page.goto(f"/installations/{inst.pk}/#messages-panel")
+        expect(page.get_by_role("cell", name=re.compile("konstantinopoulou"))).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        violations = Axe().run(page, context="#messages-panel").response["violations"]
+        assert violations == []
+    finally:
+        context.close()
+
+
 # --- Issue 11: repeats, confirmations, layout ----------------------------------------------------
 
 
