@@ -8,7 +8,7 @@ write the same HTML in Python, escaped by format_html.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -115,7 +115,14 @@ class HandymanChoiceIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        yield from handyman_choices(self.queryset)
+        yield from self.field.handymen()
+
+    # From the same read, not a COUNT or an EXISTS of their own (list() asks for the length).
+    def __len__(self) -> int:
+        return len(self.field.handymen()) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.handymen())
 
 
 def handyman_choices(queryset: QuerySet) -> Iterator[tuple[int, str]]:
@@ -126,10 +133,11 @@ def handyman_choices(queryset: QuerySet) -> Iterator[tuple[int, str]]:
         yield (pk, f"{first_name} {last_name}".strip() or username)
 
 
-def handyman_select(queryset: QuerySet, value: Any, **attrs: Any) -> SafeString:
-    """A `<select name="handyman">` of these handymen with a first "Choose a handyman" option,
-    written in Python (the bulk bar's, which lists every handyman of the partner)."""
-    choices = [("", "Choose a handyman"), *handyman_choices(queryset)]
+def handyman_select(handymen: Iterable[tuple[int, str]], value: Any, **attrs: Any) -> SafeString:
+    """A `<select name="handyman">` of these (id, name) handymen with a first "Choose a
+    handyman" option, written in Python (the bulk bar's, which lists every handyman of the
+    partner)."""
+    choices = [("", "Choose a handyman"), *handymen]
     # No value marks no option selected (the browser shows the first), as the template loop did.
     chosen = [value] if value not in (None, "") else []
     return FastSelect(attrs=attrs, choices=choices).render("handyman", chosen)
@@ -138,3 +146,16 @@ def handyman_select(queryset: QuerySet, value: Any, **attrs: Any) -> SafeString:
 class HandymanChoiceField(forms.ModelChoiceField):
     iterator = HandymanChoiceIterator
     widget = FastSelect
+
+    def handymen(self) -> list[tuple[int, str]]:
+        """(id, name) of the field's handymen, read once per form: the list page's filter and
+        its bulk bar offer the same handymen, and read them with one query between them."""
+        if getattr(self, "_handymen", None) is None:
+            self._handymen = list(handyman_choices(self.queryset))
+        return self._handymen
+
+    def _set_queryset(self, queryset):
+        self._handymen = None  # other handymen: read them again
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)

@@ -85,3 +85,21 @@ def test_the_portal_renderer_is_the_projects_form_renderer():
     from installations.widgets import PortalFormRenderer
 
     assert isinstance(get_default_renderer(), PortalFormRenderer)
+
+
+def test_the_handyman_field_reads_its_handymen_once_and_again_for_another_queryset(
+    cast, django_assert_num_queries
+):
+    """The list's filter and its bulk bar share one read of the partner's handymen; a field
+    given other handymen must not answer with the first ones."""
+    from installations.models import Handyman
+    from installations.widgets import HandymanChoiceField
+
+    field = HandymanChoiceField(queryset=cast.partner.handymen.all())
+    with django_assert_num_queries(1):
+        first = field.handymen()
+        assert field.handymen() is first
+        assert [pk for pk, _ in list(field.choices)[1:]] == [pk for pk, _ in first]
+    assert {pk for pk, _ in first} == set(cast.partner.handymen.values_list("pk", flat=True))
+    field.queryset = Handyman.objects.filter(pk=cast.other_handyman.pk)
+    assert field.handymen() == [(cast.other_handyman.pk, cast.other_handyman.display_name)]

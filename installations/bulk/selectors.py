@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import Installation, Partner
+from ..models import Installation
 from .services import ACTIONS, MAX_ROWS, BulkResult
 
 
@@ -21,15 +21,19 @@ class BulkRow:
     refusal: str = ""
 
 
-def bulk_context(partner: Partner, rows: Iterable[Any]) -> dict[str, Any]:
+def bulk_context(
+    rows: Iterable[Any], handymen: Callable[[], list[tuple[int, str]]]
+) -> dict[str, Any]:
     """The bar's controls: each bulk action any row on the page allows (the state machine's own
     list, as the row buttons use). With JavaScript the bar narrows them to the actions EVERY
-    selected row allows; without it the server answers the rows that do not with reasons."""
+    selected row allows; without it the server answers the rows that do not with reasons.
+    `handymen` gives the partner's (id, name) handymen: the list's filter field, whose one read
+    the bar shares."""
     allowed = {action.name for row in rows for action in row.actions}
     return {
         "bulk_actions": [name for name in ACTIONS if name in allowed],
-        # Lazy: read only when the page offers Assign (one values query, whatever the rows).
-        "bulk_handymen": partner.handymen.all(),
+        # A callable: the template calls it only when the bar offers Assign.
+        "bulk_handymen": handymen,
         "bulk_max": MAX_ROWS,
     }
 

@@ -262,7 +262,7 @@ def _page_context(
         "per_page": _page_size(query),
         "per_page_choices": [int(size) for size in PAGE_SIZES],
         **cards,
-        **bulk_context(filterset.partner, rows),
+        **bulk_context(rows, filterset.form.fields["handyman"].handymen),
     }
 
 

@@ -18,7 +18,7 @@ from installations.statuses import Status
 from installations.templatetags import row_urls
 from installations.templatetags.portal_format import iso_datetime
 from installations.templatetags.timeline import status_label, time_tag
-from installations.widgets import handyman_select
+from installations.widgets import handyman_choices, handyman_select
 
 LIST = "/installations/"
 
@@ -111,8 +111,10 @@ def test_a_timeline_status_label_is_the_models_display(value):
 
 
 def test_the_bulk_bars_handyman_list_is_djangos_select(cast):
-    handymen = cast.partner.handymen.all()
-    choices = [("", "Choose a handyman")] + [(h.pk, h.display_name) for h in handymen]
+    handymen = list(handyman_choices(cast.partner.handymen.all()))
+    choices = [("", "Choose a handyman")] + [
+        (h.pk, h.display_name) for h in cast.partner.handymen.all()
+    ]
     django = forms.Select(attrs={"id": "bulk-handyman"}, choices=choices)
     chosen = str(cast.other_handyman.pk)
     assert handyman_select(handymen, chosen, id="bulk-handyman") == django.render(
