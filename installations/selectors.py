@@ -30,12 +30,19 @@ def installations_for_partner(partner: Partner | int) -> QuerySet[Installation]:
     return Installation.objects.filter(partner=partner).select_related("customer", "handyman__user")
 
 
+# The largest id a row can have (BigAutoField): a larger number names nothing.
+BIGGEST_ID = 2**63 - 1
+
+
 def record_with_visits(partner: Partner | int, pk: int) -> QuerySet[Installation]:
     """The partner's installation `pk` with its follow-up visits, its rebookings and its
     customer's other installations: one query, an OR of the primary key, parent, rebooked-from
     and customer indexes (the customer read by a scalar subquery). Another partner's record is
     simply not among the rows. In no order: the caller sorts these few rows, because an ORDER
     BY lets PostgreSQL walk the partner's date index testing the OR on each of its rows."""
+    if not 0 < pk <= BIGGEST_ID:
+        # No row has it, and the foreign-key comparisons would pass it to the driver as is.
+        return Installation.objects.none()
     customer = Installation.objects.filter(pk=pk).order_by().values("customer_id")[:1]
     return (
         installations_for_partner(partner)

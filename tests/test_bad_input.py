@@ -30,6 +30,8 @@ def partner_client(client, cast):
         "/installations/abc/",
         f"/installations/{HUGE_ID}/",
         f"/installations/{HUGE_ID}/assign/",
+        f"/installations/{HUGE_ID}/follow-up/",
+        f"/installations/{HUGE_ID}/rebook/",
         "/installations/-1/",
         "/installations/0/reject/",
         f"/handyman/{HUGE_ID}/arrive/",
