@@ -30,6 +30,31 @@ def installations_for_partner(partner: Partner | int) -> QuerySet[Installation]:
     return Installation.objects.filter(partner=partner).select_related("customer", "handyman__user")
 
 
+# The columns a list row draws and its actions read (the row partial, the state machine's
+# permissions, the bulk bar). Reading all sixty of the three joined tables and converting
+# each value was a tenth of the list's time (issue 20); a field not named here would be read
+# by one more query per row, which the list's pinned query counts catch.
+LIST_ROW_FIELDS = (
+    "partner_id",
+    "customer__name",
+    "site_address",
+    "scheduled_date",
+    "window_start",
+    "window_end",
+    "handyman__user__first_name",
+    "handyman__user__last_name",
+    "handyman__user__username",
+    "status",
+    "kind",
+    "version",
+)
+
+
+def list_rows(queryset: QuerySet[Installation]) -> QuerySet[Installation]:
+    """`queryset` (the list's filtered rows) reading only what a row draws."""
+    return queryset.only(*LIST_ROW_FIELDS)
+
+
 # The largest id a row can have (BigAutoField): a larger number names nothing.
 BIGGEST_ID = 2**63 - 1
 

@@ -93,7 +93,9 @@ def list_parts(page: Page) -> tuple[list[Part], int]:
         if valid
         else set()
     )
-    shown = selectors.installations_for_partner(partner).filter(pk__in=page.on_page_changed)
+    shown = selectors.list_rows(
+        selectors.installations_for_partner(partner).filter(pk__in=page.on_page_changed)
+    )
     parts = [
         Part(
             f"row-{row.installation.pk}",

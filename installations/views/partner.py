@@ -238,7 +238,7 @@ def _page_context(
     next_url: str,
 ) -> dict[str, Any]:
     # A filter we cannot use shows its error and no rows, never a guess or a 500.
-    queryset = filterset.qs if valid else filterset.queryset.none()
+    queryset = selectors.list_rows(filterset.qs if valid else filterset.queryset.none())
     paginator = Paginator(queryset, _page_size(query))
     # The per-status counts already say how many rows the list has: no COUNT(*) over a large
     # partner's rows on every page.
