@@ -241,6 +241,25 @@ def test_the_finished_list_is_bounded(hank, cast):
     assert "The 20 most recent are shown." in html
 
 
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_the_cards_and_the_finished_list_read_only_the_columns_they_draw(hank, cast, headers):
+    a_busy_week(cast, later=0)
+    done = dated(cast, "INSTALLER_ASSIGNED", timezone.localdate())
+    Installation.objects.filter(pk=done.pk).update(
+        status=Status.CUSTOMER_APPROVED, completed_at=timezone.now()
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        html = hank.get(JOBS, headers=headers).content.decode()
+    assert cards(html) and 'class="finished-job"' in html
+    # The queries that read whole jobs (with their customer's name); none names these columns.
+    queries = [q["sql"] for q in ctx.captured_queries]
+    job_reads = [sql for sql in queries if '"installations_customer"."name"' in sql]
+    assert len(job_reads) == 3  # today's cards, the next days', the finished list
+    for sql in job_reads:
+        undrawn = ("signature", "link_nonce", "creation_token", "rejection_reason", '"email"')
+        assert not [column for column in undrawn if column in sql], sql
+
+
 # --- The planner --------------------------------------------------------------------------------
 
 
