@@ -6,7 +6,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from installations.models import Customer, Handyman, Installation, Partner, PartnerUser
+from installations.models import (
+    Customer,
+    Handyman,
+    Installation,
+    Message,
+    Partner,
+    PartnerUser,
+)
 
 PASSWORD = "test-pass-123"
 
@@ -62,6 +69,21 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = "+44 7700 900555"
     email = factory.LazyAttribute(lambda c: f"{c.name.split()[0].lower()}@example.com")
     address = factory.Faker("street_address")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """An e-mail to a customer, as the notifications write it; its partner is the
+    installation's unless given (a message about no installation needs `partner`)."""
+
+    class Meta:
+        model = Message
+
+    installation = None
+    partner = factory.LazyAttribute(lambda m: m.installation.partner)
+    recipient = "x@example.com"
+    channel = Message.Channel.EMAIL
+    template = "contract_link"
+    body = "Hello"
 
 
 def make_installation(*, partner: Partner, actor, customer: Customer | None = None, **extra):

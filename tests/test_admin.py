@@ -21,7 +21,7 @@ from installations.admin_site import SafeChangelistMixin
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
-from .factories import CustomerFactory
+from .factories import CustomerFactory, MessageFactory
 
 # What platform staff may do from the admin in each status, as the status guide gives it.
 EXPECTED_BUTTONS = {
@@ -896,18 +896,16 @@ def test_retry_delivery_retries_only_failed_messages(root_client, cast, monkeypa
     monkeypatch.setattr(
         "installations.notifications.message_retry", lambda *, message: retried.append(message.pk)
     )
-    failed = Message.objects.create(
+    failed = MessageFactory(
         partner=cast.partner,
         recipient="a@example.com",
-        channel=Message.Channel.EMAIL,
         template="cancelled",
         body="x",
         status=Message.State.FAILED,
     )
-    sent = Message.objects.create(
+    sent = MessageFactory(
         partner=cast.partner,
         recipient="b@example.com",
-        channel=Message.Channel.EMAIL,
         template="cancelled",
         body="x",
         status=Message.State.SENT,
@@ -923,21 +921,17 @@ def test_retry_delivery_retries_only_failed_messages(root_client, cast, monkeypa
 
 def test_staff_see_what_the_ceiling_held_back_and_why(root_client, cast):
     reason = "Held back: a@example.com already had 10 messages today."
-    held = Message.objects.create(
+    held = MessageFactory(
         partner=cast.partner,
         recipient="a@example.com",
-        channel=Message.Channel.EMAIL,
-        template="contract_link",
         cause=Message.Cause.RESEND,
         body="x",
         status=Message.State.HELD,
         hold_reason=reason,
     )
-    Message.objects.create(
+    MessageFactory(
         partner=cast.partner,
         recipient="b@example.com",
-        channel=Message.Channel.EMAIL,
-        template="contract_link",
         body="x",
         status=Message.State.SENT,
     )
@@ -1052,14 +1046,10 @@ def test_staff_see_failed_messages_on_the_change_page_and_can_retry_them(client,
     from installations.models import Message
 
     inst = cast.installation(Status.CONTRACT_SENT)
-    failed = Message.objects.create(
-        partner=inst.partner,
+    failed = MessageFactory(
         installation=inst,
         recipient="jo@example.com",
-        channel=Message.Channel.EMAIL,
-        template="contract_link",
         subject="Your contract",
-        body="Hello",
         status=Message.State.FAILED,
         attempts=5,
         last_error="SMTP refused",

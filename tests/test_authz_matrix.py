@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from installations.customer_links import make_token
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
+from tests.factories import MessageFactory
 
 ROLES = [
     "anonymous",
@@ -185,13 +186,8 @@ def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
     if "<int:photo_id>" in pattern:
         kwargs["photo_id"] = inst.photos.first().pk
     if "<int:message_id>" in pattern:
-        message = Message.objects.create(
-            partner=inst.partner,
+        message = MessageFactory(
             installation=inst,
-            recipient="x@example.com",
-            channel=Message.Channel.EMAIL,
-            template="contract_link",
-            body="Hello",
             status=Message.State.FAILED,
             attempts=5,
             last_error="SMTP down",

@@ -27,7 +27,7 @@ from installations.models import Installation, InstallationPhoto, Message, Statu
 from installations.statuses import GROUPS, GROUPS_BY_SLUG, Status
 
 from .conftest import Cast
-from .factories import HandymanFactory, UserFactory, make_installation
+from .factories import HandymanFactory, MessageFactory, UserFactory, make_installation
 
 SMALL, LARGE = 2, 20
 
@@ -168,11 +168,9 @@ def _grow_photos(cast: Cast, inst: Installation, k: int) -> None:
 
 def _grow_messages(cast: Cast, inst: Installation, k: int) -> None:
     Message.objects.bulk_create(
-        Message(
-            partner=inst.partner,
+        MessageFactory.build(
             installation=inst,
             recipient=f"r{i}@example.com",
-            channel=Message.Channel.EMAIL,
             template="assigned",
             subject="Grown",
             body="Grown for the query count",

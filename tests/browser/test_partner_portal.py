@@ -314,13 +314,12 @@ def test_the_record_page_with_long_message_addresses_fits_360_pixels(browser, li
     """An e-mail address or a delivery error is one long word: it wraps in its cell instead of
     widening the record page past a small phone (the messages table was 518 px wide)."""
     from installations.models import Message
+    from tests.factories import MessageFactory
 
     inst = cast.installation("INSTALLER_ASSIGNED")
-    Message.objects.create(
-        partner=inst.partner,
+    MessageFactory(
         installation=inst,
         recipient="alexandra.konstantinopoulou-whitfield@installations-example.co.uk",
-        channel=Message.Channel.EMAIL,
         template="assigned",
         subject="Your installer is booked",
         body="Booked.",

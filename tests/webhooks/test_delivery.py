@@ -17,6 +17,7 @@ from installations.statuses import Status
 from installations.webhooks import delivery
 from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from installations.webhooks.services import endpoint_rotate_secret, new_secret
+from tests.factories import MessageFactory
 
 from .conftest import add_endpoint, answer, endless_body, sleep_then_answer
 
@@ -191,13 +192,9 @@ def test_the_reschedule_service_sends_installation_rescheduled(cast, receiver):
 def test_a_message_that_finally_fails_is_sent_as_message_failed(cast, receiver, monkeypatch):
     endpoint = add_endpoint(cast.partner, receiver.url, event_types=["message.failed"])
     inst = cast.installation()
-    message = Message.objects.create(
-        partner=cast.partner,
+    message = MessageFactory(
         installation=inst,
         recipient=inst.customer.email,
-        channel=Message.Channel.EMAIL,
-        template="contract_link",
-        body="Hello",
         attempts=notifications.MAX_ATTEMPTS - 1,
     )
 
@@ -432,13 +429,8 @@ def test_each_partner_receives_and_sees_only_its_own_events(
     }
     monkeypatch.setattr(notifications, "_send", lambda m: (_ for _ in ()).throw(OSError("down")))
     for inst in jobs.values():  # message.failed for each partner's job too
-        message = Message.objects.create(
-            partner=inst.partner,
+        message = MessageFactory(
             installation=inst,
-            recipient="x@example.com",
-            channel=Message.Channel.EMAIL,
-            template="contract_link",
-            body="Hello",
             attempts=notifications.MAX_ATTEMPTS - 1,
         )
         notifications.deliver(message.pk)
