@@ -4,6 +4,8 @@ catches up when the network returns; the detail page follows its record."""
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -18,23 +20,36 @@ WITHIN_5_S = 5_000
 
 
 def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_open(browser, cast):
-    waiting = cast.installation(Status.SCHEDULED)
+    # A day's list long enough to scroll: the office works on a row in the middle, the job the
+    # handyman sets off on is further down (the list is in time order).
+    today = timezone.localdate()
+    for _ in range(10):
+        cast.installation(Status.SCHEDULED, scheduled_date=today, window_start=time(8))
+    waiting = cast.installation(Status.SCHEDULED, scheduled_date=today, window_start=time(8))
+    for _ in range(10):
+        cast.installation(Status.SCHEDULED, scheduled_date=today, window_start=time(8))
     job = cast.installation(
-        Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=timezone.localdate()
+        Status.INSTALLER_ASSIGNED,
+        handyman=cast.handyman,
+        scheduled_date=today,
+        window_start=time(16),
+        window_end=time(18),
     )
     office = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(office, "acme")
     office.goto("/installations/")
     office.evaluate("window.__noReload = 'still here'")
-    office.evaluate("window.scrollTo(0, 120)")
-    scrolled = office.evaluate("window.scrollY")
+    working_row = office.locator(f"#row-{waiting.pk}")
+    working_row.evaluate("row => row.scrollIntoView({block: 'center'})")
+    assert office.evaluate("window.scrollY") > 0
+    where = working_row.bounding_box()["y"]
     row = office.locator(f"#row-{job.pk}")
     expect(row).to_contain_text("Installer assigned")
     expect(office.locator(".card-amber .card-count")).to_have_text("0")
 
-    # The office opens the Assign dialog of another row and starts choosing.
+    # The office opens the Assign dialog of that row and starts choosing.
     dialog, choice = start_choosing_a_handyman(
-        office.locator(f"#row-{waiting.pk}").get_by_role("button", name="Assign", exact=True)
+        working_row.get_by_role("button", name="Assign", exact=True)
     )
 
     # Meanwhile, in the field: "On my way".
@@ -43,16 +58,17 @@ def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_ope
     expect(row).to_contain_text("En route", timeout=WITHIN_5_S)
     expect(office.locator(".card-amber .card-count")).to_have_text("1")
     expect(office.locator("#flash")).to_contain_text(f"#{job.pk} {job.customer.name}: En route")
-    # What the office was doing is as it was: the dialog, its choice, the focus, the scroll.
+    # What the office was doing is as it was: the dialog, its choice, the focus, and the row it
+    # works on where it was on the screen (the announcement above it does not push it down).
     expect(dialog).to_be_visible()
     expect(choice).to_be_checked()
     expect(choice).to_be_focused()
-    assert office.evaluate("window.scrollY") == scrolled
+    assert abs(working_row.bounding_box()["y"] - where) < 1
     assert office.evaluate("window.__noReload") == "still here"
     # And the dialog still works: the assignment goes through.
     dialog.get_by_role("button", name="Assign", exact=True).click()
     expect(dialog).to_be_hidden()
-    expect(office.locator(f"#row-{waiting.pk}")).to_contain_text("Hana")
+    expect(working_row).to_contain_text("Hana")
 
 
 def test_a_row_holding_the_focus_is_updated_once_the_focus_leaves_it(page, cast):
