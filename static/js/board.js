@@ -14,18 +14,7 @@
   if (typeof window.Sortable === "undefined") return;
 
   function announce(text, isError) {
-    const region = document.getElementById("flash");
-    if (!region || !text) return;
-    region.textContent = "";
-    window.setTimeout(function () {
-      const list = document.createElement("ul");
-      const item = document.createElement("li");
-      list.className = "flash";
-      item.className = isError ? "flash-error" : "flash-success";
-      item.textContent = text;
-      list.appendChild(item);
-      region.appendChild(list);
-    }, 50);
+    window.portalFlash.say(text, isError ? "error" : "success");
   }
 
   function csrfToken() {

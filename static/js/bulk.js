@@ -95,22 +95,9 @@
     else if (result) result.focus();
   });
 
-  // The summary ("28 assigned to Hank Silva; 2 not changed") in the one polite live region,
-  // emptied first and filled a moment later so that the same sentence twice is still heard.
+  // The summary ("28 assigned to Hank Silva; 2 not changed") in the one polite live region.
   document.addEventListener("bulk-done", function (event) {
-    const region = document.getElementById("flash");
-    const text = event.detail && event.detail.message;
-    if (!region || !text) return;
-    region.textContent = "";
-    window.setTimeout(function () {
-      const list = document.createElement("ul");
-      const item = document.createElement("li");
-      list.className = "flash";
-      item.className = "flash-success";
-      item.textContent = text;
-      list.appendChild(item);
-      region.appendChild(list);
-    }, 50);
+    if (event.detail && event.detail.message) window.portalFlash.say(event.detail.message);
   });
 
   if (document.readyState === "loading") {

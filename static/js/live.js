@@ -93,24 +93,6 @@
     });
   }
 
-  function announce(sentences) {
-    const region = document.getElementById("flash");
-    if (!region || !sentences.length) return;
-    region.textContent = "";
-    // Emptied first and filled a moment later, so that the same sentence twice is still heard.
-    window.setTimeout(function () {
-      const list = document.createElement("ul");
-      list.className = "flash";
-      sentences.forEach(function (text) {
-        const item = document.createElement("li");
-        item.className = "flash-info";
-        item.textContent = text;
-        list.appendChild(item);
-      });
-      region.appendChild(list);
-    }, 50);
-  }
-
   function notice(html) {
     const box = feed.querySelector(".live-notice");
     if (!box) return;
@@ -175,7 +157,7 @@
       swap(el, part.html);
     });
     news.forEach(function (c, pk) { highlight(pk); });
-    announce(Array.from(news.values()).map(function (c) { return c.say; }));
+    window.portalFlash.say(Array.from(news.values()).map(function (c) { return c.say; }), "info");
     entered += data.entered || 0;
     if (entered) {
       notice({

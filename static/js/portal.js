@@ -52,26 +52,10 @@
     if (event.target === dialog()) focusAfterClose();
   }, true);
 
-  // Confirmations go to the page's one polite live region. Emptied first and filled a moment
-  // later, so that the same sentence twice is still announced.
-  function announce(text) {
-    const region = document.getElementById("flash");
-    if (!region || !text) return;
-    region.textContent = "";
-    window.setTimeout(function () {
-      const list = document.createElement("ul");
-      const item = document.createElement("li");
-      list.className = "flash";
-      item.className = "flash-success";
-      item.textContent = text;
-      list.appendChild(item);
-      region.appendChild(list);
-    }, 50);
-  }
-
-  // An action's row answer carries its confirmation in the `installations-changed` event.
+  // An action's row answer carries its confirmation in the `installations-changed` event; it
+  // goes to the page's one polite live region (flash.js).
   document.body.addEventListener("installations-changed", function (event) {
-    if (event.detail && event.detail.message) announce(event.detail.message);
+    if (event.detail && event.detail.message) window.portalFlash.say(event.detail.message);
   });
 
   // After a plain action the page opens at the changed row (#row-5) or heading (#who-5) with a
@@ -81,9 +65,7 @@
     if (!region || !region.textContent.trim()) return;
     const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
     if (target && target.hasAttribute("tabindex")) target.focus();
-    const html = region.innerHTML;
-    region.innerHTML = "";
-    window.setTimeout(function () { region.innerHTML = html; }, 50);
+    window.portalFlash.again();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", afterLoad);

@@ -71,6 +71,34 @@ def test_the_list_follows_a_handyman_in_another_browser_while_a_dialog_stays_ope
     expect(working_row).to_contain_text("Hana")
 
 
+def test_a_second_announcement_replaces_the_first_without_the_page_jumping(page, cast):
+    first, second = cast.installation(Status.SCHEDULED), cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    flash = page.locator("#flash")
+    services.installation_assign(installation=first, handyman=cast.handyman, actor=cast.staff)
+    expect(flash).to_contain_text(f"#{first.pk} ")
+    # From now on, every height the region takes, frame by frame.
+    page.evaluate(
+        """() => {
+          const region = document.getElementById("flash");
+          window.__heights = [];
+          new ResizeObserver(() => window.__heights.push(region.offsetHeight)).observe(region);
+        }"""
+    )
+    shown = flash.bounding_box()["height"]
+    services.installation_assign(
+        installation=second, handyman=cast.other_handyman, actor=cast.staff
+    )
+    # Said anew (emptied and filled, so that a screen reader hears it), the first one gone...
+    expect(flash).to_contain_text(f"#{second.pk} ", timeout=WITHIN_5_S)
+    expect(flash).not_to_contain_text(f"#{first.pk} ")
+    expect(flash.locator("li")).to_have_count(1)
+    # ...and the region never collapsed meanwhile, pulling the page up under the user's eyes.
+    heights = page.evaluate("window.__heights")
+    assert heights and min(heights) >= shown - 1, heights
+
+
 def test_a_row_holding_the_focus_is_updated_once_the_focus_leaves_it(page, cast):
     job = cast.installation(Status.SCHEDULED)
     log_in(page, "acme")
