@@ -1,5 +1,5 @@
-"""Cross-cutting answers: the Permissions-Policy header, and friendly pages for a refused change
-that escaped its view (409) and for a database that cannot be reached (503)."""
+"""Cross-cutting answers: the Permissions-Policy and Vary headers, and friendly pages for a refused
+change that escaped its view (409) and for a database that cannot be reached (503)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 
 from .services import TransitionRefused
 from .views.common import wrong_role_response
@@ -31,6 +32,9 @@ class PortalMiddleware:
             match = getattr(request, "resolver_match", None)
             takes_photos = match is not None and (match.namespace, match.url_name) in CAMERA_PAGES
             response["Permissions-Policy"] = POLICY_WITH_CAMERA if takes_photos else POLICY
+        # Pages answer htmx with a fragment at their own URL (the list's cards, rows, results):
+        # the browser must not show a cached fragment as the page when the user goes Back.
+        patch_vary_headers(response, ("HX-Request",))
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

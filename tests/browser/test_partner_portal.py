@@ -360,6 +360,31 @@ def test_a_double_click_on_assign_in_the_dialog_is_answered_as_done(page, cast):
     assert inst.history.filter(transition="assign").count() == 1
 
 
+def test_back_to_the_list_after_an_action_shows_the_whole_list(page, cast):
+    inst, other = cast.installation("SCHEDULED"), cast.installation("SCHEDULED")
+    log_in(page, "acme")
+    page.goto("/installations/")
+    row = page.locator(f"#row-{inst.pk}")
+    row.get_by_role("button", name="Assign", exact=True).click()
+    dialog = page.locator("#action-dialog")
+    dialog.get_by_label(re.compile(r"Hana .*that day")).check()
+    # The answer swaps the row, and the cards refresh themselves from the list's own URL.
+    with page.expect_response(lambda r: r.request.headers.get("hx-target") == "cards"):
+        dialog.get_by_role("button", name="Assign", exact=True).click()
+    expect(row).to_contain_text("Installer assigned")
+    page.locator(f"#row-{other.pk}").get_by_role(
+        "link", name=re.compile(other.customer.name)
+    ).click()
+    page.wait_for_url(re.compile(rf"/installations/{other.pk}/$"))
+    page.go_back()
+    page.wait_for_url(re.compile(r"/installations/$"))
+    # The page, not the cards' fragment the browser last fetched at this URL.
+    expect(page).to_have_title(re.compile("Installations"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator(f"#row-{inst.pk}")).to_contain_text("Hana")
+    expect(page.locator(f"#row-{other.pk}")).to_be_visible()
+
+
 def test_an_action_confirms_in_the_live_region_with_focus_on_the_row(page, cast):
     inst = cast.installation("SCHEDULED")
     log_in(page, "acme")

@@ -103,6 +103,16 @@ def test_buttons_carry_the_version_and_their_own_url(acme, cast):
     assert f'name="version" value="{inst.version}"' in row
 
 
+@pytest.mark.parametrize("htmx", [{}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "cards"}])
+def test_the_page_and_its_fragments_at_the_same_url_say_they_vary_on_htmx(acme, cast, htmx):
+    # The cards refresh themselves from the list's own URL: without the header the browser
+    # keeps that fragment as /installations/ and shows it alone when the user goes Back.
+    cast.installation("SCHEDULED")
+    response = acme.get(LIST, **htmx)
+    assert response.status_code == 200
+    assert "HX-Request" in response["Vary"]
+
+
 def test_the_cards_count_each_group_of_this_partner_only(acme, cast):
     cast.installation("SCHEDULED")
     cast.installation("INSTALLER_ASSIGNED")
