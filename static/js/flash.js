@@ -22,7 +22,8 @@
   }
 
   // Sentences said within the same moment (an action's confirmation and a live change) are
-  // all shown, in the order they were said.
+  // all shown, in the order they were said; the same sentence twice in that moment (a
+  // double-clicked action, answered twice as done) is shown once.
   function fill() {
     timer = null;
     const el = region();
@@ -47,7 +48,11 @@
     const el = region();
     const texts = (Array.isArray(sentences) ? sentences : [sentences]).filter(Boolean);
     if (!el || !texts.length) return;
-    texts.forEach(function (text) { queued.push({ text: text, kind: kind || "success" }); });
+    texts.forEach(function (text) {
+      const item = { text: text, kind: kind || "success" };
+      const said = queued.some(function (q) { return q.text === item.text && q.kind === item.kind; });
+      if (!said) queued.push(item);
+    });
     if (timer) return;
     hold(el);
     el.textContent = "";

@@ -99,6 +99,23 @@ def test_a_second_announcement_replaces_the_first_without_the_page_jumping(page,
     assert heights and min(heights) >= shown - 1, heights
 
 
+def test_the_same_sentence_said_twice_at_once_is_shown_once(page, cast):
+    # A double-clicked action is answered twice as done, both answers within a moment.
+    log_in(page, "acme")
+    page.goto("/installations/")
+    page.evaluate(
+        """() => {
+          portalFlash.say("Hana is assigned to #7.");
+          portalFlash.say("Hana is assigned to #7.");
+          portalFlash.say("#8 Ann Lee: En route", "info");
+        }"""
+    )
+    items = page.locator("#flash li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_have_text("Hana is assigned to #7.")
+    expect(items.nth(1)).to_have_text("#8 Ann Lee: En route")
+
+
 def test_a_row_holding_the_focus_is_updated_once_the_focus_leaves_it(page, cast):
     job = cast.installation(Status.SCHEDULED)
     log_in(page, "acme")
