@@ -13,6 +13,7 @@ from installations import services
 from installations.statuses import Status
 
 from .conftest import log_in
+from .steps import start_choosing_a_handyman
 
 
 def _console_errors(page) -> list[str]:
@@ -365,9 +366,7 @@ def test_back_to_the_list_after_an_action_shows_the_whole_list(page, cast):
     log_in(page, "acme")
     page.goto("/installations/")
     row = page.locator(f"#row-{inst.pk}")
-    row.get_by_role("button", name="Assign", exact=True).click()
-    dialog = page.locator("#action-dialog")
-    dialog.get_by_label(re.compile(r"Hana .*that day")).check()
+    dialog, _ = start_choosing_a_handyman(row.get_by_role("button", name="Assign", exact=True))
     # The answer swaps the row, and the cards refresh themselves from the list's own URL.
     with page.expect_response(lambda r: r.request.headers.get("hx-target") == "cards"):
         dialog.get_by_role("button", name="Assign", exact=True).click()
