@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +16,7 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from installations import services
 from installations.admin_site import SafeChangelistMixin
@@ -688,6 +690,41 @@ def test_the_change_page_shows_history_follow_ups_and_other_installations(root_c
 
     page = root_client.get(change_url(follow_up)).content.decode()
     assert f'href="{change_url(parent)}"' in page
+
+
+def _field(page: str, name: str) -> str:
+    """The rendered value of the change page's read-only field `name`."""
+    start = page.index(f"field-{name}")
+    return page[start : page.index('<div class="form-row', start)]
+
+
+def test_the_change_page_links_each_related_visit_in_its_own_field(root_client, cast):
+    cancelled = cast.installation(Status.CANCELLED)
+    day = timezone.localdate() + timedelta(days=3)
+    first = services.installation_rebook(
+        installation=cancelled, actor=cast.partner_user, scheduled_date=day
+    )
+    second = services.installation_rebook(
+        installation=cancelled, actor=cast.partner_user, scheduled_date=day
+    )
+    follow_up = services.installation_book_follow_up(installation=first, actor=cast.partner_user)
+
+    page = root_client.get(change_url(cancelled)).content.decode()
+    rebooked = _field(page, "rebooking_links")
+    assert rebooked.index(change_url(first)) < rebooked.index(change_url(second))
+    assert change_url(follow_up) not in rebooked
+    assert "—" in _field(page, "parent_link")
+    assert "—" in _field(page, "follow_up_links")
+
+    page = root_client.get(change_url(first)).content.decode()
+    assert change_url(cancelled) in _field(page, "rebooking_links")
+    assert change_url(second) not in _field(page, "rebooking_links")
+    assert change_url(follow_up) in _field(page, "follow_up_links")
+    assert "—" in _field(page, "parent_link")
+
+    page = root_client.get(change_url(follow_up)).content.decode()
+    assert change_url(first) in _field(page, "parent_link")
+    assert change_url(first) not in _field(page, "rebooking_links")
 
 
 def test_the_status_history_shows_labels_not_codes(root_client, cast):

@@ -72,8 +72,10 @@ QUERIES: dict[str, int] = {
     "reassign dialog (htmx)": 5,
     "customer link page": 3,  # the session: which links this browser opened (media access)
     "admin changelist": 6,  # the count from the counters, no date hierarchy (issue 20)
-    "admin change page with history": 9,
-    "admin change page with follow-ups": 9,
+    # The record read once (not again for django-fsm-2's buttons), its parent, follow-ups and
+    # rebookings in one query, the customer's other installations, the messages, the history.
+    "admin change page with history": 7,
+    "admin change page with follow-ups": 7,
     # One-record pages: nothing grows, the count is pinned.
     "reject page": 3,
     "reject dialog (htmx)": 3,

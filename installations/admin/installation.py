@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -141,6 +141,27 @@ def _installation_links(rows: QuerySet[Installation] | list[Installation]) -> st
         ((admin_change_url(i), i.pk, i.scheduled_date, i.get_status_display()) for i in rows),
     )
     return format_html("<ul>{}</ul>", items) if items else "—"
+
+
+def _visits(obj: Installation) -> dict[str, list[Installation]]:
+    """The record's parent, its follow-up visits, the record it was rebooked from and its
+    rebookings, for the change page's three fields that link them: one query (a few rows by
+    their indexes), kept on the object the page renders."""
+    if (visits := getattr(obj, "_admin_visits", None)) is not None:
+        return visits
+    near = [pk for pk in (obj.parent_id, obj.rebooked_from_id) if pk is not None]
+    rows = list(
+        Installation.objects.filter(
+            Q(pk__in=near) | Q(parent_id=obj.pk) | Q(rebooked_from_id=obj.pk)
+        ).order_by("scheduled_date", "pk")
+    )
+    obj._admin_visits = visits = {
+        "parent": [r for r in rows if r.pk == obj.parent_id],
+        "follow_ups": [r for r in rows if r.parent_id == obj.pk],
+        "rebooked_from": [r for r in rows if r.pk == obj.rebooked_from_id],
+        "rebookings": sorted((r for r in rows if r.rebooked_from_id == obj.pk), key=lambda r: r.pk),
+    }
+    return visits
 
 
 class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, admin.ModelAdmin):
@@ -383,18 +404,16 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
     def parent_link(self, obj: Installation) -> str:
         if obj.parent_id is None:
             return "—"
-        return _installation_links([obj.parent])
+        return _installation_links(_visits(obj)["parent"])
 
     @admin.display(description="follow-up visits")
     def follow_up_links(self, obj: Installation) -> str:
-        return _installation_links(obj.follow_ups.order_by("scheduled_date", "pk"))
+        return _installation_links(_visits(obj)["follow_ups"])
 
     @admin.display(description="rebooked from / as")
     def rebooking_links(self, obj: Installation) -> str:
-        rows = list(obj.rebookings.order_by("pk"))
-        if obj.rebooked_from_id:
-            rows.insert(0, obj.rebooked_from)
-        return _installation_links(rows)
+        visits = _visits(obj)
+        return _installation_links(visits["rebooked_from"] + visits["rebookings"])
 
     @admin.display(description="the customer's other installations")
     def other_installations(self, obj: Installation) -> str:
