@@ -192,7 +192,7 @@ def customer_messages(installation: Installation) -> list[Message]:
     return list(installation.messages.exclude(NOT_TO_CUSTOMER).order_by("created_at", "id"))
 
 
-def _contract(installation: Installation) -> tuple[str, str, bool]:
+def contract_as_signed(installation: Installation) -> tuple[str, str, bool]:
     """The text (and typed-signature statement) kept at signing; for a record signed before
     copies were kept, the text as the customer page words it today (and the pack says so)."""
     if not installation.signed_at:
@@ -205,7 +205,7 @@ def _contract(installation: Installation) -> tuple[str, str, bool]:
 
 
 def evidence_for(installation: Installation) -> Evidence:
-    text, statement, kept = _contract(installation)
+    text, statement, kept = contract_as_signed(installation)
     return Evidence(
         installation=installation,
         timeline=timeline(installation),

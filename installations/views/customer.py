@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import LinkError, read_token
+from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation
 from ..signatures import decode_signature
@@ -100,6 +101,14 @@ def _photos(installation: Installation, token: str) -> list[Photo]:
     return photos
 
 
+def _contract_shown(installation: Installation) -> str:
+    """Before signing, the contract as it reads today; once signed, the text the customer
+    signed (kept at signing), which a later edit of the partner's terms or an override of the
+    record does not change: the page stays the customer's record."""
+    signed, _, _ = contract_as_signed(installation)
+    return signed or contract_text(installation)
+
+
 def _page(
     request: HttpRequest,
     installation: Installation,
@@ -120,7 +129,7 @@ def _page(
         "time_on_site": duration_text(installation.time_on_site),
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
-        "contract_text": contract_text(installation),
+        "contract_text": _contract_shown(installation),
         "typed_statement": TYPED_STATEMENT,
         "errors": errors or {},
         "notice": notice,

@@ -72,6 +72,20 @@ def test_a_partner_contract_replaces_the_default(client, cast, sent):
     assert "Installation agreement between" not in html
 
 
+@pytest.mark.parametrize("status", [Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED])
+def test_once_signed_the_page_shows_the_contract_as_signed_not_as_edited_since(
+    client, cast, status
+):
+    cast.partner.contract_text = "Old terms: clause 7 applies."
+    cast.partner.save()
+    inst = cast.installation(status)
+    cast.partner.contract_text = "New terms: clause 9 applies."
+    cast.partner.save()
+    html = client.get(_url("page", inst)).content.decode()
+    assert "Old terms: clause 7 applies." in html
+    assert "clause 9" not in html
+
+
 def test_a_photo_is_streamed_with_its_verified_type(client, sent):
     photo = sent.photos.get()
     response = client.get(_url("photo", sent, photo.pk))
