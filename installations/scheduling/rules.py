@@ -78,10 +78,14 @@ def find_conflicts(
     return list(qs.order_by("window_start", "id"))
 
 
-def conflict_message(handyman: Handyman, conflicts: Sequence[Installation]) -> str:
-    """ "Hank Hill already has #12 Alice Moreau 09:00–11:00 that day." """
+def conflict_message(handyman: Handyman, conflicts: Sequence[Installation], partner_id: int) -> str:
+    """ "Hank Hill already has #12 Alice Moreau 09:00–11:00 that day." A job of another partner
+    the handyman also works for is told as a booking elsewhere, with its window only: its
+    number and customer are that partner's data, and this message is shown to this one."""
     jobs = [
         f"#{job.pk} {job.customer.name} {window_text(job.window_start, job.window_end)}"
+        if job.partner_id == partner_id
+        else f"a booking elsewhere {window_text(job.window_start, job.window_end)}"
         for job in conflicts
     ]
     listed = jobs[0] if len(jobs) == 1 else f"{', '.join(jobs[:-1])} and {jobs[-1]}"
@@ -123,7 +127,9 @@ def check_slot(
     conflicts = find_conflicts(handyman, day, window_start, window_end, exclude_pk=installation.pk)
     if conflicts:
         raise ScheduleConflict(
-            conflict_message(handyman, conflicts), conflicts=conflicts, installation=installation
+            conflict_message(handyman, conflicts, installation.partner_id),
+            conflicts=conflicts,
+            installation=installation,
         )
 
 

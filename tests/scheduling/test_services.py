@@ -282,6 +282,26 @@ def test_moving_onto_a_busy_window_raises_a_conflict_naming_the_other_job(cast):
     assert inst.scheduled_date == in_days(1) and inst.version == 2
 
 
+def test_a_conflict_with_another_partners_job_names_neither_its_number_nor_its_customer(cast):
+    day = in_days(3)
+    ours = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=day)  # 09–11
+    theirs = cast.installation(
+        S.INSTALLER_ASSIGNED,
+        partner=cast.other_partner,
+        scheduled_date=day,
+        window_start=time(10),
+        window_end=time(12),
+    )
+    inst = cast.installation(S.INSTALLER_ASSIGNED)
+    with pytest.raises(ScheduleConflict) as err:
+        move(inst, cast.partner_user, day, start=10, end=12)
+    assert err.value.message == (
+        f"{cast.handyman.display_name} already has #{ours.pk} {ours.customer.name} "
+        "09:00–11:00 and a booking elsewhere 10:00–12:00 that day."
+    )
+    assert f"#{theirs.pk}" not in err.value.message
+
+
 def test_a_confirmed_conflict_goes_ahead(cast):
     day = in_days(3)
     cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=day)
