@@ -18,11 +18,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from ..models import Partner
-from ..redirects import safe_path
+from ..redirects import post_only, safe_path
 from ..views.partner import LIST_TEMPLATE, UNREADABLE_PAGE, _partner_for, list_context
 from .forms import BulkForm, selection
 from .outcome import keep_bulk_outcome
@@ -107,7 +106,7 @@ def _error_sentences(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-@require_POST
+@post_only("partner:list")
 @login_required
 def bulk_apply(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)

@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from ..models import Partner
+from ..redirects import post_only
 from ..views.common import WrongRole
 from . import selectors, services
 from .forms import ThresholdsForm
@@ -45,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _render(request, partner, selectors.weeks_from(request.GET.get("weeks")), None)
 
 
-@require_POST
+@post_only("dashboard:page")
 @login_required
 def thresholds(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)

@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation
-from ..redirects import safe_path
+from ..redirects import post_only, safe_path
 from ..views.common import WrongRole
 from ..views.partner import (
     UNREADABLE_PAGE,
@@ -213,7 +213,7 @@ def days_off(request: HttpRequest) -> HttpResponse:
     return _days_off_answer(request, handyman, form=form, status=422)
 
 
-@require_POST
+@post_only("scheduling:days_off")
 @login_required
 def day_off_remove(request: HttpRequest) -> HttpResponse:
     handyman = _own_handyman(request)

@@ -16,12 +16,13 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import selectors as core_selectors
 from ..filters import InstallationFilter
 from ..forms import WINDOWS
 from ..models import Partner
+from ..redirects import post_only
 from ..views.partner import _partner_for
 from . import export, selectors, services
 from .forms import UploadForm
@@ -204,7 +205,7 @@ def _upload(request: HttpRequest, partner: Partner) -> HttpResponse:
     return HttpResponseRedirect(_preview_url(checked.upload), status=303)
 
 
-@require_POST
+@post_only("spreadsheets:import")
 @login_required
 def import_commit(request: HttpRequest) -> HttpResponse:
     """Import the stored file the preview showed: all its jobs, or none."""

@@ -19,7 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
@@ -28,6 +28,7 @@ from ..customer_links import LinkError, read_token
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation
+from ..redirects import post_only
 from ..signatures import decode_signature
 from ..statuses import Status
 
@@ -159,7 +160,7 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 
 @never_cache
-@require_POST
+@post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
 def sign(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     if installation.status != Status.CONTRACT_SENT:
@@ -207,7 +208,7 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
 
 
 @never_cache
-@require_POST
+@post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
 def approve(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     if installation.status != Status.CONTRACT_SIGNED:

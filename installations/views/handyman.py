@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import selectors, services
 from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sentence
@@ -33,6 +33,7 @@ from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
+from ..redirects import post_only
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
 from .common import WrongRole
@@ -637,7 +638,7 @@ def _conflict(request: HttpRequest, job: Installation, message: str) -> HttpResp
     return _jobs_page(request, status=409)
 
 
-@require_POST
+@post_only("handyman:job", "pk")
 @login_required
 def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
@@ -683,13 +684,13 @@ def _plain_step(request: HttpRequest, pk: int, step: str, service: Callable) -> 
     )
 
 
-@require_POST
+@post_only("handyman:job", "pk")
 @login_required
 def arrive(request: HttpRequest, pk: int) -> HttpResponse:
     return _plain_step(request, pk, "arrive", services.installation_arrive)
 
 
-@require_POST
+@post_only("handyman:job", "pk")
 @login_required
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
     return _plain_step(request, pk, "send_contract", services.installation_send_contract)
@@ -781,7 +782,7 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
 # --- Follow-up visit --------------------------------------------------------------------------
 
 
-@require_POST
+@post_only("handyman:job", "pk")
 @login_required
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)

@@ -12,11 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_POST
 
 from .. import notifications
 from ..models import Installation, Message, is_staff, partner_id_of
-from ..redirects import safe_path
+from ..redirects import post_only, safe_path
 from ..services import TransitionRefused
 
 PANEL = "installations/_messages_panel.html"
@@ -77,7 +76,7 @@ def _refused(request: HttpRequest, installation: Installation, message: str) -> 
     return render(request, "notifications/refused.html", ctx, status=409)
 
 
-@require_POST
+@post_only("partner:detail", "pk")
 @login_required
 def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
     installation = _installation_for_partner(request, pk)
@@ -106,7 +105,7 @@ def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(_detail_url(request, installation))
 
 
-@require_POST
+@post_only("partner:detail", "pk")
 @login_required
 def retry_message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     installation = _installation_for_staff(request, pk)

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import dateformat, timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import (
     HttpResponseClientRedirect,
     reswap,
@@ -34,7 +34,7 @@ from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..live.selectors import partner_page_feed
 from ..models import Installation, Partner
-from ..redirects import redirect_back, safe_path
+from ..redirects import post_only, redirect_back, safe_path
 from ..scheduling.rules import ScheduleConflict, may_reschedule
 from ..statuses import GROUPS_BY_SLUG, Status
 from .common import WrongRole
@@ -636,7 +636,7 @@ def _follow_up_confirmation(child: Installation, token: Any) -> str:
     return f"Follow-up visit #{child.pk} is booked for {when}."
 
 
-@require_POST
+@post_only("partner:detail", "pk")
 @login_required
 def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     installation, visits = _record_with_visits(request, pk)
@@ -662,7 +662,7 @@ def installation_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "installations/detail.html", ctx, status=422)
 
 
-@require_POST
+@post_only("partner:detail", "pk")
 @login_required
 def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
     installation, visits = _record_with_visits(request, pk)

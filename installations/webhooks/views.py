@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ..errors import TransitionRefused
 from ..models import Partner
+from ..redirects import post_only
 from . import selectors, services
 from .forms import EndpointCreateForm, EndpointForm
 from .models import WebhookDelivery, WebhookEndpoint
@@ -114,7 +115,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return HttpResponseRedirect(_settings_url())
 
 
-@require_POST
+@post_only("webhooks:settings")
 @login_required
 def endpoint_pause(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = services.endpoint_pause(endpoint=_endpoint_for_partner(request, endpoint_id))
@@ -122,7 +123,7 @@ def endpoint_pause(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return HttpResponseRedirect(_settings_url())
 
 
-@require_POST
+@post_only("webhooks:settings")
 @login_required
 def endpoint_resume(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = services.endpoint_resume(endpoint=_endpoint_for_partner(request, endpoint_id))
@@ -130,7 +131,7 @@ def endpoint_resume(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return HttpResponseRedirect(_settings_url())
 
 
-@require_POST
+@post_only("webhooks:settings")
 @login_required
 def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = services.endpoint_rotate_secret(endpoint=_endpoint_for_partner(request, endpoint_id))
@@ -148,7 +149,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return HttpResponseRedirect(_settings_url())
 
 
-@require_POST
+@post_only("webhooks:settings")
 @login_required
 def delivery_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
     partner = _partner_for(request)

@@ -180,8 +180,10 @@ def test_users_who_act_for_no_partner_get_404(client, cast, who):
     assert _status(inst.pk) == Status.SCHEDULED
 
 
-def test_get_is_not_allowed(acme):
-    assert acme.get(BULK).status_code == 405
+def test_a_get_goes_back_to_the_list_and_other_methods_are_not_allowed(acme):
+    response = acme.get(BULK)
+    assert response.status_code == 302 and response["Location"] == "/installations/"
+    assert acme.put(BULK).status_code == 405
 
 
 @pytest.mark.parametrize("next_url", ["foo", "//evil.example", "/installations/1/"])

@@ -307,8 +307,12 @@ def test_a_sign_that_loses_a_race_answers_409(client, cast, sent, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["sign", "approve"])
-def test_the_actions_refuse_get(client, sent, name):
-    assert client.get(_url(name, sent)).status_code == 405
+def test_an_action_address_reopened_goes_back_to_the_page_and_changes_nothing(client, sent, name):
+    token = make_token(sent)
+    response = client.get(_url(name, token))
+    assert response.status_code == 302 and response["Location"] == _url("page", token)
+    assert client.put(_url(name, token)).status_code == 405
+    assert _status(sent) == Status.CONTRACT_SENT
 
 
 def test_the_page_refuses_post(client, sent):

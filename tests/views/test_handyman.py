@@ -690,11 +690,11 @@ def test_a_job_reassigned_away_is_404(hank, cast):
     [
         ("jobs", "post"),
         ("job", "post"),
-        ("set_off", "get"),
-        ("arrive", "get"),
+        ("set_off", "put"),
+        ("arrive", "delete"),
         ("complete", "put"),
-        ("send_contract", "get"),
-        ("follow_up", "get"),
+        ("send_contract", "put"),
+        ("follow_up", "put"),
     ],
 )
 def test_the_wrong_method_is_405(hank, cast, name, method):
@@ -704,6 +704,17 @@ def test_the_wrong_method_is_405(hank, cast, name, method):
 
     assert response.status_code == 405
     assert fresh(job).status == Status.EN_ROUTE
+
+
+@pytest.mark.parametrize("name", ["set_off", "arrive", "send_contract", "follow_up"])
+def test_a_step_address_reopened_goes_back_to_the_job_and_changes_nothing(hank, cast, name):
+    job = cast.installation("EN_ROUTE")
+
+    response = hank.get(url(name, job))
+
+    assert response.status_code == 302
+    assert response["Location"] == url("job", job)
+    assert fresh(job).status == Status.EN_ROUTE and fresh(job).version == job.version
 
 
 def test_one_job_card_as_a_fragment_or_back_to_the_list(hank, cast):

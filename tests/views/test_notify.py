@@ -83,7 +83,11 @@ def test_resend_needs_a_login_and_a_post(client, cast):
     response = client.post(_resend(installation))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     client.force_login(cast.partner_user)
-    assert client.get(_resend(installation)).status_code == 405
+    # Reopened from the history: back to the record, nothing sent.
+    response = client.get(_resend(installation))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("partner:detail", args=[installation.pk])
+    assert client.put(_resend(installation)).status_code == 405
 
 
 @pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CONTRACT_SIGNED])
@@ -177,7 +181,10 @@ def test_a_message_is_retried_only_through_its_own_installation(client, cast):
     client.force_login(cast.staff)
     url = reverse("notify:retry-message", args=[other.pk, message.pk])
     assert client.post(url).status_code == 404
-    assert client.get(_retry(message)).status_code == 405
+    assert client.get(_retry(message))["Location"] == reverse(
+        "partner:detail", args=[message.installation_id]
+    )
+    assert client.put(_retry(message)).status_code == 405
 
 
 # --- Re-sending: a double click, a pause, a daily number (issue 21, item 3) ----------------------

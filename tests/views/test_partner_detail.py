@@ -44,8 +44,12 @@ def test_another_partners_record_is_404(acme, cast, path, method):
 def test_wrong_methods_are_405(acme, cast):
     inst = cast.installation()
     assert acme.post(f"/installations/{inst.pk}/").status_code == 405
-    assert acme.get(f"/installations/{inst.pk}/follow-up/").status_code == 405
-    assert acme.get(f"/installations/{inst.pk}/rebook/").status_code == 405
+    assert acme.put(f"/installations/{inst.pk}/follow-up/").status_code == 405
+    assert acme.put(f"/installations/{inst.pk}/rebook/").status_code == 405
+    # Reopened from the history after a form answered there: back to the record.
+    for step in ("follow-up", "rebook"):
+        response = acme.get(f"/installations/{inst.pk}/{step}/")
+        assert response["Location"] == f"/installations/{inst.pk}/"
     assert acme.put("/installations/new/").status_code == 405
 
 
