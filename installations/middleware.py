@@ -1,16 +1,21 @@
-"""Cross-cutting answers: the Permissions-Policy and Vary headers, and friendly pages for a refused
-change that escaped its view (409) and for a database that cannot be reached (503)."""
+"""Cross-cutting answers: the Permissions-Policy and Vary headers, a log-in again for an htmx
+request whose session ended, and friendly pages for a refused change that escaped its view (409)
+and for a database that cannot be reached (503)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
+from .redirects import safe_path
 from .services import TransitionRefused
 from .views.common import wrong_role_response
 
@@ -20,6 +25,18 @@ logger = logging.getLogger("installations")
 CAMERA_PAGES = {("handyman", "complete")}
 POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 POLICY_WITH_CAMERA = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def _to_login(response: HttpResponse) -> bool:
+    return response.status_code == 302 and urlsplit(response.get("Location", "")).path == (
+        settings.LOGIN_URL
+    )
+
+
+def _log_in_again(request: HttpRequest) -> HttpResponse:
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    page = safe_path(current.path + (f"?{current.query}" if current.query else ""), "/")
+    return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': page})}")
 
 
 class PortalMiddleware:
@@ -35,6 +52,11 @@ class PortalMiddleware:
         # Pages answer htmx with a fragment at their own URL (the list's cards, rows, results):
         # the browser must not show a cached fragment as the page when the user goes Back.
         patch_vary_headers(response, ("HX-Request",))
+        if getattr(request, "htmx", False) and _to_login(response):
+            # A session that ended under an htmx button: the browser would follow the redirect
+            # and swap the whole login page into the card (or, for a form that swaps nothing,
+            # show nothing). The whole window goes to log in, and back to the page it was on.
+            return _log_in_again(request)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

@@ -135,6 +135,28 @@ def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
 
 
+def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
+    page = phone_page
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    page.context.clear_cookies(name="sessionid")  # the session ends while the page is open
+    page.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").tap()
+
+    # The whole window goes to the login page (not the login page inside the card)...
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=%2Fhandyman%2F$"))
+    assert page.locator("header").count() == 1
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLER_ASSIGNED
+    # ...and back to the jobs page after logging in, where the tap can be made again.
+    page.get_by_label("Username").fill("hank")
+    page.get_by_label("Password").fill("test-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    page.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").tap()
+    expect(page.locator(f"#job-{job.pk}").get_by_role("button", name="Arrived")).to_be_visible()
+
+
 def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cast):
     page = phone_page
     cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())

@@ -209,6 +209,22 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, cast):
     assert response["Location"].startswith(reverse("login"))
 
 
+@pytest.mark.parametrize(
+    "current", ["http://testserver/handyman/?later=2", "https://evil.example//x"]
+)
+def test_a_button_pressed_after_the_session_ended_sends_the_window_to_log_in(client, cast, current):
+    job = cast.installation("INSTALLER_ASSIGNED")
+    headers = {"HX-Request": "true", "HX-Current-URL": current}
+
+    response = client.post(url("set_off", job), {"eta_minutes": 15}, headers=headers)
+
+    # Not a redirect the browser follows inside the card (the login page swapped into it).
+    assert response.status_code == 200 and not response.content
+    back = "%2Fhandyman%2F%3Flater%3D2" if "testserver" in current else "%2F"
+    assert response["HX-Redirect"] == f"{reverse('login')}?next={back}"
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
 # --- On my way ----------------------------------------------------------------------------------
 
 
