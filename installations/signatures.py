@@ -46,8 +46,23 @@ def decode_signature(data_url: str) -> bytes:
             if width * height > limit:
                 raise too_big
             image.verify()
+        # verify() leaves the image unusable: opened again to look at its pixels.
+        with Image.open(io.BytesIO(raw)) as image:
+            blank = _has_no_ink(image)
     except BOMB_ERRORS as exc:
         raise too_big from exc
     except (binascii.Error, UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ValidationError(UNREADABLE) from exc
+    if blank:
+        # A pad that was cleared, or whose ink was lost (a screen turned mid-signature): an
+        # empty picture is not a signature.
+        raise ValidationError("Please sign in the box.")
     return raw
+
+
+def _has_no_ink(image: Image.Image) -> bool:
+    """True when nothing darker than light grey is drawn (transparent counts as paper)."""
+    paper = Image.new("RGBA", image.size, "white")
+    grey = Image.alpha_composite(paper, image.convert("RGBA")).convert("L")
+    darkest, _ = grey.getextrema()
+    return darkest > 200

@@ -4,8 +4,9 @@
 //
 // The strokes are kept as points, not only as pixels: when the pad changes size (a phone turned
 // on its side, a window resized) the canvas is re-sized to its new box and the strokes are drawn
-// again, scaled with it, so that ink keeps landing under the finger and the signature keeps its
-// shape.
+// again, scaled the same way across and down, and never beyond the box, so that ink keeps
+// landing under the finger and the whole signature keeps its shape (the pad's height is fixed
+// while its width follows the screen: scaling by the width alone pushed the ink off the bottom).
 (function () {
   "use strict";
 
@@ -19,7 +20,8 @@
     var ctx = canvas.getContext("2d");
     var strokes = []; // each a list of {x, y} in CSS pixels of the box they were drawn in
     var current = null;
-    var drawnWidth = 0; // the box width the points are measured in
+    var scale = 1; // canvas pixels (CSS) per stored point unit, set when the box changes
+    var base = null; // the first box: the points are measured in it
     var size = { width: 0, height: 0, ratio: 0 };
 
     function paper() {
@@ -46,11 +48,23 @@
       ctx.stroke();
     }
 
+    // One factor for both directions: the new box against the first, then smaller still if the
+    // ink drawn (in a wider box) would not fit this one.
+    function fitScale() {
+      var s = Math.min(size.width / base.width, size.height / base.height);
+      strokes.forEach(function (stroke) {
+        stroke.forEach(function (p) {
+          if (p.x * s > size.width) s = size.width / p.x;
+          if (p.y * s > size.height) s = size.height / p.y;
+        });
+      });
+      return s;
+    }
+
     function redraw() {
       paper();
-      var scale = drawnWidth ? size.width / drawnWidth : 1;
       strokes.forEach(function (stroke) {
-        var points = stroke.map(function (p) { return { x: p.x * scale, y: p.y * scale }; });
+        var points = stroke.map(onCanvas);
         dot(points[0]);
         for (var i = 1; i < points.length; i++) segment(points[i - 1], points[i]);
       });
@@ -75,7 +89,8 @@
       size = { width: rect.width, height: rect.height, ratio: ratio };
       canvas.width = Math.max(1, Math.round(rect.width * ratio));
       canvas.height = Math.max(1, Math.round(rect.height * ratio));
-      if (!drawnWidth) drawnWidth = rect.width;
+      if (!base) base = { width: rect.width, height: rect.height };
+      scale = fitScale();
       redraw();
       if (strokes.length) save();
     }
@@ -83,7 +98,8 @@
     function clear() {
       strokes = [];
       current = null;
-      drawnWidth = size.width;
+      base = { width: size.width, height: size.height };
+      scale = 1;
       redraw();
       save();
     }
@@ -91,15 +107,13 @@
     function point(event) {
       // Measured now, never from a size remembered at load.
       var rect = canvas.getBoundingClientRect();
-      var scale = size.width ? drawnWidth / size.width : 1;
       return {
-        x: (event.clientX - rect.left) * scale,
-        y: (event.clientY - rect.top) * scale,
+        x: (event.clientX - rect.left) / scale,
+        y: (event.clientY - rect.top) / scale,
       };
     }
 
     function onCanvas(p) {
-      var scale = drawnWidth ? size.width / drawnWidth : 1;
       return { x: p.x * scale, y: p.y * scale };
     }
 

@@ -104,15 +104,35 @@ def test_axe_finds_no_serious_violations_on_the_customer_pages(phone_page, cast)
 FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 INK_UNDER = """([canvas, points]) => {
   // Is there ink in the bitmap right under each point (CSS pixels from the canvas' corner)?
+  // A point off the canvas has none (getImageData answers transparent black there).
   const rect = canvas.getBoundingClientRect();
   const ctx = canvas.getContext("2d");
   const sx = canvas.width / rect.width, sy = canvas.height / rect.height;
   return points.map(([x, y]) => {
+    if (x < 0 || y < 0 || x > rect.width || y > rect.height) return false;
     const px = ctx.getImageData(Math.round(x * sx) - 2, Math.round(y * sy) - 2, 5, 5).data;
     let darkest = 255;
-    for (let i = 0; i < px.length; i += 4) darkest = Math.min(darkest, px[i]);
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3] === 255) darkest = Math.min(darkest, px[i]);
+    }
     return darkest < 100;
   });
+}"""
+
+
+INK_BOX = """canvas => {
+  // The ink's bounding box, in CSS pixels: [left, top, right, bottom].
+  const ctx = canvas.getContext("2d");
+  const { width, height } = canvas;
+  const data = ctx.getImageData(0, 0, width, height).data;
+  let box = [width, height, 0, 0];
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    if (data[(y * width + x) * 4] < 100) {
+      box = [Math.min(box[0], x), Math.min(box[1], y), Math.max(box[2], x), Math.max(box[3], y)];
+    }
+  }
+  const r = width / canvas.getBoundingClientRect().width;
+  return box.map(v => v / r);
 }"""
 
 
@@ -134,8 +154,9 @@ def test_ink_lands_under_the_finger_after_the_phone_is_turned(phone_page, cast):
     page.goto(f"/c/{make_token(installation)}/")
     pad = page.locator("canvas#signature-pad")
     pad.scroll_into_view_if_needed()
-    width_before = pad.bounding_box()["width"]
-    before = _stroke(page, pad, [(0.1, 0.5), (0.3, 0.5)])
+    box_before = pad.bounding_box()
+    # Down to the bottom of the pad: the ink a width-only scaling pushed off the canvas.
+    before = _stroke(page, pad, [(0.1, 0.5), (0.3, 0.5), (0.35, 0.9)])
     expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
 
     # Turned on its side: the pad is wider now.
@@ -147,11 +168,29 @@ def test_ink_lands_under_the_finger_after_the_phone_is_turned(phone_page, cast):
 
     handle = pad.element_handle()
     assert all(page.evaluate(INK_UNDER, [handle, after])), "ink is not under the pointer"
-    # The first stroke was kept, redrawn at the pad's new size (scaled with its width).
-    scale = page.evaluate("c => c.getBoundingClientRect().width", handle) / width_before
+    # The first stroke was kept, redrawn at the pad's new size: one scale across and down (the
+    # pad is wider, not taller, so its shape and size stay), all of it on the canvas.
+    box = page.evaluate(
+        "c => { const r = c.getBoundingClientRect(); return [r.width, r.height]; }", handle
+    )
+    assert box[0] > box_before["width"] * 1.5
+    scale = min(box[0] / box_before["width"], box[1] / box_before["height"])
     kept = [(x * scale, y * scale) for x, y in before]
-    assert all(page.evaluate(INK_UNDER, [handle, kept]))
+    assert all(page.evaluate(INK_UNDER, [handle, kept])), "the first stroke was not kept whole"
     expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+
+    # Turned back: the wider signature is scaled down to fit, its shape kept (nothing cut off).
+    wide = page.evaluate(INK_BOX, handle)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function(
+        """c => { const w = c.getBoundingClientRect().width;
+                  return w < 390 && c.width === Math.round(w * devicePixelRatio); }""",
+        arg=handle,
+    )
+    narrow = page.evaluate(INK_BOX, handle)
+    assert narrow[2] - narrow[0] < wide[2] - wide[0]  # smaller...
+    aspect = (wide[2] - wide[0]) / (wide[3] - wide[1])
+    assert (narrow[2] - narrow[0]) / (narrow[3] - narrow[1]) == pytest.approx(aspect, rel=0.08)
 
 
 def test_the_customer_signs_with_a_typed_name_using_only_the_keyboard(phone_page, cast):

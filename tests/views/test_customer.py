@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 import struct
 import time
@@ -14,6 +15,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from PIL import Image
 
 from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
@@ -336,6 +338,20 @@ def png_header(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\0" * 64))
         + chunk(b"IEND", b"")
     )
+
+
+@pytest.mark.parametrize("alpha", [255, 0], ids=["white", "transparent"])
+def test_a_signature_with_no_ink_is_refused_and_nothing_changes(client, sent, alpha):
+    image = Image.new("RGBA", (300, 120), (255, 255, 255, alpha))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    empty = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+    response = _sign(client, sent, signature=empty)
+
+    assert response.status_code == 422
+    assert "Please sign in the box." in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
 
 
 @pytest.mark.parametrize("size", [(30000, 30000), (12000, 12000), (3000, 2000)])
