@@ -696,7 +696,9 @@ def installation_rebook(
     token: uuid.UUID | None = None,
 ) -> Installation:
     """Copy a cancelled or rejected installation into a new SCHEDULED one; the old one stays.
-    With the form's `token`, a repeat answers with the copy it made."""
+    A record is rebooked once: with the form's `token`, a repeat answers with the copy it made;
+    another rebooking (a second tab, the page reloaded) is refused, naming the copy, so that
+    the customer never gets two live jobs for one that fell through."""
     pk = installation if isinstance(installation, int) else installation.pk
     with transaction.atomic():
         old = _lock(pk)
@@ -706,6 +708,17 @@ def installation_rebook(
             raise TransitionRefused(
                 f"Only cancelled or rejected installations can be rebooked; this one is "
                 f"“{old.get_status_display()}”.",
+                installation=old,
+            )
+        # Under the old record's lock: of two racing rebookings the second sees the first.
+        earlier = old.rebookings.order_by("pk").first()
+        if earlier is not None:
+            if token is not None and earlier.creation_token == token:
+                earlier.replayed = True
+                return earlier
+            raise TransitionRefused(
+                f"#{old.pk} was already rebooked as #{earlier.pk}: move that one, or rebook it "
+                "if it falls through too.",
                 installation=old,
             )
         return installation_create(

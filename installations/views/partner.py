@@ -589,7 +589,9 @@ def _detail_context(
     rebook_form: Form | None = None,
     message: str = "",
 ) -> dict[str, Any]:
-    can_rebook = installation.status in REBOOKABLE
+    dead = installation.status in REBOOKABLE
+    # Rebooked once (services.installation_rebook): the copy is where to go on from.
+    can_rebook = dead and not visits["rebookings"]
     return {
         "installation": installation,
         "actions": _actions(installation, request.user),
@@ -599,10 +601,10 @@ def _detail_context(
         **visits,
         "photos": installation.photos.all(),
         "messages_list": installation.messages.all(),
-        "can_follow_up": not can_rebook,
+        "can_follow_up": not dead,
         "can_rebook": can_rebook,
         "follow_up_form": follow_up_form
-        or (None if can_rebook else FollowUpForm(initial={"scheduled_date": _tomorrow()})),
+        or (None if dead else FollowUpForm(initial={"scheduled_date": _tomorrow()})),
         "rebook_form": rebook_form
         or (RebookForm(initial={"scheduled_date": _tomorrow()}) if can_rebook else None),
         "message": message,

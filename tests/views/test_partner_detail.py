@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -151,6 +152,23 @@ def test_rebook_creates_a_new_scheduled_installation(acme, cast, status):
     assert new.status == Status.SCHEDULED and new.customer == old.customer
     old.refresh_from_db()
     assert old.status == status
+
+
+def test_a_record_is_rebooked_once_and_a_second_tab_is_told_which_copy_to_use(acme, cast):
+    old = cast.installation("REJECTED")
+    url = f"/installations/{old.pk}/rebook/"
+    form = {"scheduled_date": tomorrow(), "token": str(uuid.uuid4())}
+    first = acme.post(url, form)
+    new = Installation.objects.get(rebooked_from=old)
+    assert acme.post(url, form)["Location"] == first["Location"]  # a repeat: answered as done
+
+    other_tab = acme.post(url, {"scheduled_date": tomorrow(), "token": str(uuid.uuid4())})
+
+    assert other_tab.status_code == 409
+    assert f"#{old.pk} was already rebooked as #{new.pk}" in other_tab.content.decode()
+    assert list(Installation.objects.filter(rebooked_from=old)) == [new]
+    page = acme.get(f"/installations/{old.pk}/").content.decode()
+    assert f'action="{url}"' not in page  # no second Rebook form
 
 
 def test_rebook_of_an_open_record_is_409(acme, cast):
