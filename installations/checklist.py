@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import services
+from .forms import LinesField
 from .signatures import BOMB_ERRORS, decode_signature, megapixels
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png"}
@@ -185,7 +186,7 @@ class ChecklistForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"required": "Ask the customer to sign in the box."},
     )
-    notes = forms.CharField(
+    notes = LinesField(
         label="Notes (optional)",
         required=False,
         max_length=2000,

@@ -13,6 +13,15 @@ from .models import Customer, Handyman, Installation
 from .statuses import Status
 
 
+class LinesField(forms.CharField):
+    """A text area's text, its line breaks counted as the browser counts them: one character
+    each, though the form sends two (CR LF). Otherwise a box that stops typing at its maxlength
+    was refused as too long, with Django's count, and the person could not see why."""
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class AssignForm(forms.Form):
     handyman = forms.ModelChoiceField(
         queryset=Handyman.objects.select_related("user"),
@@ -27,7 +36,7 @@ class AssignForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = LinesField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         error_messages={"required": "Please give a reason."},
@@ -94,7 +103,7 @@ class PartnerAssignForm(AssignForm):
 
 
 class RejectForm(ReasonForm):
-    reason = forms.CharField(
+    reason = LinesField(
         label="Reason for rejecting",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -190,7 +199,7 @@ class InstallationCreateForm(OneTimeForm):
         choices=WINDOW_CHOICES,
         error_messages={"invalid_choice": "Choose an arrival window from the list."},
     )
-    notes = forms.CharField(
+    notes = LinesField(
         label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
     )
 
@@ -225,7 +234,7 @@ class FollowUpForm(OneTimeForm):
         widget=_DateInput(),
         error_messages={"required": "Choose a date.", "invalid": "Enter a date like 2026-05-31."},
     )
-    notes = forms.CharField(
+    notes = LinesField(
         label="What needs doing", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 

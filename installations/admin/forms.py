@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from ..forms import AssignForm, ReasonForm
+from ..forms import AssignForm, LinesField, ReasonForm
 from ..models import Handyman, Installation
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS
@@ -75,7 +75,7 @@ class InstallationAddForm(InstallationAdminForm):
 class InstallationOverrideForm(InstallationAdminForm):
     """A finished record: every save is an override and needs a reason for the history."""
 
-    override_reason = forms.CharField(
+    override_reason = LinesField(
         label="Override reason",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,

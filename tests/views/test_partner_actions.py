@@ -147,6 +147,21 @@ def test_reject_with_a_reason(acme, cast):
     assert inst.status == Status.REJECTED and inst.rejection_reason == "Outside our area"
 
 
+def test_a_reason_as_long_as_the_box_allows_is_taken_whatever_its_line_breaks(acme, cast):
+    # The text area stops at 2,000 characters counting a line break as one; the form sends
+    # each as CR LF, so the request carries 2,031.
+    typed = "\n".join(["x" * 61] * 32) + "y" * 17
+    assert len(typed) == 2000
+    inst = cast.installation()
+    sent = typed.replace("\n", "\r\n")
+
+    response = acme.post(url(inst, "reject"), {"reason": sent, "version": inst.version})
+
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.rejection_reason == typed
+
+
 # --- Validation (422) ---------------------------------------------------------------------------
 
 
