@@ -227,18 +227,20 @@ def read_sheet(content: bytes) -> Sheet:
     records: list[tuple[int, list[str]]] = []
     try:
         headings: list[str] = []
-        for cells in reader:
+        # The row as the spreadsheet numbers it: a cell with line breaks in it is one row,
+        # though several lines of the file (reader.line_num counts those).
+        for row, cells in enumerate(reader, start=1):
             if not any(cell.strip() for cell in cells):
                 continue
             if any(len(cell) > MAX_CELL for cell in cells):
                 raise FileRefused(
-                    f"Row {reader.line_num} has a cell of more than {MAX_CELL:,} characters: "
+                    f"Row {row} has a cell of more than {MAX_CELL:,} characters: "
                     "a quote is probably missing its closing quote."
                 )
             if not headings:
                 headings = cells
                 continue
-            records.append((reader.line_num, cells))
+            records.append((row, cells))
             if len(records) > MAX_ROWS:
                 raise FileRefused(
                     f"The file has more than {MAX_ROWS:,} rows; at most {MAX_ROWS:,} can be "

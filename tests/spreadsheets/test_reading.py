@@ -56,6 +56,12 @@ def test_it_refuses_more_rows_than_the_limit():
     assert len(read_sheet(csv_bytes([job(n) for n in range(MAX_ROWS)])).records) == MAX_ROWS
 
 
+def test_rows_are_numbered_as_the_spreadsheet_numbers_them_whatever_lines_a_cell_spans():
+    content = csv_bytes([job(1, notes="Ring twice.\nSide gate.\nDog."), job(2), job(3)])
+    # Row 1 is the column names; the notes cell spans three lines of the file but one row.
+    assert [row for row, _ in read_sheet(content).records] == [2, 3, 4]
+
+
 def test_it_reads_utf8_with_and_without_the_bom():
     for bom in (False, True):
         sheet = read_sheet(csv_bytes([job(customer_name="Jürgen Müller")], bom=bom))
