@@ -221,6 +221,16 @@ class InstallationCreateForm(OneTimeForm):
                 )
             if not cleaned.get("site_address", "").strip():
                 self.add_error("site_address", "Enter the address of the site.")
+            if not (cleaned.get("new_phone", "").strip() or cleaned.get("new_email")) and not (
+                {"new_phone", "new_email"} & set(self.errors)
+            ):
+                # As the import asks: the contract link reaches the customer by text or e-mail;
+                # without either the job would stop at "Contract sent" with nobody told.
+                self.add_error(
+                    "new_phone",
+                    "Enter a phone number or an email address: the customer is sent the "
+                    "contract to sign through one of them.",
+                )
         return cleaned
 
     @property

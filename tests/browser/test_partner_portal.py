@@ -281,6 +281,7 @@ def test_schedule_a_new_installation_and_land_on_its_page(page, cast):
     log_in(page, "acme")
     page.goto("/installations/new/")
     page.get_by_label("New customer's name").fill("Nina Newcomer")
+    page.get_by_label("New customer's phone").fill("07700 900123")
     page.get_by_label("Site address").fill("12 Harbour Road")
     page.get_by_label("Date", exact=True).fill("")
     page.get_by_role("button", name="Schedule installation").click()

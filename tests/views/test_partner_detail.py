@@ -239,6 +239,7 @@ def test_schedule_errors_are_inline_and_nothing_is_created(acme, cast):
     assert "Choose an arrival window from the list." in html
     assert "Enter the new customer&#x27;s name" in html
     assert "Enter the address of the site." in html
+    assert "Enter a phone number or an email address" in html
     assert not Customer.objects.exists() and not Installation.objects.exists()
 
 
@@ -256,7 +257,13 @@ def test_another_partners_customer_cannot_be_chosen(acme, cast):
 def test_the_history_records_who_created_it(acme, cast):
     acme.post(
         "/installations/new/",
-        {"new_name": "A", "site_address": "B", "scheduled_date": tomorrow(), "window": "08-10"},
+        {
+            "new_name": "A",
+            "new_phone": "07700 900123",
+            "site_address": "B",
+            "scheduled_date": tomorrow(),
+            "window": "08-10",
+        },
     )
     change = Installation.objects.get().history.get()
     assert change.actor == cast.partner_user

@@ -139,7 +139,8 @@ def test_an_htmx_detail_action_reloads_the_page_at_its_heading(acme, cast):
 @pytest.mark.parametrize("what", ["create", "follow_up", "rebook"])
 def test_creating_confirms_on_the_new_records_page(acme, cast, what):
     if what == "create":
-        url, data = "/installations/new/", {"new_name": "Jo", "site_address": "1 A St"}
+        url = "/installations/new/"
+        data = {"new_name": "Jo", "new_email": "jo@example.com", "site_address": "1 A St"}
         data["window"] = "08-10"
     elif what == "follow_up":
         url = f"/installations/{cast.installation('INSTALLATION_COMPLETED').pk}/follow-up/"

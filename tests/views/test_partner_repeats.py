@@ -86,6 +86,7 @@ def test_twenty_replays_of_the_new_installation_form_create_one_record_and_one_c
     token = token_in(acme.get("/installations/new/").content.decode())
     data = {
         "new_name": "Jo Replay",
+        "new_phone": "07700 900123",
         "site_address": "1 Loop Lane",
         "scheduled_date": day(),
         "window": "08-10",
