@@ -219,7 +219,11 @@
         card.classList.remove("is-busy");
         card.removeAttribute("aria-busy");
         putBack(evt);
-        announce([...said, result.text].join(" "), !result.quiet);
+        // Declined after the move was made: say what stayed, not "Nothing was changed".
+        const text = changed && result.quiet
+          ? "Not given to " + (to.dataset.handymanName || "that handyman") + ": only the move was made."
+          : result.text;
+        announce([...said, text].join(" "), !result.quiet);
         if (changed) await refreshBoard();
         return;
       }

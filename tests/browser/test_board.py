@@ -126,6 +126,26 @@ def test_in_the_day_view_dragging_to_another_window_reschedules_it(page, cast):
 
 
 @pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_drop_declined_after_its_move_was_made_says_what_stayed(page, cast):
+    day = another_day()
+    cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman, scheduled_date=day)
+    job = cast.installation(Status.SCHEDULED)  # tomorrow, the same window, unassigned
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, day))
+    confirm = page.locator("#board-confirm")
+    expect(confirm).to_contain_text("already has")
+    confirm.get_by_role("button", name="Cancel").click()
+
+    flash = page.locator("#flash")
+    expect(flash).to_contain_text(f"Moved #{job.pk}")
+    expect(flash).to_contain_text("Not given to Hana")
+    expect(flash).not_to_contain_text("Nothing was changed")
+    job.refresh_from_db()
+    assert job.scheduled_date == day and job.status == Status.SCHEDULED
+    expect(lane(page, day).locator(f"#card-{job.pk}")).to_be_visible()
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
 def test_a_conflict_asks_first_and_assigns_only_when_confirmed(page, cast):
     cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman)  # 09:00–11:00
     job = cast.installation(Status.SCHEDULED)  # the same window, unassigned
