@@ -285,7 +285,7 @@ def queue_for_change(*, installation: Any, change: Any) -> None:
 
 
 def queue_rescheduled(
-    installation: Installation, *, moved_from: str, moved_to: str
+    installation: Installation, *, moved_from: str, moved_to: str, tell_handyman: bool = True
 ) -> list[Message]:
     """A reschedule's messages, inside its transaction: the customer by SMS and by email (each
     when known) and the assigned handyman (SMS, else email). They are the change's own news,
@@ -297,7 +297,7 @@ def queue_rescheduled(
         for channel in (Message.Channel.SMS, Message.Channel.EMAIL)
         if _customer_addresses(installation)[channel]
     ]
-    handyman = installation.handyman
+    handyman = installation.handyman if tell_handyman else None
     if handyman is not None:
         channel, address = (
             (Message.Channel.SMS, handyman.phone)

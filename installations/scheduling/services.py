@@ -16,6 +16,7 @@ from django.utils import timezone
 from .. import notifications, services
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation, StatusChange, can_partner_or_staff
+from ..statuses import Status
 from .models import TimeOff
 from .rules import RESCHEDULABLE, check_slot
 from .text import SLOT_FIELDS, day_text, slot_text, slot_values
@@ -82,8 +83,13 @@ def installation_reschedule(
     reason: str = "",
     expected_version: int | None = None,
     confirm_conflict: bool = False,
+    handyman: Handyman | None = None,
 ) -> Installation:
     """Move an open job (SCHEDULED or INSTALLER_ASSIGNED) to another day or window.
+
+    With `handyman` (the board's drop on another handyman's day), the move and the
+    assignment are one change: the day off and the conflicts are those of that handyman on the
+    new slot, and either both are made or neither (a declined conflict leaves the job as it was).
 
     Refused: another partner's job or a handyman's actor (TransitionRefused), a status past
     INSTALLER_ASSIGNED (TransitionRefused), a stale page (TransitionRefused), a past date or an
@@ -110,10 +116,13 @@ def installation_reschedule(
             locked.replayed = True  # nothing to change: already there
             return locked
         _check_new_slot(scheduled_date, window_start, window_end)
-        if locked.handyman is not None:
+        # RESCHEDULABLE jobs are also the ones that can be given to another handyman.
+        new_handyman = handyman if handyman is not None and handyman != locked.handyman else None
+        who = new_handyman or locked.handyman
+        if who is not None:
             check_slot(
                 locked,
-                locked.handyman,
+                who,
                 day=scheduled_date,
                 window_start=window_start,
                 window_end=window_end,
@@ -142,8 +151,25 @@ def installation_reschedule(
             from_version=from_version,
             to_version=locked.version,
         )
-        notifications.queue_rescheduled(locked, moved_from=moved_from, moved_to=moved_to)
+        # The handyman who now has the job is told by the assignment, on its new slot.
+        notifications.queue_rescheduled(
+            locked, moved_from=moved_from, moved_to=moved_to, tell_handyman=new_handyman is None
+        )
         services._recorded(change, locked)
+        if new_handyman is not None:
+            give = (
+                services.installation_assign
+                if locked.status == Status.SCHEDULED
+                else services.installation_reassign
+            )
+            # Checked above for the new slot (a conflict was asked about already).
+            locked = give(
+                installation=locked.pk,
+                handyman=new_handyman,
+                actor=actor,
+                expected_version=locked.version,
+                confirm_conflict=True,
+            )
     return locked
 
 

@@ -68,7 +68,11 @@ def _reschedule_page(
         # The confirmation re-posts exactly what was asked, so "Move anyway" can only confirm
         # the slot the warning was about.
         "confirm_fields": (
-            [(name, data.get(name, "")) for name in ("scheduled_date", "window", "reason")]
+            [
+                (name, data.get(name, ""))
+                for name in ("scheduled_date", "window", "reason", "handyman")
+                if name != "handyman" or data.get(name)
+            ]
             if conflict
             else []
         ),
@@ -93,6 +97,18 @@ def _refused(
     )
 
 
+def _handyman_given(request: HttpRequest, installation: Installation) -> Handyman | None | bool:
+    """The board's drop on another handyman's day sends him with the move (one change): one
+    of the partner's handymen, None when none is sent, False for any other value."""
+    raw = request.POST.get("handyman", "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return False
+    found = installation.partner.handymen.select_related("user").filter(pk=int(raw)).first()
+    return found if found is not None else False
+
+
 def _confirmation(installation: Installation) -> str:
     when = slot_text(
         installation.scheduled_date, installation.window_start, installation.window_end
@@ -102,8 +118,11 @@ def _confirmation(installation: Installation) -> str:
     return f"Moved #{installation.pk} ({installation.customer.name}) to {when}."
 
 
-def _done(request: HttpRequest, updated: Installation) -> HttpResponse:
-    return _answer_done(request, updated, _confirmation(updated))
+def _done(request: HttpRequest, updated: Installation, *, given: bool = False) -> HttpResponse:
+    said = _confirmation(updated)
+    if given and updated.handyman is not None:
+        said += f" {updated.handyman.display_name} is assigned to it."
+    return _answer_done(request, updated, said)
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,6 +148,9 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         return _reschedule_page(request, installation, form=form, version=version)
 
     form = RescheduleForm(request.POST, installation=installation)
+    handyman = _handyman_given(request, installation)
+    if handyman is False:
+        return _refused(request, installation, "Choose one of your handymen.", version)
     if form.is_valid() and not unreadable:
         start, end = form.window_times
         try:
@@ -141,6 +163,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 expected_version=version,
                 confirm_conflict=_confirmed(request.POST),
+                handyman=handyman,
             )
         except ScheduleConflict as conflict:
             return _reschedule_page(
@@ -151,7 +174,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _apply_service_errors(form, error)
         else:
-            return _done(request, updated)
+            return _done(request, updated, given=handyman is not None)
     if unreadable:
         form.add_error(None, UNREADABLE_PAGE)
     return _reschedule_page(request, installation, form=form, version=version, status=422)

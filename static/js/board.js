@@ -189,7 +189,13 @@
       // The Reschedule form's fields: the date and the window's key ("08:00-10:00").
       steps.push({ url: url, fields: { scheduled_date: day, window: start + "-" + end } });
     }
-    if (targetHandyman && targetHandyman !== card.dataset.handyman) {
+    const otherHandyman = targetHandyman && targetHandyman !== card.dataset.handyman;
+    if (moved && otherHandyman) {
+      // One change on the server: the new handyman's day and conflicts on the new slot, and
+      // either both the move and the assignment or neither.
+      steps[0].fields.handyman = targetHandyman;
+      steps[0].writes = 2;
+    } else if (otherHandyman) {
       const name = status === "SCHEDULED" ? "assign" : "reassign";
       const url = actionUrl(card, name);
       if (!url) {
@@ -219,16 +225,12 @@
         card.classList.remove("is-busy");
         card.removeAttribute("aria-busy");
         putBack(evt);
-        // Declined after the move was made: say what stayed, not "Nothing was changed".
-        const text = changed && result.quiet
-          ? "Not given to " + (to.dataset.handymanName || "that handyman") + ": only the move was made."
-          : result.text;
-        announce([...said, text].join(" "), !result.quiet);
+        announce([...said, result.text].join(" "), !result.quiet);
         if (changed) await refreshBoard();
         return;
       }
       // Each write bumps the version by one: the next step expects exactly ours.
-      version += 1;
+      version += step.writes || 1;
       changed = true;
       if (result.text) said.push(result.text);
     }

@@ -95,12 +95,14 @@ def test_dragging_a_card_to_another_day_reschedules_it(page, cast):
     assert job.history.filter(kind="rescheduled").count() == 1
 
 
-def test_dragging_from_unassigned_to_another_days_handyman_moves_then_assigns(page, cast):
+def test_dragging_from_unassigned_to_another_days_handyman_moves_and_assigns_it(page, cast):
     job = cast.installation(Status.SCHEDULED)
     open_board(page)
     page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, another_day()))
-    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
     expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    expect(page.locator("#flash")).to_contain_text(
+        f"{cast.other_handyman.display_name} is assigned to it."
+    )
     card = cell(page, cast.other_handyman, another_day()).locator(f"#card-{job.pk}")
     expect(card).to_be_visible()
     job.refresh_from_db()
@@ -126,23 +128,31 @@ def test_in_the_day_view_dragging_to_another_window_reschedules_it(page, cast):
 
 
 @pytest.mark.allow_page_errors("409 (Conflict)")
-def test_a_drop_declined_after_its_move_was_made_says_what_stayed(page, cast):
+def test_a_drop_on_another_handymans_day_is_one_change_checked_for_him(page, cast):
     day = another_day()
-    cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman, scheduled_date=day)
+    theirs = cast.installation(
+        Status.INSTALLER_ASSIGNED, handyman=cast.other_handyman, scheduled_date=day
+    )
     job = cast.installation(Status.SCHEDULED)  # tomorrow, the same window, unassigned
     open_board(page)
     page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, day))
     confirm = page.locator("#board-confirm")
-    expect(confirm).to_contain_text("already has")
+    # Asked before anything is written, about Hana on the new day.
+    expect(confirm).to_contain_text(f"{cast.other_handyman.display_name} already has #{theirs.pk}")
     confirm.get_by_role("button", name="Cancel").click()
-
-    flash = page.locator("#flash")
-    expect(flash).to_contain_text(f"Moved #{job.pk}")
-    expect(flash).to_contain_text("Not given to Hana")
-    expect(flash).not_to_contain_text("Nothing was changed")
+    expect(page.locator("#flash")).to_contain_text("Nothing was changed.")
     job.refresh_from_db()
-    assert job.scheduled_date == day and job.status == Status.SCHEDULED
-    expect(lane(page, day).locator(f"#card-{job.pk}")).to_be_visible()
+    assert (job.scheduled_date, job.status, job.version) == (tomorrow(), Status.SCHEDULED, 1)
+    expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, day))
+    confirm.get_by_role("button", name=re.compile("anyway")).click()
+    expect(page.locator("#flash")).to_contain_text(
+        f"{cast.other_handyman.display_name} is assigned to it."
+    )
+    expect(cell(page, cast.other_handyman, day).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert (job.scheduled_date, job.handyman, job.version) == (day, cast.other_handyman, 3)
 
 
 @pytest.mark.allow_page_errors("409 (Conflict)")

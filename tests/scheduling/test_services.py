@@ -452,3 +452,50 @@ def test_a_reschedule_is_announced_to_the_history_followers_in_its_transaction(c
     finally:
         history_recorded.disconnect(receiver)
     assert seen[-1] == (StatusChange.Kind.RESCHEDULED, in_days(3))
+
+
+# --- The board's drop on another handyman's day: one change ---------------------------------------
+
+
+def test_a_move_with_another_handyman_is_checked_for_him_on_the_new_day(cast):
+    day = in_days(3)
+    hanas = cast.installation(
+        S.INSTALLER_ASSIGNED, handyman=cast.other_handyman, scheduled_date=day
+    )
+    inst = cast.installation(S.INSTALLER_ASSIGNED)  # Hank's, in_days(1), 09–11
+    with pytest.raises(ScheduleConflict) as err:
+        move(inst, cast.partner_user, day, 9, 11, handyman=cast.other_handyman, expected_version=2)
+    assert err.value.conflicts == [hanas]
+    inst.refresh_from_db()
+    assert (inst.scheduled_date, inst.handyman, inst.version) == (in_days(1), cast.handyman, 2)
+
+
+def test_a_move_with_another_handyman_ignores_the_old_ones_day_off_and_makes_both_changes(cast):
+    day = in_days(3)
+    TimeOff.objects.create(handyman=cast.handyman, day=day)
+    inst = cast.installation(S.INSTALLER_ASSIGNED)  # Hank's
+    moved = move(
+        inst, cast.partner_user, day, 9, 11, handyman=cast.other_handyman, expected_version=2
+    )
+    assert (moved.scheduled_date, moved.handyman, moved.version) == (day, cast.other_handyman, 4)
+    kinds = list(inst.history.order_by("id").values_list("kind", "transition"))[-2:]
+    assert kinds == [
+        (StatusChange.Kind.RESCHEDULED, ""),
+        (StatusChange.Kind.TRANSITION, "reassign"),
+    ]
+    # Hank is not told his old job moved: he no longer has it (the reassignment tells him).
+    told = Message.objects.filter(installation=inst, template="rescheduled_handyman")
+    assert not told.exists()
+
+
+def test_a_move_with_a_handyman_who_cannot_take_it_changes_nothing(cast):
+    from tests.factories import HandymanFactory
+
+    stranger = HandymanFactory()
+    stranger.partners.add(cast.other_partner)
+    inst = cast.installation(S.SCHEDULED)
+    with pytest.raises(ValidationError):
+        move(inst, cast.partner_user, in_days(3), handyman=stranger, expected_version=1)
+    inst.refresh_from_db()
+    assert (inst.scheduled_date, inst.handyman, inst.version) == (in_days(1), None, 1)
+    assert inst.history.count() == 1

@@ -296,3 +296,35 @@ def test_a_partner_user_has_no_days_off_page(acme, cast):
         404,
     )
     assert not TimeOff.objects.exists()
+
+
+@pytest.mark.parametrize("handyman", ["stranger", "12abc", "999999"])
+def test_a_move_with_a_handyman_not_of_this_partner_is_refused_and_changes_nothing(
+    acme, cast, handyman
+):
+    from tests.factories import HandymanFactory
+
+    if handyman == "stranger":
+        stranger = HandymanFactory()
+        stranger.partners.add(cast.other_partner)
+        handyman = str(stranger.pk)
+    inst = cast.installation(Status.SCHEDULED)
+    response = acme.post(url(inst), post(inst, in_days(3), handyman=handyman))
+    assert response.status_code == 409
+    assert "Choose one of your handymen." in response.content.decode()
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(1) and inst.version == 1
+
+
+def test_a_move_with_one_of_the_partners_handymen_moves_and_assigns(acme, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    data = post(inst, in_days(3), handyman=str(cast.other_handyman.pk))
+    response = acme.post(url(inst), data)
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert (inst.scheduled_date, inst.handyman, inst.status, inst.version) == (
+        in_days(3),
+        cast.other_handyman,
+        Status.INSTALLER_ASSIGNED,
+        3,
+    )
