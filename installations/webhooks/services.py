@@ -123,13 +123,23 @@ def endpoint_rotate_secret(
     *, endpoint: WebhookEndpoint, now: datetime | None = None
 ) -> WebhookEndpoint:
     """A new secret; the one it replaces keeps signing too for ROTATION_OVERLAP (both signatures
-    are sent), so that the partner can switch without losing a delivery. A secret older than
-    that (from an earlier rotation) stops at once."""
+    are sent), so that the partner can switch without losing a delivery.
+
+    Rotating again while a rotation is still in its overlap (the secret page reloaded, which
+    posts again; a second tab) replaces the new secret only: the secret the partner's receiver
+    uses today keeps signing until the first rotation's overlap ends, as its page said. Only
+    two signatures are sent, so a secret shown by that first rotation and never used stops."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        locked.previous_secret = locked.secret
-        locked.previous_secret_expires_at = now + ROTATION_OVERLAP
+        overlapping = (
+            locked.previous_secret
+            and locked.previous_secret_expires_at is not None
+            and locked.previous_secret_expires_at > now
+        )
+        if not overlapping:
+            locked.previous_secret = locked.secret
+            locked.previous_secret_expires_at = now + ROTATION_OVERLAP
         locked.secret = new_secret()
         locked.updated_at = now
         locked.save(

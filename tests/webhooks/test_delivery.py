@@ -324,6 +324,30 @@ def test_410_gone_pauses_the_endpoint_at_once(cast, receiver):
 # --- Secrets -------------------------------------------------------------------------------------
 
 
+def test_rotating_again_during_the_overlap_keeps_the_secret_in_use_until_it_ends(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    in_use = endpoint.secret
+    first_at = timezone.now()
+    endpoint_rotate_secret(endpoint=endpoint, now=first_at)
+    # The secret page reloaded (it posts again) an hour later.
+    endpoint = endpoint_rotate_secret(endpoint=endpoint, now=first_at + timedelta(hours=1))
+    assert endpoint.previous_secret == in_use
+    assert endpoint.previous_secret_expires_at == first_at + timedelta(hours=24)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    delivery.deliver(pk, now=first_at + timedelta(hours=2))
+    got = receiver.requests[-1]
+    Webhook(in_use).verify(got.body, got.headers)
+    Webhook(endpoint.secret).verify(got.body, got.headers)
+
+    # After the overlap a rotation starts a new one from the secret then in use.
+    later = first_at + timedelta(hours=25)
+    rotated = endpoint_rotate_secret(endpoint=endpoint, now=later)
+    assert rotated.previous_secret == endpoint.secret
+    assert rotated.previous_secret_expires_at == later + timedelta(hours=24)
+
+
 def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     old = endpoint.secret
