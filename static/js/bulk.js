@@ -43,8 +43,9 @@
       group.hidden = !open;
       if (open) offered.push(label(name));
     });
+    // Export suits every row: say why nothing else is offered rather than hide it silently.
     const none = form.querySelector("[data-bulk-none]");
-    if (none) none.hidden = offered.length > 0;
+    if (none) none.hidden = offered.some(function (name) { return name !== "Export"; });
 
     // The bar stays while it shows an error, so that the sentence is not lost.
     form.hidden = ticked.length === 0 && !document.getElementById("bulk-errors");

@@ -110,8 +110,11 @@ def test_the_bar_offers_only_what_every_selected_row_allows(page, cast):
     # Export suits any row: it is the one action left in common.
     expect(bar.get_by_role("button", name="Export selected")).to_be_visible()
     expect(page.locator("#bulk-live")).to_contain_text("2 selected. Actions: Export.")
+    # ...and the bar says why the others are gone.
+    expect(bar.get_by_text("No action is open to every selected installation")).to_be_visible()
     _box(page, en_route).uncheck()
     expect(bar.get_by_role("button", name="Reject selected")).to_be_visible()
+    expect(bar.get_by_text("No action is open to every selected installation")).to_be_hidden()
 
 
 def test_with_the_keyboard_alone(page, cast):
