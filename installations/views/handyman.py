@@ -88,6 +88,7 @@ STEP_ALREADY = {
     "complete": "This job was already marked done, so nothing changed.",
     "send_contract": "The contract was already sent, so nothing changed.",
 }
+CHECKLIST_CLOSED = "This job is marked done: its checklist is closed."
 # Jobs under way belong to today, whatever day they were booked for: once he has set off, the
 # job is his to finish (a job done a day early still waits for its contract).
 UNDER_WAY_STATUSES = (
@@ -742,7 +743,10 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "complete"):
-        return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
+        # Opened again (Back after "Mark done", a bookmark): nothing was tried, so nothing to
+        # call a repeat.
+        said = STEP_ALREADY["complete"] if request.method == "POST" else CHECKLIST_CLOSED
+        return _checklist_done(request, job, said, messages.INFO)
     if request.method == "GET":
         if "complete" not in {a.name for a in selectors.available_actions(job, request.user)}:
             messages.info(

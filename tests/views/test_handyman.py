@@ -568,6 +568,15 @@ def test_a_double_submitted_checklist_completes_once(hank, cast):
     assert InstallationPhoto.objects.filter(installation=job).count() == 1
 
 
+def test_the_checklist_opened_again_after_mark_done_says_it_is_closed_not_a_repeat(hank, cast):
+    job = cast.installation("INSTALLATION_COMPLETED")
+
+    page = hank.get(url("complete", job), follow=True).content.decode()
+
+    assert "This job is marked done: its checklist is closed." in page
+    assert "already" not in page
+
+
 def test_a_cancelled_job_gets_a_clear_message(hank, cast):
     job = cast.installation("EN_ROUTE")
     services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
