@@ -9,6 +9,7 @@ class InstallationsConfig(AppConfig):
     verbose_name = "Installations"
 
     def ready(self) -> None:
+        import_module(f"{self.name}.checks")
         # Each capability that follows the history connects its receivers here, one line each.
         for room in ("dashboard", "evidence", "live", "webhooks"):
             import_module(f"{self.name}.{room}.receivers")

@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+    "SITE_URL": "https://portal.example.com",
 }
 
 
@@ -44,6 +45,22 @@ def test_the_deploy_checks_pass_with_debug_off():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_checks_ask_for_site_url_when_it_is_left_at_the_default():
+    env = _production()
+    env.pop("SITE_URL")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "installations.W001" in result.stderr + result.stdout
+    assert "SITE_URL is not set" in result.stderr + result.stdout
 
 
 HEADERS_PROBE = """
