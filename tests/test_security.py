@@ -262,3 +262,21 @@ def test_every_error_page_renders_without_a_request(status):
 
     html = render_to_string(f"{status}.html")
     assert "<h1>" in html and "Skip to main content" in html
+
+
+def test_a_form_sent_without_its_csrf_cookie_gets_a_page_that_says_what_to_do(cast, settings):
+    from django.test import Client
+
+    from installations.customer_links import make_token
+    from installations.models import Installation
+    from installations.statuses import Status
+
+    settings.DEBUG = False  # the page production shows (with DEBUG, Django's technical one)
+    inst = cast.installation(Status.CONTRACT_SENT)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(f"/c/{make_token(inst)}/sign/", {"name": "Carol"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This page is out of date" in page and "Nothing was changed." in page
+    assert "Go back, reload the page and try again." in page
+    assert Installation.objects.get(pk=inst.pk).status == Status.CONTRACT_SENT
