@@ -5,11 +5,12 @@ from datetime import date, time
 from typing import Any
 
 from django import forms
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Customer, Handyman, Installation
+from .scheduling.models import TimeOff
 from .statuses import Status
 
 
@@ -57,6 +58,9 @@ _COUNTED = [status for status in Status.values if status not in _NOT_COUNTED]
 
 class HandymanDayChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Handyman) -> str:
+        if getattr(obj, "off_that_day", False):
+            # Choosing him is refused with the day named: say so before, in the list.
+            return f"{obj.display_name} (day off)"
         jobs = getattr(obj, "jobs_that_day", None)
         if jobs is None:
             return obj.display_name
@@ -93,7 +97,8 @@ class PartnerAssignForm(AssignForm):
     def __init__(self, *args, partner, day: date, exclude: int | None = None, **kwargs) -> None:
         super().__init__(*args, partner=partner, **kwargs)
         handymen = partner.handymen.select_related("user").annotate(
-            jobs_that_day=Coalesce(Subquery(jobs_on(day)), 0)
+            jobs_that_day=Coalesce(Subquery(jobs_on(day)), 0),
+            off_that_day=Exists(TimeOff.objects.filter(handyman=OuterRef("pk"), day=day)),
         )
         if exclude is not None:
             # Reassign: the handyman who has the job now is not a choice (choosing him could

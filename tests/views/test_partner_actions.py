@@ -76,6 +76,16 @@ def test_get_assign_renders_a_plain_page_listing_handymen_with_their_jobs_that_d
     assert "hx-post" not in html  # the plain page posts normally
 
 
+def test_the_assign_list_marks_a_handyman_who_is_off_that_day(acme, cast):
+    from installations.models import TimeOff
+
+    inst = cast.installation()
+    TimeOff.objects.create(handyman=cast.other_handyman, day=inst.scheduled_date)
+    html = acme.get(url(inst, "assign"), {"version": inst.version}).content.decode()
+    assert f"{cast.other_handyman.display_name} (day off)" in html
+    assert f"{cast.handyman.display_name} (0 jobs that day)" in html
+
+
 def test_get_with_htmx_returns_the_dialog_fragment(acme, cast):
     inst = cast.installation()
     response = acme.get(url(inst, "reject"), {"target": "row", "version": 1}, **HX)
