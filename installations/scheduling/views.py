@@ -3,6 +3,7 @@ without) and the handyman's days off. Thin: access, form, one service call, an a
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -30,8 +31,8 @@ from ..views.partner import (
 )
 from . import selectors, services
 from .forms import DayOffForm, RescheduleForm
-from .rules import ScheduleConflict, may_reschedule
-from .text import day_text, slot_text
+from .rules import BUSY_STATUSES, ScheduleConflict, may_reschedule
+from .text import day_text, slot_text, window_text
 
 RESCHEDULE_TEMPLATE = "installations/scheduling/reschedule.html"
 DAYS_OFF_TEMPLATE = "installations/scheduling/days_off.html"
@@ -214,6 +215,23 @@ def _days_off_answer(
     return render(request, DAYS_OFF_TEMPLATE, ctx, status=status)
 
 
+def _jobs_kept(handyman: Handyman, day: date) -> str:
+    """A day off does not take his jobs off him: say which he still has that day (the office
+    sees them flagged on the board, to move or give to someone else)."""
+    jobs = list(
+        Installation.objects.filter(
+            handyman=handyman, scheduled_date=day, status__in=BUSY_STATUSES
+        ).order_by("window_start", "pk")
+    )
+    if not jobs:
+        return ""
+    listed = ", ".join(f"#{job.pk} {window_text(job.window_start, job.window_end)}" for job in jobs)
+    return (
+        f" You still have {len(jobs)} job{'' if len(jobs) == 1 else 's'} that day ({listed}): "
+        "the office sees them flagged and will move them or give them to someone else."
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def days_off(request: HttpRequest) -> HttpResponse:
@@ -232,7 +250,7 @@ def days_off(request: HttpRequest) -> HttpResponse:
         else:
             when = f"{day_text(day)} {day.year}"
             note = f"{when} is marked off." if added else f"{when} was already marked off."
-            return _days_off_answer(request, handyman, note=note)
+            return _days_off_answer(request, handyman, note=note + _jobs_kept(handyman, day))
     return _days_off_answer(request, handyman, form=form, status=422)
 
 

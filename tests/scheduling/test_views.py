@@ -266,6 +266,17 @@ def test_a_handyman_adds_a_day_off_without_javascript(hank, cast):
     assert TimeOff.objects.filter(handyman=cast.handyman, day=in_days(5)).count() == 1
 
 
+def test_a_day_off_on_a_day_with_jobs_says_which_jobs_he_still_has(hank, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=in_days(5))  # 09–11
+    cast.installation(Status.CANCELLED, scheduled_date=in_days(5))  # not his time any more
+    response = hank.post("/handyman/time-off/", {"day": in_days(5).isoformat()}, **HX)
+    html = response.content.decode()
+    assert f"You still have 1 job that day (#{job.pk} 09:00–11:00)" in html
+    assert "the office sees them flagged" in html
+    quiet = hank.post("/handyman/time-off/", {"day": in_days(6).isoformat()}, **HX)
+    assert "You still have" not in quiet.content.decode()
+
+
 def test_adding_the_same_day_twice_is_one_row(hank, cast):
     hank.post("/handyman/time-off/", {"day": in_days(5).isoformat()}, **HX)
     response = hank.post("/handyman/time-off/", {"day": in_days(5).isoformat()}, **HX)
