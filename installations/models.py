@@ -365,6 +365,11 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def awaits_customer(self) -> bool:
+        """Whether the customer has something to do through their link (sign, or approve)."""
+        return self.status in (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
+
+    @property
     def group(self):
         return group_of(self.status)
 

@@ -41,6 +41,9 @@ logger = logging.getLogger("installations.notifications")
 ON_THE_WAY = "on_the_way"
 CONTRACT_LINK = "contract_link"
 CONTRACT_REMINDER = "contract_reminder"
+# After signing, the customer still approves the work through the same page.
+APPROVAL_LINK = "approval_link"
+APPROVAL_REMINDER = "approval_reminder"
 PARTNER_COMPLETED = "partner_completed"
 PARTNER_REJECTED = "partner_rejected"
 PARTNER_CANCELLED = "partner_cancelled"
@@ -51,6 +54,17 @@ RESCHEDULED_HANDYMAN = "rescheduled_handyman"
 # after a reassignment).
 REPEAT_WINDOW = timedelta(minutes=5)
 REMINDER_AFTER = timedelta(days=3)
+# Nobody is reminded of a request older than its link's life (a job signed months ago and
+# never approved is the partner's to chase, with a re-sent link), so a first run never sweeps
+# up the old ones.
+REMINDER_UNTIL = timedelta(days=30)
+
+# The statuses in which the customer has something to do through their link, with the message
+# a re-sent link is, the reminder, and the field saying since when they have had it to do.
+LINK_STATUSES = {
+    Status.CONTRACT_SENT: (CONTRACT_LINK, CONTRACT_REMINDER, "contract_sent_at"),
+    Status.CONTRACT_SIGNED: (APPROVAL_LINK, APPROVAL_REMINDER, "signed_at"),
+}
 
 MAX_ATTEMPTS = 5
 BASE_DELAY = timedelta(seconds=30)  # retry n waits BASE_DELAY * 2**n: 1, 2, 4, 8 minutes
@@ -379,12 +393,14 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
         locked = _lock_installation(pk)
         if locked is None:
             raise TransitionRefused("This installation no longer exists.")
-        if locked.status != Status.CONTRACT_SENT:
+        if locked.status not in LINK_STATUSES:
             raise TransitionRefused(
-                f"This installation is “{locked.get_status_display()}”, so there is no contract "
-                "link to send again. Nothing was changed.",
+                f"This installation is “{locked.get_status_display()}”, so the customer has "
+                "nothing to sign or approve and there is no link to send again. Nothing was "
+                "changed.",
                 installation=locked,
             )
+        template = LINK_STATUSES[locked.status][0]
         now = timezone.now()
         repeated, wait, retry_at = _resend_pause(locked, now)
         if repeated:
@@ -402,25 +418,30 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
             # Only the link changes, not the record the other forms show: the version stays.
             locked.link_nonce = uuid.uuid4().hex
             Installation.objects.filter(pk=pk).update(link_nonce=locked.link_nonce)
-        created = queue_contract_link(
-            locked, template=CONTRACT_LINK, cause=Message.Cause.RESEND, at=now
-        )
+        created = queue_contract_link(locked, template=template, cause=Message.Cause.RESEND, at=now)
         logger.info("installation %s: customer link re-sent by %s", pk, actor)
     return created
 
 
 def queue_contract_reminders(*, now: datetime | None = None) -> int:
-    """Remind customers whose contract has waited 3 days unsigned: at most one reminder per
-    contract send, however often this runs. Returns how many installations were reminded."""
+    """Remind customers whose contract has waited 3 days unsigned, or whose signed contract has
+    waited 3 days for their approval: at most one reminder per contract send (or signature),
+    however often this runs. Returns how many installations were reminded."""
     now = now or timezone.now()
-    cutoff = now - REMINDER_AFTER
+    return sum(
+        _remind(status, template, since, cutoff=now - REMINDER_AFTER, oldest=now - REMINDER_UNTIL)
+        for status, (_, template, since) in LINK_STATUSES.items()
+    )
+
+
+def _remind(status: str, template: str, since: str, *, cutoff: datetime, oldest: datetime) -> int:
     reminded = Message.objects.filter(
-        installation=OuterRef("pk"),
-        template=CONTRACT_REMINDER,
-        created_at__gte=OuterRef("contract_sent_at"),
+        installation=OuterRef("pk"), template=template, created_at__gte=OuterRef(since)
     )
     due = (
-        Installation.objects.filter(status=Status.CONTRACT_SENT, contract_sent_at__lte=cutoff)
+        Installation.objects.filter(
+            status=status, **{f"{since}__lte": cutoff, f"{since}__gte": oldest}
+        )
         .exclude(Exists(reminded))
         .values_list("pk", flat=True)
     )
@@ -429,17 +450,14 @@ def queue_contract_reminders(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             # Re-checked under the row lock: two runs at once still send one reminder.
             locked = _lock_installation(pk)
-            if locked is None or locked.status != Status.CONTRACT_SENT:
+            if locked is None or locked.status != status:
                 continue
-            if locked.contract_sent_at is None or locked.contract_sent_at > cutoff:
+            started = getattr(locked, since)
+            if started is None or started > cutoff:
                 continue
-            if locked.messages.filter(
-                template=CONTRACT_REMINDER, created_at__gte=locked.contract_sent_at
-            ).exists():
+            if locked.messages.filter(template=template, created_at__gte=started).exists():
                 continue
-            if queue_contract_link(
-                locked, template=CONTRACT_REMINDER, cause=Message.Cause.REMINDER
-            ):
+            if queue_contract_link(locked, template=template, cause=Message.Cause.REMINDER):
                 count += 1
     return count
 

@@ -335,6 +335,36 @@ def test_an_unsigned_contract_gets_one_reminder_after_three_days(cast):
     assert reminders.count() == 2
 
 
+def _signed_days_ago(installation, days):
+    type(installation).objects.filter(pk=installation.pk).update(
+        signed_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_a_signed_contract_not_yet_approved_gets_one_reminder_after_three_days(cast):
+    waiting = cast.installation(Status.CONTRACT_SIGNED)
+    recent = cast.installation(Status.CONTRACT_SIGNED)
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    for installation, days in ((waiting, 4), (recent, 2), (approved, 4)):
+        _signed_days_ago(installation, days)
+
+    assert notifications.queue_contract_reminders() == 1
+    reminders = Message.objects.filter(template=notifications.APPROVAL_REMINDER)
+    assert {m.installation_id for m in reminders} == {waiting.pk}
+    assert all("approval" in m.body and "/c/" in m.body for m in reminders)
+    assert not Message.objects.filter(template=notifications.CONTRACT_REMINDER).exists()
+    assert notifications.queue_contract_reminders() == 0
+    assert reminders.count() == 2
+
+
+def test_no_reminder_for_a_request_older_than_its_link(cast):
+    unsigned = cast.installation(Status.CONTRACT_SENT)
+    unapproved = cast.installation(Status.CONTRACT_SIGNED)
+    _sent_days_ago(unsigned, 45)
+    _signed_days_ago(unapproved, 45)
+    assert notifications.queue_contract_reminders() == 0
+
+
 def test_the_reminder_command_also_delivers_due_messages(cast):
     waiting = cast.installation(Status.CONTRACT_SENT)
     _sent_days_ago(waiting, 5)

@@ -90,15 +90,15 @@ def test_resend_needs_a_login_and_a_post(client, cast):
     assert client.put(_resend(installation)).status_code == 405
 
 
-@pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CONTRACT_SIGNED])
-def test_resend_is_refused_unless_the_contract_is_waiting(client, cast, status):
+@pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CUSTOMER_APPROVED])
+def test_resend_is_refused_unless_the_customer_has_something_to_do(client, cast, status):
     installation = cast.installation(status)
     nonce = installation.link_nonce
     count = installation.messages.count()
     client.force_login(cast.partner_user)
     response = client.post(_resend(installation))
     assert response.status_code == 409
-    assert "no contract link to send again" in response.content.decode()
+    assert "there is no link to send again" in response.content.decode()
     response = client.post(_resend(installation), headers={"HX-Request": "true"})
     assert response.status_code == 409
     assert 'id="messages-panel"' in response.content.decode()
@@ -107,14 +107,37 @@ def test_resend_is_refused_unless_the_contract_is_waiting(client, cast, status):
     assert installation.messages.count() == count
 
 
-def test_the_detail_page_offers_resend_only_while_the_contract_waits(client, cast):
+def test_the_detail_page_offers_resend_only_while_the_customer_has_something_to_do(client, cast):
     waiting = cast.installation(Status.CONTRACT_SENT)
     signed = cast.installation(Status.CONTRACT_SIGNED)
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
     client.force_login(cast.partner_user)
-    html = client.get(reverse("partner:detail", args=[waiting.pk])).content.decode()
-    assert "Re-send link to customer" in html and _resend(waiting) in html
-    html = client.get(reverse("partner:detail", args=[signed.pk])).content.decode()
+    for open_ in (waiting, signed):
+        html = client.get(reverse("partner:detail", args=[open_.pk])).content.decode()
+        assert "Re-send link to customer" in html and _resend(open_) in html
+    html = client.get(reverse("partner:detail", args=[approved.pk])).content.decode()
     assert "Re-send link to customer" not in html
+
+
+def test_a_signed_contract_awaiting_approval_gets_a_fresh_link_to_approve(client, cast):
+    # The customer signed and never approved; their link has expired or is lost: without a
+    # new one the job would stay at Contract signed for good.
+    installation = cast.installation(Status.CONTRACT_SIGNED)
+    old_token = make_token(installation)
+    client.force_login(cast.partner_user)
+    response = client.post(_resend(installation))
+    assert response.status_code == 302
+    sent = installation.messages.filter(template=notifications.APPROVAL_LINK)
+    assert {m.channel for m in sent} == {Message.Channel.EMAIL, Message.Channel.SMS}
+    assert all("approve" in m.body for m in sent)
+    assert not any("sign it" in m.body for m in sent)
+    with pytest.raises(Exception, match="replaced"):
+        read_token(old_token)
+    token = re.search(r"/c/([^/\s]+)/", sent.first().body).group(1)
+    page = client.get(reverse("customer:page", args=[token])).content.decode()
+    assert reverse("customer:approve", args=[token]) in page
+    installation.refresh_from_db()
+    assert installation.status == Status.CONTRACT_SIGNED
 
 
 def _failed_message(cast) -> Message:

@@ -1,4 +1,5 @@
-"""Remind customers whose contract has waited 3 days unsigned, and deliver anything overdue.
+"""Remind customers whose contract has waited 3 days unsigned (or signed, unapproved), and
+deliver anything overdue.
 
 Safe to run as often as you like (e.g. hourly from cron): each contract send gets at most one
 reminder. It also hands over messages and webhooks whose delivery is due but not queued (a lost
