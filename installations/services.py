@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, time, timedelta
 from functools import partial
 from typing import Any
 
@@ -38,7 +38,7 @@ from .models import (
 )
 from .scheduling.rules import check_handyman_for_job
 from .signals import history_recorded, installation_edited
-from .statuses import Status
+from .statuses import NOT_STARTED_STATUSES, VISITED_STATUSES, Status
 
 logger = logging.getLogger("installations.events")
 
@@ -306,6 +306,21 @@ def installation_cancel(
     *, installation: Installation | int, reason: str, actor: Any, expected_version=None
 ) -> Installation:
     reason = _required_reason(reason, "cancellation")
+
+    def with_open_follow_ups(parent: Installation) -> None:
+        # A return visit to a job that is off would send a handyman to nothing: the ones not
+        # yet started go with it, each through its own transition (history, messages).
+        for child in parent.follow_ups.filter(status__in=NOT_STARTED_STATUSES).order_by("pk"):
+            child_reason = f"Cancelled with #{parent.pk}, the job it follows up: {reason}"
+            _transition(
+                installation=child.pk,
+                name="cancel",
+                actor=actor,
+                expected_version=child.version,
+                reason=child_reason[:2000],
+                kwargs={"reason": child_reason[:2000]},
+            )
+
     return _transition(
         installation=installation,
         name="cancel",
@@ -313,6 +328,7 @@ def installation_cancel(
         expected_version=expected_version,
         reason=reason,
         kwargs={"reason": reason},
+        after=with_open_follow_ups,
     )
 
 
@@ -635,6 +651,13 @@ def _check_follow_up_allowed(parent: Installation, actor: Any) -> None:
             "booking a follow-up visit.",
             installation=parent,
         )
+    if parent.status not in VISITED_STATUSES:
+        raise TransitionRefused(
+            f"This installation is “{parent.get_status_display()}”: a follow-up visit is a "
+            "return visit, booked once the handyman has been on site. To change this visit, "
+            "reschedule it. Nothing was booked.",
+            installation=parent,
+        )
 
 
 def installation_ensure_follow_up(
@@ -669,7 +692,15 @@ def installation_book_follow_up(
         if open_visit is not None:
             open_visit.replayed = True
             return open_visit
-        day = scheduled_date or timezone.localdate() + timezone.timedelta(days=1)
+        # Unless chosen: the day after the visit, and no earlier than tomorrow.
+        day = scheduled_date or max(timezone.localdate(), parent.scheduled_date) + timedelta(days=1)
+        if day < parent.scheduled_date:
+            raise ValidationError(
+                {
+                    "scheduled_date": "A follow-up visit comes after the visit it follows up "
+                    f"({parent.scheduled_date:%-d %b %Y}): choose that day or a later one."
+                }
+            )
         return installation_create(
             partner=parent.partner,
             customer=parent.customer,

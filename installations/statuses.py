@@ -22,6 +22,21 @@ class Status(models.TextChoices):
 TERMINAL_STATUSES = frozenset({Status.CUSTOMER_APPROVED, Status.CANCELLED, Status.REJECTED})
 NON_TERMINAL_STATUSES = tuple(s for s in Status if s not in TERMINAL_STATUSES)
 
+# The handyman has been on site: a follow-up (return) visit can be booked from these (the peer
+# product's "callback"); before, the job itself is moved instead.
+VISITED_STATUSES = frozenset(
+    {
+        Status.INSTALLATION_IN_PROGRESS,
+        Status.INSTALLATION_COMPLETED,
+        Status.CONTRACT_SENT,
+        Status.CONTRACT_SIGNED,
+        Status.CUSTOMER_APPROVED,
+    }
+)
+# A follow-up still to be visited, cancelled with the job it follows up; one the handyman has
+# set off for or started is real work and stays.
+NOT_STARTED_STATUSES = frozenset({Status.SCHEDULED, Status.INSTALLER_ASSIGNED})
+
 # The happy path, in order, as the status guide's "typical workflow progression" gives it.
 HAPPY_PATH = (
     Status.SCHEDULED,

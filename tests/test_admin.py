@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from installations import services
 from installations.admin_site import SafeChangelistMixin
+from installations.demo import walk_to
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
@@ -704,7 +705,16 @@ def test_the_change_page_links_each_related_visit_in_its_own_field(root_client, 
     first = services.installation_rebook(
         installation=cancelled, actor=cast.partner_user, scheduled_date=day
     )
-    follow_up = services.installation_book_follow_up(installation=first, actor=cast.partner_user)
+    first = walk_to(
+        first,
+        Status.INSTALLATION_IN_PROGRESS,
+        partner_user=cast.partner_user,
+        handyman=cast.handyman,
+        staff=cast.staff,
+    )
+    follow_up = services.installation_book_follow_up(
+        installation=first, actor=cast.partner_user, scheduled_date=day
+    )
     services.installation_cancel(installation=first, actor=cast.staff, reason="Away.")
     second = services.installation_rebook(
         installation=first, actor=cast.partner_user, scheduled_date=day

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from installations import selectors, services
-from installations.demo import png_bytes
+from installations.demo import png_bytes, walk_to
 from installations.models import CustomerActor, Installation, PartnerStatusCount, StatusChange
 from installations.statuses import GROUPS, TERMINAL_STATUSES, Status
 
@@ -216,7 +216,9 @@ def test_an_override_of_a_locked_record_needs_a_reason_and_is_recorded(cast):
 # --- Follow-ups and rebooking ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [S.INSTALLATION_COMPLETED, S.CUSTOMER_APPROVED, S.EN_ROUTE])
+@pytest.mark.parametrize(
+    "status", [S.INSTALLATION_IN_PROGRESS, S.INSTALLATION_COMPLETED, S.CUSTOMER_APPROVED]
+)
 def test_a_follow_up_is_a_child_and_leaves_the_parent_as_it_was(cast, status):
     parent = cast.installation(status)
     version = parent.version
@@ -226,6 +228,75 @@ def test_a_follow_up_is_a_child_and_leaves_the_parent_as_it_was(cast, status):
     assert child.kind == Installation.Kind.FOLLOW_UP and child.parent == parent
     assert child.status == S.SCHEDULED and child.customer == parent.customer
     assert list(parent.follow_ups.all()) == [child]
+
+
+@pytest.mark.parametrize("status", [S.SCHEDULED, S.INSTALLER_ASSIGNED, S.EN_ROUTE])
+def test_a_follow_up_is_refused_before_the_handyman_has_been_on_site(cast, status):
+    parent = cast.installation(status)
+    with pytest.raises(services.TransitionRefused, match="once the handyman has been on site"):
+        services.installation_book_follow_up(installation=parent, actor=cast.partner_user)
+    assert not parent.follow_ups.exists()
+
+
+def test_a_follow_up_cannot_come_before_the_visit_it_follows(cast):
+    parent = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    later = timezone.localdate() + timedelta(days=5)
+    type(parent).objects.filter(pk=parent.pk).update(scheduled_date=later)
+    with pytest.raises(ValidationError, match="comes after the visit it follows up"):
+        services.installation_book_follow_up(
+            installation=parent, actor=cast.partner_user, scheduled_date=later - timedelta(days=1)
+        )
+    assert not parent.follow_ups.exists()
+    child = services.installation_book_follow_up(
+        installation=parent, actor=cast.partner_user, scheduled_date=later
+    )
+    assert child.scheduled_date == later
+
+
+def test_cancelling_a_job_cancels_its_follow_up_not_yet_started(cast):
+    parent = cast.installation(S.INSTALLATION_COMPLETED)
+    waiting = services.installation_book_follow_up(installation=parent, actor=cast.partner_user)
+    started = services.installation_book_follow_up(installation=parent, actor=cast.partner_user)
+    assert started == waiting  # one open follow-up at a time
+    # A second one the handyman has already set off for: real work, it stays.
+    on_the_way = walk_to(
+        services.installation_create(
+            partner=parent.partner,
+            customer=parent.customer,
+            site_address=parent.site_address,
+            scheduled_date=timezone.localdate(),
+            window_start=parent.window_start,
+            window_end=parent.window_end,
+            actor=cast.partner_user,
+            kind=Installation.Kind.FOLLOW_UP,
+            parent=parent,
+        ),
+        S.EN_ROUTE,
+        partner_user=cast.partner_user,
+        handyman=cast.handyman,
+        staff=cast.staff,
+    )
+    parent.refresh_from_db()
+    version = parent.version
+    services.installation_cancel(
+        installation=parent, actor=cast.staff, reason="Refund.", expected_version=version
+    )
+    waiting.refresh_from_db()
+    on_the_way.refresh_from_db()
+    assert waiting.status == S.CANCELLED
+    assert (
+        waiting.cancellation_reason
+        == f"Cancelled with #{parent.pk}, the job it follows up: Refund."
+    )
+    entry = waiting.history.get(transition="cancel")
+    assert entry.actor == cast.staff
+    assert on_the_way.status == S.EN_ROUTE
+    # The same form again (a double click) changes nothing more.
+    again = services.installation_cancel(
+        installation=parent, actor=cast.staff, reason="Refund.", expected_version=version
+    )
+    assert again.replayed
+    assert waiting.history.filter(transition="cancel").count() == 1
 
 
 def test_ensuring_a_follow_up_books_one_then_returns_it_until_it_is_scheduled(cast):

@@ -36,7 +36,7 @@ from ..live.selectors import partner_page_feed
 from ..models import Installation, Partner
 from ..redirects import post_only, redirect_back, safe_path
 from ..scheduling.rules import ScheduleConflict, may_reschedule
-from ..statuses import GROUPS_BY_SLUG, Status
+from ..statuses import GROUPS_BY_SLUG, VISITED_STATUSES, Status
 from .common import WrongRole
 
 PAGE_SIZE = 25
@@ -601,10 +601,14 @@ def _detail_context(
         **visits,
         "photos": installation.photos.all(),
         "messages_list": installation.messages.all(),
-        "can_follow_up": not dead,
+        "can_follow_up": installation.status in VISITED_STATUSES,
         "can_rebook": can_rebook,
         "follow_up_form": follow_up_form
-        or (None if dead else FollowUpForm(initial={"scheduled_date": _tomorrow()})),
+        or (
+            FollowUpForm(initial={"scheduled_date": _tomorrow()})
+            if installation.status in VISITED_STATUSES
+            else None
+        ),
         "rebook_form": rebook_form
         or (RebookForm(initial={"scheduled_date": _tomorrow()}) if can_rebook else None),
         "message": message,

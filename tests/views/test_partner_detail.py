@@ -89,6 +89,18 @@ def test_detail_timeline_shows_the_rejection_reason_and_who(acme, cast):
     assert "Rebook" in html and "Book follow-up visit" not in html
 
 
+def test_a_follow_up_is_offered_once_the_handyman_has_been_on_site(acme, cast):
+    waiting = cast.installation("INSTALLER_ASSIGNED")
+    html = acme.get(f"/installations/{waiting.pk}/").content.decode()
+    assert "Book follow-up visit" not in html
+    response = acme.post(f"/installations/{waiting.pk}/follow-up/", {"scheduled_date": tomorrow()})
+    assert response.status_code == 409
+    assert "once the handyman has been on site" in response.content.decode()
+    assert not waiting.follow_ups.exists()
+    visited = cast.installation("INSTALLATION_COMPLETED")
+    assert "Book follow-up visit" in acme.get(f"/installations/{visited.pk}/").content.decode()
+
+
 def test_time_on_site_once_arrived_and_finished(acme, cast):
     inst = cast.installation("INSTALLATION_COMPLETED")
     Installation.objects.filter(pk=inst.pk).update(
@@ -129,7 +141,7 @@ def test_book_a_follow_up_creates_a_child_and_leaves_the_parent(acme, cast):
 
 
 def test_a_follow_up_in_the_past_is_422(acme, cast):
-    parent = cast.installation()
+    parent = cast.installation("INSTALLATION_COMPLETED")
     yesterday = str(timezone.localdate() - timedelta(days=1))
     response = acme.post(f"/installations/{parent.pk}/follow-up/", {"scheduled_date": yesterday})
     assert response.status_code == 422
