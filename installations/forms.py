@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .models import Customer, Handyman, Installation
 from .scheduling.models import TimeOff
+from .scheduling.rules import window_over
 from .statuses import Status
 
 
@@ -218,6 +219,9 @@ class InstallationCreateForm(OneTimeForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        day, window = cleaned.get("scheduled_date"), WINDOWS.get(cleaned.get("window", ""))
+        if day and window and (over := window_over(day, *window)):
+            self.add_error("window", over)
         customer = cleaned.get("customer")
         if customer is None and "customer" not in self.errors:
             if not cleaned.get("new_name", "").strip():

@@ -10,10 +10,11 @@ lock by the services; only models and errors below this module, so core services
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation, can_partner_or_staff
@@ -33,6 +34,23 @@ BUSY_STATUSES = (
 
 # Not once the handyman has set off: from then on the visit is happening.
 RESCHEDULABLE = (Status.SCHEDULED, Status.INSTALLER_ASSIGNED)
+
+
+def local_now() -> datetime:
+    """Now, in the portal's time zone (one place for the tests to set the clock)."""
+    return timezone.localtime()
+
+
+def window_over(day: date, window_start: time, window_end: time) -> str:
+    """Why a visit cannot be booked or moved into this window ("" if it can): the window has
+    already ended today, and the customer would be told of a visit that is over."""
+    now = local_now()
+    if day == now.date() and window_end <= now.time():
+        return (
+            f"The {window_start:%H:%M}–{window_end:%H:%M} window has already ended today: "
+            "choose a later window or another day."
+        )
+    return ""
 
 
 def may_reschedule(installation: Installation, user: Any) -> bool:

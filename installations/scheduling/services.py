@@ -18,7 +18,7 @@ from ..errors import TransitionRefused
 from ..models import Handyman, Installation, StatusChange, can_partner_or_staff
 from ..statuses import Status
 from .models import TimeOff
-from .rules import RESCHEDULABLE, check_slot
+from .rules import RESCHEDULABLE, check_slot, window_over
 from .text import SLOT_FIELDS, day_text, slot_text, slot_values
 
 
@@ -69,6 +69,8 @@ def _check_new_slot(scheduled_date: date, window_start: time, window_end: time) 
         )
     if window_start >= window_end:
         errors["window_end"] = "The arrival window must end after it starts."
+    elif over := window_over(scheduled_date, window_start, window_end):
+        errors["window_end"] = over
     if errors:
         raise ValidationError(errors)
 

@@ -173,12 +173,21 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         except TransitionRefused as refused:
             return _refused(request, refused.installation or installation, refused.message, version)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            _apply_service_errors(form, _on_the_window(error))
         else:
             return _done(request, updated, given=handyman is not None)
     if unreadable:
         form.add_error(None, UNREADABLE_PAGE)
     return _reschedule_page(request, installation, form=form, version=version, status=422)
+
+
+def _on_the_window(error: ValidationError) -> ValidationError:
+    """The service speaks of the window's end; the form has one "Arrival window" field."""
+    if hasattr(error, "error_dict") and "window_end" in error.error_dict:
+        errors = dict(error.error_dict)
+        errors["window"] = errors.pop("window_end")
+        return ValidationError(errors)
+    return error
 
 
 # --- Days off -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time, timedelta
+from functools import partial
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -20,7 +21,17 @@ from .conftest import log_in
 
 
 def tomorrow() -> date:
-    return timezone.localdate() + timedelta(days=1)
+    """The day this module's jobs are on: tomorrow, or the Monday after when tomorrow is a
+    Sunday, so that another day of its week (another_day) is in the future too: a move into
+    today's windows would be refused once they have ended."""
+    day = timezone.localdate() + timedelta(days=1)
+    return day + timedelta(days=1) if day.isoweekday() == 7 else day
+
+
+@pytest.fixture(autouse=True)
+def _jobs_on_the_boards_day(cast, monkeypatch):
+    # A date given in a test still wins (a call's keyword overrides a partial's).
+    monkeypatch.setattr(cast, "installation", partial(cast.installation, scheduled_date=tomorrow()))
 
 
 def board_url(day: date | None = None) -> str:
@@ -29,9 +40,8 @@ def board_url(day: date | None = None) -> str:
 
 
 def another_day() -> date:
-    """A day in tomorrow's week other than tomorrow, and not in the past."""
-    day = tomorrow() + timedelta(days=1)
-    return day if day.isocalendar()[1] == tomorrow().isocalendar()[1] else timezone.localdate()
+    """The day after the jobs' day, in the same week (see tomorrow)."""
+    return tomorrow() + timedelta(days=1)
 
 
 def cell(page, handyman, day: date):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -80,15 +81,18 @@ def embedded_images(pdf: bytes) -> list[EmbeddedImage]:
 def reschedule(installation: Installation, actor) -> Installation:
     """Move the job from 09:00–11:00 to 13:00–15:00 the same day (scheduling room's service:
     history kind "rescheduled" with `changes` {field: [old, new]}, messages to the customer
-    and to the assigned handyman)."""
-    return installation_reschedule(
-        installation=installation.pk,
-        actor=actor,
-        scheduled_date=installation.scheduled_date,
-        window_start=time(13),
-        window_end=time(15),
-        reason=RESCHEDULE_REASON,
-    )
+    and to the assigned handyman). Made in the morning: a window that has already ended today
+    is refused, whatever the hour the suite runs at."""
+    morning = timezone.localtime().replace(hour=8, minute=0)
+    with mock.patch("installations.scheduling.rules.local_now", return_value=morning):
+        return installation_reschedule(
+            installation=installation.pk,
+            actor=actor,
+            scheduled_date=installation.scheduled_date,
+            window_start=time(13),
+            window_end=time(15),
+            reason=RESCHEDULE_REASON,
+        )
 
 
 def build_approved(cast, *, typed: bool = False) -> Installation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -115,11 +116,37 @@ def test_it_refuses_a_past_date_with_a_sentence(cast):
     assert inst.scheduled_date == in_days(1) and inst.history.count() == 1
 
 
+def _at(hour: int, minute: int = 0):
+    """The service's clock set to `hour`:`minute` today (local time)."""
+    now = timezone.localtime().replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return mock.patch("installations.scheduling.rules.local_now", return_value=now)
+
+
 def test_it_allows_today(cast):
     inst = cast.installation()
-    move(inst, cast.partner_user, in_days(0))
+    with _at(8):
+        move(inst, cast.partner_user, in_days(0))
     inst.refresh_from_db()
     assert inst.scheduled_date == in_days(0)
+
+
+def test_it_refuses_a_window_that_has_already_ended_today(cast):
+    inst = cast.installation()
+    version = inst.version
+    with _at(15, 30), pytest.raises(ValidationError) as err:
+        move(inst, cast.partner_user, in_days(0), start=13, end=15)
+    assert err.value.message_dict["window_end"] == [
+        "The 13:00–15:00 window has already ended today: choose a later window or another day."
+    ]
+    inst.refresh_from_db()
+    assert (inst.scheduled_date, inst.version) == (in_days(1), version)
+    # A window still running, or later that day, is fine; so is that window another day.
+    with _at(14, 59):
+        move(inst, cast.partner_user, in_days(0), start=13, end=15)
+    with _at(15, 30):
+        move(inst, cast.partner_user, in_days(2), start=13, end=15)
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(2)
 
 
 def test_it_refuses_a_window_that_does_not_end_after_it_starts(cast):

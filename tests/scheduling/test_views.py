@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -120,6 +121,20 @@ def test_a_past_date_is_422_with_the_sentence_and_changes_nothing(acme, cast):
     response = acme.post(url(inst), post(inst, in_days(-2)))
     assert response.status_code == 422
     assert "is in the past: choose today or a later date." in response.content.decode()
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(1) and inst.version == 1
+
+
+def test_a_window_already_over_today_is_422_on_the_window_and_changes_nothing(acme, cast):
+    inst = cast.installation()
+    evening = timezone.localtime().replace(hour=18, minute=0)
+    with mock.patch("installations.scheduling.rules.local_now", return_value=evening):
+        response = acme.post(url(inst), post(inst, in_days(0), window="14:00-16:00"))
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors["window"] == [
+        "The 14:00–16:00 window has already ended today: choose a later window or another day."
+    ]
     inst.refresh_from_db()
     assert inst.scheduled_date == in_days(1) and inst.version == 1
 

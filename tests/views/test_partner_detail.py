@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -253,6 +254,22 @@ def test_schedule_errors_are_inline_and_nothing_is_created(acme, cast):
     assert "Enter the address of the site." in html
     assert "Enter a phone number or an email address" in html
     assert not Customer.objects.exists() and not Installation.objects.exists()
+
+
+def test_a_window_already_over_today_is_refused_on_the_new_page(acme, cast):
+    customer = CustomerFactory(partner=cast.partner)
+    today = timezone.localdate()
+    evening = timezone.localtime().replace(hour=16, minute=30)
+    data = {"customer": customer.pk, "scheduled_date": today, "window": "14-16"}
+    with mock.patch("installations.scheduling.rules.local_now", return_value=evening):
+        response = acme.post("/installations/new/", data)
+        assert response.status_code == 422
+        assert response.context["form"].errors["window"] == [
+            "The 14:00–16:00 window has already ended today: choose a later window or another day."
+        ]
+        assert not Installation.objects.exists()
+        # A window still running is booked.
+        assert acme.post("/installations/new/", {**data, "window": "16-18"}).status_code == 302
 
 
 def test_another_partners_customer_cannot_be_chosen(acme, cast):
