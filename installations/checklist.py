@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import services
+from .contracts import COMPLETION_STATEMENT
 from .forms import LinesField
 from .signatures import BOMB_ERRORS, decode_signature, megapixels
 
@@ -181,11 +182,12 @@ class ChecklistForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}),
         error_messages={"required": "Add at least one photo of the finished work."},
     )
+    # The drawing is optional here: the typed name with the statement ticked signs too (clean).
     signature = forms.CharField(
-        label="Customer’s signature",
-        widget=forms.HiddenInput,
-        error_messages={"required": "Ask the customer to sign in the box."},
+        label="Customer’s signature", widget=forms.HiddenInput, required=False
     )
+    signer_name = forms.CharField(label="Customer’s full name", max_length=120, required=False)
+    typed_signature = forms.BooleanField(label=COMPLETION_STATEMENT, required=False)
     notes = LinesField(
         label="Notes (optional)",
         required=False,
@@ -229,10 +231,31 @@ class ChecklistForm(forms.Form):
             # Some photos were dropped unread: whatever the field said of the rest, this is why.
             self.errors.pop("photos", None)
             self.add_error("photos", self._too_many())
+        self._clean_signing(cleaned)
         return cleaned
 
-    def clean_signature(self) -> bytes:
-        return decode_signature(self.cleaned_data["signature"])
+    def _clean_signing(self, cleaned: dict[str, Any]) -> None:
+        """Leave `signature` as the PNG bytes of the drawing, or b"" when the customer signs
+        with their typed name (the ticked statement wins, as on the customer's own page)."""
+        drawing = cleaned.get("signature", "")
+        name = cleaned.get("signer_name", "")
+        cleaned["signature"] = b""
+        if cleaned.get("typed_signature"):
+            if not name and "signer_name" not in self.errors:
+                self.add_error("signer_name", "Type the customer’s full name to sign with it.")
+            return
+        if drawing:
+            try:
+                cleaned["signature"] = decode_signature(drawing)
+            except ValidationError as exc:
+                self.add_error("signature", exc)
+        elif name:
+            self.add_error(
+                "typed_signature",
+                "Ask the customer to tick the statement to sign with their typed name.",
+            )
+        else:
+            self.add_error("signature", services.SIGN_OR_TYPE)
 
     def clean_notes(self) -> str:
         return self.cleaned_data["notes"].strip()

@@ -15,6 +15,12 @@ from .models import Installation
 # What the customer ticks to sign with their typed name (the customer page shows it, and the
 # evidence pack keeps it with a typed signature).
 TYPED_STATEMENT = "I agree that typing my full name above is my signature."
+# What the customer ticks to sign the close checklist on the handyman's device with their typed
+# name. The evidence pack prints it beside the name: a new wording changes the packs of past
+# closes too, so reword it only if it still says what those customers agreed to.
+COMPLETION_STATEMENT = (
+    "I, the customer, confirm the work is finished. The full name I typed above is my signature."
+)
 
 
 def done_on(installation: Installation) -> date:

@@ -232,6 +232,12 @@ class Installation(ConcurrentTransitionMixin, models.Model):
     # Close checklist (photos are InstallationPhoto rows).
     completion_notes = models.TextField(blank=True)
     completion_signature = models.ImageField(upload_to=_signature_path, blank=True)
+    # As for the contract: drawn (completion_signature holds it), or the customer's typed full
+    # name with the statement ticked (completion_signer_name is the signature; no image).
+    completion_signature_kind = models.CharField(
+        max_length=8, choices=SignatureKind.choices, blank=True
+    )
+    completion_signer_name = models.CharField(max_length=120, blank=True)
 
     # Customer sign-off.
     contract_signer_name = models.CharField(max_length=120, blank=True)
@@ -451,8 +457,10 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         permission=can_assigned_handyman,
         custom={"label": "Mark done"},
     )
-    def complete(self, notes: str = "") -> None:
+    def complete(self, notes: str = "", kind: str = "drawn", signer_name: str = "") -> None:
         self.completion_notes = notes
+        self.completion_signature_kind = kind
+        self.completion_signer_name = signer_name
         self.completed_at = timezone.now()
 
     @transition(

@@ -357,23 +357,35 @@ def installation_arrive(
     )
 
 
+# The checklist form says the same when neither is given (one wording for both refusals).
+SIGN_OR_TYPE = "Ask the customer to sign in the box, or to type their name and tick the statement."
+
+
 def installation_complete(
     *,
     installation: Installation | int,
     photos: list[File],
-    signature_png: bytes,
+    signature_png: bytes = b"",
     notes: str = "",
     actor: Any,
     expected_version=None,
+    signer_name: str = "",
+    typed: bool = False,
 ) -> Installation:
-    """Close the job: only a complete checklist (photos and signature) moves it on."""
+    """Close the job: only a complete checklist (photos and signature) moves it on. The
+    customer signs with a drawing (PNG), or, with `typed`, with their typed full name after
+    ticking the statement (contracts.COMPLETION_STATEMENT): no pointer or JavaScript needed."""
     errors = {}
+    signer_name = (signer_name or "").strip()
     if not photos:
         errors["photos"] = "Add at least one photo of the finished work."
-    if not signature_png:
-        errors["signature"] = "Ask the customer to sign on the screen."
+    if typed and not signer_name:
+        errors["signer_name"] = "Type the customer’s full name to sign with it."
+    elif not typed and not signature_png:
+        errors["signature"] = SIGN_OR_TYPE
     if errors:
         raise ValidationError(errors)
+    kind = Installation.SignatureKind.TYPED if typed else Installation.SignatureKind.DRAWN
 
     def within_limits(inst: Installation) -> None:
         # Per job, under the row lock: the photos it has plus these, before any is stored.
@@ -391,7 +403,8 @@ def installation_complete(
             )
 
     def store(inst: Installation) -> None:
-        inst.completion_signature.save("signature.png", ContentFile(signature_png), save=True)
+        if not typed:
+            inst.completion_signature.save("signature.png", ContentFile(signature_png), save=True)
         for photo in photos:
             InstallationPhoto.objects.create(
                 installation=inst, image=photo, uploaded_by=_actor_user(actor)
@@ -402,7 +415,11 @@ def installation_complete(
         name="complete",
         actor=actor,
         expected_version=expected_version,
-        kwargs={"notes": notes.strip()},
+        kwargs={
+            "notes": notes.strip(),
+            "kind": kind,
+            "signer_name": signer_name if typed else "",
+        },
         validate=within_limits,
         after=store,
     )

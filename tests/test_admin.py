@@ -14,13 +14,14 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from installations import services
 from installations.admin_site import SafeChangelistMixin
-from installations.demo import walk_to
+from installations.demo import png_bytes, walk_to
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
@@ -737,6 +738,23 @@ def test_the_change_page_links_each_related_visit_in_its_own_field(root_client, 
     page = root_client.get(change_url(follow_up)).content.decode()
     assert change_url(first) in _field(page, "parent_link")
     assert change_url(first) not in _field(page, "rebooking_links")
+
+
+def test_the_change_page_shows_how_the_customer_signed_the_checklist_read_only(root_client, cast):
+    inst = cast.installation(Status.INSTALLATION_IN_PROGRESS)
+    services.installation_complete(
+        installation=inst,
+        photos=[ContentFile(png_bytes((64, 48), "#9cc"), name="finished.png")],
+        signer_name="Jo Customer",
+        typed=True,
+        actor=cast.handyman.user,
+    )
+
+    page = root_client.get(change_url(inst)).content.decode()
+
+    assert "Typed name" in _field(page, "completion_signature_kind")
+    assert "Jo Customer" in _field(page, "completion_signer_name")
+    assert 'name="completion_signer_name"' not in page  # the signature is not editable
 
 
 def test_the_status_history_shows_labels_not_codes(root_client, cast):

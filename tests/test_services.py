@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -156,6 +157,67 @@ def test_the_complete_checklist_needs_photos_and_a_signature(cast):
     assert set(err.value.message_dict) == {"photos", "signature"}
     inst.refresh_from_db()
     assert inst.status == S.INSTALLATION_IN_PROGRESS and not inst.photos.exists()
+
+
+def _photo() -> ContentFile:
+    return ContentFile(png_bytes((64, 48), "#9cc"), name="finished.png")
+
+
+@pytest.mark.parametrize(
+    ("signature", "name", "typed", "field"),
+    [(b"", "Jo Customer", False, "signature"), (b"", " ", True, "signer_name")],
+    ids=["neither-drawn-nor-ticked", "ticked-without-a-name"],
+)
+def test_a_close_needs_a_drawing_or_a_typed_name_with_the_statement(
+    cast, signature, name, typed, field
+):
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    with pytest.raises(ValidationError) as refused:
+        services.installation_complete(
+            installation=inst,
+            photos=[_photo()],
+            signature_png=signature,
+            signer_name=name,
+            typed=typed,
+            actor=cast.handyman.user,
+        )
+    assert set(refused.value.message_dict) == {field}
+    row = Installation.objects.get(pk=inst.pk)
+    assert row.status == S.INSTALLATION_IN_PROGRESS and row.version == inst.version
+    assert not row.photos.exists() and not row.history.filter(transition="complete").exists()
+    assert (row.completion_signature_kind, row.completion_signer_name) == ("", "")
+
+
+def test_a_close_signed_with_a_typed_name_keeps_the_name_and_no_image(cast):
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    services.installation_complete(
+        installation=inst,
+        photos=[_photo()],
+        signer_name="  Jo Customer ",
+        typed=True,
+        actor=cast.handyman.user,
+        expected_version=inst.version,
+    )
+    row = Installation.objects.get(pk=inst.pk)
+    assert row.status == S.INSTALLATION_COMPLETED
+    assert row.completion_signature_kind == Installation.SignatureKind.TYPED
+    assert row.completion_signer_name == "Jo Customer"
+    assert not row.completion_signature
+    assert row.photos.count() == 1
+
+
+def test_a_drawn_close_is_recorded_as_drawn(cast):
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    services.installation_complete(
+        installation=inst,
+        photos=[_photo()],
+        signature_png=png_bytes(),
+        signer_name="Not used without the statement",
+        actor=cast.handyman.user,
+    )
+    row = Installation.objects.get(pk=inst.pk)
+    assert row.completion_signature
+    assert (row.completion_signature_kind, row.completion_signer_name) == ("drawn", "")
 
 
 def test_set_off_records_the_eta(cast):

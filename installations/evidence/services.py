@@ -10,6 +10,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ..contracts import COMPLETION_STATEMENT
 from ..models import Installation
 from . import images, selectors
 from .models import EvidencePack
@@ -63,6 +64,9 @@ def evidence_pack_make(*, installation: Installation, made_by_name: str) -> Made
         "photos": photos,
         "handyman_signature": handyman_signature,
         "customer_signature": customer_signature,
+        # Shown with a typed completion signature only; the template keeps that branch within
+        # the drawn one's lines, so a drawn record's pack reads (and hashes) exactly as before.
+        "completion_statement": COMPLETION_STATEMENT,
     }
     content = render_to_string(f"{TEMPLATE}#content", ctx)
     sha256 = images.fingerprint(content, assets)

@@ -766,6 +766,8 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
             installation=job,
             photos=data["photos"],
             signature_png=data["signature"],
+            signer_name=data["signer_name"],
+            typed=data["typed_signature"],
             notes=data["notes"],
             actor=request.user,
             expected_version=_version(request),

@@ -111,6 +111,80 @@ def test_an_incomplete_checklist_keeps_what_was_given_and_says_what_is_missing(p
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+def _tab_to(page, selector: str, *, limit: int = 25) -> None:
+    """Press Tab until `selector` has the focus, as a keyboard user would reach it."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_the_checklist_can_be_signed_with_a_typed_name_using_only_the_keyboard(page, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    # Listening from the start turns Chromium's file dialog interception on before the key is
+    # pressed: waiting for the chooser only at the key press raced with it (a flaky timeout).
+    page.on("filechooser", lambda chooser: None)
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    page.evaluate(
+        """() => { window.padTouched = 0; document.querySelector("#signature-pad")
+            .addEventListener("pointerdown", () => window.padTouched++); }"""
+    )
+
+    _tab_to(page, "#id_photos")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    _tab_to(page, "#id_signer_name")
+    page.keyboard.type("Jo Customer")
+    _tab_to(page, "#id_typed_signature")
+    page.keyboard.press("Space")
+    expect(page.get_by_label("I, the customer, confirm the work is finished")).to_be_checked()
+    _tab_to(page, "button[type=submit]")
+    assert page.evaluate("window.padTouched") == 0
+    expect(page.locator("#id_signature")).to_have_value("")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    expect(page.get_by_text("Job marked done.")).to_be_visible()
+    job = Installation.objects.get(pk=job.pk)
+    assert job.status == Status.INSTALLATION_COMPLETED
+    assert job.completion_signature_kind == Installation.SignatureKind.TYPED
+    assert job.completion_signer_name == "Jo Customer"
+    assert not job.completion_signature
+    assert job.photos.count() == 1
+
+
+def test_the_checklist_is_signed_with_a_typed_name_without_javascript(browser, live_server, cast):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 740}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+        log_in(page, "hank")
+        page.goto(f"/handyman/{job.pk}/complete/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.get_by_label("Photos of the finished work").set_input_files(
+            files=[{"name": "a.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+        )
+        page.get_by_label("Customer’s full name").fill("Jo Customer")
+        page.get_by_label("I, the customer, confirm the work is finished").check()
+        page.get_by_role("button", name="Mark done").click()
+
+        expect(page.get_by_text("Job marked done.")).to_be_visible()
+        job = Installation.objects.get(pk=job.pk)
+        assert job.status == Status.INSTALLATION_COMPLETED
+        assert job.completion_signature_kind == Installation.SignatureKind.TYPED
+        assert job.completion_signer_name == "Jo Customer"
+    finally:
+        context.close()
+
+
 # The lost tap is reported by Chromium and by htmx (its sendError) on the console.
 @pytest.mark.allow_page_errors("ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest")
 def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):

@@ -25,6 +25,7 @@ from ..factories import CustomerFactory, make_installation
 NOTES = "Fitted the dishwasher; the old tap leaked, replaced its washer."
 SIGNER = "Jane Q. Customer"
 SIGNER_IP = "203.0.113.7"
+COMPLETION_SIGNER = "Jane Typed-Name Customer"
 OVERRIDE_REASON = "Customer gave the wrong house number"
 RESCHEDULE_REASON = "Customer asked for the afternoon"
 ZONE = timezone.get_current_timezone()
@@ -95,7 +96,7 @@ def reschedule(installation: Installation, actor) -> Installation:
         )
 
 
-def build_approved(cast, *, typed: bool = False) -> Installation:
+def build_approved(cast, *, typed: bool = False, typed_completion: bool = False) -> Installation:
     customer = CustomerFactory(
         partner=cast.partner, name="Jane Customer", email="jane@example.com", phone="+447700900555"
     )
@@ -119,7 +120,9 @@ def build_approved(cast, *, typed: bool = False) -> Installation:
     inst = services.installation_complete(
         installation=inst,
         photos=[photo("a.png", "#c33"), photo("b.png", "#3c3"), photo("c.png", "#33c")],
-        signature_png=png_bytes((300, 120)),
+        signature_png=b"" if typed_completion else png_bytes((300, 120)),
+        signer_name=COMPLETION_SIGNER if typed_completion else "",
+        typed=typed_completion,
         notes=NOTES,
         actor=cast.handyman.user,
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from installations import services
-from installations.contracts import TYPED_STATEMENT, contract_text
+from installations.contracts import COMPLETION_STATEMENT, TYPED_STATEMENT, contract_text
 from installations.evidence import selectors
 from installations.evidence.models import EvidencePack, SignedContract
 from installations.evidence.services import evidence_pack_make
@@ -20,6 +20,7 @@ from installations.statuses import Status
 
 from ..factories import make_installation
 from .conftest import (
+    COMPLETION_SIGNER,
     NOTES,
     OVERRIDE_REASON,
     RESCHEDULE_REASON,
@@ -156,6 +157,18 @@ def test_a_typed_signature_shows_the_name_and_the_statement_ticked(cast):
     assert TYPED_STATEMENT in text
     assert "Signature Typed name" in text
     assert text.count(SIGNER) >= 2  # the signature itself and "Signed by"
+
+
+def test_a_typed_completion_signature_shows_the_name_and_the_statement_ticked(cast):
+    inst = build_approved(cast, typed_completion=True)
+    made = evidence_pack_make(installation=inst, made_by_name="x")
+    text = flat(pdf_text(made.pdf))
+    assert f"Signed by typing their name: {COMPLETION_SIGNER}." in text
+    assert f"ticked the statement “{COMPLETION_STATEMENT}”" in text
+    assert "Signature on the handyman’s device at completion" not in text
+    # Three photos and the contract's drawn signature: no image for the typed one.
+    sizes = sorted((img.width, img.height) for img in embedded_images(made.pdf))
+    assert sizes == [(300, 120), (640, 480), (640, 480), (640, 480)]
 
 
 def test_it_lists_the_messages_to_the_customer_with_their_delivery_state(approved, made):

@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 from PIL import Image
 
 from installations import services
+from installations.contracts import COMPLETION_STATEMENT
 from installations.demo import png_bytes
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
 from installations.sms import InMemoryBackend
@@ -413,7 +414,10 @@ def _text_as_jpeg():
             lambda: {"photos": [png_upload(), _text_as_jpeg()], "signature": SIGNATURE},
             "is not a JPEG or PNG photo",
         ),
-        (lambda: {"photos": [png_upload()]}, "Ask the customer to sign in the box."),
+        (
+            lambda: {"photos": [png_upload()]},
+            "Ask the customer to sign in the box, or to type their name and tick the statement.",
+        ),
         (
             lambda: {"photos": [png_upload()], "signature": "data:image/png;base64,AAAA"},
             "The signature could not be read.",
@@ -470,8 +474,147 @@ def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(h
     assert "<form" not in html
     assert 'id="checklist-summary"' in html
     assert 'id="photos-error"' in html
-    assert html.count('hx-swap-oob="true"') == 4
+    assert html.count('hx-swap-oob="true"') == 6
     assert "Add at least one photo of the finished work." in html
+
+
+def _snapshot(job: Installation) -> dict:
+    row = fresh(job)
+    return {
+        "status": row.status,
+        "version": row.version,
+        "signature": (
+            row.completion_signature.name,
+            row.completion_signature_kind,
+            row.completion_signer_name,
+        ),
+        "photos": InstallationPhoto.objects.filter(installation=job).count(),
+        "history": transitions(job, "complete"),
+    }
+
+
+def test_the_checklist_offers_a_typed_name_with_labelled_fields(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    html = hank.get(url("complete", job)).content.decode()
+
+    assert "<legend>Or sign with a typed name</legend>" in html
+    assert '<label for="id_signer_name">Customer’s full name</label>' in html
+    assert 'type="text" name="signer_name" id="id_signer_name"' in html
+    assert 'type="checkbox" name="typed_signature" value="yes" id="id_typed_signature"' in html
+    assert f'<label for="id_typed_signature">{COMPLETION_STATEMENT}</label>' in html
+
+
+def test_the_customer_signs_the_checklist_with_a_typed_name_without_javascript(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    # What the browser posts with JavaScript off: no drawing, the hidden field empty.
+    response = hank.post(
+        url("complete", job),
+        {
+            "photos": [png_upload()],
+            "signature": "",
+            "signer_name": "  Jo Customer ",
+            "typed_signature": "yes",
+            "version": job.version,
+        },
+    )
+
+    assert response.status_code == 302
+    job = fresh(job)
+    assert job.status == Status.INSTALLATION_COMPLETED
+    assert job.completion_signature_kind == Installation.SignatureKind.TYPED
+    assert job.completion_signer_name == "Jo Customer"
+    assert not job.completion_signature
+    assert InstallationPhoto.objects.filter(installation=job).count() == 1
+
+
+def test_a_ticked_statement_signs_with_the_typed_name_even_over_a_drawing(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job),
+        {
+            "photos": [png_upload()],
+            "signature": SIGNATURE,
+            "signer_name": "Jo Customer",
+            "typed_signature": "yes",
+        },
+    )
+
+    assert response.status_code == 302
+    job = fresh(job)
+    assert job.completion_signature_kind == Installation.SignatureKind.TYPED
+    assert not job.completion_signature
+
+
+def test_a_drawn_checklist_is_recorded_as_drawn(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    job = fresh(job)
+    assert job.completion_signature
+    assert job.completion_signature_kind == Installation.SignatureKind.DRAWN
+
+
+def _blank_drawing() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 120), (255, 255, 255, 255)).save(buffer, format="PNG")
+    return "data:image/png;base64," + __import__("base64").b64encode(buffer.getvalue()).decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (
+            {},
+            "signature",
+            "Ask the customer to sign in the box, or to type their name and tick the statement.",
+        ),
+        (
+            {"signer_name": "   ", "typed_signature": "yes"},
+            "signer_name",
+            "Type the customer’s full name to sign with it.",
+        ),
+        (
+            {"signer_name": "Jo Customer"},
+            "typed_signature",
+            "Ask the customer to tick the statement to sign with their typed name.",
+        ),
+        ({"signature": _blank_drawing()}, "signature", "Please sign in the box."),
+    ],
+    ids=["neither", "ticked-without-a-name", "name-not-ticked", "blank-drawing"],
+)
+def test_a_checklist_not_signed_either_way_is_refused_and_changes_nothing(
+    hank, cast, data, field, message
+):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    before = _snapshot(job)
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], **data})
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    # Said in the summary and again beside the field it is about.
+    assert html.count(message) == 2
+    beside = re.search(rf'<div id="{field}-error" class="field-error">(.*?)</div>', html, re.S)
+    assert beside and message in beside.group(1)
+    assert _snapshot(job) == before
+
+
+def test_a_refused_typed_signature_keeps_the_name_and_the_tick(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job), {"signer_name": "Jo Customer", "typed_signature": "yes"}
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'value="Jo Customer"' in html
+    assert re.search(r'name="typed_signature" value="yes" id="id_typed_signature" checked', html)
 
 
 # --- Send contract ------------------------------------------------------------------------------

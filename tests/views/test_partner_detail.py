@@ -7,9 +7,11 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from installations import services
+from installations.demo import png_bytes
 from installations.models import Customer, Installation
 from installations.statuses import Status
 from tests.factories import CustomerFactory
@@ -297,3 +299,22 @@ def test_the_history_records_who_created_it(acme, cast):
     change = Installation.objects.get().history.get()
     assert change.actor == cast.partner_user
     assert services.actor_name(cast.partner_user) in change.actor_name
+
+
+def test_a_completion_signed_with_a_typed_name_shows_the_name_not_an_image(acme, cast):
+    inst = cast.installation("INSTALLATION_IN_PROGRESS")
+    services.installation_complete(
+        installation=inst,
+        photos=[ContentFile(png_bytes((64, 48), "#9cc"), name="finished.png")],
+        signer_name="Jo <Customer>",
+        typed=True,
+        actor=cast.handyman.user,
+    )
+
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+
+    assert (
+        "When the work was finished the customer signed by typing their name: "
+        "<strong>Jo &lt;Customer&gt;</strong> (statement ticked)"
+    ) in html
+    assert "Customer's signature when the work was finished" not in html  # no image
