@@ -36,7 +36,7 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
-from .scheduling.rules import check_handyman_for_job
+from .scheduling.rules import check_handyman_for_job, window_over
 from .signals import history_recorded, installation_edited
 from .statuses import NOT_STARTED_STATUSES, VISITED_STATUSES, Status
 
@@ -718,6 +718,8 @@ def installation_book_follow_up(
                     f"({parent.scheduled_date:%-d %b %Y}): choose that day or a later one."
                 }
             )
+        if over := window_over(day, parent.window_start, parent.window_end):
+            raise ValidationError({"scheduled_date": over})
         return installation_create(
             partner=parent.partner,
             customer=parent.customer,
@@ -769,13 +771,16 @@ def installation_rebook(
                 "if it falls through too.",
                 installation=old,
             )
+        start, end = window_start or old.window_start, window_end or old.window_end
+        if over := window_over(scheduled_date, start, end):
+            raise ValidationError({"scheduled_date": over})
         return installation_create(
             partner=old.partner,
             customer=old.customer,
             site_address=old.site_address,
             scheduled_date=scheduled_date,
-            window_start=window_start or old.window_start,
-            window_end=window_end or old.window_end,
+            window_start=start,
+            window_end=end,
             notes=old.notes,
             actor=actor,
             kind=old.kind,

@@ -274,6 +274,20 @@ def test_a_window_already_over_today_is_refused_on_the_new_page(acme, cast):
         assert acme.post("/installations/new/", {**data, "window": "16-18"}).status_code == 302
 
 
+def test_a_rebooking_or_follow_up_today_in_a_window_already_over_is_422(acme, cast):
+    old = cast.installation("REJECTED")  # 09:00–11:00
+    parent = cast.installation("INSTALLATION_COMPLETED", scheduled_date=timezone.localdate())
+    today = str(timezone.localdate())
+    noon = timezone.localtime().replace(hour=12, minute=0)
+    sentence = "The 09:00–11:00 window has already ended today"
+    with mock.patch("installations.scheduling.rules.local_now", return_value=noon):
+        response = acme.post(f"/installations/{old.pk}/rebook/", {"scheduled_date": today})
+        assert response.status_code == 422 and sentence in response.content.decode()
+        response = acme.post(f"/installations/{parent.pk}/follow-up/", {"scheduled_date": today})
+        assert response.status_code == 422 and sentence in response.content.decode()
+    assert not old.rebookings.exists() and not parent.follow_ups.exists()
+
+
 def test_another_partners_customer_cannot_be_chosen(acme, cast):
     theirs = CustomerFactory(partner=cast.other_partner)
     response = acme.post(
