@@ -371,9 +371,14 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
-    def awaits_customer(self) -> bool:
-        """Whether the customer has something to do through their link (sign, or approve)."""
-        return self.status in (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
+    def has_customer_link(self) -> bool:
+        """Whether the customer's link leads somewhere: the contract to sign, the work to
+        approve, then their record."""
+        return self.status in (
+            Status.CONTRACT_SENT,
+            Status.CONTRACT_SIGNED,
+            Status.CUSTOMER_APPROVED,
+        )
 
     @property
     def group(self):

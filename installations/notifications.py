@@ -44,6 +44,8 @@ CONTRACT_REMINDER = "contract_reminder"
 # After signing, the customer still approves the work through the same page.
 APPROVAL_LINK = "approval_link"
 APPROVAL_REMINDER = "approval_reminder"
+# After approval the same page is the customer's record (photos, contract, evidence pack).
+RECORD_LINK = "record_link"
 PARTNER_COMPLETED = "partner_completed"
 PARTNER_REJECTED = "partner_rejected"
 PARTNER_CANCELLED = "partner_cancelled"
@@ -59,11 +61,14 @@ REMINDER_AFTER = timedelta(days=3)
 # up the old ones.
 REMINDER_UNTIL = timedelta(days=30)
 
-# The statuses in which the customer has something to do through their link, with the message
-# a re-sent link is, the reminder, and the field saying since when they have had it to do.
+# The statuses in which the customer's link leads somewhere, with the message a re-sent link
+# is, and for those where the customer has something to do, the reminder and the field saying
+# since when they have had it to do.
 LINK_STATUSES = {
     Status.CONTRACT_SENT: (CONTRACT_LINK, CONTRACT_REMINDER, "contract_sent_at"),
     Status.CONTRACT_SIGNED: (APPROVAL_LINK, APPROVAL_REMINDER, "signed_at"),
+    # Links last 30 days: a customer who wants their record later asks the partner.
+    Status.CUSTOMER_APPROVED: (RECORD_LINK, "", ""),
 }
 
 MAX_ATTEMPTS = 5
@@ -395,9 +400,8 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
             raise TransitionRefused("This installation no longer exists.")
         if locked.status not in LINK_STATUSES:
             raise TransitionRefused(
-                f"This installation is “{locked.get_status_display()}”, so the customer has "
-                "nothing to sign or approve and there is no link to send again. Nothing was "
-                "changed.",
+                f"This installation is “{locked.get_status_display()}”, so there is no "
+                "customer link to send again. Nothing was changed.",
                 installation=locked,
             )
         template = LINK_STATUSES[locked.status][0]
@@ -431,6 +435,7 @@ def queue_contract_reminders(*, now: datetime | None = None) -> int:
     return sum(
         _remind(status, template, since, cutoff=now - REMINDER_AFTER, oldest=now - REMINDER_UNTIL)
         for status, (_, template, since) in LINK_STATUSES.items()
+        if template
     )
 
 

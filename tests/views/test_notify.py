@@ -90,15 +90,15 @@ def test_resend_needs_a_login_and_a_post(client, cast):
     assert client.put(_resend(installation)).status_code == 405
 
 
-@pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CUSTOMER_APPROVED])
-def test_resend_is_refused_unless_the_customer_has_something_to_do(client, cast, status):
+@pytest.mark.parametrize("status", [Status.INSTALLATION_COMPLETED, Status.CANCELLED])
+def test_resend_is_refused_while_the_customer_has_no_link(client, cast, status):
     installation = cast.installation(status)
     nonce = installation.link_nonce
     count = installation.messages.count()
     client.force_login(cast.partner_user)
     response = client.post(_resend(installation))
     assert response.status_code == 409
-    assert "there is no link to send again" in response.content.decode()
+    assert "there is no customer link to send again" in response.content.decode()
     response = client.post(_resend(installation), headers={"HX-Request": "true"})
     assert response.status_code == 409
     assert 'id="messages-panel"' in response.content.decode()
@@ -107,16 +107,32 @@ def test_resend_is_refused_unless_the_customer_has_something_to_do(client, cast,
     assert installation.messages.count() == count
 
 
-def test_the_detail_page_offers_resend_only_while_the_customer_has_something_to_do(client, cast):
+def test_the_detail_page_offers_resend_only_while_the_customer_has_a_link(client, cast):
     waiting = cast.installation(Status.CONTRACT_SENT)
     signed = cast.installation(Status.CONTRACT_SIGNED)
     approved = cast.installation(Status.CUSTOMER_APPROVED)
+    done = cast.installation(Status.INSTALLATION_COMPLETED)
     client.force_login(cast.partner_user)
-    for open_ in (waiting, signed):
+    for open_ in (waiting, signed, approved):
         html = client.get(reverse("partner:detail", args=[open_.pk])).content.decode()
         assert "Re-send link to customer" in html and _resend(open_) in html
-    html = client.get(reverse("partner:detail", args=[approved.pk])).content.decode()
+    html = client.get(reverse("partner:detail", args=[done.pk])).content.decode()
     assert "Re-send link to customer" not in html
+
+
+def test_an_approved_customer_gets_a_fresh_link_to_their_record(client, cast):
+    # Links last 30 days; a customer who wants their record (and its evidence pack) later
+    # asks the partner, who can send a new one.
+    installation = cast.installation(Status.CUSTOMER_APPROVED)
+    client.force_login(cast.partner_user)
+    assert client.post(_resend(installation)).status_code == 302
+    sent = installation.messages.filter(template=notifications.RECORD_LINK)
+    assert {m.channel for m in sent} == {Message.Channel.EMAIL, Message.Channel.SMS}
+    assert all("record" in m.body and "approve" not in m.body for m in sent)
+    token = re.search(r"/c/([^/\s]+)/", sent.first().body).group(1)
+    client.logout()
+    assert client.get(reverse("customer:page", args=[token])).status_code == 200
+    assert client.get(reverse("evidence:customer-pack", args=[token])).status_code == 200
 
 
 def test_a_signed_contract_awaiting_approval_gets_a_fresh_link_to_approve(client, cast):
