@@ -6,6 +6,7 @@ same rules, at the commit."""
 from __future__ import annotations
 
 import re
+from datetime import time
 from unittest import mock
 
 import pytest
@@ -16,14 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from installations import services
+from installations.models import Installation
 from installations.scheduling.models import TimeOff
 from installations.scheduling.rules import day_off_message
+from installations.spreadsheets import validation
 from installations.spreadsheets.models import Import
 from installations.spreadsheets.reading import read_sheet
 from installations.spreadsheets.validation import check
 from installations.statuses import Status
+from tests.factories import CustomerFactory
 
 from .files import csv_bytes, day, job
+from .test_import import world
 
 pytestmark = pytest.mark.django_db
 IMPORT = reverse("spreadsheets:import")
@@ -170,3 +175,130 @@ def test_the_checks_cost_the_same_queries_for_one_row_as_for_many(cast):
         counts.append(len(queries))
     assert report.rows[1].errors and report.rows[0].warnings  # both checks had rows to find
     assert counts[0] == counts[1]
+
+
+# --- Preview and commit -------------------------------------------------------------------------
+
+
+def test_an_overlap_is_previewed_with_its_row_and_an_import_anyway_button(partner_client, cast):
+    booked = hanks_job(cast)
+    item, page = previewed(partner_client, cast, [job(1), job(2, handyman="hank")])
+    text = words(page)
+    assert "Conflict: this row books a handyman at the same time as another job" in text
+    assert (
+        f"Row 3 (Customer 2): Hank already has #{booked.pk} {booked.customer.name} 09:00–11:00 "
+        "that day." in text
+    )
+    assert "Import 2 installations anyway" in text
+    assert confirm_key(page)
+
+
+def test_a_file_without_overlaps_needs_no_confirmation(partner_client, cast):
+    item, page = previewed(partner_client, cast, [job(1, handyman="hank")])
+    assert "confirm_conflicts" not in page and "Conflict:" not in page
+    assert commit(partner_client, item).status_code == 303
+    assert Import.objects.get().status == Import.State.COMMITTED
+
+
+def test_a_commit_that_does_not_confirm_the_overlap_imports_nothing(partner_client, cast):
+    hanks_job(cast)
+    item, _ = previewed(partner_client, cast, [job(1, handyman="hank")])
+    before = world()
+    response = commit(partner_client, item)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Some handymen would have two jobs at the same time. Nothing was imported" in page
+    assert "Import 1 installation anyway" in page  # the confirmation, offered again
+    assert world() == before
+
+
+def test_a_confirmed_overlap_is_imported_and_assigned(partner_client, cast):
+    booked = hanks_job(cast)
+    rows = [job(1, handyman="hank"), job(2, handyman="hank")]
+    item, page = previewed(partner_client, cast, rows)
+    assert "This file also gives Hank row 2 08:00–10:00 that day." in words(page)
+    response = commit(partner_client, item, confirm_key(page))
+    assert response.status_code == 303
+    item.refresh_from_db()
+    assert item.status == Import.State.COMMITTED and item.jobs_created == 2
+    assert booked.pk not in item.installation_ids
+    created = Installation.objects.filter(pk__in=item.installation_ids)
+    assert {(j.handyman, j.status) for j in created} == {(cast.handyman, Status.INSTALLER_ASSIGNED)}
+
+
+def test_a_resent_confirm_creates_nothing_twice(partner_client, cast):
+    hanks_job(cast)
+    item, page = previewed(partner_client, cast, [job(1, handyman="hank")])
+    key = confirm_key(page)
+    first = commit(partner_client, item, key)
+    assert first.status_code == 303
+    after_first = world()
+    # Its own jobs would now clash with its rows: the import is found done before any check.
+    again = commit(partner_client, item, key)
+    assert again.status_code == 303 and again["Location"] == first["Location"]
+    assert world() == after_first
+
+
+def test_a_day_off_marked_after_the_preview_stops_the_commit(partner_client, cast):
+    item, _ = previewed(partner_client, cast, [job(1), job(2, handyman="hank")])
+    TimeOff.objects.create(handyman=cast.handyman, day=day())
+    before = world()
+    response = commit(partner_client, item)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Some rows no longer pass their checks" in page
+    assert "Row 3 (Customer 2): Hank is off on " in words(page)
+    assert world() == before
+
+
+def test_a_job_booked_for_the_handyman_after_the_preview_must_be_confirmed(partner_client, cast):
+    item, _ = previewed(partner_client, cast, [job(1, handyman="hank")])
+    hanks_job(cast)
+    before = world()
+    response = commit(partner_client, item)
+    assert response.status_code == 409
+    assert "Some handymen would have two jobs at the same time" in response.content.decode()
+    assert world() == before
+
+
+def test_an_overlap_that_changed_after_the_preview_must_be_confirmed_again(partner_client, cast):
+    hanks_job(cast)
+    item, page = previewed(partner_client, cast, [job(1, handyman="hank")])
+    hanks_job(cast, window_start=time(8), window_end=time(10))
+    before = world()
+    response = commit(partner_client, item, confirm_key(page))
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "bookings have changed since the preview" in page
+    assert world() == before
+    # Confirmed again, as the page now shows them: imported.
+    assert commit(partner_client, item, confirm_key(page)).status_code == 303
+    assert Import.objects.get().status == Import.State.COMMITTED
+
+
+def test_a_window_that_ended_since_the_preview_stops_the_commit(partner_client, cast):
+    today = timezone.localdate().isoformat()
+    with _at(11):
+        item, _ = previewed(partner_client, cast, [job(1, date=today, window="12:00-14:00")])
+    before = world()
+    with _at(14, 5):
+        response = commit(partner_client, item)
+    assert response.status_code == 409
+    assert "The 12:00–14:00 window has already ended today" in response.content.decode()
+    assert world() == before
+
+
+def test_a_row_without_a_warning_is_checked_again_by_the_assign_service(
+    partner_client, cast, monkeypatch
+):
+    """A job booked for the handyman between the commit's check and its assignment (simulated
+    by a check that misses it) still stops the import: the row is assigned unconfirmed."""
+    item, _ = previewed(partner_client, cast, [job(1), job(2, handyman="hank")])
+    booked = hanks_job(cast, customer=CustomerFactory(partner=cast.partner, name="Zoe Late"))
+    monkeypatch.setattr(validation, "busy_jobs", lambda *args: [])
+    before = world()
+    response = commit(partner_client, item)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert f"Row 3 could not be imported (Hank already has #{booked.pk} Zoe Late" in page
+    assert world() == before
