@@ -92,9 +92,10 @@ QUERIES: dict[str, int] = {
     "webhook settings with deliveries": 5,
     # Session, user (with the partner, as every partner page), the recent imports; the preview
     # adds the import and one query per lookup of the check: the references already used, the
-    # handymen, the customers, their jobs on the file's dates.
+    # handymen, the customers, their jobs on the file's dates; and for rows naming a handyman,
+    # the handymen's days off and their open jobs on those dates (one query each for all rows).
     "import page with recent imports": 3,
-    "import preview": 8,
+    "import preview": 10,
 }
 
 

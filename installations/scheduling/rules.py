@@ -9,7 +9,7 @@ lock by the services; only models and errors below this module, so core services
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -74,6 +74,46 @@ class ScheduleConflict(TransitionRefused):
         self.conflicts = list(conflicts)
 
 
+def windows_overlap(start: time, end: time, other_start: time, other_end: time) -> bool:
+    """Whether two windows of one day overlap: touching windows (08:00–10:00 and 10:00–12:00)
+    do not. The one copy of the rule, for jobs booked and for rows of an import alike."""
+    return start < other_end and other_start < end
+
+
+def busy_jobs(handyman_ids: Iterable[int], days: Iterable[date]) -> list[Installation]:
+    """The open jobs of these handymen on these days (customer joined), in window order: one
+    query, so that an import checks all its rows with it."""
+    return list(
+        Installation.objects.filter(
+            handyman_id__in=list(handyman_ids),
+            scheduled_date__in=list(days),
+            status__in=BUSY_STATUSES,
+        )
+        .select_related("customer")
+        .order_by("window_start", "id")
+    )
+
+
+def overlapping(
+    jobs: Iterable[Installation],
+    handyman_id: int,
+    day: date,
+    window_start: time,
+    window_end: time,
+    exclude_pk: int | None = None,
+) -> list[Installation]:
+    """Those of `jobs` (as busy_jobs reads them) that are this handyman's on `day` and overlap
+    [start, end): his conflicts."""
+    return [
+        job
+        for job in jobs
+        if job.handyman_id == handyman_id
+        and job.scheduled_date == day
+        and job.pk != exclude_pk
+        and windows_overlap(window_start, window_end, job.window_start, job.window_end)
+    ]
+
+
 def find_conflicts(
     handyman: Handyman | int,
     day: date,
@@ -81,19 +121,10 @@ def find_conflicts(
     window_end: time,
     exclude_pk: int | None = None,
 ) -> list[Installation]:
-    """The handyman's open jobs on `day` whose window overlaps [start, end) (touching windows,
-    08:00–10:00 and 10:00–12:00, do not). One query."""
+    """The handyman's open jobs on `day` whose window overlaps [start, end). One query."""
     handyman_id = handyman if isinstance(handyman, int) else handyman.pk
-    qs = Installation.objects.filter(
-        handyman_id=handyman_id,
-        scheduled_date=day,
-        status__in=BUSY_STATUSES,
-        window_start__lt=window_end,
-        window_end__gt=window_start,
-    ).select_related("customer")
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return list(qs.order_by("window_start", "id"))
+    jobs = busy_jobs([handyman_id], [day])
+    return overlapping(jobs, handyman_id, day, window_start, window_end, exclude_pk)
 
 
 def conflict_message(handyman: Handyman, conflicts: Sequence[Installation], partner_id: int) -> str:
@@ -172,9 +203,12 @@ __all__ = [
     "may_reschedule",
     "ScheduleConflict",
     "check_handyman_for_job",
+    "busy_jobs",
     "check_slot",
     "conflict_message",
     "day_off_message",
     "find_conflicts",
     "is_day_off",
+    "overlapping",
+    "windows_overlap",
 ]

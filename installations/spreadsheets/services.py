@@ -54,8 +54,9 @@ def _check_actor(partner: Partner | int, actor: Any) -> None:
 def import_upload(*, partner: Partner, actor: Any, filename: str, content: bytes) -> Checked:
     """Check an uploaded file. A file whose every row passes is stored (once per file: the same
     bytes uploaded again reuse the stored import) for the commit; a file with errors is not
-    stored at all: the person fixes it and uploads it again. Raises FileRefused for a file that
-    cannot be read as a whole."""
+    stored at all: the person fixes it and uploads it again. A file with warnings only (a
+    handyman booked twice at once) is stored: its preview asks to import anyway. Raises
+    FileRefused for a file that cannot be read as a whole."""
     _check_actor(partner, actor)
     digest = fingerprint(content)
     done = selectors.first_commit_of(partner, digest)
@@ -86,16 +87,21 @@ def import_check(*, upload: Import) -> Report:
     return check(read_sheet(bytes(upload.content)), partner=upload.partner)
 
 
-def import_commit(*, upload: Import, actor: Any) -> Import:
+def import_commit(*, upload: Import, actor: Any, confirmed: str = "") -> Import:
     """Create every job of the stored file in ONE transaction, or none.
+
+    `confirmed` is the preview's ``warnings_key``: the overlapping bookings the partner chose to
+    import anyway. Refused (ImportRefused, with the report) when the rows have warnings now that
+    are not exactly those, so that nothing is booked twice at once unseen.
 
     Answered as done (the first import, with ``replayed`` set) when this import or another
     import of the same bytes for this partner was committed already, including a commit racing
     this one (the fingerprint's partial UNIQUE constraint decides). Raises ImportRefused when the
-    rows no longer pass (a date passed, someone booked the same job meanwhile)."""
+    rows no longer pass (a date passed, someone booked the same job meanwhile, a handyman marked
+    the day off)."""
     _check_actor(upload.partner_id, actor)
     try:
-        return _commit(upload, actor)
+        return _commit(upload, actor, confirmed)
     except IntegrityError:
         first = selectors.first_commit_of(upload.partner, upload.fingerprint)
         if first is None:  # a partner reference taken by a concurrent import
@@ -107,7 +113,24 @@ def import_commit(*, upload: Import, actor: Any) -> Import:
         return first
 
 
-def _commit(upload: Import, actor: Any) -> Import:
+def _unconfirmed(report: Report, confirmed: str) -> str:
+    """Why the warnings stop the commit ("" when there are none, or the partner confirmed
+    these very ones)."""
+    key = report.warnings_key
+    if key == confirmed or not key:
+        return ""
+    if not confirmed:
+        return (
+            "Some handymen would have two jobs at the same time. Nothing was imported: read the "
+            "rows below, then import anyway or correct the file."
+        )
+    return (
+        "The handymen's bookings have changed since the preview. Nothing was imported: read "
+        "the rows below again, then import anyway or correct the file."
+    )
+
+
+def _commit(upload: Import, actor: Any, confirmed: str) -> Import:
     with transaction.atomic():
         locked = Import.objects.select_for_update().select_related("partner").get(pk=upload.pk)
         first = selectors.first_commit_of(locked.partner, locked.fingerprint)
@@ -124,6 +147,8 @@ def _commit(upload: Import, actor: Any) -> Import:
                 "upload the file again.",
                 report,
             )
+        if refused := _unconfirmed(report, confirmed):
+            raise ImportRefused(refused, report)
         partner = locked.partner
         customers: dict[int, Customer] = {}
         created: list[int] = []
@@ -152,8 +177,13 @@ def _commit(upload: Import, actor: Any) -> Import:
                     partner_reference=row.values["partner_reference"],
                 )
                 if row.handyman is not None:
+                    # A row without a warning is checked again under the handyman's lock: a job
+                    # booked for him since the check above stops the import.
                     services.installation_assign(
-                        installation=installation, handyman=row.handyman, actor=actor
+                        installation=installation,
+                        handyman=row.handyman,
+                        actor=actor,
+                        confirm_conflict=bool(row.warnings),
                     )
                 created.append(installation.pk)
         except (ValidationError, TransitionRefused) as error:

@@ -2,7 +2,13 @@
 the commit runs it again on the stored file (what was true at the preview may not be now).
 
 A handful of queries whatever the number of rows: the partner's handymen, the customers whose
-names appear in the file, their jobs on the file's dates, and the references already used.
+names appear in the file, their jobs on the file's dates, the references already used, and for
+rows naming a handyman his days off and his open jobs on the file's dates.
+
+A row is held to what scheduling holds an assignment to (installations/scheduling/rules.py): a
+window that has already ended today and a handyman's day off are errors; a handyman with another
+job in an overlapping window that day (booked, or on another row of the file) is a warning, which
+the partner confirms before the commit, as in the Assign dialog.
 
 Existing customers are matched on the same partner, the same name (ignoring case and spacing) and
 the same phone number (digits compared) or the same email (ignoring case); two rows of the file
@@ -10,6 +16,7 @@ for one new customer share one new customer the same way."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -22,6 +29,16 @@ from django.utils import timezone
 
 from ..forms import WINDOWS
 from ..models import Customer, Handyman, Installation, Partner
+from ..scheduling.rules import (
+    busy_jobs,
+    conflict_message,
+    day_off_message,
+    overlapping,
+    window_over,
+    windows_overlap,
+)
+from ..scheduling.selectors import days_off
+from ..scheduling.text import window_text
 from ..statuses import Status
 from .reading import COLUMNS, Sheet
 
@@ -102,6 +119,8 @@ class Row:
     number: int
     values: dict[str, str]
     errors: list[str] = field(default_factory=list)
+    # Imported only once the partner confirms them: a handyman booked twice at once.
+    warnings: list[str] = field(default_factory=list)
     scheduled_date: date | None = None
     window: tuple[time, time] | None = None
     handyman: Handyman | None = None
@@ -131,6 +150,20 @@ class Report:
     @property
     def error_rows(self) -> list[Row]:
         return [row for row in self.rows if row.errors]
+
+    @property
+    def warning_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.creates and row.warnings]
+
+    @property
+    def warnings_key(self) -> str:
+        """What the partner confirms by importing anyway: these very warnings. "" when none; a
+        new or changed warning at the commit changes the key, and is shown before anything is
+        imported."""
+        lines = [f"{row.number}:{text}" for row in self.warning_rows for text in row.warnings]
+        if not lines:
+            return ""
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     @property
     def jobs(self) -> int:
@@ -230,6 +263,10 @@ def _check_cells(row: Row, today: date) -> None:
             )
         else:
             row.window = window
+            if row.scheduled_date is not None and (
+                over := window_over(row.scheduled_date, *window)
+            ):
+                row.errors.append(over)
 
 
 def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Report:
@@ -255,6 +292,7 @@ def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Repor
     _match_customers(todo, partner)
     new_customers = _new_customers(todo)
     _find_duplicates(todo, partner)
+    _check_handymen_free(todo, partner)
     return Report(sheet, rows, new_customers)
 
 
@@ -396,3 +434,42 @@ def _find_duplicates(rows: list[Row], partner: Partner) -> None:
                 "remove one of them."
             )
         in_file.setdefault(key, row.number)
+
+
+def _check_handymen_free(rows: list[Row], partner: Partner) -> None:
+    """A row's handyman off that day is an error; another job of his in an overlapping window
+    that day (one of his open jobs, for any partner, or an earlier row of this file) is a
+    warning. Two queries for the whole file."""
+    dated = [row for row in rows if row.handyman is not None and row.scheduled_date is not None]
+    if not dated:
+        return
+    ids = {row.handyman.pk for row in dated if row.handyman is not None}
+    dates = {row.scheduled_date for row in dated if row.scheduled_date is not None}
+    off = days_off(ids, min(dates), max(dates))
+    for row in dated:
+        if row.handyman and row.scheduled_date and (row.handyman.pk, row.scheduled_date) in off:
+            row.errors.append(day_off_message(row.handyman, row.scheduled_date))
+    # Only rows that would be imported can clash: the others create nothing.
+    booking = [row for row in dated if row.creates and row.window is not None]
+    if not booking:
+        return
+    jobs = busy_jobs(ids, {row.scheduled_date for row in booking if row.scheduled_date})
+    earlier: list[tuple[Row, Handyman, date, time, time]] = []
+    for row in booking:
+        assert row.handyman and row.scheduled_date and row.window
+        handyman, day, (start, end) = row.handyman, row.scheduled_date, row.window
+        if conflicts := overlapping(jobs, handyman.pk, day, start, end):
+            # Another partner's job is "a booking elsewhere": its customer is not ours to show.
+            row.warnings.append(conflict_message(handyman, conflicts, partner.pk))
+        clashes = [
+            f"row {other.number} {window_text(other_start, other_end)}"
+            for other, who, other_day, other_start, other_end in earlier
+            if who == handyman
+            and other_day == day
+            and windows_overlap(start, end, other_start, other_end)
+        ]
+        if clashes:
+            row.warnings.append(
+                f"This file also gives {handyman.display_name} {' and '.join(clashes)} that day."
+            )
+        earlier.append((row, handyman, day, start, end))

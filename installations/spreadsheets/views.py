@@ -219,9 +219,12 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     if upload is None:
         raise Http404("No such import.")
     try:
-        done = services.import_commit(upload=upload, actor=request.user)
+        done = services.import_commit(
+            upload=upload, actor=request.user, confirmed=request.POST.get("confirm_conflicts", "")
+        )
     except services.ImportRefused as refused:
-        # What the preview said is no longer true: a 409, with the rows as they check now.
+        # What the preview said is no longer true, or overlaps were not confirmed: a 409, with
+        # the rows as they check now (and the button to import anyway, if they all pass).
         ctx = _page_context(partner, UploadForm())
         ctx.update(upload=upload, report=refused.report, refused=refused.message)
         return render(request, IMPORT_TEMPLATE, ctx, status=409)
