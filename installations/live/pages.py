@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.http import HttpRequest, QueryDict
@@ -26,6 +26,7 @@ from .. import selectors
 from ..board.live import board_changes
 from ..formatting import duration_text
 from ..models import Installation
+from ..statuses import Status
 from ..views import handyman as handyman_views
 from ..views import partner as partner_views
 
@@ -61,6 +62,9 @@ class Part:
     # The changed records this swap shows (when not just `installation`): the page skips the
     # swap when it already shows all of them at these versions.
     pks: tuple[int, ...] = ()
+    # What to announce for `installation` instead of its status, and how (a flash level).
+    say: str = ""
+    kind: str = "info"
 
 
 Renderer = Callable[[Page], tuple[list[Part], int]]  # the swaps, and how many rows arrived
@@ -177,6 +181,39 @@ def _where(job: Installation | None, handyman_id: int) -> str:
     return "finished" if job.completed_at and job.completed_at >= recent else ""
 
 
+def _left_cards(page: Page, wheres: dict[int, str], handyman_id: int) -> dict[int, Part]:
+    """The cards his page shows that just left its lists (to another handyman, cancelled,
+    moved behind "Later"), each with the sentence that says why. Only a job whose change was
+    recorded for him (`page.changed`) is read, so he learns no more than that it left him, and
+    never who has it now: that is the office's to tell."""
+    gone = [
+        pk
+        for pk, where in wheres.items()
+        if where in ("", "later") and page.on_page.get(pk) not in (None, "", "later")
+    ]
+    if not gone:
+        return {}
+    today = timezone.localdate()
+    return {
+        job.pk: Part("", "", job, say=_left_sentence(job, handyman_id, today), kind="warning")
+        for job in Installation.objects.filter(pk__in=gone).select_related("customer")
+    }
+
+
+def _left_sentence(job: Installation, handyman_id: int, today: date) -> str:
+    name = f"#{job.pk} {job.customer.name}"
+    if job.status == Status.CANCELLED:
+        return f"{name} was cancelled: it is off your list."
+    if job.handyman_id is None:
+        return f"{name} is no longer yours: the office took it off your list."
+    if job.handyman_id != handyman_id:
+        return f"{name} is no longer yours: it was given to another handyman."
+    if job.status in handyman_views.ACTIVE_STATUSES:  # still his, beyond the next days
+        day = handyman_views._day(job.scheduled_date, today)
+        return f"{name} was moved to {day}: it is under “Later” now."
+    return f"{name} is off your list: it is now “{job.get_status_display()}”."
+
+
 @renders("handyman:jobs")
 def handyman_parts(page: Page) -> tuple[list[Part], int]:
     """A changed card that stays where it is is swapped alone; a job that arrived, left or moved
@@ -197,8 +234,11 @@ def handyman_parts(page: Page) -> tuple[list[Part], int]:
         html = render_to_string(
             f"{handyman_views.JOBS_TEMPLATE}#job-lists", ctx, request=page.request
         )
-        # The lists as one swap; each changed job still highlighted and announced.
-        return [Part("job-lists", html)] + [Part("", "", job) for job in changed], 0
+        left = _left_cards(page, wheres, handyman.pk)
+        # The lists as one swap; each changed job still highlighted and announced, and a card
+        # that left says why (he may be about to drive there).
+        announced = [left.pop(job.pk, None) or Part("", "", job) for job in changed]
+        return [Part("job-lists", html), *announced, *left.values()], 0
     return [
         Part(
             f"job-{job.pk}",

@@ -106,10 +106,16 @@ def _feed(
             # A page that lists only what it is asked about: the same question again, with
             # where these records sit (`rows`, `located=1`); nothing is applied meanwhile.
             return _json({"stamp": since, "locate": ask.pks, "changed": [], "parts": []})
-        shown = {p.installation.pk: p.installation for p in parts if p.installation is not None}
+        shown = {p.installation.pk: p for p in parts if p.installation is not None}
         body["entered"] = entered
         body["changed"] = [
-            {"pk": pk, "version": inst.version, "say": _say(inst)} for pk, inst in shown.items()
+            {
+                "pk": pk,
+                "version": p.installation.version,
+                "say": p.say or _say(p.installation),
+                **({"kind": p.kind} if p.kind != "info" else {}),  # news unless said otherwise
+            }
+            for pk, p in shown.items()
         ]
         body["parts"] = [
             {

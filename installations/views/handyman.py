@@ -594,9 +594,12 @@ def _step_response(
 ) -> HttpResponse:
     """Run one step's service and answer; a repeat of a step already done is not an error."""
     pk = job.pk
-    if _passed(job, step):
+    confirmed = _confirmed(request, step)
+    # A repeated answer to the question (a double tap without JavaScript: nothing disables the
+    # button) goes on to the service, which recognises his own change and answers it as done.
+    if _passed(job, step) and not confirmed:
         return _repeat(request, job, step)
-    if not _confirmed(request, step):
+    if not confirmed:
         question = _question(job, step, _handyman(request))
         if question is not None:
             question.eta = eta
@@ -610,12 +613,23 @@ def _step_response(
         return _conflict(request, job, refused.message)
     replayed = job.replayed  # the service found this very tap's change already made
     job = _reload(request, pk)
-    if replayed:
+    if replayed and not confirmed:
         return _repeat(request, job, step)
+    # His "yes" said twice is the same answer: the same sentence, once.
     if request.htmx:
         return _render_card(request, job, note=done_note, kind="success")
-    messages.success(request, done_note)
+    _say_once(request, messages.SUCCESS, done_note)
     return _back_to_jobs(job)
+
+
+def _say_once(request: HttpRequest, level: int, text: str) -> None:
+    """A flash message, unless the same one is already waiting to be shown (the first tap's,
+    when the page of its redirect was never drawn)."""
+    waiting = messages.get_messages(request)
+    said = any(m.level == level and m.message == text for m in waiting)
+    waiting.used = False  # looking at them is not showing them
+    if not said:
+        messages.add_message(request, level, text)
 
 
 def _asking(request: HttpRequest, job: Installation, question: Question) -> HttpResponse:
@@ -643,7 +657,7 @@ def _conflict(request: HttpRequest, job: Installation, message: str) -> HttpResp
 @login_required
 def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
-    if _passed(job, "set_off"):
+    if _passed(job, "set_off") and not _confirmed(request, "set_off"):
         return _repeat(request, job, "set_off")
     today = timezone.localdate()
     if not _is_today(job, today):

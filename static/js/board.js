@@ -7,7 +7,7 @@
 // Live updates (live.js) swap cells and cards that others changed: the lists a drag started in or
 // hovers are held (data-live-hold) until the drop and its redraw are over, swapped-in lists get
 // their Sortable, and a dialog opened from a card that was swapped gives the focus back to the
-// card's new self.
+// card's new self; so does the board drawn again after a dialog's action (the card's new place).
 (function () {
   "use strict";
 
@@ -259,6 +259,8 @@
   let opened = null;
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    // The dialog's own form (the action itself) still answers for the card that opened it.
+    if (form instanceof HTMLFormElement && form.closest("#action-dialog")) return;
     const card = form instanceof HTMLFormElement && form.hasAttribute("data-opens-dialog")
       ? form.closest(".board .job[id^='card-']")
       : null;
@@ -288,6 +290,32 @@
   }, true);
   // Only while nothing else has the focus: what the user moved to is never taken away.
   document.addEventListener("live:swapped", function () { window.setTimeout(giveFocusBack, 0); });
+
+  // A done action is answered with the board drawn again (HX-Refresh, or HX-Redirect to it):
+  // a new page, whose focus would start at its top. This tab's next page gives it back to the
+  // card, in its new place (a short-lived note: a board opened later is left alone).
+  const FOCUS_NOTE = "board:focus-after-action";
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    const xhr = event.detail.xhr;
+    const elt = event.detail.elt;
+    if (!opened || !xhr || !elt || !elt.closest || !elt.closest("#action-dialog")) return;
+    if (xhr.getResponseHeader("HX-Refresh") !== "true" && !xhr.getResponseHeader("HX-Redirect")) return;
+    try {
+      window.sessionStorage.setItem(FOCUS_NOTE, JSON.stringify(
+        { card: opened.card, action: opened.action, until: Date.now() + 10000 }
+      ));
+    } catch (error) { /* no storage: the focus starts at the top, as without this */ }
+  });
+  function focusAfterAction() {
+    let note = null;
+    try {
+      note = JSON.parse(window.sessionStorage.getItem(FOCUS_NOTE) || "null");
+      window.sessionStorage.removeItem(FOCUS_NOTE);
+    } catch (error) { return; }
+    if (!note || Date.now() > note.until) return;
+    returning = { card: note.card, action: note.action, until: Date.now() + 2000 };
+    giveFocusBack();
+  }
 
   function init(root) {
     (root || document).querySelectorAll(".board[data-acting] .cell-jobs").forEach(function (list) {
@@ -321,8 +349,9 @@
   document.addEventListener("htmx:afterSettle", function () { init(document); });
   document.addEventListener("live:swapped", function (event) { init(event.target); });
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { init(document); });
+    document.addEventListener("DOMContentLoaded", function () { init(document); focusAfterAction(); });
   } else {
     init(document);
+    focusAfterAction();
   }
 })();

@@ -157,7 +157,12 @@
       swap(el, part.html);
     });
     news.forEach(function (c, pk) { highlight(pk); });
-    window.portalFlash.say(Array.from(news.values()).map(function (c) { return c.say; }), "info");
+    // Each at its level: a job that left the user (given to someone else, cancelled) is a
+    // warning, the rest news.
+    ["info", "warning"].forEach(function (kind) {
+      const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
+      window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
+    });
     entered += data.entered || 0;
     if (entered) {
       notice({

@@ -273,6 +273,41 @@ def test_the_keyboard_reschedules_through_the_same_dialog(page, cast):
     )
 
 
+def test_after_a_keyboard_reschedule_the_focus_is_on_the_card_in_its_new_place(page, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").get_by_role("button", name="Reschedule").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#action-dialog")
+    dialog.get_by_label("New date").fill(another_day().isoformat())
+    dialog.get_by_label("Arrival window").select_option(label="12:00–14:00")
+    dialog.get_by_role("button", name="Reschedule").press("Enter")
+
+    expect(page.locator("#flash")).to_contain_text(f"Moved #{job.pk}")
+    moved = cell(page, cast.handyman, another_day()).locator(f"#card-{job.pk}")
+    # The board is drawn again; the keyboard goes on from the card, not the top of the page.
+    expect(moved.get_by_role("button", name="Reschedule")).to_be_focused()
+
+
+def test_after_a_keyboard_assign_the_focus_is_on_the_card_under_its_handyman(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").get_by_role("button", name="Assign").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#action-dialog")
+    dialog.get_by_label(re.compile(r"Hana .*that day")).check()
+    dialog.get_by_role("button", name="Assign").press("Enter")
+
+    expect(page.locator("#flash")).to_contain_text(f"is assigned to #{job.pk}")
+    assigned = cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")
+    # Its Assign button is gone (it has a handyman now): the focus is on the card's own link.
+    expect(assigned.locator(f"#job-{job.pk}")).to_be_focused()
+    # A board opened afterwards starts at the top as usual.
+    page.goto(board_url())
+    page.wait_for_load_state("networkidle")
+    expect(assigned.locator(f"#job-{job.pk}")).not_to_be_focused()
+
+
 def test_without_javascript_the_cards_buttons_are_plain_forms_back_to_the_board(browser, cast):
     job = cast.installation(Status.SCHEDULED)
     # Another window than the first job's: Hana gets both without a conflict.

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations import services
 from installations.demo import png_bytes
 from installations.models import Installation
 from installations.statuses import Status
@@ -414,3 +415,39 @@ def test_later_works_as_a_plain_link_without_javascript(browser, live_server, ca
         expect(page.locator("#later-list .later-row")).to_have_count(5)
     finally:
         context.close()
+
+
+@pytest.mark.allow_page_errors("ERR_INTERNET_DISCONNECTED", "404")  # the stale tab, on purpose
+def test_a_job_given_to_another_handyman_while_his_page_is_open_is_said_not_just_removed(
+    phone_page, cast
+):
+    page = phone_page
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    # A second tab whose copy of the card goes stale (its updates do not get through).
+    stale = page.context.new_page()
+    stale.route("**/handyman/live/**", lambda route: route.abort("internetdisconnected"))
+    stale.goto("/handyman/")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="On my way").focus()  # about to tap: his card waits, news not
+
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    expect(page.locator("#flash .flash-warning")).to_have_text(said, timeout=5_000)
+    expect(page.locator("#flash")).to_have_attribute("role", "status")
+    assert cast.other_handyman.display_name not in page.locator("#flash").inner_text()
+    expect(card).to_be_visible()  # still under his finger until he leaves it
+    page.get_by_role("heading", name="My jobs").click()
+    expect(card).to_have_count(0)
+
+    # A tap on the stale copy is answered with a sentence, and changes nothing.
+    stale_card = stale.locator(f"#job-{job.pk}")
+    stale_card.get_by_role("button", name="On my way").tap()
+    expect(stale_card.get_by_role("alert")).to_contain_text(
+        "This job is no longer assigned to you. Reload the page to see your jobs."
+    )
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLER_ASSIGNED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import time, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -12,11 +13,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import dateformat
 
 from installations import services
 from installations.live.models import LiveChange
 from installations.live.selectors import handyman_stamp, partner_stamp
 from installations.models import Installation
+from installations.scheduling.services import installation_reschedule
 from installations.statuses import Status
 
 pytestmark = pytest.mark.django_db
@@ -340,7 +343,75 @@ def test_a_job_reassigned_away_leaves_the_handymans_page(cast):
     ).json()
     assert [p["target"] for p in data["parts"]] == ["job-lists"]
     assert f'id="job-{inst.pk}"' not in data["parts"][0]["html"]
-    assert inst.customer.name not in json.dumps(data)
+    # Only the sentence that tells him names the job (he had its card a moment ago).
+    assert json.dumps(data).count(inst.customer.name) == 1
+
+
+def _on_his_page(cast) -> tuple[Installation, int]:
+    """A job of today's, and the stamp of his page drawn with its card."""
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=_today())
+    return inst, handyman_stamp(cast.handyman.pk)
+
+
+def _told(cast, inst, stamp, rows: str) -> list[dict]:
+    data = login(cast.handyman.user).get(
+        HANDYMAN_FEED, {"since": stamp, "from": "/handyman/", "rows": rows}
+    )
+    return [c for c in data.json()["changed"] if c["pk"] == inst.pk]
+
+
+def test_a_job_given_to_another_handyman_is_announced_without_naming_him(cast):
+    inst, stamp = _on_his_page(cast)
+    services.installation_reassign(
+        installation=inst, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    [said] = _told(cast, inst, stamp, rows=f"{inst.pk}:today")
+    assert said["say"] == (
+        f"#{inst.pk} {inst.customer.name} is no longer yours: it was given to another handyman."
+    )
+    assert said["kind"] == "warning"
+    assert cast.other_handyman.display_name not in said["say"]
+
+
+def test_a_cancelled_job_on_his_page_is_announced_as_cancelled(cast):
+    inst, stamp = _on_his_page(cast)
+    services.installation_cancel(installation=inst, reason="Called off.", actor=cast.staff)
+    [said] = _told(cast, inst, stamp, rows=f"{inst.pk}:today")
+    assert said["say"] == f"#{inst.pk} {inst.customer.name} was cancelled: it is off your list."
+    assert said["kind"] == "warning"
+
+
+def test_a_job_moved_beyond_his_next_days_is_announced_with_its_new_day(cast):
+    inst, stamp = _on_his_page(cast)
+    far = _today() + timedelta(days=10)
+    installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=far,
+        window_start=time(9),
+        window_end=time(11),
+    )
+    [said] = _told(cast, inst, stamp, rows=f"{inst.pk}:today")
+    day = dateformat.format(far, "D j M")
+    assert (
+        said["say"]
+        == f"#{inst.pk} {inst.customer.name} was moved to {day}: it is under “Later” now."
+    )
+
+
+def test_a_job_behind_later_is_not_announced_as_leaving_with_a_card_that_did(cast):
+    card, _ = _on_his_page(cast)
+    behind_later = cast.installation(
+        Status.INSTALLER_ASSIGNED, scheduled_date=_today() + timedelta(days=10)
+    )
+    stamp = handyman_stamp(cast.handyman.pk)
+    for inst in (card, behind_later):
+        services.installation_reassign(
+            installation=inst, handyman=cast.other_handyman, actor=cast.partner_user
+        )
+    # The page showed only the card: only the card is news.
+    assert len(_told(cast, card, stamp, rows=f"{card.pk}:today")) == 1
+    assert _told(cast, behind_later, stamp, rows=f"{card.pk}:today") == []
 
 
 # --- The pages opt in ---------------------------------------------------------------------------

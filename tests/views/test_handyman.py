@@ -1040,6 +1040,63 @@ def test_setting_off_while_on_the_way_to_another_job_asks_first(hank, cast):
     assert job.eta_minutes == 45
 
 
+def _confirm_set_off_twice(hank, cast, **headers):
+    """He is asked "Set off for this one too?" and his "yes" is posted twice from that page."""
+    cast.installation("EN_ROUTE")
+    job = cast.installation("INSTALLER_ASSIGNED")
+    hank.post(url("set_off", job), {"eta_minutes": "45", "version": job.version})
+    yes = {"eta_minutes": "45", "confirm": "set_off", "version": job.version}
+    first = hank.post(url("set_off", job), yes, headers=headers)
+    second = hank.post(url("set_off", job), yes, headers=headers)
+    return job, first, second
+
+
+def test_a_double_tap_on_yes_set_off_too_without_javascript_is_answered_as_done_once(hank, cast):
+    job, first, second = _confirm_set_off_twice(hank, cast)
+
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    page = hank.get(second["Location"]).content.decode()
+    done = "On your way: the customer is told you will arrive in about 45 minutes."
+    assert page.count(done) == 1  # both taps' answer, said once
+    assert "flash-success" in page
+    assert "already" not in page
+    assert fresh(job).status == Status.EN_ROUTE
+    assert transitions(job, "set_off") == 1
+
+
+def test_a_double_tap_on_yes_set_off_too_in_the_card_is_answered_as_done(hank, cast):
+    job, first, second = _confirm_set_off_twice(hank, cast, **HX)
+
+    assert first.status_code == second.status_code == 200
+    card = second.content.decode()
+    assert "On your way: the customer is told you will arrive in about 45 minutes." in card
+    assert "job-note-success" in card
+    assert "already" not in card
+    assert transitions(job, "set_off") == 1
+
+
+def test_a_yes_to_set_off_that_is_not_the_same_answer_is_not_taken_as_done(hank, cast):
+    cast.installation("EN_ROUTE")
+    job = cast.installation("INSTALLER_ASSIGNED")
+    page_version = job.version
+    # Set off from another tab, with another estimate: this "yes" is not a repeat of that.
+    services.installation_set_off(installation=job, eta_minutes=30, actor=cast.handyman.user)
+
+    response = hank.post(
+        url("set_off", job),
+        {"eta_minutes": "45", "confirm": "set_off", "version": page_version},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You had already set off for this job, so nothing changed." in page
+    assert "about 45 minutes" not in page
+    assert fresh(job).eta_minutes == 30
+    assert transitions(job, "set_off") == 1
+
+
 # --- Follow-up confirmation ---------------------------------------------------------------------
 
 
