@@ -133,6 +133,28 @@ def create_fts(cursor) -> None:
         cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
 
 
+def ensure_fts(cursor) -> list[str]:
+    """Put back the triggers of any FTS table that lost some, and rebuild its index; return
+    those tables. On SQLite, a migration that adds a column rebuilds the whole table (create,
+    copy, drop, rename), and the triggers go with the old one: migration 0019 left the site
+    search blind to every new or edited address. Run after every `migrate` (apps.py)."""
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    triggers = {name for (name,) in cursor.fetchall()}
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    tables = {name for (name,) in cursor.fetchall()}
+    repaired = []
+    for fts, (table, columns) in FTS_TABLES.items():
+        wanted = {f"{fts}_{suffix}" for suffix in ("ai", "ad", "au")}
+        if fts not in tables or wanted <= triggers:
+            continue
+        drop_triggers(cursor, fts)
+        for sql in _trigger_sql(fts, table, columns):
+            cursor.execute(sql)
+        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+        repaired.append(fts)
+    return repaired
+
+
 def drop_fts(cursor) -> None:
     for fts in FTS_TABLES:
         drop_triggers(cursor, fts)

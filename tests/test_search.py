@@ -149,6 +149,48 @@ def test_search_uses_the_fts_index_on_sqlite_from_three_characters(people):
     assert search.uses_fts("al") is False
 
 
+def _book(cast, site: str) -> Installation:
+    customer = CustomerFactory(partner=cast.partner, name="Zed Quill", address="1 Lane")
+    return services.installation_create(
+        partner=cast.partner,
+        customer=customer,
+        actor=cast.partner_user,
+        site_address=site,
+        scheduled_date=timezone.localdate() + timedelta(days=1),
+        window_start=timezone.datetime(2026, 1, 1, 9).time(),
+        window_end=timezone.datetime(2026, 1, 1, 11).time(),
+    )
+
+
+def test_a_job_is_found_by_its_site_address_when_booked_and_after_an_edit(cast):
+    # Migration 0019 rebuilt the installations table on SQLite and its search triggers went
+    # with it: a new or edited site address was never found (the random test below caught it
+    # only once in a while).
+    job = _book(cast, "Maple Court")
+    assert searched(cast.partner, "Maple") == [job.pk]
+    services.installation_update(
+        installation=job, actor=cast.partner_user, site_address="Birch Row"
+    )
+    assert searched(cast.partner, "Birch") == [job.pk]
+    assert searched(cast.partner, "Maple") == []
+
+
+def test_a_migration_that_drops_the_search_triggers_gets_them_back(cast):
+    """What SQLite does to a table a migration adds a column to: the triggers are gone. The
+    next `migrate` puts them back and rebuilds the index."""
+    from django.core.management import call_command
+
+    job = _book(cast, "Maple Court")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            search.drop_triggers(cursor, "search_site_fts")
+    call_command("migrate", verbosity=0)
+    services.installation_update(
+        installation=job, actor=cast.partner_user, site_address="Birch Row"
+    )
+    assert searched(cast.partner, "Birch") == [job.pk]
+
+
 # --- The index follows every write -----------------------------------------------------------
 
 WORDS = st.text(alphabet="abcdeABCDE xyz-", min_size=0, max_size=12)
