@@ -140,6 +140,15 @@ def can_partner_or_staff(instance: Installation, user: Any) -> bool:
     return _partner_user_of(instance, user) or is_staff(user)
 
 
+def may_read_record(instance: Installation, user: Any) -> bool:
+    """Who may read a record's files (its evidence pack, photos, signatures): its partner's
+    users, and staff whom the admin lets view installations (a staff account with no
+    permission gets 403 there, and nothing here either)."""
+    return _partner_user_of(instance, user) or (
+        is_staff(user) and user.has_perm("installations.view_installation")
+    )
+
+
 def can_assigned_handyman(instance: Installation, user: Any) -> bool:
     handyman = handyman_of(user)
     return handyman is not None and instance.handyman_id == handyman.pk

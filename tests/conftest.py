@@ -68,6 +68,21 @@ class Cast:
         return CustomerActor(installation.pk, installation.customer.name)
 
 
+def _platform_staff():
+    """Staff who run the platform: they view installations and retry messages (a staff
+    account without these permissions reads no record's files and retries nothing)."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="staff", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="installations",
+            codename__in=["view_installation", "change_message"],
+        )
+    )
+    return user
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     partner = PartnerFactory(name="Acme Appliances")
@@ -83,6 +98,6 @@ def cast(db) -> Cast:
         other_partner_user=PartnerUserFactory(partner=other, user__username="beta").user,
         handyman=handyman,
         other_handyman=other_handyman,
-        staff=UserFactory(username="staff", is_staff=True),
+        staff=_platform_staff(),
         superuser=UserFactory(username="root", is_staff=True, is_superuser=True),
     )

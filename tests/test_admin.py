@@ -25,7 +25,7 @@ from installations.demo import png_bytes, walk_to
 from installations.models import Installation, Message, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
-from .factories import CustomerFactory, MessageFactory
+from .factories import CustomerFactory, MessageFactory, UserFactory
 
 # What platform staff may do from the admin in each status, as the status guide gives it.
 EXPECTED_BUTTONS = {
@@ -1101,8 +1101,9 @@ def test_a_transition_keeps_the_list_filters(staff_client, cast):
 
 
 def test_retry_is_offered_only_to_staff_who_may_change_messages(client, cast):
-    grant(cast.staff, "view_message")
-    client.force_login(cast.staff)
+    viewer = UserFactory(username="viewer", is_staff=True)
+    grant(viewer, "view_message")
+    client.force_login(viewer)
     page = client.get("/admin/installations/message/")
     assert page.status_code == 200
     assert "retry_delivery" not in page.content.decode()
@@ -1253,3 +1254,21 @@ def test_a_crafted_page_version_on_a_transition_never_answers_500(staff_client, 
         transition_url(inst, "cancel"), {"reason": "x", "_fsm_version": version}
     )
     assert response.status_code == 302
+
+
+def test_a_customer_cannot_be_moved_to_another_partner(root_client, cast):
+    inst = cast.installation()
+    customer = inst.customer
+    url = reverse("admin:installations_customer_change", args=[customer.pk])
+    page = root_client.get(url).content.decode()
+    assert 'name="partner"' not in page  # shown, not editable
+    data = {
+        "partner": cast.other_partner.pk,
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "address": customer.address,
+    }
+    assert root_client.post(url, data).status_code == 302
+    customer.refresh_from_db()
+    assert customer.partner == cast.partner

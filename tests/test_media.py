@@ -11,6 +11,7 @@ from django.test import Client
 from installations.customer_links import make_token
 from installations.models import Installation, InstallationPhoto
 from installations.statuses import Status
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -62,6 +63,12 @@ def test_it_answers_404_to_anyone_else(signed, cast, who):
         "other_handyman": cast.other_handyman.user,
     }[who]
     client = _client(user)
+    for url in _urls(signed):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_staff_account_without_the_right_to_view_installations_sees_no_upload(signed):
+    client = _client(UserFactory(username="no-rights", is_staff=True))
     for url in _urls(signed):
         assert client.get(url).status_code == 404, url
 

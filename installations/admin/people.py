@@ -53,3 +53,9 @@ class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
     list_filter = ("partner",)
     search_fields = ("name", "phone", "email", "address")
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A customer belongs to the partner who booked them: moving one would hand their
+        # name, phone and address to another partner while their jobs stay with the first.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "partner") if obj is not None else fields

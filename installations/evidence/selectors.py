@@ -17,7 +17,7 @@ from ..models import (
     InstallationPhoto,
     Message,
     StatusChange,
-    can_partner_or_staff,
+    may_read_record,
 )
 from .models import EvidencePack, SignedContract
 
@@ -32,7 +32,7 @@ def installation_for_evidence(*, user: Any, pk: int) -> Installation | None:
         .filter(pk=pk)
         .first()
     )
-    if installation is None or not can_partner_or_staff(installation, user):
+    if installation is None or not may_read_record(installation, user):
         return None
     return installation
 

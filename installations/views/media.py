@@ -27,7 +27,7 @@ from ..models import (
     Installation,
     InstallationPhoto,
     can_assigned_handyman,
-    can_partner_or_staff,
+    may_read_record,
 )
 from .customer import CUSTOMER_STATUSES, LINKS_SESSION_KEY
 
@@ -76,7 +76,7 @@ def _holds_customer_link(request: HttpRequest, installation: Installation) -> bo
 def _may_see(request: HttpRequest, installation: Installation) -> bool:
     user = request.user
     return (
-        can_partner_or_staff(installation, user)
+        may_read_record(installation, user)
         or can_assigned_handyman(installation, user)
         or _holds_customer_link(request, installation)
     )

@@ -31,7 +31,8 @@ def _installation_for_partner(request: HttpRequest, pk: int) -> Installation:
 
 
 def _installation_for_staff(request: HttpRequest, pk: int) -> Installation:
-    if not is_staff(request.user):
+    # As the admin's "Retry delivery" action: staff who may change messages.
+    if not (is_staff(request.user) and request.user.has_perm("installations.change_message")):
         raise Http404
     return get_object_or_404(Installation.objects.select_related("partner", "customer"), pk=pk)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -243,9 +244,14 @@ def test_a_photo_file_changed_on_disk_changes_the_fingerprint(approved, made):
     )
 
 
+def _tomorrow():
+    # Not today: a window already over today is refused, whatever the hour the suite runs.
+    return timezone.localdate() + timedelta(days=1)
+
+
 def test_a_follow_up_names_its_parent_and_the_parent_its_follow_ups(cast, approved):
     child = services.installation_book_follow_up(
-        installation=approved, actor=cast.partner_user, scheduled_date=timezone.localdate()
+        installation=approved, actor=cast.partner_user, scheduled_date=_tomorrow()
     )
     child_text = flat(pdf_text(evidence_pack_make(installation=child, made_by_name="x").pdf))
     assert f"Kind Follow-up visit: follow-up visit of installation #{approved.pk}" in child_text
@@ -258,7 +264,7 @@ def test_a_rebooking_names_the_job_it_was_rebooked_from(cast):
     rebooked = services.installation_rebook(
         installation=cancelled,
         actor=cast.partner_user,
-        scheduled_date=timezone.localdate(),
+        scheduled_date=_tomorrow(),
         window_start=cancelled.window_start,
         window_end=cancelled.window_end,
     )

@@ -15,6 +15,7 @@ from installations.customer_links import SALT, make_token
 from installations.evidence.models import EvidencePack
 from installations.models import CustomerActor, Installation
 from installations.statuses import Status
+from tests.factories import UserFactory
 
 from .conftest import pdf_text
 
@@ -64,6 +65,14 @@ def test_staff_download_any_partners_pack(cast, approved, who):
     response = _client(getattr(cast, who)).get(_pack_url(approved))
     assert _is_pdf(response, approved)
     assert EvidencePack.objects.get().made_by_name.endswith("(staff)")
+
+
+def test_a_staff_account_without_the_right_to_view_installations_gets_no_pack(cast, approved):
+    # The admin answers 403 to such an account; the pack says as little.
+    bare = UserFactory(username="no-rights", is_staff=True)
+    response = _client(bare).get(_pack_url(approved))
+    assert response.status_code == 404
+    assert not EvidencePack.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["other_partner_user", "handyman", "other_handyman"])

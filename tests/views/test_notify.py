@@ -214,6 +214,16 @@ def test_only_staff_can_retry(client, cast, who):
     assert message.status == Message.State.FAILED
 
 
+def test_staff_who_may_not_change_messages_cannot_retry_one(client, cast):
+    from tests.factories import UserFactory
+
+    message = _failed_message(cast)
+    client.force_login(UserFactory(username="no-rights", is_staff=True))
+    assert client.post(_retry(message)).status_code == 404
+    message.refresh_from_db()
+    assert message.status == Message.State.FAILED
+
+
 def test_a_message_is_retried_only_through_its_own_installation(client, cast):
     message = _failed_message(cast)
     other = cast.installation(Status.SCHEDULED)
