@@ -45,3 +45,12 @@ def jobs_on_days_off(partner: Partner | int, start: date, end: date) -> QuerySet
 def upcoming_days_off(handyman: Handyman, today: date) -> QuerySet[TimeOff]:
     """The handyman's days off from today on, for his own page."""
     return TimeOff.objects.filter(handyman=handyman, day__gte=today).order_by("day")
+
+
+def jobs_kept_on(handyman: Handyman | int, day: date) -> list[Installation]:
+    """His jobs still to be done on `day`: a day off does not take them off him."""
+    return list(
+        Installation.objects.filter(
+            handyman=handyman, scheduled_date=day, status__in=BUSY_STATUSES
+        ).order_by("window_start", "pk")
+    )

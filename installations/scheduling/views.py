@@ -31,7 +31,7 @@ from ..views.partner import (
 )
 from . import selectors, services
 from .forms import DayOffForm, RescheduleForm
-from .rules import BUSY_STATUSES, ScheduleConflict, may_reschedule
+from .rules import ScheduleConflict, may_reschedule
 from .text import day_text, slot_text, window_text
 
 RESCHEDULE_TEMPLATE = "installations/scheduling/reschedule.html"
@@ -227,11 +227,7 @@ def _days_off_answer(
 def _jobs_kept(handyman: Handyman, day: date) -> str:
     """A day off does not take his jobs off him: say which he still has that day (the office
     sees them flagged on the board, to move or give to someone else)."""
-    jobs = list(
-        Installation.objects.filter(
-            handyman=handyman, scheduled_date=day, status__in=BUSY_STATUSES
-        ).order_by("window_start", "pk")
-    )
+    jobs = selectors.jobs_kept_on(handyman, day)
     if not jobs:
         return ""
     listed = ", ".join(f"#{job.pk} {window_text(job.window_start, job.window_end)}" for job in jobs)

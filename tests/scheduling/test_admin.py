@@ -84,3 +84,45 @@ def test_staff_cannot_add_a_past_day_off(root_client, cast):
     assert response.status_code == 200
     assert "past days stay as they were" in response.content.decode()
     assert not TimeOff.objects.exists()
+
+
+def _days_off_post(cast, *days: date, existing: TimeOff | None = None) -> dict:
+    data = {
+        "user": cast.handyman.user_id,
+        "phone": cast.handyman.phone,
+        "partners": [p.pk for p in cast.handyman.partners.all()],
+        "time_off-TOTAL_FORMS": str(len(days) + (existing is not None)),
+        "time_off-INITIAL_FORMS": str(int(existing is not None)),
+        "time_off-MIN_NUM_FORMS": "0",
+        "time_off-MAX_NUM_FORMS": "1000",
+    }
+    offset = 0
+    if existing is not None:
+        data["time_off-0-id"] = existing.pk
+        data["time_off-0-handyman"] = cast.handyman.pk
+        data["time_off-0-day"] = existing.day.isoformat()
+        offset = 1
+    for n, day in enumerate(days, start=offset):
+        data[f"time_off-{n}-day"] = day.isoformat()
+    return data
+
+
+def test_a_day_off_already_listed_is_refused_with_a_sentence_not_a_500(root_client, cast):
+    url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
+    existing = TimeOff.objects.create(handyman=cast.handyman, day=in_days(6))
+    response = root_client.post(url, _days_off_post(cast, in_days(6), existing=existing))
+    assert response.status_code == 200
+    assert "is already marked off" in response.content.decode()
+    response = root_client.post(url, _days_off_post(cast, in_days(7), in_days(7)))
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for day." in response.content.decode()
+    assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(6)]
+
+
+def test_a_day_off_over_his_jobs_says_which_are_left_to_move(root_client, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED)  # tomorrow, Hank's
+    url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
+    response = root_client.post(url, _days_off_post(cast, in_days(1)), follow=True)
+    assert response.status_code == 200
+    said = " ".join(flash(response))
+    assert "still has 1 job on" in said and f"#{job.pk} 09:00–11:00" in said
