@@ -3,9 +3,7 @@ The pages that write are in ``views.py``."""
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from django import http
@@ -24,6 +22,7 @@ from ..lookups import in_group
 from ..models import ADMIN_EVERY_PARTNER, Handyman, Installation, Message, StatusChange
 from ..scheduling.text import reschedule_text
 from ..services import TransitionRefused
+from ..spreadsheets.export import lines_of
 from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
 from .board import BoardAdminMixin
 from .counting import changelist_paginator, filters_used
@@ -494,14 +493,12 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
         rows = queryset.select_related("partner", "customer", "handyman__user").order_by(
             "scheduled_date", "window_start", "pk"
         )
-        writer = csv.writer(_Echo())
-
-        def lines() -> Iterator[str]:
-            yield writer.writerow(CSV_HEADER)
-            for inst in rows.iterator(chunk_size=2000):
-                yield writer.writerow([_csv_cell(v) for v in _csv_row(inst)])
-
-        response = http.StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        # The partner's export's own writer: the BOM Excel needs to read accented names, and
+        # no cell a spreadsheet would run as a formula (a phone number too: '+44…).
+        body = lines_of(
+            chain([list(CSV_HEADER)], (_csv_row(inst) for inst in rows.iterator(chunk_size=2000)))
+        )
+        response = http.StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="installations.csv"'
         return response
 
@@ -535,21 +532,3 @@ def _csv_row(inst: Installation) -> list[Any]:
         inst.get_status_display(),
         inst.group.label,
     ]
-
-
-_PHONE_LIKE = re.compile(r"^[+-][\d\s()-]*$")
-
-
-def _csv_cell(value: Any) -> Any:
-    """Keep a spreadsheet from reading a typed-in value as a formula (phone numbers stay)."""
-    formula_like = isinstance(value, str) and value[:1] in ("=", "@", "+", "-", "\t", "\r")
-    if formula_like and not _PHONE_LIKE.match(value):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
