@@ -82,10 +82,16 @@ def allow_loopback() -> bool:
 
 
 def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries to (mapped, NAT64, 6to4, Teredo): it is that
+    address a relay would reach, so it is that one we check."""
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip in NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
     return None
 
 

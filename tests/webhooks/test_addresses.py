@@ -35,6 +35,10 @@ REFUSED = [
     ("https://0.0.0.0/", "unspecified"),
     ("https://240.0.0.1/", "reserved"),
     ("https://[64:ff9b::7f00:1]/", "loopback"),  # NAT64 of 127.0.0.1
+    ("https://[2002:a9fe:a9fe::]/", "metadata"),  # 6to4 of 169.254.169.254
+    ("https://[2002:c0a8:101::1]/", "private"),  # 6to4 of 192.168.1.1
+    # Teredo whose client is 10.0.0.1 (stored inverted: 0xf5ffff fe).
+    ("https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "private"),
 ]
 
 
