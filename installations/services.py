@@ -838,6 +838,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _check_override_consistent(record: Installation, handyman_before: int | None) -> None:
+    """An override corrects a finished record; it never makes one that says two things: an
+    approved job done by nobody, or a reason for an ending the job did not have."""
+    errors = {}
+    if record.status == Status.CUSTOMER_APPROVED and handyman_before and not record.handyman_id:
+        errors["handyman"] = "An approved job was done by a handyman: choose who, not nobody."
+    if record.cancellation_reason and record.status != Status.CANCELLED:
+        errors["cancellation_reason"] = "Only a cancelled job has a cancellation reason."
+    if record.rejection_reason and record.status != Status.REJECTED:
+        errors["rejection_reason"] = "Only a rejected job has a rejection reason."
+    if errors:
+        raise ValidationError(errors)
+
+
 def installation_override(
     *,
     installation: Installation | int,
@@ -869,6 +883,7 @@ def installation_override(
                 setattr(locked, field, value)
         if not diff:
             return locked
+        _check_override_consistent(locked, handyman_before)
         # The same rule as assign and reassign, whatever key the change came under
         # (`handyman` or `handyman_id`): a job only goes to someone who works for its partner.
         if locked.handyman_id not in (None, handyman_before):

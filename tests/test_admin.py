@@ -462,6 +462,43 @@ def test_an_override_with_a_reason_is_recorded_with_old_and_new_values(root_clie
     assert entry.from_status == entry.to_status == Status.CUSTOMER_APPROVED
 
 
+def test_an_override_that_changes_nothing_says_so_and_records_nothing(root_client, cast):
+    inst = cast.installation(Status.CUSTOMER_APPROVED, notes="As it was")
+    before = len(history(inst))
+    response = root_client.post(
+        change_url(inst), change_form_data(inst, override_reason="Checking."), follow=True
+    )
+    said = " ".join(flash(response))
+    assert "Nothing was changed" in said and "was changed successfully" not in said
+    assert len(history(inst)) == before
+
+
+def test_an_override_cannot_make_a_finished_record_contradict_itself(cast):
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    for changes, field in (
+        ({"handyman": None}, "handyman"),
+        ({"cancellation_reason": "Changed their mind."}, "cancellation_reason"),
+        ({"rejection_reason": "Too far."}, "rejection_reason"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            services.installation_override(
+                installation=approved, actor=cast.superuser, reason="Fix.", changes=changes
+            )
+        assert field in refused.value.message_dict
+    approved.refresh_from_db()
+    assert approved.handyman == cast.handyman and approved.version == approved.version
+    assert not approved.cancellation_reason and not approved.rejection_reason
+    cancelled = cast.installation(Status.CANCELLED)
+    services.installation_override(
+        installation=cancelled,
+        actor=cast.superuser,
+        reason="Typo.",
+        changes={"cancellation_reason": "Customer moved house."},
+    )
+    cancelled.refresh_from_db()
+    assert cancelled.cancellation_reason == "Customer moved house."
+
+
 def test_staff_with_the_override_permission_may_override(staff_client, cast):
     grant(cast.staff, "override_locked_installation")
     inst = cast.installation(Status.REJECTED)

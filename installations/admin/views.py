@@ -118,7 +118,16 @@ class InstallationPagesMixin:
                     },
                     expected_version=form.cleaned_data.get(VERSION_FIELD),
                 )
-                if text := override_log_text(before, updated, OVERRIDE_FIELDS, reason):
+                if updated.version == before.version:
+                    # No field differs: nothing is written, not even the reason.
+                    request._installation_save_refused = True
+                    self.message_user(
+                        request,
+                        "Nothing was changed: every field is as it was, so the override and its "
+                        "reason were not recorded.",
+                        level=messages.WARNING,
+                    )
+                elif text := override_log_text(before, updated, OVERRIDE_FIELDS, reason):
                     request._installation_log_text = text
             else:
                 self._save_open(request, obj, form)
