@@ -237,10 +237,12 @@ def test_a_backend_that_always_fails_ends_as_failed(
     assert message.next_attempt_at is None
     assert "number unreachable" in message.last_error
 
+    request = RequestFactory().get("/")
+    request.user = cast.staff  # `perms` (may retry) comes from the request's user
     html = render_to_string(
         "installations/_messages_panel.html",
         {"installation": installation, "messages_list": [message], "user": cast.staff},
-        request=RequestFactory().get("/"),
+        request=request,
     )
     assert "Failed" in html and "number unreachable" in html
     assert "Retry" in html
