@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
-from ..models import Handyman, PartnerUser
+from ..models import Handyman, Installation, PartnerUser
+from ..scheduling.rules import BUSY_STATUSES
 from .mixins import IdSearchMixin
+
+
+class HandymanForm(forms.ModelForm):
+    class Meta:
+        model = Handyman
+        fields = ("user", "partners", "phone")
+
+    def clean_partners(self):
+        """A handyman stops working for a partner only once none of its jobs waits on him:
+        otherwise his phone still shows them and the partner still sees him assigned."""
+        partners = self.cleaned_data["partners"]
+        if self.instance.pk is None:
+            return partners
+        kept = list(
+            Installation.objects.filter(handyman=self.instance, status__in=BUSY_STATUSES)
+            .exclude(partner__in=partners)
+            .select_related("partner")
+            .order_by("partner__name", "scheduled_date", "pk")
+        )
+        if kept:
+            by_partner: dict[str, list[str]] = {}
+            for job in kept:
+                by_partner.setdefault(job.partner.name, []).append(f"#{job.pk}")
+            listed = "; ".join(f"{name}: {', '.join(jobs)}" for name, jobs in by_partner.items())
+            raise forms.ValidationError(
+                f"{self.instance.display_name} still has open jobs for a partner you removed "
+                f"({listed}): give them to someone else first."
+            )
+        return partners
 
 
 class PartnerUserInline(admin.TabularInline):
@@ -29,6 +60,7 @@ class PartnerUserAdmin(admin.ModelAdmin):
 
 
 class HandymanAdmin(admin.ModelAdmin):
+    form = HandymanForm
     list_display = ("display_name", "phone", "serves")
     search_fields = ("user__username", "user__first_name", "user__last_name", "phone")
     list_filter = ("partners",)

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from installations import services
 from installations.models import Message, StatusChange, TimeOff
 from installations.statuses import Status
 from tests.test_admin import change_form_data, change_url, flash
@@ -126,3 +127,21 @@ def test_a_day_off_over_his_jobs_says_which_are_left_to_move(root_client, cast):
     assert response.status_code == 200
     said = " ".join(flash(response))
     assert "still has 1 job on" in said and f"#{job.pk} 09:00–11:00" in said
+
+
+def test_a_partner_is_not_taken_from_a_handyman_who_still_has_its_open_jobs(root_client, cast):
+    job = cast.installation(Status.INSTALLER_ASSIGNED)  # Acme's, Hank's
+    url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
+    data = {**_days_off_post(cast), "partners": [cast.other_partner.pk]}
+    response = root_client.post(url, data)
+    assert response.status_code == 200
+    assert f"still has open jobs for a partner you removed (Acme Appliances: #{job.pk})" in (
+        response.content.decode()
+    )
+    assert cast.partner in cast.handyman.partners.all()
+    # Once the job is someone else's, the partner can go.
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    assert root_client.post(url, data).status_code == 302
+    assert list(cast.handyman.partners.all()) == [cast.other_partner]
