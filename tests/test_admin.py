@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -822,6 +823,26 @@ def test_adding_an_installation_goes_through_the_service(root_client, cast):
     inst = Installation.objects.get(customer=customer)
     assert inst.status == Status.SCHEDULED
     assert [e.kind for e in history(inst)] == [StatusChange.Kind.CREATED]
+
+
+def test_the_add_form_sent_twice_adds_one_installation(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner)
+    page = root_client.get("/admin/installations/installation/add/").content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page).group(1)
+    data = {
+        "partner": cast.partner.pk,
+        "customer": customer.pk,
+        "site_address": "2 Mill Lane",
+        "scheduled_date": "2099-01-05",
+        "window_start": "09:00",
+        "window_end": "11:00",
+        "notes": "",
+        "token": token,
+    }
+    first = root_client.post("/admin/installations/installation/add/", data)
+    second = root_client.post("/admin/installations/installation/add/", data)
+    assert first.status_code == second.status_code == 302
+    assert Installation.objects.filter(customer=customer).count() == 1
 
 
 def test_adding_refuses_another_partners_customer(root_client, cast):

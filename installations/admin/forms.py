@@ -3,6 +3,8 @@ the one-reason-for-all form of the bulk cancel action."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -65,6 +67,14 @@ class InstallationAdminForm(forms.ModelForm):
 
 
 class InstallationAddForm(InstallationAdminForm):
+    # One-time, as every create-style form: a double click or a resent form adds one record.
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["token"].initial = uuid.uuid4()
+
     def clean_scheduled_date(self):
         day = self.cleaned_data["scheduled_date"]
         if day < timezone.localdate():

@@ -265,7 +265,7 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
 
     def get_fieldsets(self, request, obj: Installation | None = None):
         if obj is None:
-            return [(None, {"fields": ADD_FIELDS})]
+            return [(None, {"fields": (*ADD_FIELDS, "token")})]
         main = [
             "partner",
             "customer",

@@ -96,7 +96,9 @@ class InstallationPagesMixin:
     def save_model(self, request, obj: Installation, form, change: bool) -> None:
         if not change:
             created = services.installation_create(
-                actor=request.user, **{f: form.cleaned_data[f] for f in ADD_FIELDS}
+                actor=request.user,
+                token=form.cleaned_data.get("token"),
+                **{f: form.cleaned_data[f] for f in ADD_FIELDS},
             )
             # The admin goes on with `obj` (log entry, redirect): make it the saved record.
             obj.pk = created.pk
