@@ -254,8 +254,7 @@ def read_sheet(content: bytes) -> Sheet:
     columns, ignored = _map_columns(headings)
     if not records:
         raise FileRefused("The file has its column names but no rows: there is nothing to import.")
-    if delimiter != ",":
-        notes.append(f"The columns are separated by {DELIMITERS[delimiter]}.")
+    # The separator found is said once, by the preview's line about the file.
     if ignored:
         notes.append(
             f"Columns we do not use were left out: {', '.join(f'“{h}”' for h in ignored)}."

@@ -236,6 +236,12 @@ def test_a_file_with_bad_rows_shows_each_error_and_stores_nothing(partner_client
     assert world() == (0, 0, 0, 0, ())
 
 
+def test_the_preview_names_the_separator_once(partner_client, cast):
+    response = upload(partner_client, csv_bytes([job(1)], delimiter=";"))
+    page = partner_client.get(response["Location"]).content.decode()
+    assert page.count("separated by semicolons") == 1
+
+
 def test_a_good_file_is_stored_and_previewed_with_its_counts(partner_client, cast):
     response = upload(partner_client, csv_bytes([job(1), job(2, handyman="hank")]))
     assert response.status_code == 303
