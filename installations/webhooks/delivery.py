@@ -9,6 +9,9 @@ up to RESPONSE_LIMIT bytes, and every socket operation has a timeout. In product
 accepted; ``settings.WEBHOOKS_ALLOW_LOOPBACK`` (default: DEBUG) lets tests and development use
 http://127.0.0.1.
 
+Pausing: a paused endpoint still gets its deliveries written; they wait, pending and unattempted
+(deliver answers "paused", deliver_due skips them), until services.endpoint_resume queues them.
+
 Order: a delivery waits while an earlier one for the same installation and endpoint is pending;
 when one finishes (delivered, or given up on) the next in line is queued.
 
@@ -62,6 +65,9 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 PAUSE_AFTER = timedelta(days=1)  # of nothing but failures
 LEASE = timedelta(minutes=2)  # a send in progress; after this a dead worker's row is retried
 ROTATION_OVERLAP = timedelta(hours=24)
+# How long a paused endpoint's deliveries wait for Resume. Older ones are given up on at Resume
+# (failed, with a sentence; Redeliver still sends one) rather than flooding the receiver.
+WAIT_LIMIT = timedelta(days=7)
 
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -399,15 +405,16 @@ def _record(delivery_id: int, outcome: Outcome, now: datetime) -> str:
                 result = "failed"
             else:
                 delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
+                result = "retry"
+            _count_failure(endpoint, outcome, now)
+            if result == "retry" and endpoint.is_active:  # a paused one waits for Resume
                 transaction.on_commit(
                     partial(enqueue, delivery.pk, run_after=delivery.next_attempt_at)
                 )
-                result = "retry"
-            _count_failure(endpoint, outcome, now)
         delivery.save(
             update_fields=["status", "delivered_at", "next_attempt_at", "last_error", "attempts"]
         )
-        if delivery.status != WebhookDelivery.State.PENDING:
+        if delivery.status != WebhookDelivery.State.PENDING and endpoint.is_active:
             _queue_next_in_line(delivery)
     logger.info("webhook delivery %s: %s (%s)", delivery_id, result, outcome.status_code)
     return result
@@ -437,7 +444,7 @@ def pause(endpoint: WebhookEndpoint, *, now: datetime, reason: str) -> None:
     partner = endpoint.partner
     if not partner.email:
         return
-    ctx = {"endpoint": endpoint, "partner": partner, "reason": reason}
+    ctx = {"endpoint": endpoint, "partner": partner, "reason": reason, "wait_days": WAIT_LIMIT.days}
     ctx["settings_url"] = f"{settings.SITE_URL}/installations/settings/"
     subject = render_to_string("notifications/webhook_paused.subject.txt", ctx)
     message = Message.objects.create(

@@ -1,7 +1,9 @@
 """Webhook events, written inside the transaction of the change that causes them: one event row
-and one delivery row per active endpoint of the installation's partner that wants it. Nothing is
-written when no endpoint wants the event. Delivery is queued on commit (a rolled-back change sends
-nothing). The payload is built here, once, and stored as the exact bytes that are signed."""
+and one delivery row per endpoint of the installation's partner that wants it, paused or not.
+Nothing is written when no endpoint wants the event. Delivery to an active endpoint is queued on
+commit (a rolled-back change sends nothing); a paused endpoint's delivery waits, pending, until
+services.endpoint_resume queues it. The payload is built here, once, and stored as the exact
+bytes that are signed."""
 
 from __future__ import annotations
 
@@ -84,7 +86,8 @@ def _write(
 ) -> WebhookEvent | None:
     endpoints = [
         endpoint
-        for endpoint in WebhookEndpoint.objects.filter(partner_id=partner_id, is_active=True)
+        # Paused ones too: their deliveries wait for Resume instead of being lost.
+        for endpoint in WebhookEndpoint.objects.filter(partner_id=partner_id)
         if endpoint.wants(event_type, to_status)
     ]
     if not endpoints:
@@ -105,8 +108,10 @@ def _write(
         )
         for endpoint in endpoints
     )
+    active = {endpoint.pk for endpoint in endpoints if endpoint.is_active}
     for delivery in deliveries:
-        transaction.on_commit(partial(enqueue, delivery.pk))
+        if delivery.endpoint_id in active:
+            transaction.on_commit(partial(enqueue, delivery.pk))
     return event
 
 

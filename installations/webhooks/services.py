@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ..errors import TransitionRefused
 from ..models import Partner
-from .delivery import ROTATION_OVERLAP, enqueue
+from .delivery import LEASE, ROTATION_OVERLAP, WAIT_LIMIT, enqueue
 from .models import WebhookDelivery, WebhookEndpoint
 
 SECRET_BYTES = 32  # the spec asks for 24 to 64 random bytes
@@ -84,7 +84,8 @@ def endpoint_update(
 
 
 def endpoint_pause(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """Pause by hand: no new deliveries, pending ones wait. Pausing a paused one is done."""
+    """Pause by hand: nothing is sent; new events and pending deliveries wait for Resume (an
+    attempt already under way finishes). Pausing a paused one is done."""
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         if locked.is_active:
@@ -96,7 +97,10 @@ def endpoint_pause(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 
 def endpoint_resume(*, endpoint: WebhookEndpoint, now: datetime | None = None) -> WebhookEndpoint:
-    """Resume: the failure count starts again and deliveries still pending are tried now."""
+    """Resume: the failure count starts again and the deliveries that waited are queued, oldest
+    first. Those older than WAIT_LIMIT are given up on (failed, with a sentence). Resuming an
+    active endpoint is done and queues nothing, so a double click sends once; a worker racing
+    Resume is stopped by deliver's lease."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
@@ -108,14 +112,25 @@ def endpoint_resume(*, endpoint: WebhookEndpoint, now: datetime | None = None) -
         locked.failing_since = None
         locked.save(update_fields=["is_active", "paused_at", "paused_reason", "failing_since"])
         pending = locked.deliveries.filter(status=WebhookDelivery.State.PENDING)
-        pending.update(next_attempt_at=None)
-        for pk in pending.order_by("id").values_list("pk", flat=True):
-            transaction.on_commit(partial(enqueue, pk))
+        days = WAIT_LIMIT.days
+        pending.filter(created_at__lt=now - WAIT_LIMIT).update(
+            status=WebhookDelivery.State.FAILED,
+            next_attempt_at=None,
+            last_error=f"Not sent: it waited more than {days} days for this endpoint to be "
+            "resumed. Redeliver sends it now.",
+        )
+        # Retries are due now; a lease (an attempt under way when it was paused) is kept.
+        pending.filter(next_attempt_at__gt=now + LEASE).update(next_attempt_at=None)
+        for pk, due in pending.order_by("id").values_list("pk", "next_attempt_at"):
+            later = due if due is not None and due > now else None
+            transaction.on_commit(partial(enqueue, pk, run_after=later))
     return locked
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Delete the endpoint with its deliveries (events stay for the partner's other endpoints)."""
+    """Delete the endpoint with its deliveries, waiting ones included: there is nowhere to send
+    them (a task still queued for one finds nothing and skips). Events stay for the partner's
+    other endpoints."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
 

@@ -17,6 +17,7 @@ from ..errors import TransitionRefused
 from ..models import Partner
 from ..redirects import post_only
 from . import selectors, services
+from .delivery import WAIT_LIMIT
 from .forms import EndpointCreateForm, EndpointForm
 from .models import WebhookDelivery, WebhookEndpoint
 
@@ -59,6 +60,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     ctx = {
         "endpoints": list(selectors.endpoints_for_partner(partner)),
         "deliveries": selectors.recent_deliveries(partner),
+        "wait_days": WAIT_LIMIT.days,
     }
     return render(request, SETTINGS, ctx)
 
@@ -119,7 +121,11 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @login_required
 def endpoint_pause(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = services.endpoint_pause(endpoint=_endpoint_for_partner(request, endpoint_id))
-    messages.success(request, f"Paused: nothing is sent to {endpoint.url} until you resume it.")
+    messages.success(
+        request,
+        f"Paused: nothing is sent to {endpoint.url} for now. Events wait and are sent when you "
+        f"resume it (those older than {WAIT_LIMIT.days} days are not).",
+    )
     return HttpResponseRedirect(_settings_url())
 
 
@@ -127,7 +133,9 @@ def endpoint_pause(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @login_required
 def endpoint_resume(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = services.endpoint_resume(endpoint=_endpoint_for_partner(request, endpoint_id))
-    messages.success(request, f"Resumed: events are sent to {endpoint.url} again.")
+    messages.success(
+        request, f"Resumed: the events that waited, and new ones, are sent to {endpoint.url}."
+    )
     return HttpResponseRedirect(_settings_url())
 
 
@@ -164,6 +172,7 @@ def delivery_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int)
             "endpoints": list(selectors.endpoints_for_partner(partner)),
             "deliveries": selectors.recent_deliveries(partner),
             "refusal": str(exc),
+            "wait_days": WAIT_LIMIT.days,
         }
         return render(request, SETTINGS, ctx, status=409)
     if again.replayed:

@@ -120,7 +120,7 @@ def test_only_the_events_an_endpoint_chose_are_written_for_it(cast, receiver):
     assert not failures_only.deliveries.exists()
 
 
-def test_a_paused_endpoint_gets_no_new_deliveries_and_sends_none_until_resumed(cast, receiver):
+def test_a_paused_endpoint_keeps_new_deliveries_and_sends_none_until_resumed(cast, receiver):
     from installations.webhooks import services as hooks
 
     endpoint = add_endpoint(cast.partner, receiver.url)
@@ -128,11 +128,11 @@ def test_a_paused_endpoint_gets_no_new_deliveries_and_sends_none_until_resumed(c
     services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
     hooks.endpoint_pause(endpoint=endpoint)
     services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
-    assert WebhookDelivery.objects.count() == 1  # the change while paused was not written
-    assert deliver_all() == ["paused"]
+    assert WebhookDelivery.objects.count() == 2  # the change while paused waits for Resume
+    assert deliver_all() == ["paused", "paused"]
     assert receiver.requests == []
     hooks.endpoint_resume(endpoint=endpoint)
-    assert deliver_all() == ["delivered"]
+    assert deliver_all() == ["delivered", "delivered"]
 
 
 def test_a_reschedule_entry_is_sent_as_installation_rescheduled_with_its_changes(cast, receiver):
@@ -292,9 +292,11 @@ def test_an_endpoint_failing_for_a_day_is_paused_and_the_partner_is_emailed(cast
     assert notice.recipient == "office@acme.example"
     assert notifications.deliver(notice.pk) == "sent"
     assert receiver.url in mail.outbox[-1].body and "paused" in mail.outbox[-1].subject
-    # A paused endpoint gets no more events until the partner resumes it.
+    # Events raised while it is paused wait, unattempted, for the partner to resume it.
     services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
-    assert WebhookDelivery.objects.count() == 1
+    waiting = WebhookDelivery.objects.exclude(pk=pk).get()
+    assert delivery.deliver(waiting.pk, now=now) == "paused"
+    assert waiting.attempt_log.count() == 0
 
 
 def test_a_success_resets_the_day_of_failures(cast, receiver):
