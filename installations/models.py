@@ -19,7 +19,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from .statuses import GROUPS, NON_TERMINAL_STATUSES, TERMINAL_STATUSES, Status, group_of
+from .statuses import (
+    CUSTOMER_LINK_STATUSES,
+    GROUPS,
+    NON_TERMINAL_STATUSES,
+    TERMINAL_STATUSES,
+    Status,
+    group_of,
+)
 
 
 class Partner(models.Model):
@@ -383,11 +390,7 @@ class Installation(ConcurrentTransitionMixin, models.Model):
     def has_customer_link(self) -> bool:
         """Whether the customer's link leads somewhere: the contract to sign, the work to
         approve, then their record."""
-        return self.status in (
-            Status.CONTRACT_SENT,
-            Status.CONTRACT_SIGNED,
-            Status.CUSTOMER_APPROVED,
-        )
+        return self.status in CUSTOMER_LINK_STATUSES
 
     @property
     def group(self):

@@ -398,7 +398,7 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
         locked = _lock_installation(pk)
         if locked is None:
             raise TransitionRefused("This installation no longer exists.")
-        if locked.status not in LINK_STATUSES:
+        if not locked.has_customer_link:
             raise TransitionRefused(
                 f"This installation is “{locked.get_status_display()}”, so there is no "
                 "customer link to send again. Nothing was changed.",

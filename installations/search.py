@@ -24,6 +24,8 @@ FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "search_site_fts": ("installations_installation", ("site_address",)),
 }
 TRIGRAM = 3
+# Each FTS table's triggers: after insert, delete and update (_trigger_sql).
+TRIGGER_SUFFIXES = ("ai", "ad", "au")
 
 
 def uses_fts(value: str) -> bool:
@@ -128,9 +130,14 @@ def create_fts(cursor) -> None:
             f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(columns)}, "
             f"content='{table}', content_rowid='id', tokenize='trigram')"
         )
-        for sql in _trigger_sql(fts, table, columns):
-            cursor.execute(sql)
-        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+        _follow(cursor, fts, table, columns)
+
+
+def _follow(cursor, fts: str, table: str, columns: tuple[str, ...]) -> None:
+    """The FTS table's triggers, and its index rebuilt from the rows once."""
+    for sql in _trigger_sql(fts, table, columns):
+        cursor.execute(sql)
+    cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
 
 
 def ensure_fts(cursor) -> list[str]:
@@ -144,13 +151,11 @@ def ensure_fts(cursor) -> list[str]:
     tables = {name for (name,) in cursor.fetchall()}
     repaired = []
     for fts, (table, columns) in FTS_TABLES.items():
-        wanted = {f"{fts}_{suffix}" for suffix in ("ai", "ad", "au")}
+        wanted = {f"{fts}_{suffix}" for suffix in TRIGGER_SUFFIXES}
         if fts not in tables or wanted <= triggers:
             continue
         drop_triggers(cursor, fts)
-        for sql in _trigger_sql(fts, table, columns):
-            cursor.execute(sql)
-        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+        _follow(cursor, fts, table, columns)
         repaired.append(fts)
     return repaired
 
@@ -162,7 +167,7 @@ def drop_fts(cursor) -> None:
 
 
 def drop_triggers(cursor, fts: str) -> None:
-    for suffix in ("ai", "ad", "au"):
+    for suffix in TRIGGER_SUFFIXES:
         cursor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
 
 
@@ -174,6 +179,4 @@ def suspend_fts(cursor) -> None:
 
 def resume_fts(cursor) -> None:
     for fts, (table, columns) in FTS_TABLES.items():
-        for sql in _trigger_sql(fts, table, columns):
-            cursor.execute(sql)
-        cursor.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+        _follow(cursor, fts, table, columns)

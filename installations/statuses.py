@@ -37,6 +37,12 @@ VISITED_STATUSES = frozenset(
 # set off for or started is real work and stays.
 NOT_STARTED_STATUSES = frozenset({Status.SCHEDULED, Status.INSTALLER_ASSIGNED})
 
+# The customer's link leads somewhere: the contract to sign, the work to approve, then their
+# record (notifications.LINK_STATUSES says which message each one sends).
+CUSTOMER_LINK_STATUSES = frozenset(
+    {Status.CONTRACT_SENT, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED}
+)
+
 # The happy path, in order, as the status guide's "typical workflow progression" gives it.
 HAPPY_PATH = (
     Status.SCHEDULED,

@@ -805,20 +805,26 @@ def test_the_status_history_shows_labels_not_codes(root_client, cast):
         assert "SCHEDULED → INSTALLER_ASSIGNED" not in page
 
 
+ADD_URL = "/admin/installations/installation/add/"
+
+
+def _add_data(cast, customer, **extra) -> dict:
+    """The admin's add form, filled in for `customer` under the cast's partner."""
+    return {
+        "partner": cast.partner.pk,
+        "customer": customer.pk,
+        "site_address": "2 Mill Lane",
+        "scheduled_date": "2099-01-05",
+        "window_start": "09:00",
+        "window_end": "11:00",
+        "notes": "",
+        **extra,
+    }
+
+
 def test_adding_an_installation_goes_through_the_service(root_client, cast):
     customer = CustomerFactory(partner=cast.partner)
-    response = root_client.post(
-        "/admin/installations/installation/add/",
-        {
-            "partner": cast.partner.pk,
-            "customer": customer.pk,
-            "site_address": "2 Mill Lane",
-            "scheduled_date": "2099-01-05",
-            "window_start": "09:00",
-            "window_end": "11:00",
-            "notes": "",
-        },
-    )
+    response = root_client.post(ADD_URL, _add_data(cast, customer))
     assert response.status_code == 302
     inst = Installation.objects.get(customer=customer)
     assert inst.status == Status.SCHEDULED
@@ -827,37 +833,18 @@ def test_adding_an_installation_goes_through_the_service(root_client, cast):
 
 def test_the_add_form_sent_twice_adds_one_installation(root_client, cast):
     customer = CustomerFactory(partner=cast.partner)
-    page = root_client.get("/admin/installations/installation/add/").content.decode()
+    page = root_client.get(ADD_URL).content.decode()
     token = re.search(r'name="token" value="([0-9a-f-]{36})"', page).group(1)
-    data = {
-        "partner": cast.partner.pk,
-        "customer": customer.pk,
-        "site_address": "2 Mill Lane",
-        "scheduled_date": "2099-01-05",
-        "window_start": "09:00",
-        "window_end": "11:00",
-        "notes": "",
-        "token": token,
-    }
-    first = root_client.post("/admin/installations/installation/add/", data)
-    second = root_client.post("/admin/installations/installation/add/", data)
+    data = _add_data(cast, customer, token=token)
+    first = root_client.post(ADD_URL, data)
+    second = root_client.post(ADD_URL, data)
     assert first.status_code == second.status_code == 302
     assert Installation.objects.filter(customer=customer).count() == 1
 
 
 def test_adding_refuses_another_partners_customer(root_client, cast):
     customer = CustomerFactory(partner=cast.other_partner)
-    response = root_client.post(
-        "/admin/installations/installation/add/",
-        {
-            "partner": cast.partner.pk,
-            "customer": customer.pk,
-            "site_address": "2 Mill Lane",
-            "scheduled_date": "2099-01-05",
-            "window_start": "09:00",
-            "window_end": "11:00",
-        },
-    )
+    response = root_client.post(ADD_URL, _add_data(cast, customer))
     assert response.status_code == 422
     assert "This customer belongs to another partner." in response.content.decode()
     assert not Installation.objects.filter(customer=customer).exists()

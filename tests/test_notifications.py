@@ -608,3 +608,9 @@ def test_racing_outbox_calls_for_one_customer_on_two_jobs_stay_under_the_ceiling
     phone = first.customer.phone
     assert _not_held_today(phone) == notifications.DAILY_CEILING
     assert Message.objects.filter(recipient=phone, status=Message.State.HELD).exists()
+
+
+def test_every_status_with_a_customer_link_has_its_message():
+    from installations.statuses import CUSTOMER_LINK_STATUSES
+
+    assert set(notifications.LINK_STATUSES) == CUSTOMER_LINK_STATUSES

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ..models import TimeOff
 from ..scheduling.selectors import jobs_kept_on
-from ..scheduling.text import day_text, window_text
+from ..scheduling.text import day_text, jobs_text
 from .people import HandymanAdmin
 
 
@@ -66,9 +66,7 @@ class HandymanWithTimeOffAdmin(HandymanAdmin):
         for row in added:
             # A day off does not take his jobs off him: say which are left to move.
             if jobs := jobs_kept_on(row.handyman_id, row.day):
-                listed = ", ".join(
-                    f"#{job.pk} {window_text(job.window_start, job.window_end)}" for job in jobs
-                )
+                listed = jobs_text(jobs)
                 self.message_user(
                     request,
                     f"{row.handyman} still has {len(jobs)} job{'s' if len(jobs) > 1 else ''} on "

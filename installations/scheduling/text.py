@@ -20,6 +20,11 @@ def window_text(start: time, end: time) -> str:
     return f"{start:%H:%M}–{end:%H:%M}"
 
 
+def jobs_text(jobs: Any) -> str:
+    """ "#5 09:00–11:00, #7 13:00–15:00": a day's jobs as the day-off sentences list them."""
+    return ", ".join(f"#{job.pk} {window_text(job.window_start, job.window_end)}" for job in jobs)
+
+
 def slot_text(day: date, start: time, end: time) -> str:
     """ "Tue 1 Dec 08:00–10:00"."""
     return f"{day_text(day)} {window_text(start, end)}"

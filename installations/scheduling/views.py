@@ -32,7 +32,7 @@ from ..views.partner import (
 from . import selectors, services
 from .forms import DayOffForm, RescheduleForm
 from .rules import ScheduleConflict, may_reschedule
-from .text import day_text, slot_text, window_text
+from .text import day_text, jobs_text, slot_text
 
 RESCHEDULE_TEMPLATE = "installations/scheduling/reschedule.html"
 DAYS_OFF_TEMPLATE = "installations/scheduling/days_off.html"
@@ -230,7 +230,7 @@ def _jobs_kept(handyman: Handyman, day: date) -> str:
     jobs = selectors.jobs_kept_on(handyman, day)
     if not jobs:
         return ""
-    listed = ", ".join(f"#{job.pk} {window_text(job.window_start, job.window_end)}" for job in jobs)
+    listed = jobs_text(jobs)
     return (
         f" You still have {len(jobs)} job{'' if len(jobs) == 1 else 's'} that day ({listed}): "
         "the office sees them flagged and will move them or give them to someone else."
