@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 
 from . import search
-from .lookups import in_group
+from .lookups import IdsIn, in_group
 from .models import Handyman, Installation, Partner
 from .statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
 from .widgets import FastSelect, HandymanChoiceField
@@ -410,7 +410,7 @@ class InstallationFilter(django_filters.FilterSet):
         on PostgreSQL)."""
         if not ids:
             return queryset.none()
-        first = queryset.filter(pk__in=ids).values("pk")[: self.rows_wanted]
+        first = queryset.filter(IdsIn(F("pk"), ids)).values("pk")[: self.rows_wanted]
         return queryset.filter(pk__in=first)
 
     def search_beyond_bound(self, queryset: QuerySet, value: str) -> QuerySet:

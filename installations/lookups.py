@@ -8,6 +8,8 @@ our own status constants, never user input: anything else is refused, not quoted
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import F, Lookup
 
 from .statuses import Status, StatusGroup
@@ -34,3 +36,20 @@ class LiteralStatusIn(Lookup):
 def in_group(group: StatusGroup) -> LiteralStatusIn:
     """The filter for one status group, in the same order as the partial index's condition."""
     return LiteralStatusIn(F("status"), [str(status) for status in group.statuses])
+
+
+class IdsIn(Lookup):
+    """`id IN (…)` for a long list of ids (a search's matches, up to SEARCH_BOUND) sent as one
+    parameter: a JSON array read by `json_each` on SQLite, an array on PostgreSQL. Django's
+    `__in` compiles, converts and binds each id as a parameter of its own, which cost a search
+    page ~1 ms for 760 ids at a million rows (issue 20)."""
+
+    lookup_name = "ids_in"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = [int(pk) for pk in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(ids)]

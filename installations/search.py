@@ -87,17 +87,27 @@ def bounded_fts_ids(partner: Partner | int | None, value: str, limit: int) -> Ra
     proves there are at least that many."""
     phrase = fts_phrase(value)
     if partner is None:
-        mine, params = "", []
+        theirs = mine = ""
+        params: list = []
     else:
-        mine, params = " AND i.partner_id = %s", [getattr(partner, "pk", partner)]
+        # The customer half keeps the partner's customers and then takes their jobs from the
+        # customer index alone: a job's partner is its customer's (services.create_installation
+        # and the admin's form refuse any other), and every caller reads the rows it is given
+        # under the partner again. Checking each job's partner here read the table once per
+        # job of every partner's matching customer (a surname: 2,400 rows for 760 kept; the
+        # search's count query 5.5 -> 2.7 ms at a million rows).
+        # (`+`: the customer is read by its id and checked, never looked for by partner.)
+        theirs = " JOIN installations_customer c ON c.id = f.rowid AND +c.partner_id = %s"
+        mine = " AND i.partner_id = %s"
+        params = [getattr(partner, "pk", partner)]
     return RawSQL(
-        "SELECT id FROM (SELECT i.id FROM search_customer_fts f"
+        f"SELECT id FROM (SELECT i.id FROM search_customer_fts f{theirs}"
         " JOIN installations_installation i ON i.customer_id = f.rowid"
-        f" WHERE search_customer_fts MATCH %s{mine} LIMIT %s)"
+        " WHERE search_customer_fts MATCH %s LIMIT %s)"
         " UNION SELECT id FROM (SELECT i.id FROM search_site_fts f"
         " JOIN installations_installation i ON i.id = f.rowid"
         f" WHERE search_site_fts MATCH %s{mine} LIMIT %s)",
-        [phrase, *params, limit, phrase, *params, limit],
+        [*params, phrase, limit, phrase, *params, limit],
     )
 
 

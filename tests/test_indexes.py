@@ -169,6 +169,21 @@ def test_a_search_within_the_bound_reads_just_its_matches(mixed):
     assert [i.pk for i in filterset.qs] == [target.pk]
 
 
+def test_a_search_within_the_bound_sends_its_matches_as_one_parameter(mixed):
+    """Up to SEARCH_BOUND ids chosen from: one JSON array (SQLite) or array (PostgreSQL), not
+    a parameter each, which Django converts and binds one by one (issue 20)."""
+    found = [
+        mixed.installation(customer=CustomerFactory(partner=mixed.partner, name=f"Zed Moreau {n}"))
+        for n in range(40)
+    ]
+    filterset = _searching(mixed.partner, "q=zed moreau")
+    assert len(filterset.search_hits().ids) == 40  # as the list view asks, before the rows
+    _, params = filterset.qs.query.sql_with_params()
+    assert len(params) < 10, params
+    expected = sorted(found, key=lambda i: (i.scheduled_date, i.window_start, i.pk))
+    assert [i.pk for i in filterset.qs] == [i.pk for i in expected][:25]
+
+
 def test_the_count_of_a_search_stops_at_the_bound_in_each_half(many_moreaus):
     text = plan(_searching(many_moreaus.partner, "q=moreau").hits_queryset())
     if connection.vendor == "sqlite":
@@ -180,6 +195,18 @@ def test_the_count_of_a_search_stops_at_the_bound_in_each_half(many_moreaus):
     else:
         # Both halves under a Limit of their own, besides the outer one.
         assert text.count("Limit") >= 3, text
+
+
+def test_the_customer_half_of_a_search_takes_its_jobs_from_the_customer_index_alone(many_moreaus):
+    """SQLite: the matching customers are read by id and kept when they are the partner's, and
+    their jobs come from the customer index without reading each job's row (checking every
+    job's partner read thousands of other partners' rows for a common surname, issue 20)."""
+    text = plan(_searching(many_moreaus.partner, "q=moreau").hits_queryset())
+    if connection.vendor != "sqlite":
+        assert "fts" not in text  # PostgreSQL's trigram indexes: the next test
+        return
+    assert "SEARCH c USING INTEGER PRIMARY KEY" in text, text
+    assert "USING COVERING INDEX installations_installation_customer_id" in text, text
 
 
 def test_the_customer_half_of_a_search_is_found_by_the_trigram_indexes_not_the_partners_customers(

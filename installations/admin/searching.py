@@ -61,7 +61,10 @@ def search_results(request: Any, queryset: QuerySet, term: str) -> QuerySet:
     partner = partner_param(request.GET)
     found = Installation.objects.filter(
         pk__in=search_ids(value, partner, per_half=SEARCH_BOUND + 1)
-    ).values_list("pk", flat=True)
+    )
+    if partner is not None:
+        found = found.filter(partner=partner)  # search_ids leaves it to its callers
+    found = found.values_list("pk", flat=True)
     ids = list(found[: SEARCH_BOUND + 1])
     if len(ids) <= SEARCH_BOUND:
         return queryset.filter(pk__in=ids)  # every match of the term: the filters pick theirs
