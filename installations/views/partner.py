@@ -206,16 +206,26 @@ def _cards_context(
     }
 
 
-def _number_search(
-    request: HttpRequest, partner: Partner, filterset: InstallationFilter
-) -> HttpResponse | None:
-    """`31` or `#31` in the search box goes to that record when it is this partner's (another
-    partner's number simply finds nothing)."""
+def _record_number(partner: Partner, filterset: InstallationFilter) -> int | None:
+    """The number the search is (`31`, `#31`) when it is one of this partner's records
+    (another partner's number simply finds nothing)."""
     number = record_number(filterset.form.cleaned_data.get("q") or "")
     if (
         number is None
         or not selectors.installations_for_partner(partner).filter(pk=number).exists()
     ):
+        return None
+    return number
+
+
+def _number_search(
+    request: HttpRequest, number: int, filterset: InstallationFilter
+) -> HttpResponse | None:
+    """`#31` goes to that record; a bare `31` too, unless it also finds other installations
+    (digits of a phone number or a house number: at 300,000 records most such searches are
+    also some record's number), which the list then shows with a link to #31 above them."""
+    explicit = filterset.form.cleaned_data["q"].strip().startswith("#")
+    if not explicit and filterset.search_hits().ids != [number]:
         return None
     url = reverse("partner:detail", args=[number])
     if request.htmx:
@@ -282,7 +292,8 @@ def installation_list(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
     filterset, valid = _list_filter(request.GET, partner)
     cards_only = request.htmx.target == "cards" and not request.htmx.history_restore_request
-    if valid and not cards_only and (to_record := _number_search(request, partner, filterset)):
+    number = _record_number(partner, filterset) if valid and not cards_only else None
+    if number is not None and (to_record := _number_search(request, number, filterset)):
         return to_record
     # The live feed's stamp is read before the page's counts and rows (see live.selectors).
     full_page = not request.htmx or request.htmx.history_restore_request
@@ -293,6 +304,7 @@ def installation_list(request: HttpRequest) -> HttpResponse:
         return render(request, f"{LIST_TEMPLATE}#cards", cards)
     ctx = _page_context(request, filterset, valid, cards, request.GET, request.get_full_path())
     ctx["live"] = live
+    ctx["number_match"] = number
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{LIST_TEMPLATE}#results", ctx)
     # After a plain (no-JavaScript) bulk action: its result, once.

@@ -71,14 +71,36 @@ def test_a_status_outside_the_chosen_group_says_the_filters_contradict(acme, cas
     assert "“Scheduled” is not in the “Approved” group" in html
 
 
+def _no_digits(cast):
+    return CustomerFactory(partner=cast.partner, address="Elm Street", phone="", email="")
+
+
 @pytest.mark.parametrize("query", ["{pk}", "#{pk}", " #{pk} "])
 def test_searching_for_a_number_goes_to_that_record(acme, cast, query):
-    inst = cast.installation()
-    cast.installation()
+    inst = cast.installation(customer=_no_digits(cast), site_address="Elm Street")
+    cast.installation(customer=_no_digits(cast), site_address="Elm Street")
     response = acme.get(LIST, {"q": query.format(pk=inst.pk)})
     assert response.status_code == 302 and response["Location"] == f"/installations/{inst.pk}/"
     response = acme.get(LIST, {"q": query.format(pk=inst.pk)}, **HX)
     assert response["HX-Redirect"] == f"/installations/{inst.pk}/"
+
+
+def test_a_bare_number_that_other_installations_contain_lists_them_with_a_link_to_the_record(
+    acme, cast
+):
+    """Digits of a phone or a house number are also some record's number at a large partner:
+    the search still finds what contains them, and offers the record. `#31` goes straight."""
+    inst = cast.installation(customer=_no_digits(cast), site_address="Elm Street")
+    phone = cast.installation(
+        customer=CustomerFactory(partner=cast.partner, phone=f"+44 7700 9{inst.pk:05d}")
+    )
+    response = acme.get(LIST, {"q": str(inst.pk)})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Installation #{inst.pk} has this number" in html
+    assert f'href="/installations/{inst.pk}/">open #{inst.pk}</a>' in html
+    assert f'id="row-{phone.pk}"' in html and f'id="row-{inst.pk}"' in html
+    assert acme.get(LIST, {"q": f"#{inst.pk}"}).status_code == 302
 
 
 def test_another_partners_number_finds_nothing(acme, cast):
