@@ -31,6 +31,6 @@ def recent_deliveries(
 
 
 def delivery_for_partner(partner: Partner, endpoint_id: int, delivery_id: int) -> WebhookDelivery:
-    return WebhookDelivery.objects.select_related("endpoint").get(
+    return WebhookDelivery.objects.select_related("endpoint", "event").get(
         pk=delivery_id, endpoint_id=endpoint_id, endpoint__partner=partner
     )
