@@ -56,7 +56,7 @@ def _secret_page(request: HttpRequest, endpoint: WebhookEndpoint, *, rotated: bo
 def _settings(
     request: HttpRequest, partner: Partner, *, refusal: str = "", status: int = 200
 ) -> HttpResponse:
-    endpoints = list(selectors.endpoints_for_partner(partner))
+    endpoints = list(selectors.endpoints_with_waiting(partner))
     for endpoint in endpoints:
         # Its own one-time token per panel; no id attribute, so the page has no duplicate ids.
         endpoint.test_form = EndpointTestForm(auto_id=False)  # type: ignore[attr-defined]
