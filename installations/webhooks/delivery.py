@@ -11,6 +11,7 @@ http://127.0.0.1.
 
 Pausing: a paused endpoint still gets its deliveries written; they wait, pending and unattempted
 (deliver answers "paused", deliver_due skips them), until services.endpoint_resume queues them.
+A test event the partner asks for is the exception: it is sent (and retried) all the same.
 
 Order: a delivery waits while an earlier one for the same installation and endpoint is pending;
 when one finishes (delivered, or given up on) the next in line is queued.
@@ -42,7 +43,7 @@ from standardwebhooks import Webhook
 from .. import tasks as installation_tasks
 from ..models import Message
 from . import tasks
-from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 logger = logging.getLogger("installations.webhooks")
 
@@ -348,7 +349,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
             return "skipped"
         if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
             return "skipped"  # leased by another worker, or its retry is not due yet
-        if not delivery.endpoint.is_active:
+        if delivery.held_by_pause:
             return "paused"  # stays pending; resuming the endpoint queues it again
         if _waiting_behind(delivery):
             return "waiting"  # queued again when the earlier one finishes
@@ -372,7 +373,11 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
 
 def _record(delivery_id: int, outcome: Outcome, now: datetime) -> str:
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .get(pk=delivery_id)
+        )
         endpoint = (
             WebhookEndpoint.objects.select_for_update(of=("self",))
             .select_related("partner")
@@ -407,7 +412,8 @@ def _record(delivery_id: int, outcome: Outcome, now: datetime) -> str:
                 delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
                 result = "retry"
             _count_failure(endpoint, outcome, now)
-            if result == "retry" and endpoint.is_active:  # a paused one waits for Resume
+            delivery.endpoint = endpoint
+            if result == "retry" and not delivery.held_by_pause:  # it waits for Resume
                 transaction.on_commit(
                     partial(enqueue, delivery.pk, run_after=delivery.next_attempt_at)
                 )
@@ -473,9 +479,9 @@ def deliver_due(*, now: datetime | None = None) -> int:
     entry was lost, rows a dead worker left leased), oldest first. Returns how many arrived."""
     now = now or timezone.now()
     due = (
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.State.PENDING, endpoint__is_active=True
-        )
+        WebhookDelivery.objects.filter(status=WebhookDelivery.State.PENDING)
+        # Not held by a pause (WebhookDelivery.held_by_pause, as a query).
+        .filter(Q(endpoint__is_active=True) | Q(event__type=WebhookEvent.TEST))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("id")
         .values_list("pk", flat=True)

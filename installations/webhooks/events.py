@@ -3,11 +3,14 @@ and one delivery row per endpoint of the installation's partner that wants it, p
 Nothing is written when no endpoint wants the event. Delivery to an active endpoint is queued on
 commit (a rolled-back change sends nothing); a paused endpoint's delivery waits, pending, until
 services.endpoint_resume queues it. The payload is built here, once, and stored as the exact
-bytes that are signed."""
+bytes that are signed.
+
+A test event ("Send a test event") is written here too, for the one endpoint it is asked for."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -113,6 +116,25 @@ def _write(
         if delivery.endpoint_id in active:
             transaction.on_commit(partial(enqueue, delivery.pk))
     return event
+
+
+def record_test_event(
+    *, endpoint: WebhookEndpoint, requested_by: str, token: uuid.UUID | None, at: datetime
+) -> WebhookDelivery:
+    """One test event for one endpoint, whatever events it chose and even while it is paused
+    (the partner checks the receiver before resuming), queued on commit like every delivery.
+    A repeated `token` raises IntegrityError (the caller's savepoint decides)."""
+    data = {"endpoint": {"url": endpoint.url}, "requested_by": requested_by}
+    event = WebhookEvent.objects.create(
+        partner_id=endpoint.partner_id,
+        type=WebhookEvent.TEST,
+        body=_body(WebhookEvent.TEST, at, data),
+        creation_token=token,
+        created_at=at,
+    )
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, created_at=at)
+    transaction.on_commit(partial(enqueue, delivery.pk))
+    return delivery
 
 
 def _event_type(change: StatusChange) -> str | None:

@@ -57,3 +57,7 @@ class EndpointForm(forms.Form):
 
 class EndpointCreateForm(OneTimeForm, EndpointForm):
     """The same fields, drawn with a one-time token: a resent form makes one endpoint."""
+
+
+class EndpointTestForm(OneTimeForm):
+    """ "Send a test event": only the one-time token, so a double click sends one test."""

@@ -71,6 +71,10 @@ class WebhookEvent(models.Model):
     """One thing that happened, written in the change's own transaction. The body is stored as
     the exact bytes that are signed and sent, so a redelivery sends the same payload."""
 
+    # Sent to one endpoint when its partner asks ("Send a test event"), whatever the endpoint's
+    # chosen events, and even while it is paused: not a choice of EventType.
+    TEST = "webhook.test"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(
         "installations.Partner", on_delete=models.CASCADE, related_name="webhook_events"
@@ -84,6 +88,8 @@ class WebhookEvent(models.Model):
     )
     type = models.CharField(max_length=64)
     body = models.TextField()
+    # A test event's form token: a resent "Send a test event" form makes one event.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -97,6 +103,10 @@ class WebhookEvent(models.Model):
     def webhook_id(self) -> str:
         # The same for every attempt and redelivery: receivers deduplicate on it.
         return f"msg_{self.public_id.hex}"
+
+    @property
+    def is_test(self) -> bool:
+        return self.type == self.TEST
 
 
 class WebhookDelivery(models.Model):
@@ -146,6 +156,12 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint}"
+
+    @property
+    def held_by_pause(self) -> bool:
+        """A paused endpoint's deliveries wait for Resume, except the test events its partner
+        sends to check the receiver before resuming (reads the endpoint and the event)."""
+        return not self.endpoint.is_active and not self.event.is_test
 
 
 class WebhookAttempt(models.Model):

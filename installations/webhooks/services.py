@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from ..errors import TransitionRefused
 from ..models import Partner
+from ..services import actor_name
 from .delivery import LEASE, ROTATION_OVERLAP, WAIT_LIMIT, enqueue
+from .events import record_test_event
 from .models import WebhookDelivery, WebhookEndpoint
 
 SECRET_BYTES = 32  # the spec asks for 24 to 64 random bytes
@@ -127,6 +129,36 @@ def endpoint_resume(*, endpoint: WebhookEndpoint, now: datetime | None = None) -
     return locked
 
 
+def endpoint_send_test(
+    *, endpoint: WebhookEndpoint, actor: Any, token: uuid.UUID | None = None
+) -> WebhookDelivery:
+    """Queue one signed `webhook.test` event to this endpoint through the usual delivery (the
+    address check, the signature, the retries and the attempt log), even while it is paused.
+    With the form's one-time `token`, a repeat of the same form answers with the delivery it
+    made (``replayed`` set). The token's UNIQUE column decides, as in endpoint_create."""
+    try:
+        with transaction.atomic():
+            made = record_test_event(
+                endpoint=endpoint, requested_by=actor_name(actor), token=token, at=timezone.now()
+            )
+    except IntegrityError:
+        existing = (
+            WebhookDelivery.objects.filter(event__creation_token=token).order_by("id").first()
+            if token is not None
+            else None
+        )
+        if existing is None:
+            raise
+        if existing.endpoint_id != endpoint.pk:  # another endpoint's form, or another partner's
+            raise TransitionRefused(
+                "This form was already used. Reload the page and try again."
+            ) from None
+        existing.replayed = True  # type: ignore[attr-defined]
+        return existing
+    made.replayed = False  # type: ignore[attr-defined]
+    return made
+
+
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint with its deliveries, waiting ones included: there is nowhere to send
     them (a task still queued for one finds nothing and skips). Events stay for the partner's
@@ -181,7 +213,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor: Any = None) -> Webho
         if pending is not None:
             pending.replayed = True  # type: ignore[attr-defined]
             return pending
-        if not endpoint.is_active:
+        if not endpoint.is_active and not delivery.event.is_test:  # a test goes out all the same
             raise TransitionRefused(
                 "This endpoint is paused: resume it first, then send the delivery again. "
                 "Nothing was sent."

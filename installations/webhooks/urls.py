@@ -12,6 +12,7 @@ urlpatterns = [
     path("endpoints/<int:endpoint_id>/pause/", views.endpoint_pause, name="endpoint_pause"),
     path("endpoints/<int:endpoint_id>/resume/", views.endpoint_resume, name="endpoint_resume"),
     path("endpoints/<int:endpoint_id>/rotate/", views.endpoint_rotate, name="endpoint_rotate"),
+    path("endpoints/<int:endpoint_id>/test/", views.endpoint_test, name="endpoint_test"),
     path("endpoints/<int:endpoint_id>/delete/", views.endpoint_delete, name="endpoint_delete"),
     path(
         "endpoints/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",

@@ -1,8 +1,8 @@
-"""The partner's webhook settings: endpoints (add, edit, pause, resume, rotate, delete) and the
-recent deliveries with their attempts and Redeliver. Every view starts with an access helper
-scoped to the signed-in partner (another partner's endpoint is a 404); writes go through
-services. Plain forms: a POST redirects with a flash message, except the two answers that show a
-secret, which are rendered once and never stored in a session or a cache."""
+"""The partner's webhook settings: endpoints (add, edit, send a test event, pause, resume, rotate,
+delete) and the recent deliveries with their attempts and Redeliver. Every view starts with an
+access helper scoped to the signed-in partner (another partner's endpoint is a 404); writes go
+through services. Plain forms: a POST redirects with a flash message, except the two answers that
+show a secret, which are rendered once and never stored in a session or a cache."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..models import Partner
 from ..redirects import post_only
 from . import selectors, services
 from .delivery import WAIT_LIMIT
-from .forms import EndpointCreateForm, EndpointForm
+from .forms import EndpointCreateForm, EndpointForm, EndpointTestForm
 from .models import WebhookDelivery, WebhookEndpoint
 
 SETTINGS = "installations/webhooks/settings.html"
@@ -53,16 +53,26 @@ def _secret_page(request: HttpRequest, endpoint: WebhookEndpoint, *, rotated: bo
     return response
 
 
+def _settings(
+    request: HttpRequest, partner: Partner, *, refusal: str = "", status: int = 200
+) -> HttpResponse:
+    endpoints = list(selectors.endpoints_with_waiting(partner))
+    for endpoint in endpoints:
+        # Its own one-time token per panel; no id attribute, so the page has no duplicate ids.
+        endpoint.test_form = EndpointTestForm(auto_id=False)  # type: ignore[attr-defined]
+    ctx = {
+        "endpoints": endpoints,
+        "deliveries": selectors.recent_deliveries(partner),
+        "refusal": refusal,
+        "wait_days": WAIT_LIMIT.days,
+    }
+    return render(request, SETTINGS, ctx, status=status)
+
+
 @require_GET
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    partner = _partner_for(request)
-    ctx = {
-        "endpoints": list(selectors.endpoints_for_partner(partner)),
-        "deliveries": selectors.recent_deliveries(partner),
-        "wait_days": WAIT_LIMIT.days,
-    }
-    return render(request, SETTINGS, ctx)
+    return _settings(request, _partner_for(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,6 +156,34 @@ def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return _secret_page(request, endpoint, rotated=True)
 
 
+@post_only("webhooks:settings")
+@login_required
+def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = _endpoint_for_partner(request, endpoint_id)
+    form = EndpointTestForm(request.POST)
+    if not form.is_valid():
+        refusal = " ".join(form.non_field_errors())
+        return _settings(request, _partner_for(request), refusal=refusal, status=422)
+    try:
+        sent = services.endpoint_send_test(
+            endpoint=endpoint, actor=request.user, token=form.cleaned_data["token"]
+        )
+    except TransitionRefused as exc:
+        return _settings(request, _partner_for(request), refusal=str(exc), status=409)
+    where = "Its answer shows under “Recent deliveries” below; reload the page if it says Pending."
+    if sent.replayed:
+        messages.info(request, f"This test event was already queued for {endpoint.url}. {where}")
+    elif endpoint.is_active:
+        messages.success(request, f"A test event was queued for {endpoint.url}. {where}")
+    else:
+        messages.success(
+            request,
+            f"A test event was queued for {endpoint.url}, though it is paused: only the test "
+            f"is sent, and the events that wait stay until you resume it. {where}",
+        )
+    return HttpResponseRedirect(_settings_url())
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
@@ -168,13 +206,7 @@ def delivery_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int)
     try:
         again = services.delivery_redeliver(delivery=delivery, actor=request.user)
     except TransitionRefused as exc:
-        ctx = {
-            "endpoints": list(selectors.endpoints_for_partner(partner)),
-            "deliveries": selectors.recent_deliveries(partner),
-            "refusal": str(exc),
-            "wait_days": WAIT_LIMIT.days,
-        }
-        return render(request, SETTINGS, ctx, status=409)
+        return _settings(request, partner, refusal=str(exc), status=409)
     if again.replayed:
         messages.info(request, f"{delivery.event.type} is already on its way again.")
     else:
