@@ -35,13 +35,12 @@ def _customer_url(token: str) -> str:
     return reverse("evidence:customer-pack", args=[token])
 
 
-def _is_pdf(response, installation: Installation) -> bool:
+def _is_pdf(response, installation: Installation, name: str = "evidence-installation") -> bool:
     return (
         response.status_code == 200
         and response["Content-Type"] == "application/pdf"
         and response.content.startswith(b"%PDF-")
-        and f'filename="evidence-installation-{installation.pk}.pdf"'
-        in response["Content-Disposition"]
+        and f'filename="{name}-{installation.pk}.pdf"' in response["Content-Disposition"]
         and response["Content-Disposition"].startswith("attachment")
     )
 
@@ -55,6 +54,8 @@ def test_the_partner_user_downloads_the_pack_and_it_is_kept(cast, approved):
     response = _client(cast.partner_user).get(_pack_url(approved))
     assert _is_pdf(response, approved)
     pack = EvidencePack.objects.get(installation=approved)
+    assert pack.copy == EvidencePack.Copy.FULL
+    assert "Evidence pack" in pdf_text(response.content)
     assert pack.made_by_name == services.actor_name(cast.partner_user)
     assert pack.pdf_sha256 == hashlib.sha256(response.content).hexdigest()
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
@@ -99,11 +100,17 @@ def test_it_takes_only_get(cast, approved):
     assert _client().post(_customer_url(make_token(approved))).status_code == 405
 
 
-def test_the_customer_downloads_it_from_their_link_once_approved(approved):
+def test_the_customer_downloads_their_copy_from_their_link_once_approved(approved):
     response = _client().get(_customer_url(make_token(approved)))
-    assert _is_pdf(response, approved)
-    assert EvidencePack.objects.get().made_by_name == "Jane Customer (customer)"
-    assert "Jane Customer" in pdf_text(response.content)
+    assert _is_pdf(response, approved, "installation-record")
+    pack = EvidencePack.objects.get()
+    assert pack.made_by_name == "Jane Customer (customer)"
+    assert pack.copy == EvidencePack.Copy.CUSTOMER
+    assert pack.pdf_sha256 == hashlib.sha256(response.content).hexdigest()
+    text = pdf_text(response.content)
+    assert "Your installation record" in text
+    assert "Jane Customer" in text
+    assert "Evidence pack" not in text
 
 
 @pytest.mark.parametrize("status", [Status.CONTRACT_SENT, Status.CONTRACT_SIGNED])
