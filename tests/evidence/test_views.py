@@ -202,6 +202,21 @@ def test_the_detail_page_links_the_pack_and_lists_earlier_fingerprints(cast, app
         assert pack.made_by_name in page
 
 
+def test_the_detail_page_lists_the_customers_copy_with_its_own_fingerprint(cast, approved):
+    client = _client(cast.partner_user)
+    client.get(_pack_url(approved))
+    _client().get(_customer_url(make_token(approved)))
+    full, mine = (
+        EvidencePack.objects.get(installation=approved, copy=copy)
+        for copy in (EvidencePack.Copy.FULL, EvidencePack.Copy.CUSTOMER)
+    )
+    assert full.sha256 != mine.sha256
+    page = client.get(reverse("partner:detail", args=[approved.pk])).content.decode()
+    assert page.count("Customer’s copy:") == 1
+    assert mine.sha256 in page and mine.pdf_sha256 in page
+    assert full.sha256 in page
+
+
 def test_the_admin_change_page_links_the_pack(cast, approved):
     client = _client(cast.superuser)
     page = client.get(reverse("admin:installations_installation_change", args=[approved.pk]))
@@ -216,6 +231,18 @@ def test_staff_find_a_pack_in_the_admin_by_its_fingerprint(cast, approved):
     found = client.get(url, {"q": pack.sha256}).content.decode()
     assert pack.pdf_sha256 in found
     assert client.get(url, {"q": "0" * 64}).content.decode().count(pack.pdf_sha256) == 0
+
+
+def test_staff_tell_a_customers_copy_from_a_full_pack_in_the_admin(cast, approved):
+    _client(cast.partner_user).get(_pack_url(approved))
+    _client().get(_customer_url(make_token(approved)))
+    mine = EvidencePack.objects.get(copy=EvidencePack.Copy.CUSTOMER)
+    full = EvidencePack.objects.get(copy=EvidencePack.Copy.FULL)
+    client = _client(cast.superuser)
+    url = reverse("admin:installations_evidencepack_changelist")
+    found = client.get(url, {"copy__exact": "customer"}).content.decode()
+    assert mine.pdf_sha256 in found and full.pdf_sha256 not in found
+    assert "Customer’s copy" in client.get(url, {"q": mine.sha256}).content.decode()
 
 
 def test_the_approved_customer_page_links_the_pack(approved):
