@@ -240,6 +240,7 @@ def test_staff_tell_a_customers_copy_from_a_full_pack_in_the_admin(cast, approve
     full = EvidencePack.objects.get(copy=EvidencePack.Copy.FULL)
     client = _client(cast.superuser)
     url = reverse("admin:installations_evidencepack_changelist")
+    assert 'href="?copy__exact=customer"' in client.get(url).content.decode()  # the filter
     found = client.get(url, {"copy__exact": "customer"}).content.decode()
     assert mine.pdf_sha256 in found and full.pdf_sha256 not in found
     assert "Customer’s copy" in client.get(url, {"q": mine.sha256}).content.decode()
