@@ -11,7 +11,16 @@ from .mixins import IdSearchMixin, ReadOnlyAdmin
 @admin.register(EvidencePack)
 class EvidencePackAdmin(IdSearchMixin, ReadOnlyAdmin):
     id_search_field = "installation_id"
-    list_display = ("made_at", "installation", "made_by_name", "sha256", "pdf_sha256", "size")
+    list_display = (
+        "made_at",
+        "installation",
+        "copy",
+        "made_by_name",
+        "sha256",
+        "pdf_sha256",
+        "size",
+    )
+    list_filter = ("copy",)
     list_select_related = ("installation__customer",)
     search_fields = ("=sha256", "=pdf_sha256", "made_by_name")
     search_help_text = (

@@ -2,13 +2,14 @@
 signature to a sensible size, and the content fingerprint (pdf.py turns the HTML into a PDF).
 
 The fingerprint (printed on the last page and kept in EvidencePack.sha256) is the SHA-256 of:
-``installation-evidence-pack/1`` and a newline, the rendered HTML of the pack's content (the
-template's `content` partial: everything the pack says, but not when or by whom it was made, nor
-the fingerprint itself), then for each image in the order it appears a newline, its name and the
-SHA-256 of its ORIGINAL stored bytes (or ``missing``). Two packs of an unchanged record have the
-same fingerprint; any change to what the pack says, or to any photo or signature file, changes
-it. The PDF file's own SHA-256 cannot be printed inside itself: it is kept beside
-(EvidencePack.pdf_sha256) so that a copy of the file can be checked byte for byte too.
+``installation-evidence-pack/1`` (for the customer's copy ``installation-customer-copy/1``) and
+a newline, the rendered HTML of the pack's content (the template's `content` partial: everything
+the pack says, but not when or by whom it was made, nor the fingerprint itself), then for each
+image in the order it appears a newline, its name and the SHA-256 of its ORIGINAL stored bytes
+(or ``missing``). Two packs of an unchanged record have the same fingerprint; any change to what
+the pack says, or to any photo or signature file, changes it. The PDF file's own SHA-256 cannot
+be printed inside itself: it is kept beside (EvidencePack.pdf_sha256) so that a copy of the file
+can be checked byte for byte too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from django.db.models.fields.files import FieldFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FINGERPRINT_PREFIX = b"installation-evidence-pack/1\n"
+# The customer's copy hashes under its own prefix: its fingerprint can never be taken for a
+# full pack's, even were the two texts ever to read the same.
+CUSTOMER_COPY_PREFIX = b"installation-customer-copy/1\n"
 
 # Print resolution: 1600 px on the long side is ~270 dpi across the 150 mm a photo is printed
 # at. Each photo is then held to a byte budget (lower quality, then fewer pixels, until it
@@ -109,8 +113,10 @@ def prepare(name: str, file: FieldFile, *, photo: bool) -> Asset:
     return Asset(name, data, "image/jpeg" if photo else "image/png", original, width, height)
 
 
-def fingerprint(content_html: str, assets: list[Asset]) -> str:
-    digest = hashlib.sha256(FINGERPRINT_PREFIX)
+def fingerprint(
+    content_html: str, assets: list[Asset], *, prefix: bytes = FINGERPRINT_PREFIX
+) -> str:
+    digest = hashlib.sha256(prefix)
     digest.update(content_html.encode("utf-8"))
     for asset in assets:
         digest.update(f"\n{asset.name} {asset.original_sha256}".encode())

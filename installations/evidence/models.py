@@ -29,7 +29,13 @@ class SignedContract(models.Model):
 
 class EvidencePack(models.Model):
     """One evidence pack made: its content fingerprint (printed on its last page), the SHA-256
-    of the PDF file itself (a file cannot print its own hash), who made it and when."""
+    of the PDF file itself (a file cannot print its own hash), who made it and when, and which
+    copy it is: the full record (partner users, staff) or the customer's copy (their link)."""
+
+    class Copy(models.TextChoices):
+        FULL = "full", "Full record"
+        # Without the partner's internal notes, reasons, staff names and override diffs.
+        CUSTOMER = "customer", "Customer’s copy"
 
     installation = models.ForeignKey(
         Installation, on_delete=models.CASCADE, related_name="evidence_packs"
@@ -40,6 +46,7 @@ class EvidencePack(models.Model):
     pdf_sha256 = models.CharField("SHA-256 of the PDF file", max_length=64)
     made_at = models.DateTimeField(default=timezone.now)
     made_by_name = models.CharField(max_length=150)
+    copy = models.CharField(max_length=8, choices=Copy.choices, default=Copy.FULL)
     size = models.PositiveIntegerField("size in bytes")
 
     class Meta:
@@ -52,4 +59,5 @@ class EvidencePack(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Evidence pack {self.sha256[:12]} of installation {self.installation_id}"
+        what = "Customer’s copy" if self.copy == self.Copy.CUSTOMER else "Evidence pack"
+        return f"{what} {self.sha256[:12]} of installation {self.installation_id}"

@@ -19,6 +19,7 @@ from ..models import (
     StatusChange,
     may_read_record,
 )
+from ..scheduling.text import SLOT_FIELDS
 from .models import EvidencePack, SignedContract
 
 # A difference under a minute from the promised time is "on time": the clock shows minutes.
@@ -213,6 +214,91 @@ def evidence_for(installation: Installation) -> Evidence:
         messages=customer_messages(installation),
         follow_ups=list(installation.follow_ups.order_by("scheduled_date", "id")),
         rebookings=list(installation.rebookings.order_by("scheduled_date", "id")),
+        arrival=arrival(installation),
+        contract_text=text,
+        typed_statement=statement,
+        contract_kept_at_signing=kept,
+    )
+
+
+# The customer's copy (their link): what they are entitled to see, and nothing of the partner's
+# internal record. Its timeline says what happened to their job and when, not who did it or why.
+CUSTOMER_STEPS = {
+    "assign": "Installer assigned",
+    "reassign": "Installer changed",
+    "set_off": "On the way",
+    "arrive": "Installer arrived",
+    "complete": "Work finished",
+    "send_contract": "Contract sent to you",
+    "sign": "You signed the contract",
+    "approve": "You approved the work",
+}
+CUSTOMER_KINDS = {
+    StatusChange.Kind.CREATED: "Visit booked",
+    StatusChange.Kind.RESCHEDULED: "Visit moved",
+    # An admin's correction of the record: the customer sees that it happened, not what.
+    StatusChange.Kind.OVERRIDE: "Record corrected",
+}
+
+
+@dataclass(frozen=True)
+class CustomerStep:
+    when: datetime
+    what: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class CustomerEvidence:
+    installation: Installation
+    timeline: list[CustomerStep]
+    photos: list[InstallationPhoto]
+    messages: list[Message]
+    follow_ups: list[Installation]
+    rebookings: list[Installation]
+    rebooked_from: Installation | None
+    arrival: Arrival
+    contract_text: str
+    typed_statement: str
+    contract_kept_at_signing: bool
+
+
+def customer_timeline(installation: Installation) -> list[CustomerStep]:
+    """Each step with its time. No names, no reasons; a reschedule keeps its old and new date
+    and window (the customer's own appointment, told to them), an override none of its fields."""
+    steps = []
+    for change in installation.history.order_by("created_at", "id"):
+        what = CUSTOMER_KINDS.get(change.kind) or CUSTOMER_STEPS.get(change.transition)
+        changes = []
+        if change.kind == StatusChange.Kind.RESCHEDULED:
+            changes = [
+                FieldChange(_field_label(name), _value(pair[0]), _value(pair[1]))
+                for name, pair in (change.changes or {}).items()
+                if name in SLOT_FIELDS and isinstance(pair, list | tuple) and len(pair) == 2
+            ]
+        steps.append(
+            CustomerStep(change.created_at, what or change.get_to_status_display(), changes)
+        )
+    return steps
+
+
+def customer_evidence_for(installation: Installation) -> CustomerEvidence:
+    """What the customer's copy shows. Other visits are listed only when they are this
+    customer's own (a later edit could have moved one to someone else)."""
+    text, statement, kept = contract_as_signed(installation)
+    mine = {"customer_id": installation.customer_id}
+    return CustomerEvidence(
+        installation=installation,
+        timeline=customer_timeline(installation),
+        photos=list(installation.photos.order_by("created_at", "id")),
+        messages=customer_messages(installation),
+        follow_ups=list(installation.follow_ups.filter(**mine).order_by("scheduled_date", "id")),
+        rebookings=list(installation.rebookings.filter(**mine).order_by("scheduled_date", "id")),
+        rebooked_from=(
+            Installation.objects.filter(pk=installation.rebooked_from_id, **mine).first()
+            if installation.rebooked_from_id
+            else None
+        ),
         arrival=arrival(installation),
         contract_text=text,
         typed_statement=statement,

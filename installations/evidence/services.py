@@ -16,6 +16,7 @@ from . import images, selectors
 from .models import EvidencePack
 
 TEMPLATE = "installations/evidence/pack.html"
+CUSTOMER_TEMPLATE = "installations/evidence/customer_copy.html"
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,24 @@ class MadePack:
 
     @property
     def filename(self) -> str:
+        if self.pack.copy == EvidencePack.Copy.CUSTOMER:
+            return f"installation-record-{self.pack.installation_id}.pdf"
         return f"evidence-installation-{self.pack.installation_id}.pdf"
 
 
-def evidence_pack_make(*, installation: Installation, made_by_name: str) -> MadePack:
+def evidence_pack_make(
+    *, installation: Installation, made_by_name: str, copy: str = EvidencePack.Copy.FULL
+) -> MadePack:
     """Render the installation's evidence pack and keep its fingerprint (see images.py for what
-    exactly is hashed)."""
-    evidence = selectors.evidence_for(installation)
+    exactly is hashed). `copy`: the full record (partner users, staff) or the customer's copy,
+    which has its own template, reading and fingerprint prefix and is kept as its own row."""
+    for_customer = copy == EvidencePack.Copy.CUSTOMER
+    template = CUSTOMER_TEMPLATE if for_customer else TEMPLATE
+    evidence = (
+        selectors.customer_evidence_for(installation)
+        if for_customer
+        else selectors.evidence_for(installation)
+    )
     photos = [
         PhotoItem(n, photo, images.prepare(f"photo-{photo.pk}", photo.image, photo=True))
         for n, photo in enumerate(evidence.photos, start=1)
@@ -68,11 +80,12 @@ def evidence_pack_make(*, installation: Installation, made_by_name: str) -> Made
         # the drawn one's lines, so a drawn record's pack reads (and hashes) exactly as before.
         "completion_statement": COMPLETION_STATEMENT,
     }
-    content = render_to_string(f"{TEMPLATE}#content", ctx)
-    sha256 = images.fingerprint(content, assets)
+    content = render_to_string(f"{template}#content", ctx)
+    prefix = images.CUSTOMER_COPY_PREFIX if for_customer else images.FINGERPRINT_PREFIX
+    sha256 = images.fingerprint(content, assets, prefix=prefix)
     made_at = timezone.now()
     html = render_to_string(
-        TEMPLATE, {**ctx, "sha256": sha256, "made_at": made_at, "made_by_name": made_by_name}
+        template, {**ctx, "sha256": sha256, "made_at": made_at, "made_by_name": made_by_name}
     )
     # Imported here, not at the top: WeasyPrint's import costs a second (see pdf.py).
     from .pdf import html_to_pdf
@@ -84,6 +97,7 @@ def evidence_pack_make(*, installation: Installation, made_by_name: str) -> Made
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         made_at=made_at,
         made_by_name=made_by_name[:150],
+        copy=copy,
         size=len(pdf),
     )
     return MadePack(pdf, pack)

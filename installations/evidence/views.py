@@ -1,5 +1,6 @@
-"""The evidence pack's downloads: for the record's partner users and staff, and for the customer
-from their signed link once they have approved."""
+"""The evidence pack's downloads: the full record for the record's partner users and staff, and
+the customer's copy (customer_copy.html says what it leaves out) from their signed link
+once they have approved."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..models import CustomerActor
 from ..services import actor_name
 from ..statuses import Status
 from . import selectors, services
+from .models import EvidencePack
 
 # Where the customer's link still leads before approval: the pack waits for the approval.
 AWAITING_APPROVAL = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
@@ -68,5 +70,9 @@ def customer_pack(request: HttpRequest, token: str) -> HttpResponse:
         }
         return _unavailable(request, ctx, 404 if waiting else 410)
     customer = CustomerActor(installation.pk, installation.customer.name)
-    made = services.evidence_pack_make(installation=installation, made_by_name=actor_name(customer))
+    made = services.evidence_pack_make(
+        installation=installation,
+        made_by_name=actor_name(customer),
+        copy=EvidencePack.Copy.CUSTOMER,
+    )
     return _pdf(made)

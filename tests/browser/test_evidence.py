@@ -1,6 +1,6 @@
 """The evidence pack in a real browser against the production server: the partner downloads it
-from the detail page, the approved customer from their page; page 1 is kept as a PNG for the
-lead to check by eye (docs/screens/evidence-page1.png)."""
+from the detail page, the approved customer their copy from their page; page 1 is kept as a PNG
+for the lead to check by eye (docs/screens/evidence-page1.png)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,12 @@ def test_the_approved_customer_downloads_it_on_a_phone(phone_page, cast, tmp_pat
     installation = build_approved(cast)
     phone_page.goto(f"/c/{make_token(installation)}/")
     phone_page.get_by_role("heading", name="Thank you").wait_for()
-    pdf = _download(phone_page, "Download the evidence pack (PDF)", tmp_path)
-    assert "Jane Q. Customer" in pdf_text(pdf)
-    assert EvidencePack.objects.get().made_by_name == "Jane Customer (customer)"
+    pdf = _download(phone_page, "Download your installation record (PDF)", tmp_path)
+    text = pdf_text(pdf)
+    assert "Your installation record" in text and "Jane Q. Customer" in text
+    pack = EvidencePack.objects.get()
+    assert pack.made_by_name == "Jane Customer (customer)"
+    assert pack.copy == EvidencePack.Copy.CUSTOMER
 
 
 def test_the_packs_panel_fits_a_small_phone_and_axe_finds_nothing(browser, cast):

@@ -35,13 +35,12 @@ def _customer_url(token: str) -> str:
     return reverse("evidence:customer-pack", args=[token])
 
 
-def _is_pdf(response, installation: Installation) -> bool:
+def _is_pdf(response, installation: Installation, name: str = "evidence-installation") -> bool:
     return (
         response.status_code == 200
         and response["Content-Type"] == "application/pdf"
         and response.content.startswith(b"%PDF-")
-        and f'filename="evidence-installation-{installation.pk}.pdf"'
-        in response["Content-Disposition"]
+        and f'filename="{name}-{installation.pk}.pdf"' in response["Content-Disposition"]
         and response["Content-Disposition"].startswith("attachment")
     )
 
@@ -55,6 +54,8 @@ def test_the_partner_user_downloads_the_pack_and_it_is_kept(cast, approved):
     response = _client(cast.partner_user).get(_pack_url(approved))
     assert _is_pdf(response, approved)
     pack = EvidencePack.objects.get(installation=approved)
+    assert pack.copy == EvidencePack.Copy.FULL
+    assert "Evidence pack" in pdf_text(response.content)
     assert pack.made_by_name == services.actor_name(cast.partner_user)
     assert pack.pdf_sha256 == hashlib.sha256(response.content).hexdigest()
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
@@ -99,11 +100,17 @@ def test_it_takes_only_get(cast, approved):
     assert _client().post(_customer_url(make_token(approved))).status_code == 405
 
 
-def test_the_customer_downloads_it_from_their_link_once_approved(approved):
+def test_the_customer_downloads_their_copy_from_their_link_once_approved(approved):
     response = _client().get(_customer_url(make_token(approved)))
-    assert _is_pdf(response, approved)
-    assert EvidencePack.objects.get().made_by_name == "Jane Customer (customer)"
-    assert "Jane Customer" in pdf_text(response.content)
+    assert _is_pdf(response, approved, "installation-record")
+    pack = EvidencePack.objects.get()
+    assert pack.made_by_name == "Jane Customer (customer)"
+    assert pack.copy == EvidencePack.Copy.CUSTOMER
+    assert pack.pdf_sha256 == hashlib.sha256(response.content).hexdigest()
+    text = pdf_text(response.content)
+    assert "Your installation record" in text
+    assert "Jane Customer" in text
+    assert "Evidence pack" not in text
 
 
 @pytest.mark.parametrize("status", [Status.CONTRACT_SENT, Status.CONTRACT_SIGNED])
@@ -195,6 +202,21 @@ def test_the_detail_page_links_the_pack_and_lists_earlier_fingerprints(cast, app
         assert pack.made_by_name in page
 
 
+def test_the_detail_page_lists_the_customers_copy_with_its_own_fingerprint(cast, approved):
+    client = _client(cast.partner_user)
+    client.get(_pack_url(approved))
+    _client().get(_customer_url(make_token(approved)))
+    full, mine = (
+        EvidencePack.objects.get(installation=approved, copy=copy)
+        for copy in (EvidencePack.Copy.FULL, EvidencePack.Copy.CUSTOMER)
+    )
+    assert full.sha256 != mine.sha256
+    page = client.get(reverse("partner:detail", args=[approved.pk])).content.decode()
+    assert page.count("Customer’s copy:") == 1
+    assert mine.sha256 in page and mine.pdf_sha256 in page
+    assert full.sha256 in page
+
+
 def test_the_admin_change_page_links_the_pack(cast, approved):
     client = _client(cast.superuser)
     page = client.get(reverse("admin:installations_installation_change", args=[approved.pk]))
@@ -209,6 +231,19 @@ def test_staff_find_a_pack_in_the_admin_by_its_fingerprint(cast, approved):
     found = client.get(url, {"q": pack.sha256}).content.decode()
     assert pack.pdf_sha256 in found
     assert client.get(url, {"q": "0" * 64}).content.decode().count(pack.pdf_sha256) == 0
+
+
+def test_staff_tell_a_customers_copy_from_a_full_pack_in_the_admin(cast, approved):
+    _client(cast.partner_user).get(_pack_url(approved))
+    _client().get(_customer_url(make_token(approved)))
+    mine = EvidencePack.objects.get(copy=EvidencePack.Copy.CUSTOMER)
+    full = EvidencePack.objects.get(copy=EvidencePack.Copy.FULL)
+    client = _client(cast.superuser)
+    url = reverse("admin:installations_evidencepack_changelist")
+    assert 'href="?copy__exact=customer"' in client.get(url).content.decode()  # the filter
+    found = client.get(url, {"copy__exact": "customer"}).content.decode()
+    assert mine.pdf_sha256 in found and full.pdf_sha256 not in found
+    assert "Customer’s copy" in client.get(url, {"q": mine.sha256}).content.decode()
 
 
 def test_the_approved_customer_page_links_the_pack(approved):
