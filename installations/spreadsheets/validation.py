@@ -73,20 +73,22 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def formula_like(value: str) -> bool:
-    """A cell a spreadsheet would run: `=…`, `@…`, or `+`/`-` followed by more than a number
-    (`+44 7700 900123` is a phone number; `-cmd|…` and `+HYPERLINK(…)` are not)."""
-    if value[:1] in ("=", "@"):
-        return True
-    return value[:1] in ("+", "-") and not _PHONE.match(value)
-
-
 def _cell(value: str) -> str:
     value = value.strip()
-    # Our own export writes a leading ' before such cells: read them back as they were.
+    # Our own export writes a leading ' before cells a spreadsheet would run: read them back as
+    # they were.
     if value[:2] in ("'=", "'+", "'-", "'@"):
         value = value[1:]
     return value
+
+
+def is_formula(cell: str) -> bool:
+    """A cell the file holds as a formula instead of its result (`=SUM(A1:A3)`, `="00123"`):
+    spreadsheets save results, so such a cell was saved with formulas or written by a program,
+    and its text is not the value meant. A cell starting with `-`, `+` or `@` is text ("- ring
+    twice", "@ back door"); the export is what keeps every such cell from running
+    (export.neutralise). A leading ' (our export's) makes `=…` text too."""
+    return cell.strip().startswith("=")
 
 
 def parse_date(text: str) -> date | None:
@@ -121,6 +123,7 @@ class Row:
     errors: list[str] = field(default_factory=list)
     # Imported only once the partner confirms them: a handyman booked twice at once.
     warnings: list[str] = field(default_factory=list)
+    formulas: tuple[str, ...] = ()  # the keys of cells the file holds as formulas
     scheduled_date: date | None = None
     window: tuple[time, time] | None = None
     handyman: Handyman | None = None
@@ -190,13 +193,19 @@ class Report:
         return not self.error_rows and self.jobs > 0
 
 
-def _values(sheet: Sheet, cells: list[str]) -> dict[str, str]:
+def _cells(sheet: Sheet, cells: list[str]) -> dict[str, str]:
     return {
-        key: _cell(cells[sheet.columns[key]])
+        key: cells[sheet.columns[key]]
         if key in sheet.columns and sheet.columns[key] < len(cells)
         else ""
         for key in COLUMNS
     }
+
+
+def _row(sheet: Sheet, number: int, cells: list[str]) -> Row:
+    raw = _cells(sheet, cells)
+    formulas = tuple(key for key, cell in raw.items() if is_formula(cell))
+    return Row(number, {key: _cell(cell) for key, cell in raw.items()}, formulas=formulas)
 
 
 def _handymen(partner: Partner) -> tuple[dict[str, Handyman], dict[str, list[Handyman]]]:
@@ -214,10 +223,11 @@ def _check_cells(row: Row, today: date) -> None:
     """Everything about one row that needs no other row and no database."""
     v = row.values
     for key, value in v.items():
-        if value and formula_like(value) and not (key == "phone" and _PHONE.match(value)):
+        if key in row.formulas:
             row.errors.append(
-                f"The {COLUMNS[key].name} cell looks like a spreadsheet formula "
-                f"(“{value[:30]}”): formulas are not imported. Type the value itself."
+                f"The {COLUMNS[key].name} cell holds a spreadsheet formula (“{value[:30]}”), "
+                "not its result: save the sheet with its values (or, if it is meant as text, "
+                "start it with something other than =)."
             )
         elif len(value) > MAX_LENGTHS.get(key, 255):
             row.errors.append(
@@ -272,7 +282,7 @@ def _check_cells(row: Row, today: date) -> None:
 def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Report:
     """Every row checked; nothing written."""
     today = today or timezone.localdate()
-    rows = [Row(number, _values(sheet, cells)) for number, cells in sheet.records]
+    rows = [_row(sheet, number, cells) for number, cells in sheet.records]
     references = {row.values["partner_reference"] for row in rows} - {""}
     already: dict[str, Installation] = {}
     if references:

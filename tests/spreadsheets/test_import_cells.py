@@ -1,0 +1,112 @@
+"""What the import reads out of a cell: text that starts like a formula is text (the export keeps
+spreadsheets from running it), and a formula the file holds instead of its result is refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from installations.models import Installation
+from installations.spreadsheets.models import Import
+from installations.spreadsheets.reading import read_sheet
+from installations.spreadsheets.validation import check
+
+from .files import csv_bytes, job
+
+pytestmark = pytest.mark.django_db
+IMPORT = reverse("spreadsheets:import")
+COMMIT = reverse("spreadsheets:commit")
+EXPORT = reverse("spreadsheets:export")
+
+
+@pytest.fixture
+def partner_client(client, cast):
+    client.force_login(cast.partner_user)
+    return client
+
+
+def first_row(cast, **overrides: str):
+    return check(read_sheet(csv_bytes([job(**overrides)])), partner=cast.partner).rows[0]
+
+
+def upload(client, rows: list[dict[str, str]]):
+    return client.post(IMPORT, {"file": SimpleUploadedFile("jobs.csv", csv_bytes(rows))})
+
+
+# --- Text that starts like a formula ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("notes", "- ring twice"),
+        ("notes", "+ bring ladder"),
+        ("notes", "@ back door"),
+        ("notes", "-cmd|' /C calc'!A0"),
+        ("customer_name", "@Home Lettings"),
+        ("address", "+ Flat 2, 4 Mill Lane"),
+        ("partner_reference", "-0042"),
+    ],
+)
+def test_text_starting_with_a_dash_a_plus_or_an_at_sign_is_imported_as_it_is(cast, column, value):
+    row = first_row(cast, **{column: value})
+    assert row.errors == []
+    assert row.values[column] == value
+
+
+def test_a_phone_number_starting_with_a_plus_is_still_a_phone_number(cast):
+    assert first_row(cast, phone="+44 7700 900123").errors == []
+    assert "“+ring me” is not a phone number." in first_row(cast, phone="+ring me").errors
+
+
+@pytest.mark.parametrize("column", ["notes", "customer_name", "address", "partner_reference"])
+@pytest.mark.parametrize("value", ["=SUM(A1:A3)", '="00123"', "=B2&C2"])
+def test_a_formula_the_file_holds_instead_of_its_result_is_refused(cast, column, value):
+    words = " ".join(first_row(cast, **{column: value}).errors)
+    name = column.replace("_", " ")
+    assert f"The {name} cell holds a spreadsheet formula (“{value}”), not its result" in words
+    assert "save the sheet with its values" in words
+
+
+def test_text_starting_with_an_equals_sign_behind_an_apostrophe_is_text(cast):
+    # As our own export writes it (and as spreadsheets mark text): the ' is read off.
+    row = first_row(cast, notes="'=> use the side gate")
+    assert row.errors == []
+    assert row.values["notes"] == "=> use the side gate"
+
+
+def test_imported_text_that_starts_like_a_formula_is_exported_as_text_and_shown_escaped(
+    partner_client, cast
+):
+    notes = "- ring twice\n+ bring ladder\n@ <b>back door</b>"
+    row = job(
+        customer_name="@Home Lettings",
+        site_address="-cmd|' /C calc'!A0",
+        partner_reference="+REF-1",
+        notes=notes,
+    )
+    upload(partner_client, [row])
+    item = Import.objects.get(partner=cast.partner)
+    assert partner_client.post(COMMIT, {"upload": item.public_id}).status_code == 303
+    inst = Installation.objects.get()
+    assert (inst.notes, inst.site_address, inst.customer.name) == (
+        notes,
+        "-cmd|' /C calc'!A0",
+        "@Home Lettings",
+    )
+
+    response = partner_client.get(EXPORT)
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    exported = next(csv.DictReader(io.StringIO(text, newline="")))
+    assert exported["customer"] == "'@Home Lettings"
+    assert exported["site address"] == "'-cmd|' /C calc'!A0"
+    assert exported["partner reference"] == "'+REF-1"
+
+    page = partner_client.get(reverse("partner:detail", args=[inst.pk])).content.decode()
+    assert "@ &lt;b&gt;back door&lt;/b&gt;" in page
+    assert "<b>back door</b>" not in page
+    assert "- ring twice<br>+ bring ladder" in page
