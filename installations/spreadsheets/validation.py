@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -63,6 +63,9 @@ _WINDOW = re.compile(
 )
 _PHONE = re.compile(r"^[0-9+()\-./\s]+$")
 _SPACES = re.compile(r"\s+")
+_DAY_NUMBER = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
+_EXCEL_DAY_ZERO = date(1899, 12, 30)
+_DAY_NUMBER_YEARS = (2000, 2099)
 
 
 def _norm(text: str) -> str:
@@ -100,6 +103,18 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+def parse_day_number(text: str) -> date | None:
+    """The date a spreadsheet day number means (a date column formatted as a number: `46023`,
+    `46023.5` with a time of day, ignored), in Excel's 1900 system: day 1 is 1900-01-01 and
+    day 60 the 29 February 1900 that never was, so from day 61 on, day 0 is 1899-12-30. Only
+    numbers for the years 2000 to 2099: anything else in a date column is no date of ours."""
+    match = _DAY_NUMBER.match(text)
+    if not match:
+        return None
+    day = _EXCEL_DAY_ZERO + timedelta(days=int(match.group(1)))
+    return day if _DAY_NUMBER_YEARS[0] <= day.year <= _DAY_NUMBER_YEARS[1] else None
+
+
 def parse_window(text: str) -> tuple[time, time] | None | str:
     """The window's times; None when it is no window at all; "unknown" for a window we do not
     offer."""
@@ -130,6 +145,8 @@ class Row:
     customer: Customer | None = None  # an existing customer matched
     new_customer: int | None = None  # index of a new customer of this file
     already: Installation | None = None  # its reference was imported before: left as it is
+    # The date was a spreadsheet day number: the preview shows the date it was read as.
+    from_day_number: bool = False
 
     @property
     def site_address(self) -> str:
@@ -157,6 +174,10 @@ class Report:
     @property
     def warning_rows(self) -> list[Row]:
         return [row for row in self.rows if row.creates and row.warnings]
+
+    @property
+    def day_number_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.creates and row.from_day_number]
 
     @property
     def warnings_key(self) -> str:
@@ -250,14 +271,20 @@ def _check_cells(row: Row, today: date) -> None:
         row.errors.append("The date is missing.")
     else:
         row.scheduled_date = parse_date(v["date"])
+        read_as = ""
+        if row.scheduled_date is None and (day := parse_day_number(v["date"])):
+            # Excel writes a date cell formatted as a number as its day number: what it means
+            # is not in doubt, and the preview says the date it was read as.
+            row.scheduled_date, row.from_day_number = day, True
+            read_as = f" (the spreadsheet day number {v['date']})"
         if row.scheduled_date is None:
             row.errors.append(
                 f"“{v['date']}” is not a date: write it like 2026-05-31 or 31/05/2026."
             )
         elif row.scheduled_date < today:
             row.errors.append(
-                f"The date {row.scheduled_date:%d/%m/%Y} is in the past: choose today or a "
-                "later date."
+                f"The date {row.scheduled_date:%d/%m/%Y}{read_as} is in the past: choose today "
+                "or a later date."
             )
     if not v["window"]:
         row.errors.append("The arrival window is missing.")
