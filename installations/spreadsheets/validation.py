@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -63,6 +63,9 @@ _WINDOW = re.compile(
 )
 _PHONE = re.compile(r"^[0-9+()\-./\s]+$")
 _SPACES = re.compile(r"\s+")
+_DAY_NUMBER = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
+_EXCEL_DAY_ZERO = date(1899, 12, 30)
+_DAY_NUMBER_YEARS = (2000, 2099)
 
 
 def _norm(text: str) -> str:
@@ -73,20 +76,22 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def formula_like(value: str) -> bool:
-    """A cell a spreadsheet would run: `=…`, `@…`, or `+`/`-` followed by more than a number
-    (`+44 7700 900123` is a phone number; `-cmd|…` and `+HYPERLINK(…)` are not)."""
-    if value[:1] in ("=", "@"):
-        return True
-    return value[:1] in ("+", "-") and not _PHONE.match(value)
-
-
 def _cell(value: str) -> str:
     value = value.strip()
-    # Our own export writes a leading ' before such cells: read them back as they were.
+    # Our own export writes a leading ' before cells a spreadsheet would run: read them back as
+    # they were.
     if value[:2] in ("'=", "'+", "'-", "'@"):
         value = value[1:]
     return value
+
+
+def is_formula(cell: str) -> bool:
+    """A cell the file holds as a formula instead of its result (`=SUM(A1:A3)`, `="00123"`):
+    spreadsheets save results, so such a cell was saved with formulas or written by a program,
+    and its text is not the value meant. A cell starting with `-`, `+` or `@` is text ("- ring
+    twice", "@ back door"); the export is what keeps every such cell from running
+    (export.neutralise). A leading ' (our export's) makes `=…` text too."""
+    return cell.strip().startswith("=")
 
 
 def parse_date(text: str) -> date | None:
@@ -96,6 +101,18 @@ def parse_date(text: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def parse_day_number(text: str) -> date | None:
+    """The date a spreadsheet day number means (a date column formatted as a number: `46023`,
+    `46023.5` with a time of day, ignored), in Excel's 1900 system: day 1 is 1900-01-01 and
+    day 60 the 29 February 1900 that never was, so from day 61 on, day 0 is 1899-12-30. Only
+    numbers for the years 2000 to 2099: anything else in a date column is no date of ours."""
+    match = _DAY_NUMBER.match(text)
+    if not match:
+        return None
+    day = _EXCEL_DAY_ZERO + timedelta(days=int(match.group(1)))
+    return day if _DAY_NUMBER_YEARS[0] <= day.year <= _DAY_NUMBER_YEARS[1] else None
 
 
 def parse_window(text: str) -> tuple[time, time] | None | str:
@@ -121,12 +138,15 @@ class Row:
     errors: list[str] = field(default_factory=list)
     # Imported only once the partner confirms them: a handyman booked twice at once.
     warnings: list[str] = field(default_factory=list)
+    formulas: tuple[str, ...] = ()  # the keys of cells the file holds as formulas
     scheduled_date: date | None = None
     window: tuple[time, time] | None = None
     handyman: Handyman | None = None
     customer: Customer | None = None  # an existing customer matched
     new_customer: int | None = None  # index of a new customer of this file
     already: Installation | None = None  # its reference was imported before: left as it is
+    # The date was a spreadsheet day number: the preview shows the date it was read as.
+    from_day_number: bool = False
 
     @property
     def site_address(self) -> str:
@@ -154,6 +174,10 @@ class Report:
     @property
     def warning_rows(self) -> list[Row]:
         return [row for row in self.rows if row.creates and row.warnings]
+
+    @property
+    def day_number_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.creates and row.from_day_number]
 
     @property
     def warnings_key(self) -> str:
@@ -190,13 +214,19 @@ class Report:
         return not self.error_rows and self.jobs > 0
 
 
-def _values(sheet: Sheet, cells: list[str]) -> dict[str, str]:
+def _cells(sheet: Sheet, cells: list[str]) -> dict[str, str]:
     return {
-        key: _cell(cells[sheet.columns[key]])
+        key: cells[sheet.columns[key]]
         if key in sheet.columns and sheet.columns[key] < len(cells)
         else ""
         for key in COLUMNS
     }
+
+
+def _row(sheet: Sheet, number: int, cells: list[str]) -> Row:
+    raw = _cells(sheet, cells)
+    formulas = tuple(key for key, cell in raw.items() if is_formula(cell))
+    return Row(number, {key: _cell(cell) for key, cell in raw.items()}, formulas=formulas)
 
 
 def _handymen(partner: Partner) -> tuple[dict[str, Handyman], dict[str, list[Handyman]]]:
@@ -214,10 +244,11 @@ def _check_cells(row: Row, today: date) -> None:
     """Everything about one row that needs no other row and no database."""
     v = row.values
     for key, value in v.items():
-        if value and formula_like(value) and not (key == "phone" and _PHONE.match(value)):
+        if key in row.formulas:
             row.errors.append(
-                f"The {COLUMNS[key].name} cell looks like a spreadsheet formula "
-                f"(“{value[:30]}”): formulas are not imported. Type the value itself."
+                f"The {COLUMNS[key].name} cell holds a spreadsheet formula (“{value[:30]}”), "
+                "not its result: save the sheet with its values (or, if it is meant as text, "
+                "start it with something other than =)."
             )
         elif len(value) > MAX_LENGTHS.get(key, 255):
             row.errors.append(
@@ -240,14 +271,20 @@ def _check_cells(row: Row, today: date) -> None:
         row.errors.append("The date is missing.")
     else:
         row.scheduled_date = parse_date(v["date"])
+        read_as = ""
+        if row.scheduled_date is None and (day := parse_day_number(v["date"])):
+            # Excel writes a date cell formatted as a number as its day number: what it means
+            # is not in doubt, and the preview says the date it was read as.
+            row.scheduled_date, row.from_day_number = day, True
+            read_as = f" (the spreadsheet day number {v['date']})"
         if row.scheduled_date is None:
             row.errors.append(
                 f"“{v['date']}” is not a date: write it like 2026-05-31 or 31/05/2026."
             )
         elif row.scheduled_date < today:
             row.errors.append(
-                f"The date {row.scheduled_date:%d/%m/%Y} is in the past: choose today or a "
-                "later date."
+                f"The date {row.scheduled_date:%d/%m/%Y}{read_as} is in the past: choose today "
+                "or a later date."
             )
     if not v["window"]:
         row.errors.append("The arrival window is missing.")
@@ -272,7 +309,7 @@ def _check_cells(row: Row, today: date) -> None:
 def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Report:
     """Every row checked; nothing written."""
     today = today or timezone.localdate()
-    rows = [Row(number, _values(sheet, cells)) for number, cells in sheet.records]
+    rows = [_row(sheet, number, cells) for number, cells in sheet.records]
     references = {row.values["partner_reference"] for row in rows} - {""}
     already: dict[str, Installation] = {}
     if references:

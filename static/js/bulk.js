@@ -67,9 +67,27 @@
     }
   }
 
+  // On a phone the bar is one line (the count and "Actions"): its actions start closed, except
+  // after an error the person must correct there. Wider, they are always open (bulk.css hides the
+  // summary). A bar the server just drew is fitted once: a later swap elsewhere on the page (the
+  // cards' refresh) must not close what the person opened.
+  const narrow = window.matchMedia("(max-width: 40rem)");
+
+  function fitMenu(force) {
+    const menu = document.querySelector("[data-bulk-menu]");
+    if (!menu || (menu.hasAttribute("data-fitted") && !force)) return;
+    menu.setAttribute("data-fitted", "");
+    menu.open = !narrow.matches || Boolean(document.getElementById("bulk-errors"));
+  }
+
+  narrow.addEventListener("change", function () { fitMenu(true); });
+
   function enhance() {
     document.querySelectorAll("[data-bulk-all-wrap]").forEach(function (el) { el.hidden = false; });
     document.querySelectorAll("[data-bulk-no-js]").forEach(function (el) { el.hidden = true; });
+    const form = bar();
+    if (form) form.setAttribute("data-bulk-enhanced", "");
+    fitMenu(false);
     update(false);
   }
 

@@ -73,6 +73,30 @@
     afterLoad();
   }
 
+  // The list's filters: a search is sent by Enter or "Apply filters" (the form's submit), a
+  // choice (a select, a date, a box) as soon as it changes. The search box's own change event
+  // (Enter fires it just before the submit) would send the same search twice, the first to be
+  // aborted: it sends nothing. Without JavaScript, Enter submits the form as ever.
+  document.addEventListener("htmx:confirm", function (event) {
+    const cause = event.detail.triggeringEvent;
+    const box = cause && cause.target;
+    if (cause && cause.type === "change" && box instanceof HTMLInputElement && box.type === "search") {
+      event.preventDefault();
+    }
+  });
+
+  // A request that lands on the address already shown (Enter twice, "Apply filters" after a
+  // choice that already applied, the active card clicked again) replaces the history entry
+  // rather than pushing a copy of it: one Back always leaves what is on screen.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    const update = event.detail.history;
+    if (!update || update.type !== "push") return;
+    const next = new URL(update.path, window.location.href);
+    if (next.pathname + next.search === window.location.pathname + window.location.search) {
+      update.type = "replace";
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     const d = dialog();
     if (!d) return;

@@ -96,10 +96,8 @@ def test_a_valid_row_has_no_errors(cast):
         ({"handyman": "nobody"}, "No handyman called “nobody” works for you"),
         (
             {"notes": '=HYPERLINK("http://evil.example","x")'},
-            "The notes cell looks like a spreadsheet formula",
+            "The notes cell holds a spreadsheet formula",
         ),
-        ({"customer_name": "@SUM(A1)"}, "The customer name cell looks like a spreadsheet formula"),
-        ({"address": "-cmd|' /C calc'!A0"}, "The address cell looks like a spreadsheet formula"),
     ],
 )
 def test_each_bad_cell_is_said_in_words(cast, overrides, words):

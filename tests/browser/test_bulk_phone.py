@@ -1,0 +1,140 @@
+"""The bulk bar on a 360-pixel phone: one compact line while rows are ticked, its actions one tap
+(or one key) away, and without JavaScript a plain form that does not follow the scroll."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from installations.models import Installation
+from installations.statuses import Status
+
+from .conftest import log_in
+
+PHONE = {"width": 360, "height": 740}
+# The bar follows the scroll: it may take at most this share of the screen while closed.
+MAX_SHARE = 0.3
+# Counts the page's settled swaps on <html data-swaps> (the CSP forbids wait_for_function).
+COUNT_SWAPS = """
+let swaps = 0;
+document.addEventListener("htmx:afterSettle", () => {
+  swaps += 1;
+  document.documentElement.dataset.swaps = String(swaps);
+});
+"""
+
+
+def _rows(cast, n: int) -> list[Installation]:
+    day = timezone.localdate()
+    return [cast.installation(scheduled_date=day + timedelta(days=2 + i)) for i in range(n)]
+
+
+def _box(page, inst: Installation):
+    return page.get_by_label(f"Select #{inst.pk} {inst.customer.name}", exact=True)
+
+
+def _height(locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["height"]
+
+
+@pytest.fixture
+def phone(browser):
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield page
+    page.close()
+
+
+def test_the_bar_is_one_short_line_on_a_phone_and_its_actions_open_from_it(phone, cast):
+    rows = _rows(cast, 8)
+    phone.add_init_script(COUNT_SWAPS)
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    _box(phone, rows[0]).check()
+    _box(phone, rows[1]).check()
+    bar = phone.locator("#bulk-form")
+    expect(bar).to_contain_text("2 selected.")
+    assert _height(bar) <= MAX_SHARE * PHONE["height"], _height(bar)
+    # It still follows the scroll, still short.
+    phone.mouse.wheel(0, 600)
+    expect(bar).to_be_in_viewport()
+    assert _height(bar) <= MAX_SHARE * PHONE["height"]
+
+    # The actions are one tap away, and the bar says what it holds.
+    actions = bar.get_by_text("Actions", exact=True)
+    expect(actions).to_be_visible()
+    expect(bar.get_by_role("button", name="Assign selected")).to_be_hidden()
+    actions.tap()
+    expect(bar.get_by_label("Assign to")).to_be_visible()
+    expect(bar.get_by_role("button", name="Reject selected")).to_be_visible()
+    expect(bar.get_by_role("button", name="Export selected")).to_be_visible()
+    # Open, it never covers the whole screen: what it holds scrolls inside it.
+    assert _height(bar) < PHONE["height"]
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # A refresh of the cards meanwhile (another action's news) leaves it open.
+    phone.evaluate("document.body.dispatchEvent(new CustomEvent('installations-changed'))")
+    expect(phone.locator("html")).to_have_attribute("data-swaps", "1")
+    expect(bar.get_by_label("Assign to")).to_be_visible()
+
+    bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
+    bar.get_by_role("button", name="Assign selected").click()
+    expect(phone.locator("#bulk-result")).to_contain_text("2 assigned")
+    for inst in rows[:2]:
+        expect(phone.locator(f"#row-{inst.pk}")).to_contain_text("Installer assigned")
+
+
+def test_the_actions_open_with_the_keyboard_with_the_focus_shown(phone, cast):
+    rows = _rows(cast, 3)
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    _box(phone, rows[0]).focus()
+    phone.keyboard.press("Space")
+    bar = phone.locator("#bulk-form")
+    expect(bar).to_contain_text("1 selected.")
+    summary = bar.locator("summary")
+    summary.focus()
+    expect(summary).to_be_focused()
+    outline = summary.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline != "none"  # the portal's :focus-visible ring (a focus() call counts as keyboard)
+    phone.keyboard.press("Enter")
+    expect(bar.get_by_label("Reason for rejecting")).to_be_visible()
+    phone.keyboard.press("Tab")
+    expect(bar.get_by_label("Assign to")).to_be_focused()
+    # Escape-free: Enter on the summary again closes it, and the bar is one line again.
+    summary.focus()
+    phone.keyboard.press("Enter")
+    expect(bar.get_by_label("Assign to")).to_be_hidden()
+    assert _height(bar) <= MAX_SHARE * PHONE["height"]
+
+
+def test_without_javascript_the_bar_on_a_phone_is_a_plain_form_in_the_page(browser, cast):
+    rows = _rows(cast, 3)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, "acme")
+        page.goto("/installations/")
+        bar = page.locator("#bulk-form")
+        # Every control shown, in the page's flow: it does not follow the scroll over the rows.
+        expect(bar.get_by_label("Assign to")).to_be_visible()
+        assert bar.evaluate("e => getComputedStyle(e).position") != "sticky"
+        # ...and "Actions", in the bar, folds them away without a script.
+        summary = bar.locator("summary")
+        expect(summary).to_be_visible()
+        bar_box, summary_box = bar.bounding_box(), summary.bounding_box()
+        assert bar_box and summary_box
+        assert bar_box["y"] <= summary_box["y"] < bar_box["y"] + bar_box["height"]
+        summary.click()
+        expect(bar.get_by_label("Assign to")).to_be_hidden()
+        summary.click()
+        _box(page, rows[0]).check()
+        bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
+        bar.get_by_role("button", name="Assign selected").click()
+        expect(page.locator("#flash[role=status]")).to_contain_text("1 assigned")
+        assert Installation.objects.get(pk=rows[0].pk).status == Status.INSTALLER_ASSIGNED
+    finally:
+        context.close()

@@ -1,0 +1,180 @@
+"""What the import reads out of a cell: text that starts like a formula is text (the export keeps
+spreadsheets from running it), a formula the file holds instead of its result is refused, and a
+date cell formatted as a number is read as the date it means and shown as such in the preview."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from installations.models import Installation
+from installations.spreadsheets.models import Import
+from installations.spreadsheets.reading import read_sheet
+from installations.spreadsheets.validation import check, parse_day_number
+
+from .files import csv_bytes, day, job
+
+pytestmark = pytest.mark.django_db
+IMPORT = reverse("spreadsheets:import")
+COMMIT = reverse("spreadsheets:commit")
+EXPORT = reverse("spreadsheets:export")
+
+
+@pytest.fixture
+def partner_client(client, cast):
+    client.force_login(cast.partner_user)
+    return client
+
+
+def first_row(cast, **overrides: str):
+    return check(read_sheet(csv_bytes([job(**overrides)])), partner=cast.partner).rows[0]
+
+
+def upload(client, rows: list[dict[str, str]]):
+    return client.post(IMPORT, {"file": SimpleUploadedFile("jobs.csv", csv_bytes(rows))})
+
+
+def day_number(d: date) -> str:
+    return str((d - date(1899, 12, 30)).days)
+
+
+# --- Text that starts like a formula ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("notes", "- ring twice"),
+        ("notes", "+ bring ladder"),
+        ("notes", "@ back door"),
+        ("notes", "-cmd|' /C calc'!A0"),
+        ("customer_name", "@Home Lettings"),
+        ("address", "+ Flat 2, 4 Mill Lane"),
+        ("partner_reference", "-0042"),
+    ],
+)
+def test_text_starting_with_a_dash_a_plus_or_an_at_sign_is_imported_as_it_is(cast, column, value):
+    row = first_row(cast, **{column: value})
+    assert row.errors == []
+    assert row.values[column] == value
+
+
+def test_a_phone_number_starting_with_a_plus_is_still_a_phone_number(cast):
+    assert first_row(cast, phone="+44 7700 900123").errors == []
+    assert "“+ring me” is not a phone number." in first_row(cast, phone="+ring me").errors
+
+
+@pytest.mark.parametrize("column", ["notes", "customer_name", "address", "partner_reference"])
+@pytest.mark.parametrize("value", ["=SUM(A1:A3)", '="00123"', "=B2&C2"])
+def test_a_formula_the_file_holds_instead_of_its_result_is_refused(cast, column, value):
+    words = " ".join(first_row(cast, **{column: value}).errors)
+    name = column.replace("_", " ")
+    assert f"The {name} cell holds a spreadsheet formula (“{value}”), not its result" in words
+    assert "save the sheet with its values" in words
+
+
+def test_text_starting_with_an_equals_sign_behind_an_apostrophe_is_text(cast):
+    # As our own export writes it (and as spreadsheets mark text): the ' is read off.
+    row = first_row(cast, notes="'=> use the side gate")
+    assert row.errors == []
+    assert row.values["notes"] == "=> use the side gate"
+
+
+def test_imported_text_that_starts_like_a_formula_is_exported_as_text_and_shown_escaped(
+    partner_client, cast
+):
+    notes = "- ring twice\n+ bring ladder\n@ <b>back door</b>"
+    row = job(
+        customer_name="@Home Lettings",
+        site_address="-cmd|' /C calc'!A0",
+        partner_reference="+REF-1",
+        notes=notes,
+    )
+    upload(partner_client, [row])
+    item = Import.objects.get(partner=cast.partner)
+    assert partner_client.post(COMMIT, {"upload": item.public_id}).status_code == 303
+    inst = Installation.objects.get()
+    assert (inst.notes, inst.site_address, inst.customer.name) == (
+        notes,
+        "-cmd|' /C calc'!A0",
+        "@Home Lettings",
+    )
+
+    response = partner_client.get(EXPORT)
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    exported = next(csv.DictReader(io.StringIO(text, newline="")))
+    assert exported["customer"] == "'@Home Lettings"
+    assert exported["site address"] == "'-cmd|' /C calc'!A0"
+    assert exported["partner reference"] == "'+REF-1"
+
+    page = partner_client.get(reverse("partner:detail", args=[inst.pk])).content.decode()
+    assert "@ &lt;b&gt;back door&lt;/b&gt;" in page
+    assert "<b>back door</b>" not in page
+    assert "- ring twice<br>+ bring ladder" in page
+
+
+# --- Dates given as spreadsheet day numbers -----------------------------------------------------
+
+
+def test_a_day_number_means_the_date_excel_shows_for_it():
+    # Excel's 1900 system, with its 29 February 1900: day 45658 is 1 January 2025.
+    assert parse_day_number("45658") == date(2025, 1, 1)
+    assert parse_day_number("46023") == date(2026, 1, 1)
+    assert parse_day_number("46023.75") == date(2026, 1, 1)  # a time of day: the window says it
+    assert parse_day_number("46023,5") == date(2026, 1, 1)
+
+
+@pytest.mark.parametrize("text", ["12345", "99999", "4602", "460230", "-46023", "46 023", "1e5"])
+def test_a_number_that_is_no_date_of_this_century_is_not_a_date(cast, text):
+    assert parse_day_number(text) is None
+    row = first_row(cast, date=text)
+    assert row.scheduled_date is None
+    assert f"“{text}” is not a date: write it like 2026-05-31" in " ".join(row.errors)
+
+
+def test_a_date_given_as_a_day_number_is_read_as_the_date_it_means(cast):
+    row = first_row(cast, date=day_number(day(9)))
+    assert row.errors == []
+    assert (row.scheduled_date, row.from_day_number) == (day(9), True)
+
+
+def test_a_day_number_in_the_past_is_refused_naming_the_date_it_means(cast):
+    yesterday = day(-1)
+    row = first_row(cast, date=day_number(yesterday))
+    assert row.errors == [
+        f"The date {yesterday:%d/%m/%Y} (the spreadsheet day number {day_number(yesterday)}) "
+        "is in the past: choose today or a later date."
+    ]
+
+
+def test_the_preview_shows_the_date_each_day_number_was_read_as_and_the_commit_uses_it(
+    partner_client, cast
+):
+    first, second = day(9), day(10)
+    rows = [job(1, date=day_number(first)), job(2, date=day_number(second)), job(3)]
+    response = upload(partner_client, rows)
+    assert response.status_code == 303
+    page = partner_client.get(response["Location"]).content.decode()
+    assert (
+        f'{first:%a} {first.day} {first:%b %Y} <span class="muted">(from {day_number(first)})'
+        in page
+    )
+    assert (
+        f"2 rows give their dates as a spreadsheet day number (such as {day_number(first)}: "
+        "the date column is formatted as a number). The table shows the date each was read as"
+    ) in page
+    item = Import.objects.get(partner=cast.partner)
+    partner_client.post(COMMIT, {"upload": item.public_id})
+    dates = list(Installation.objects.order_by("pk").values_list("scheduled_date", flat=True))
+    assert dates == [first, second, day()]
+
+
+def test_a_preview_without_day_numbers_says_nothing_about_them(partner_client, cast):
+    response = upload(partner_client, [job(1)])
+    page = partner_client.get(response["Location"]).content.decode()
+    assert "day number" not in page.split("What the file must contain")[0]
