@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0020_search_triggers_again'),
+        ('installations', '0021_webhook_test_event_token'),
     ]
 
     operations = [
