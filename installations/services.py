@@ -36,26 +36,12 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
+from .refusals import VERBS, refusal_sentence
 from .scheduling.rules import check_handyman_for_job, window_over
 from .signals import history_recorded, installation_edited
 from .statuses import NOT_STARTED_STATUSES, VISITED_STATUSES, Status
 
 logger = logging.getLogger("installations.events")
-
-
-# What each transition is called in a sentence ("it can no longer be …").
-VERBS = {
-    "assign": "assigned a handyman",
-    "reassign": "reassigned",
-    "reject": "rejected",
-    "set_off": "set off for",
-    "arrive": "marked as arrived",
-    "complete": "marked done",
-    "send_contract": "sent a contract",
-    "sign": "signed",
-    "approve": "approved",
-    "cancel": "cancelled",
-}
 
 
 def actor_name(actor: Any) -> str:
@@ -162,11 +148,7 @@ def _transition(
         _check_version(locked, expected_version)
         method = getattr(locked, name)  # `name` comes from our own code, never from input
         if not can_proceed(method):
-            raise TransitionRefused(
-                f"This installation is “{locked.get_status_display()}”, so it can no longer "
-                f"be {VERBS[name]}. Nothing was changed.",
-                installation=locked,
-            )
+            raise TransitionRefused(refusal_sentence(locked, name), installation=locked)
         if not has_transition_perm(method, actor):
             raise TransitionRefused(
                 f"You are not allowed to do that: only the right person can have this "

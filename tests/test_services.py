@@ -133,7 +133,18 @@ def test_a_transition_that_no_longer_applies_says_what_happened(cast):
         services.installation_assign(
             installation=inst, handyman=cast.handyman, actor=cast.partner_user
         )
-    assert "“Rejected”" in err.value.message and "Nothing was changed" in err.value.message
+    assert err.value.message == (
+        f"#{inst.pk} was rejected, so rebook it if it should still go ahead. Nothing was changed."
+    )
+
+
+def test_a_transition_the_job_has_not_reached_says_not_yet_rather_than_no_longer(cast):
+    inst = cast.installation(S.INSTALLER_ASSIGNED)
+    with pytest.raises(services.TransitionRefused) as err:
+        services.installation_send_contract(installation=inst, actor=cast.staff)
+    assert err.value.message == (
+        f"#{inst.pk} has a handyman, so it cannot be sent a contract yet. Nothing was changed."
+    )
 
 
 def test_a_rolled_back_transaction_leaves_no_trace(cast):

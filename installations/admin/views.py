@@ -31,6 +31,7 @@ from django_fsm.admin import FSMTransitionContext
 from .. import services
 from ..forms import AssignForm
 from ..models import Installation
+from ..refusals import refusal_sentence
 from ..scheduling.services import installation_reschedule
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS, TransitionRefused
@@ -403,11 +404,9 @@ class InstallationPagesMixin:
         else:
             available = {t.name for t in obj.get_available_user_status_transitions(request.user)}
             if transition.name not in available:
+                # The words its POST would be refused with (the service's).
                 self.message_user(
-                    request,
-                    f"This installation is “{obj.get_status_display()}”: “{label}” is not "
-                    "possible now. Nothing was changed.",
-                    level=messages.ERROR,
+                    request, refusal_sentence(obj, transition.name), level=messages.ERROR
                 )
                 return self._back_to_change_page(request, obj)
             version = self._posted_version(request.GET, obj)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Installation
+from ..refusals import refusal_sentence
 from ..statuses import Status, group_of
 from .selectors import Job
 
@@ -82,6 +83,20 @@ def _status_bits(status: str) -> tuple[str, str]:
 _hhmm = lru_cache(maxsize=512)(methodcaller("strftime", "%H:%M"))  # a week has a few windows
 
 
+def _drop_refusals(card: Card) -> str:
+    """What board.js says when a drop asks a card for an action it does not offer (an En route
+    job dragged to another day): the sentence the server would answer with, written here so
+    that the board never words a refusal itself."""
+    job = card.job
+    offered = {a.name for a in card.actions}
+    give = "assign" if job.status == Status.SCHEDULED else "reassign"
+    return "".join(
+        f' data-refused-{name}="{_e(refusal_sentence(job, name))}"'
+        for name in ("reschedule", give)
+        if name not in offered
+    )
+
+
 def _card(card: Card, next_url: str, where: str) -> str:
     job = card.job
     pk, version = job.pk, job.version
@@ -94,12 +109,13 @@ def _card(card: Card, next_url: str, where: str) -> str:
     start, end = _hhmm(job.window_start), _hhmm(job.window_end)
     # `where` is our own "<handyman id or u>-<digits>": nothing in it to escape.
     live = f' data-live-pk="{pk}" data-live-where="{where}"' if where else ""
+    draggable = f" data-draggable{_drop_refusals(card)}" if card.actions and not finished else ""
     return (
         f'<li id="card-{pk}" class="{classes}" data-pk="{pk}" data-version="{version}" '
         f'data-status="{job.status}" data-day="{job.scheduled_date.isoformat()}" '
         f'data-window-start="{start}" data-window-end="{end}" '
         f'data-handyman="{job.handyman_id or ""}"'
-        f"{' data-draggable' if card.actions and not finished else ''}{live}>"
+        f"{draggable}{live}>"
         f'<p class="job-when">{start}–{end}</p>'
         f'<p class="job-who"><a id="job-{pk}" href="{_e(card.link)}">{_e(job.customer_name)} '
         f'<span class="job-number">#{pk}</span></a></p>'

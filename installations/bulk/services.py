@@ -24,6 +24,7 @@ from django_fsm import can_proceed
 from .. import selectors, services
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation, Partner
+from ..refusals import refusal
 
 logger = logging.getLogger("installations.events")
 
@@ -91,7 +92,7 @@ def _refusal(refused: TransitionRefused, name: str, version: int | None) -> str:
     if version is not None and inst.version != version:
         return f"changed by someone else (it is now “{status}”)"
     if not can_proceed(getattr(inst, name)):  # `name` is one of ACTIONS, never input
-        return f"it is “{status}”, so it can no longer be {services.VERBS[name]}"
+        return refusal(inst.status, name)
     return refused.message
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from .. import notifications, services
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation, StatusChange, can_partner_or_staff
+from ..refusals import refusal_sentence
 from ..statuses import Status
 from .models import TimeOff
 from .rules import RESCHEDULABLE, check_slot, window_over
@@ -52,12 +53,7 @@ def _check_actor(locked: Installation, actor: Any) -> None:
 
 def _check_status(locked: Installation) -> None:
     if locked.status not in RESCHEDULABLE:
-        raise TransitionRefused(
-            f"This installation is “{locked.get_status_display()}”, so it can no longer be "
-            "rescheduled: only jobs the handyman has not set off for can move. "
-            "Nothing was changed.",
-            installation=locked,
-        )
+        raise TransitionRefused(refusal_sentence(locked, "reschedule"), installation=locked)
 
 
 def _check_new_slot(scheduled_date: date, window_start: time, window_end: time) -> None:

@@ -19,6 +19,7 @@ from django_htmx.http import reswap, retarget
 from ..errors import TransitionRefused
 from ..models import Handyman, Installation
 from ..redirects import post_only, safe_path
+from ..refusals import refusal_sentence
 from ..views.common import WrongRole
 from ..views.partner import (
     UNREADABLE_PAGE,
@@ -140,10 +141,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
     if request.method == "GET":
         if not may_reschedule(installation, request.user):
-            message = (
-                f"This installation is “{installation.get_status_display()}”, so it can no "
-                "longer be rescheduled. Nothing was changed."
-            )
+            message = refusal_sentence(installation, "reschedule")
             return _refused(request, installation, message, version)
         form = RescheduleForm(installation=installation)
         return _reschedule_page(request, installation, form=form, version=version)

@@ -35,6 +35,7 @@ from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, Reb
 from ..live.selectors import partner_page_feed
 from ..models import Installation, Partner
 from ..redirects import post_only, redirect_back, safe_path
+from ..refusals import refusal_sentence
 from ..scheduling.rules import ScheduleConflict, may_reschedule
 from ..statuses import GROUPS_BY_SLUG, VISITED_STATUSES, Status
 from .common import WrongRole
@@ -389,13 +390,6 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 
 
-def _not_allowed_message(installation: Installation, action: str) -> str:
-    return (
-        f"This installation is “{installation.get_status_display()}”, so it can no longer be "
-        f"{services.VERBS[action]}. Nothing was changed."
-    )
-
-
 def _row_response(
     request: HttpRequest,
     installation: Installation,
@@ -504,7 +498,7 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
     if request.method == "GET":
         if action not in allowed:
-            message = _not_allowed_message(installation, action)
+            message = refusal_sentence(installation, action)
             return _refused(request, installation, action, message, version)
         return _action_page(
             request, installation, action, form=spec.form(installation), version=version

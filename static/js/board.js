@@ -107,6 +107,12 @@
     return form ? form.getAttribute("action") : null;
   }
 
+  // A drop asking for an action the card does not offer: the server's sentence for it, which
+  // the card carries (cards.py), so that the board never words a refusal of its own.
+  function refusalOf(card, name) {
+    return card.getAttribute("data-refused-" + name) || "The board is out of date: reload it and try again.";
+  }
+
   // One step of a drop: POST, and on a conflict ask and post again with confirm_conflict=1.
   async function runStep(step, version) {
     const fields = Object.assign({ version: String(version), target: "row", next: window.location.pathname + window.location.search }, step.fields);
@@ -183,7 +189,7 @@
       const url = actionUrl(card, "reschedule");
       if (!url) {
         putBack(evt);
-        announce("This job can no longer be moved to another day or window. Nothing was changed.", true);
+        announce(refusalOf(card, "reschedule"), true);
         return;
       }
       // The Reschedule form's fields: the date and the window's key ("08:00-10:00").
@@ -200,7 +206,7 @@
       const url = actionUrl(card, name);
       if (!url) {
         putBack(evt);
-        announce("This job can no longer be given to another handyman. Nothing was changed.", true);
+        announce(refusalOf(card, name), true);
         return;
       }
       steps.push({ url: url, fields: { handyman: targetHandyman } });

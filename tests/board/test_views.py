@@ -300,6 +300,30 @@ def test_cards_offer_the_actions_the_state_machine_allows_with_their_version(par
     assert "<form" not in card(done) and "data-draggable" not in card(done)
 
 
+def test_a_card_that_cannot_move_carries_the_sentence_the_scheduling_room_answers(
+    partner_client, cast
+):
+    # board.js says it when such a card is dropped on another day, never words of its own.
+    on_the_way = cast.installation(Status.EN_ROUTE, scheduled_date=tomorrow())
+    assigned = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=tomorrow())
+    html = get(partner_client, week=week_of(tomorrow())).content.decode()
+
+    def card(inst):
+        start = html.index(f'id="card-{inst.pk}"')
+        return html[start : html.index(">", start)]
+
+    said = (
+        f"#{on_the_way.pk} has a handyman on the way, so it can no longer be rescheduled. "
+        "Nothing was changed."
+    )
+    assert f'data-refused-reschedule="{said}"' in card(on_the_way)
+    page = partner_client.get(reverse("scheduling:reschedule", args=[on_the_way.pk]))
+    assert page.status_code == 409 and said in page.content.decode()
+    # It can be given to another handyman: nothing to refuse there.
+    assert "data-refused-reassign" not in card(on_the_way)
+    assert "data-refused" not in card(assigned)
+
+
 def test_without_javascript_a_cards_assign_form_comes_back_to_the_board(partner_client, cast):
     job = cast.installation(Status.SCHEDULED)
     board_url = f"{BOARD}?week={week_of(tomorrow())}"

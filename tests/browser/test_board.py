@@ -205,6 +205,19 @@ def test_a_stale_board_gets_the_sentence_and_the_card_goes_back(page, cast):
     assert job.handyman == cast.handyman
 
 
+def test_a_job_whose_handyman_set_off_dropped_on_another_day_says_why_and_goes_back(page, cast):
+    job = cast.installation(Status.EN_ROUTE, handyman=cast.handyman)
+    open_board(page)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.handyman, another_day()))
+    expect(page.locator("#flash")).to_contain_text(
+        f"#{job.pk} has a handyman on the way, so it can no longer be rescheduled. "
+        "Nothing was changed."
+    )
+    expect(cell(page, cast.handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+    job.refresh_from_db()
+    assert job.scheduled_date == tomorrow()
+
+
 def test_a_day_off_is_greyed_and_a_drop_there_is_refused_with_a_sentence(page, cast):
     job = cast.installation(Status.SCHEDULED)
     TimeOff.objects.create(handyman=cast.other_handyman, day=tomorrow())

@@ -166,8 +166,8 @@ def test_without_javascript_the_bar_is_a_plain_form(browser, live_server, cast):
         summary = f"3 assigned to {cast.handyman.display_name}; 1 not changed"
         expect(page.locator("#flash[role=status]")).to_contain_text(summary)
         expect(page.locator("#bulk-result")).to_contain_text(
-            f"#{wrong.pk} {wrong.customer.name}: it is “En route”, so it can no longer be "
-            "assigned a handyman"
+            f"#{wrong.pk} {wrong.customer.name}: it has a handyman on the way, so reassign it "
+            "to send someone else"
         )
         expect(_box(page, wrong)).to_be_checked()
         for inst in rows:

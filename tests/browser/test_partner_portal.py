@@ -216,7 +216,9 @@ def test_a_button_for_an_action_no_longer_allowed_shows_the_row_as_it_is(page, c
     services.installation_reject(installation=inst, reason="Gone.", actor=cast.partner_user)
     row = page.locator(f"#row-{inst.pk}")
     row.get_by_role("button", name="Assign", exact=True).click()
-    expect(row.get_by_role("alert")).to_contain_text("so it can no longer be assigned")
+    expect(row.get_by_role("alert")).to_contain_text(
+        f"#{inst.pk} was rejected, so rebook it if it should still go ahead."
+    )
     expect(row).to_contain_text("Rejected")
     expect(page.locator("#action-dialog")).to_be_hidden()
 

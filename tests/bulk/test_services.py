@@ -18,6 +18,7 @@ from installations.bulk.services import (
     installations_bulk_reject,
 )
 from installations.models import Installation, PartnerStatusCount, StatusChange
+from installations.refusals import refusal_sentence
 from installations.signals import history_recorded
 from installations.statuses import Status
 
@@ -44,6 +45,27 @@ def _assign_entries(inst: Installation) -> int:
 
 def _counts(partner) -> dict[str, int]:
     return dict(PartnerStatusCount.objects.filter(partner=partner).values_list("status", "count"))
+
+
+def test_a_row_refused_for_its_status_says_what_its_own_dialog_says(cast):
+    assigned = cast.installation(Status.INSTALLER_ASSIGNED)
+    rejected = cast.installation(Status.REJECTED)
+    assign = _assign(cast, _page(assigned, rejected))
+    reject = installations_bulk_reject(
+        partner=cast.partner, rows=_page(assigned), reason="Too far", actor=cast.partner_user
+    )
+    said = {(r.pk, "assign"): r.reason for r in assign.refused}
+    said |= {(r.pk, "reject"): r.reason for r in reject.refused}
+    assert said == {
+        (assigned.pk, "assign"): "it has a handyman, so reassign it to send someone else",
+        (rejected.pk, "assign"): "it was rejected, so rebook it if it should still go ahead",
+        (assigned.pk, "reject"): "it has a handyman, so it can no longer be rejected",
+    }
+    # The same words as the row's own dialog, about "it" after the row's name.
+    for (pk, action), reason in said.items():
+        job = Installation.objects.get(pk=pk)
+        sentence = refusal_sentence(job, action)
+        assert sentence == f"#{pk} {reason.removeprefix('it ')}. Nothing was changed."
 
 
 def test_it_assigns_every_row_with_its_own_history_entry(cast):
@@ -125,7 +147,7 @@ def test_each_refused_row_says_why_in_words_and_the_others_change(cast):
     assert [r.pk for r in result.changed] == [fine.pk]
     assert reasons == {
         stale.pk: "changed by someone else (it is now “Scheduled”)",
-        assigned.pk: "it is “Installer assigned”, so it can no longer be assigned a handyman",
+        assigned.pk: "it has a handyman, so reassign it to send someone else",
         rejected_meanwhile.pk: "changed by someone else (it is now “Rejected”)",
         no_version.pk: NO_VERSION,
     }

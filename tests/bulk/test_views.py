@@ -73,7 +73,8 @@ def test_a_plain_post_assigns_and_redirects_back_to_the_list_with_the_result(acm
     flash = page[page.index('id="flash"') : page.index("</div>", page.index('id="flash"'))]
     assert summary in flash
     assert f'<h2 id="bulk-result-title">{summary}</h2>' in page
-    assert f"#{refused.pk} {refused.customer.name}</a>: it is “En route”" in page
+    reason = "it has a handyman on the way, so reassign it to send someone else"
+    assert f"#{refused.pk} {refused.customer.name}</a>: {reason}" in page
     # Shown once: the next visit has no result.
     assert "bulk-result-title" not in acme.get(next_url).content.decode()
 
@@ -84,7 +85,7 @@ def test_the_refused_rows_stay_selected_after_a_plain_post(acme, cast):
     acme.post(BULK, _post([done, refused], action="assign", handyman=cast.handyman.pk))
     page = acme.get(LIST).content.decode()
     assert _checked(page) == {refused.pk}
-    assert "Not changed: it is “Installer assigned”" in page
+    assert "Not changed: it has a handyman, so reassign it to send someone else" in page
 
 
 def test_an_htmx_post_answers_the_list_with_a_result_panel_and_the_summary(acme, cast):

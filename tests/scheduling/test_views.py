@@ -161,10 +161,36 @@ def test_a_stale_page_is_409_with_the_sentence(acme, cast):
 
 def test_a_job_under_way_is_409_on_get_and_post(acme, cast):
     inst = cast.installation(S.EN_ROUTE)
-    assert acme.get(url(inst)).status_code == 409
+    said = (
+        f"#{inst.pk} has a handyman on the way, so it can no longer be rescheduled. "
+        "Nothing was changed."
+    )
+    response = acme.get(url(inst))
+    assert response.status_code == 409 and said in response.content.decode()
     response = acme.post(url(inst), post(inst, in_days(3)))
     assert response.status_code == 409
-    assert "can no longer be rescheduled" in response.content.decode()
+    assert said in response.content.decode()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_moving_a_job_already_visited_suggests_a_follow_up_visit(acme, cast, method):
+    inst = cast.installation(S.INSTALLATION_COMPLETED)
+    before = (inst.scheduled_date, inst.version)
+    response = getattr(acme, method)(url(inst), post(inst, in_days(3)))
+    assert response.status_code == 409
+    said = f"#{inst.pk} is installed, so book a follow-up visit if someone must go back."
+    assert said in response.content.decode()
+    inst.refresh_from_db()
+    assert (inst.scheduled_date, inst.version) == before
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_moving_a_cancelled_job_suggests_rebooking_it(acme, cast, method):
+    inst = cast.installation(S.CANCELLED)
+    response = getattr(acme, method)(url(inst), post(inst, in_days(3)))
+    assert response.status_code == 409
+    said = f"#{inst.pk} was cancelled, so rebook it if it should still go ahead."
+    assert said in response.content.decode()
 
 
 def test_a_double_submit_is_answered_as_done(acme, cast):

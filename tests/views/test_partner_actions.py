@@ -259,10 +259,39 @@ def test_get_of_an_action_no_longer_allowed_is_409(acme, cast):
     inst = cast.installation("REJECTED")
     response = acme.get(url(inst, "assign"))
     assert response.status_code == 409
-    assert "“Rejected”, so it can no longer be assigned a handyman" in response.content.decode()
+    said = f"#{inst.pk} was rejected, so rebook it if it should still go ahead."
+    assert said in response.content.decode()
     response = acme.get(url(inst, "assign"), {"target": "row"}, **HX)
     assert response.status_code == 409
     assert response["HX-Retarget"] == f"#row-{inst.pk}"
+
+
+def test_reassigning_a_job_never_assigned_says_it_has_no_handyman_yet(acme, cast):
+    inst = cast.installation(Status.SCHEDULED)
+    said = f"#{inst.pk} has no handyman yet, so assign one instead. Nothing was changed."
+    # The button's dialog (a page grown stale) and the row's answer.
+    response = acme.get(url(inst, "reassign"), {"target": "row", "version": inst.version}, **HX)
+    assert response.status_code == 409
+    assert said in response.content.decode()
+    data = {"handyman": cast.handyman.pk, "version": inst.version, "target": "row"}
+    response = acme.post(url(inst, "reassign"), data, **HX)
+    assert response.status_code == 409
+    assert said in response.content.decode() and "no longer" not in response.content.decode()
+    inst.refresh_from_db()
+    assert (inst.status, inst.handyman, inst.version) == (Status.SCHEDULED, None, 1)
+
+
+def test_assigning_a_job_that_has_a_handyman_says_to_reassign_it(acme, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    data = {"handyman": cast.other_handyman.pk, "version": inst.version}
+    response = acme.post(url(inst, "assign"), data)
+    assert response.status_code == 409
+    said = f"#{inst.pk} has a handyman, so reassign it to send someone else. Nothing was changed."
+    assert said in response.content.decode()
+    assert acme.get(url(inst, "assign")).status_code == 409
+    assert said in acme.get(url(inst, "assign")).content.decode()
+    inst.refresh_from_db()
+    assert inst.handyman == cast.handyman
 
 
 def test_a_garbage_version_is_refused_as_unreadable_input(acme, cast):

@@ -1,0 +1,137 @@
+"""The one wording of an action the job's status does not allow.
+
+Every place that refuses such an action says it with these words: the core services (and so
+the list's row actions, the record page, Django admin and the handyman's pages), the bulk bar,
+the scheduling room and the dispatch board's cards. A refusal says what the job is now and,
+where there is something to do instead, what: "#31 has no handyman yet, so assign one instead."
+"Can no longer" is said only of a job past the action, "not yet" only of one before it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+from .models import Installation
+from .scheduling.rules import RESCHEDULABLE
+from .statuses import HAPPY_PATH, TERMINAL_STATUSES, VISITED_STATUSES, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+# What each action is called in a sentence ("it can no longer be …").
+VERBS = {
+    "assign": "assigned a handyman",
+    "reassign": "reassigned",
+    "reject": "rejected",
+    "reschedule": "rescheduled",
+    "set_off": "set off for",
+    "arrive": "marked as arrived",
+    "complete": "marked done",
+    "send_contract": "sent a contract",
+    "sign": "signed",
+    "approve": "approved",
+    "cancel": "cancelled",
+}
+
+# What a job in each status is, said after its name ("#31 has no handyman yet").
+SITUATIONS = {
+    Status.SCHEDULED: "has no handyman yet",
+    Status.INSTALLER_ASSIGNED: "has a handyman",
+    Status.EN_ROUTE: "has a handyman on the way",
+    Status.INSTALLATION_IN_PROGRESS: "has its handyman on site",
+    Status.INSTALLATION_COMPLETED: "is installed",
+    Status.CONTRACT_SENT: "is installed and its contract is sent",
+    Status.CONTRACT_SIGNED: "is installed and its contract is signed",
+    Status.CUSTOMER_APPROVED: "is finished and approved by the customer",
+    Status.CANCELLED: "was cancelled",
+    Status.REJECTED: "was rejected",
+}
+
+# Sending someone: what a partner can do instead, where there is something (the record page's
+# "Book follow-up visit" and "Rebook").
+_SENDING = ("assign", "reassign", "reschedule")
+FOLLOW_UP = "book a follow-up visit if someone must go back"
+REBOOK = "rebook it if it should still go ahead"
+
+
+def _instead(status: str, action: str) -> str:
+    if action == "reassign" and status == Status.SCHEDULED:
+        return "assign one instead"
+    if action == "assign" and status in (Status.INSTALLER_ASSIGNED, Status.EN_ROUTE):
+        return "reassign it to send someone else"
+    if action in _SENDING and status in (Status.CANCELLED, Status.REJECTED):
+        return REBOOK
+    if action == "reschedule" and status in VISITED_STATUSES:
+        return FOLLOW_UP
+    # With the handyman on site, someone else cannot be sent now, nor a follow-up yet.
+    if action in _SENDING and status in VISITED_STATUSES - {Status.INSTALLATION_IN_PROGRESS}:
+        return FOLLOW_UP
+    return ""
+
+
+# The same action twice (by someone else: one's own repeat is answered as done).
+ALREADY = {
+    ("reject", Status.REJECTED): "is already rejected",
+    ("cancel", Status.CANCELLED): "is already cancelled",
+    ("set_off", Status.EN_ROUTE): "already has its handyman on the way",
+    ("arrive", Status.INSTALLATION_IN_PROGRESS): "already has its handyman on site",
+    ("complete", Status.INSTALLATION_COMPLETED): "is already marked done",
+    ("send_contract", Status.CONTRACT_SENT): "has already been sent its contract",
+    ("sign", Status.CONTRACT_SIGNED): "is already signed",
+    ("approve", Status.CUSTOMER_APPROVED): "is already approved",
+}
+
+
+@cache
+def _sources(action: str) -> Collection[str]:
+    """The statuses the state machine allows `action` from (Reschedule: the scheduling rule)."""
+    if action == "reschedule":
+        return frozenset(RESCHEDULABLE)
+    field = Installation._meta.get_field("status")
+    sources: set[str] = set()
+    for transition in field.get_all_transitions(Installation):
+        if transition.name == action:
+            sources.add(transition.source)
+    return frozenset(sources)
+
+
+def _not_yet(status: str, action: str) -> bool:
+    """Whether the job has not reached the action yet (rather than gone past it)."""
+    if status in TERMINAL_STATUSES or status not in HAPPY_PATH:
+        return False
+    firsts = [HAPPY_PATH.index(s) for s in _sources(action) if s in HAPPY_PATH]
+    return bool(firsts) and HAPPY_PATH.index(status) < min(firsts)
+
+
+def refusal(status: str, action: str, *, subject: str = "it") -> str:
+    """Why a job in `status` cannot have `action` now, and what to do instead, as a clause
+    about `subject` without a full stop: "it has no handyman yet, so assign one instead" (a
+    row's reason in the bulk bar, after its name). `refusal_sentence` is the whole sentence."""
+    if (action, status) in ALREADY:
+        return f"{subject} {ALREADY[action, status]}"
+    situation = f"{subject} {SITUATIONS[status]}"
+    instead = _instead(status, action)
+    if instead:
+        return f"{situation}, so {instead}"
+    verb = VERBS[action]
+    if status in _sources(action):
+        # The status allows it: not a refusal of this kind (the caller's check was another).
+        return f"{situation}, so it cannot be {verb} now"
+    if _not_yet(status, action):
+        # "#31 has no handyman yet, so it cannot be sent a contract": one "yet" is enough.
+        yet = "" if situation.endswith(" yet") else " yet"
+        return f"{situation}, so it cannot be {verb}{yet}"
+    return f"{situation}, so it can no longer be {verb}"
+
+
+class _Job(Protocol):
+    pk: int
+    status: str
+
+
+def refusal_sentence(installation: _Job, action: str) -> str:
+    """The refusal of `action` on this job (an Installation, or the board's Job), as a page or
+    the board says it: "#31 has no handyman yet, so assign one instead. Nothing was changed." """
+    clause = refusal(installation.status, action, subject=f"#{installation.pk}")
+    return f"{clause}. Nothing was changed."
