@@ -91,6 +91,7 @@ ROUTES: dict[str, Route] = {
     "webhooks:endpoint_pause": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
     "webhooks:endpoint_resume": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
     "webhooks:endpoint_rotate": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
+    "webhooks:endpoint_test": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
     "webhooks:endpoint_delete": Route(PARTNER, Status.SCHEDULED, post=True),
     "webhooks:redeliver": Route(PARTNER, Status.SCHEDULED, get=False, post=True),
     "spreadsheets:export": Route(ANY_PARTNER),
