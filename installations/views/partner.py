@@ -473,11 +473,17 @@ def _answer_done(request: HttpRequest, updated: Installation, confirmation: str)
     messages.success(request, confirmation)
     back = _back_url(request.POST.get("next"), updated)
     if request.htmx:
-        response = HttpResponseClientRedirect(back)
-        current = urlsplit(request.htmx.current_url or "")
-        if current.path == urlsplit(back).path and current.query == urlsplit(back).query:
-            # Only the #fragment differs: a browser would just scroll, so ask htmx to reload.
-            response["HX-Refresh"] = "true"
+        current, target = urlsplit(request.htmx.current_url or ""), urlsplit(back)
+        if (current.path, current.query) != (target.path, target.query):
+            return HttpResponseClientRedirect(back)
+        if target.fragment and target.fragment != current.fragment:
+            # Only the #fragment differs: going there just scrolls, then htmx reloads once.
+            response = HttpResponseClientRedirect(back)
+        else:
+            # The very page shown (the board): a reload alone. With HX-Redirect as well htmx
+            # would load it twice, and the first load could take the message the second shows.
+            response = HttpResponse()
+        response["HX-Refresh"] = "true"
         return response
     return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
 

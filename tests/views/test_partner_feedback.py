@@ -136,6 +136,38 @@ def test_an_htmx_detail_action_reloads_the_page_at_its_heading(acme, cast):
     assert response["HX-Redirect"] == f"/installations/{inst.pk}/#who-{inst.pk}"
 
 
+def test_an_htmx_action_from_the_page_it_returns_to_reloads_it_once(acme, cast):
+    """From the board (the page `next` names, as shown): a reload alone. HX-Redirect to the same
+    address as well made htmx load the page twice, and the first load could take the message
+    the second should have shown."""
+    inst = cast.installation()
+    board = "/installations/board/?week=2026-W49"
+    response = acme.post(
+        f"/installations/{inst.pk}/reject/",
+        {"reason": "Too far", "version": inst.version, "next": board},
+        HTTP_HX_CURRENT_URL=f"http://testserver{board}",
+        **HX,
+    )
+    assert response["HX-Refresh"] == "true"
+    assert "HX-Redirect" not in response
+    assert "rejected" in live_region(acme.get(board).content.decode())
+
+
+def test_an_htmx_action_whose_page_differs_only_by_its_fragment_scrolls_there_and_reloads(
+    acme, cast
+):
+    inst = cast.installation()
+    page = f"/installations/{inst.pk}/"
+    response = acme.post(
+        f"{page}reject/",
+        {"reason": "Too far", "version": inst.version, "next": page},
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+        **HX,
+    )
+    assert response["HX-Redirect"] == f"{page}#who-{inst.pk}"
+    assert response["HX-Refresh"] == "true"
+
+
 @pytest.mark.parametrize("what", ["create", "follow_up", "rebook"])
 def test_creating_confirms_on_the_new_records_page(acme, cast, what):
     if what == "create":
