@@ -521,29 +521,52 @@ def _record_creation(installation: Installation, actor: Any, reason: str = "") -
     _recorded(change, installation)
 
 
+FORM_USED = "This form was already used. Reload the page and try again."
+
+
+def once_per_token(
+    token: uuid.UUID | None,
+    create: Callable[[], Any],
+    *,
+    find: Callable[[], Any],
+    ours: Callable[[Any], bool],
+) -> Any:
+    """Run `create` (which stores `token` in a UNIQUE column) at most once per token; a repeat
+    answers with what `find` gets (``replayed`` set), or is refused when `ours` says that row was
+    made by another form's owner.
+
+    The UNIQUE constraint decides, not a lookup first: of two racing submissions of one form the
+    second waits on the index and fails to insert, its savepoint is rolled back, and it answers
+    with what the first one made."""
+    if token is None:
+        made = create()
+    else:
+        try:
+            with transaction.atomic():
+                made = create()
+        except IntegrityError:
+            existing = find()
+            if existing is None:  # another constraint failed: not ours to hide
+                raise
+            if not ours(existing):
+                raise TransitionRefused(FORM_USED) from None
+            existing.replayed = True
+            return existing
+    made.replayed = False
+    return made
+
+
 def _create_once(
     *, token: uuid.UUID | None, partner: Partner, create: Callable[[], Installation]
 ) -> Installation:
-    """Run `create` (which stores `token` on the new row) at most once per token.
-
-    The token's UNIQUE constraint decides, not a lookup first: of two racing submissions of one
-    form the second waits on the index and fails to insert, its savepoint (customer included) is
-    rolled back, and it answers with the record the first one created."""
-    if token is None:
-        return create()
-    try:
-        with transaction.atomic():
-            return create()
-    except IntegrityError:
-        existing = Installation.objects.filter(creation_token=token).first()
-        if existing is None:  # another constraint failed: not ours to hide
-            raise
-        if existing.partner_id != partner.pk:
-            raise TransitionRefused(
-                "This form was already used. Reload the page and try again."
-            ) from None
-        existing.replayed = True
-        return existing
+    """Run `create` at most once per token (once_per_token: a racing second submission answers
+    with the record the first one created, customer included in the rolled-back savepoint)."""
+    return once_per_token(
+        token,
+        create,
+        find=lambda: Installation.objects.filter(creation_token=token).first(),
+        ours=lambda existing: existing.partner_id == partner.pk,
+    )
 
 
 def _insert(

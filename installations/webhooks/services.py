@@ -10,12 +10,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ..errors import TransitionRefused
 from ..models import Partner
-from ..services import actor_name
+from ..services import actor_name, once_per_token
 from .delivery import LEASE, ROTATION_OVERLAP, WAIT_LIMIT, enqueue
 from .events import record_test_event
 from .models import WebhookDelivery, WebhookEndpoint
@@ -39,33 +39,24 @@ def endpoint_create(
 ) -> WebhookEndpoint:
     """A new active endpoint with a fresh secret. With the form's one-time `token`, a repeat of
     the same form answers with the endpoint it made (``replayed`` set; its secret is not shown
-    again). The token's UNIQUE column decides, as in services._create_once."""
+    again). The token's UNIQUE column decides, as in services.once_per_token."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            endpoint = WebhookEndpoint.objects.create(
-                partner=partner,
-                url=url.strip(),
-                description=description.strip(),
-                event_types=list(event_types),
-                statuses=list(statuses),
-                secret=new_secret(),
-                creation_token=token,
-                created_at=now,
-                updated_at=now,
-            )
-    except IntegrityError:
-        existing = WebhookEndpoint.objects.filter(creation_token=token).first()
-        if token is None or existing is None:
-            raise
-        if existing.partner_id != partner.pk:
-            raise TransitionRefused(
-                "This form was already used. Reload the page and try again."
-            ) from None
-        existing.replayed = True  # type: ignore[attr-defined]
-        return existing
-    endpoint.replayed = False  # type: ignore[attr-defined]
-    return endpoint
+    return once_per_token(
+        token,
+        lambda: WebhookEndpoint.objects.create(
+            partner=partner,
+            url=url.strip(),
+            description=description.strip(),
+            event_types=list(event_types),
+            statuses=list(statuses),
+            secret=new_secret(),
+            creation_token=token,
+            created_at=now,
+            updated_at=now,
+        ),
+        find=lambda: WebhookEndpoint.objects.filter(creation_token=token).first(),
+        ours=lambda existing: existing.partner_id == partner.pk,
+    )
 
 
 def endpoint_update(
@@ -135,28 +126,19 @@ def endpoint_send_test(
     """Queue one signed `webhook.test` event to this endpoint through the usual delivery (the
     address check, the signature, the retries and the attempt log), even while it is paused.
     With the form's one-time `token`, a repeat of the same form answers with the delivery it
-    made (``replayed`` set). The token's UNIQUE column decides, as in endpoint_create."""
-    try:
-        with transaction.atomic():
-            made = record_test_event(
-                endpoint=endpoint, requested_by=actor_name(actor), token=token, at=timezone.now()
-            )
-    except IntegrityError:
-        existing = (
+    made (``replayed`` set). The token's UNIQUE column decides (services.once_per_token)."""
+    return once_per_token(
+        token,
+        lambda: record_test_event(
+            endpoint=endpoint, requested_by=actor_name(actor), token=token, at=timezone.now()
+        ),
+        # The first delivery of the event that token made.
+        find=lambda: (
             WebhookDelivery.objects.filter(event__creation_token=token).order_by("id").first()
-            if token is not None
-            else None
-        )
-        if existing is None:
-            raise
-        if existing.endpoint_id != endpoint.pk:  # another endpoint's form, or another partner's
-            raise TransitionRefused(
-                "This form was already used. Reload the page and try again."
-            ) from None
-        existing.replayed = True  # type: ignore[attr-defined]
-        return existing
-    made.replayed = False  # type: ignore[attr-defined]
-    return made
+        ),
+        # Another endpoint's form, or another partner's: refused.
+        ours=lambda existing: existing.endpoint_id == endpoint.pk,
+    )
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
