@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from installations.models import Handyman, Installation, Message, Partner
-from installations.statuses import Status
+from installations.statuses import VISITED_STATUSES, Status
 
 
 def test_seed_demo_creates_the_promised_cast_and_is_idempotent(db, settings, tmp_path):
@@ -51,3 +52,18 @@ def test_seed_demo_shows_staff_one_failed_message_to_retry_and_is_idempotent(
     failed.delete()
     call_command("seed_demo")
     assert Message.objects.filter(status=Message.State.FAILED).count() == 1
+
+
+def test_seed_demo_never_has_a_handyman_on_his_way_to_a_later_days_job(db, settings, tmp_path):
+    # "On my way" opens only on a job's own day: a demo with Hank en route to Sunday's job on
+    # Friday (texting "arriving about 09:08") shows what the product refuses.
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo")
+    today = timezone.localdate()
+    set_off = VISITED_STATUSES | {Status.EN_ROUTE}
+    visited = Installation.objects.filter(status__in=set_off, kind=Installation.Kind.INSTALLATION)
+    assert visited.count() >= 19
+    assert set(visited.values_list("scheduled_date", flat=True)) == {today}
+    # The jobs not yet started still spread over the coming days.
+    ahead = Installation.objects.filter(status=Status.INSTALLER_ASSIGNED)
+    assert len(set(ahead.values_list("scheduled_date", flat=True))) > 1

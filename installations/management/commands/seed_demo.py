@@ -11,9 +11,18 @@ from installations import services
 from installations.demo import WINDOWS, walk_to
 from installations.models import Handyman, Installation, Message, Partner, PartnerUser
 from installations.notifications import CONTRACT_LINK, MAX_ATTEMPTS
-from installations.statuses import Status
+from installations.statuses import VISITED_STATUSES, Status
 
 PASSWORD = "demo-pass-123"
+
+# A job the handyman has set off for happened today: "On my way" opens only on a job's own day
+# (views/handyman.set_off), so the demo never shows him on his way to Sunday's job on Friday.
+SET_OFF = VISITED_STATUSES | {Status.EN_ROUTE}
+
+
+def demo_date(today, status: str, days_ahead: int):
+    return today if status in SET_OFF else today + timedelta(days=days_ahead)
+
 
 ACME_CUSTOMERS = [
     ("Alice Moreau", "+44 7700 900001", "alice@example.com", "12 Elm Street, Leeds LS1 4AB"),
@@ -127,7 +136,7 @@ class Command(BaseCommand):
                     partner=acme,
                     customer=customer,
                     site_address=customer.address,
-                    scheduled_date=today + timedelta(days=(n % 4)),
+                    scheduled_date=demo_date(today, status, n % 4),
                     window_start=start,
                     window_end=end,
                     notes="Bring the long ladder." if n % 3 == 0 else "",
@@ -149,23 +158,23 @@ class Command(BaseCommand):
             services.customer_create(partner=beta, name=n, phone=p, email=e, address=a)
             for n, p, e, a in BETA_CUSTOMERS
         ]
-        for i in range(4):
+        beta_targets = (
+            Status.SCHEDULED,
+            Status.INSTALLER_ASSIGNED,
+            Status.EN_ROUTE,
+            Status.REJECTED,
+        )
+        for i, target in enumerate(beta_targets):
             customer = beta_customers[i % len(beta_customers)]
             start, end = WINDOWS[i % len(WINDOWS)]
             inst = services.installation_create(
                 partner=beta,
                 customer=customer,
                 site_address=customer.address,
-                scheduled_date=today + timedelta(days=i),
+                scheduled_date=demo_date(today, target, i),
                 window_start=start,
                 window_end=end,
                 actor=beta_user,
             )
-            target = (
-                Status.SCHEDULED,
-                Status.INSTALLER_ASSIGNED,
-                Status.EN_ROUTE,
-                Status.REJECTED,
-            )[i]
             walk_to(inst, target, partner_user=beta_user, handyman=hank, staff=admin)
         return True
