@@ -84,6 +84,25 @@ def test_detail_shows_fields_buttons_timeline_and_messages(acme, cast):
     assert "badge-amber" in html
 
 
+@pytest.mark.parametrize(
+    ("status", "said", "not_said"),
+    [
+        ("SCHEDULED", "<dd>Scheduled</dd>", "Scheduled (Scheduled"),
+        ("EN_ROUTE", "<dd>En route</dd>", "(En Route"),
+        ("INSTALLER_ASSIGNED", 'Installer assigned <span class="muted">(Scheduled group)', None),
+        ("CONTRACT_SENT", 'Contract sent <span class="muted">(In Progress group)', None),
+    ],
+)
+def test_the_status_names_its_group_only_where_the_group_says_more(
+    acme, cast, status, said, not_said
+):
+    inst = cast.installation(status)
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert said in html
+    if not_said:
+        assert not_said not in html
+
+
 def test_detail_timeline_shows_the_rejection_reason_and_who(acme, cast):
     inst = cast.installation("REJECTED")
     html = acme.get(f"/installations/{inst.pk}/").content.decode()
