@@ -240,6 +240,20 @@ def _page_size(query: QueryDict) -> int:
     return int(raw) if raw in PAGE_SIZES else PAGE_SIZE
 
 
+# The filters under "More filters": all but the search box.
+NARROWING_FILTERS = ("group", "status", "handyman", "date_from", "date_to", "unassigned")
+ORDERING_FILTERS = ("sort", "per_page")
+
+
+def _more_filters(query: QueryDict, form: Any) -> dict[str, Any]:
+    """How many of the folded filters narrow the list, and whether the fold starts open: when
+    any of them is in use (a filter the user cannot see is a list that looks wrong) or wrong."""
+    in_use = sum(1 for name in NARROWING_FILTERS if query.get(name))
+    wrong = any(name in form.errors for name in NARROWING_FILTERS + ORDERING_FILTERS)
+    ordered = any(query.get(name) for name in ORDERING_FILTERS)
+    return {"more_filters_in_use": in_use, "more_filters_open": bool(in_use or wrong or ordered)}
+
+
 def _page_context(
     request: HttpRequest,
     filterset: InstallationFilter,
@@ -269,6 +283,7 @@ def _page_context(
         "page": page,
         "rows": rows,
         "has_filters": any(v for k, v in query.items() if k not in ("page", "per_page")),
+        **_more_filters(query, filterset.form),
         "next_url": next_url,
         "per_page": _page_size(query),
         "per_page_choices": [int(size) for size in PAGE_SIZES],

@@ -416,3 +416,28 @@ def test_the_cards_alone_are_one_query_after_the_user(client, cast, django_asser
     with django_assert_num_queries(3):
         response = client.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cards")
     assert 'id="cards"' in response.content.decode()
+
+
+def _fold(response) -> str:
+    html = response.content.decode()
+    start = html.index('<details class="more-filters"')
+    return html[start : html.index("</summary>", start) + len("</summary>")]
+
+
+@pytest.mark.parametrize(
+    ("query", "opened", "said"),
+    [
+        ("", False, "More filters</summary>"),
+        ("?q=Smith", False, "More filters</summary>"),
+        ("?group=scheduled", True, "(1 in use)"),
+        ("?group=scheduled&unassigned=on&date_from=2026-01-01", True, "(3 in use)"),
+        ("?sort=-date", True, "More filters</summary>"),
+        ("?date_from=yesterday", True, "(1 in use)"),
+    ],
+)
+def test_the_folded_filters_open_while_one_is_in_use_or_wrong(acme, cast, query, opened, said):
+    # On a phone the filters other than the search fold under "More filters": a filter in use
+    # that the user cannot see is a list that looks wrong, so the fold then starts open.
+    fold = _fold(acme.get(LIST + query))
+    assert (" open>" in fold) is opened
+    assert said in fold

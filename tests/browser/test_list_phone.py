@@ -1,0 +1,63 @@
+"""The list's filters on a phone: the search box, and the other filters folded under one line,
+so that the first installation is on the first screen; on a desktop every filter shows."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import log_in
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def phone(browser):
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield page
+    page.close()
+
+
+def test_on_a_phone_the_first_row_is_on_the_first_screen_and_the_filters_a_tap_away(phone, cast):
+    scheduled = cast.installation("SCHEDULED")
+    assigned = cast.installation("INSTALLER_ASSIGNED")
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    first = phone.locator(f"#row-{scheduled.pk}")
+    box = first.bounding_box()
+    assert box is not None and box["y"] < PHONE["height"], box  # it was 1,500 px down
+    expect(phone.get_by_label("Search", exact=True)).to_be_visible()
+    group = phone.get_by_label("Status group", exact=True)
+    expect(group).to_be_hidden()
+
+    phone.get_by_text("More filters").click()
+    expect(group).to_be_visible()
+    group.select_option("in_progress")  # a change sends the filter, as on a desktop
+    expect(phone.locator(f"#row-{assigned.pk}")).to_have_count(0)
+    expect(phone.locator(f"#row-{scheduled.pk}")).to_have_count(0)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_on_a_phone_a_filter_in_use_shows_unfolded_with_its_count(phone, cast):
+    cast.installation("SCHEDULED")
+    log_in(phone, "acme")
+    phone.goto("/installations/?group=scheduled")
+    group = phone.get_by_label("Status group", exact=True)
+    expect(group).to_be_visible()
+    expect(group).to_have_value("scheduled")
+    expect(phone.locator(".more-filters > summary")).to_contain_text("(1 in use)")
+
+
+def test_on_a_desktop_every_filter_shows_without_a_fold(page, cast):
+    cast.installation("SCHEDULED")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, "acme")
+    page.goto("/installations/")
+    for label in ("Search", "Status group", "Exact status", "Handyman", "From date", "Sort by"):
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+    expect(page.locator(".more-filters > summary")).to_be_hidden()
+    # The folded filters sit in the search box's grid row, not on rows of their own below it.
+    search = page.get_by_label("Search", exact=True).bounding_box()
+    group = page.get_by_label("Status group", exact=True).bounding_box()
+    assert search and group and group["x"] > search["x"]
+    assert group["y"] < search["y"] + search["height"]
