@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .customer_picker import Picker, label
 from .models import Customer, Handyman, Installation
 from .scheduling.models import TimeOff
 from .scheduling.rules import window_over
@@ -178,12 +179,17 @@ class OneTimeForm(forms.Form):
         return cleaned
 
 
+NEW_CUSTOMER = "A new customer (enter below)"
+
+
 class InstallationCreateForm(OneTimeForm):
+    # Validated against all the partner's customers, drawn as only the picker's few
+    # (customer_picker): never a list of every customer.
     customer = forms.ModelChoiceField(
-        label="Existing customer",
+        label="Customer for this installation",
         queryset=Customer.objects.none(),
         required=False,
-        empty_label="New customer (enter below)",
+        widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose one of your customers."},
     )
     new_name = forms.CharField(label="New customer's name", max_length=120, required=False)
@@ -209,9 +215,12 @@ class InstallationCreateForm(OneTimeForm):
         label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
     )
 
-    def __init__(self, *args, partner, **kwargs) -> None:
+    def __init__(self, *args, partner, picker: Picker | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = partner.customers.all()
+        field = self.fields["customer"]
+        field.queryset = partner.customers.all()
+        offered = picker.choices if picker else []
+        field.widget.choices = [("", NEW_CUSTOMER)] + [(c.pk, label(c)) for c in offered]
         _min_today(self)
 
     def clean_scheduled_date(self) -> date:

@@ -26,7 +26,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from .. import selectors, services
+from .. import customer_picker, selectors, services
 from ..bulk.outcome import take_bulk_outcome
 from ..bulk.selectors import bulk_context, bulk_outcome_context
 from ..filters import SEARCH_BOUND, InstallationFilter, record_number
@@ -732,7 +732,8 @@ def installation_new(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
     status = 200
     if request.method == "POST":
-        form = InstallationCreateForm(request.POST, partner=partner)
+        picker = customer_picker.pick(partner, "", request.POST.get("customer"))
+        form = InstallationCreateForm(request.POST, partner=partner, picker=picker)
         if form.is_valid():
             data = form.cleaned_data
             start, end = form.window_times
@@ -766,7 +767,16 @@ def installation_new(request: HttpRequest) -> HttpResponse:
                 )
         status = 422
     else:
-        form = InstallationCreateForm(
-            partner=partner, initial={"scheduled_date": _tomorrow(), "window": "08-10"}
+        # A search for the customer (customer_q) and the one already chosen, if any.
+        picker = customer_picker.pick(
+            partner, request.GET.get("customer_q"), request.GET.get("customer")
         )
-    return render(request, "installations/new.html", {"form": form}, status=status)
+        initial = {"scheduled_date": _tomorrow(), "window": "08-10"}
+        if picker.chosen:
+            initial["customer"] = picker.chosen.pk
+        form = InstallationCreateForm(partner=partner, picker=picker, initial=initial)
+        if request.htmx and request.htmx.target == "customer-choices":
+            template = "installations/new.html#customer-choices"
+            return render(request, template, {"form": form, "picker": picker})
+    ctx = {"form": form, "picker": picker}
+    return render(request, "installations/new.html", ctx, status=status)

@@ -222,12 +222,90 @@ def test_rebook_without_a_date_is_422(acme, cast):
 # --- New installation ---------------------------------------------------------------------------
 
 
-def test_new_page_offers_existing_customers_of_this_partner_only(acme, cast):
+def test_new_page_finds_existing_customers_of_this_partner_only(acme, cast):
     mine = CustomerFactory(partner=cast.partner, name="Mine Customer")
     CustomerFactory(partner=cast.other_partner, name="Their Customer")
-    html = acme.get("/installations/new/").content.decode()
+    html = acme.get("/installations/new/?customer_q=Customer").content.decode()
     assert mine.name in html and "Their Customer" not in html
+    assert f'value="{mine.pk}"' in html
     assert 'for="id_scheduled_date"' in html and 'for="id_window"' in html
+
+
+def test_new_page_lists_no_customer_until_asked(acme, cast):
+    # A big partner has 100,000 customers: one <select> of them all was 4.7 MB drawn in 6.5 s.
+    customers = CustomerFactory.create_batch(30, partner=cast.partner)
+    html = acme.get("/installations/new/").content.decode()
+    assert not any(c.name in html for c in customers)
+    assert 'name="customer_q"' in html
+
+
+def test_a_search_for_a_customer_shows_the_first_ten_and_says_there_are_more(acme, cast):
+    for i in range(12):
+        CustomerFactory(partner=cast.partner, name=f"Okafor {i:02d}", address=f"{i} Mill Lane")
+    html = acme.get("/installations/new/?customer_q=okafor").content.decode()
+    assert html.count('name="customer" value=') == 11  # "a new customer" and ten found
+    assert "Okafor 00 · " in html and "Okafor 09" in html and "Okafor 10" not in html
+    assert "The first 10 customers matching “okafor”: type more of it" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("o", "Type at least two characters to find a customer."),
+        ("zzqx", "No customer of yours matches “zzqx”: enter them as a new customer below."),
+        ("Okafor", "1 customer matches “Okafor”."),
+    ],
+)
+def test_a_customer_search_says_what_it_found(acme, cast, query, said):
+    CustomerFactory(partner=cast.partner, name="Ada Okafor")
+    CustomerFactory(partner=cast.other_partner, name="Zzqx Other")
+    assert said in acme.get("/installations/new/", {"customer_q": query}).content.decode()
+
+
+def test_a_customer_search_from_the_box_answers_with_the_choices_alone(acme, cast):
+    chosen = CustomerFactory(partner=cast.partner, name="Bea Chosen")
+    CustomerFactory(partner=cast.partner, name="Ada Okafor")
+    response = acme.get(
+        "/installations/new/",
+        {"customer_q": "okafor", "customer": chosen.pk},
+        headers={"HX-Request": "true", "HX-Target": "customer-choices"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="customer-choices"') and "<html" not in html
+    # The customer already chosen stays chosen, above what the new search found.
+    assert html.index("Bea Chosen") < html.index("Ada Okafor")
+    assert f'value="{chosen.pk}" id="id_customer_1" checked>' in html
+
+
+def test_a_refused_form_keeps_the_chosen_customer_chosen(acme, cast):
+    chosen = CustomerFactory(partner=cast.partner, name="Bea Chosen")
+    response = acme.post("/installations/new/", {"customer": chosen.pk, "window": "08-10"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Bea Chosen" in html and "Choose a date." in html
+    assert Installation.objects.count() == 0
+
+
+def test_the_record_page_schedules_another_installation_for_its_customer(acme, cast):
+    inst = cast.installation("CUSTOMER_APPROVED")
+    html = acme.get(f"/installations/{inst.pk}/").content.decode()
+    link = f'href="/installations/new/?customer={inst.customer_id}"'
+    assert link in html
+    form = acme.get(f"/installations/new/?customer={inst.customer_id}").content.decode()
+    assert f'value="{inst.customer_id}" id="id_customer_1" checked>' in form
+
+
+def test_another_partners_customer_is_neither_offered_nor_accepted(acme, cast):
+    theirs = CustomerFactory(partner=cast.other_partner, name="Their Customer")
+    html = acme.get("/installations/new/", {"customer": theirs.pk}).content.decode()
+    assert "Their Customer" not in html
+    response = acme.post(
+        "/installations/new/",
+        {"customer": theirs.pk, "scheduled_date": tomorrow(), "window": "08-10"},
+    )
+    assert response.status_code == 422
+    assert "Choose one of your customers." in response.content.decode()
+    assert Installation.objects.count() == 0
 
 
 def test_schedule_for_an_existing_customer(acme, cast):

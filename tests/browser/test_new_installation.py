@@ -1,0 +1,65 @@
+"""Scheduling an installation for an existing customer: found by typing, never by scrolling a
+list of every customer the partner has."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from installations.models import Installation
+from tests.factories import CustomerFactory
+
+from .conftest import log_in
+
+
+def test_type_a_customers_name_choose_them_and_schedule(page, cast):
+    CustomerFactory(partner=cast.partner, name="Ada Okafor", address="3 Mill Lane, Leeds")
+    wanted = CustomerFactory(partner=cast.partner, name="Obi Okafor", address="9 Quay, Hull")
+    CustomerFactory(partner=cast.other_partner, name="Eve Okafor")
+    log_in(page, "acme")
+    page.goto("/installations/new/")
+    expect(page.get_by_text("Obi Okafor")).to_have_count(0)
+
+    page.get_by_label("Find an existing customer").fill("okaf")
+    choices = page.locator("#customer-choices")
+    expect(choices).to_contain_text("2 customers match “okaf”.")
+    expect(choices).not_to_contain_text("Eve Okafor")
+    assert page.url.endswith("/installations/new/")  # found in place, nothing reloaded
+    page.get_by_role("radio", name=re.compile(r"^Obi Okafor · ")).check()
+
+    page.get_by_label("Date", exact=True).fill("2099-01-15")
+    page.get_by_role("button", name="Schedule installation").click()
+    page.wait_for_url(re.compile(r"/installations/\d+/#who-\d+$"))
+    inst = Installation.objects.get()
+    assert inst.customer == wanted and inst.site_address == wanted.address
+
+
+def test_enter_in_the_customer_search_finds_and_schedules_nothing(page, cast):
+    CustomerFactory(partner=cast.partner, name="Obi Okafor")
+    log_in(page, "acme")
+    page.goto("/installations/new/")
+    page.get_by_label("Find an existing customer").fill("Obi")
+    page.get_by_label("Find an existing customer").press("Enter")
+    expect(page.get_by_role("radio", name=re.compile(r"^Obi Okafor"))).to_be_visible()
+    expect(page.locator(".error-summary")).to_have_count(0)
+    assert Installation.objects.count() == 0
+
+
+def test_without_javascript_find_reloads_the_page_with_the_customers_found(browser, cast):
+    CustomerFactory(partner=cast.partner, name="Obi Okafor")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, "acme")
+        page.goto("/installations/new/")
+        page.get_by_label("Find an existing customer").fill("okafor")
+        page.get_by_role("button", name="Find", exact=True).click()
+        page.wait_for_url(re.compile(r"customer_q=okafor"))
+        page.get_by_role("radio", name=re.compile(r"^Obi Okafor")).check()
+        page.get_by_label("Date", exact=True).fill("2099-01-15")
+        page.get_by_role("button", name="Schedule installation").click()
+        page.wait_for_url(re.compile(r"/installations/\d+/#who-\d+$"))
+        assert Installation.objects.get().customer.name == "Obi Okafor"
+    finally:
+        context.close()
