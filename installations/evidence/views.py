@@ -10,10 +10,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..customer_links import LinkError, read_token
+from ..customer_links import LinkError, bad_link_counted, read_token, record_download_counted
 from ..models import CustomerActor
 from ..services import actor_name
 from ..statuses import Status
+from ..views.customer import too_many
 from . import selectors, services
 from .models import EvidencePack
 
@@ -53,10 +54,13 @@ def _unavailable(request: HttpRequest, ctx: dict, status: int) -> HttpResponse:
 def customer_pack(request: HttpRequest, token: str) -> HttpResponse:
     """The same answers as the customer's pages for a bad link (404 not ours, 410 expired or
     replaced); before approval 404 (there is no pack yet), and 410 for a job that has left
-    the customer's hands another way."""
+    the customer's hands another way. Links that do not work count against the client's address,
+    downloads against the link's day (429 past either)."""
     try:
         installation = read_token(token)
     except LinkError as error:
+        if refused := bad_link_counted(request):
+            return too_many(request, refused, reason="bad_link")
         partner = error.installation.partner if error.installation else None
         ctx = {"reason": error.reason, "partner": partner}
         return _unavailable(request, ctx, 404 if error.reason == "invalid" else 410)
@@ -69,6 +73,8 @@ def customer_pack(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
         }
         return _unavailable(request, ctx, 404 if waiting else 410)
+    if refused := record_download_counted(installation):
+        return too_many(request, refused, reason="record", partner=installation.partner)
     customer = CustomerActor(installation.pk, installation.customer.name)
     made = services.evidence_pack_make(
         installation=installation,
