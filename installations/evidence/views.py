@@ -1,8 +1,11 @@
 """The evidence pack's downloads: the full record for the record's partner users and staff, and
 the customer's copy (customer_copy.html says what it leaves out) from their signed link
-once they have approved."""
+once they have approved. The record's partner users and staff may also download each kept
+customer's copy, the very file the customer got, to check what the customer holds."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +21,8 @@ from ..views.customer import too_many
 from . import selectors, services
 from .models import EvidencePack
 
+logger = logging.getLogger("installations")
+
 # Where the customer's link still leads before approval: the pack waits for the approval.
 AWAITING_APPROVAL = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
 
@@ -25,6 +30,30 @@ AWAITING_APPROVAL = (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED)
 def _pdf(made: services.MadePack) -> HttpResponse:
     response = HttpResponse(made.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_GET
+@login_required
+def customer_copy(request: HttpRequest, pk: int, pack_id: int) -> HttpResponse:
+    """A kept customer's copy, byte for byte (not made again): 404 for another partner's
+    record, a full pack or a copy made before copies were kept; 410 with a sentence when the
+    stored file is gone or no longer matches the SHA-256 recorded when the customer got it."""
+    pack = selectors.customer_copy_for(user=request.user, pk=pk, pack_id=pack_id)
+    if pack is None:
+        raise Http404("No such customer's copy.")
+    try:
+        pdf = services.customer_copy_read(pack=pack)
+    except services.CopyUnavailable as exc:
+        logger.error("%s", exc)
+        ctx = {"pack": pack, "installation": pack.installation}
+        return render(request, "installations/evidence/copy_unavailable.html", ctx, status=410)
+    filename = f"installation-record-{pk}-copy-{pack.pk}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Robots-Tag"] = "noindex"
     return response
