@@ -74,7 +74,9 @@ def test_staff_download_it_from_the_admin_list(cast, approved, given, no_renderi
     page = admin.get(reverse("admin:installations_evidencepack_changelist")).content.decode()
     assert f'href="{_copy_url(pack)}"' in page
     change = reverse("admin:installations_evidencepack_change", args=[pack.pk])
-    assert f'href="{_copy_url(pack)}"' in admin.get(change).content.decode()
+    change_page = admin.get(change).content.decode()
+    assert f'href="{_copy_url(pack)}"' in change_page
+    assert pack.file.url not in change_page  # no link to the media URL, which answers 404
     assert admin.get(_copy_url(pack)).content == content
     assert _client(cast.staff).get(_copy_url(pack)).content == content
 
