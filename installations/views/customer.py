@@ -29,7 +29,7 @@ from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import LinkError, bad_link_counted, link_post_counted, read_token
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
-from ..models import CustomerActor, Installation
+from ..models import CustomerActor, Installation, Partner
 from ..ratelimit.services import Refused
 from ..redirects import post_only
 from ..signatures import decode_signature
@@ -52,7 +52,7 @@ def _link_error(request: HttpRequest, error: LinkError) -> HttpResponse:
 
 
 def too_many(
-    request: HttpRequest, refused: Refused, *, reason: str, partner: object = None
+    request: HttpRequest, refused: Refused, *, reason: str, partner: Partner | None = None
 ) -> HttpResponse:
     """429 with a page that says how long to wait; `Retry-After` says it to scripts."""
     ctx = {"reason": reason, "refused": refused, "partner": partner}
