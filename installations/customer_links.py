@@ -2,6 +2,10 @@
 
 The token is signed with the project's secret (django.core.signing, timestamped) and lasts
 30 days. Issuing a new link rotates ``Installation.link_nonce``, so that older links stop working.
+
+The link's rate limits live here too: links that do not work, counted per client address, and
+a valid link's own POSTs and record downloads, counted per link (installation), so that a
+script is slowed and a real customer (reloads, a double tap, a second tab) never is.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from .models import Installation
+from .ratelimit.services import Limit, Refused, client_address, ratelimit_hit
 
 SALT = "installations.customer-link"
 MAX_AGE = timedelta(days=30)
@@ -78,3 +84,27 @@ def read_token(token: str, *, max_age: timedelta | int | None = MAX_AGE) -> Inst
     if not installation.link_nonce or not constant_time_compare(nonce, installation.link_nonce):
         raise LinkError("replaced", installation)
     return installation
+
+
+def _window() -> timedelta:
+    return timedelta(minutes=max(1, settings.CUSTOMER_LINK_WINDOW_MINUTES))
+
+
+def bad_link_counted(request: HttpRequest) -> Refused | None:
+    """Count a link that did not work (forged, expired, replaced) against the client's address.
+    A real customer opens a dead link a few times; a prober opens many."""
+    limit = Limit("customer-bad-link", settings.CUSTOMER_LINK_BAD_LIMIT, _window())
+    return ratelimit_hit(limit=limit, subject=client_address(request))
+
+
+def link_post_counted(installation: Installation) -> Refused | None:
+    """Count a sign or approve POST against the link (its installation, across re-sent links)."""
+    limit = Limit("customer-post", settings.CUSTOMER_LINK_POST_LIMIT, _window())
+    return ratelimit_hit(limit=limit, subject=str(installation.pk))
+
+
+def record_download_counted(installation: Installation) -> Refused | None:
+    """Count a download of the customer's record against the link, per day: each one renders
+    a PDF (seconds of CPU) and keeps its file."""
+    limit = Limit("customer-record", settings.CUSTOMER_RECORD_DAILY_LIMIT, timedelta(days=1))
+    return ratelimit_hit(limit=limit, subject=str(installation.pk))

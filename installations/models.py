@@ -663,6 +663,7 @@ class Message(models.Model):
 from .dashboard.models import *  # noqa: E402,F401,F403
 from .evidence.models import *  # noqa: E402,F401,F403
 from .live.models import *  # noqa: E402,F401,F403
+from .ratelimit.models import *  # noqa: E402,F401,F403
 from .scheduling.models import *  # noqa: E402,F401,F403
 from .spreadsheets.models import *  # noqa: E402,F401,F403
 from .webhooks.models import *  # noqa: E402,F401,F403

@@ -216,6 +216,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
+# The customer's link (docs/decisions.md, "The customer's link is rate-limited"), counted in the
+# database per fixed window: links that do not work (forged, expired, replaced) per client
+# address; sign/approve POSTs per link; downloads of the customer's record per link per day.
+CUSTOMER_LINK_BAD_LIMIT = env_int("CUSTOMER_LINK_BAD_LIMIT", 20)
+CUSTOMER_LINK_POST_LIMIT = env_int("CUSTOMER_LINK_POST_LIMIT", 30)
+CUSTOMER_LINK_WINDOW_MINUTES = env_int("CUSTOMER_LINK_WINDOW_MINUTES", 15)
+CUSTOMER_RECORD_DAILY_LIMIT = env_int("CUSTOMER_RECORD_DAILY_LIMIT", 10)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")

@@ -8,9 +8,11 @@ with its data hidden); GET never changes anything; nothing leaks the customer's 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -85,6 +87,8 @@ ROUTES: dict[str, Route] = {
     "customer:photo": Route(EVERYONE, Status.CONTRACT_SENT, public=True),
     "evidence:pack": Route(PARTNER | STAFF, Status.CUSTOMER_APPROVED),
     "evidence:customer-pack": Route(EVERYONE, Status.CUSTOMER_APPROVED, public=True),
+    # A kept customer's copy (the very file they got): GET only, the record's partner and staff.
+    "evidence:customer-copy": Route(PARTNER | STAFF, Status.CUSTOMER_APPROVED),
     "webhooks:settings": Route(ANY_PARTNER),
     "webhooks:endpoint_new": Route(ANY_PARTNER, post=True),
     "webhooks:endpoint_edit": Route(PARTNER, Status.SCHEDULED, post=True),
@@ -187,6 +191,8 @@ def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
             kwargs["delivery_id"] = ids["delivery_id"]
     if "<int:photo_id>" in pattern:
         kwargs["photo_id"] = inst.photos.first().pk
+    if "<int:pack_id>" in pattern:
+        kwargs["pack_id"] = customer_copy(inst).pk
     if "<int:message_id>" in pattern:
         message = MessageFactory(
             installation=inst,
@@ -196,6 +202,23 @@ def url_for(cast, name: str, route: Route) -> tuple[str, Installation | None]:
         )
         kwargs["message_id"] = message.pk
     return reverse(name, kwargs=kwargs), inst
+
+
+def customer_copy(inst: Installation):
+    """A customer's copy of the record with its kept file, as the customer's download leaves."""
+    from installations.evidence.models import EvidencePack
+
+    pdf = b"%PDF-1.7 a customer's copy"
+    pack = EvidencePack(
+        installation=inst,
+        sha256="a" * 64,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        made_by_name="Customer",
+        copy=EvidencePack.Copy.CUSTOMER,
+        size=len(pdf),
+    )
+    pack.file.save("record.pdf", ContentFile(pdf))
+    return pack
 
 
 def webhook_ids(inst: Installation) -> dict[str, int]:

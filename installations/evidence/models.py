@@ -27,10 +27,17 @@ class SignedContract(models.Model):
         return f"Contract signed for installation {self.installation_id}"
 
 
+def _customer_copy_path(pack: EvidencePack, filename: str) -> str:
+    # Never served by the media view (no photo or signature has this name): only by the
+    # partner's download of the customer's copy, which checks who asks and the bytes' SHA-256.
+    return f"evidence/{pack.installation_id}/record-{pack.pdf_sha256}.pdf"
+
+
 class EvidencePack(models.Model):
     """One evidence pack made: its content fingerprint (printed on its last page), the SHA-256
     of the PDF file itself (a file cannot print its own hash), who made it and when, and which
-    copy it is: the full record (partner users, staff) or the customer's copy (their link)."""
+    copy it is: the full record (partner users, staff) or the customer's copy (their link), whose
+    PDF is kept."""
 
     class Copy(models.TextChoices):
         FULL = "full", "Full record"
@@ -48,6 +55,10 @@ class EvidencePack(models.Model):
     made_by_name = models.CharField(max_length=150)
     copy = models.CharField(max_length=8, choices=Copy.choices, default=Copy.FULL)
     size = models.PositiveIntegerField("size in bytes")
+    # The customer's copy as they were given it, byte for byte, so that the partner can check
+    # what the customer holds. Empty for the full record (made again on every download) and for
+    # customer's copies made before copies were kept.
+    file = models.FileField(upload_to=_customer_copy_path, blank=True, max_length=200)
 
     class Meta:
         ordering = ["-made_at", "-id"]

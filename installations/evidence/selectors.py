@@ -38,6 +38,21 @@ def installation_for_evidence(*, user: Any, pk: int) -> Installation | None:
     return installation
 
 
+def customer_copy_for(*, user: Any, pk: int, pack_id: int) -> EvidencePack | None:
+    """A kept customer's copy of installation `pk`, when this user may read the record (its
+    partner's users, staff); None for any other pack, record or user."""
+    installation = installation_for_evidence(user=user, pk=pk)
+    if installation is None:
+        return None
+    return (
+        EvidencePack.objects.filter(
+            pk=pack_id, installation=installation, copy=EvidencePack.Copy.CUSTOMER
+        )
+        .exclude(file="")
+        .first()
+    )
+
+
 def evidence_packs(installation: Installation) -> QuerySet[EvidencePack]:
     return EvidencePack.objects.filter(installation=installation).order_by("-made_at", "-id")
 

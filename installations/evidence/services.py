@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -91,7 +92,7 @@ def evidence_pack_make(
     from .pdf import html_to_pdf
 
     pdf = html_to_pdf(html, {asset.name: asset for asset in assets})
-    pack = EvidencePack.objects.create(
+    pack = EvidencePack(
         installation=installation,
         sha256=sha256,
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
@@ -100,4 +101,27 @@ def evidence_pack_make(
         copy=copy,
         size=len(pdf),
     )
+    if for_customer:
+        # The very bytes the customer is given, kept (the partner can download them and check
+        # what the customer holds). Written before the row, so that no row names a missing file.
+        pack.file.save("record.pdf", ContentFile(pdf), save=False)
+    pack.save()
     return MadePack(pdf, pack)
+
+
+class CopyUnavailable(Exception):
+    """A kept customer's copy cannot be given: its file is gone, or its bytes are no longer
+    those whose SHA-256 was recorded when the customer got them."""
+
+
+def customer_copy_read(*, pack: EvidencePack) -> bytes:
+    """The customer's copy exactly as the customer got it, checked against its recorded
+    SHA-256: a file changed or lost in the storage is refused, never passed off as theirs."""
+    try:
+        with pack.file.open("rb") as handle:
+            pdf = handle.read()
+    except (OSError, ValueError) as exc:
+        raise CopyUnavailable(f"The file of customer's copy {pack.pk} cannot be read.") from exc
+    if hashlib.sha256(pdf).hexdigest() != pack.pdf_sha256:
+        raise CopyUnavailable(f"The file of customer's copy {pack.pk} is not the one given.")
+    return pdf

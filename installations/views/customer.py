@@ -4,7 +4,8 @@ Every request re-checks the token. A bad token changes nothing and says why: 404
 not ours or its installation is gone (nothing about the partner is revealed), 410 Gone when it is
 genuine but expired or replaced by a newer one, or when the job has moved on (cancelled).
 A POST that the job's current status no longer allows (signing twice) answers 409 with the page
-as it now is.
+as it now is. Too many links that do not work from one address, or too many POSTs to one link,
+answer 429 with a page that says how long to wait (customer_links' limits), and change nothing.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
-from ..customer_links import LinkError, read_token
+from ..customer_links import LinkError, bad_link_counted, link_post_counted, read_token
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
-from ..models import CustomerActor, Installation
+from ..models import CustomerActor, Installation, Partner
+from ..ratelimit.services import Refused
 from ..redirects import post_only
 from ..signatures import decode_signature
 from ..statuses import Status
@@ -48,6 +51,18 @@ def _link_error(request: HttpRequest, error: LinkError) -> HttpResponse:
     return response
 
 
+def too_many(
+    request: HttpRequest, refused: Refused, *, reason: str, partner: Partner | None = None
+) -> HttpResponse:
+    """429 with a page that says how long to wait; `Retry-After` says it to scripts."""
+    ctx = {"reason": reason, "refused": refused, "partner": partner}
+    response = render(request, "customer/too_many.html", ctx, status=429)
+    response["Retry-After"] = str(refused.retry_after)
+    response["X-Robots-Tag"] = "noindex"
+    add_never_cache_headers(response)
+    return response
+
+
 def _with_link(*, moved_on_status: int) -> Callable[[Callable], Callable]:
     """For the views behind a link: the view gets the installation of a valid token whose
     record is still with the customer; otherwise the page that says why (a record that has
@@ -59,7 +74,11 @@ def _with_link(*, moved_on_status: int) -> Callable[[Callable], Callable]:
             try:
                 installation = read_token(token)
             except LinkError as error:
+                if refused := bad_link_counted(request):
+                    return too_many(request, refused, reason="bad_link")
                 return _link_error(request, error)
+            if request.method == "POST" and (refused := link_post_counted(installation)):
+                return too_many(request, refused, reason="busy", partner=installation.partner)
             if installation.status not in CUSTOMER_STATUSES:
                 return _moved_on(request, installation, status=moved_on_status)
             # This browser holds a valid link: the media view may show it this record's uploads.
@@ -236,6 +255,8 @@ def photo(request: HttpRequest, token: str, photo_id: int) -> HttpResponse:
     try:
         installation = read_token(token)
     except LinkError:
+        if refused := bad_link_counted(request):
+            return too_many(request, refused, reason="bad_link")
         raise Http404 from None
     if installation.status not in CUSTOMER_STATUSES:
         raise Http404

@@ -1,0 +1,97 @@
+"""Rate limits in fixed windows, counted in the database.
+
+Why the database and not Django's cache: the portal configures no cache, so Django's is the
+per-process local-memory one. With the shipped gunicorn profile (2 workers, more on several app
+servers) each process would keep its own count, a limit of N would really be N per process, and a
+restart would forget it. The database is the one thing every process shares (as login
+throttling's counts in django-axes' table are). One row per key and window, incremented by a
+single UPDATE under its row lock, so racing requests count one after the other on PostgreSQL
+and SQLite alike; a request that finds the window already full is refused by one read and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from axes.helpers import get_client_ip_address
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import RateCount
+
+# Windows are aligned on this instant: a day-long window runs from midnight UTC.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int  # requests allowed in a window; the next one is refused
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The window is full until `retry_after` seconds from now."""
+
+    retry_after: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as login throttling sees it (axes: REMOTE_ADDR unless configured
+    otherwise). An IPv6 client is its /64: one home or phone is given a whole /64 and can
+    change addresses within it at will."""
+    address = get_client_ip_address(request) or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:45] or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def ratelimit_hit(*, limit: Limit, subject: str) -> Refused | None:
+    """Count one request of `subject` against `limit`: None if it may go on, or how long until
+    the window ends if the window is full. Refused requests are not counted, so a client that
+    keeps trying is let in again as soon as the window ends."""
+    now = _now()
+    seconds = int(limit.window.total_seconds())
+    start = EPOCH + timedelta(seconds=(now - EPOCH).total_seconds() // seconds * seconds)
+    ends_at = start + limit.window
+    refused = Refused(retry_after=max(1, math.ceil((ends_at - now).total_seconds())))
+    key = f"{limit.name}:{subject}"[:100]
+    rows = RateCount.objects.filter(key=key, window_start=start)
+    # A full window is refused by this read alone: a flood past the limit writes nothing.
+    seen = rows.values_list("count", flat=True).first()
+    if seen is not None and seen >= limit.count:
+        return refused
+    with transaction.atomic():
+        if not rows.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateCount.objects.create(key=key, window_start=start, ends_at=ends_at, count=1)
+            except IntegrityError:  # a racing request wrote the window's row first
+                rows.update(count=F("count") + 1)
+            else:
+                # A new row is the moment to sweep the windows that have ended (indexed).
+                RateCount.objects.filter(ends_at__lte=now).delete()
+        # Read under the row lock our UPDATE holds: no racing request counts in between.
+        count = rows.values_list("count", flat=True).get()
+    return refused if count > limit.count else None
