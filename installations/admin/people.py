@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import connection
 
+from .. import search
+from ..filters import SEARCH_MAX_LENGTH
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
 from .mixins import IdSearchMixin
@@ -79,11 +82,27 @@ class HandymanAdmin(admin.ModelAdmin):
         return ", ".join(p.name for p in obj.partners.all()) or "—"
 
 
-class CustomerAdmin(IdSearchMixin, admin.ModelAdmin):
+class IndexedCustomerSearch:
+    """On SQLite, the customers' search through the partner list's FTS index, the same fields
+    and folding: Django's OR of four `icontains` read every customer of every partner (a
+    surname: 437 ms at a million installations). PostgreSQL's trigram indexes already answer
+    Django's own search, and walk the name order for a common word, so it is left to Django."""
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term or connection.vendor != "sqlite":
+            return super().get_search_results(request, queryset, search_term)
+        matches = search.matching_customers(None, term[:SEARCH_MAX_LENGTH]).values("pk")
+        return queryset.filter(pk__in=matches), False
+
+
+class CustomerAdmin(IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
     list_display = ("name", "partner", "phone", "email", "address")
     list_select_related = ("partner",)
     list_filter = ("partner",)
+    # Django draws the search box for these; IndexedCustomerSearch searches them.
     search_fields = ("name", "phone", "email", "address")
+    search_help_text = "A part of a name, phone, email or address, or a customer number."
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
