@@ -826,12 +826,18 @@ def installation_update(
                 "finished records cannot be changed.",
                 installation=locked,
             )
+        diff = {}
         for field, value in changes.items():
+            before = _plain(getattr(locked, field))
+            if before != _plain(value):
+                diff[field] = [before, _plain(value)]
             setattr(locked, field, value)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
-        installation_edited.send(sender=Installation, installation=locked)
+        installation_edited.send(
+            sender=Installation, installation=locked, changes=diff, by=actor_name(actor)
+        )
     return locked
 
 

@@ -10,6 +10,8 @@ from django.dispatch import Signal
 history_recorded = Signal()
 
 # Sent inside the writing transaction when an installation's details are edited without a history
-# entry (services.installation_update: address, date, window, notes). Argument: ``installation``
-# (the row as just saved). The live feed numbers these edits too, since partners see them.
+# entry (services.installation_update: site address, notes). Arguments: ``installation`` (the row
+# as just saved), ``changes`` ({field: [old, new]} of the fields whose value changed, as stored:
+# empty when the edit changed nothing) and ``by`` (the actor's name as the history writes it).
+# The live feed numbers these edits too, since partners see them; webhooks send the changes.
 installation_edited = Signal()

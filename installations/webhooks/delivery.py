@@ -11,7 +11,10 @@ http://127.0.0.1.
 
 Pausing: a paused endpoint still gets its deliveries written; they wait, pending and unattempted
 (deliver answers "paused", deliver_due skips them), until services.endpoint_resume queues them.
-A test event the partner asks for is the exception: it is sent (and retried) all the same.
+A test event the partner asks for is the exception: it is sent (and retried) all the same. An
+attempt reads the pause again once connected, just before it writes the request, so a Pause
+clicked while it resolved or connected sends nothing; a request already written cannot be
+recalled, and its answer is recorded as usual.
 
 Order: a delivery waits while an earlier one for the same installation and endpoint is pending;
 when one finishes (delivered, or given up on) the next in line is queued.
@@ -219,6 +222,7 @@ class Outcome:
     excerpt: str = ""
     duration_ms: int = 0
     gone: bool = False  # 410: the receiver asks us to stop
+    withheld: bool = False  # connected, but not sent: the endpoint was paused meanwhile
 
     @property
     def ok(self) -> bool:
@@ -253,14 +257,25 @@ def _read_limited(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def post(target: Target, headers: dict[str, str], body: bytes) -> Outcome:
+def post(
+    target: Target,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    still_wanted: Callable[[], bool] | None = None,
+) -> Outcome:
     """POST once; never follows a redirect, reads at most RESPONSE_LIMIT bytes, gives up after
-    TIMEOUT_SECONDS of silence or TOTAL_SECONDS in all."""
+    TIMEOUT_SECONDS of silence or TOTAL_SECONDS in all. `still_wanted` is asked once connected,
+    just before the first byte of the request is written: False sends nothing (``withheld``)."""
     started = time.monotonic()
     deadline = started + TOTAL_SECONDS
     outcome = Outcome()
     conn = _connection(target, TIMEOUT_SECONDS)
     try:
+        conn.connect()  # connecting (and TLS) can take seconds: ask after it, not before
+        if still_wanted is not None and not still_wanted():
+            outcome.withheld = True
+            return outcome
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
         outcome.status_code = response.status
@@ -367,8 +382,31 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
         stamp = int(time.time())
         secrets = endpoint.signing_secrets(now)
         headers = signed_headers(secrets, event.webhook_id, event.body, stamp)
-        outcome = post(target, headers, event.body.encode())
+        outcome = post(
+            target, headers, event.body.encode(), still_wanted=partial(_not_paused, delivery)
+        )
+    if outcome.withheld:
+        return _release(delivery)
     return _record(delivery.pk, outcome, now)
+
+
+def _not_paused(delivery: WebhookDelivery) -> bool:
+    """Read again once connected, just before sending: a Pause clicked while this attempt
+    resolved the name or connected stops it. A request already written cannot be recalled: an
+    attempt that passed this point finishes and is recorded. A test event goes out paused."""
+    if delivery.event.is_test:
+        return True
+    return WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).exists()
+
+
+def _release(delivery: WebhookDelivery) -> str:
+    """Paused between the claim and the send: nothing went out, so the attempt is not counted and
+    its lease is given back; the delivery waits, pending, for Resume like the others."""
+    WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.State.PENDING, attempts=delivery.attempts
+    ).update(attempts=delivery.attempts - 1, next_attempt_at=None)
+    logger.info("webhook delivery %s: paused before it was sent", delivery.pk)
+    return "paused"
 
 
 def _record(delivery_id: int, outcome: Outcome, now: datetime) -> str:

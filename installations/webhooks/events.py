@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Installation, Message, StatusChange
+from ..models import Handyman, Installation, Message, StatusChange
 from ..statuses import Status, group_of
 from .delivery import enqueue
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -26,6 +26,26 @@ from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 STATUS_CHANGED = WebhookEndpoint.EventType.STATUS_CHANGED.value
 RESCHEDULED = WebhookEndpoint.EventType.RESCHEDULED.value
 MESSAGE_FAILED = WebhookEndpoint.EventType.MESSAGE_FAILED.value
+UPDATED = WebhookEndpoint.EventType.UPDATED.value
+
+# The fields whose old and new values an `installation.updated` event carries: the booking and
+# its outcome as the partner and our staff state them, all shown on the partner's own record
+# page. Any other field that changed (the handyman's completion notes, the name the customer
+# signed with) is named in "fields" without its values: those are other people's words and
+# evidence, which the partner reads on its page rather than in every receiver's logs.
+VALUE_FIELDS = frozenset(
+    {
+        "site_address",
+        "notes",
+        "scheduled_date",
+        "window_start",
+        "window_end",
+        "handyman",
+        "partner_reference",
+        "rejection_reason",
+        "cancellation_reason",
+    }
+)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -69,6 +89,65 @@ def change_data(change: StatusChange) -> dict[str, Any]:
         "to": _status(change.to_status),
         "reason": change.reason,
         "changes": change.changes or {},
+    }
+
+
+def _field_name(field: str) -> str:
+    return "handyman" if field == "handyman_id" else field  # an override may name either
+
+
+def _handyman_names(changes: dict[str, list[Any]]) -> dict[int, str]:
+    ids = {
+        value
+        for field, pair in changes.items()
+        if _field_name(field) == "handyman"
+        for value in pair
+        if isinstance(value, int)
+    }
+    if not ids:
+        return {}
+    handymen = Handyman.objects.select_related("user").filter(pk__in=ids)
+    return {handyman.pk: handyman.display_name for handyman in handymen}
+
+
+def _shown(field: str, value: Any, handymen: dict[int, str]) -> Any:
+    """A changed value as the payload shows it (`changes` hold them as services._plain made
+    them: ids for records, str() for dates and times)."""
+    if value in (None, ""):
+        return None
+    if field == "handyman":
+        return {"name": handymen.get(value, "")}
+    if field in ("window_start", "window_end"):
+        return str(value)[:5]  # "09:00", as installation_data's window
+    return value
+
+
+def edit_data(
+    *,
+    change_id: int | None,
+    kind: str,
+    by: str,
+    at: datetime,
+    changes: dict[str, list[Any]],
+    reason: str = "",
+) -> dict[str, Any]:
+    """The `change` of an `installation.updated` event. A staff correction of a finished record
+    (kind "override") carries its reason: the partner's record page shows it beside the change."""
+    handymen = _handyman_names(changes)
+    fields = [_field_name(f) for f in changes]
+    return {
+        "id": change_id,  # the history entry; an edit of an open record has none
+        "kind": kind,
+        "staff_correction": kind == StatusChange.Kind.OVERRIDE,
+        "by": by,
+        "at": _iso(at),
+        "reason": reason or None,
+        "fields": fields,
+        "changes": {
+            name: [_shown(name, old, handymen), _shown(name, new, handymen)]
+            for field, (old, new) in changes.items()
+            if (name := _field_name(field)) in VALUE_FIELDS
+        },
     }
 
 
@@ -142,9 +221,27 @@ def _event_type(change: StatusChange) -> str | None:
         return RESCHEDULED
     if change.kind == StatusChange.Kind.TRANSITION:
         return STATUS_CHANGED
-    if change.kind == StatusChange.Kind.OVERRIDE and change.from_status != change.to_status:
-        return STATUS_CHANGED  # staff moved the status by hand: still a status change
-    return None  # creation, and overrides that changed only other fields
+    if change.kind == StatusChange.Kind.OVERRIDE:
+        if change.from_status != change.to_status:
+            return STATUS_CHANGED  # staff moved the status by hand: still a status change
+        return UPDATED  # a staff correction of a finished record's fields
+    return None  # creation (not sent)
+
+
+def _history_data(change: StatusChange, installation: Installation) -> dict[str, Any]:
+    data: dict[str, Any] = {"installation": installation_data(installation)}
+    if change.kind == StatusChange.Kind.OVERRIDE and change.from_status == change.to_status:
+        data["change"] = edit_data(
+            change_id=change.pk,
+            kind=change.kind,
+            by=change.actor_name,
+            at=change.created_at,
+            changes=change.changes or {},
+            reason=change.reason,
+        )
+    else:
+        data["change"] = change_data(change)
+    return data
 
 
 def record_history_event(*, change: StatusChange, installation: Installation) -> None:
@@ -158,9 +255,29 @@ def record_history_event(*, change: StatusChange, installation: Installation) ->
         event_type=event_type,
         at=change.created_at,
         to_status=change.to_status,
+        data=lambda: _history_data(change, installation),
+    )
+
+
+EDITED = "edited"  # the `kind` of an edit of an open record, which has no history entry
+
+
+def record_edit_event(
+    *, installation: Installation, changes: dict[str, list[Any]], by: str, at: datetime
+) -> None:
+    """The installation_edited receiver's work (inside the edit's transaction): the fields an
+    edit of an open record changed, as {field: [old, new]}. An edit that changed nothing is not
+    an event."""
+    if not changes:
+        return
+    _write(
+        partner_id=installation.partner_id,
+        installation=installation,
+        event_type=UPDATED,
+        at=at,
         data=lambda: {
             "installation": installation_data(installation),
-            "change": change_data(change),
+            "change": edit_data(change_id=None, kind=EDITED, by=by, at=at, changes=changes),
         },
     )
 

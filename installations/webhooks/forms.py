@@ -24,6 +24,8 @@ class EndpointForm(forms.Form):
     event_types = forms.MultipleChoiceField(
         label="Events to send",
         choices=WebhookEndpoint.EventType.choices,
+        help_text="A status change, a move to another date or window and an edit of the "
+        "installation's other details are separate events: tick each one you want.",
         widget=forms.CheckboxSelectMultiple,
         error_messages={
             "required": "Choose at least one kind of event.",

@@ -17,6 +17,9 @@ class WebhookEndpoint(models.Model):
     class EventType(models.TextChoices):
         STATUS_CHANGED = "installation.status_changed", "Status changes"
         RESCHEDULED = "installation.rescheduled", "Date or window moved"
+        # Fields changed with no status change and no move (those two have their own types): an
+        # edit of the address or notes, or a staff correction of a finished record.
+        UPDATED = "installation.updated", "Details edited, or corrected by our staff"
         MESSAGE_FAILED = "message.failed", "A message to a customer could not be delivered"
 
     partner = models.ForeignKey(

@@ -77,8 +77,10 @@ def endpoint_update(
 
 
 def endpoint_pause(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """Pause by hand: nothing is sent; new events and pending deliveries wait for Resume (an
-    attempt already under way finishes). Pausing a paused one is done."""
+    """Pause by hand: nothing is sent; new events and pending deliveries wait for Resume. An
+    attempt still resolving or connecting reads the pause before it sends and stops; a request
+    already written to the receiver cannot be recalled and finishes. Pausing a paused one is
+    done."""
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         if locked.is_active:

@@ -1,19 +1,22 @@
 """A partner adds a webhook endpoint, sees its secret once, and a handyman's step arrives at the
-partner's receiver, signed; the attempt shows on the settings page."""
+partner's receiver, signed; the attempt shows on the settings page. "Send a test event" queues
+one delivery, however many times it is clicked at once."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
 from installations.webhooks import delivery
-from installations.webhooks.models import WebhookDelivery, WebhookEndpoint
+from installations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-from ..webhooks.conftest import running_receiver
+from ..webhooks.conftest import add_endpoint, running_receiver
 from .conftest import log_in
 
 
@@ -71,3 +74,58 @@ def test_a_partner_adds_an_endpoint_and_a_handymans_step_arrives_signed(
     expect(deliveries).to_contain_text("Delivered")
     expect(deliveries.get_by_role("cell", name="200 (OK)")).to_be_visible()
     expect(deliveries.get_by_role("button", name=re.compile("^Redeliver"))).to_be_visible()
+
+
+QUEUED = re.compile(r"(A test event was|This test event was already) queued for")
+
+
+def hold_posts(page, url_end: str, count: int) -> list[str]:
+    """Hold the page's POSTs to `url_end` until `count` were made, then send each to the server
+    in order and answer the browser with the server's answers. A second click while the first
+    answer is on its way cancels the first navigation in the browser, but a request already
+    carried by the network still reaches the server: holding makes that happen every time.
+    (A fast double click Chromium folds into one submission, so it tests nothing.)"""
+    held: list = []
+    bodies: list[str] = []
+
+    def hold(route) -> None:
+        held.append(route)
+        bodies.append(route.request.post_data or "")
+        if len(held) < count:
+            return
+        for each in held:
+            answer = each.fetch(max_redirects=0)
+            with contextlib.suppress(Exception):  # the browser gave up on the earlier ones
+                each.fulfill(response=answer)
+
+    page.route(re.compile(re.escape(url_end) + "$"), hold)
+    return bodies
+
+
+@pytest.mark.parametrize("clicks", [1, 2])
+def test_send_a_test_event_says_so_and_queues_one_delivery_even_on_a_double_click(
+    page, cast, receiver, clicks
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    log_in(page, "acme")
+    page.goto("/installations/settings/")
+    url_end = f"/installations/settings/endpoints/{endpoint.pk}/test/"
+    posted = hold_posts(page, url_end, clicks)
+
+    button = page.get_by_role("button", name=f"Send a test event to {receiver.url}")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    for _ in range(clicks):  # the mouse, as a person: the second lands before the first's answer
+        with page.expect_request(lambda request: request.url.endswith(url_end)):
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    expect(page.locator("#flash")).to_contain_text(QUEUED)
+    expect(page.locator("#flash")).to_contain_text(receiver.url)
+    assert len(posted) == clicks and len(set(posted)) == 1  # one form, sent `clicks` times
+    [queued] = WebhookDelivery.objects.filter(event__type=WebhookEvent.TEST)
+    assert queued.endpoint_id == endpoint.pk and queued.status == "pending"
+    tasks = DBTaskResult.objects.filter(task_path="installations.webhooks.tasks.deliver_webhook")
+    assert [task.args_kwargs["args"] for task in tasks] == [[queued.pk]]
+    # Its row is on the page, waiting for the worker.
+    expect(page.locator(f"#delivery-{queued.pk}")).to_contain_text("webhook.test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import timedelta
 from io import StringIO
 
@@ -126,6 +127,64 @@ def test_an_attempt_under_way_when_paused_keeps_its_lease_after_resume(cast, rec
     hooks.endpoint_resume(endpoint=endpoint, now=now)
     assert delivery.deliver(leased.pk, now=now) == "skipped"
     assert receiver.requests == []
+
+
+def pause_during(monkeypatch, endpoint, moment: str) -> None:
+    """Click Pause while the worker, having claimed a delivery, resolves the endpoint's name
+    (`check_url`) or connects to it (the socket opened, nothing written yet)."""
+    if moment == "resolving":
+        real_check = delivery.check_url
+
+        def check_url(url, **kwargs):
+            hooks.endpoint_pause(endpoint=endpoint)
+            return real_check(url, **kwargs)
+
+        monkeypatch.setattr(delivery, "check_url", check_url)
+    else:
+        real_connect = socket.create_connection
+
+        def create_connection(*args, **kwargs):
+            connected = real_connect(*args, **kwargs)
+            hooks.endpoint_pause(endpoint=endpoint)
+            return connected
+
+        monkeypatch.setattr(socket, "create_connection", create_connection)
+
+
+@pytest.mark.parametrize("moment", ["resolving", "connecting"])
+def test_a_pause_clicked_while_an_attempt_resolves_or_connects_stops_it_before_it_sends(
+    cast, receiver, monkeypatch, moment
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    claimed = WebhookDelivery.objects.get()
+    pause_during(monkeypatch, endpoint, moment)
+
+    assert delivery.deliver(claimed.pk) == "paused"
+
+    monkeypatch.undo()
+    assert receiver.requests == []
+    claimed.refresh_from_db()
+    # Nothing went out: no attempt counted or logged, no lease kept, no failure counted.
+    assert claimed.status == WebhookDelivery.State.PENDING
+    assert (claimed.attempts, claimed.next_attempt_at) == (0, None)
+    assert not WebhookAttempt.objects.exists()
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and endpoint.failing_since is None
+    assert delivery.deliver_due() == 0  # it waits, like the others
+    hooks.endpoint_resume(endpoint=endpoint)
+    assert delivery.deliver_due() == 1
+    assert transitions(receiver) == ["assign"]
+
+
+def test_a_test_event_claimed_before_a_pause_still_goes_out(cast, receiver, monkeypatch):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    sent = hooks.endpoint_send_test(endpoint=endpoint, actor=cast.partner_user)
+    pause_during(monkeypatch, endpoint, "connecting")
+
+    assert delivery.deliver(sent.pk) == "delivered"
+    assert json.loads(receiver.requests[0].body)["type"] == "webhook.test"
 
 
 def test_after_the_systems_own_pause_new_events_wait_and_go_out_on_resume(cast, receiver):
