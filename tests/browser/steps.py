@@ -8,6 +8,22 @@ from playwright.sync_api import expect
 
 from .conftest import log_in
 
+# Counts the page's settled swaps on <html data-swaps>, so that a test can wait for a request it
+# expects to finish (the CSP forbids wait_for_function's eval). Add it with
+# `page.add_init_script(COUNT_SWAPS)` before the page loads; wait with `swaps(page, n)`.
+COUNT_SWAPS = """
+let swaps = 0;
+document.addEventListener("htmx:afterSettle", () => {
+  swaps += 1;
+  document.documentElement.dataset.swaps = String(swaps);
+});
+"""
+
+
+def swaps(page, n: int) -> None:
+    """Wait until the page has settled its n-th swap since it loaded."""
+    expect(page.locator("html")).to_have_attribute("data-swaps", str(n))
+
 
 def start_choosing_a_handyman(opener) -> tuple:
     """Click an Assign button, then pick Hana in the dialog without confirming: the dialog and
