@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .conftest import log_in
@@ -44,3 +45,12 @@ def set_off_in_the_field(browser, job) -> None:
     field.goto("/handyman/")
     field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
     expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
+
+
+def serious_axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is, one line each."""
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in Axe().run(page).response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
