@@ -1,6 +1,6 @@
 """The bulk bar on a desktop (1280×800): while rows are ticked it follows the scroll in two short
-lines, the count and every action beside it, each labelled and reached with the keyboard; without
-JavaScript it is as short, and still a plain form."""
+lines, the count and every action beside it, each labelled and reached with the keyboard, and it
+never hides what has the focus; without JavaScript it is as short, and still a plain form."""
 
 from __future__ import annotations
 
@@ -148,3 +148,30 @@ def test_at_a_tablets_width_the_bar_is_one_line_with_actions_as_on_a_phone(brows
             expect(control).to_be_visible()
     finally:
         page.close()
+
+
+# True when the bulk bar, following the scroll, covers the middle of what has the focus.
+FOCUS_UNDER_BAR = """() => {
+  const el = document.activeElement;
+  const bar = document.getElementById("bulk-form");
+  if (!el || !bar || bar.contains(el)) return false;
+  const box = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return Boolean(hit && bar.contains(hit));
+}"""
+
+
+def test_going_back_up_the_list_with_the_keyboard_the_bar_never_hides_the_focus(desktop, cast):
+    rows = _rows(cast, 12)
+    log_in(desktop, "acme")
+    desktop.goto("/installations/")
+    _box(desktop, rows[0]).check()
+    bar = desktop.locator("#bulk-form")
+    expect(bar).to_contain_text("1 selected.")
+    _box(desktop, rows[-1]).focus()
+    # Shift+Tab walks up the rows' boxes, links and buttons; each is scrolled to below the bar.
+    for _ in range(40):
+        desktop.keyboard.press("Shift+Tab")
+        assert not desktop.evaluate(FOCUS_UNDER_BAR), desktop.evaluate(
+            "document.activeElement.outerHTML.slice(0, 120)"
+        )
