@@ -65,9 +65,9 @@ _PHONE = re.compile(r"^[0-9+()\-./\s]+$")
 _SPACES = re.compile(r"\s+")
 _DAY_NUMBER = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
 _EXCEL_DAY_ZERO = date(1899, 12, 30)
+_DAY_NUMBER_YEARS = (2000, 2099)
 # A formula that is one string literal and nothing else: `="00123"`, `="say ""hi"""`.
 _STRING_LITERAL = re.compile(r'="((?:[^"]|"")*)"')
-_DAY_NUMBER_YEARS = (2000, 2099)
 
 
 def _norm(text: str) -> str:
