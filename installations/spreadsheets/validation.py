@@ -66,6 +66,8 @@ _SPACES = re.compile(r"\s+")
 _DAY_NUMBER = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
 _EXCEL_DAY_ZERO = date(1899, 12, 30)
 _DAY_NUMBER_YEARS = (2000, 2099)
+# A formula that is one string literal and nothing else: `="00123"`, `="say ""hi"""`.
+_STRING_LITERAL = re.compile(r'="((?:[^"]|"")*)"')
 
 
 def _norm(text: str) -> str:
@@ -76,7 +78,20 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
+def string_literal(cell: str) -> str | None:
+    """The text of a cell written as one spreadsheet string literal, `="00123"` -> `00123`;
+    None for any other cell. It is how spreadsheet users and Excel exports keep leading zeros
+    (a phone number, a reference): the sheet shows exactly the text between the quotes, a
+    doubled quote standing for one. Only that shape: `="00"&A1` or `= "00123"` is a formula
+    like any other."""
+    match = _STRING_LITERAL.fullmatch(cell.strip())
+    return match.group(1).replace('""', '"') if match else None
+
+
 def _cell(value: str) -> str:
+    text = string_literal(value)
+    if text is not None:
+        return text  # exactly what the sheet showed, spaces and all
     value = value.strip()
     # Our own export writes a leading ' before cells a spreadsheet would run: read them back as
     # they were.
@@ -86,12 +101,13 @@ def _cell(value: str) -> str:
 
 
 def is_formula(cell: str) -> bool:
-    """A cell the file holds as a formula instead of its result (`=SUM(A1:A3)`, `="00123"`):
+    """A cell the file holds as a formula instead of its result (`=SUM(A1:A3)`, `=B2&C2`):
     spreadsheets save results, so such a cell was saved with formulas or written by a program,
-    and its text is not the value meant. A cell starting with `-`, `+` or `@` is text ("- ring
+    and its text is not the value meant. A string literal (`="00123"`) is no such formula: its
+    result is its text (string_literal). A cell starting with `-`, `+` or `@` is text ("- ring
     twice", "@ back door"); the export is what keeps every such cell from running
     (export.neutralise). A leading ' (our export's) makes `=…` text too."""
-    return cell.strip().startswith("=")
+    return cell.strip().startswith("=") and string_literal(cell) is None
 
 
 def parse_date(text: str) -> date | None:

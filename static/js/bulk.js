@@ -67,11 +67,12 @@
     }
   }
 
-  // On a phone the bar is one line (the count and "Actions"): its actions start closed, except
-  // after an error the person must correct there. Wider, they are always open (bulk.css hides the
-  // summary). A bar the server just drew is fitted once: a later swap elsewhere on the page (the
-  // cards' refresh) must not close what the person opened.
-  const narrow = window.matchMedia("(max-width: 40rem)");
+  // On a phone or a tablet (bulk.css's same 64rem) the bar is one line (the count and
+  // "Actions"): its actions start closed, except after an error the person must correct there.
+  // On a desktop they are always open, beside the count (bulk.css hides the summary). A bar the
+  // server just drew is fitted once: a later swap elsewhere on the page (the cards' refresh)
+  // must not close what the person opened.
+  const narrow = window.matchMedia("(max-width: 64rem)");
 
   function fitMenu(force) {
     const menu = document.querySelector("[data-bulk-menu]");

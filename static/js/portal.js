@@ -85,18 +85,6 @@
     }
   });
 
-  // A request that lands on the address already shown (Enter twice, "Apply filters" after a
-  // choice that already applied, the active card clicked again) replaces the history entry
-  // rather than pushing a copy of it: one Back always leaves what is on screen.
-  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
-    const update = event.detail.history;
-    if (!update || update.type !== "push") return;
-    const next = new URL(update.path, window.location.href);
-    if (next.pathname + next.search === window.location.pathname + window.location.search) {
-      update.type = "replace";
-    }
-  });
-
   document.addEventListener("htmx:afterSwap", function (event) {
     const d = dialog();
     if (!d) return;

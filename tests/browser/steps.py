@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import re
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .conftest import log_in
+
+# Counts the page's settled swaps on <html data-swaps>, so that a test can wait for a request it
+# expects to finish (the CSP forbids wait_for_function's eval). Add it with
+# `page.add_init_script(COUNT_SWAPS)` before the page loads; wait with `swaps(page, n)`.
+COUNT_SWAPS = """
+let swaps = 0;
+document.addEventListener("htmx:afterSettle", () => {
+  swaps += 1;
+  document.documentElement.dataset.swaps = String(swaps);
+});
+"""
+
+
+def swaps(page, n: int) -> None:
+    """Wait until the page has settled its n-th swap since it loaded."""
+    expect(page.locator("html")).to_have_attribute("data-swaps", str(n))
 
 
 def start_choosing_a_handyman(opener) -> tuple:
@@ -28,3 +45,12 @@ def set_off_in_the_field(browser, job) -> None:
     field.goto("/handyman/")
     field.locator(f"#job-{job.pk}").get_by_role("button", name="On my way").click()
     expect(field.locator(f"#job-{job.pk}")).to_contain_text("En route")
+
+
+def serious_axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is, one line each."""
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in Axe().run(page).response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]

@@ -13,18 +13,11 @@ from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import log_in
+from .steps import COUNT_SWAPS, swaps
 
 PHONE = {"width": 360, "height": 740}
 # The bar follows the scroll: it may take at most this share of the screen while closed.
 MAX_SHARE = 0.3
-# Counts the page's settled swaps on <html data-swaps> (the CSP forbids wait_for_function).
-COUNT_SWAPS = """
-let swaps = 0;
-document.addEventListener("htmx:afterSettle", () => {
-  swaps += 1;
-  document.documentElement.dataset.swaps = String(swaps);
-});
-"""
 
 
 def _rows(cast, n: int) -> list[Installation]:
@@ -77,7 +70,7 @@ def test_the_bar_is_one_short_line_on_a_phone_and_its_actions_open_from_it(phone
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # A refresh of the cards meanwhile (another action's news) leaves it open.
     phone.evaluate("document.body.dispatchEvent(new CustomEvent('installations-changed'))")
-    expect(phone.locator("html")).to_have_attribute("data-swaps", "1")
+    swaps(phone, 1)
     expect(bar.get_by_label("Assign to")).to_be_visible()
 
     bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.dashboard.helpers import Clock, populate
 
 from .conftest import log_in
+from .steps import COUNT_SWAPS, swaps
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 
@@ -100,3 +101,28 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     assert _serious(Axe().run(page)) == []
+
+
+def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_period(page, cast):
+    page.add_init_script(COUNT_SWAPS)
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    pipeline = page.get_by_role("table", name=re.compile("Pipeline per week"))
+    expect(pipeline.locator("tbody tr")).to_have_count(4)
+    entries = page.evaluate("history.length")
+
+    page.get_by_role("link", name="Last 12 weeks").click()
+    page.wait_for_url(re.compile(r"\?weeks=12$"))
+    swaps(page, 1)
+    expect(pipeline.locator("tbody tr")).to_have_count(12)
+    assert page.evaluate("history.length") == entries + 1
+
+    # The period already shown, clicked again: the same page, no second entry to go Back through.
+    page.get_by_role("link", name="Last 12 weeks").click()
+    swaps(page, 2)
+    assert page.evaluate("history.length") == entries + 1
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?weeks=4$"))
+    expect(pipeline.locator("tbody tr")).to_have_count(4)
+    expect(page.get_by_role("link", name="Last 4 weeks")).to_have_attribute("aria-current", "page")

@@ -10,20 +10,7 @@ from playwright.sync_api import expect
 from tests.factories import CustomerFactory
 
 from .conftest import log_in
-
-# Counts the page's settled swaps on <html data-swaps>, so that a test can wait for a request
-# it expects to finish (the CSP forbids wait_for_function's eval).
-COUNT_SWAPS = """
-let swaps = 0;
-document.addEventListener("htmx:afterSettle", () => {
-  swaps += 1;
-  document.documentElement.dataset.swaps = String(swaps);
-});
-"""
-
-
-def _swaps(page, n: int) -> None:
-    expect(page.locator("html")).to_have_attribute("data-swaps", str(n))
+from .steps import COUNT_SWAPS, swaps
 
 
 def test_enter_in_the_search_adds_one_history_entry_and_one_back_undoes_it(page, cast):
@@ -41,7 +28,7 @@ def test_enter_in_the_search_adds_one_history_entry_and_one_back_undoes_it(page,
     search.fill("Souza")
     search.press("Enter")
     page.wait_for_url(re.compile(r"[?&]q=Souza"))
-    _swaps(page, 1)
+    swaps(page, 1)
     expect(page.locator("tbody.installation")).to_have_count(1)
     expect(page.locator(f"#row-{ana.pk}")).to_be_visible()
     # Enter fires the box's change, then the form's submit: one search, not two.
@@ -50,9 +37,9 @@ def test_enter_in_the_search_adds_one_history_entry_and_one_back_undoes_it(page,
 
     # Enter again, or Apply filters, on the search already shown: no second entry.
     page.get_by_label("Search").press("Enter")
-    _swaps(page, 2)
+    swaps(page, 2)
     page.get_by_role("button", name="Apply filters").click()
-    _swaps(page, 3)
+    swaps(page, 3)
     assert page.evaluate("history.length") == entries + 1
 
     page.go_back()
@@ -71,10 +58,10 @@ def test_a_choice_applies_at_once_and_apply_filters_after_it_adds_no_entry(page,
 
     page.get_by_label("Exact status").select_option("INSTALLER_ASSIGNED")
     page.wait_for_url(re.compile(r"status=INSTALLER_ASSIGNED"))
-    _swaps(page, 1)
+    swaps(page, 1)
     expect(page.locator("tbody.installation")).to_have_count(1)
     page.get_by_role("button", name="Apply filters").click()
-    _swaps(page, 2)
+    swaps(page, 2)
     assert page.evaluate("history.length") == entries + 1
     expect(page.locator(f"#row-{assigned.pk}")).to_be_visible()
 

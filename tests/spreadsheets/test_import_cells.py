@@ -1,6 +1,7 @@
 """What the import reads out of a cell: text that starts like a formula is text (the export keeps
-spreadsheets from running it), a formula the file holds instead of its result is refused, and a
-date cell formatted as a number is read as the date it means and shown as such in the preview."""
+spreadsheets from running it), a string literal written as a formula (`="00123"`) is the text it
+shows, any other formula the file holds instead of its result is refused, and a date cell
+formatted as a number is read as the date it means and shown as such in the preview."""
 
 from __future__ import annotations
 
@@ -70,12 +71,91 @@ def test_a_phone_number_starting_with_a_plus_is_still_a_phone_number(cast):
 
 
 @pytest.mark.parametrize("column", ["notes", "customer_name", "address", "partner_reference"])
-@pytest.mark.parametrize("value", ["=SUM(A1:A3)", '="00123"', "=B2&C2"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=SUM(A1:A3)",
+        "=B2&C2",
+        # Close to a string literal, but something else is around it or it is not closed.
+        '="00"&"123"',
+        '="00123"&A1',
+        '= "00123"',
+        '=T("00123")',
+        '="00123',
+        '="a"b"',
+    ],
+)
 def test_a_formula_the_file_holds_instead_of_its_result_is_refused(cast, column, value):
     words = " ".join(first_row(cast, **{column: value}).errors)
     name = column.replace("_", " ")
     assert f"The {name} cell holds a spreadsheet formula (“{value}”), not its result" in words
     assert "save the sheet with its values" in words
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "text"),
+    [
+        ("partner_reference", '="00123"', "00123"),
+        ("phone", '="07700 900123"', "07700 900123"),
+        ("notes", '="ring ""twice"" at the side gate"', 'ring "twice" at the side gate'),
+        ("notes", '="a""&""b"', 'a"&"b'),
+        ("notes", '=" keep my spaces "', " keep my spaces "),
+        ("notes", '="=SUM(A1:A3)"', "=SUM(A1:A3)"),
+        ("notes", '=""', ""),
+        ("customer_name", '  ="007 Lettings"  ', "007 Lettings"),
+    ],
+)
+def test_a_string_literal_written_as_a_formula_is_read_as_the_text_it_shows(
+    cast, column, value, text
+):
+    # `="00123"`: how spreadsheet users and Excel exports keep leading zeros. The sheet shows
+    # exactly the text between the quotes, a doubled quote standing for one.
+    row = first_row(cast, **{column: value})
+    assert row.errors == []
+    assert row.formulas == ()
+    assert row.values[column] == text
+
+
+def test_a_file_with_every_cell_written_as_a_string_literal_previews_and_imports_the_text(
+    partner_client, cast
+):
+    when = day(9)
+    literal = {
+        "customer_name": '="Ana ""Nan"" Souza"',
+        "phone": '="07700900123"',
+        "email": '="ana@example.com"',
+        "address": '="0042 Mill Lane"',
+        "date": f'="{when.isoformat()}"',
+        "window": '="08:00-10:00"',
+        "partner_reference": '="00123"',
+    }
+    response = upload(partner_client, [job(**literal)])
+    assert response.status_code == 303
+    page = partner_client.get(response["Location"]).content.decode()
+    preview = page.split("What the file must contain")[0]
+    assert "Ana &quot;Nan&quot; Souza" in preview
+    assert "0042 Mill Lane" in preview
+    assert f"{when.isoformat()} 08:00-10:00" in preview
+    assert "=&quot;" not in preview
+    assert "formula" not in preview
+
+    item = Import.objects.get(partner=cast.partner)
+    assert partner_client.post(COMMIT, {"upload": item.public_id}).status_code == 303
+    inst = Installation.objects.select_related("customer").get()
+    assert (inst.partner_reference, inst.site_address, inst.scheduled_date) == (
+        "00123",
+        "0042 Mill Lane",
+        when,
+    )
+    assert (inst.customer.name, inst.customer.phone) == ('Ana "Nan" Souza', "07700900123")
+
+
+def test_the_import_page_says_a_string_literal_is_read_as_its_text(partner_client):
+    page = partner_client.get(IMPORT).content.decode()
+    assert (
+        'A cell written <code>="00123"</code> (to keep its leading zeros) is read as '
+        "the text between the quotes"
+    ) in page
 
 
 def test_text_starting_with_an_equals_sign_behind_an_apostrophe_is_text(cast):
