@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0024_customer_link_rate_counts'),
+        ('installations', '0023_customer_link_rate_counts'),
     ]
 
     operations = [
