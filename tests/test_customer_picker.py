@@ -10,6 +10,14 @@ from installations.customer_picker import SHOWN, pick
 from tests.factories import CustomerFactory
 
 
+def _matching(customers, text: str) -> set[int]:
+    """The ids of `customers` whose name, phone, email or address contain `text`, case-folded."""
+    fields = ("name", "phone", "email", "address")
+    return {
+        c.pk for c in customers if any(text.casefold() in getattr(c, f).casefold() for f in fields)
+    }
+
+
 @pytest.fixture
 def customers(cast):
     mine = [
@@ -24,11 +32,7 @@ def customers(cast):
 @pytest.mark.parametrize("text", ["Okafor", "okaf", "mill road", "Zoë", "zq", "ok", "nobody"])
 def test_it_finds_the_partners_matching_customers_and_no_others(cast, customers, text):
     mine, theirs = customers
-    expected = {
-        c.pk
-        for c in mine
-        if any(text.casefold() in v.casefold() for v in (c.name, c.phone, c.email, c.address))
-    }
+    expected = _matching(mine, text)
     found = search.first_customers(cast.partner, text, SHOWN + 1)
     assert {c.pk for c in found} <= expected
     assert len(found) == min(len(expected), SHOWN + 1)
@@ -55,11 +59,7 @@ def test_what_the_first_customers_do_not_hold_is_found_through_the_index(
     # the walk, must still be found (here the walk holds only the first two customers).
     monkeypatch.setattr(search, "PICKER_WALK", 2)
     mine, _ = customers
-    expected = {
-        c.pk
-        for c in mine
-        if any(text.casefold() in v.casefold() for v in (c.name, c.phone, c.email, c.address))
-    }
+    expected = _matching(mine, text)
     found = search.first_customers(cast.partner, text, SHOWN + 1)
     assert len(found) == len({c.pk for c in found}) == min(len(expected), SHOWN + 1)
     assert {c.pk for c in found} <= expected

@@ -336,3 +336,15 @@ def draw_signature(page) -> None:
     page.mouse.move(x + w * 0.55, y + h * 0.7, steps=8)
     page.mouse.move(x + w * 0.85, y + h * 0.35, steps=8)
     page.mouse.up()
+
+
+# A phone's screen in CSS pixels: the `phone` fixture's page.
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def phone(browser):
+    """A page on a 360-pixel touch screen."""
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    yield page
+    page.close()

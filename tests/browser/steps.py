@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from installations.models import Installation
 
 from .conftest import log_in
 
@@ -54,3 +58,20 @@ def serious_axe_violations(page) -> list[str]:
         for v in Axe().run(page).response["violations"]
         if v.get("impact") in {"serious", "critical"}
     ]
+
+
+def later_rows(cast, n: int) -> list[Installation]:
+    """`n` scheduled installations from the day after tomorrow on, one a day."""
+    day = timezone.localdate()
+    return [cast.installation(scheduled_date=day + timedelta(days=2 + i)) for i in range(n)]
+
+
+def row_box(page, inst: Installation):
+    """The list row's "select" box, by its label."""
+    return page.get_by_label(f"Select #{inst.pk} {inst.customer.name}", exact=True)
+
+
+def height(locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["height"]

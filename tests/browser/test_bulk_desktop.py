@@ -4,36 +4,18 @@ never hides what has the focus; without JavaScript it is as short, and still a p
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import log_in
-from .steps import serious_axe_violations
+from .steps import height, later_rows, row_box, serious_axe_violations
 
 DESKTOP = {"width": 1280, "height": 800}
 # Two lines of 44-pixel controls and the bar's frame; it was 230 (a quarter of the screen).
 MAX_HEIGHT = 120
-
-
-def _rows(cast, n: int) -> list[Installation]:
-    day = timezone.localdate()
-    return [cast.installation(scheduled_date=day + timedelta(days=2 + i)) for i in range(n)]
-
-
-def _box(page, inst: Installation):
-    return page.get_by_label(f"Select #{inst.pk} {inst.customer.name}", exact=True)
-
-
-def _height(locator) -> float:
-    box = locator.bounding_box()
-    assert box is not None
-    return box["height"]
 
 
 def _controls(bar) -> list:
@@ -58,21 +40,21 @@ def desktop(browser):
 def test_with_rows_ticked_the_bar_follows_the_scroll_in_two_short_lines_with_every_action(
     desktop, cast
 ):
-    rows = _rows(cast, 12)
+    rows = later_rows(cast, 12)
     log_in(desktop, "acme")
     desktop.goto("/installations/")
-    _box(desktop, rows[0]).check()
-    _box(desktop, rows[1]).check()
+    row_box(desktop, rows[0]).check()
+    row_box(desktop, rows[1]).check()
     bar = desktop.locator("#bulk-form")
     expect(bar).to_contain_text("2 selected.")
 
     # Far down the list it is still at the top of the screen, and short.
-    _box(desktop, rows[-1]).scroll_into_view_if_needed()
+    row_box(desktop, rows[-1]).scroll_into_view_if_needed()
     desktop.mouse.wheel(0, 2000)
     expect(bar).to_be_in_viewport()
     box = bar.bounding_box()
     assert box is not None and box["y"] <= 1
-    assert _height(bar) <= MAX_HEIGHT
+    assert height(bar) <= MAX_HEIGHT
     for control in _controls(bar):
         expect(control).to_be_visible()
         expect(control).to_be_in_viewport()
@@ -81,15 +63,15 @@ def test_with_rows_ticked_the_bar_follows_the_scroll_in_two_short_lines_with_eve
 
 
 def test_every_action_in_the_bar_is_reached_with_the_keyboard(desktop, cast):
-    rows = _rows(cast, 12)
+    rows = later_rows(cast, 12)
     log_in(desktop, "acme")
     desktop.goto("/installations/")
     for inst in rows[:2]:
-        _box(desktop, inst).focus()
+        row_box(desktop, inst).focus()
         desktop.keyboard.press("Space")
     bar = desktop.locator("#bulk-form")
     expect(bar).to_contain_text("2 selected.")
-    _box(desktop, rows[-1]).focus()  # far down the list: the bar follows the scroll
+    row_box(desktop, rows[-1]).focus()  # far down the list: the bar follows the scroll
 
     first, *others = _controls(bar)
     first.focus()
@@ -109,7 +91,7 @@ def test_every_action_in_the_bar_is_reached_with_the_keyboard(desktop, cast):
 
 
 def test_without_javascript_the_desktop_bar_is_as_short_and_still_a_plain_form(browser, cast):
-    rows = _rows(cast, 3)
+    rows = later_rows(cast, 3)
     context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
     page = context.new_page()
     try:
@@ -118,10 +100,10 @@ def test_without_javascript_the_desktop_bar_is_as_short_and_still_a_plain_form(b
         bar = page.locator("#bulk-form")
         # Its longer sentence wraps beside the actions rather than adding a line.
         expect(bar).to_contain_text("Tick the installations to change")
-        assert _height(bar) <= MAX_HEIGHT
+        assert height(bar) <= MAX_HEIGHT
         for control in _controls(bar):
             expect(control).to_be_visible()
-        _box(page, rows[0]).check()
+        row_box(page, rows[0]).check()
         bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
         bar.get_by_role("button", name="Assign selected").click()
         expect(page.locator("#flash[role=status]")).to_contain_text("1 assigned")
@@ -131,16 +113,16 @@ def test_without_javascript_the_desktop_bar_is_as_short_and_still_a_plain_form(b
 
 
 def test_at_a_tablets_width_the_bar_is_one_line_with_actions_as_on_a_phone(browser, cast):
-    rows = _rows(cast, 3)
+    rows = later_rows(cast, 3)
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     try:
         log_in(page, "acme")
         page.goto("/installations/")
-        _box(page, rows[0]).check()
+        row_box(page, rows[0]).check()
         bar = page.locator("#bulk-form")
         expect(bar).to_contain_text("1 selected.")
         # Two lines would be four here: the count and "Actions", which opens the rest.
-        assert _height(bar) <= 60
+        assert height(bar) <= 60
         expect(bar.get_by_role("button", name="Assign selected")).to_be_hidden()
         bar.locator("summary").focus()
         page.keyboard.press("Enter")
@@ -162,13 +144,13 @@ FOCUS_UNDER_BAR = """() => {
 
 
 def test_going_back_up_the_list_with_the_keyboard_the_bar_never_hides_the_focus(desktop, cast):
-    rows = _rows(cast, 12)
+    rows = later_rows(cast, 12)
     log_in(desktop, "acme")
     desktop.goto("/installations/")
-    _box(desktop, rows[0]).check()
+    row_box(desktop, rows[0]).check()
     bar = desktop.locator("#bulk-form")
     expect(bar).to_contain_text("1 selected.")
-    _box(desktop, rows[-1]).focus()
+    row_box(desktop, rows[-1]).focus()
     # Shift+Tab walks up the rows' boxes, links and buttons; each is scrolled to below the bar.
     for _ in range(40):
         desktop.keyboard.press("Shift+Tab")

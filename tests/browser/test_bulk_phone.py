@@ -3,59 +3,32 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations.models import Installation
 from installations.statuses import Status
 
-from .conftest import log_in
-from .steps import COUNT_SWAPS, swaps
+from .conftest import PHONE, log_in
+from .steps import COUNT_SWAPS, height, later_rows, row_box, swaps
 
-PHONE = {"width": 360, "height": 740}
 # The bar follows the scroll: it may take at most this share of the screen while closed.
 MAX_SHARE = 0.3
 
 
-def _rows(cast, n: int) -> list[Installation]:
-    day = timezone.localdate()
-    return [cast.installation(scheduled_date=day + timedelta(days=2 + i)) for i in range(n)]
-
-
-def _box(page, inst: Installation):
-    return page.get_by_label(f"Select #{inst.pk} {inst.customer.name}", exact=True)
-
-
-def _height(locator) -> float:
-    box = locator.bounding_box()
-    assert box is not None
-    return box["height"]
-
-
-@pytest.fixture
-def phone(browser):
-    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield page
-    page.close()
-
-
 def test_the_bar_is_one_short_line_on_a_phone_and_its_actions_open_from_it(phone, cast):
-    rows = _rows(cast, 8)
+    rows = later_rows(cast, 8)
     phone.add_init_script(COUNT_SWAPS)
     log_in(phone, "acme")
     phone.goto("/installations/")
-    _box(phone, rows[0]).check()
-    _box(phone, rows[1]).check()
+    row_box(phone, rows[0]).check()
+    row_box(phone, rows[1]).check()
     bar = phone.locator("#bulk-form")
     expect(bar).to_contain_text("2 selected.")
-    assert _height(bar) <= MAX_SHARE * PHONE["height"], _height(bar)
+    assert height(bar) <= MAX_SHARE * PHONE["height"], height(bar)
     # It still follows the scroll, still short.
     phone.mouse.wheel(0, 600)
     expect(bar).to_be_in_viewport()
-    assert _height(bar) <= MAX_SHARE * PHONE["height"]
+    assert height(bar) <= MAX_SHARE * PHONE["height"]
 
     # The actions are one tap away, and the bar says what it holds.
     actions = bar.get_by_text("Actions", exact=True)
@@ -66,7 +39,7 @@ def test_the_bar_is_one_short_line_on_a_phone_and_its_actions_open_from_it(phone
     expect(bar.get_by_role("button", name="Reject selected")).to_be_visible()
     expect(bar.get_by_role("button", name="Export selected")).to_be_visible()
     # Open, it never covers the whole screen: what it holds scrolls inside it.
-    assert _height(bar) < PHONE["height"]
+    assert height(bar) < PHONE["height"]
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # A refresh of the cards meanwhile (another action's news) leaves it open.
     phone.evaluate("document.body.dispatchEvent(new CustomEvent('installations-changed'))")
@@ -81,10 +54,10 @@ def test_the_bar_is_one_short_line_on_a_phone_and_its_actions_open_from_it(phone
 
 
 def test_the_actions_open_with_the_keyboard_with_the_focus_shown(phone, cast):
-    rows = _rows(cast, 3)
+    rows = later_rows(cast, 3)
     log_in(phone, "acme")
     phone.goto("/installations/")
-    _box(phone, rows[0]).focus()
+    row_box(phone, rows[0]).focus()
     phone.keyboard.press("Space")
     bar = phone.locator("#bulk-form")
     expect(bar).to_contain_text("1 selected.")
@@ -101,11 +74,11 @@ def test_the_actions_open_with_the_keyboard_with_the_focus_shown(phone, cast):
     summary.focus()
     phone.keyboard.press("Enter")
     expect(bar.get_by_label("Assign to")).to_be_hidden()
-    assert _height(bar) <= MAX_SHARE * PHONE["height"]
+    assert height(bar) <= MAX_SHARE * PHONE["height"]
 
 
 def test_without_javascript_the_bar_on_a_phone_is_a_plain_form_in_the_page(browser, cast):
-    rows = _rows(cast, 3)
+    rows = later_rows(cast, 3)
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     try:
@@ -124,7 +97,7 @@ def test_without_javascript_the_bar_on_a_phone_is_a_plain_form_in_the_page(brows
         summary.click()
         expect(bar.get_by_label("Assign to")).to_be_hidden()
         summary.click()
-        _box(page, rows[0]).check()
+        row_box(page, rows[0]).check()
         bar.get_by_label("Assign to").select_option(label=cast.handyman.display_name)
         bar.get_by_role("button", name="Assign selected").click()
         expect(page.locator("#flash[role=status]")).to_contain_text("1 assigned")

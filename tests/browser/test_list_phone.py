@@ -3,19 +3,9 @@ so that the first installation is on the first screen; on a desktop every filter
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from .conftest import log_in
-
-PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-def phone(browser):
-    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    yield page
-    page.close()
+from .conftest import PHONE, log_in
 
 
 def test_on_a_phone_the_first_row_is_on_the_first_screen_and_the_filters_a_tap_away(phone, cast):
