@@ -26,6 +26,13 @@ def test_type_a_customers_name_choose_them_and_schedule(page, cast):
     expect(choices).to_contain_text("2 customers match “okaf”.")
     expect(choices).not_to_contain_text("Eve Okafor")
     assert page.url.endswith("/installations/new/")  # found in place, nothing reloaded
+    new_name = page.get_by_label("New customer's name")
+    expect(new_name).to_be_visible()
+    page.get_by_role("radio", name=re.compile(r"^Obi Okafor · ")).check()
+    # One customer at a time: the new customer's fields step aside while one is chosen.
+    expect(new_name).to_be_hidden()
+    page.get_by_role("radio", name="A new customer (enter below)").check()
+    expect(new_name).to_be_visible()
     page.get_by_role("radio", name=re.compile(r"^Obi Okafor · ")).check()
 
     page.get_by_label("Date", exact=True).fill("2099-01-15")
