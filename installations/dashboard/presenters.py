@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString
 
 from .charts import Chart, Series, duration, lines, stacked_bars, unit_for, week_label
 from .models import Step
-from .selectors import DURATION_STEPS, PERIODS, STUCK_LIMIT, Dashboard
+from .selectors import DEFAULT_WEEKS, DURATION_STEPS, PERIODS, STUCK_LIMIT, Dashboard
 
 PIPELINE_SERIES = [
     Series("scheduled", "Scheduled (open at the week's end)", "blue", "solid"),
@@ -85,8 +85,17 @@ ARRIVAL_PARTS = ("before", "inside", "after")
 
 
 def period_links(base: str, current: int) -> list[dict[str, Any]]:
-    """`base` ends with "?" or "&": the page's own query before the period."""
-    return [{"weeks": n, "url": f"{base}weeks={n}", "current": n == current} for n in PERIODS]
+    """`base` ends with "?" or "&": the page's own query before the period. The default period
+    is the page's own address, without `weeks`: from it, clicking "Last 12 weeks" lands on the
+    address already shown (one history entry, not a second copy of the same page)."""
+    return [
+        {
+            "weeks": n,
+            "url": base[:-1] if n == DEFAULT_WEEKS else f"{base}weeks={n}",
+            "current": n == current,
+        }
+        for n in PERIODS
+    ]
 
 
 def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:

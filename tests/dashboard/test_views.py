@@ -63,6 +63,14 @@ def test_a_period_it_does_not_offer_shows_the_default(partner_client, raw):
     assert 'aria-current="page">Last 12 weeks' in response.content.decode()
 
 
+def test_the_default_periods_link_is_the_pages_own_address(partner_client):
+    # From /dashboard/, "Last 12 weeks" lands where it is: no second history entry of one page.
+    html = partner_client.get(URL, {"weeks": 4}).content.decode()
+    assert f'href="{URL}" hx-get="{URL}"' in html
+    assert f'href="{URL}?weeks=4"' in html and f'href="{URL}?weeks=52"' in html
+    assert f"{URL}?weeks=12" not in html
+
+
 def test_htmx_gets_the_body_only(partner_client):
     response = partner_client.get(URL, {"weeks": 4}, headers={"HX-Request": "true"})
     body = response.content.decode()
