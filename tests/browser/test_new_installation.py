@@ -23,7 +23,15 @@ def test_type_a_customers_name_choose_them_and_schedule(page, cast):
 
     page.get_by_label("Find an existing customer").fill("okaf")
     choices = page.locator("#customer-choices")
-    expect(choices).to_contain_text("2 customers match “okaf”.")
+    found = page.get_by_role("status").filter(has_text="match")
+    expect(found).to_have_text("2 customers match “okaf”.")
+    # The same live region answers the next search (a new one would not be read out).
+    found.evaluate("el => el.dataset.kept = 'yes'")
+    page.get_by_label("Find an existing customer").fill("obi ok")
+    expect(page.locator("#customer-found")).to_have_text("1 customer matches “obi ok”.")
+    expect(page.locator("#customer-found")).to_have_attribute("data-kept", "yes")
+    page.get_by_label("Find an existing customer").fill("okaf")
+    expect(page.locator("#customer-found")).to_have_text("2 customers match “okaf”.")
     expect(choices).not_to_contain_text("Eve Okafor")
     assert page.url.endswith("/installations/new/")  # found in place, nothing reloaded
     new_name = page.get_by_label("New customer's name")

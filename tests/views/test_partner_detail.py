@@ -271,7 +271,11 @@ def test_a_customer_search_from_the_box_answers_with_the_choices_alone(acme, cas
         headers={"HX-Request": "true", "HX-Target": "customer-choices"},
     )
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="customer-choices"') and "<html" not in html
+    assert "<html" not in html and '<div id="customer-choices"' in html
+    # What it found goes to the live region that stays on the page (its inside only).
+    assert html.lstrip().startswith(
+        '<p id="customer-found" hx-swap-oob="innerHTML">1 customer matches “okafor”.</p>'
+    )
     # The customer already chosen stays chosen, above what the new search found.
     assert html.index("Bea Chosen") < html.index("Ada Okafor")
     assert f'value="{chosen.pk}" id="id_customer_1" checked>' in html
