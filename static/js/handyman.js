@@ -75,6 +75,56 @@
     if (window.htmx && !htmx.config.timeout) htmx.config.timeout = 30000;
   });
 
+  // The checklist's photos can take minutes on a weak signal, so no time limit is put on the
+  // whole upload (a fixed one cut off uploads that were still moving, and Retry only started
+  // them over). It is given up when nothing has moved for STALL_MS, or when no answer comes
+  // ANSWER_MS after the last byte (the server stores the photos); the button shows how far it has
+  // got. A retry after either is safe: a checklist already taken is not taken twice.
+  var STALL_MS = 30000;
+  var ANSWER_MS = 90000;
+  var STALLED = "The connection stopped while sending — the job is not marked done yet.";
+  var NO_ANSWER = "The photos were sent but no answer came back. Retry: nothing is done twice.";
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = formOf(event);
+    var xhr = event.detail.xhr;
+    if (!form || !form.hasAttribute("data-checklist") || !xhr) return;
+    xhr.timeout = 0;
+    var busy = form.querySelector("button[type=submit] .when-busy");
+    var timer = null;
+    var sent = false;
+    function giveUpAfter(ms) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        xhr.givenUp = sent ? NO_ANSWER : STALLED;
+        xhr.abort();
+      }, ms);
+    }
+    giveUpAfter(STALL_MS);
+    if (xhr.upload) {
+      xhr.upload.addEventListener("progress", function (progress) {
+        giveUpAfter(STALL_MS);
+        if (busy && progress.lengthComputable && progress.total) {
+          busy.textContent = "Sending… " + Math.floor((100 * progress.loaded) / progress.total) + "%";
+        }
+      });
+      xhr.upload.addEventListener("load", function () {
+        sent = true;
+        giveUpAfter(ANSWER_MS);
+      });
+    }
+    xhr.addEventListener("loadend", function () {
+      window.clearTimeout(timer);
+      if (busy) busy.textContent = "Sending…";
+    });
+  });
+
+  document.addEventListener("htmx:sendAbort", function (event) {
+    var form = formOf(event);
+    var xhr = event.detail.xhr;
+    if (form && xhr && xhr.givenUp) showNotice(form, xhr.givenUp);
+  });
+
   // After a refused checklist, move focus to what is missing.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = formOf(event);

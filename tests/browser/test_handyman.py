@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import expect
 
 from installations import services
@@ -208,6 +210,50 @@ def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
     card.get_by_role("button", name="Retry").tap()
     expect(card.get_by_role("link", name="Mark done")).to_be_visible()
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def _noisy_jpeg(size: tuple[int, int]) -> bytes:
+    """A photo that does not compress: its bytes take as long to send as a phone's would."""
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 80).convert("RGB").save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def test_a_slow_photo_upload_that_keeps_moving_is_not_cut_off(phone_page, cast):
+    """On a weak signal the photos take minutes to send. A fixed time limit aborted the upload
+    part-way and said "No connection — your tap was not sent", and Retry started it over, to be
+    cut off again: a dead end. Here the form's limit is shortened below the upload's time (the
+    shipped one was 120 s against an upload of minutes); the upload still arrives, and the
+    button says how far it has got."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    photo = _noisy_jpeg((700, 500))  # about 500 KB: some 5 s at 100 KB/s
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    page.locator("form[data-checklist]").evaluate(
+        "form => form.setAttribute('hx-request', JSON.stringify({timeout: 1500}))"
+    )
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 100,
+            "downloadThroughput": 1_000_000,
+            "uploadThroughput": 100_000,
+        },
+    )
+
+    button = page.get_by_role("button", name=re.compile("Mark done|Sending"))
+    button.tap()
+    expect(button).to_contain_text(re.compile(r"Sending… \d+%"))
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"), timeout=30_000)
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
