@@ -256,6 +256,39 @@ def test_a_slow_photo_upload_that_keeps_moving_is_not_cut_off(phone_page, cast):
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+# The upload given up is reported by htmx (its sendAbort) on the console.
+@pytest.mark.allow_page_errors("htmx:sendAbort", "htmx:afterRequest")
+def test_a_checklist_upload_that_stops_moving_is_given_up_with_a_sentence_and_retried(
+    phone_page, cast
+):
+    """No progress for 30 s is a lost connection (the browser may never say so itself): the
+    handyman is told, with a Retry that sends the same photos and signature again."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    page.clock.install()
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    held = []
+    page.route("**/complete/", lambda route: held.append(route))  # the upload goes nowhere
+
+    page.get_by_role("button", name="Mark done").tap()
+    page.wait_for_timeout(500)
+    assert held
+    page.clock.fast_forward("00:31")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The connection stopped while sending")
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+    page.unroute("**/complete/")
+    alert.get_by_role("button", name="Retry").tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
     page = phone_page
     job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
