@@ -125,6 +125,52 @@
     if (form && xhr && xhr.givenUp) showNotice(form, xhr.givenUp);
   });
 
+  // A photo over the size limit is said when it is chosen (the server's words), and the
+  // checklist is not sent with it: the server would refuse it, but only once all of it had
+  // crossed a weak signal. The server still decides; this only saves the wait.
+  function megabytes(size) {
+    var value = size / (1024 * 1024);
+    return value < 10 ? String(Math.round(value * 10) / 10) : String(Math.round(value));
+  }
+
+  function tooBig(input) {
+    var max = Number(input.dataset.maxBytes);
+    if (!max || !input.files) return [];
+    return Array.prototype.filter.call(input.files, function (file) { return file.size > max; })
+      .map(function (file) {
+        return "“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be at " +
+          "most " + megabytes(max) + " MB.";
+      });
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-checklist] input[type=file][data-max-bytes]")) {
+      return;
+    }
+    var box = document.getElementById(input.name + "-error");
+    if (!box) return;
+    box.textContent = "";
+    var said = tooBig(input);
+    said.forEach(function (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      box.appendChild(p);
+    });
+    if (said.length) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event);
+    if (!form || !form.hasAttribute("data-checklist")) return;
+    var input = form.querySelector("input[type=file][data-max-bytes]");
+    if (input && tooBig(input).length) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
+
   // After a refused checklist, move focus to what is missing.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = formOf(event);

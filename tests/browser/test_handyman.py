@@ -289,6 +289,37 @@ def test_a_checklist_upload_that_stops_moving_is_given_up_with_a_sentence_and_re
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_it(
+    phone_page, cast
+):
+    """A phone's full-size photo can be over the limit: the handyman is told when he chooses
+    it, and "Mark done" does not spend minutes of a weak signal sending what will be refused."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    too_big = b"\xff\xd8\xff" + bytes(11 * 1024 * 1024)
+    photos = page.get_by_label("Photos of the finished work")
+
+    photos.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": too_big}])
+    said = "“big.jpg” is 11 MB; each photo can be at most 10 MB."
+    expect(page.locator("#photos-error")).to_contain_text(said)
+    page.get_by_role("button", name="Mark done").tap()
+    expect(photos).to_be_focused()
+    assert posts == []
+
+    photos.set_input_files(
+        files=[{"name": "small.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    expect(page.locator("#photos-error")).to_be_empty()
+    page.get_by_role("button", name="Mark done").tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
     page = phone_page
     job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
