@@ -5,6 +5,9 @@
   "use strict";
 
   var OFFLINE = "No connection — your tap was not sent.";
+  // A timeout is not a lost tap: it may have arrived and its answer not (yet) come back.
+  var NO_ANSWER_IN_TIME =
+    "No answer in time — your tap may have arrived. Retry: nothing is done twice.";
 
   function formOf(event) {
     // requestConfig.elt is the element that made the request, even when the swap has since
@@ -47,13 +50,14 @@
     retry.focus();
   }
 
-  function offline(event) {
+  document.addEventListener("htmx:sendError", function (event) {
     var form = formOf(event);
     if (form) showNotice(form, OFFLINE);
-  }
-
-  document.addEventListener("htmx:sendError", offline);
-  document.addEventListener("htmx:timeout", offline);
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    var form = formOf(event);
+    if (form) showNotice(form, NO_ANSWER_IN_TIME);
+  });
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = formOf(event);
     if (form) clearNotice(form);
@@ -105,7 +109,8 @@
       xhr.upload.addEventListener("progress", function (progress) {
         giveUpAfter(STALL_MS);
         if (busy && progress.lengthComputable && progress.total) {
-          busy.textContent = "Sending… " + Math.floor((100 * progress.loaded) / progress.total) + "%";
+          var percent = Math.floor((100 * progress.loaded) / progress.total);
+          busy.textContent = "Sending… " + percent + "%";
         }
       });
       xhr.upload.addEventListener("load", function () {

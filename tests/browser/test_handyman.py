@@ -219,6 +219,30 @@ def _noisy_jpeg(size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
+# The tap that got no answer is reported by htmx (its timeout) on the console.
+@pytest.mark.allow_page_errors("htmx:timeout", "htmx:afterRequest")
+def test_a_tap_that_gets_no_answer_is_not_said_to_be_unsent(phone_page, cast):
+    """A tap that timed out may well have arrived (the job moved, the customer was texted): it
+    was called "not sent". It is said as it is, with a Retry that does nothing twice."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    _set_off_minutes_ago(job, 10)
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    page.evaluate("htmx.config.timeout = 1000")  # the page's 30 s, shortened
+    held = []
+    page.route("**/arrive/", lambda route: held.append(route))  # arrived, never answered
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").tap()
+
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text("No answer in time")
+    assert "not sent" not in alert.inner_text()
+    page.unroute("**/arrive/")
+    card.get_by_role("button", name="Retry").tap()
+    expect(card.get_by_role("link", name="Mark done")).to_be_visible()
+
+
 def test_a_slow_photo_upload_that_keeps_moving_is_not_cut_off(phone_page, cast):
     """On a weak signal the photos take minutes to send. A fixed time limit aborted the upload
     part-way and said "No connection — your tap was not sent", and Retry started it over, to be
