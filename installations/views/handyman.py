@@ -731,6 +731,7 @@ def _checklist_page(
         "job": job,
         "form": form,
         "error": error,
+        "max_photo_bytes": settings.MAX_PHOTO_BYTES,
         "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
         "max_photo_megapixels": settings.MAX_PHOTO_PIXELS // 1_000_000,
         "limits": limits_sentence(),

@@ -5,6 +5,9 @@
   "use strict";
 
   var OFFLINE = "No connection — your tap was not sent.";
+  // A timeout is not a lost tap: it may have arrived and its answer not (yet) come back.
+  var NO_ANSWER_IN_TIME =
+    "No answer in time — your tap may have arrived. Retry: nothing is done twice.";
 
   function formOf(event) {
     // requestConfig.elt is the element that made the request, even when the swap has since
@@ -47,13 +50,14 @@
     retry.focus();
   }
 
-  function offline(event) {
+  document.addEventListener("htmx:sendError", function (event) {
     var form = formOf(event);
     if (form) showNotice(form, OFFLINE);
-  }
-
-  document.addEventListener("htmx:sendError", offline);
-  document.addEventListener("htmx:timeout", offline);
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    var form = formOf(event);
+    if (form) showNotice(form, NO_ANSWER_IN_TIME);
+  });
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = formOf(event);
     if (form) clearNotice(form);
@@ -73,6 +77,103 @@
   // A request that must not wait forever on a dead connection; the checklist sets its own.
   document.addEventListener("DOMContentLoaded", function () {
     if (window.htmx && !htmx.config.timeout) htmx.config.timeout = 30000;
+  });
+
+  // The checklist's photos can take minutes on a weak signal, so no time limit is put on the
+  // whole upload (a fixed one cut off uploads that were still moving, and Retry only started
+  // them over). It is given up when nothing has moved for STALL_MS, or when no answer comes
+  // ANSWER_MS after the last byte (the server stores the photos); the button shows how far it has
+  // got. A retry after either is safe: a checklist already taken is not taken twice.
+  var STALL_MS = 30000;
+  var ANSWER_MS = 90000;
+  var STALLED = "The connection stopped while sending — the job is not marked done yet.";
+  var NO_ANSWER = "The photos were sent but no answer came back. Retry: nothing is done twice.";
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = formOf(event);
+    var xhr = event.detail.xhr;
+    if (!form || !form.hasAttribute("data-checklist") || !xhr) return;
+    xhr.timeout = 0;
+    var busy = form.querySelector("button[type=submit] .when-busy");
+    var timer = null;
+    var sent = false;
+    function giveUpAfter(ms) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        xhr.givenUp = sent ? NO_ANSWER : STALLED;
+        xhr.abort();
+      }, ms);
+    }
+    giveUpAfter(STALL_MS);
+    if (xhr.upload) {
+      xhr.upload.addEventListener("progress", function (progress) {
+        giveUpAfter(STALL_MS);
+        if (busy && progress.lengthComputable && progress.total) {
+          var percent = Math.floor((100 * progress.loaded) / progress.total);
+          busy.textContent = "Sending… " + percent + "%";
+        }
+      });
+      xhr.upload.addEventListener("load", function () {
+        sent = true;
+        giveUpAfter(ANSWER_MS);
+      });
+    }
+    xhr.addEventListener("loadend", function () {
+      window.clearTimeout(timer);
+      if (busy) busy.textContent = "Sending…";
+    });
+  });
+
+  document.addEventListener("htmx:sendAbort", function (event) {
+    var form = formOf(event);
+    var xhr = event.detail.xhr;
+    if (form && xhr && xhr.givenUp) showNotice(form, xhr.givenUp);
+  });
+
+  // A photo over the size limit is said when it is chosen (the server's words), and the
+  // checklist is not sent with it: the server would refuse it, but only once all of it had
+  // crossed a weak signal. The server still decides; this only saves the wait.
+  function megabytes(size) {
+    var value = size / (1024 * 1024);
+    return value < 10 ? String(Math.round(value * 10) / 10) : String(Math.round(value));
+  }
+
+  function tooBig(input) {
+    var max = Number(input.dataset.maxBytes);
+    if (!max || !input.files) return [];
+    return Array.prototype.filter.call(input.files, function (file) { return file.size > max; })
+      .map(function (file) {
+        return "“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be at " +
+          "most " + megabytes(max) + " MB.";
+      });
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-checklist] input[type=file][data-max-bytes]")) {
+      return;
+    }
+    var box = document.getElementById(input.name + "-error");
+    if (!box) return;
+    box.textContent = "";
+    var said = tooBig(input);
+    said.forEach(function (text) {
+      var p = document.createElement("p");
+      p.textContent = text;
+      box.appendChild(p);
+    });
+    if (said.length) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event);
+    if (!form || !form.hasAttribute("data-checklist")) return;
+    var input = form.querySelector("input[type=file][data-max-bytes]");
+    if (input && tooBig(input).length) {
+      event.preventDefault();
+      input.focus();
+    }
   });
 
   // After a refused checklist, move focus to what is missing.

@@ -68,6 +68,23 @@ def test_the_customer_signs_and_approves_on_a_phone(phone_page, cast):
     assert not [m for m in console if "Content Security Policy" in m]
 
 
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")  # signing with nothing given
+def test_a_refused_signature_opens_on_what_is_missing_not_at_the_top(phone_page, cast):
+    """The sign form sits below the job, the photos and the contract: a refusal that reloaded
+    the page at its top showed the job again and none of the reasons, as if nothing happened."""
+    page = phone_page
+    installation = cast.installation(Status.CONTRACT_SENT)
+    page.goto(f"/c/{make_token(installation)}/")
+
+    page.get_by_role("button", name="Sign the contract").click()
+
+    summary = page.get_by_role("alert").filter(has_text="Please correct the following")
+    expect(summary).to_contain_text("Type your full name.")
+    expect(summary).to_be_in_viewport()
+    expect(page.get_by_label("Your full name")).to_be_in_viewport()
+    assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
+
+
 @pytest.mark.allow_page_errors("404 (Not Found)")
 def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
     installation = cast.installation(Status.CONTRACT_SENT)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import expect
 
 from installations import services
@@ -208,6 +210,138 @@ def test_a_tap_lost_to_the_network_can_be_retried(phone_page, cast):
     card.get_by_role("button", name="Retry").tap()
     expect(card.get_by_role("link", name="Mark done")).to_be_visible()
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def _noisy_jpeg(size: tuple[int, int]) -> bytes:
+    """A photo that does not compress: its bytes take as long to send as a phone's would."""
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 80).convert("RGB").save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+# The tap that got no answer is reported by htmx (its timeout) on the console.
+@pytest.mark.allow_page_errors("htmx:timeout", "htmx:afterRequest")
+def test_a_tap_that_gets_no_answer_is_not_said_to_be_unsent(phone_page, cast):
+    """A tap that timed out may well have arrived (the job moved, the customer was texted): it
+    was called "not sent". It is said as it is, with a Retry that does nothing twice."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    _set_off_minutes_ago(job, 10)
+    log_in(page, "hank")
+    page.wait_for_url(re.compile(r"/handyman/$"))
+    page.evaluate("htmx.config.timeout = 1000")  # the page's 30 s, shortened
+    held = []
+    page.route("**/arrive/", lambda route: held.append(route))  # arrived, never answered
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").tap()
+
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text("No answer in time")
+    assert "not sent" not in alert.inner_text()
+    page.unroute("**/arrive/")
+    card.get_by_role("button", name="Retry").tap()
+    expect(card.get_by_role("link", name="Mark done")).to_be_visible()
+
+
+def test_a_slow_photo_upload_that_keeps_moving_is_not_cut_off(phone_page, cast):
+    """On a weak signal the photos take minutes to send. A fixed time limit aborted the upload
+    part-way and said "No connection — your tap was not sent", and Retry started it over, to be
+    cut off again: a dead end. Here the form's limit is shortened below the upload's time (the
+    shipped one was 120 s against an upload of minutes); the upload still arrives, and the
+    button says how far it has got."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    photo = _noisy_jpeg((700, 500))  # about 500 KB: some 5 s at 100 KB/s
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    page.locator("form[data-checklist]").evaluate(
+        "form => form.setAttribute('hx-request', JSON.stringify({timeout: 1500}))"
+    )
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 100,
+            "downloadThroughput": 1_000_000,
+            "uploadThroughput": 100_000,
+        },
+    )
+
+    button = page.get_by_role("button", name=re.compile("Mark done|Sending"))
+    button.tap()
+    expect(button).to_contain_text(re.compile(r"Sending… \d+%"))
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"), timeout=30_000)
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
+# The upload given up is reported by htmx (its sendAbort) on the console.
+@pytest.mark.allow_page_errors("htmx:sendAbort", "htmx:afterRequest")
+def test_a_checklist_upload_that_stops_moving_is_given_up_with_a_sentence_and_retried(
+    phone_page, cast
+):
+    """No progress for 30 s is a lost connection (the browser may never say so itself): the
+    handyman is told, with a Retry that sends the same photos and signature again."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    page.clock.install()
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    held = []
+    page.route("**/complete/", lambda route: held.append(route))  # the upload goes nowhere
+
+    page.get_by_role("button", name="Mark done").tap()
+    page.wait_for_timeout(500)
+    assert held
+    page.clock.fast_forward("00:31")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The connection stopped while sending")
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+    page.unroute("**/complete/")
+    alert.get_by_role("button", name="Retry").tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
+def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_it(
+    phone_page, cast
+):
+    """A phone's full-size photo can be over the limit: the handyman is told when he chooses
+    it, and "Mark done" does not spend minutes of a weak signal sending what will be refused."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    too_big = b"\xff\xd8\xff" + bytes(11 * 1024 * 1024)
+    photos = page.get_by_label("Photos of the finished work")
+
+    photos.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": too_big}])
+    said = "“big.jpg” is 11 MB; each photo can be at most 10 MB."
+    expect(page.locator("#photos-error")).to_contain_text(said)
+    page.get_by_role("button", name="Mark done").tap()
+    expect(photos).to_be_focused()
+    assert posts == []
+
+    photos.set_input_files(
+        files=[{"name": "small.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    expect(page.locator("#photos-error")).to_be_empty()
+    page.get_by_role("button", name="Mark done").tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
