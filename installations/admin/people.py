@@ -10,7 +10,7 @@ from .. import search
 from ..filters import SEARCH_MAX_LENGTH
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
-from .mixins import IdSearchMixin
+from .mixins import IdSearchMixin, KeepsInstallationsMixin
 
 
 class HandymanForm(forms.ModelForm):
@@ -48,7 +48,8 @@ class PartnerUserInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(KeepsInstallationsMixin, admin.ModelAdmin):
+    installation_field = "partner"
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email")
     inlines = (PartnerUserInline,)
@@ -62,7 +63,8 @@ class PartnerUserAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class HandymanAdmin(admin.ModelAdmin):
+class HandymanAdmin(KeepsInstallationsMixin, admin.ModelAdmin):
+    installation_field = "handyman"
     form = HandymanForm
     list_display = ("display_name", "phone", "serves")
     search_fields = ("user__username", "user__first_name", "user__last_name", "phone")
