@@ -1,0 +1,63 @@
+"""What an override of a finished record may not say (found in a QA pass as platform staff:
+the admin saved a cancelled job with its reason cleared, and a cancelled job never visited with
+completion notes and a contract signer)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from installations import services
+from installations.models import StatusChange
+from installations.statuses import Status
+
+from .test_admin import change_form_data, change_url
+
+
+@pytest.mark.parametrize(
+    ("status", "field"),
+    [(Status.CANCELLED, "cancellation_reason"), (Status.REJECTED, "rejection_reason")],
+)
+def test_an_override_cannot_clear_the_reason_a_job_ended_for(cast, status, field):
+    inst = cast.installation(status)
+    before = getattr(inst, field)
+    with pytest.raises(ValidationError) as refused:
+        services.installation_override(
+            installation=inst, actor=cast.superuser, reason="Tidy.", changes={field: "  "}
+        )
+    assert field in refused.value.message_dict
+    inst.refresh_from_db()
+    assert getattr(inst, field) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("completion_notes", "Fitted and tested."), ("contract_signer_name", "Somebody")],
+)
+def test_an_override_cannot_give_a_job_never_done_an_outcome_it_did_not_have(
+    client, cast, field, value
+):
+    inst = cast.installation(Status.CANCELLED)  # cancelled while scheduled: never visited
+    client.force_login(cast.superuser)
+    response = client.post(
+        change_url(inst), change_form_data(inst, **{field: value, "override_reason": "Why not"})
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Nothing was changed" in page
+    inst.refresh_from_db()
+    assert getattr(inst, field) == ""
+    assert not inst.history.filter(kind=StatusChange.Kind.OVERRIDE).exists()
+
+
+def test_an_override_still_corrects_the_outcome_of_a_job_that_had_it(cast):
+    inst = cast.installation(Status.CUSTOMER_APPROVED)
+    services.installation_override(
+        installation=inst,
+        actor=cast.superuser,
+        reason="Typo.",
+        changes={"completion_notes": "All fitted and tested.", "contract_signer_name": "Dev Patel"},
+    )
+    inst.refresh_from_db()
+    assert inst.completion_notes == "All fitted and tested."
+    assert inst.contract_signer_name == "Dev Patel"
