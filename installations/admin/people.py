@@ -75,6 +75,12 @@ class HandymanAdmin(KeepsInstallationsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").prefetch_related("partners")
 
+    def get_readonly_fields(self, request, obj=None):
+        # His login is who he is: another one would be handed his jobs and their customers'
+        # names, phones and addresses. A new login is a new handyman.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "user") if obj is not None else fields
+
     @admin.display(description="name", ordering="user__first_name")
     def display_name(self, obj: Handyman) -> str:
         return obj.display_name

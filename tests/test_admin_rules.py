@@ -1,6 +1,6 @@
-"""What an override of a finished record may not say (found in a QA pass as platform staff:
-the admin saved a cancelled job with its reason cleared, and a cancelled job never visited with
-completion notes and a contract signer)."""
+"""What staff may not make a record say in the admin (found in a QA pass as platform staff: it
+saved a cancelled job with its reason cleared, a cancelled job never visited with completion
+notes and a contract signer, and a handyman moved onto another login with his jobs)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,23 @@ def test_an_override_still_corrects_the_outcome_of_a_job_that_had_it(cast):
     inst.refresh_from_db()
     assert inst.completion_notes == "All fitted and tested."
     assert inst.contract_signer_name == "Dev Patel"
+
+
+def test_a_handymans_jobs_cannot_be_handed_to_another_login(client, cast):
+    # The handyman's login is who he is: changing it gave his jobs, their customers' names,
+    # phones and addresses to another account (here a partner user of another partner).
+    cast.installation("INSTALLER_ASSIGNED")
+    handyman = cast.handyman
+    client.force_login(cast.superuser)
+    url = f"/admin/installations/handyman/{handyman.pk}/change/"
+    assert 'name="user"' not in client.get(url).content.decode()  # shown, not editable
+    data = {
+        "user": cast.other_partner_user.pk,
+        "partners": [p.pk for p in handyman.partners.all()],
+        "phone": handyman.phone,
+        "time_off-TOTAL_FORMS": "0",
+        "time_off-INITIAL_FORMS": "0",
+    }
+    assert client.post(url, data).status_code == 302
+    handyman.refresh_from_db()
+    assert handyman.user.username == "hank"
