@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from installations.models import Partner
+from installations.models import Installation, Partner
+from installations.statuses import Status
 
 from .factories import MessageFactory
 
@@ -95,3 +96,27 @@ def test_the_messages_template_filter_reads_no_message(root, cast):
     assert "?template=contract_link" in html and "?template=record_link" in html
     html = root.get("/admin/installations/message/", {"template": "contract_link"}).content
     assert b"1 message" in html
+
+
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_cancel_selected_refuses_more_rows_than_a_bulk_action_takes(
+    root, cast, monkeypatch, confirmed
+):
+    # "Select all" under a filter chose every matching row: at a million installations the
+    # confirmation page listed each of them, and its Yes cancelled them all in one request,
+    # texting every customer. The partner's bulk bar stops at bulk.services.MAX_ROWS.
+    monkeypatch.setattr("installations.admin.installation.MAX_CANCEL_ROWS", 2)
+    rows = [cast.installation("SCHEDULED") for _ in range(3)]
+    data = {
+        "action": "cancel_selected",
+        "select_across": "1",
+        "index": "0",
+        "_selected_action": [rows[0].pk],
+    }
+    if confirmed:
+        data |= {"post": "yes", "reason": "Storm."}
+    response = root.post("/admin/installations/installation/", data, follow=True)
+    html = response.content.decode()
+    assert "at most 2" in html, html
+    assert 'id="selected-installations"' not in html
+    assert not Installation.objects.filter(status=Status.CANCELLED).exists()
