@@ -120,3 +120,15 @@ def test_cancel_selected_refuses_more_rows_than_a_bulk_action_takes(
     assert "at most 2" in html, html
     assert 'id="selected-installations"' not in html
     assert not Installation.objects.filter(status=Status.CANCELLED).exists()
+
+
+def test_the_delete_page_of_a_handymans_login_says_why_without_reading_his_jobs(root, cast):
+    # Deleting the login deletes the handyman: 6.4 s for one with 4,254 jobs at a million.
+    cast.installation("INSTALLER_ASSIGNED")
+    user = cast.handyman.user
+    with CaptureQueriesContext(connection) as queries:
+        response = root.get(f"/admin/auth/user/{user.pk}/delete/")
+    assert _installation_rows_read(queries) == []
+    assert "kept for their history" in response.content.decode()
+    root.post(f"/admin/auth/user/{user.pk}/delete/", {"post": "yes"})
+    assert type(user).objects.filter(pk=user.pk).exists()

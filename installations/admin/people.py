@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 from django.db import connection
 
 from .. import search
@@ -118,3 +119,10 @@ class CustomerAdmin(IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
         # name, phone and address to another partner while their jobs stay with the first.
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "partner") if obj is not None else fields
+
+
+class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
+    """Django's users, except that deleting a handyman's login (which deletes him) is refused,
+    without collecting his jobs, while he has any."""
+
+    installation_field = "handyman__user"
