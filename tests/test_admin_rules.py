@@ -81,3 +81,17 @@ def test_a_handymans_jobs_cannot_be_handed_to_another_login(client, cast):
     assert client.post(url, data).status_code == 302
     handyman.refresh_from_db()
     assert handyman.user.username == "hank"
+
+
+def test_a_customer_keeps_a_phone_number_or_an_email_address(client, cast):
+    # The contract link reaches the customer through one of them (the new-installation form
+    # and the import ask for one); the admin saved a customer with neither.
+    customer = cast.installation().customer
+    client.force_login(cast.superuser)
+    url = f"/admin/installations/customer/{customer.pk}/change/"
+    data = {"name": customer.name, "phone": "", "email": "", "address": customer.address}
+    response = client.post(url, data)
+    assert "Enter a phone number or an email address" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.phone or customer.email
+    assert client.post(url, data | {"email": "bram@example.com"}).status_code == 302

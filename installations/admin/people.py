@@ -43,6 +43,22 @@ class HandymanForm(forms.ModelForm):
         return partners
 
 
+class CustomerForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("phone", "").strip() or cleaned.get("email")) and not (
+            {"phone", "email"} & set(self.errors)
+        ):
+            # As the new-installation form and the import ask: the contract link reaches the
+            # customer by text or e-mail; without either a job would stop at "Contract sent".
+            self.add_error(
+                "phone",
+                "Enter a phone number or an email address: the customer is sent the contract "
+                "to sign through one of them.",
+            )
+        return cleaned
+
+
 class PartnerUserInline(admin.TabularInline):
     model = PartnerUser
     extra = 0
@@ -106,6 +122,7 @@ class IndexedCustomerSearch:
 
 
 class CustomerAdmin(IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
+    form = CustomerForm
     list_display = ("name", "partner", "phone", "email", "address")
     list_select_related = ("partner",)
     list_filter = ("partner",)
