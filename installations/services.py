@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, time, timedelta
 from functools import partial
 from typing import Any
@@ -849,9 +849,12 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _check_override_consistent(record: Installation, handyman_before: int | None) -> None:
+def _check_override_consistent(
+    record: Installation, handyman_before: int | None, changed: Iterable[str] = ()
+) -> None:
     """An override corrects a finished record; it never makes one that says two things: an
-    approved job done by nobody, or a reason for an ending the job did not have."""
+    approved job done by nobody, a reason for an ending the job did not have, an ending without
+    its reason, or the outcome of a step the job never took (checked for the changed fields)."""
     errors = {}
     if record.status == Status.CUSTOMER_APPROVED and handyman_before and not record.handyman_id:
         errors["handyman"] = "An approved job was done by a handyman: choose who, not nobody."
@@ -859,6 +862,17 @@ def _check_override_consistent(record: Installation, handyman_before: int | None
         errors["cancellation_reason"] = "Only a cancelled job has a cancellation reason."
     if record.rejection_reason and record.status != Status.REJECTED:
         errors["rejection_reason"] = "Only a rejected job has a rejection reason."
+    changed = set(changed)
+    for field, ended, word in (
+        ("cancellation_reason", Status.CANCELLED, "cancelled"),
+        ("rejection_reason", Status.REJECTED, "rejected"),
+    ):
+        if field in changed and record.status == ended and not getattr(record, field).strip():
+            errors[field] = f"A {word} job keeps its reason: correct it, do not clear it."
+    if "completion_notes" in changed and record.completion_notes and not record.completed_at:
+        errors["completion_notes"] = "Only a job the handyman completed has completion notes."
+    if "contract_signer_name" in changed and record.contract_signer_name and not record.signed_at:
+        errors["contract_signer_name"] = "Only a signed contract has a signer's name."
     if errors:
         raise ValidationError(errors)
 
@@ -894,7 +908,7 @@ def installation_override(
                 setattr(locked, field, value)
         if not diff:
             return locked
-        _check_override_consistent(locked, handyman_before)
+        _check_override_consistent(locked, handyman_before, diff)
         # The same rule as assign and reassign, whatever key the change came under
         # (`handyman` or `handyman_id`): a job only goes to someone who works for its partner.
         if locked.handyman_id not in (None, handyman_before):

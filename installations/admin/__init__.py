@@ -3,6 +3,7 @@ their forms (forms.py), the pages that write (views.py) and what they share (mix
 Every model is registered here, so this file is the admin's table of contents."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
 from ..models import (
     Customer,
@@ -19,10 +20,12 @@ from ..models import (
 from . import evidence  # noqa: F401  (registers itself)
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
-from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin
+from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin, PortalUserAdmin
 from .scheduling import HandymanWithTimeOffAdmin
 from .webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
+admin.site.unregister(get_user_model())  # django.contrib.auth's, registered before ours
+admin.site.register(get_user_model(), PortalUserAdmin)
 admin.site.register(Partner, PartnerAdmin)
 admin.site.register(PartnerUser, PartnerUserAdmin)
 admin.site.register(Handyman, HandymanWithTimeOffAdmin)

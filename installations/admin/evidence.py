@@ -33,6 +33,9 @@ class EvidencePackAdmin(IdSearchMixin, ReadOnlyAdmin):
         "A fingerprint (content or PDF file), who made it, or an installation number."
     )
     show_full_result_count = False
+    # Newest first along the primary key (a pack is stored when made): made_at has no index
+    # of its own, so its order sorted every pack on every page.
+    ordering = ("-id",)
 
     @admin.display(description="File")
     def customer_copy_file(self, pack: EvidencePack) -> str:

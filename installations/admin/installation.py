@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django_fsm.admin import FSMAdminMixin
 
 from .. import services
+from ..bulk.services import MAX_ROWS as MAX_CANCEL_ROWS
 from ..lookups import in_group
 from ..models import ADMIN_EVERY_PARTNER, Handyman, Installation, Message, StatusChange
 from ..scheduling.text import reschedule_text
@@ -431,6 +432,17 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
     def cancel_selected(self, request, queryset):
         """Like Django's delete action: a confirmation page with one reason for all, then each
         installation is cancelled through the service; ones that cannot be are reported."""
+        # "Select all" under a filter chooses every matching row (a million at most): the page
+        # would list each, and its Yes cancel them all in one request. As many as the partner's
+        # bulk bar takes, counted no further than that.
+        if queryset.order_by()[: MAX_CANCEL_ROWS + 1].count() > MAX_CANCEL_ROWS:
+            self.message_user(
+                request,
+                f"Nothing was cancelled: cancel at most {MAX_CANCEL_ROWS} installations at once. "
+                "Narrow the list with its filters or search, then select them.",
+                level=messages.ERROR,
+            )
+            return None
         confirmed = request.POST.get("post") == "yes"
         form = BulkCancelForm(request.POST if confirmed else None)
         rows = queryset.select_related("partner", "customer").order_by("pk")

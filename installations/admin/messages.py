@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import admin, messages
 
 from .. import notifications
@@ -26,6 +29,7 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
     )
     list_select_related = ("installation__customer",)
     list_filter = ("kind", "to_status")
+    show_facets = admin.ShowFacets.NEVER  # counts over every change (2.2 million: 0.9 s)
     # Newest first, along the primary key: the model's (created_at, id) has no index of its
     # own, and sorting every change (2.2 million at a million installations) took 2.6 s.
     ordering = ("-id",)
@@ -45,6 +49,30 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
         return changes_text(obj.changes)
 
 
+@functools.cache
+def template_names() -> list[str]:
+    """Every message template: each has a subject file in templates/notifications/."""
+    return sorted(
+        path.name.removesuffix(".subject.txt")
+        for folder in settings.TEMPLATES[0]["DIRS"]
+        for path in Path(folder, "notifications").glob("*.subject.txt")
+    )
+
+
+class TemplateFilter(admin.SimpleListFilter):
+    """The message templates there are (their files), not SELECT DISTINCT over every message."""
+
+    title = "template"
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in template_names()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(template=value) if value else queryset
+
+
 class MessageAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
@@ -59,9 +87,14 @@ class MessageAdmin(ReadOnlyAdmin):
         "sent_at",
     )
     # "Held back" is a status: what the per-recipient ceiling kept from a customer, with why.
-    list_filter = ("status", "cause", "channel", "template")
+    list_filter = ("status", "cause", "channel", TemplateFilter)
     search_fields = ("recipient", "subject")
     show_full_result_count = False
+    # Newest first along the primary key (messages are written when made): the model's
+    # created_at order has no index, and every page sorted every message (3 million: 2.5 s).
+    ordering = ("-id",)
+    # "Show counts" would count every message for each filter on every page it is shown.
+    show_facets = admin.ShowFacets.NEVER
     actions = ("retry_delivery",)
 
     def has_retry_permission(self, request) -> bool:

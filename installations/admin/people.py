@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 from django.db import connection
 
 from .. import search
 from ..filters import SEARCH_MAX_LENGTH
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
-from .mixins import IdSearchMixin
+from .mixins import IdSearchMixin, KeepsInstallationsMixin
 
 
 class HandymanForm(forms.ModelForm):
@@ -42,13 +43,30 @@ class HandymanForm(forms.ModelForm):
         return partners
 
 
+class CustomerForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("phone", "").strip() or cleaned.get("email")) and not (
+            {"phone", "email"} & set(self.errors)
+        ):
+            # As the new-installation form and the import ask: the contract link reaches the
+            # customer by text or e-mail; without either a job would stop at "Contract sent".
+            self.add_error(
+                "phone",
+                "Enter a phone number or an email address: the customer is sent the contract "
+                "to sign through one of them.",
+            )
+        return cleaned
+
+
 class PartnerUserInline(admin.TabularInline):
     model = PartnerUser
     extra = 0
     raw_id_fields = ("user",)
 
 
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(KeepsInstallationsMixin, admin.ModelAdmin):
+    installation_field = "partner"
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email")
     inlines = (PartnerUserInline,)
@@ -62,7 +80,8 @@ class PartnerUserAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class HandymanAdmin(admin.ModelAdmin):
+class HandymanAdmin(KeepsInstallationsMixin, admin.ModelAdmin):
+    installation_field = "handyman"
     form = HandymanForm
     list_display = ("display_name", "phone", "serves")
     search_fields = ("user__username", "user__first_name", "user__last_name", "phone")
@@ -72,6 +91,12 @@ class HandymanAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").prefetch_related("partners")
+
+    def get_readonly_fields(self, request, obj=None):
+        # His login is who he is: another one would be handed his jobs and their customers'
+        # names, phones and addresses. A new login is a new handyman.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "user") if obj is not None else fields
 
     @admin.display(description="name", ordering="user__first_name")
     def display_name(self, obj: Handyman) -> str:
@@ -97,6 +122,7 @@ class IndexedCustomerSearch:
 
 
 class CustomerAdmin(IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
+    form = CustomerForm
     list_display = ("name", "partner", "phone", "email", "address")
     list_select_related = ("partner",)
     list_filter = ("partner",)
@@ -110,3 +136,10 @@ class CustomerAdmin(IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
         # name, phone and address to another partner while their jobs stay with the first.
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "partner") if obj is not None else fields
+
+
+class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
+    """Django's users, except that deleting a handyman's login (which deletes him) is refused,
+    without collecting his jobs, while he has any."""
+
+    installation_field = "handyman__user"

@@ -46,6 +46,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("endpoint__url", "event__type", "last_error")
     show_full_result_count = False
+    # Newest first along the primary key: the model's created_at order has no index of its
+    # own and sorted every delivery on every page; no "Show counts" over them either.
+    ordering = ("-id",)
+    show_facets = admin.ShowFacets.NEVER
     inlines = (WebhookAttemptInline,)
     readonly_fields = ("payload",)
     exclude = ("event",)
