@@ -460,3 +460,16 @@ def test_the_board_is_usable_at_360_pixels_a_day_per_screen(browser, cast):
     assert Axe().run(page).response["violations"] is not None
     assert _serious(Axe().run(page)) == []
     context.close()
+
+
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_a_long_status_stays_inside_its_card_on_a_desktop(page, cast, view):
+    # "Installation in progress" is wider than a week's day column at 1280 px: it wraps inside
+    # the card instead of running over its border and into the next day.
+    jobs = [cast.installation(s) for s in (Status.INSTALLATION_IN_PROGRESS, Status.EN_ROUTE)]
+    open_board(page, board_url() if view == "week" else f"/installations/board/?day={tomorrow()}")
+    for job in jobs:
+        card = page.locator(f"#card-{job.pk}").bounding_box()
+        badge = page.locator(f"#card-{job.pk} .badge").bounding_box()
+        assert card is not None and badge is not None
+        assert badge["x"] + badge["width"] <= card["x"] + card["width"] + 0.5
