@@ -473,3 +473,17 @@ def test_a_long_status_stays_inside_its_card_on_a_desktop(page, cast, view):
         badge = page.locator(f"#card-{job.pk} .badge").bounding_box()
         assert card is not None and badge is not None
         assert badge["x"] + badge["width"] <= card["x"] + card["width"] + 0.5
+
+
+def test_on_a_phone_the_week_opens_on_today_not_on_monday(browser, cast):
+    # A day is a screen wide: on a Friday, Monday's empty column filled the first screen and
+    # today's jobs were four swipes away.
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    page = context.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/board/")
+    page.wait_for_load_state("networkidle")
+    today = page.locator(".board-grid thead th.is-today").bounding_box()
+    assert today is not None and today["x"] >= 0 and today["x"] + today["width"] <= 361, today
+    context.close()
