@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from ..statuses import NON_TERMINAL_STATUSES, Status
-from .services import MAX_HOURS
+from .services import HOURS_WANTED, MAX_HOURS
 
 
 class ThresholdsForm(forms.Form):
@@ -17,6 +17,11 @@ class ThresholdsForm(forms.Form):
                 min_value=1,
                 max_value=MAX_HOURS,
                 help_text="hours",
+                # The service's sentence, not Django's "Ensure this value is less than or
+                # equal to 8760."
+                error_messages=dict.fromkeys(
+                    ("required", "invalid", "min_value", "max_value"), HOURS_WANTED
+                ),
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
 

@@ -249,6 +249,7 @@ def dashboard_rebuild(*, partner_ids: list[int] | None = None, batch: int = 5000
 # --- Stuck-job thresholds -------------------------------------------------------------------
 
 MAX_HOURS = 24 * 365
+HOURS_WANTED = f"Give a whole number of hours from 1 to {MAX_HOURS}."
 
 
 def dashboard_thresholds_update(
@@ -265,7 +266,7 @@ def dashboard_thresholds_update(
         if status not in NON_TERMINAL_STATUSES:
             raise ValueError(f"Not an open status: {status}")
         if not isinstance(value, int) or not 1 <= value <= MAX_HOURS:
-            errors[status] = f"Give a whole number of hours from 1 to {MAX_HOURS}."
+            errors[status] = HOURS_WANTED
         else:
             clean[str(status)] = value
     if errors:

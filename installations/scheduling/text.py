@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 
 SLOT_FIELDS = ("scheduled_date", "window_start", "window_end")
 
@@ -26,8 +26,10 @@ def jobs_text(jobs: Any) -> str:
 
 
 def slot_text(day: date, start: time, end: time) -> str:
-    """ "Tue 1 Dec 08:00–10:00"."""
-    return f"{day_text(day)} {window_text(start, end)}"
+    """ "Tue 1 Dec 08:00–10:00"; "Mon 4 Jan 2027 08:00–10:00" outside this year, so that a
+    move by a year (or a mistyped year) does not read as a move of a day or two."""
+    year = "" if day.year == timezone.localdate().year else f" {day.year}"
+    return f"{day_text(day)}{year} {window_text(start, end)}"
 
 
 def slot_values(day: date, start: time, end: time) -> dict[str, str]:

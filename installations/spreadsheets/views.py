@@ -176,7 +176,7 @@ def _preview_url(upload: Any) -> str:
 def _already(done: Any) -> str:
     when = timezone.localtime(done.committed_at)
     return (
-        f"This file was already imported on {when:%d/%m/%Y at %H:%M} "
+        f"This file was already imported on {when.day} {when:%b %Y at %H:%M} "
         f"({done.jobs_created} installation{'' if done.jobs_created == 1 else 's'}): "
         "nothing was added."
     )

@@ -323,6 +323,16 @@
     giveFocusBack();
   }
 
+  // On a phone a day is a screen wide: the week opens on today's column (beside the sticky
+  // names), not on Monday's. Only when the board scrolls sideways; the page's own scroll is left.
+  function showToday() {
+    const scroller = document.querySelector(".board-scroll");
+    const today = scroller && scroller.querySelector("thead th.is-today");
+    if (!today || scroller.scrollWidth <= scroller.clientWidth) return;
+    const names = scroller.querySelector("thead th");
+    scroller.scrollLeft = today.offsetLeft - (names ? names.offsetWidth : 0);
+  }
+
   function init(root) {
     (root || document).querySelectorAll(".board[data-acting] .cell-jobs").forEach(function (list) {
       if (list.dataset.sortable) return;
@@ -355,9 +365,14 @@
   document.addEventListener("htmx:afterSettle", function () { init(document); });
   document.addEventListener("live:swapped", function (event) { init(event.target); });
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { init(document); focusAfterAction(); });
+    document.addEventListener("DOMContentLoaded", function () {
+      init(document);
+      showToday();
+      focusAfterAction();
+    });
   } else {
     init(document);
+    showToday();
     focusAfterAction();
   }
 })();

@@ -460,3 +460,30 @@ def test_the_board_is_usable_at_360_pixels_a_day_per_screen(browser, cast):
     assert Axe().run(page).response["violations"] is not None
     assert _serious(Axe().run(page)) == []
     context.close()
+
+
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_a_long_status_stays_inside_its_card_on_a_desktop(page, cast, view):
+    # "Installation in progress" is wider than a week's day column at 1280 px: it wraps inside
+    # the card instead of running over its border and into the next day.
+    jobs = [cast.installation(s) for s in (Status.INSTALLATION_IN_PROGRESS, Status.EN_ROUTE)]
+    open_board(page, board_url() if view == "week" else f"/installations/board/?day={tomorrow()}")
+    for job in jobs:
+        card = page.locator(f"#card-{job.pk}").bounding_box()
+        badge = page.locator(f"#card-{job.pk} .badge").bounding_box()
+        assert card is not None and badge is not None
+        assert badge["x"] + badge["width"] <= card["x"] + card["width"] + 0.5
+
+
+def test_on_a_phone_the_week_opens_on_today_not_on_monday(browser, cast):
+    # A day is a screen wide: on a Friday, Monday's empty column filled the first screen and
+    # today's jobs were four swipes away.
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    page = context.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/board/")
+    page.wait_for_load_state("networkidle")
+    today = page.locator(".board-grid thead th.is-today").bounding_box()
+    assert today is not None and today["x"] >= 0 and today["x"] + today["width"] <= 361, today
+    context.close()

@@ -55,7 +55,8 @@ def test_reschedule_from_the_detail_page_with_the_keyboard(page, cast):
     page.keyboard.press("Enter")
 
     page.wait_for_url(re.compile(rf"/installations/{inst.pk}/#who-{inst.pk}$"))
-    day = f"{new_day:%a} {new_day.day} {new_day:%b}"
+    year = "" if new_day.year == timezone.localdate().year else f" {new_day.year}"
+    day = f"{new_day:%a} {new_day.day} {new_day:%b}{year}"
     expect(page.locator(".timeline")).to_contain_text(f"to {day} 14:00–16:00")
     expect(page.locator(".timeline")).to_contain_text("Reason: Customer at work")
     expect(page.locator("#flash")).to_contain_text(f"Moved #{inst.pk}")

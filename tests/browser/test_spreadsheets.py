@@ -114,3 +114,31 @@ def test_the_import_preview_is_accessible_and_fits_360_pixels(browser, live_serv
         assert _serious(axe.run(page)) == []
     finally:
         context.close()
+
+
+def test_at_360_pixels_a_long_place_name_leaves_every_row_readable_without_scrolling_sideways(
+    browser, live_server, cast
+):
+    # One word wider than the screen (a real Welsh village) made every row of the preview as
+    # wide as that word: each line was cut at the screen's edge, the date and window included.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        log_in(page, "acme")
+        page.goto("/installations/import/")
+        site = "1 Station Road, Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch LL61 5UJ"
+        page.get_by_label("CSV file").set_input_files(
+            {
+                "name": "jobs.csv",
+                "mimeType": "text/csv",
+                "buffer": csv_bytes([job(1, site_address=site)]),
+            }
+        )
+        page.get_by_role("button", name="Check the file").click()
+        expect(page.get_by_role("heading", name="Ready to import")).to_be_visible()
+        rows = page.locator(".table-scroll")
+        assert rows.evaluate("e => e.scrollWidth <= e.clientWidth"), rows.evaluate(
+            "e => e.scrollWidth"
+        )
+    finally:
+        context.close()

@@ -129,3 +129,18 @@ def test_send_a_test_event_says_so_and_queues_one_delivery_even_on_a_double_clic
     assert [task.args_kwargs["args"] for task in tasks] == [[queued.pk]]
     # Its row is on the page, waiting for the worker.
     expect(page.locator(f"#delivery-{queued.pk}")).to_contain_text("webhook.test")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_endpoint_forms_checkboxes_sit_in_a_column_beside_their_words(browser, cast, width):
+    # The narrow form's `input { width: 100% }` made each checkbox as wide as its words, so the
+    # boxes wandered across the fieldset and the words wrapped after one or two.
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/settings/endpoints/new/")
+    for name in ("event_types", "statuses"):
+        boxes = [b.bounding_box() for b in page.locator(f"input[name={name}]").all()]
+        assert all(box is not None and box["width"] <= 24 for box in boxes), boxes
+        assert len({round(box["x"]) for box in boxes if box}) == 1, boxes
+    context.close()

@@ -129,6 +129,16 @@ def test_bad_thresholds_are_refused_with_422_and_change_nothing(partner_client, 
     assert DashboardThresholds.objects.get(partner=cast.partner).hours == {"SCHEDULED": 10}
 
 
+@pytest.mark.parametrize("bad", ["0", "-3", "abc", "2.5", "", "99999999"])
+def test_a_bad_threshold_is_said_in_the_pages_own_words(partner_client, bad):
+    # Django's stock "Ensure this value is less than or equal to 8760." or "This field is
+    # required." under "En route": the service's sentence says what to write instead.
+    page = partner_client.post(THRESHOLDS, _form(EN_ROUTE=bad)).content.decode()
+    assert "Give a whole number of hours from 1 to 8760." in page
+    for stock in ("Ensure this value", "This field is required", "Enter a whole number"):
+        assert stock not in page
+
+
 def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
     for user in (cast.handyman.user, cast.staff):
         client.force_login(user)

@@ -13,6 +13,8 @@ from installations.models import Message, StatusChange, TimeOff
 from installations.statuses import Status
 from tests.test_admin import change_form_data, change_url, flash
 
+from .test_services import slot
+
 
 def in_days(n: int) -> date:
     return timezone.localdate() + timedelta(days=n)
@@ -36,7 +38,7 @@ def test_a_new_date_in_the_admin_is_a_reschedule_with_its_entry_and_messages(roo
     assert Message.objects.filter(installation=inst, template="rescheduled").count() == 2
     page = root_client.get(change_url(inst)).content.decode()
     d1, d4 = in_days(1), in_days(4)
-    assert f"Rescheduled from {d1:%a} {d1.day} {d1:%b} 09:00–11:00 to {d4:%a} {d4.day}" in page
+    assert f"Rescheduled from {slot(d1, '09:00', '11:00')} to {d4:%a} {d4.day}" in page
 
 
 def test_an_admin_move_onto_a_day_off_changes_nothing(root_client, cast):

@@ -31,8 +31,10 @@ def in_days(n: int) -> date:
 
 
 def slot(day: date, start: str, end: str) -> str:
-    # Written here with strftime, independently of the code's own formatting.
-    return f"{day:%a} {day.day} {day:%b} {start}–{end}"
+    # Written here with strftime, independently of the code's own formatting; the year only
+    # outside this one.
+    year = "" if day.year == timezone.localdate().year else f" {day.year}"
+    return f"{day:%a} {day.day} {day:%b}{year} {start}–{end}"
 
 
 def move(inst, actor, day, start=13, end=15, **extra):
@@ -202,6 +204,22 @@ def test_a_window_only_move_keeps_the_day_in_both_slots(cast):
         f"Rescheduled from {slot(in_days(1), '09:00', '11:00')} "
         f"to {slot(in_days(1), '14:00', '16:00')}"
     )
+
+
+def test_a_move_to_another_year_says_the_year_to_the_customer_and_in_the_history(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    # 2030 typed for 2026: "moved from Fri 4 Dec to Wed 4 Dec" read as a move of two days back.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    inst = cast.installation(S.INSTALLER_ASSIGNED)
+    later = in_days(4 * 365)
+    with django_capture_on_commit_callbacks(execute=True):
+        move(inst, cast.partner_user, later)
+    said = f"{later:%a} {later.day} {later:%b} {later.year} 13:00–15:00"
+    sms = Message.objects.get(recipient=inst.customer.phone, channel=Message.Channel.SMS)
+    assert f"to {said}." in sms.body
+    change = inst.history.get(kind=StatusChange.Kind.RESCHEDULED)
+    assert reschedule_text(change).endswith(f"to {said}")
 
 
 def test_it_tells_the_customer_by_sms_and_email_and_the_handyman(

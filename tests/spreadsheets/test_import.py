@@ -375,6 +375,19 @@ def test_a_second_commit_is_answered_as_done_with_the_first_import(partner_clien
     assert "nothing was added" in page
 
 
+def test_the_already_imported_note_writes_its_date_as_the_page_beside_it_does(partner_client, cast):
+    # "already imported on 04/12/2026" above "imported on 4 Dec 2026": one day, two spellings,
+    # the first readable as 12 April.
+    upload(partner_client, csv_bytes([job(1)]))
+    public_id = stored(cast).public_id
+    partner_client.post(COMMIT, {"upload": public_id})
+    page = partner_client.get(partner_client.post(COMMIT, {"upload": public_id})["Location"])
+    when = timezone.localtime(stored(cast).committed_at)
+    said = f"{when.day} {when:%b %Y} at {when:%H:%M}"
+    assert f"This file was already imported on {said} (1 installation)" in page.content.decode()
+    assert f"was imported on {said}" in page.content.decode()
+
+
 def test_the_same_file_uploaded_again_is_answered_as_done(partner_client, cast):
     content = csv_bytes([job(1), job(2)])
     upload(partner_client, content)

@@ -258,3 +258,23 @@ def test_a_preview_without_day_numbers_says_nothing_about_them(partner_client, c
     response = upload(partner_client, [job(1)])
     page = partner_client.get(response["Location"]).content.decode()
     assert "day number" not in page.split("What the file must contain")[0]
+
+
+def _a_day_and_month_either_way_round() -> date:
+    """A future date whose day-first spelling also reads as a month-first one (04/12/…)."""
+    d = day(1)
+    while d.day > 12 or d.day == d.month:
+        d = date.fromordinal(d.toordinal() + 1)
+    return d
+
+
+def test_the_preview_shows_the_date_a_day_first_date_was_read_as(partner_client, cast):
+    # 04/12/2026 is 4 December here and 12 April in a month-first spreadsheet: the preview
+    # says which, so that the person checking the rows can see it before importing.
+    when = _a_day_and_month_either_way_round()
+    response = upload(partner_client, [job(1, date=f"{when:%d/%m/%Y}"), job(2)])
+    page = partner_client.get(response["Location"]).content.decode()
+    read_as = f'{when:%a} {when.day} {when:%b %Y} <span class="muted">(from {when:%d/%m/%Y})'
+    assert read_as in page
+    # An ISO date cannot be read two ways: it is shown as written.
+    assert f'<td data-label="Date and window">{day().isoformat()} 08:00-10:00</td>' in page
