@@ -159,6 +159,13 @@ def search_ids(
     by_site = search.matching_sites(mine, value).values("pk")
     if bound is not None:
         by_customer, by_site = by_customer[:bound], by_site[:bound]
+    elif per_half is not None:
+        # SQLite under three characters: no index finds the matches, and a compound query
+        # cannot stop its halves, so each half is bounded inside its own subquery ("a"
+        # matched 300,000 rows of the big partner, all gathered first: 1.6 s).
+        bounded = Installation.objects.order_by().values("pk")
+        by_customer = bounded.filter(pk__in=by_customer[:per_half])
+        by_site = bounded.filter(pk__in=by_site[:per_half])
     matches = by_customer.union(by_site)
     if number is not None:
         # The record's own number, scoped like every other match.

@@ -197,6 +197,21 @@ def test_the_count_of_a_search_stops_at_the_bound_in_each_half(many_moreaus):
         assert text.count("Limit") >= 3, text
 
 
+def test_a_search_too_short_for_an_index_still_stops_at_the_bound_in_each_half(many_moreaus):
+    """One or two characters: no trigram can find them, so each half tests rows until it has
+    its bound. Gathering every match first took 1.6 s for "a" at a million rows on SQLite."""
+    filterset = _searching(many_moreaus.partner, "q=e")
+    sql = str(filterset.hits_queryset().query)
+    assert sql.count("LIMIT") >= 3, sql  # each half's own, besides the outer one
+    hits = filterset.search_hits()
+    assert hits.over_bound
+    assert {i.pk for i in filterset.qs[:25]} <= set(
+        Installation.objects.filter(partner=many_moreaus.partner)
+        .filter(filters.row_matches("e"))
+        .values_list("pk", flat=True)
+    )
+
+
 def test_the_customer_half_of_a_search_takes_its_jobs_from_the_customer_index_alone(many_moreaus):
     """SQLite: the matching customers are read by id and kept when they are the partner's, and
     their jobs come from the customer index without reading each job's row (checking every
