@@ -59,3 +59,30 @@ def test_the_customers_search_reads_an_index_on_each_database(root, cast):
         assert not any('"name" LIKE' in sql for sql in searched), searched
     else:
         assert any('UPPER("installations_customer"."name"::text) LIKE' in sql for sql in searched)
+
+
+@pytest.mark.parametrize("term", ["{pk}", "#{pk}"])
+def test_a_number_in_the_history_search_shows_that_installations_history_by_its_index(
+    root, cast, term
+):
+    """2.2 million changes at a million installations: "4521" also read every actor name and
+    reason for the digits (1.3 s on SQLite); a number is the installation's history alone."""
+    wanted = cast.installation("INSTALLER_ASSIGNED")
+    other = cast.installation("INSTALLER_ASSIGNED")
+    StatusChange.objects.filter(pk=other.history.first().pk).update(reason=f"see {wanted.pk}")
+    with CaptureQueriesContext(connection) as queries:
+        html = root.get(
+            "/admin/installations/statuschange/", {"q": term.format(pk=wanted.pk)}
+        ).content.decode()
+    shown = {int(pk) for pk in re.findall(r"/admin/installations/statuschange/(\d+)/change/", html)}
+    assert shown == set(wanted.history.values_list("pk", flat=True))
+    assert not any(" LIKE " in q["sql"] for q in queries), [q["sql"] for q in queries]
+
+
+def test_the_history_search_still_finds_words(root, cast):
+    inst = cast.installation("REJECTED")
+    change = inst.history.exclude(reason="").first()
+    html = root.get(
+        "/admin/installations/statuschange/", {"q": change.reason.split()[0]}
+    ).content.decode()
+    assert f"/admin/installations/statuschange/{change.pk}/change/" in html

@@ -19,6 +19,7 @@ logger = logging.getLogger("installations.admin")
 
 class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
     id_search_field = "installation_id"
+    id_search_only = True  # 2.2 million changes at 1 M: a number is the installation's history
     list_display = (
         "created_at",
         "installation",
@@ -34,7 +35,7 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
     # own, and sorting every change (2.2 million at a million installations) took 2.6 s.
     ordering = ("-id",)
     search_fields = ("actor_name", "reason")
-    search_help_text = "Who, a reason, or an installation number."
+    search_help_text = "Who or a reason; a number shows that installation's history."
     show_full_result_count = False
     readonly_fields = ("changed_values",)
 
