@@ -224,6 +224,13 @@ CUSTOMER_LINK_POST_LIMIT = env_int("CUSTOMER_LINK_POST_LIMIT", 30)
 CUSTOMER_LINK_WINDOW_MINUTES = env_int("CUSTOMER_LINK_WINDOW_MINUTES", 15)
 CUSTOMER_RECORD_DAILY_LIMIT = env_int("CUSTOMER_RECORD_DAILY_LIMIT", 10)
 
+# "Forgot your password?" (installations/accounts/): the emailed link works for an hour and
+# once; requests are limited per client address and per email address in a fixed window.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 10)
+PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
+PASSWORD_RESET_WINDOW_MINUTES = env_int("PASSWORD_RESET_WINDOW_MINUTES", 60)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/London")

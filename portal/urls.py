@@ -10,6 +10,7 @@ urlpatterns = [
     path("", common.home, name="home"),
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("installations.accounts.urls")),
     path("admin/", admin.site.urls),
     path("installations/board/", include("installations.board.urls")),
     path("installations/dashboard/", include("installations.dashboard.urls")),

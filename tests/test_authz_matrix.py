@@ -103,8 +103,20 @@ ROUTES: dict[str, Route] = {
     "spreadsheets:template": Route(ANY_PARTNER),
     "spreadsheets:commit": Route(ANY_PARTNER, get=False, post=True),
 }
-# Pages outside the installation areas, checked by their own tests (below; media: test_media.py).
-SPECIAL = {"home", "login", "logout", "media"}
+# Pages outside the installation areas, checked by their own tests (below; media: test_media.py;
+# a person's own password: test_passwords.py).
+SPECIAL = {
+    "home",
+    "login",
+    "logout",
+    "media",
+    "accounts:password_change",
+    "accounts:password_change_done",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
 
 
 def project_patterns(resolvers=None, prefix="", namespace=""):

@@ -1,0 +1,206 @@
+"""A person's own password: changed when signed in, and chosen anew through an emailed link when
+forgotten (installations/accounts/)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from installations.ratelimit.models import RateCount
+
+from .factories import PASSWORD, UserFactory
+
+NEW = "a-much-longer-secret-42"
+SENT = "If an account has the address you gave"
+ONE_HOUR_AND_A_BIT = timedelta(hours=1, minutes=1)
+
+
+def _ask(client, email: str, address: str = "203.0.113.7"):
+    return client.post("/accounts/password/forgotten/", {"email": email}, REMOTE_ADDR=address)
+
+
+def _link(message) -> str:
+    site = re.escape(django_settings.SITE_URL)
+    return re.search(site + r"(/accounts/password/reset/\S+/)", message.body).group(1)
+
+
+def _choose(client, link: str, password: str = NEW):
+    page = client.get(link, follow=True)  # Django moves the token from the address to the session
+    assert page.status_code == 200
+    url = page.redirect_chain[-1][0]
+    return url, client.post(url, {"new_password1": password, "new_password2": password})
+
+
+def test_a_forgotten_password_is_chosen_anew_through_the_emailed_link(client, cast):
+    user = cast.handyman.user
+    response = _ask(client, user.email.upper())  # the address as typed, any case
+    assert response.status_code == 302
+    assert SENT in client.get(response["Location"]).content.decode()
+    [message] = mail.outbox
+    assert message.to == [user.email]
+    assert "one hour" in message.body and user.get_username() in message.body
+    _, saved = _choose(client, _link(message))
+    assert saved.status_code == 302
+    assert client.login(username=user.get_username(), password=NEW)
+
+
+def test_the_answer_is_the_same_for_an_address_with_no_account(client, cast):
+    known = _ask(client, cast.partner_user.email)
+    unknown = _ask(client, "nobody-here@example.com")
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert len(mail.outbox) == 1
+
+
+def test_an_inactive_account_gets_no_link(client, cast):
+    user = UserFactory(username="gone", is_active=False)
+    _ask(client, user.email)
+    assert mail.outbox == []
+
+
+def test_a_link_works_once(client, cast):
+    _ask(client, cast.partner_user.email)
+    link = _link(mail.outbox[0])
+    _choose(client, link)
+    page = client.get(link, follow=True).content.decode()
+    assert "This link no longer works" in page
+    assert 'name="new_password1"' not in page
+
+
+@pytest.mark.parametrize(
+    ("later", "works"), [(timedelta(minutes=50), True), (ONE_HOUR_AND_A_BIT, False)]
+)
+def test_a_link_works_for_an_hour(client, cast, later, works):
+    _ask(client, cast.partner_user.email)
+    link = _link(mail.outbox[0])
+    sent = datetime.now()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PasswordResetTokenGenerator, "_now", lambda self: sent + later)
+        page = client.get(link, follow=True).content.decode()
+    assert ('name="new_password1"' in page) is works
+    assert ("This link no longer works" in page) is not works
+
+
+def test_a_weak_new_password_is_refused_with_the_reason_and_nothing_changes(client, cast):
+    user = cast.partner_user
+    _ask(client, user.email)
+    url, response = _choose(client, _link(mail.outbox[0]), password="12345678")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This password is too common" in page or "entirely numeric" in page
+    assert 'aria-invalid="true"' in page
+    assert client.login(username=user.get_username(), password=PASSWORD)
+
+
+def test_asking_again_and_again_is_paused_with_a_sentence(client, cast, settings):
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 2
+    for _ in range(2):
+        assert _ask(client, cast.partner_user.email).status_code == 302
+    refused = _ask(client, cast.partner_user.email)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "no more links are sent" in refused.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_one_address_cannot_ask_for_link_after_link_for_many_accounts(client, cast, settings):
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = 3
+    for n in range(3):
+        _ask(client, f"someone{n}@example.com")
+    assert _ask(client, cast.partner_user.email).status_code == 429
+    assert mail.outbox == []
+    # Another address is not paused by it.
+    assert _ask(client, cast.partner_user.email, address="198.51.100.9").status_code == 302
+
+
+def test_a_bad_email_address_is_said_and_counts_against_nothing(client, cast):
+    response = _ask(client, "not an address")
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.content.decode()
+    assert not RateCount.objects.exists()
+
+
+def test_a_new_password_saved_through_the_link_ends_the_log_in_pause_of_that_name(
+    client, cast, settings
+):
+    settings.AXES_ENABLED = True
+    user = cast.partner_user
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/accounts/login/",
+            {"username": user.get_username(), "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+        )
+    assert AccessAttempt.objects.filter(username=user.get_username()).exists()
+    _ask(client, user.email)
+    _choose(client, _link(mail.outbox[0]))
+    assert not AccessAttempt.objects.filter(username=user.get_username()).exists()
+    response = client.post(
+        "/accounts/login/",
+        {"username": user.get_username(), "password": NEW},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("who", ["partner_user", "handyman", "staff"])
+def test_anyone_signed_in_changes_their_password_from_their_name_in_the_header(client, cast, who):
+    user = cast.handyman.user if who == "handyman" else getattr(cast, who)
+    client.force_login(user)
+    page = client.get("/accounts/password/").content.decode()
+    assert 'href="/accounts/password/"' in page  # the name in the header leads here
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session  # still signed in here
+    client.logout()
+    assert client.login(username=user.get_username(), password=NEW)
+
+
+def test_a_wrong_old_password_is_said_and_nothing_changes(client, cast):
+    user = cast.partner_user
+    client.force_login(user)
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": "not-it", "new_password1": NEW, "new_password2": NEW},
+    )
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    client.logout()
+    assert client.login(username=user.get_username(), password=PASSWORD)
+
+
+@pytest.mark.parametrize("url", ["/accounts/password/", "/accounts/password/changed/"])
+def test_the_change_pages_need_a_signed_in_user(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert client.post(url, {"old_password": PASSWORD}).status_code == 302
+
+
+def test_the_log_in_page_and_the_pause_page_lead_to_the_reset(client, cast, settings):
+    assert 'href="/accounts/password/forgotten/"' in client.get("/accounts/login/").content.decode()
+    settings.AXES_ENABLED = True
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        paused = client.post(
+            "/accounts/login/",
+            {"username": cast.partner_user.get_username(), "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+        )
+    assert "Too many failed log-in attempts" in paused.content.decode()
+    assert 'href="/accounts/password/forgotten/"' in paused.content.decode()
+
+
+def test_the_reset_request_page_reads_no_account(client, db):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/accounts/password/forgotten/").status_code == 200
+    assert len(queries) == 0
