@@ -18,9 +18,16 @@ from installations.ratelimit.models import RateCount
 
 from .factories import PASSWORD, UserFactory
 
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 NEW = "a-much-longer-secret-42"
 SENT = "If an account has the address you gave"
 ONE_HOUR_AND_A_BIT = timedelta(hours=1, minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def _mail_sent_at_once(settings):
+    settings.TASKS = IMMEDIATE  # the worker's part runs in the request, so the mail is here
 
 
 def _ask(client, email: str, address: str = "203.0.113.7"):
@@ -50,6 +57,24 @@ def test_a_forgotten_password_is_chosen_anew_through_the_emailed_link(client, ca
     _, saved = _choose(client, _link(message))
     assert saved.status_code == 302
     assert client.login(username=user.get_username(), password=NEW)
+
+
+def test_the_request_queues_the_account_and_the_worker_makes_the_link(client, cast, settings):
+    """The page answers without waiting on a mail server (which would tell an address with an
+    account from one without), and the queue's row holds no token."""
+    from django_tasks_db.models import DBTaskResult
+
+    from installations.accounts.mail import send_reset_link
+
+    settings.TASKS = DATABASE
+    user = cast.handyman.user
+    assert _ask(client, user.email).status_code == 302
+    assert mail.outbox == []
+    [queued] = DBTaskResult.objects.filter(task_path=send_reset_link.module_path)
+    assert queued.args_kwargs == {"args": [user.pk], "kwargs": {}}
+    assert send_reset_link.call(user.pk) is True
+    _, saved = _choose(client, _link(mail.outbox[0]))
+    assert saved.status_code == 302
 
 
 def test_the_answer_is_the_same_for_an_address_with_no_account(client, cast):
@@ -204,3 +229,12 @@ def test_the_reset_request_page_reads_no_account(client, db):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/accounts/password/forgotten/").status_code == 200
     assert len(queries) == 0
+
+
+def test_an_account_closed_before_the_worker_runs_is_sent_nothing(cast):
+    from installations.accounts.mail import send_reset_link
+
+    user = cast.partner_user
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert send_reset_link.call(user.pk) is False
+    assert mail.outbox == []

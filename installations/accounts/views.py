@@ -9,26 +9,12 @@ from datetime import timedelta
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
 
 from ..ratelimit.services import Limit, Refused, client_address, ratelimit_hit
-
-
-def link_lifetime() -> str:
-    """How long a reset link works, in the words the pages and the email use."""
-    minutes = max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
-    if minutes % 60:
-        return f"{minutes} minute{pluralize(minutes)}"
-    hours = minutes // 60
-    if hours == 1:
-        return "one hour"
-    if hours % 24:
-        return f"{hours} hours"
-    days = hours // 24
-    return "one day" if days == 1 else f"{days} days"
+from .mail import link_lifetime, send_reset_link
 
 
 class LifetimeMixin:
@@ -61,8 +47,6 @@ class ResetRequestView(LifetimeMixin, auth_views.PasswordResetView):
     (Django's own), so the page never tells who has one."""
 
     template_name = "registration/password_reset_form.html"
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
@@ -73,9 +57,9 @@ class ResetRequestView(LifetimeMixin, auth_views.PasswordResetView):
             refused = ratelimit_hit(limit=by_email, subject=email)
         if refused is not None:
             return too_many(self.request, refused)
-        # The public address, as in every link the portal sends (not the request's Host).
-        self.extra_email_context = {"link_lifetime": link_lifetime(), "site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        for user in form.get_users(form.cleaned_data["email"]):
+            send_reset_link.enqueue(user.pk)  # the worker makes the token and sends (mail.py)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class ResetConfirmView(LifetimeMixin, auth_views.PasswordResetConfirmView):
