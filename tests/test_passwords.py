@@ -238,3 +238,47 @@ def test_an_account_closed_before_the_worker_runs_is_sent_nothing(cast):
     type(user).objects.filter(pk=user.pk).update(is_active=False)
     assert send_reset_link.call(user.pk) is False
     assert mail.outbox == []
+
+
+def _send_links(client, users):
+    return client.post(
+        "/admin/auth/user/",
+        {"action": "send_password_links", "_selected_action": [u.pk for u in users]},
+        follow=True,
+    )
+
+
+def test_staff_email_a_new_account_with_no_password_a_link_to_choose_its_first(client, cast):
+    newcomer = UserFactory(username="newcomer", email="newcomer@example.com")
+    newcomer.set_unusable_password()
+    newcomer.save()
+    silent = UserFactory(username="silent", email="")
+    client.force_login(cast.superuser)
+    page = _send_links(client, [newcomer, silent]).content.decode()
+    assert "A link to choose a password is on its way to 1 person" in page
+    assert "Not sent to 1: no email address, or the account is inactive." in page
+    [message] = mail.outbox
+    assert message.to == ["newcomer@example.com"]
+    assert "Platform staff sent you this link" in message.body
+    client.logout()
+    _, saved = _choose(client, _link(message))
+    assert saved.status_code == 302
+    assert client.login(username="newcomer", password=NEW)
+
+
+def test_a_person_with_no_password_cannot_ask_for_a_link_themselves(client, cast):
+    newcomer = UserFactory(username="newcomer", email="newcomer@example.com")
+    newcomer.set_unusable_password()
+    newcomer.save()
+    _ask(client, newcomer.email)
+    assert mail.outbox == []
+
+
+def test_staff_send_links_to_at_most_a_hundred_people_at_once(client, cast, monkeypatch):
+    from installations.accounts import admin as accounts_admin
+
+    monkeypatch.setattr(accounts_admin, "MAX_LINKS", 2)
+    client.force_login(cast.superuser)
+    page = _send_links(client, [cast.partner_user, cast.other_partner_user, cast.staff])
+    assert "No link was sent: choose at most 2 people at once." in page.content.decode()
+    assert mail.outbox == []

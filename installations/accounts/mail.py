@@ -41,12 +41,20 @@ def reset_link(user) -> str:
 
 
 @task()
-def send_reset_link(user_id: int) -> bool:
-    """Email the user a fresh link; False (nothing sent) if the account can no longer use one."""
+def send_reset_link(user_id: int, by_staff: bool = False) -> bool:
+    """Email the user a fresh link; False (nothing sent) if the account can no longer use one.
+    `by_staff`: sent from the users' list (accounts/admin.py), also to an account created with
+    no password yet, whose first password this is; a person asking for it themselves is sent
+    one only for an account that logs in by password (Django's rule)."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.has_usable_password() or not user.email:
+    if user is None or not user.email or not (by_staff or user.has_usable_password()):
         return False
-    ctx = {"user": user, "link": reset_link(user), "link_lifetime": link_lifetime()}
+    ctx = {
+        "user": user,
+        "link": reset_link(user),
+        "link_lifetime": link_lifetime(),
+        "by_staff": by_staff,
+    }
     subject = render_to_string("registration/password_reset_subject.txt", ctx)
     body = render_to_string("registration/password_reset_email.txt", ctx)
     send_mail(" ".join(subject.split()), body, None, [user.email])

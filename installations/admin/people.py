@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import connection
 
 from .. import search
+from ..accounts.admin import send_password_links
 from ..filters import SEARCH_MAX_LENGTH
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
@@ -143,3 +144,4 @@ class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
     without collecting his jobs, while he has any."""
 
     installation_field = "handyman__user"
+    actions = [send_password_links]
