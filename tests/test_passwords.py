@@ -282,3 +282,18 @@ def test_staff_send_links_to_at_most_a_hundred_people_at_once(client, cast, monk
     page = _send_links(client, [cast.partner_user, cast.other_partner_user, cast.staff])
     assert "No link was sent: choose at most 2 people at once." in page.content.decode()
     assert mail.outbox == []
+
+
+def test_guessing_the_old_password_again_and_again_is_paused(client, cast, settings):
+    settings.PASSWORD_CHANGE_LIMIT = 3
+    user = cast.partner_user
+    client.force_login(user)
+    wrong = {"old_password": "guess", "new_password1": NEW, "new_password2": NEW}
+    for _ in range(3):
+        assert client.post("/accounts/password/", wrong).status_code == 200
+    right = {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    paused = client.post("/accounts/password/", right)
+    assert paused.status_code == 429
+    assert "changing its password is paused" in paused.content.decode()
+    client.logout()
+    assert client.login(username=user.get_username(), password=PASSWORD)

@@ -22,12 +22,12 @@ class LifetimeMixin:
         return {**super().get_context_data(**kwargs), "link_lifetime": link_lifetime()}
 
 
-def too_many(request: HttpRequest, refused: Refused) -> HttpResponse:
+def too_many(request: HttpRequest, refused: Refused, *, changing: bool = False) -> HttpResponse:
     """429 with a page that says how long to wait; `Retry-After` says it to scripts."""
     response = render(
         request,
         "registration/password_reset_too_many.html",
-        {"refused": refused, "link_lifetime": link_lifetime()},
+        {"refused": refused, "link_lifetime": link_lifetime(), "changing": changing},
         status=429,
     )
     response["Retry-After"] = str(refused.retry_after)
@@ -74,8 +74,18 @@ class ResetConfirmView(LifetimeMixin, auth_views.PasswordResetConfirmView):
 
 
 class ChangeView(auth_views.PasswordChangeView):
+    """The old password is asked for: a borrowed session must not try one after another."""
+
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def post(self, request, *args, **kwargs):
+        window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
+        limit = Limit("password-change", settings.PASSWORD_CHANGE_LIMIT, window)
+        refused = ratelimit_hit(limit=limit, subject=str(request.user.pk))
+        if refused is not None:
+            return too_many(request, refused, changing=True)
+        return super().post(request, *args, **kwargs)
 
 
 class ResetSentView(LifetimeMixin, auth_views.PasswordResetDoneView):
