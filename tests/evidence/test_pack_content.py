@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from pypdf import PdfReader
 
 from installations import services
@@ -37,6 +37,11 @@ from .conftest import (
 def flat(text: str) -> str:
     """The PDF's words with any line breaks the layout put between them."""
     return " ".join(text.split())
+
+
+def local(value) -> str:
+    """A moment as the pack writes it: local date and time with the zone."""
+    return dateformat.format(timezone.localtime(value), "j M Y, H:i:s T")
 
 
 def day(value) -> str:
@@ -87,6 +92,23 @@ def test_the_timeline_shows_an_admin_override_with_old_and_new_values(made):
     assert "Site address: 12 Acacia Avenue, Leeds → 14 Acacia Avenue, Leeds" in text
     assert OVERRIDE_REASON in text
     assert "(staff)" in text
+
+
+def test_an_override_names_the_handymen_and_writes_its_times_in_the_local_zone(cast, approved):
+    """An auditor reads who the job was moved from and to, not two row ids, and a corrected
+    time as every other time of the pack (local, with the zone), not as stored (UTC)."""
+    services.installation_override(
+        installation=approved,
+        actor=cast.superuser,
+        reason="The arrival was logged late; Hana did the job",
+        changes={"handyman": cast.other_handyman, "arrived_at": at(13, 40)},
+    )
+    approved.refresh_from_db()
+    text = flat(pdf_text(evidence_pack_make(installation=approved, made_by_name="x").pdf))
+    hank, hana = cast.handyman.display_name, cast.other_handyman.display_name
+    assert f"Handyman: {hank} → {hana}" in text
+    logged, corrected = (local(at(13, 52, 30)), local(at(13, 40)))
+    assert f"Arrived at: {logged} → {corrected}" in text
 
 
 def test_it_sets_the_promised_eta_against_the_arrival_and_the_window(made):
