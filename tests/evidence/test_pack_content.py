@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from datetime import timedelta
 
+import pypdfium2 as pdfium
 import pytest
 from django.utils import dateformat, timezone
 from pypdf import PdfReader
@@ -16,7 +18,7 @@ from installations.contracts import COMPLETION_STATEMENT, TYPED_STATEMENT, contr
 from installations.evidence import selectors
 from installations.evidence.models import EvidencePack, SignedContract
 from installations.evidence.services import evidence_pack_make
-from installations.models import Installation, Partner
+from installations.models import Customer, Installation, Partner
 from installations.statuses import Status
 
 from ..factories import make_installation
@@ -51,6 +53,25 @@ def day(value) -> str:
 @pytest.fixture
 def made(approved):
     return evidence_pack_make(installation=approved, made_by_name="Ann Partner")
+
+
+# Polish, Greek, Arabic and Chinese: customers' names as they write them.
+WORLD_NAME = "Łukasz Żółć · Ελένη Παπαδοπούλου · محمد العلي · 张伟"
+WORLD_ADDRESS = "ul. Świętokrzyska 12, Warszawa · Οδός Ερμού 5, Αθήνα · 北京市朝阳区建国路88号"
+
+
+def test_names_in_every_script_print_as_letters_not_empty_boxes(cast, approved, caplog):
+    """A glyph no installed font has is printed as an empty box (.notdef): the text layer still
+    holds the letter, but the page a customer or a court reads does not."""
+    Customer.objects.filter(pk=approved.customer_id).update(name=WORLD_NAME, address=WORLD_ADDRESS)
+    approved.refresh_from_db()
+    approved.customer.refresh_from_db()
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        made = evidence_pack_make(installation=approved, made_by_name="Ann Partner")
+    assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
+    page = pdfium.PdfDocument(made.pdf)[0].get_textpage().get_text_range()
+    for word in ("Łukasz Żółć", "Ελένη", "张伟", "北京市朝阳区"):
+        assert word in page
 
 
 def test_it_names_the_partner_customer_site_and_kind(approved, made):
