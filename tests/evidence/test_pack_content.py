@@ -69,9 +69,54 @@ def test_names_in_every_script_print_as_letters_not_empty_boxes(cast, approved, 
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         made = evidence_pack_make(installation=approved, made_by_name="Ann Partner")
     assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
-    page = pdfium.PdfDocument(made.pdf)[0].get_textpage().get_text_range()
+    pdf = pdfium.PdfDocument(made.pdf)
+    try:
+        page = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
     for word in ("Łukasz Żółć", "Ελένη", "张伟", "北京市朝阳区"):
         assert word in page
+
+
+LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
+A4_WIDTH_PT, RIGHT_MARGIN_PT = 595.28, 16 / 25.4 * 72
+
+
+@pytest.mark.parametrize("copy", [EvidencePack.Copy.FULL, EvidencePack.Copy.CUSTOMER])
+def test_a_long_unbroken_name_address_or_reason_wraps_inside_the_page(cast, approved, copy):
+    """A word wider than its column (a long surname, an email address, a serial number pasted
+    as a reason) is broken onto the next line: before, it ran past the page's edge and that
+    part of the evidence was not on the paper at all."""
+    Customer.objects.filter(pk=approved.customer_id).update(
+        name=f"Hubert {LONG_WORD}",
+        email=f"hubert.{LONG_WORD.lower()}@example.co.uk",
+        address=f"Flat 2, {LONG_WORD} House",
+    )
+    services.installation_override(
+        installation=approved,
+        actor=cast.superuser,
+        reason="Serial " + "0123456789ABCDEF" * 6,
+        changes={"completion_notes": "Replaced: " + "ABCDEFGHIJ" * 12},
+    )
+    approved = Installation.objects.select_related("partner", "customer", "handyman__user").get(
+        pk=approved.pk
+    )
+    made = evidence_pack_make(installation=approved, made_by_name="x", copy=copy)
+    edge = A4_WIDTH_PT - RIGHT_MARGIN_PT + 1
+    assert [x for x in rightmost_letters(made.pdf) if x > edge] == []
+
+
+def rightmost_letters(pdf: bytes) -> list[float]:
+    """Where each page's rightmost letter ends, in points from the page's left edge."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        ends = []
+        for page in document:
+            text = page.get_textpage()
+            ends.append(max((text.get_charbox(i)[2] for i in range(text.count_chars())), default=0))
+        return ends
+    finally:
+        document.close()
 
 
 def test_it_names_the_partner_customer_site_and_kind(approved, made):
