@@ -106,6 +106,31 @@ def test_a_long_unbroken_name_address_or_reason_wraps_inside_the_page(cast, appr
     assert [x for x in rightmost_letters(made.pdf) if x > edge] == []
 
 
+def test_a_fact_and_its_label_are_never_split_across_pages():
+    """A two-line label ("Signed from IP address") at the foot of a page: the row moves to the
+    next page whole. Split, the address printed under "Signed at" on one page and its label
+    stood alone on the next. The pack's own stylesheet, the row put at each height in turn
+    near the page's foot (the printable height is 257 mm)."""
+    from installations.evidence.pdf import html_to_pdf
+
+    sections = "".join(
+        f'<section style="break-before: page"><div style="height: {height}mm"></div>'
+        f'<table class="facts"><tr><th scope="row">Signed from IP address {height}</th>'
+        f"<td>value-{height}</td></tr></table></section>"
+        for height in range(240, 257)
+    )
+    pdf = html_to_pdf(
+        f'<html><head><link rel="stylesheet" href="/static/css/evidence.css"></head>'
+        f"<body>{sections}</body></html>",
+        {},
+    )
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    for height in range(240, 257):
+        label = [n for n, text in enumerate(pages) if f"address {height}" in text]
+        value = [n for n, text in enumerate(pages) if f"value-{height}" in text]
+        assert label == value, f"at {height} mm the label is on page {label}, its value on {value}"
+
+
 def rightmost_letters(pdf: bytes) -> list[float]:
     """Where each page's rightmost letter ends, in points from the page's left edge."""
     document = pdfium.PdfDocument(pdf)
