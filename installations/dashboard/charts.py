@@ -193,6 +193,22 @@ def nice_max(value: float) -> float:
     return 10 * power  # pragma: no cover
 
 
+# Whole steps an axis of job counts may take, times a power of ten: four of them reach the top.
+COUNT_STEPS = (1, 2, 3, 4, 5, 6, 8)
+
+
+def count_max(value: float) -> int:
+    """The axis top of a chart of job counts: four equal whole steps (0, 1, 2, 3, 4 or 0, 30,
+    60, 90, 120 …), at least the value; never a quarter of a job."""
+    need = max(value, 1) / 4
+    power = 1
+    while True:
+        for step in COUNT_STEPS:
+            if step * power >= need:
+                return 4 * step * power
+        power *= 10
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
 
@@ -223,7 +239,7 @@ def stacked_bars(
     values: list[dict[str, float]],
 ) -> Chart:
     totals = [sum(v.get(s.key, 0) for s in series) for v in values]
-    top = nice_max(max(totals, default=0))
+    top = count_max(max(totals, default=0))  # every bar chart counts jobs
     slot = PLOT_W / max(len(weeks), 1)
     width = slot * 0.7
     bars = []

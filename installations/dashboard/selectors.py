@@ -30,6 +30,9 @@ from .rollups import monday, percentile
 PERIODS = (4, 12, 52)
 DEFAULT_WEEKS = 12
 STUCK_LIMIT = 10  # per status: the oldest first; the list page has the rest
+# How far the stuck jobs of a status are counted: the page says "of 1000 or more" beyond it, so
+# that a count reads at most this many index entries per status, whatever the partner's size.
+STUCK_COUNT_CAP = 1000
 TOP_REASONS = 5
 
 # How long a job may sit in each open status before the page calls it stuck, in hours.
@@ -324,6 +327,15 @@ class StuckStatus:
     label: str
     hours: int
     jobs: list[StuckJob]
+    count: int = 0  # all the status's stuck jobs, counted up to STUCK_COUNT_CAP
+
+    @property
+    def more_than_shown(self) -> bool:
+        return self.count > len(self.jobs)
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count >= STUCK_COUNT_CAP
 
 
 def stuck_jobs(
@@ -331,14 +343,20 @@ def stuck_jobs(
 ) -> list[StuckStatus]:
     """Per open status, the jobs that have sat in it longer than its threshold, oldest first:
     one index range per status on (partner, status, since), at most STUCK_LIMIT rows each, all
-    in ONE query (the ranges joined by UNION ALL: the page's other reads already take seven)."""
+    in ONE query (the ranges joined by UNION ALL: the page's other reads already take seven).
+    Each row also carries how many of its status are stuck: the same range counted in the
+    index alone, up to STUCK_COUNT_CAP (a status with none stuck returns no row and counts 0)."""
     now = now or timezone.now()
     branches, params = [], []
     for status in NON_TERMINAL_STATUSES:
+        stuck = _scoped(DashboardJob.objects.all(), partner).filter(
+            status=status, since__lt=now - timedelta(hours=thresholds[status])
+        )
+        count_sql, count_params = (
+            stuck.order_by().values("pk")[:STUCK_COUNT_CAP].query.sql_with_params()
+        )
         rows = (
-            _scoped(DashboardJob.objects.all(), partner)
-            .filter(status=status, since__lt=now - timedelta(hours=thresholds[status]))
-            .order_by("since")
+            stuck.order_by("since")
             # Four columns, not three whole rows: this list is read on every page view.
             .values_list(
                 "installation_id",
@@ -350,19 +368,32 @@ def stuck_jobs(
         )
         sql, branch_params = rows.query.sql_with_params()
         # Wrapped: SQLite allows no ORDER BY or LIMIT in a compound statement's own branches.
-        branches.append(f"SELECT * FROM ({sql}) stuck{len(branches)}")
+        n = len(branches)
+        branches.append(
+            f"SELECT stuck{n}.*, (SELECT COUNT(*) FROM ({count_sql}) counted{n}) "
+            f"FROM ({sql}) stuck{n}"
+        )
+        params.extend(count_params)
         params.extend(branch_params)
     found: dict[str, list[StuckJob]] = defaultdict(list)
-    read = row_reader([None, None, None, DashboardJob._meta.get_field("since"), None])
+    counts: dict[str, int] = {}
+    read = row_reader([None, None, None, DashboardJob._meta.get_field("since"), None, None])
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         for row in cursor.fetchall():
-            pk, customer, partner_name, since, status = read(row)
+            pk, customer, partner_name, since, status, count = read(row)
             found[status].append(StuckJob(pk, customer, partner_name, since))
+            counts[status] = count
     for jobs in found.values():
         jobs.sort(key=lambda job: (job.since, job.pk))
     return [
-        StuckStatus(str(status), Status(status).label, thresholds[status], found[str(status)])
+        StuckStatus(
+            str(status),
+            Status(status).label,
+            thresholds[status],
+            found[str(status)],
+            counts.get(str(status), 0),
+        )
         for status in NON_TERMINAL_STATUSES
     ]
 

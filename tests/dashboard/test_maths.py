@@ -114,3 +114,19 @@ def test_axis_tops_and_units_read_well():
         "5.0 h",
         "4.0 days",
     ]
+
+
+def test_a_chart_of_job_counts_marks_whole_jobs_only():
+    """A partner with one job read an axis of 0, 0.25, 0.5, 0.75 and 1 jobs (and 2.5, 7.5 with
+    a few): the count charts' axis now steps by whole jobs, its top close above the tallest."""
+    from datetime import date
+
+    from installations.dashboard.charts import Series, stacked_bars
+
+    for most in range(0, 501):
+        chart = stacked_bars(
+            "c", "Jobs", "", [Series("a", "A", "blue")], [date(2026, 11, 30)], [{"a": most}]
+        )
+        labels = [tick.label for tick in chart.ticks]
+        assert all(label.isdigit() for label in labels), (most, labels)
+        assert most <= int(labels[-1]) <= max(4, 2 * most), (most, labels)

@@ -4,7 +4,7 @@ rebuild command after random changes through the services."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -260,3 +260,34 @@ def test_a_reschedule_counts_no_entry_and_the_arrival_is_measured_against_the_ne
     assert _steps(cast.partner, "arrived_before") == {(week_of(START), bucket_of(2.5 * 3600)): 1}
     assert _steps(cast.partner, "arrived_after") == {}
     assert stored() == reference()
+
+
+@pytest.mark.parametrize(
+    ("zone", "approved_utc", "week"),
+    [
+        # 23:30 on Sunday 28 June in New York is 03:30 on Monday in UTC.
+        ("America/New_York", datetime(2026, 6, 29, 3, 30, tzinfo=UTC), date(2026, 6, 22)),
+        # 00:30 on Monday 29 June in London (summer time) is 23:30 on Sunday in UTC.
+        ("Europe/London", datetime(2026, 6, 28, 23, 30, tzinfo=UTC), date(2026, 6, 29)),
+    ],
+)
+def test_a_job_approved_near_midnight_counts_in_its_local_week_live_and_rebuilt(
+    cast, monkeypatch, settings, zone, approved_utc, week
+):
+    from installations.dashboard.selectors import period_of, pipeline
+
+    settings.TIME_ZONE = zone
+    clock = Clock(monkeypatch, approved_utc - timedelta(days=2))
+    inst = cast.installation(S.CONTRACT_SIGNED, scheduled_date=timezone.localdate(clock.now))
+    clock.now = approved_utc
+    services.installation_approve(installation=inst.pk, actor=cast.customer_of(inst))
+
+    def approved_by_week() -> dict:
+        weeks = pipeline(cast.partner, period_of(3, today=date(2026, 7, 1)))
+        return {w.week: w.outcomes["approved"] for w in weeks if w.outcomes["approved"]}
+
+    assert approved_by_week() == {week: 1}
+    assert DashboardStepWeek.objects.get(partner=cast.partner, step="signed_approved").week == week
+    call_command("rebuild_dashboard")
+    assert approved_by_week() == {week: 1}
+    assert DashboardStepWeek.objects.get(partner=cast.partner, step="signed_approved").week == week

@@ -103,6 +103,42 @@ def test_stuck_jobs_use_the_default_thresholds_and_link_to_each_job(partner_clie
     assert "over 72 hours" in stuck
 
 
+def test_the_stuck_list_says_how_many_are_stuck_when_it_shows_only_the_oldest(partner_client, cast):
+    """Ten links per status, and the number beyond them: a partner with 13 jobs stuck must not
+    read the ten shown as all there are."""
+    from installations.dashboard.selectors import STUCK_LIMIT
+
+    now = timezone.now()
+    for i in range(STUCK_LIMIT + 3):
+        job = cast.installation(S.SCHEDULED)
+        DashboardJob.objects.filter(pk=job.pk).update(since=now - timedelta(hours=100 + i))
+    for i in range(2):
+        job = cast.installation(S.EN_ROUTE)
+        DashboardJob.objects.filter(pk=job.pk).update(since=now - timedelta(hours=30 - i))
+    stuck = partner_client.get(URL).content.decode().split('id="stuck"')[1].split("</section>")[0]
+    scheduled, en_route = (
+        stuck.split('id="stuck-SCHEDULED"')[1].split('class="stuck-status"')[0],
+        stuck.split('id="stuck-EN_ROUTE"')[1].split('class="stuck-status"')[0],
+    )
+    assert scheduled.count("<li>") == STUCK_LIMIT
+    assert f"The {STUCK_LIMIT} that have waited longest of {STUCK_LIMIT + 3} stuck." in scheduled
+    assert en_route.count("<li>") == 2
+    assert "waited longest" not in en_route  # the list is all there is
+
+
+def test_the_stuck_count_stops_at_its_cap_and_says_or_more(partner_client, cast, monkeypatch):
+    from installations.dashboard import selectors
+
+    monkeypatch.setattr(selectors, "STUCK_LIMIT", 2)
+    monkeypatch.setattr(selectors, "STUCK_COUNT_CAP", 3)
+    now = timezone.now()
+    for i in range(4):
+        job = cast.installation(S.SCHEDULED)
+        DashboardJob.objects.filter(pk=job.pk).update(since=now - timedelta(hours=100 + i))
+    stuck = partner_client.get(URL).content.decode().split('id="stuck-SCHEDULED"')[1]
+    assert "The 2 that have waited longest of 3 or more stuck." in stuck
+
+
 def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast):
     fresh = cast.installation(S.SCHEDULED)
     DashboardJob.objects.filter(pk=fresh.pk).update(since=timezone.now() - timedelta(hours=5))

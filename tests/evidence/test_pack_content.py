@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from datetime import timedelta
 
+import pypdfium2 as pdfium
 import pytest
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from pypdf import PdfReader
 
 from installations import services
@@ -16,7 +18,7 @@ from installations.contracts import COMPLETION_STATEMENT, TYPED_STATEMENT, contr
 from installations.evidence import selectors
 from installations.evidence.models import EvidencePack, SignedContract
 from installations.evidence.services import evidence_pack_make
-from installations.models import Installation, Partner
+from installations.models import Customer, Installation, Partner
 from installations.statuses import Status
 
 from ..factories import make_installation
@@ -39,6 +41,11 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def local(value) -> str:
+    """A moment as the pack writes it: local date and time with the zone."""
+    return dateformat.format(timezone.localtime(value), "j M Y, H:i:s T")
+
+
 def day(value) -> str:
     return timezone.localtime(value).strftime("%-d %b %Y")
 
@@ -46,6 +53,95 @@ def day(value) -> str:
 @pytest.fixture
 def made(approved):
     return evidence_pack_make(installation=approved, made_by_name="Ann Partner")
+
+
+# Polish, Greek, Arabic and Chinese: customers' names as they write them.
+WORLD_NAME = "Łukasz Żółć · Ελένη Παπαδοπούλου · محمد العلي · 张伟"
+WORLD_ADDRESS = "ul. Świętokrzyska 12, Warszawa · Οδός Ερμού 5, Αθήνα · 北京市朝阳区建国路88号"
+
+
+def test_names_in_every_script_print_as_letters_not_empty_boxes(cast, approved, caplog):
+    """A glyph no installed font has is printed as an empty box (.notdef): the text layer still
+    holds the letter, but the page a customer or a court reads does not."""
+    Customer.objects.filter(pk=approved.customer_id).update(name=WORLD_NAME, address=WORLD_ADDRESS)
+    approved.refresh_from_db()
+    approved.customer.refresh_from_db()
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        made = evidence_pack_make(installation=approved, made_by_name="Ann Partner")
+    assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
+    pdf = pdfium.PdfDocument(made.pdf)
+    try:
+        page = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    for word in ("Łukasz Żółć", "Ελένη", "张伟", "北京市朝阳区"):
+        assert word in page
+
+
+LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
+A4_WIDTH_PT, RIGHT_MARGIN_PT = 595.28, 16 / 25.4 * 72
+
+
+@pytest.mark.parametrize("copy", [EvidencePack.Copy.FULL, EvidencePack.Copy.CUSTOMER])
+def test_a_long_unbroken_name_address_or_reason_wraps_inside_the_page(cast, approved, copy):
+    """A word wider than its column (a long surname, an email address, a serial number pasted
+    as a reason) is broken onto the next line: before, it ran past the page's edge and that
+    part of the evidence was not on the paper at all."""
+    Customer.objects.filter(pk=approved.customer_id).update(
+        name=f"Hubert {LONG_WORD}",
+        email=f"hubert.{LONG_WORD.lower()}@example.co.uk",
+        address=f"Flat 2, {LONG_WORD} House",
+    )
+    services.installation_override(
+        installation=approved,
+        actor=cast.superuser,
+        reason="Serial " + "0123456789ABCDEF" * 6,
+        changes={"completion_notes": "Replaced: " + "ABCDEFGHIJ" * 12},
+    )
+    approved = Installation.objects.select_related("partner", "customer", "handyman__user").get(
+        pk=approved.pk
+    )
+    made = evidence_pack_make(installation=approved, made_by_name="x", copy=copy)
+    edge = A4_WIDTH_PT - RIGHT_MARGIN_PT + 1
+    assert [x for x in rightmost_letters(made.pdf) if x > edge] == []
+
+
+def test_a_fact_and_its_label_are_never_split_across_pages():
+    """A two-line label ("Signed from IP address") at the foot of a page: the row moves to the
+    next page whole. Split, the address printed under "Signed at" on one page and its label
+    stood alone on the next. The pack's own stylesheet, the row put at each height in turn
+    near the page's foot (the printable height is 257 mm)."""
+    from installations.evidence.pdf import html_to_pdf
+
+    sections = "".join(
+        f'<section style="break-before: page"><div style="height: {height}mm"></div>'
+        f'<table class="facts"><tr><th scope="row">Signed from IP address {height}</th>'
+        f"<td>value-{height}</td></tr></table></section>"
+        for height in range(240, 257)
+    )
+    pdf = html_to_pdf(
+        f'<html><head><link rel="stylesheet" href="/static/css/evidence.css"></head>'
+        f"<body>{sections}</body></html>",
+        {},
+    )
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    for height in range(240, 257):
+        label = [n for n, text in enumerate(pages) if f"address {height}" in text]
+        value = [n for n, text in enumerate(pages) if f"value-{height}" in text]
+        assert label == value, f"at {height} mm the label is on page {label}, its value on {value}"
+
+
+def rightmost_letters(pdf: bytes) -> list[float]:
+    """Where each page's rightmost letter ends, in points from the page's left edge."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        ends = []
+        for page in document:
+            text = page.get_textpage()
+            ends.append(max((text.get_charbox(i)[2] for i in range(text.count_chars())), default=0))
+        return ends
+    finally:
+        document.close()
 
 
 def test_it_names_the_partner_customer_site_and_kind(approved, made):
@@ -87,6 +183,23 @@ def test_the_timeline_shows_an_admin_override_with_old_and_new_values(made):
     assert "Site address: 12 Acacia Avenue, Leeds → 14 Acacia Avenue, Leeds" in text
     assert OVERRIDE_REASON in text
     assert "(staff)" in text
+
+
+def test_an_override_names_the_handymen_and_writes_its_times_in_the_local_zone(cast, approved):
+    """An auditor reads who the job was moved from and to, not two row ids, and a corrected
+    time as every other time of the pack (local, with the zone), not as stored (UTC)."""
+    services.installation_override(
+        installation=approved,
+        actor=cast.superuser,
+        reason="The arrival was logged late; Hana did the job",
+        changes={"handyman": cast.other_handyman, "arrived_at": at(13, 40)},
+    )
+    approved.refresh_from_db()
+    text = flat(pdf_text(evidence_pack_make(installation=approved, made_by_name="x").pdf))
+    hank, hana = cast.handyman.display_name, cast.other_handyman.display_name
+    assert f"Handyman: {hank} → {hana}" in text
+    logged, corrected = (local(at(13, 52, 30)), local(at(13, 40)))
+    assert f"Arrived at: {logged} → {corrected}" in text
 
 
 def test_it_sets_the_promised_eta_against_the_arrival_and_the_window(made):
