@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import DateTimeField, Q, QuerySet
-from django.utils import dateformat, timezone
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from ..contracts import TYPED_STATEMENT, contract_text
 from ..formatting import duration_text
+from ..history_text import FieldChange, field_changes, field_label, handyman_names
 from ..models import (
-    Handyman,
     Installation,
     InstallationPhoto,
     Message,
@@ -59,13 +59,6 @@ def evidence_packs(installation: Installation) -> QuerySet[EvidencePack]:
 
 
 @dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
 class TimelineLine:
     when: datetime
     who: str
@@ -105,55 +98,9 @@ class Evidence:
     contract_kept_at_signing: bool
 
 
-def _field_label(name: str) -> str:
-    try:
-        return str(Installation._meta.get_field(name).verbose_name).capitalize()
-    except Exception:  # a field since removed: its stored name still says what it was
-        return name.replace("_", " ").capitalize()
-
-
 def _value(value: Any) -> str:
     if value in (None, ""):
         return "—"
-    return str(value)
-
-
-def _handyman_names(changes: list[StatusChange]) -> dict[int, str]:
-    """The handymen an override moved a job between (`changes` keep their ids): one query for
-    the whole timeline, none when no entry names one."""
-    ids = {
-        value
-        for change in changes
-        for name, pair in (change.changes or {}).items()
-        if name in ("handyman", "handyman_id") and isinstance(pair, list | tuple)
-        for value in pair
-        if isinstance(value, int)
-    }
-    if not ids:
-        return {}
-    found = Handyman.objects.select_related("user").filter(pk__in=ids)
-    return {handyman.pk: handyman.display_name for handyman in found}
-
-
-def _shown(name: str, value: Any, handymen: dict[int, str]) -> str:
-    """A changed value as the pack writes it. `changes` hold what services._plain made: a
-    handyman's id, and a moment as str() of its UTC value; an auditor reads the handyman's
-    name and the moment in the local zone, as every other time of the pack."""
-    if value in (None, ""):
-        return "—"
-    if name in ("handyman", "handyman_id") and isinstance(value, int):
-        return handymen.get(value, f"handyman #{value} (since removed)")
-    try:
-        model_field = Installation._meta.get_field(name)
-    except Exception:  # a field since removed: its stored value still says what it was
-        return str(value)
-    if isinstance(model_field, DateTimeField) and isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if timezone.is_aware(moment):
-            return dateformat.format(timezone.localtime(moment), "j M Y, H:i:s T")
     return str(value)
 
 
@@ -182,7 +129,7 @@ def timeline(installation: Installation) -> list[TimelineLine]:
             "created_at", "id"
         )
     )
-    handymen = _handyman_names(changes)
+    handymen = handyman_names(changes)
     return [
         TimelineLine(
             when=change.created_at,
@@ -190,15 +137,7 @@ def timeline(installation: Installation) -> list[TimelineLine]:
             kind=change.get_kind_display(),
             what=_what(change),
             reason=change.reason,
-            changes=[
-                FieldChange(
-                    _field_label(name),
-                    _shown(name, pair[0], handymen),
-                    _shown(name, pair[1], handymen),
-                )
-                for name, pair in (change.changes or {}).items()
-                if isinstance(pair, list | tuple) and len(pair) == 2
-            ],
+            changes=field_changes(change, handymen),
         )
         for change in changes
     ]
@@ -334,7 +273,7 @@ def customer_timeline(installation: Installation) -> list[CustomerStep]:
         changes = []
         if change.kind == StatusChange.Kind.RESCHEDULED:
             changes = [
-                FieldChange(_field_label(name), _value(pair[0]), _value(pair[1]))
+                FieldChange(field_label(name), _value(pair[0]), _value(pair[1]))
                 for name, pair in (change.changes or {}).items()
                 if name in SLOT_FIELDS and isinstance(pair, list | tuple) and len(pair) == 2
             ]

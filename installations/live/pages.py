@@ -22,7 +22,7 @@ from django.http import HttpRequest, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .. import selectors
+from .. import history_text, selectors
 from ..board.live import board_changes
 from ..formatting import duration_text
 from ..models import Installation
@@ -146,7 +146,7 @@ def detail_parts(page: Page) -> tuple[list[Part], int]:
     ctx = {
         "installation": inst,
         "actions": partner_views._actions(inst, page.request.user),
-        "history": inst.history.select_related("from_handyman__user", "to_handyman__user"),
+        "history": history_text.record_history(inst),
         "photos": inst.photos.all(),
         "time_on_site": duration_text(inst.time_on_site),
         "next_url": page.path,

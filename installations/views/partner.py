@@ -26,7 +26,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from .. import customer_picker, selectors, services
+from .. import customer_picker, history_text, selectors, services
 from ..bulk.outcome import take_bulk_outcome
 from ..bulk.selectors import bulk_context, bulk_outcome_context
 from ..filters import SEARCH_BOUND, InstallationFilter, record_number
@@ -622,8 +622,7 @@ def _detail_context(
     return {
         "installation": installation,
         "actions": _actions(installation, request.user),
-        # Reassign entries name the handymen: joined here, not one query per entry.
-        "history": installation.history.select_related("from_handyman__user", "to_handyman__user"),
+        "history": history_text.record_history(installation),
         "time_on_site": duration_text(installation.time_on_site),
         **visits,
         "photos": installation.photos.all(),

@@ -433,3 +433,26 @@ def test_a_completion_signed_with_a_typed_name_shows_the_name_not_an_image(acme,
         "<strong>Jo &lt;Customer&gt;</strong> (statement ticked)"
     ) in html
     assert "Customer's signature when the work was finished" not in html  # no image
+
+
+def test_an_override_on_the_timeline_names_the_handymen_and_writes_times_in_the_local_zone(
+    acme, cast, settings
+):
+    """The record page wrote a staff correction as stored: "handyman: 1 → 2" and
+    "arrived_at: 2026-…+00:00" (UTC, an hour off in summer)."""
+    settings.TIME_ZONE = "Europe/London"
+    inst = cast.installation(Status.CUSTOMER_APPROVED)
+    arrived = timezone.make_aware(
+        timezone.datetime(2026, 7, 1, 13, 40), timezone.get_fixed_timezone(0)
+    )
+    services.installation_override(
+        installation=inst,
+        actor=cast.superuser,
+        reason="Hana did the job",
+        changes={"handyman": cast.other_handyman, "arrived_at": arrived},
+    )
+    page = acme.get(f"/installations/{inst.pk}/").content.decode()
+    hank, hana = cast.handyman.display_name, cast.other_handyman.display_name
+    assert f"Handyman: {hank} → {hana}" in page
+    assert "Arrived at:" in page and "1 Jul 2026, 14:40:00 BST</li>" in page
+    assert "13:40:00+00:00" not in page

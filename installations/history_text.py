@@ -1,0 +1,92 @@
+"""A history entry's changed fields as people read them: the record page's timeline and the
+evidence pack's write them the same way.
+
+`StatusChange.changes` keep what services._plain made: a handyman's id, and a moment as str()
+of its UTC value. A reader wants the handyman's name and the moment in the local zone, as every
+other time on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import DateTimeField
+from django.utils import dateformat, timezone
+
+from .models import Handyman, Installation, StatusChange
+
+HANDYMAN_FIELDS = ("handyman", "handyman_id")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+def field_label(name: str) -> str:
+    try:
+        return str(Installation._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # a field since removed: its stored name still says what it was
+        return name.replace("_", " ").capitalize()
+
+
+def handyman_names(changes: Iterable[StatusChange]) -> dict[int, str]:
+    """The handymen an override moved a job between: one query for the whole history, none
+    when no entry names one."""
+    ids = {
+        value
+        for change in changes
+        for name, pair in (change.changes or {}).items()
+        if name in HANDYMAN_FIELDS and isinstance(pair, list | tuple)
+        for value in pair
+        if isinstance(value, int)
+    }
+    if not ids:
+        return {}
+    found = Handyman.objects.select_related("user").filter(pk__in=ids)
+    return {handyman.pk: handyman.display_name for handyman in found}
+
+
+def shown(name: str, value: Any, handymen: dict[int, str]) -> str:
+    """One changed value as a person reads it."""
+    if value in (None, ""):
+        return "—"
+    if name in HANDYMAN_FIELDS and isinstance(value, int):
+        return handymen.get(value, f"handyman #{value} (since removed)")
+    try:
+        model_field = Installation._meta.get_field(name)
+    except Exception:  # a field since removed: its stored value still says what it was
+        return str(value)
+    if isinstance(model_field, DateTimeField) and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            return dateformat.format(timezone.localtime(moment), "j M Y, H:i:s T")
+    return str(value)
+
+
+def field_changes(change: StatusChange, handymen: dict[int, str]) -> list[FieldChange]:
+    return [
+        FieldChange(
+            field_label(name), shown(name, pair[0], handymen), shown(name, pair[1], handymen)
+        )
+        for name, pair in (change.changes or {}).items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    ]
+
+
+def record_history(installation: Installation) -> list[StatusChange]:
+    """The record page's timeline, oldest first: each entry with `shown_changes`. Reassign
+    entries name the handymen through a join, not one query per entry; an override's handymen
+    by one query at most."""
+    history = list(installation.history.select_related("from_handyman__user", "to_handyman__user"))
+    handymen = handyman_names(history)
+    for change in history:
+        change.shown_changes = field_changes(change, handymen)
+    return history
