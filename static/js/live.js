@@ -24,7 +24,8 @@
   let timer = null;
   let inFlight = false;
   let failures = 0;
-  let entered = 0;
+  const entered = new Set(); // changed records that now match the view but are not on the page
+  let reloadAsked = false;
   const pending = new Map(); // target id -> {part, el, news} waiting for the user to leave it
   const locating = feed.hasAttribute("data-live-locate");
   let locate = null; // the ids the feed asked this page to place (locating pages)
@@ -107,6 +108,15 @@
     box.hidden = false;
   }
 
+  function enteredNotice() {
+    if (reloadAsked) return; // the page is too far behind: "reload" says it all
+    const n = entered.size;
+    notice(n ? {
+      text: n + (n === 1 ? " more installation now matches" : " more installations now match") + " this view.",
+      link: "Show them",
+    } : null);
+  }
+
   // The version the page shows of an installation (0 if it shows none).
   function shownVersion(pk) {
     const el = document.querySelector('[data-live-pk="' + pk + '"][data-version]');
@@ -136,6 +146,7 @@
 
   function apply(data) {
     if (data.reload) {
+      reloadAsked = true;
       notice({ text: "Many changes happened while this page was away.", link: "Reload the page" });
       stamp = data.stamp;
       return;
@@ -163,13 +174,11 @@
       const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
       window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
     });
-    entered += data.entered || 0;
-    if (entered) {
-      notice({
-        text: entered + (entered === 1 ? " more installation now matches" : " more installations now match") + " this view.",
-        link: "Show them",
-      });
-    }
+    // Counted by id: a new job that changes again is still one; one that no longer matches
+    // (or is now on the page) is no longer counted.
+    (data.ids || []).forEach(function (pk) { entered.delete(pk); });
+    (data.entered || []).forEach(function (pk) { entered.add(pk); });
+    enteredNotice();
     stamp = data.stamp;
     feed.dataset.liveStamp = String(stamp);
   }
