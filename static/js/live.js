@@ -9,6 +9,8 @@
 // asks again at once with where just those sit. An element marked data-live-hold (a list being
 // dragged from or to) waits like a focused one; `live:release` on the document says it is free.
 // Each swapped-in element gets a `live:swapped` event (the board re-arms its drag and drop).
+// What the page cannot show in place ("N more now match", "reload") is said in a notice at the
+// foot of the page, which stays in view (live.css) and is announced politely.
 (function () {
   "use strict";
 
@@ -94,18 +96,22 @@
     });
   }
 
-  function notice(html) {
-    const box = feed.querySelector(".live-notice");
+  // `what`: {text, link} (the link reloads the page) or null; said in the live region when it
+  // says something new.
+  function notice(what, selector, kind) {
+    const box = feed.querySelector(selector || ".live-notice");
     if (!box) return;
+    const before = box.hidden ? "" : box.textContent;
     box.textContent = "";
-    if (!html) { box.hidden = true; return; }
-    const text = document.createTextNode(html.text + " ");
+    if (!what) { box.hidden = true; return; }
+    const text = document.createTextNode(what.text + " ");
     const link = document.createElement("a");
     link.href = window.location.pathname + window.location.search;
-    link.textContent = html.link;
+    link.textContent = what.link;
     box.appendChild(text);
     box.appendChild(link);
     box.hidden = false;
+    if (box.textContent !== before) window.portalFlash.say(what.text, kind || "info");
   }
 
   function enteredNotice() {

@@ -32,6 +32,24 @@ def assign(cast, job) -> None:
     )
 
 
+def test_the_more_now_match_notice_stays_in_view_under_a_long_list_and_is_announced(page, cast):
+    for _ in range(15):
+        cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    assert page.evaluate("document.documentElement.scrollHeight") > 2 * 900  # a long list
+    cast.installation(Status.SCHEDULED)  # a colleague schedules one
+    notice = page.locator(".live-notice")
+    expect(notice).to_have_text(
+        "1 more installation now matches this view. Show them", timeout=WITHIN_5_S
+    )
+    # Seen where the office is (the top of the list), not a screen and a half below it...
+    expect(notice).to_be_in_viewport(ratio=1)
+    assert page.evaluate("window.scrollY") == 0
+    # ...and heard.
+    expect(page.locator("#flash")).to_contain_text("1 more installation now matches this view.")
+
+
 def test_a_new_job_is_counted_once_however_often_it_changes_and_not_once_it_leaves_the_view(
     page, cast
 ):
