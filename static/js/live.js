@@ -9,8 +9,9 @@
 // asks again at once with where just those sit. An element marked data-live-hold (a list being
 // dragged from or to) waits like a focused one; `live:release` on the document says it is free.
 // Each swapped-in element gets a `live:swapped` event (the board re-arms its drag and drop).
-// What the page cannot show in place ("N more now match", "reload") is said in a notice at the
-// foot of the page, which stays in view (live.css) and is announced politely.
+// What the page cannot show in place ("N more now match", "reload") and a feed it cannot reach
+// (offline, the server down or restarting, signed out: the page may be out of date) are said in
+// the notices at the foot of the page, which stay in view (live.css) and are announced politely.
 (function () {
   "use strict";
 
@@ -28,6 +29,7 @@
   let failures = 0;
   const entered = new Set(); // changed records that now match the view but are not on the page
   let reloadAsked = false;
+  let staleSaid = ""; // the sentence the page last said about its feed ("" while it follows)
   const pending = new Map(); // target id -> {part, el, news} waiting for the user to leave it
   const locating = feed.hasAttribute("data-live-locate");
   let locate = null; // the ids the feed asked this page to place (locating pages)
@@ -123,6 +125,24 @@
     } : null);
   }
 
+  // The feed could not be followed (`why`: offline, unreachable, signedOut) or follows again
+  // (null). Said once per change; coming back is said too, so that nobody keeps waiting.
+  const STALE = {
+    offline: { text: "You are offline: this page may be out of date. It catches up when the connection returns.", link: "Reload the page" },
+    unreachable: { text: "The portal cannot be reached: this page may be out of date. Trying again.", link: "Reload the page" },
+    signedOut: { text: "You are signed out: this page no longer updates.", link: "Sign in again" },
+  };
+
+  function stale(why) {
+    const said = why ? STALE[why].text : "";
+    if (said === staleSaid) return;
+    const was = staleSaid;
+    staleSaid = said;
+    feed.dataset.liveState = why ? "stale" : "ok";
+    notice(why ? STALE[why] : null, ".live-stale", "warning");
+    if (!why && was) window.portalFlash.say("Live updates are back: this page is up to date.", "info");
+  }
+
   // The version the page shows of an installation (0 if it shows none).
   function shownVersion(pk) {
     const el = document.querySelector('[data-live-pk="' + pk + '"][data-version]');
@@ -199,7 +219,7 @@
   function schedule(ms) {
     window.clearTimeout(timer);
     timer = null;
-    if (navigator.onLine === false) return; // `online` brings us back
+    if (navigator.onLine === false) { stale("offline"); return; } // `online` brings us back
     timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
   }
 
@@ -218,7 +238,9 @@
         const type = response.headers.get("Content-Type") || "";
         // A login page (session ended) or an error is a failure: back off, never swap it in.
         if (!response.ok || type.indexOf("application/json") === -1) {
-          throw new Error("live feed: HTTP " + response.status);
+          const error = new Error("live feed: HTTP " + response.status);
+          error.signedOut = response.ok; // the login page the feed was redirected to
+          throw error;
         }
         return response.json();
       })
@@ -232,15 +254,16 @@
         locate = null;
         // Stamp-ordered: an answer to an older question than the page's stamp is dropped.
         if (data && asked === stamp && data.stamp > stamp) apply(data);
+        stale(null); // caught up
         return undefined;
       })
-      .catch(function () {
+      .catch(function (error) {
         failures += 1;
         locate = null;
+        stale(error && error.signedOut ? "signedOut" : navigator.onLine === false ? "offline" : "unreachable");
       })
       .then(function (next) {
         inFlight = false;
-        feed.dataset.liveState = failures ? "retrying" : "ok";
         schedule(next);
       });
   }
@@ -250,7 +273,11 @@
     schedule(document.hidden ? HIDDEN_MS : 0);
   });
   window.addEventListener("online", function () { failures = 0; schedule(0); });
-  window.addEventListener("offline", function () { window.clearTimeout(timer); timer = null; });
+  window.addEventListener("offline", function () {
+    window.clearTimeout(timer);
+    timer = null;
+    stale("offline");
+  });
   // A change held back while the user was in it is shown once they leave it.
   document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
   document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);

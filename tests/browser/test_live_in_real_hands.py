@@ -6,6 +6,9 @@ that keeps changing is counted once."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -68,3 +71,59 @@ def test_a_new_job_is_counted_once_however_often_it_changes_and_not_once_it_leav
     services.installation_set_off(installation=new, eta_minutes=30, actor=cast.handyman.user)
     caught_up(page, cast)
     expect(notice).to_be_hidden()
+
+
+@pytest.mark.allow_page_errors("502")
+def test_a_page_that_cannot_reach_the_portal_says_it_may_be_out_of_date_until_it_catches_up(
+    page, cast
+):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    row = page.locator(f"#row-{job.pk}")
+    # The server restarts (the balancer answers 502 meanwhile).
+    page.route(FEED, lambda route: route.fulfill(status=502, body="Bad gateway"))
+    stale = page.locator(".live-stale")
+    expect(stale).to_contain_text(
+        "The portal cannot be reached: this page may be out of date.", timeout=WITHIN_5_S
+    )
+    expect(stale).to_be_in_viewport(ratio=1)
+    expect(page.locator("#flash")).to_contain_text("this page may be out of date")
+    assign(cast, job)  # meanwhile, in the field
+    page.unroute(FEED)  # the server is back: the page catches up at its next question
+    expect(row).to_contain_text("Installer assigned", timeout=3 * WITHIN_5_S)  # after a back-off
+    expect(stale).to_be_hidden()
+    expect(page.locator("#flash")).to_contain_text(
+        "Live updates are back: this page is up to date."
+    )
+
+
+def test_a_signed_out_page_says_it_no_longer_updates_and_offers_to_sign_in(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    page.context.clear_cookies()  # the session ended (signed out in another tab, expired)
+    assign(cast, job)
+    stale = page.locator(".live-stale")
+    expect(stale).to_contain_text(
+        "You are signed out: this page no longer updates.", timeout=WITHIN_5_S
+    )
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text("Unassigned")  # never a login page
+    stale.get_by_role("link", name="Sign in again").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_an_offline_tab_says_it_may_be_out_of_date_and_says_when_it_is_back(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    stale = page.locator(".live-stale")
+    page.context.set_offline(True)  # the laptop's lid closes, the train enters a tunnel
+    expect(stale).to_contain_text("You are offline: this page may be out of date.")
+    assign(cast, job)
+    page.context.set_offline(False)
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text(
+        "Installer assigned", timeout=WITHIN_5_S
+    )
+    expect(stale).to_be_hidden()
+    expect(page.locator("#flash")).to_contain_text("Live updates are back")
