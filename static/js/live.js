@@ -170,6 +170,24 @@
     });
   }
 
+  // More news than this in one answer (a burst: a bulk action, a morning's catch-up) is said
+  // as one sentence: a column of them pushed the page down by a screen or more on a phone.
+  // Warnings (a job that left the handyman: he may be driving there) are always said one by one.
+  const MAX_SAID = 3;
+
+  function sayAll(news) {
+    // Each at its level: a job that left the user (given to someone else, cancelled) is a
+    // warning, the rest news.
+    ["info", "warning"].forEach(function (kind) {
+      const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
+      if (kind === "info" && said.length > MAX_SAID) {
+        window.portalFlash.say(said.length + " installations changed: they are highlighted.", kind);
+        return;
+      }
+      window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
+    });
+  }
+
   function apply(data) {
     if (data.reload) {
       reloadAsked = true;
@@ -194,12 +212,7 @@
       swap(el, part.html);
     });
     news.forEach(function (c, pk) { highlight(pk); });
-    // Each at its level: a job that left the user (given to someone else, cancelled) is a
-    // warning, the rest news.
-    ["info", "warning"].forEach(function (kind) {
-      const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
-      window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
-    });
+    sayAll(news);
     // Counted by id: a new job that changes again is still one; one that no longer matches
     // (or is now on the page) is no longer counted.
     (data.ids || []).forEach(function (pk) { entered.delete(pk); });

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -122,8 +123,23 @@ def test_an_offline_tab_says_it_may_be_out_of_date_and_says_when_it_is_back(page
     expect(stale).to_contain_text("You are offline: this page may be out of date.")
     assign(cast, job)
     page.context.set_offline(False)
-    expect(page.locator(f"#row-{job.pk}")).to_contain_text(
-        "Installer assigned", timeout=WITHIN_5_S
-    )
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text("Installer assigned", timeout=WITHIN_5_S)
     expect(stale).to_be_hidden()
     expect(page.locator("#flash")).to_contain_text("Live updates are back")
+
+
+def test_a_burst_of_changes_is_said_in_one_sentence_not_a_column_of_them(browser, cast):
+    jobs = [cast.installation(Status.SCHEDULED) for _ in range(6)]
+    phone = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    with transaction.atomic():  # one commit (a bulk action): the next question gets them all
+        for job in jobs:
+            assign(cast, job)
+    for job in jobs:
+        expect(phone.locator(f"#row-{job.pk}")).to_contain_text(
+            "Installer assigned", timeout=WITHIN_5_S
+        )
+    said = phone.locator("#flash li")
+    expect(said).to_have_count(1)
+    expect(said).to_have_text("6 installations changed: they are highlighted.")
