@@ -9,6 +9,8 @@
 // asks again at once with where just those sit. An element marked data-live-hold (a list being
 // dragged from or to) waits like a focused one; `live:release` on the document says it is free.
 // Each swapped-in element gets a `live:swapped` event (the board re-arms its drag and drop).
+// A box marked data-live-keep (the list's bulk selection) does not hold its row back: the row
+// is swapped at once and the new box takes its tick, so a ticked row shows what it is now.
 // What the page cannot show in place ("N more now match", "reload") and a feed it cannot reach
 // (offline, the server down or restarting, signed out: the page may be out of date) are said in
 // the notices at the foot of the page, which stay in view (live.css) and are announced politely.
@@ -59,7 +61,7 @@
 
   function edited(el) {
     return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (f) {
-      if (f.type === "hidden") return false;
+      if (f.type === "hidden" || f.hasAttribute("data-live-keep")) return false;
       if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
       if (f.tagName === "SELECT") {
         return Array.prototype.some.call(f.options, function (o) {
@@ -85,6 +87,10 @@
     template.innerHTML = html.trim();
     const fresh = template.content.firstElementChild;
     if (!fresh) return null;
+    el.querySelectorAll("[data-live-keep][id]").forEach(function (kept) {
+      const twin = fresh.querySelector("#" + CSS.escape(kept.id));
+      if (twin) twin.checked = kept.checked;
+    });
     el.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
     fresh.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true }));

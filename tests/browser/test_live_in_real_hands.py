@@ -143,3 +143,21 @@ def test_a_burst_of_changes_is_said_in_one_sentence_not_a_column_of_them(browser
     said = phone.locator("#flash li")
     expect(said).to_have_count(1)
     expect(said).to_have_text("6 installations changed: they are highlighted.")
+
+
+def test_a_ticked_row_shows_its_change_at_once_and_stays_ticked_for_the_bulk_bar(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    box = page.locator(f"#select-{job.pk}")
+    box.check()  # the office is choosing rows to reject together
+    page.get_by_label("Search").focus()  # ...and moves on to find the next one
+    reject = page.locator("[data-bulk-action=reject]")
+    expect(reject).to_be_visible()
+    assign(cast, job)  # meanwhile a colleague gives it a handyman: it cannot be rejected now
+    row = page.locator(f"#row-{job.pk}")
+    expect(row).to_contain_text("Installer assigned", timeout=WITHIN_5_S)  # what it is now
+    expect(box).to_be_checked()  # the selection is kept
+    expect(reject).to_be_hidden()  # and the bar offers only what every ticked row allows
+    expect(page.locator("[data-bulk-count]")).to_have_text("1 selected.")
