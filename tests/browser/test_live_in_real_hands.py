@@ -161,3 +161,27 @@ def test_a_ticked_row_shows_its_change_at_once_and_stays_ticked_for_the_bulk_bar
     expect(box).to_be_checked()  # the selection is kept
     expect(reject).to_be_hidden()  # and the bar offers only what every ticked row allows
     expect(page.locator("[data-bulk-count]")).to_have_text("1 selected.")
+
+
+def test_another_partners_open_list_never_hears_of_this_partners_changes(browser, cast):
+    # Hank works for both partners; Beta's office has its list open while Acme's jobs move.
+    mine = cast.installation(Status.SCHEDULED)
+    theirs = cast.installation(Status.SCHEDULED, partner=cast.other_partner)
+    beta = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(beta, "beta")
+    beta.goto("/installations/")
+    assign(cast, mine)  # Acme's change, numbered first...
+    cast.installation(Status.SCHEDULED)  # ...and a new Acme job
+    services.installation_reject(  # ...then Beta's own change
+        installation=theirs, reason="No stock", actor=cast.other_partner_user
+    )
+    expect(beta.locator(f"#row-{theirs.pk}")).to_contain_text("Rejected", timeout=WITHIN_5_S)
+    # By then Acme's changes were made; Beta's page heard only its own.
+    expect(beta.locator("#live-feed")).to_have_attribute(
+        "data-live-stamp", str(partner_stamp(cast.other_partner.pk))
+    )
+    said = beta.locator("#flash li")
+    expect(said).to_have_count(1)
+    expect(said).to_have_text(f"#{theirs.pk} {theirs.customer.name}: Rejected")
+    expect(beta.locator(".live-notice")).to_be_hidden()
+    expect(beta.locator(f"#row-{mine.pk}")).to_have_count(0)
