@@ -185,3 +185,26 @@ def test_another_partners_open_list_never_hears_of_this_partners_changes(browser
     expect(said).to_have_text(f"#{theirs.pk} {theirs.customer.name}: Rejected")
     expect(beta.locator(".live-notice")).to_be_hidden()
     expect(beta.locator(f"#row-{mine.pk}")).to_have_count(0)
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_reason_typed_while_the_job_changed_is_kept_and_sent_at_the_second_press(page, cast):
+    job = cast.installation(Status.SCHEDULED)
+    log_in(page, "acme")
+    page.goto("/installations/")
+    page.locator(f"#row-{job.pk}").get_by_role("button", name="Reject").click()
+    dialog = page.locator("#action-dialog")
+    reason = dialog.get_by_label("Reason for rejecting")
+    reason.fill("The customer wants another model")
+    # Meanwhile a colleague adds a note: the page hears of it, the dialog stays as it is.
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate 12")
+    caught_up(page, cast)
+    expect(reason).to_have_value("The customer wants another model")
+    dialog.get_by_role("button", name="Reject").click()
+    # Refused once (the page showed an older job), with what was typed kept...
+    expect(dialog).to_contain_text("Someone else changed this installation a moment ago")
+    expect(reason).to_have_value("The customer wants another model")
+    # ...and the second press, having seen it, goes through.
+    dialog.get_by_role("button", name="Reject").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#row-{job.pk}")).to_contain_text("Rejected")
