@@ -60,7 +60,7 @@ class BoardChanges:
     # The changed jobs that are or were on this board (announced and highlighted).
     shown: list[Installation] = field(default_factory=list)
     # Jobs now on this day whose arrival window the page has no column for: "reload to see".
-    entered: int = 0
+    entered: list[int] = field(default_factory=list)
 
 
 def parse_where(where: str) -> Place | None:
@@ -153,7 +153,7 @@ def board_changes(
         if inst.status == Status.SCHEDULED:
             places.append((None, code))
         if places and code not in columns:
-            result.entered += 1
+            result.entered.append(pk)
             continue
         after[pk] = places
 

@@ -67,7 +67,9 @@ class Part:
     kind: str = "info"
 
 
-Renderer = Callable[[Page], tuple[list[Part], int]]  # the swaps, and how many rows arrived
+# The swaps, and the changed records that now belong on the page but are not on it (the page
+# offers to show them; it keeps them by id, so a record that changes twice is counted once).
+Renderer = Callable[[Page], tuple[list[Part], list[int]]]
 RENDERERS: dict[str, Renderer] = {}
 
 
@@ -85,7 +87,7 @@ LEFT_FILTER = "Changed: it no longer matches these filters and leaves this list 
 
 
 @renders("partner:list")
-def list_parts(page: Page) -> tuple[list[Part], int]:
+def list_parts(page: Page) -> tuple[list[Part], list[int]]:
     """The changed rows the page shows (a row that left the filter stays, updated and marked,
     so nothing jumps under the pointer), the status cards, and how many changed rows now match
     the filter but are not on this page (the page offers to show them; it never inserts rows
@@ -123,7 +125,7 @@ def list_parts(page: Page) -> tuple[list[Part], int]:
             render_to_string(f"{partner_views.LIST_TEMPLATE}#cards", cards, request=page.request),
         )
     )
-    return parts, len(matching - set(page.on_page))
+    return parts, sorted(matching - set(page.on_page))
 
 
 # --- The partner's detail page ---------------------------------------------------------------
@@ -132,17 +134,17 @@ DETAIL_PARTS = ("detail-status", "detail-actions", "detail-facts", "detail-timel
 
 
 @renders("partner:detail")
-def detail_parts(page: Page) -> tuple[list[Part], int]:
+def detail_parts(page: Page) -> tuple[list[Part], list[int]]:
     pk = page.kwargs.get("pk")
     if pk not in page.changed:
-        return [], 0
+        return [], []
     inst = (
         selectors.installations_for_partner(page.request.user.partner_profile.partner_id)
         .filter(pk=pk)
         .first()
     )
     if inst is None:
-        return [], 0
+        return [], []
     ctx = {
         "installation": inst,
         "actions": partner_views._actions(inst, page.request.user),
@@ -158,7 +160,7 @@ def detail_parts(page: Page) -> tuple[list[Part], int]:
             inst,
         )
         for name in DETAIL_PARTS
-    ], 0
+    ], []
 
 
 # --- The handyman's page ----------------------------------------------------------------------
@@ -215,7 +217,7 @@ def _left_sentence(job: Installation, handyman_id: int, today: date) -> str:
 
 
 @renders("handyman:jobs")
-def handyman_parts(page: Page) -> tuple[list[Part], int]:
+def handyman_parts(page: Page) -> tuple[list[Part], list[int]]:
     """A changed card that stays where it is is swapped alone; a job that arrived, left or moved
     to another day's list re-renders his lists (bounded: jobs_context reads through LIMITs)."""
     handyman = page.request.user.handyman
@@ -238,7 +240,7 @@ def handyman_parts(page: Page) -> tuple[list[Part], int]:
         # The lists as one swap; each changed job still highlighted and announced, and a card
         # that left says why (he may be about to drive there).
         announced = [left.pop(job.pk, None) or Part("", "", job) for job in changed]
-        return [Part("job-lists", html), *announced, *left.values()], 0
+        return [Part("job-lists", html), *announced, *left.values()], []
     return [
         Part(
             f"job-{job.pk}",
@@ -250,7 +252,7 @@ def handyman_parts(page: Page) -> tuple[list[Part], int]:
             job,
         )
         for job in changed
-    ], 0
+    ], []
 
 
 # --- The dispatch board -----------------------------------------------------------------------
@@ -269,7 +271,7 @@ class Locate(Exception):  # noqa: N818 (a question back to the page, not an erro
 
 
 @renders("board:week")
-def board_parts(page: Page) -> tuple[list[Part], int]:
+def board_parts(page: Page) -> tuple[list[Part], list[int]]:
     if page.request.GET.get("located") != "1":
         raise Locate(page.changed)
     changes = board_changes(

@@ -2,8 +2,10 @@
 
 At rest (nothing changed since N) it is one indexed query and a bodiless 304, found with the
 page's signed feed key and without the session (see `at_rest`). Otherwise, through the login, it
-answers JSON: the new stamp, the changed installations (id, version, the sentence to announce)
-and the swaps for the page asking, rendered by that page's renderer (pages.py)."""
+answers JSON: the new stamp, the changed installations (id, version, the sentence to announce),
+the swaps for the page asking, rendered by that page's renderer (pages.py), and which changed
+ones now belong on the page but are not on it (`entered`) among all it changed (`ids`): the
+page keeps its "N more now match" count by id, so a new job that changes again is still one."""
 
 from __future__ import annotations
 
@@ -92,11 +94,11 @@ def _feed(
     except ValueError:
         return HttpResponseBadRequest("`since` must be a stamp this page was given.")
     if since is None:  # "what is the stamp now?"
-        return _json({"stamp": stamp_of(owner_id), "changed": [], "parts": [], "entered": 0})
+        return _json({"stamp": stamp_of(owner_id), "changed": [], "parts": [], "entered": []})
     changes = changes_of(owner_id, since=since)
     if not changes.installation_ids:
         return HttpResponseNotModified()
-    body: dict[str, Any] = {"stamp": changes.stamp, "changed": [], "parts": [], "entered": 0}
+    body: dict[str, Any] = {"stamp": changes.stamp, "changed": [], "parts": [], "entered": []}
     if changes.gap:
         body["reload"] = True
     elif (page := _page(request, owner_id, changes.installation_ids, prefix)) is not None:
@@ -107,7 +109,8 @@ def _feed(
             # where these records sit (`rows`, `located=1`); nothing is applied meanwhile.
             return _json({"stamp": since, "locate": ask.pks, "changed": [], "parts": []})
         shown = {p.installation.pk: p for p in parts if p.installation is not None}
-        body["entered"] = entered
+        body["entered"] = list(entered)
+        body["ids"] = changes.installation_ids  # all in the scope: the page's own partner's
         body["changed"] = [
             {
                 "pk": pk,

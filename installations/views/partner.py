@@ -503,6 +503,24 @@ def _answer_done(request: HttpRequest, updated: Installation, confirmation: str)
     return redirect_back(back, reverse("partner:detail", args=[updated.pk]))
 
 
+STALE_KEPT = (
+    "Someone else changed this installation a moment ago: it is now “{status}”. Nothing was "
+    "changed yet: check it, then press “{submit}” again (what you entered is kept)."
+)
+
+
+def _still_possible_after_a_change(
+    current: Installation, action: str, version: int | None, user: Any
+) -> bool:
+    """The refusal was only the page's version: the record changed meanwhile (a note, a
+    date) and still allows the action."""
+    return (
+        version is not None
+        and current.version != version
+        and action in {a.name for a in _actions(current, user)}
+    )
+
+
 def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     installation = _installation_for_partner(request, pk)
     spec = ACTIONS[action]
@@ -541,6 +559,20 @@ def _action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
         except services.TransitionRefused as refused:
             current = refused.installation or installation
+            if _still_possible_after_a_change(current, action, version, request.user):
+                # Changed under the open dialog (the live page said so), but the action still
+                # applies: the form again, with what was typed, at the version now shown.
+                kept = spec.form(current, request.POST)
+                message = STALE_KEPT.format(status=current.get_status_display(), submit=spec.submit)
+                return _action_page(
+                    request,
+                    current,
+                    action,
+                    form=kept,
+                    version=current.version,
+                    message=message,
+                    status=409,
+                )
             return _refused(request, current, action, refused.message, version)
         except ValidationError as error:
             _apply_service_errors(form, error)

@@ -115,6 +115,9 @@
     else if (result) result.focus();
   });
 
+  // A row the live feed swapped keeps its tick (live.js) but may allow other actions now.
+  document.addEventListener("live:swapped", function () { update(false); });
+
   // The summary ("28 assigned to Hank Silva; 2 not changed") in the one polite live region.
   document.addEventListener("bulk-done", function (event) {
     if (event.detail && event.detail.message) window.portalFlash.say(event.detail.message);

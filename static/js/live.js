@@ -9,6 +9,11 @@
 // asks again at once with where just those sit. An element marked data-live-hold (a list being
 // dragged from or to) waits like a focused one; `live:release` on the document says it is free.
 // Each swapped-in element gets a `live:swapped` event (the board re-arms its drag and drop).
+// A box marked data-live-keep (the list's bulk selection) does not hold its row back: the row
+// is swapped at once and the new box takes its tick, so a ticked row shows what it is now.
+// What the page cannot show in place ("N more now match", "reload") and a feed it cannot reach
+// (offline, the server down or restarting, signed out: the page may be out of date) are said in
+// the notices at the foot of the page, which stay in view (live.css) and are announced politely.
 (function () {
   "use strict";
 
@@ -24,7 +29,9 @@
   let timer = null;
   let inFlight = false;
   let failures = 0;
-  let entered = 0;
+  const entered = new Set(); // changed records that now match the view but are not on the page
+  let reloadAsked = false;
+  let staleSaid = ""; // the sentence the page last said about its feed ("" while it follows)
   const pending = new Map(); // target id -> {part, el, news} waiting for the user to leave it
   const locating = feed.hasAttribute("data-live-locate");
   let locate = null; // the ids the feed asked this page to place (locating pages)
@@ -54,7 +61,7 @@
 
   function edited(el) {
     return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (f) {
-      if (f.type === "hidden") return false;
+      if (f.type === "hidden" || f.hasAttribute("data-live-keep")) return false;
       if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
       if (f.tagName === "SELECT") {
         return Array.prototype.some.call(f.options, function (o) {
@@ -80,6 +87,10 @@
     template.innerHTML = html.trim();
     const fresh = template.content.firstElementChild;
     if (!fresh) return null;
+    el.querySelectorAll("[data-live-keep][id]").forEach(function (kept) {
+      const twin = fresh.querySelector("#" + CSS.escape(kept.id));
+      if (twin) twin.checked = kept.checked;
+    });
     el.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
     fresh.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true }));
@@ -93,18 +104,49 @@
     });
   }
 
-  function notice(html) {
-    const box = feed.querySelector(".live-notice");
+  // `what`: {text, link} (the link reloads the page) or null; said in the live region when it
+  // says something new.
+  function notice(what, selector, kind) {
+    const box = feed.querySelector(selector || ".live-notice");
     if (!box) return;
+    const before = box.hidden ? "" : box.textContent;
     box.textContent = "";
-    if (!html) { box.hidden = true; return; }
-    const text = document.createTextNode(html.text + " ");
+    if (!what) { box.hidden = true; return; }
+    const text = document.createTextNode(what.text + " ");
     const link = document.createElement("a");
     link.href = window.location.pathname + window.location.search;
-    link.textContent = html.link;
+    link.textContent = what.link;
     box.appendChild(text);
     box.appendChild(link);
     box.hidden = false;
+    if (box.textContent !== before) window.portalFlash.say(what.text, kind || "info");
+  }
+
+  function enteredNotice() {
+    if (reloadAsked) return; // the page is too far behind: "reload" says it all
+    const n = entered.size;
+    notice(n ? {
+      text: n + (n === 1 ? " more installation now matches" : " more installations now match") + " this view.",
+      link: "Show them",
+    } : null);
+  }
+
+  // The feed could not be followed (`why`: offline, unreachable, signedOut) or follows again
+  // (null). Said once per change; coming back is said too, so that nobody keeps waiting.
+  const STALE = {
+    offline: { text: "You are offline: this page may be out of date. It catches up when the connection returns.", link: "Reload the page" },
+    unreachable: { text: "The portal cannot be reached: this page may be out of date. Trying again.", link: "Reload the page" },
+    signedOut: { text: "You are signed out: this page no longer updates.", link: "Sign in again" },
+  };
+
+  function stale(why) {
+    const said = why ? STALE[why].text : "";
+    if (said === staleSaid) return;
+    const was = staleSaid;
+    staleSaid = said;
+    feed.dataset.liveState = why ? "stale" : "ok";
+    notice(why ? STALE[why] : null, ".live-stale", "warning");
+    if (!why && was) window.portalFlash.say("Live updates are back: this page is up to date.", "info");
   }
 
   // The version the page shows of an installation (0 if it shows none).
@@ -134,8 +176,27 @@
     });
   }
 
+  // More news than this in one answer (a burst: a bulk action, a morning's catch-up) is said
+  // as one sentence: a column of them pushed the page down by a screen or more on a phone.
+  // Warnings (a job that left the handyman: he may be driving there) are always said one by one.
+  const MAX_SAID = 3;
+
+  function sayAll(news) {
+    // Each at its level: a job that left the user (given to someone else, cancelled) is a
+    // warning, the rest news.
+    ["info", "warning"].forEach(function (kind) {
+      const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
+      if (kind === "info" && said.length > MAX_SAID) {
+        window.portalFlash.say(said.length + " installations changed: they are highlighted.", kind);
+        return;
+      }
+      window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
+    });
+  }
+
   function apply(data) {
     if (data.reload) {
+      reloadAsked = true;
       notice({ text: "Many changes happened while this page was away.", link: "Reload the page" });
       stamp = data.stamp;
       return;
@@ -157,19 +218,12 @@
       swap(el, part.html);
     });
     news.forEach(function (c, pk) { highlight(pk); });
-    // Each at its level: a job that left the user (given to someone else, cancelled) is a
-    // warning, the rest news.
-    ["info", "warning"].forEach(function (kind) {
-      const said = Array.from(news.values()).filter(function (c) { return (c.kind || "info") === kind; });
-      window.portalFlash.say(said.map(function (c) { return c.say; }), kind);
-    });
-    entered += data.entered || 0;
-    if (entered) {
-      notice({
-        text: entered + (entered === 1 ? " more installation now matches" : " more installations now match") + " this view.",
-        link: "Show them",
-      });
-    }
+    sayAll(news);
+    // Counted by id: a new job that changes again is still one; one that no longer matches
+    // (or is now on the page) is no longer counted.
+    (data.ids || []).forEach(function (pk) { entered.delete(pk); });
+    (data.entered || []).forEach(function (pk) { entered.add(pk); });
+    enteredNotice();
     stamp = data.stamp;
     feed.dataset.liveStamp = String(stamp);
   }
@@ -184,7 +238,7 @@
   function schedule(ms) {
     window.clearTimeout(timer);
     timer = null;
-    if (navigator.onLine === false) return; // `online` brings us back
+    if (navigator.onLine === false) { stale("offline"); return; } // `online` brings us back
     timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
   }
 
@@ -203,7 +257,9 @@
         const type = response.headers.get("Content-Type") || "";
         // A login page (session ended) or an error is a failure: back off, never swap it in.
         if (!response.ok || type.indexOf("application/json") === -1) {
-          throw new Error("live feed: HTTP " + response.status);
+          const error = new Error("live feed: HTTP " + response.status);
+          error.signedOut = response.ok; // the login page the feed was redirected to
+          throw error;
         }
         return response.json();
       })
@@ -217,15 +273,16 @@
         locate = null;
         // Stamp-ordered: an answer to an older question than the page's stamp is dropped.
         if (data && asked === stamp && data.stamp > stamp) apply(data);
+        stale(null); // caught up
         return undefined;
       })
-      .catch(function () {
+      .catch(function (error) {
         failures += 1;
         locate = null;
+        stale(error && error.signedOut ? "signedOut" : navigator.onLine === false ? "offline" : "unreachable");
       })
       .then(function (next) {
         inFlight = false;
-        feed.dataset.liveState = failures ? "retrying" : "ok";
         schedule(next);
       });
   }
@@ -235,7 +292,11 @@
     schedule(document.hidden ? HIDDEN_MS : 0);
   });
   window.addEventListener("online", function () { failures = 0; schedule(0); });
-  window.addEventListener("offline", function () { window.clearTimeout(timer); timer = null; });
+  window.addEventListener("offline", function () {
+    window.clearTimeout(timer);
+    timer = null;
+    stale("offline");
+  });
   // A change held back while the user was in it is shown once they leave it.
   document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
   document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);

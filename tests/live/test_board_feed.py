@@ -244,7 +244,7 @@ def test_the_day_view_counts_a_job_in_a_window_it_has_no_column_for(cast):
     data = ask(
         client, stamp, {job.pk: where(cast.handyman.pk, tomorrow(), (time(9), time(11)))}, page
     ).json()
-    assert data["entered"] == 1
+    assert data["entered"] == [job.pk]
     assert f"cell-{where(cast.handyman.pk, tomorrow(), (time(8), time(12)))}" not in parts_of(data)
 
 

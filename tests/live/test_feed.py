@@ -203,9 +203,9 @@ def test_a_new_row_that_matches_is_counted_not_inserted(cast):
     on_page = cast.installation()
     client = login(cast.partner_user)
     stamp = partner_stamp(cast.partner.pk)
-    cast.installation()  # a colleague schedules one
+    new = cast.installation()  # a colleague schedules one
     data = ask(client, stamp, rows=[on_page.pk]).json()
-    assert data["entered"] == 1
+    assert data["entered"] == [new.pk]
     assert [p["target"] for p in data["parts"]] == ["cards"]
 
 

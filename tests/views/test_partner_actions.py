@@ -248,6 +248,34 @@ def test_a_stale_htmx_post_returns_the_row_as_it_now_is_with_the_sentence(acme, 
     assert inst.status == Status.INSTALLER_ASSIGNED
 
 
+@pytest.mark.parametrize("target", ["", "row"])
+def test_a_stale_action_that_is_still_possible_offers_its_form_again_with_what_was_typed(
+    acme, cast, target
+):
+    # The office types a reason in the dialog while a colleague adds a note to the job: the
+    # live page says it changed; "Reject" is still possible, and the reason is not lost.
+    inst = cast.installation()
+    stale = inst.version
+    services.installation_update(installation=inst, actor=cast.partner_user, notes="Gate 12")
+    inst.refresh_from_db()
+    data = {"reason": "Customer wants another model", "version": stale, "target": target}
+    response = acme.post(url(inst, "reject"), data, **HX)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#action-dialog-body"  # the dialog stays, list or record
+    assert "Someone else changed this installation a moment ago" in html
+    assert "press “Reject” again (what you entered is kept)" in html
+    assert ">\nCustomer wants another model</textarea>" in html
+    assert f'name="version" value="{inst.version}"' in html
+    inst.refresh_from_db()
+    assert inst.status == Status.SCHEDULED
+    # Pressed again, from the form as it came back: done.
+    response = acme.post(url(inst, "reject"), {**data, "version": inst.version})
+    assert response.status_code == 302
+    inst.refresh_from_db()
+    assert inst.status == Status.REJECTED
+
+
 def test_an_action_the_status_no_longer_allows_is_409_even_without_a_version(acme, cast):
     inst = cast.installation("EN_ROUTE")
     response = acme.post(url(inst, "reject"), {"reason": "Nope"})

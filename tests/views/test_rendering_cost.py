@@ -129,7 +129,8 @@ def test_the_list_rows_still_carry_what_the_live_feed_and_bulk_bar_use(acme, cas
     html = acme.get(LIST).content.decode()
     for needle in (
         f'<tbody id="row-{inst.pk}" tabindex="-1" class="installation" data-live-pk="{inst.pk}"',
-        f'id="select-{inst.pk}" form="bulk-form" data-bulk-row data-actions="assign reject',
+        f'id="select-{inst.pk}" form="bulk-form" data-bulk-row data-live-keep '
+        'data-actions="assign reject',
         f'<input type="hidden" name="v{inst.pk}" value="{inst.version}" form="bulk-form">',
         f'<a id="who-{inst.pk}" href="/installations/{inst.pk}/">',
         f'action="/installations/{inst.pk}/assign/" hx-get="/installations/{inst.pk}/assign/"',
