@@ -37,10 +37,15 @@ def field_label(name: str) -> str:
 def handyman_names(changes: Iterable[StatusChange]) -> dict[int, str]:
     """The handymen an override moved a job between: one query for the whole history, none
     when no entry names one."""
+    return handymen_named_in(change.changes or {} for change in changes)
+
+
+def handymen_named_in(changes: Iterable[dict[str, Any]]) -> dict[int, str]:
+    """The names of the handymen whose ids `changes` (StatusChange.changes dicts) hold."""
     ids = {
         value
-        for change in changes
-        for name, pair in (change.changes or {}).items()
+        for fields in changes
+        for name, pair in fields.items()
         if name in HANDYMAN_FIELDS and isinstance(pair, list | tuple)
         for value in pair
         if isinstance(value, int)

@@ -18,7 +18,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Handyman, Installation, Message, StatusChange
+from ..history_text import handymen_named_in
+from ..models import Installation, Message, StatusChange
 from ..statuses import Status, group_of
 from .delivery import enqueue
 from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -96,20 +97,6 @@ def _field_name(field: str) -> str:
     return "handyman" if field == "handyman_id" else field  # an override may name either
 
 
-def _handyman_names(changes: dict[str, list[Any]]) -> dict[int, str]:
-    ids = {
-        value
-        for field, pair in changes.items()
-        if _field_name(field) == "handyman"
-        for value in pair
-        if isinstance(value, int)
-    }
-    if not ids:
-        return {}
-    handymen = Handyman.objects.select_related("user").filter(pk__in=ids)
-    return {handyman.pk: handyman.display_name for handyman in handymen}
-
-
 def _shown(field: str, value: Any, handymen: dict[int, str]) -> Any:
     """A changed value as the payload shows it (`changes` hold them as services._plain made
     them: ids for records, str() for dates and times)."""
@@ -133,7 +120,7 @@ def edit_data(
 ) -> dict[str, Any]:
     """The `change` of an `installation.updated` event. A staff correction of a finished record
     (kind "override") carries its reason: the partner's record page shows it beside the change."""
-    handymen = _handyman_names(changes)
+    handymen = handymen_named_in([changes])
     fields = [_field_name(f) for f in changes]
     return {
         "id": change_id,  # the history entry; an edit of an open record has none
