@@ -21,6 +21,11 @@
   const HIDDEN_MS = 30000; // a hidden tab asks rarely, and at once when it is shown again
   const MAX_BACKOFF_MS = 60000;
   const HIGHLIGHT_MS = 2500;
+  // On a van's weak signal one lost question, or a connection gone for a moment, is not news:
+  // "may be out of date" is said from the second failed question in a row, or after the
+  // connection has been gone this long (and "back" only after it was said).
+  const QUIET_FAILURES = 2;
+  const OFFLINE_GRACE_MS = 5000;
 
   const feed = document.getElementById("live-feed");
   if (!feed || !feed.dataset.liveUrl || !window.fetch) return;
@@ -32,6 +37,7 @@
   const entered = new Set(); // changed records that now match the view but are not on the page
   let reloadAsked = false;
   let staleSaid = ""; // the sentence the page last said about its feed ("" while it follows)
+  let offlineTimer = null;
   const pending = new Map(); // target id -> {part, el, news} waiting for the user to leave it
   const locating = feed.hasAttribute("data-live-locate");
   let locate = null; // the ids the feed asked this page to place (locating pages)
@@ -149,6 +155,15 @@
     if (!why && was) window.portalFlash.say("Live updates are back: this page is up to date.", "info");
   }
 
+  // The connection is gone: say so if it is still gone after the grace.
+  function offlineSoon() {
+    if (offlineTimer) return;
+    offlineTimer = window.setTimeout(function () {
+      offlineTimer = null;
+      if (navigator.onLine === false) stale("offline");
+    }, OFFLINE_GRACE_MS);
+  }
+
   // The version the page shows of an installation (0 if it shows none).
   function shownVersion(pk) {
     const el = document.querySelector('[data-live-pk="' + pk + '"][data-version]');
@@ -238,7 +253,7 @@
   function schedule(ms) {
     window.clearTimeout(timer);
     timer = null;
-    if (navigator.onLine === false) { stale("offline"); return; } // `online` brings us back
+    if (navigator.onLine === false) { offlineSoon(); return; } // `online` brings us back
     timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
   }
 
@@ -279,7 +294,9 @@
       .catch(function (error) {
         failures += 1;
         locate = null;
-        stale(error && error.signedOut ? "signedOut" : navigator.onLine === false ? "offline" : "unreachable");
+        if (error && error.signedOut) stale("signedOut");
+        else if (navigator.onLine === false) offlineSoon();
+        else if (failures >= QUIET_FAILURES) stale("unreachable");
       })
       .then(function (next) {
         inFlight = false;
@@ -291,11 +308,16 @@
     // Back in view: catch up at once; hidden: the next question waits longer.
     schedule(document.hidden ? HIDDEN_MS : 0);
   });
-  window.addEventListener("online", function () { failures = 0; schedule(0); });
+  window.addEventListener("online", function () {
+    window.clearTimeout(offlineTimer);
+    offlineTimer = null;
+    failures = 0;
+    schedule(0);
+  });
   window.addEventListener("offline", function () {
     window.clearTimeout(timer);
     timer = null;
-    stale("offline");
+    offlineSoon();
   });
   // A change held back while the user was in it is shown once they leave it.
   document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
