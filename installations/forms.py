@@ -182,6 +182,21 @@ class OneTimeForm(forms.Form):
 NEW_CUSTOMER = "A new customer (enter below)"
 
 
+def require_a_way_to_reach(form: forms.Form, phone: str, email: str) -> None:
+    """A customer needs a phone number or an email address (the import asks it too): the
+    contract link reaches them by text or e-mail; without either a job would stop at
+    "Contract sent" with nobody told. Said on the phone field, unless either field already
+    has an error of its own."""
+    data = form.cleaned_data
+    if (data.get(phone, "") or "").strip() or data.get(email) or {phone, email} & set(form.errors):
+        return
+    form.add_error(
+        phone,
+        "Enter a phone number or an email address: the customer is sent the contract to sign "
+        "through one of them.",
+    )
+
+
 class InstallationCreateForm(OneTimeForm):
     # Validated against all the partner's customers, drawn as only the picker's few
     # (customer_picker): never a list of every customer.
@@ -239,16 +254,7 @@ class InstallationCreateForm(OneTimeForm):
                 )
             if not cleaned.get("site_address", "").strip():
                 self.add_error("site_address", "Enter the address of the site.")
-            if not (cleaned.get("new_phone", "").strip() or cleaned.get("new_email")) and not (
-                {"new_phone", "new_email"} & set(self.errors)
-            ):
-                # As the import asks: the contract link reaches the customer by text or e-mail;
-                # without either the job would stop at "Contract sent" with nobody told.
-                self.add_error(
-                    "new_phone",
-                    "Enter a phone number or an email address: the customer is sent the "
-                    "contract to sign through one of them.",
-                )
+            require_a_way_to_reach(self, "new_phone", "new_email")
         return cleaned
 
     @property

@@ -10,6 +10,7 @@ from django.db import connection
 from .. import search
 from ..accounts.admin import send_password_links
 from ..filters import SEARCH_MAX_LENGTH
+from ..forms import require_a_way_to_reach
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
 from .mixins import IdSearchMixin, KeepsInstallationsMixin
@@ -47,16 +48,7 @@ class HandymanForm(forms.ModelForm):
 class CustomerForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
-        if not (cleaned.get("phone", "").strip() or cleaned.get("email")) and not (
-            {"phone", "email"} & set(self.errors)
-        ):
-            # As the new-installation form and the import ask: the contract link reaches the
-            # customer by text or e-mail; without either a job would stop at "Contract sent".
-            self.add_error(
-                "phone",
-                "Enter a phone number or an email address: the customer is sent the contract "
-                "to sign through one of them.",
-            )
+        require_a_way_to_reach(self, "phone", "email")  # as the new-installation form asks
         return cleaned
 
 
