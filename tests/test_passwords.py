@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from installations.ratelimit.models import RateCount
@@ -124,11 +125,12 @@ def test_a_weak_new_password_is_refused_with_the_reason_and_nothing_changes(clie
     assert client.login(username=user.get_username(), password=PASSWORD)
 
 
-def test_asking_again_and_again_is_paused_with_a_sentence(client, cast, settings):
+def test_asking_again_and_again_is_paused_with_a_sentence(cast, settings):
     settings.PASSWORD_RESET_EMAIL_LIMIT = 2
+    # A script that keeps no cookies (a browser's own repeat is answered as done, below).
     for _ in range(2):
-        assert _ask(client, cast.partner_user.email).status_code == 302
-    refused = _ask(client, cast.partner_user.email)
+        assert _ask(Client(), cast.partner_user.email).status_code == 302
+    refused = _ask(Client(), cast.partner_user.email)
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
     assert "no more links are sent" in refused.content.decode()
@@ -297,3 +299,38 @@ def test_guessing_the_old_password_again_and_again_is_paused(client, cast, setti
     assert "changing its password is paused" in paused.content.decode()
     client.logout()
     assert client.login(username=user.get_username(), password=PASSWORD)
+
+
+def test_asking_twice_from_one_browser_at_once_sends_one_link_and_counts_once(client, cast):
+    """A double click, or the form sent again: the same answer, one email."""
+    first = _ask(client, cast.partner_user.email)
+    second = _ask(client, cast.partner_user.email)
+    assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
+    assert len(mail.outbox) == 1
+    assert RateCount.objects.get(key__startswith="reset-email").count == 1
+
+
+def test_saving_a_new_password_twice_through_the_link_is_answered_as_done(client, cast):
+    user = cast.partner_user
+    _ask(client, user.email)
+    url, first = _choose(client, _link(mail.outbox[0]))
+    second = client.post(url, {"new_password1": NEW, "new_password2": NEW})
+    assert first["Location"] == second["Location"] == "/accounts/password/reset/done/"
+    # Another browser with the used link is told it no longer works.
+    page = Client().post(url, {"new_password1": NEW, "new_password2": NEW}).content.decode()
+    assert "This link no longer works" in page
+
+
+def test_changing_a_password_twice_at_once_is_answered_as_done(client, cast):
+    user = cast.partner_user
+    client.force_login(user)
+    data = {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    first = client.post("/accounts/password/", data)
+    second = client.post("/accounts/password/", data)  # its old password is the old one
+    assert first["Location"] == second["Location"] == "/accounts/password/changed/"
+    wrong = {
+        "old_password": "not-it",
+        "new_password1": "another-long-one-77",
+        "new_password2": "another-long-one-77",
+    }
+    assert client.post("/accounts/password/", wrong).status_code == 200  # still refused

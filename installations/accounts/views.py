@@ -4,6 +4,7 @@ of that name, and the forms render with the portal's labelled fields."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from axes.utils import reset as axes_reset
@@ -15,6 +16,12 @@ from django.urls import reverse_lazy
 
 from ..ratelimit.services import Limit, Refused, client_address, ratelimit_hit
 from .mail import link_lifetime, send_reset_link
+
+# Session keys: the address this browser last asked a link for, and when; the account it
+# last saved a password for through a link.
+ASKED = "password_reset_asked"
+RESET_FOR = "password_reset_for"
+REPEAT_SECONDS = 60
 
 
 class LifetimeMixin:
@@ -50,24 +57,47 @@ class ResetRequestView(LifetimeMixin, auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        if self._repeat(email):
+            return HttpResponseRedirect(self.get_success_url())
         by_address, by_email = _limits()
         refused = ratelimit_hit(limit=by_address, subject=client_address(self.request))
         if refused is None:
-            email = form.cleaned_data["email"].strip().lower()
             refused = ratelimit_hit(limit=by_email, subject=email)
         if refused is not None:
             return too_many(self.request, refused)
         for user in form.get_users(form.cleaned_data["email"]):
             send_reset_link.enqueue(user.pk)  # the worker makes the token and sends (mail.py)
+        self.request.session[ASKED] = [email, time.time()]
         return HttpResponseRedirect(self.get_success_url())
+
+    def _repeat(self, email: str) -> bool:
+        """The same address asked for again from this browser just now (a double click, a
+        resent form): answered as done, neither sent nor counted a second time."""
+        asked = self.request.session.get(ASKED)
+        return bool(asked) and asked[0] == email and time.time() - asked[1] < REPEAT_SECONDS
 
 
 class ResetConfirmView(LifetimeMixin, auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def dispatch(self, *args, **kwargs):
+        response = super().dispatch(*args, **kwargs)
+        # The link is used up by the first press: a second one (a double click, a resent form)
+        # from the browser that just saved the password through it is answered as done.
+        if (
+            self.request.method == "POST"
+            and not self.validlink
+            and self.user is not None
+            and self.request.session.get(RESET_FOR) == self.user.pk
+        ):
+            return HttpResponseRedirect(self.success_url)
+        return response
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        self.request.session[RESET_FOR] = form.user.pk
         # The owner proved it by the link: a pause from their own mistyping is over.
         axes_reset(username=form.user.get_username())
         return response
@@ -86,6 +116,19 @@ class ChangeView(auth_views.PasswordChangeView):
         if refused is not None:
             return too_many(request, refused, changing=True)
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        # A second press (a double click, a resent form) finds the old password changed
+        # already, to the very one it asks for: answered as done, not "incorrect".
+        new = form.data.get("new_password1")
+        if (
+            set(form.errors) == {"old_password"}
+            and new
+            and new == form.data.get("new_password2")
+            and self.request.user.check_password(new)
+        ):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_invalid(form)
 
 
 class ResetSentView(LifetimeMixin, auth_views.PasswordResetDoneView):

@@ -60,3 +60,41 @@ def test_a_password_is_changed_from_the_name_in_the_header(page, cast):
     page.get_by_role("button", name="Change my password").click()
     expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()  # still signed in
+
+
+def _change(page) -> None:
+    page.get_by_label("Old password").fill("test-pass-123")
+    page.get_by_label("New password", exact=True).fill(NEW)
+    page.get_by_label("New password confirmation").fill(NEW)
+
+
+def test_changing_the_password_again_after_going_back_is_answered_as_done(page, cast):
+    log_in(page, "acme")
+    page.goto("/accounts/password/")
+    _change(page)
+    page.get_by_role("button", name="Change my password").dblclick()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+    # Not sure it worked, the person goes back and sends the same form again.
+    page.go_back()
+    _change(page)
+    page.get_by_role("button", name="Change my password").click()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_asking_for_a_link_again_after_going_back_sends_one_with_javascript_off(browser, cast):
+    from django_tasks_db.models import DBTaskResult
+
+    phone = browser.new_page(
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
+    phone.goto("/accounts/password/forgotten/")
+    for _ in range(2):  # a double tap, then back and the same address again
+        phone.get_by_label("Email").fill(cast.partner_user.email)
+        phone.get_by_role("button", name="Send me a link").dblclick()
+        expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
+        phone.go_back()
+    assert DBTaskResult.objects.filter(task_path__endswith="send_reset_link").count() == 1
