@@ -221,10 +221,12 @@ def first_customers(partner: Partner | int, value: str, limit: int) -> list[Cust
         # SQLite below three characters: no index helps; the scan stops at `limit`.
         return list(matching_customers(owner, value)[:limit])
     window = Customer.objects.filter(partner=owner).order_by("pk").values("pk")[:PICKER_WALK]
-    walked = Customer.objects.filter(pk__in=window).filter(customer_contains(value)).order_by()
+    # Oldest first in both halves: the same text shows the same customers every time (a hash
+    # join hands rows over in no fixed order, so "the first ten" changed between two asks).
+    walked = Customer.objects.filter(pk__in=window).filter(customer_contains(value)).order_by("pk")
     # One query, as many rows as it needs: the index's half runs only when the walk did not
     # find `limit` (an uncorrelated EXISTS, which PostgreSQL checks once before that half).
     filled = Exists(walked.values("pk")[limit - 1 : limit])
-    indexed = matching_customers(owner, value).filter(~filled).order_by()
+    indexed = matching_customers(owner, value).filter(~filled).order_by("pk")
     rows = walked[:limit].union(indexed[:limit], all=True)
     return list({c.pk: c for c in rows}.values())[:limit]

@@ -456,3 +456,13 @@ def test_an_override_on_the_timeline_names_the_handymen_and_writes_times_in_the_
     assert f"Handyman: {hank} → {hana}" in page
     assert "Arrived at:" in page and "1 Jul 2026, 14:40:00 BST</li>" in page
     assert "13:40:00+00:00" not in page
+
+
+def test_a_customer_search_shows_the_same_first_ten_after_some_of_them_were_edited(acme, cast):
+    # On PostgreSQL an edited row is written anew at the end of its table: a search that took
+    # "any ten" matches then showed a different ten (a CI run failed on it).
+    made = [CustomerFactory(partner=cast.partner, name=f"Okafor {i:02d}") for i in range(12)]
+    for customer in made[:3]:
+        Customer.objects.filter(pk=customer.pk).update(address="1 New Road")
+    html = acme.get("/installations/new/?customer_q=okafor").content.decode()
+    assert all(f"Okafor {i:02d} · " in html for i in range(10)) and "Okafor 10" not in html
