@@ -356,7 +356,9 @@ def stuck_jobs(
             stuck.order_by().values("pk")[:STUCK_COUNT_CAP].query.sql_with_params()
         )
         rows = (
-            stuck.order_by("since")
+            # The installation's id breaks a tie (jobs that reached the status at one moment):
+            # the list is the same ten every time, not "any ten" of them.
+            stuck.order_by("since", "pk")
             # Four columns, not three whole rows: this list is read on every page view.
             .values_list(
                 "installation_id",

@@ -293,3 +293,24 @@ def test_stuck_jobs_are_the_oldest_of_each_open_status_up_to_the_limit_in_one_qu
     by_status = {s.status: s.jobs for s in found}
     assert len(by_status[S.SCHEDULED]) == selectors.STUCK_LIMIT
     assert by_status[S.SCHEDULED][0].customer
+
+
+def test_the_stuck_list_shows_the_same_ten_when_more_got_stuck_at_the_same_moment(
+    partner_client, cast
+):
+    """Jobs that reached their status at one moment (an import, a bulk action) tie on "since".
+    On PostgreSQL a rewritten row is written anew at the end of its table: the list took "any
+    ten" of the tied jobs, so rewriting three of them changed which ten it showed."""
+    from installations.dashboard.selectors import STUCK_LIMIT
+
+    moment = timezone.now() - timedelta(days=30)
+    jobs = [cast.installation(S.SCHEDULED) for _ in range(STUCK_LIMIT + 2)]
+    DashboardJob.objects.filter(pk__in=[job.pk for job in jobs]).update(since=moment)
+    for job in jobs[:3]:
+        rewritten = DashboardJob.objects.filter(pk=job.pk)
+        rewritten.update(since=moment + timedelta(seconds=1))
+        rewritten.update(since=moment)
+    page = partner_client.get(URL).content.decode()
+    scheduled = page.split('id="stuck-SCHEDULED"')[1].split('class="stuck-status"')[0]
+    shown = [int(pk) for pk in re.findall(r'href="/installations/(\d+)/"', scheduled)]
+    assert shown == [job.pk for job in jobs[:STUCK_LIMIT]]
