@@ -292,13 +292,14 @@ def _handyman_flow_times(partner: Partner | None, period: Period) -> list[FlowRo
             "user"
         )
     }
-    return sorted(
-        (
-            _rows(hist, names.get(pk, "No handyman" if not pk else f"Handyman #{pk}"))
-            for pk, hist in by_handyman.items()
-        ),
-        key=lambda r: r.label.casefold(),
-    )
+    labelled = [
+        (_rows(hist, names.get(pk, "No handyman" if not pk else f"Handyman #{pk}")), pk or 0)
+        for pk, hist in by_handyman.items()
+    ]
+    # By name, then by id: two handymen of one name otherwise kept the order the grouping
+    # handed their rows over in, which a hash aggregate does not fix (their rows swapped).
+    labelled.sort(key=lambda row_and_pk: (row_and_pk[0].label.casefold(), row_and_pk[1]))
+    return [row for row, _ in labelled]
 
 
 # --- Stuck jobs ---------------------------------------------------------------------------
