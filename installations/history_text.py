@@ -1,18 +1,19 @@
 """A history entry's changed fields as people read them: the record page's timeline and the
 evidence pack's write them the same way.
 
-`StatusChange.changes` keep what services._plain made: a handyman's id, and a moment as str()
-of its UTC value. A reader wants the handyman's name and the moment in the local zone, as every
-other time on the page."""
+`StatusChange.changes` keep what services._plain made: a handyman's id, a moment as str() of
+its UTC value, a day as "2026-12-05" and a time as "13:00:00". A reader wants the handyman's
+name, the moment in the local zone, and days and times as every other on the page: "Sat 5 Dec
+2026" (the installation list's day), "13:00"."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import DateTimeField
+from django.db.models import DateField, DateTimeField, TimeField
 from django.utils import dateformat, timezone
 
 from .models import Handyman, Installation, StatusChange
@@ -66,14 +67,20 @@ def shown(name: str, value: Any, handymen: dict[int, str]) -> str:
         model_field = Installation._meta.get_field(name)
     except Exception:  # a field since removed: its stored value still says what it was
         return str(value)
-    if isinstance(model_field, DateTimeField) and isinstance(value, str):
-        try:
+    if not isinstance(value, str):
+        return str(value)
+    try:
+        if isinstance(model_field, DateTimeField):  # before DateField: it is one
             moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if timezone.is_aware(moment):
-            return dateformat.format(timezone.localtime(moment), "j M Y, H:i:s T")
-    return str(value)
+            if timezone.is_aware(moment):
+                return dateformat.format(timezone.localtime(moment), "j M Y, H:i:s T")
+        elif isinstance(model_field, DateField):
+            return dateformat.format(date.fromisoformat(value), "D j M Y")
+        elif isinstance(model_field, TimeField):
+            return f"{time.fromisoformat(value):%H:%M}"
+    except ValueError:  # not what _plain writes: shown as it was stored
+        pass
+    return value
 
 
 def field_changes(change: StatusChange, handymen: dict[int, str]) -> list[FieldChange]:

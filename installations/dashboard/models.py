@@ -126,10 +126,12 @@ class DashboardReasonWeek(models.Model):
 
 
 class DashboardJob(models.Model):
-    """One row per installation: its status, since when, and the facts it last contributed to
-    the histograms. A change (transition, override, reschedule) recomputes the facts from the
-    saved row and moves only the difference, so an override of a time or of the handyman
-    corrects the charts. The (partner, status, since) index serves the stuck-jobs list."""
+    """One row per installation: its status, since when its wait in it counts (the entry into
+    it, or later for a job waiting for its booked day: rollups.waiting_since), and the facts it
+    last contributed to the histograms. A change (transition, override, reschedule) recomputes
+    the facts from the saved row and moves only the difference, so an override of a time or of
+    the handyman corrects the charts, and a reschedule moves the day a wait counts from. The
+    (partner, status, since) index serves the stuck-jobs list."""
 
     installation = models.OneToOneField(
         "installations.Installation",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -31,6 +31,12 @@ SINCE_FIELD = {
     Status.CUSTOMER_APPROVED: "approved_at",
     Status.CANCELLED: "cancelled_at",
     Status.REJECTED: "rejected_at",
+}
+# How long before its window's start a job waiting for its booked day starts to count its wait:
+# an assigned job at the window itself, a job without a handyman a week before (see waiting_since).
+BOOKED_DAY_LEAD = {
+    Status.SCHEDULED: timedelta(days=7),
+    Status.INSTALLER_ASSIGNED: timedelta(0),
 }
 # Every field facts_of reads: the rebuild loads only these.
 FIELDS = (
@@ -146,8 +152,22 @@ def facts_of(inst: Any) -> Facts:
         reasons.append(
             ["rejected", week_of(inst.rejected_at).isoformat(), tidy_reason(inst.rejection_reason)]
         )
-    since = getattr(inst, SINCE_FIELD[inst.status]) or inst.updated_at
-    return Facts(str(inst.status), since, steps, reasons)
+    return Facts(str(inst.status), waiting_since(inst), steps, reasons)
+
+
+def waiting_since(inst: Any) -> datetime:
+    """Since when the job's wait in its status counts towards "stuck": when it entered the
+    status (the stage time the transition stamped), except for a job waiting for its booked
+    day. An assigned job counts from its window's start if that is later (booked three weeks
+    ahead, it is waiting for its day, not stuck); a job without a handyman from a week before
+    its window if that is later (the office has until then to find one). Stored, so that the
+    stuck list stays one index range on (partner, status, since) whatever the thresholds."""
+    entered = getattr(inst, SINCE_FIELD[inst.status]) or inst.updated_at
+    lead = BOOKED_DAY_LEAD.get(inst.status)
+    if lead is None:
+        return entered
+    booked = _window(inst)[0] - lead
+    return max(entered, booked.astimezone(UTC))
 
 
 def counted(rows: Iterable[Iterable[Any]]) -> dict[tuple, int]:

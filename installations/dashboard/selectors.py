@@ -35,10 +35,11 @@ STUCK_LIMIT = 10  # per status: the oldest first; the list page has the rest
 STUCK_COUNT_CAP = 1000
 TOP_REASONS = 5
 
-# How long a job may sit in each open status before the page calls it stuck, in hours.
+# How long a job may wait in each open status before the page calls it stuck, in hours. The wait
+# of a job waiting for its booked day starts later than its entry (rollups.waiting_since).
 DEFAULT_THRESHOLDS: dict[str, int] = {
-    Status.SCHEDULED: 72,  # three days without a handyman
-    Status.INSTALLER_ASSIGNED: 14 * 24,  # booked work waits for its day; two weeks is long
+    Status.SCHEDULED: 72,  # three days without a handyman, from a week before the day at most
+    Status.INSTALLER_ASSIGNED: 24,  # a day past its window's start and nobody has set off
     Status.EN_ROUTE: 3,
     Status.INSTALLATION_IN_PROGRESS: 10,
     Status.INSTALLATION_COMPLETED: 24,  # the contract should go out the same day
@@ -322,6 +323,14 @@ class StuckJob:
     since: datetime
 
 
+# When the wait starts, for the statuses whose jobs wait for a booked day (the others: on
+# entering the status). Said on the page under the status.
+COUNTED_FROM = {
+    Status.SCHEDULED: "Counted from its creation, or from a week before its window if later.",
+    Status.INSTALLER_ASSIGNED: "Counted from its assignment, or from its window's start if later.",
+}
+
+
 @dataclass
 class StuckStatus:
     status: str
@@ -329,6 +338,10 @@ class StuckStatus:
     hours: int
     jobs: list[StuckJob]
     count: int = 0  # all the status's stuck jobs, counted up to STUCK_COUNT_CAP
+
+    @property
+    def counted_from(self) -> str:
+        return COUNTED_FROM.get(self.status, "")
 
     @property
     def more_than_shown(self) -> bool:
@@ -342,7 +355,8 @@ class StuckStatus:
 def stuck_jobs(
     partner: Partner | None, thresholds: dict[str, int], now: datetime | None = None
 ) -> list[StuckStatus]:
-    """Per open status, the jobs that have sat in it longer than its threshold, oldest first:
+    """Per open status, the jobs whose wait in it (from `since`: rollups.waiting_since) is
+    longer than its threshold, longest first:
     one index range per status on (partner, status, since), at most STUCK_LIMIT rows each, all
     in ONE query (the ranges joined by UNION ALL: the page's other reads already take seven).
     Each row also carries how many of its status are stuck: the same range counted in the

@@ -262,6 +262,40 @@ def test_a_reschedule_counts_no_entry_and_the_arrival_is_measured_against_the_ne
     assert stored() == reference()
 
 
+def test_a_job_waiting_for_its_day_counts_its_wait_from_it_and_a_reschedule_moves_it(cast, clock):
+    """Assigned three weeks ahead: its wait counts from its window's start, not from its
+    assignment; moved two days later, from the new window's; the same after a rebuild. Without a
+    handyman: from a week before its window. A job that sets off counts from then."""
+    from datetime import time
+
+    from installations.scheduling.services import installation_reschedule
+
+    zone = timezone.get_current_timezone()
+    day = timezone.localdate(START) + timedelta(days=21)
+    waiting = cast.installation(S.SCHEDULED, scheduled_date=day)
+    inst = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=day)  # 09:00-11:00
+    assert stuck_clocks()[inst.pk] == (S.INSTALLER_ASSIGNED, datetime.combine(day, time(9), zone))
+    opens = datetime.combine(day, time(9), zone) - timedelta(days=7)
+    assert stuck_clocks()[waiting.pk] == (S.SCHEDULED, opens)
+    inst = installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=day + timedelta(days=2),
+        window_start=time(14),
+        window_end=time(16),
+    )
+    moved = datetime.combine(day + timedelta(days=2), time(14), zone)
+    assert stuck_clocks()[inst.pk] == (S.INSTALLER_ASSIGNED, moved)
+    clocks = stuck_clocks()
+    call_command("rebuild_dashboard", verbosity=0)
+    assert stuck_clocks() == clocks
+    clock.now = moved - timedelta(hours=1)
+    inst = services.installation_set_off(
+        installation=inst, eta_minutes=30, actor=cast.handyman.user
+    )
+    assert stuck_clocks()[inst.pk] == (S.EN_ROUTE, clock.now)
+
+
 @pytest.mark.parametrize(
     ("zone", "approved_utc", "week"),
     [

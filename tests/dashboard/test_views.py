@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from installations.dashboard.models import DashboardJob, DashboardThresholds
 from installations.dashboard.selectors import DEFAULT_THRESHOLDS
+from installations.models import Installation
 from installations.statuses import Status
+
+from .helpers import Clock
 
 S = Status
 URL = reverse("dashboard:page")
@@ -137,6 +140,63 @@ def test_the_stuck_count_stops_at_its_cap_and_says_or_more(partner_client, cast,
         DashboardJob.objects.filter(pk=job.pk).update(since=now - timedelta(hours=100 + i))
     stuck = partner_client.get(URL).content.decode().split('id="stuck-SCHEDULED"')[1]
     assert "The 2 that have waited longest of 3 or more stuck." in stuck
+
+
+def _assigned_in_the_past(cast, *, days_ago: int, booked_for: date) -> Installation:
+    """A job created and assigned `days_ago` days ago, booked for `booked_for` at 09:00, still
+    waiting for its handyman to set off (the real clock runs again afterwards)."""
+    with pytest.MonkeyPatch.context() as patch:
+        Clock(patch, timezone.now() - timedelta(days=days_ago))
+        return cast.installation(
+            S.INSTALLER_ASSIGNED, scheduled_date=booked_for, window_start=time(9)
+        )
+
+
+def _stuck_assigned(page: str) -> str:
+    return page.split('id="stuck-INSTALLER_ASSIGNED"')[1].split('class="stuck-status"')[0]
+
+
+def test_a_job_booked_three_weeks_ahead_is_not_stuck_while_it_waits_for_its_day(
+    partner_client, cast
+):
+    """Assigned 20 days ago for a day three weeks after: it waits for tomorrow, as booked. It
+    read as stuck, the 14 days counted from its assignment."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    job = _assigned_in_the_past(cast, days_ago=20, booked_for=tomorrow)
+    assigned = _stuck_assigned(partner_client.get(URL).content.decode())
+    assert reverse("partner:detail", args=[job.pk]) not in assigned
+    assert "None." in assigned
+
+
+def test_a_job_still_assigned_days_after_its_day_is_stuck_and_says_how_long(partner_client, cast):
+    """Assigned ten days ago for a day four days ago, nobody has set off: stuck, and waiting
+    since its window opened, four days ago (not since its assignment, ten days ago)."""
+    day = timezone.localdate() - timedelta(days=4)
+    job = _assigned_in_the_past(cast, days_ago=10, booked_for=day)
+    opened = timezone.make_aware(datetime.combine(day, time(9)))
+    assigned = _stuck_assigned(partner_client.get(URL).content.decode())
+    row = assigned.split(reverse("partner:detail", args=[job.pk]))[1].split("</li>")[0]
+    when = dateformat.format(opened, "j M Y, H:i")
+    assert "waiting since <time datetime=" in row and f">{when}</time> (4\xa0days" in row
+
+
+def test_the_stuck_count_counts_only_jobs_past_their_day(partner_client, cast, monkeypatch):
+    """Three jobs days past their day and two assigned long ago for days still to come: the
+    list shows the two that waited longest "of 3", the booked-ahead ones in neither."""
+    from installations.dashboard import selectors
+
+    monkeypatch.setattr(selectors, "STUCK_LIMIT", 2)
+    today = timezone.localdate()
+    late = [
+        _assigned_in_the_past(cast, days_ago=10, booked_for=today - timedelta(days=d))
+        for d in (4, 5, 6)
+    ]
+    for d in (1, 2):
+        _assigned_in_the_past(cast, days_ago=20, booked_for=today + timedelta(days=d))
+    assigned = _stuck_assigned(partner_client.get(URL).content.decode())
+    assert "The 2 that have waited longest of 3 stuck." in assigned
+    links = re.findall(r'href="/installations/(\d+)/"', assigned)
+    assert links == [str(late[2].pk), str(late[1].pk)]  # six and five days past their day
 
 
 def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast):

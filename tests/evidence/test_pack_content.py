@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pypdfium2 as pdfium
 import pytest
@@ -200,6 +200,28 @@ def test_an_override_names_the_handymen_and_writes_its_times_in_the_local_zone(c
     assert f"Handyman: {hank} → {hana}" in text
     logged, corrected = (local(at(13, 52, 30)), local(at(13, 40)))
     assert f"Arrived at: {logged} → {corrected}" in text
+
+
+def test_an_override_of_the_day_and_window_reads_as_the_rest_of_the_pack(cast, approved):
+    """A corrected day and window printed as stored ("2030-01-15", "14:00:00") in the pack
+    whose every other day and time reads the portal's way."""
+    services.installation_override(
+        installation=approved,
+        actor=cast.superuser,
+        reason="Booked on another day than recorded",
+        changes={
+            "scheduled_date": date(2030, 1, 15),
+            "window_start": time(14),
+            "window_end": time(16),
+        },
+    )
+    approved.refresh_from_db()
+    text = flat(pdf_text(evidence_pack_make(installation=approved, made_by_name="x").pdf))
+    before = dateformat.format(timezone.localdate(), "D j M Y")  # the day it was booked for
+    assert f"{before} → Tue 15 Jan 2030" in text
+    assert "Arrival window from: 13:00 → 14:00" in text
+    assert "Arrival window to: 15:00 → 16:00" in text
+    assert "2030-01-15" not in text and "14:00:00" not in text
 
 
 def test_it_sets_the_promised_eta_against_the_arrival_and_the_window(made):

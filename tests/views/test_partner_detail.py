@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, time, timedelta
 from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from installations import services
 from installations.demo import png_bytes
@@ -456,6 +456,28 @@ def test_an_override_on_the_timeline_names_the_handymen_and_writes_times_in_the_
     assert f"Handyman: {hank} → {hana}" in page
     assert "Arrived at:" in page and "1 Jul 2026, 14:40:00 BST</li>" in page
     assert "13:40:00+00:00" not in page
+
+
+def test_an_override_of_the_day_and_window_reads_as_the_portal_writes_them(acme, cast):
+    """A corrected day and window printed as stored ("2030-01-15", "13:00:00") on the
+    timeline, beside dates and times written the portal's way everywhere else on the page."""
+    inst = cast.installation(Status.CUSTOMER_APPROVED)
+    before = dateformat.format(inst.scheduled_date, "D j M Y")  # as the list writes a day
+    services.installation_override(
+        installation=inst,
+        actor=cast.superuser,
+        reason="Booked on another day than recorded",
+        changes={
+            "scheduled_date": date(2030, 1, 15),
+            "window_start": time(13, 0),
+            "window_end": time(15, 0),
+        },
+    )
+    page = acme.get(f"/installations/{inst.pk}/").content.decode()
+    assert f"{before} → Tue 15 Jan 2030</li>" in page
+    assert f"{inst.window_start:%H:%M} → 13:00</li>" in page
+    assert f"{inst.window_end:%H:%M} → 15:00</li>" in page
+    assert "2030-01-15" not in page and "13:00:00" not in page
 
 
 def test_a_customer_search_shows_the_same_first_ten_after_some_of_them_were_edited(acme, cast):

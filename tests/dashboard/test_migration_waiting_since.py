@@ -1,0 +1,52 @@
+"""Migration 0025: the stored stuck-job clocks of open jobs waiting for their booked day."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from installations.dashboard.models import DashboardJob
+from installations.statuses import Status
+
+BEFORE = [("installations", "0024_evidence_pack_customer_copy_file")]
+
+
+def _latest() -> list[tuple[str, str]]:
+    return MigrationExecutor(connection).loader.graph.leaf_nodes("installations")
+
+
+def _migrate(target) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_booked_ahead_before_the_migration_count_from_their_day_after_it(cast):
+    day = timezone.localdate() + timedelta(days=21)
+    assigned = cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=day)
+    unassigned = cast.installation(Status.SCHEDULED, scheduled_date=day)
+    soon = cast.installation(Status.SCHEDULED)  # tomorrow: counts from its creation
+    en_route = cast.installation(Status.EN_ROUTE, scheduled_date=day)
+    opens = timezone.make_aware(datetime.combine(day, time(9)))
+
+    def clocks() -> dict[int, datetime]:
+        return dict(DashboardJob.objects.values_list("pk", "since"))
+
+    now_stored = clocks()
+    try:
+        _migrate(BEFORE)  # the clocks as the old rule stored them: the entry into the status
+        old = clocks()
+        assert old[assigned.pk] == assigned.assigned_at
+        assert old[unassigned.pk] == unassigned.created_at
+    finally:
+        _migrate(_latest())  # 0025 recomputes them, and the later ones come back
+    assert clocks() == now_stored
+    assert now_stored[assigned.pk] == opens
+    assert now_stored[unassigned.pk] == opens - timedelta(days=7)
+    assert now_stored[soon.pk] == soon.created_at
+    assert now_stored[en_route.pk] == en_route.departed_at
