@@ -4,11 +4,15 @@ throttling (axes), the customer's link and password resets all read the same one
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from installations.customer_links import make_token
+from installations.demo import png_bytes
+from installations.models import Installation
 from installations.ratelimit.services import client_address, client_ip
 from installations.statuses import Status
 
@@ -16,6 +20,7 @@ from .factories import PASSWORD
 
 PROXY = "10.0.0.2"  # the balancer in front of the portal, as REMOTE_ADDR shows it
 ALICE, BOB = "203.0.113.7", "198.51.100.20"  # two clients behind it
+SIGNATURE = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
 
 
 def behind_the_proxy(client: str, forged: str = "") -> Client:
@@ -153,3 +158,18 @@ def test_password_resets_without_a_trusted_proxy_ignore_a_forged_forwarded_for(c
         for n in range(3)
     ]
     assert answers == [302, 302, 429]
+
+
+# --- The address kept with a signature ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "kept"), [(0, PROXY), (1, ALICE)])
+def test_the_signature_keeps_the_clients_address_as_the_limits_see_it(cast, settings, count, kept):
+    settings.TRUSTED_PROXY_COUNT = count
+    sent = cast.installation(Status.CONTRACT_SENT)
+    answer = behind_the_proxy(ALICE, forged=BOB).post(
+        reverse("customer:sign", args=[make_token(sent)]),
+        {"name": "Carol Customer", "signature": SIGNATURE},
+    )
+    assert answer.status_code == 302
+    assert Installation.objects.get(pk=sent.pk).contract_signed_ip == kept
