@@ -19,6 +19,9 @@
 
   function release(el) {
     el.style.minHeight = "";
+    // Not even an empty style="" left behind: htmx keeps the page in its history cache and
+    // puts it back on Back as HTML, where any style attribute breaks the CSP (style-src 'self').
+    if (!el.getAttribute("style")) el.removeAttribute("style");
   }
 
   // Sentences said within the same moment (an action's confirmation and a live change) are

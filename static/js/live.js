@@ -27,8 +27,29 @@
   const QUIET_FAILURES = 2;
   const OFFLINE_GRACE_MS = 5000;
 
+  // On Back, htmx puts the page back from its history cache by swapping the body, scripts and
+  // all: this script runs again, for the page put back (its own #live-feed and stamp, from which
+  // it catches up). The run before it stops, so that a page asks once, not once per Back.
+  if (window.portalLive) window.portalLive.stop();
+  window.portalLive = null;
+
   const feed = document.getElementById("live-feed");
   if (!feed || !feed.dataset.liveUrl || !window.fetch) return;
+
+  let stopped = false;
+  window.portalLive = {
+    stop: function () {
+      stopped = true;
+      window.clearTimeout(timer);
+      window.clearTimeout(offlineTimer);
+    },
+  };
+  // This run's listeners, quiet once it is stopped.
+  function on(target, type, handler, capture) {
+    target.addEventListener(type, function (event) {
+      if (!stopped) handler(event);
+    }, capture);
+  }
 
   let stamp = parseInt(feed.dataset.liveStamp || "0", 10) || 0;
   let timer = null;
@@ -270,6 +291,7 @@
   function schedule(ms) {
     window.clearTimeout(timer);
     timer = null;
+    if (stopped) return;
     if (navigator.onLine === false) { offlineSoon(); return; } // `online` brings us back
     timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
   }
@@ -296,6 +318,7 @@
         return response.json();
       })
       .then(function (data) {
+        if (stopped) return undefined;
         failures = 0;
         if (data && data.locate) {
           // Say where these sit, at once (the next question carries them).
@@ -321,17 +344,17 @@
       });
   }
 
-  document.addEventListener("visibilitychange", function () {
+  on(document, "visibilitychange", function () {
     // Back in view: catch up at once; hidden: the next question waits longer.
     schedule(document.hidden ? HIDDEN_MS : 0);
   });
-  window.addEventListener("online", function () {
+  on(window, "online", function () {
     window.clearTimeout(offlineTimer);
     offlineTimer = null;
     failures = 0;
     schedule(0);
   });
-  window.addEventListener("offline", function () {
+  on(window, "offline", function () {
     window.clearTimeout(timer);
     timer = null;
     offlineSoon();
@@ -342,11 +365,11 @@
     entered.clear();
     enteredNotice();
   }
-  document.addEventListener("htmx:beforeHistoryUpdate", newView);
-  document.addEventListener("htmx:historyRestore", newView);
+  on(document, "htmx:beforeHistoryUpdate", newView);
+  on(document, "htmx:historyRestore", newView);
   // Once "Show them" brought them in: they are highlighted, and the first of them takes the
   // focus (the link went with its notice).
-  document.addEventListener("htmx:afterSettle", function (event) {
+  on(document, "htmx:afterSettle", function (event) {
     const config = event.detail && event.detail.requestConfig;
     if (!showing || !config || config.elt !== showing.link) return;
     const rows = showing.pks.map(function (pk) {
@@ -361,9 +384,9 @@
   });
 
   // A change held back while the user was in it is shown once they leave it.
-  document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
-  document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);
-  document.addEventListener("live:release", function () { window.setTimeout(flushPending, 0); });
+  on(document, "focusout", function () { window.setTimeout(flushPending, 0); });
+  on(document, "close", function () { window.setTimeout(flushPending, 0); }, true);
+  on(document, "live:release", function () { window.setTimeout(flushPending, 0); });
 
   schedule();
 })();

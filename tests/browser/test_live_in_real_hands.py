@@ -303,3 +303,31 @@ def test_show_them_on_a_later_page_goes_where_the_new_jobs_are_keeping_the_filte
     expect(plain_page.locator(f"#row-{new.pk}")).to_be_visible()
     assert plain_page.locator("tbody.installation").first.get_attribute("id") == f"row-{new.pk}"
     expect(plain_page.get_by_label("Status group", exact=True)).to_have_value("scheduled")
+
+
+def test_back_from_show_them_the_earlier_page_follows_its_feed_again(page, cast):
+    later = timezone.localdate() + timedelta(days=3)
+    jobs = [cast.installation(Status.SCHEDULED, scheduled_date=later) for _ in range(26)]
+    log_in(page, "acme")
+    page.goto("/installations/?group=scheduled&page=2")
+    on_page_2 = page.locator(f"#row-{jobs[-1].pk}")
+    expect(on_page_2).to_be_visible()
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    notice = page.locator(".live-notice")
+    notice.get_by_role("link", name=re.compile("^Show them")).click(timeout=WITHIN_5_S)
+    expect(page).to_have_url(re.compile(r"sort=-changed"))
+    assign(cast, jobs[-1])  # a job of page 2 changes while the office looks at page 1
+    caught_up(page, cast)
+    page.go_back()  # htmx puts back page 2 as it was when the office left it...
+    expect(page).to_have_url(re.compile(r"page=2"))
+    # ...and the page catches up with what changed meanwhile, and follows on.
+    expect(on_page_2).to_contain_text("Installer assigned", timeout=WITHIN_5_S)
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    expect(notice).to_contain_text("1 more installation now matches this view.", timeout=WITHIN_5_S)
+    expect(notice).to_be_in_viewport(ratio=1)
+    # One page asks once every 2.5 s: the scripts htmx ran again for the page put back do not
+    # leave a second poller behind (two or more asked four times or more in this while).
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/installations/live/" in r.url else None)
+    page.wait_for_timeout(5_500)
+    assert len(asked) <= 3, asked
