@@ -216,6 +216,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
+# How many reverse proxies in front of the portal append to X-Forwarded-For (README,
+# Deploying). 0: none, every limit counts REMOTE_ADDR and the header is ignored; N: the client
+# is the N-th address from the right of the header. Login throttling, the customer's link and
+# password resets all read it through installations.ratelimit.services.client_ip.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
+AXES_CLIENT_IP_CALLABLE = "installations.ratelimit.services.client_ip"
+
 # The customer's link (docs/decisions.md, "The customer's link is rate-limited"), counted in the
 # database per fixed window: links that do not work (forged, expired, replaced) per client
 # address; sign/approve POSTs per link; downloads of the customer's record per link per day.

@@ -40,6 +40,9 @@ class LiveChange(models.Model):
     installation = models.ForeignKey(
         Installation, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # False for a change that kept the status (details edited, a new day, a reassignment, an
+    # override): the page says "details changed", not the status it already showed.
+    status_changed = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -26,9 +26,13 @@ def _handymen_left(change: StatusChange) -> list[int | None]:
 def number_history_entry(
     sender: Any, change: StatusChange, installation: Installation, **kwargs: Any
 ) -> None:
-    live_record(installation=installation, handyman_ids=_handymen_left(change))
+    live_record(
+        installation=installation,
+        handyman_ids=_handymen_left(change),
+        status_changed=change.from_status != change.to_status,
+    )
 
 
 @receiver(installation_edited, dispatch_uid="live_installation_edited")
 def number_edit(sender: Any, installation: Installation, **kwargs: Any) -> None:
-    live_record(installation=installation)
+    live_record(installation=installation, status_changed=False)

@@ -45,6 +45,8 @@ class Changes:
     stamp: int  # the newest number seen (the `since` asked for when nothing changed)
     installation_ids: list[int]  # distinct, in the order of their last change
     gap: bool  # numbers were pruned (or too many changes): the page must reload
+    # Those whose status moved since the stamp; the others only had their details changed.
+    status_changed: frozenset[int] = frozenset()
 
 
 def _changes(rows_of_scope: Any, owner_id: int, since: int) -> Changes:
@@ -52,10 +54,10 @@ def _changes(rows_of_scope: Any, owner_id: int, since: int) -> Changes:
     found = list(
         rows_of_scope.filter(seq__gt=since)
         .order_by("seq")
-        .values_list("seq", "installation_id")[: MAX_CHANGES + 1]
+        .values_list("seq", "installation_id", "status_changed")[: MAX_CHANGES + 1]
     )
     latest: dict[int, None] = {}
-    for _, pk in found:
+    for _, pk, _status_changed in found:
         latest.pop(pk, None)  # an installation counts where it last changed
         latest[pk] = None
     # Numbers are gap-free: a first number after since + 1 means pruned rows in between.
@@ -64,6 +66,7 @@ def _changes(rows_of_scope: Any, owner_id: int, since: int) -> Changes:
         owner_id=owner_id,
         stamp=found[-1][0] if found else since,
         installation_ids=list(latest),
+        status_changed=frozenset(pk for _, pk, moved in found if moved),
         gap=gap,
     )
 

@@ -48,20 +48,30 @@ def _prune(row: LiveChange) -> None:
     LiveChange.objects.filter(**owner, seq__lte=row.seq - KEEP).delete()
 
 
-def live_record(*, installation: Installation, handyman_ids: Iterable[int | None] = ()) -> None:
+def live_record(
+    *,
+    installation: Installation,
+    handyman_ids: Iterable[int | None] = (),
+    status_changed: bool = True,
+) -> None:
     """Number a change to `installation` for its partner and for each handyman who sees it
-    (the one it is with now and any it just left)."""
+    (the one it is with now and any it just left); `status_changed`: whether it moved the
+    status (what the pages say of it)."""
     handymen = sorted({pk for pk in (installation.handyman_id, *handyman_ids) if pk is not None})
     rows = [
         LiveChange(
             partner_id=installation.partner_id,
             seq=_next_seq(partner_scope(installation.partner_id)),
             installation_id=installation.pk,
+            status_changed=status_changed,
         )
     ]
     rows += [
         LiveChange(
-            handyman_id=pk, seq=_next_seq(handyman_scope(pk)), installation_id=installation.pk
+            handyman_id=pk,
+            seq=_next_seq(handyman_scope(pk)),
+            installation_id=installation.pk,
+            status_changed=status_changed,
         )
         for pk in handymen
     ]

@@ -76,8 +76,11 @@ def _page(
     )
 
 
-def _say(installation: Any) -> str:
-    return f"#{installation.pk} {installation.customer.name}: {installation.get_status_display()}"
+def _say(installation: Any, status_changed: bool) -> str:
+    """What a page says of a change: its status ("#41 Alice Moreau: En route"), or, when the
+    change kept the status (an address, a note, a new day), that its details changed."""
+    what = installation.get_status_display() if status_changed else "details changed"
+    return f"#{installation.pk} {installation.customer.name}: {what}"
 
 
 def _feed(
@@ -115,7 +118,7 @@ def _feed(
             {
                 "pk": pk,
                 "version": p.installation.version,
-                "say": p.say or _say(p.installation),
+                "say": p.say or _say(p.installation, pk in changes.status_changed),
                 **({"kind": p.kind} if p.kind != "info" else {}),  # news unless said otherwise
             }
             for pk, p in shown.items()

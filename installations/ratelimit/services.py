@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -51,11 +51,33 @@ def _now() -> datetime:
     return timezone.now()
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: the one every limit counts (login throttling reads it through
+    AXES_CLIENT_IP_CALLABLE, the customer's link and password resets through client_address).
+
+    With TRUSTED_PROXY_COUNT = 0 (no proxy in front) it is REMOTE_ADDR, and X-Forwarded-For is
+    ignored: it is whatever the client chose to send. With N proxies in front, each appends the
+    address it was reached from, so the client is the N-th address from the right; anything
+    further left was written by the client and is ignored. A header with fewer addresses than
+    that (the request did not come through the proxies) or not an address there: REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
+
+
 def client_address(request: HttpRequest) -> str:
-    """The client's address as login throttling sees it (axes: REMOTE_ADDR unless configured
-    otherwise). An IPv6 client is its /64: one home or phone is given a whole /64 and can
-    change addresses within it at will."""
-    address = get_client_ip_address(request) or ""
+    """The client's address as a limit counts it (client_ip). An IPv6 client is its /64: one
+    home or phone is given a whole /64 and can change addresses within it at will."""
+    address = client_ip(request) or ""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -30,7 +30,7 @@ from ..customer_links import LinkError, bad_link_counted, link_post_counted, rea
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
-from ..ratelimit.services import Refused
+from ..ratelimit.services import Refused, client_ip
 from ..redirects import post_only
 from ..signatures import decode_signature
 from ..statuses import Status
@@ -173,11 +173,6 @@ def _customer(installation: Installation) -> CustomerActor:
     return CustomerActor(installation.pk, installation.customer.name)
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a forwarded-for header is whatever the client chose to send.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @never_cache
 @post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
@@ -212,7 +207,7 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
             installation=installation,
             name=name,
             signature_png=signature_png,
-            ip=_client_ip(request),
+            ip=client_ip(request),  # as the limits see it (TRUSTED_PROXY_COUNT)
             actor=_customer(installation),
             expected_version=installation.version,
             typed=typed,

@@ -19,6 +19,9 @@
 
   function release(el) {
     el.style.minHeight = "";
+    // Not even an empty style="" left behind: htmx keeps the page in its history cache and
+    // puts it back on Back as HTML, where any style attribute breaks the CSP (style-src 'self').
+    if (!el.getAttribute("style")) el.removeAttribute("style");
   }
 
   // Sentences said within the same moment (an action's confirmation and a live change) are
@@ -72,6 +75,19 @@
       release(el);
     }, REFILL_MS);
   }
+
+  // htmx keeps the page it leaves as HTML (its history cache) and puts it back on Back, where a
+  // style attribute breaks the CSP: the region is saved without the height it may be holding
+  // (the snapshot is taken at once after this event; the height is put back just after).
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    const el = region();
+    if (!el || !el.hasAttribute("style")) return;
+    const held = el.style.minHeight;
+    el.removeAttribute("style");
+    window.setTimeout(function () {
+      if (timer && held) el.style.minHeight = held;
+    }, 0);
+  });
 
   window.portalFlash = { say: say, again: again };
 })();

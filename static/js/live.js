@@ -27,8 +27,29 @@
   const QUIET_FAILURES = 2;
   const OFFLINE_GRACE_MS = 5000;
 
+  // On Back, htmx puts the page back from its history cache by swapping the body, scripts and
+  // all: this script runs again, for the page put back (its own #live-feed and stamp, from which
+  // it catches up). The run before it stops, so that a page asks once, not once per Back.
+  if (window.portalLive) window.portalLive.stop();
+  window.portalLive = null;
+
   const feed = document.getElementById("live-feed");
   if (!feed || !feed.dataset.liveUrl || !window.fetch) return;
+
+  let stopped = false;
+  window.portalLive = {
+    stop: function () {
+      stopped = true;
+      window.clearTimeout(timer);
+      window.clearTimeout(offlineTimer);
+    },
+  };
+  // This run's listeners, quiet once it is stopped.
+  function on(target, type, handler, capture) {
+    target.addEventListener(type, function (event) {
+      if (!stopped) handler(event);
+    }, capture);
+  }
 
   let stamp = parseInt(feed.dataset.liveStamp || "0", 10) || 0;
   let timer = null;
@@ -110,31 +131,48 @@
     });
   }
 
-  // `what`: {text, link} (the link reloads the page) or null; said in the live region when it
-  // says something new.
+  // `what`: {text, link} (the link reloads the page) or {text, element} (a link of the page's
+  // own, see showLink) or null; said in the live region when it says something new. A notice
+  // that says the same again is left as it is (a focused link keeps the focus).
   function notice(what, selector, kind) {
     const box = feed.querySelector(selector || ".live-notice");
     if (!box) return;
     const before = box.hidden ? "" : box.textContent;
+    if (!what) { box.textContent = ""; box.hidden = true; return; }
+    const link = what.element || document.createElement("a");
+    if (!what.element) {
+      link.href = window.location.pathname + window.location.search;
+      link.textContent = what.link;
+    }
+    if (before === what.text + " " + link.textContent) return;
     box.textContent = "";
-    if (!what) { box.hidden = true; return; }
-    const text = document.createTextNode(what.text + " ");
-    const link = document.createElement("a");
-    link.href = window.location.pathname + window.location.search;
-    link.textContent = what.link;
-    box.appendChild(text);
+    box.appendChild(document.createTextNode(what.text + " "));
     box.appendChild(link);
+    if (what.element && window.htmx) window.htmx.process(link);
     box.hidden = false;
-    if (box.textContent !== before) window.portalFlash.say(what.text, kind || "info");
+    window.portalFlash.say(what.text, kind || "info");
+  }
+
+  // Where "Show them" goes, when the page says (<template id="live-show"> holding the link with
+  // its href and htmx attributes: the list's first page, last change first, same filters);
+  // else the link reloads the page. Following it remembers which records it is to show.
+  let showing = null; // {link, pks} while "Show them" is on its way
+  function showLink() {
+    const model = document.getElementById("live-show");
+    const link = model && model.content && model.content.firstElementChild;
+    if (!link) return null;
+    const fresh = link.cloneNode(true);
+    fresh.addEventListener("click", function () {
+      showing = { link: fresh, pks: Array.from(entered) };
+    });
+    return fresh;
   }
 
   function enteredNotice() {
     if (reloadAsked) return; // the page is too far behind: "reload" says it all
     const n = entered.size;
-    notice(n ? {
-      text: n + (n === 1 ? " more installation now matches" : " more installations now match") + " this view.",
-      link: "Show them",
-    } : null);
+    const text = n + (n === 1 ? " more installation now matches" : " more installations now match") + " this view.";
+    notice(n ? { text: text, link: "Show them", element: showLink() } : null);
   }
 
   // The feed could not be followed (`why`: offline, unreachable, signedOut) or follows again
@@ -253,6 +291,7 @@
   function schedule(ms) {
     window.clearTimeout(timer);
     timer = null;
+    if (stopped) return;
     if (navigator.onLine === false) { offlineSoon(); return; } // `online` brings us back
     timer = window.setTimeout(poll, ms === undefined ? delay() : ms);
   }
@@ -279,6 +318,7 @@
         return response.json();
       })
       .then(function (data) {
+        if (stopped) return undefined;
         failures = 0;
         if (data && data.locate) {
           // Say where these sit, at once (the next question carries them).
@@ -304,25 +344,49 @@
       });
   }
 
-  document.addEventListener("visibilitychange", function () {
+  on(document, "visibilitychange", function () {
     // Back in view: catch up at once; hidden: the next question waits longer.
     schedule(document.hidden ? HIDDEN_MS : 0);
   });
-  window.addEventListener("online", function () {
+  on(window, "online", function () {
     window.clearTimeout(offlineTimer);
     offlineTimer = null;
     failures = 0;
     schedule(0);
   });
-  window.addEventListener("offline", function () {
+  on(window, "offline", function () {
     window.clearTimeout(timer);
     timer = null;
     offlineSoon();
   });
+  // The page went to another view in place (a filter, a page, "Show them", Back; htmx): what
+  // it counted as matching the old view is not news for the new one, drawn just now.
+  function newView() {
+    entered.clear();
+    enteredNotice();
+  }
+  on(document, "htmx:beforeHistoryUpdate", newView);
+  on(document, "htmx:historyRestore", newView);
+  // Once "Show them" brought them in: they are highlighted, and the first of them takes the
+  // focus (the link went with its notice).
+  on(document, "htmx:afterSettle", function (event) {
+    const config = event.detail && event.detail.requestConfig;
+    if (!showing || !config || config.elt !== showing.link) return;
+    const rows = showing.pks.map(function (pk) {
+      highlight(pk);
+      return document.querySelector('[data-live-pk="' + pk + '"][tabindex]');
+    }).filter(Boolean);
+    showing = null;
+    rows.sort(function (a, b) {
+      return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    if (rows.length) rows[0].focus();
+  });
+
   // A change held back while the user was in it is shown once they leave it.
-  document.addEventListener("focusout", function () { window.setTimeout(flushPending, 0); });
-  document.addEventListener("close", function () { window.setTimeout(flushPending, 0); }, true);
-  document.addEventListener("live:release", function () { window.setTimeout(flushPending, 0); });
+  on(document, "focusout", function () { window.setTimeout(flushPending, 0); });
+  on(document, "close", function () { window.setTimeout(flushPending, 0); }, true);
+  on(document, "live:release", function () { window.setTimeout(flushPending, 0); });
 
   schedule();
 })();

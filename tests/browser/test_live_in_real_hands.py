@@ -8,6 +8,7 @@ news."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -46,7 +47,8 @@ def test_the_more_now_match_notice_stays_in_view_under_a_long_list_and_is_announ
     cast.installation(Status.SCHEDULED)  # a colleague schedules one
     notice = page.locator(".live-notice")
     expect(notice).to_have_text(
-        "1 more installation now matches this view. Show them", timeout=WITHIN_5_S
+        "1 more installation now matches this view. Show them, newest changes first",
+        timeout=WITHIN_5_S,
     )
     # Seen where the office is (the top of the list), not a screen and a half below it...
     expect(notice).to_be_in_viewport(ratio=1)
@@ -64,11 +66,14 @@ def test_a_new_job_is_counted_once_however_often_it_changes_and_not_once_it_leav
     notice = page.locator(".live-notice")
     new = cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
     expect(notice).to_have_text(
-        "1 more installation now matches this view. Show them", timeout=WITHIN_5_S
+        "1 more installation now matches this view. Show them, newest changes first",
+        timeout=WITHIN_5_S,
     )
     assign(cast, new)  # still "Scheduled": still the one new job
     caught_up(page, cast)
-    expect(notice).to_have_text("1 more installation now matches this view. Show them")
+    expect(notice).to_have_text(
+        "1 more installation now matches this view. Show them, newest changes first"
+    )
     # The handyman sets off: it is "En route" now, and no longer matches this view.
     services.installation_set_off(installation=new, eta_minutes=30, actor=cast.handyman.user)
     caught_up(page, cast)
@@ -260,3 +265,69 @@ def test_a_reason_typed_while_the_job_changed_is_kept_and_sent_at_the_second_pre
     dialog.get_by_role("button", name="Reject").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f"#row-{job.pk}")).to_contain_text("Rejected")
+
+
+def test_show_them_on_a_later_page_goes_where_the_new_jobs_are_keeping_the_filters(browser, cast):
+    # Page 2 of the scheduled jobs, earliest first: a colleague's new job for today sorts onto
+    # page 1, so reloading page 2 (what "Show them" did) never showed it.
+    later = timezone.localdate() + timedelta(days=3)
+    for _ in range(26):
+        cast.installation(Status.SCHEDULED, scheduled_date=later)
+    office = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = office.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/?group=scheduled&page=2")
+    expect(page.locator("#result-count")).to_contain_text("page 2 of 2")
+    new = cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    notice = page.locator(".live-notice")
+    expect(notice).to_contain_text("1 more installation now matches this view.", timeout=WITHIN_5_S)
+    show = notice.get_by_role("link", name=re.compile("^Show them"))
+    href = show.get_attribute("href")
+
+    # With htmx: the list is swapped in, with the same filters, where the new job is on top.
+    show.click()
+    row = page.locator(f"#row-{new.pk}")
+    expect(row).to_be_visible()
+    expect(row).to_be_focused()  # the link is gone with its notice: the focus goes to the job
+    expect(notice).to_be_hidden()
+    assert page.locator("tbody.installation").first.get_attribute("id") == f"row-{new.pk}"
+    assert "group=scheduled" in page.url and "page=2" not in page.url
+    expect(page.get_by_label("Status group", exact=True)).to_have_value("scheduled")
+    expect(page.get_by_label("Sort by")).to_have_value("-changed")  # and it says so
+    assert page.evaluate("document.querySelectorAll('#live-feed').length") == 1
+
+    # Without JavaScript the same link is a plain one that goes to the same place.
+    plain = browser.new_context(java_script_enabled=False, storage_state=office.storage_state())
+    plain_page = plain.new_page()
+    plain_page.goto(href)
+    expect(plain_page.locator(f"#row-{new.pk}")).to_be_visible()
+    assert plain_page.locator("tbody.installation").first.get_attribute("id") == f"row-{new.pk}"
+    expect(plain_page.get_by_label("Status group", exact=True)).to_have_value("scheduled")
+
+
+def test_back_from_show_them_the_earlier_page_follows_its_feed_again(page, cast):
+    later = timezone.localdate() + timedelta(days=3)
+    jobs = [cast.installation(Status.SCHEDULED, scheduled_date=later) for _ in range(26)]
+    log_in(page, "acme")
+    page.goto("/installations/?group=scheduled&page=2")
+    on_page_2 = page.locator(f"#row-{jobs[-1].pk}")
+    expect(on_page_2).to_be_visible()
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    notice = page.locator(".live-notice")
+    notice.get_by_role("link", name=re.compile("^Show them")).click(timeout=WITHIN_5_S)
+    expect(page).to_have_url(re.compile(r"sort=-changed"))
+    assign(cast, jobs[-1])  # a job of page 2 changes while the office looks at page 1
+    caught_up(page, cast)
+    page.go_back()  # htmx puts back page 2 as it was when the office left it...
+    expect(page).to_have_url(re.compile(r"page=2"))
+    # ...and the page catches up with what changed meanwhile, and follows on.
+    expect(on_page_2).to_contain_text("Installer assigned", timeout=WITHIN_5_S)
+    cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    expect(notice).to_contain_text("1 more installation now matches this view.", timeout=WITHIN_5_S)
+    expect(notice).to_be_in_viewport(ratio=1)
+    # One page asks once every 2.5 s: the scripts htmx ran again for the page put back do not
+    # leave a second poller behind (two or more asked four times or more in this while).
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/installations/live/" in r.url else None)
+    page.wait_for_timeout(5_500)
+    assert len(asked) <= 3, asked

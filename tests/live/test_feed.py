@@ -254,6 +254,40 @@ def test_my_handymans_work_for_another_partner_is_not_in_my_feed(cast):
     assert LiveChange.objects.filter(handyman=cast.handyman, installation=theirs).exists()
 
 
+def test_an_edit_that_keeps_the_status_is_said_as_an_edit_not_as_its_status(cast):
+    """An address, a note or a new day is not a status change: "#41 Alice Moreau: Scheduled"
+    made the office look for what had moved on. A status change since the page's stamp is still
+    said with the status, even when an edit followed it."""
+    edited, moved, assigned = cast.installation(), cast.installation(), cast.installation()
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    services.installation_update(
+        installation=edited, actor=cast.partner_user, notes="Gate code 4411"
+    )
+    installation_reschedule(
+        installation=moved,
+        actor=cast.partner_user,
+        scheduled_date=moved.scheduled_date + timedelta(days=2),
+        window_start=time(13),
+        window_end=time(15),
+    )
+    assign(cast, assigned)
+    services.installation_update(
+        installation=assigned, actor=cast.partner_user, site_address="2 Quay Street"
+    )
+    data = ask(client, stamp, rows=[edited.pk, moved.pk, assigned.pk]).json()
+    said = {c["pk"]: c["say"] for c in data["changed"]}
+    assert said == {
+        edited.pk: f"#{edited.pk} {edited.customer.name}: details changed",
+        moved.pk: f"#{moved.pk} {moved.customer.name}: details changed",
+        assigned.pk: f"#{assigned.pk} {assigned.customer.name}: Installer assigned",
+    }
+    # The next edit alone, asked from the stamp that already said "Installer assigned".
+    services.installation_update(installation=assigned, actor=cast.partner_user, notes="Dog")
+    [again] = ask(client, data["stamp"], rows=[assigned.pk]).json()["changed"]
+    assert again["say"] == f"#{assigned.pk} {assigned.customer.name}: details changed"
+
+
 # --- Catching up --------------------------------------------------------------------------------
 
 

@@ -269,6 +269,38 @@ def test_pagination_is_25_a_page_and_keeps_the_filters(acme, cast):
     assert acme.get(LIST, {"page": "abc"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("query", "to", "label"),
+    [
+        (
+            "group=scheduled&page=2",
+            "group=scheduled&sort=-changed",
+            "Show them, newest changes first",
+        ),
+        ("q=Souza&sort=date&page=3", "q=Souza&sort=-changed", "Show them, newest changes first"),
+        ("sort=-changed&per_page=50&page=2", "sort=-changed&per_page=50", "Show them"),
+    ],
+)
+def test_the_live_show_them_link_goes_to_the_first_page_last_change_first_with_the_filters(
+    acme, cast, query, to, label
+):
+    """Jobs that changed after the page was drawn sort where they sort: on a later page, or on
+    page 1 sorted by date, reloading the page did not show them. Last change first, they are on
+    top. A plain link (no JavaScript), and the same for htmx, in the full page and the results."""
+    cast.installation()
+    for answer in (
+        acme.get(f"{LIST}?{query}"),
+        acme.get(f"{LIST}?{query}", HTTP_HX_REQUEST="true"),
+    ):
+        html = answer.content.decode()
+        link = re.search(
+            r'<template id="live-show"><a href="([^"]+)" hx-get="([^"]+)"[^>]*>([^<]+)</a>', html
+        )
+        url = f"{LIST}?{to}".replace("&", "&amp;")
+        assert link.groups() == (url, url, label)
+        assert 'hx-target="#results"' in html[link.start() : link.end()]
+
+
 def test_full_page_vs_htmx_fragment(acme, cast):
     cast.installation()
     full = acme.get(LIST).content.decode()
