@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("installations", "0024_evidence_pack_customer_copy_file"),
+        ("installations", "0025_dashboard_waiting_for_the_booked_day"),
     ]
 
     operations = [
