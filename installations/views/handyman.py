@@ -408,7 +408,10 @@ def _jobs_page(
     live = handyman_page_feed(handyman)  # before the jobs: see live.selectors
     ctx = {**jobs_context(handyman, request.user, question=question), "live": live}
     if paged is not None:  # the plain link: the same page, with the list open where it sits
-        ctx["later"] = later_list(handyman, *paged)
+        # The page has just read the next days' cards: the list starts after them without
+        # counting them again (the htmx list, drawn alone, counts them).
+        shown = sum(len(day_cards) for _day, _label, day_cards in ctx["later_days"])
+        ctx["later"] = later_list(handyman, *paged, shown=shown)
     ctx.update(days_off_context(handyman))
     return render(request, JOBS_TEMPLATE, ctx, status=status)
 
@@ -517,10 +520,11 @@ class LaterList:
     has_next: bool
 
 
-def later_list(handyman: Handyman, which: str, page: int) -> LaterList:
+def later_list(handyman: Handyman, which: str, page: int, *, shown: int | None = None) -> LaterList:
     """A page of LATER_PAGE compact rows. "later": the jobs not started after the next days'
-    cards, in date order; "overdue": every job not started whose day has passed, the most
-    recent first. Two queries at most, whatever the page."""
+    cards (`shown` of them, counted here when the caller has not read them), in date order;
+    "overdue": every job not started whose day has passed, the most recent first. Two queries
+    at most, whatever the page."""
     today = timezone.localdate()
     start = (page - 1) * LATER_PAGE
     if which == "overdue":
@@ -531,14 +535,15 @@ def later_list(handyman: Handyman, which: str, page: int) -> LaterList:
         )
         heading = "Overdue jobs, not started"
     else:
-        horizon = today + timedelta(days=NEXT_DAYS)
-        shown = (
-            _not_started(handyman)
-            .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
-            .order_by()
-            .values("pk")[:NEXT_CARDS]
-            .count()
-        )
+        if shown is None:
+            horizon = today + timedelta(days=NEXT_DAYS)
+            shown = (
+                _not_started(handyman)
+                .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
+                .order_by()
+                .values("pk")[:NEXT_CARDS]
+                .count()
+            )
         start += shown  # after the cards the page shows
         qs = (
             _not_started(handyman)
