@@ -173,6 +173,18 @@ def can_staff(instance: Installation, user: Any) -> bool:
     return is_staff(user)
 
 
+# --- Transition conditions (when, not who: no side effects) -----------------------------------
+
+
+def its_day_has_come(instance: Installation) -> bool:
+    """The job is booked for today or an earlier day. "On my way" texts the customer that the
+    handyman is coming now: on Tuesday for Friday's job that is a false promise, and the date is
+    the partner's to move (the scheduling room), not a phone's to confirm early."""
+    # An unsaved stand-in without a date (the board asks one per status) has no day yet.
+    day = instance.scheduled_date
+    return day is not None and day <= timezone.localdate()
+
+
 # --- Installation -----------------------------------------------------------------------------
 
 # `version` is never NULL: a condition that changes no result, written only by the admin's
@@ -448,6 +460,7 @@ class Installation(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.INSTALLER_ASSIGNED,
         target=Status.EN_ROUTE,
+        conditions=[its_day_has_come],
         permission=can_assigned_handyman,
         custom={"label": "On my way"},
     )

@@ -4,13 +4,17 @@ Every place that refuses such an action says it with these words: the core servi
 the list's row actions, the record page, Django admin and the handyman's pages), the bulk bar,
 the scheduling room and the dispatch board's cards. A refusal says what the job is now and,
 where there is something to do instead, what: "#31 has no handyman yet, so assign one instead."
-"Can no longer" is said only of a job past the action, "not yet" only of one before it.
+"Can no longer" is said only of a job past the action, "not yet" only of one before it. An
+action the status allows but a condition of the state machine holds back ("On my way" before the
+job's day) is worded here too (`not_now_sentence`).
 """
 
 from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
+
+from django.utils import dateformat
 
 from .models import Installation
 from .scheduling.rules import RESCHEDULABLE
@@ -135,3 +139,16 @@ def refusal_sentence(installation: _Job, action: str) -> str:
     the board says it: "#31 has no handyman yet, so assign one instead. Nothing was changed." """
     clause = refusal(installation.status, action, subject=f"#{installation.pk}")
     return f"{clause}. Nothing was changed."
+
+
+def not_now_sentence(installation: Installation, action: str) -> str:
+    """The refusal of an action the job's status allows, and the person may take, but not yet:
+    a condition of the state machine is not met. The only one is "On my way" before the job's
+    day (models.its_day_has_come); said to the handyman, the one person who may set off."""
+    if action == "set_off":
+        day = dateformat.format(installation.scheduled_date, "l j F")
+        return (
+            f"#{installation.pk} is booked for {day}: “On my way” opens on that day. If the "
+            "customer wants you sooner, ask the office to move the job. Nothing was changed."
+        )
+    return refusal_sentence(installation, action)

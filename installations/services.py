@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
 from . import notifications
 from .errors import TransitionRefused
@@ -36,7 +36,7 @@ from .models import (
     can_assigned_handyman,
     can_partner_or_staff,
 )
-from .refusals import VERBS, refusal_sentence
+from .refusals import VERBS, not_now_sentence, refusal_sentence
 from .scheduling.rules import check_handyman_for_job, window_over
 from .signals import history_recorded, installation_edited
 from .statuses import NOT_STARTED_STATUSES, VISITED_STATUSES, Status
@@ -125,6 +125,15 @@ def _is_own_repeat(
     )
 
 
+def _may(installation: Installation, name: str, actor: Any) -> bool:
+    """The transition's permission alone (django-fsm's has_transition_perm also asks its
+    conditions, which would answer "not allowed" for "not yet")."""
+    return any(
+        t.name == name and t.source == installation.status and t.has_perm(installation, actor)
+        for t in installation.get_all_status_transitions()
+    )
+
+
 def _transition(
     *,
     installation: Installation | int,
@@ -147,14 +156,18 @@ def _transition(
             return locked
         _check_version(locked, expected_version)
         method = getattr(locked, name)  # `name` comes from our own code, never from input
-        if not can_proceed(method):
+        # What the job is, then who may, then when: someone who may never take the step is told
+        # so, not when it would open.
+        if not can_proceed(method, check_conditions=False):
             raise TransitionRefused(refusal_sentence(locked, name), installation=locked)
-        if not has_transition_perm(method, actor):
+        if not _may(locked, name, actor):
             raise TransitionRefused(
                 f"You are not allowed to do that: only the right person can have this "
                 f"installation {VERBS[name]}. Nothing was changed.",
                 installation=locked,
             )
+        if not can_proceed(method):
+            raise TransitionRefused(not_now_sentence(locked, name), installation=locked)
         if validate is not None:
             validate(locked)
         from_status, from_version, from_handyman = locked.status, locked.version, locked.handyman

@@ -6,19 +6,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from installations.demo import walk_to
 from installations.live import selectors as live_selectors
 from installations.models import CustomerActor, Handyman, Installation, Partner
 from installations.sms import InMemoryBackend
+from installations.statuses import VISITED_STATUSES, Status
 
 from .factories import (
     HandymanFactory,
     PartnerFactory,
     PartnerUserFactory,
     UserFactory,
+    booking_day,
     make_installation,
 )
+
+# The statuses a job reaches only once its handyman has set off.
+SET_OFF = VISITED_STATUSES | {Status.EN_ROUTE}
 
 
 @pytest.fixture(autouse=True)
@@ -55,17 +61,42 @@ class Cast:
     ) -> Installation:
         partner = partner or self.partner
         actor = self.partner_user if partner == self.partner else self.other_partner_user
+        day = extra.get("scheduled_date") or booking_day()
+        if status in SET_OFF:
+            # "On my way" opens on the job's own day (models.its_day_has_come): a job walked
+            # past it is set off on today's date, then put back on the day asked for (tomorrow
+            # by default, as every other job) as it stands. A job under way whose date says a
+            # later day exists (set off before the rule, as the demo and scripts could), and the
+            # pages show it; tests of the rule itself book today's jobs.
+            extra["scheduled_date"] = timezone.localdate()
         inst = make_installation(partner=partner, actor=actor, **extra)
-        return walk_to(
+        inst = walk_to(
             inst,
             status,
             partner_user=actor,
             handyman=handyman or self.handyman,
             staff=self.staff,
         )
+        if day != inst.scheduled_date:
+            Installation.objects.filter(pk=inst.pk).update(scheduled_date=day)
+            inst.refresh_from_db()
+        return inst
 
     def customer_of(self, installation: Installation) -> CustomerActor:
         return CustomerActor(installation.pk, installation.customer.name)
+
+
+@pytest.fixture
+def jobs_booked_today(cast, monkeypatch):
+    """Jobs booked for today unless a test says otherwise: its handyman sets off for them, and
+    "On my way" opens on the job's own day (models.its_day_has_come)."""
+    real = cast.installation
+
+    def installation(status: str = "SCHEDULED", **extra) -> Installation:
+        extra.setdefault("scheduled_date", timezone.localdate())
+        return real(status, **extra)
+
+    monkeypatch.setattr(cast, "installation", installation)
 
 
 def _platform_staff():

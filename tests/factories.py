@@ -91,6 +91,11 @@ class MessageFactory(factory.django.DjangoModelFactory):
     body = "Hello"
 
 
+def booking_day():
+    """The day a test's job is booked for unless it says otherwise: tomorrow."""
+    return timezone.localdate() + timedelta(days=1)
+
+
 def make_installation(*, partner: Partner, actor, customer: Customer | None = None, **extra):
     """A SCHEDULED installation created through the service layer (history and counters too)."""
     from installations import services
@@ -98,7 +103,7 @@ def make_installation(*, partner: Partner, actor, customer: Customer | None = No
     customer = customer or CustomerFactory(partner=partner)
     values = {
         "site_address": customer.address,
-        "scheduled_date": timezone.localdate() + timedelta(days=1),
+        "scheduled_date": booking_day(),
         "window_start": time(9),
         "window_end": time(11),
         "notes": "",

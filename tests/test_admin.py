@@ -748,6 +748,9 @@ def test_the_change_page_links_each_related_visit_in_its_own_field(root_client, 
     first = services.installation_rebook(
         installation=cancelled, actor=cast.partner_user, scheduled_date=day
     )
+    # Walked on its day: "On my way" opens only then.
+    Installation.objects.filter(pk=first.pk).update(scheduled_date=timezone.localdate())
+    first.refresh_from_db()
     first = walk_to(
         first,
         Status.INSTALLATION_IN_PROGRESS,

@@ -58,6 +58,7 @@ def _set_off(installation, cast):
     )
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_change_rolled_back_creates_no_message(cast, django_capture_on_commit_callbacks):
     installation = cast.installation(Status.INSTALLER_ASSIGNED)
     with (
@@ -74,6 +75,7 @@ def test_a_change_rolled_back_creates_no_message(cast, django_capture_on_commit_
     assert installation.status == Status.INSTALLER_ASSIGNED
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_committed_change_creates_exactly_one_message_and_sends_it(
     cast, django_capture_on_commit_callbacks
 ):
@@ -92,6 +94,7 @@ def test_a_committed_change_creates_exactly_one_message_and_sends_it(
     assert "Hank" in message.body and eta in message.body and "Acme Appliances" in message.body
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_on_the_way_goes_by_email_when_the_customer_has_no_phone(
     cast, django_capture_on_commit_callbacks
 ):
@@ -108,6 +111,7 @@ def test_on_the_way_goes_by_email_when_the_customer_has_no_phone(
     assert "Hank" in mail.outbox[0].body
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_on_the_way_is_not_sent_twice_within_five_minutes(cast):
     installation = cast.installation(Status.EN_ROUTE)
     services.installation_reassign(
@@ -178,6 +182,7 @@ def test_a_partner_without_an_email_gets_no_notice(cast):
     assert not installation.messages.exists()
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_flaky_backend_sends_exactly_once_after_retries(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -228,6 +233,7 @@ def _fail_until_given_up(cast, settings, django_capture_on_commit_callbacks):
     return installation, message
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_backend_that_always_fails_ends_as_failed(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -248,6 +254,7 @@ def test_a_backend_that_always_fails_ends_as_failed(
     assert "Retry" in html
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_staff_retry_gives_a_failed_message_a_fresh_round(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -294,6 +301,7 @@ def test_a_retry_is_scheduled_on_a_backend_that_can_defer(
     ]
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_the_database_backend_queues_delivery_on_commit(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -462,6 +470,7 @@ def test_a_scripted_loop_cannot_push_one_recipient_past_the_daily_ceiling(cast, 
     assert not held.exclude(attempts=0).exists()
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_status_change_is_never_held_by_the_ceiling(cast):
     waiting = cast.installation(Status.CONTRACT_SENT)
     phone = waiting.customer.phone

@@ -25,6 +25,7 @@ from installations.customer_links import make_token
 from installations.evidence.models import EvidencePack
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
 from installations.statuses import GROUPS, GROUPS_BY_SLUG, Status
+from installations.views.handyman import NEXT_DAYS
 
 from .conftest import Cast
 from .factories import HandymanFactory, MessageFactory, UserFactory, make_installation
@@ -63,6 +64,10 @@ QUERIES: dict[str, int] = {
     "dashboard, 52 weeks (htmx)": 8,
     "admin dashboard, all partners": 8,
     "handyman jobs (htmx)": 6,
+    # "Later" without JavaScript: the page, and the list's rows after the next days' cards it
+    # has just read (not counted again); with htmx the list alone: the cards counted, the rows.
+    "handyman later jobs": 9,
+    "handyman later jobs (htmx)": 4,
     # The live feed with changes: the changed rows the page shows (issue 13).
     "live feed, the list's changed rows": 6,
     "live feed, the handyman's lists": 8,
@@ -235,6 +240,19 @@ def _grow_jobs(cast: Cast, _subject: Any, k: int) -> None:
             Installation.objects.filter(pk=job.pk).update(
                 status=Status.CUSTOMER_APPROVED, completed_at=timezone.now()
             )
+
+
+def _grow_later_jobs(cast: Cast, _subject: Any, k: int) -> None:
+    """k jobs for hank after the next days' cards, each for its own customer, behind "Later";
+    and a card on each of the next days (the list starts after them)."""
+    today = timezone.localdate()
+    if not Installation.objects.filter(handyman=cast.handyman).exists():
+        for day in range(1, NEXT_DAYS + 1):
+            cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=today + timedelta(day))
+    after = Installation.objects.filter(handyman=cast.handyman).count()
+    for i in range(after, after + k):
+        later = today + timedelta(days=NEXT_DAYS + 1 + i)
+        cast.installation(Status.INSTALLER_ASSIGNED, scheduled_date=later)
 
 
 def _grow_handymen(cast: Cast, _inst: Installation, k: int) -> None:
@@ -451,6 +469,16 @@ PAGES: dict[str, Page] = {
     ),
     "handyman jobs (htmx)": Page(
         "handyman_user", _nothing, _grow_jobs, lambda _: reverse("handyman:jobs"), htmx=True
+    ),
+    "handyman later jobs": Page(
+        "handyman_user", _nothing, _grow_later_jobs, lambda _: reverse("handyman:jobs") + "?later=1"
+    ),
+    "handyman later jobs (htmx)": Page(
+        "handyman_user",
+        _nothing,
+        _grow_later_jobs,
+        lambda _: reverse("handyman:jobs") + "?later=1",
+        htmx=True,
     ),
     "live feed, the list's changed rows": Page(
         "partner_user", _nothing, _installations_in(EVERY_GROUP), lambda _: _feed("partner", LIST)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from installations import selectors, services
 from installations.demo import png_bytes, walk_to
@@ -61,7 +61,7 @@ SOURCE = {
 
 @pytest.mark.parametrize("name", sorted(WHO))
 def test_who_may_take_each_transition(cast, name):
-    inst = cast.installation(SOURCE[name])
+    inst = cast.installation(SOURCE[name], scheduled_date=timezone.localdate())  # its day
     for role, actor in actors(cast, inst).items():
         transition = getattr(inst, name)
         from django_fsm import has_transition_perm
@@ -232,7 +232,7 @@ def test_a_drawn_close_is_recorded_as_drawn(cast):
 
 
 def test_set_off_records_the_eta(cast):
-    inst = cast.installation(S.INSTALLER_ASSIGNED)
+    inst = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=timezone.localdate())
     inst = services.installation_set_off(
         installation=inst, eta_minutes=45, actor=cast.handyman.user
     )
@@ -555,7 +555,7 @@ def _repeat_cases(cast):
 )
 def test_it_answers_a_repeat_of_ones_own_change_as_done_without_a_second_change(cast, case):
     start, call = _repeat_cases(cast)[case]
-    inst = cast.installation(start)
+    inst = cast.installation(start, scheduled_date=timezone.localdate())  # "On my way" opens
     seen = inst.version
     first = call(inst, seen)
     changes = StatusChange.objects.filter(installation=inst).count()
@@ -597,7 +597,7 @@ def test_it_refuses_the_same_change_by_another_person_as_stale(cast):
 
 
 def test_it_refuses_a_repeat_once_someone_else_has_changed_it_since(cast):
-    inst = cast.installation()
+    inst = cast.installation(scheduled_date=timezone.localdate())
     seen = inst.version
     services.installation_assign(
         installation=inst.pk, handyman=cast.handyman, actor=cast.partner_user, expected_version=seen
@@ -717,7 +717,7 @@ def test_a_refusal_carries_the_installation_as_it_now_is(cast):
 
 
 def test_a_step_without_a_reason_records_none_and_names_handymen_only_when_they_change(cast):
-    inst = cast.installation(S.SCHEDULED)
+    inst = cast.installation(S.SCHEDULED, scheduled_date=timezone.localdate())
     services.installation_assign(installation=inst.pk, handyman=cast.handyman, actor=cast.staff)
     services.installation_set_off(installation=inst.pk, eta_minutes=30, actor=cast.handyman.user)
 
@@ -796,3 +796,77 @@ def test_every_history_entry_is_announced_inside_its_transaction(cast):
         ("override", S.CANCELLED, True),
     ]
     assert len(heard) == inst.history.count()
+
+
+# --- When a step opens: "On my way" on the job's own day -----------------------------------------
+
+
+def _booked(cast, days: int) -> Installation:
+    """His job booked `days` from today (before today: booked then, never started)."""
+    job = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=timezone.localdate())
+    day = timezone.localdate() + timedelta(days=days)
+    Installation.objects.filter(pk=job.pk).update(scheduled_date=day)
+    return Installation.objects.get(pk=job.pk)
+
+
+def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_nothing(cast):
+    # Every caller (the handyman's page, the admin, an import, a script) goes through here: a
+    # customer texted "on his way" on Tuesday for Friday's job is a false promise.
+    job = _booked(cast, 3)
+    changes, messages = job.history.count(), job.messages.count()
+
+    with pytest.raises(services.TransitionRefused) as refused:
+        services.installation_set_off(
+            installation=job.pk,
+            eta_minutes=30,
+            actor=cast.handyman.user,
+            expected_version=job.version,
+        )
+
+    friday = dateformat.format(job.scheduled_date, "l j F")
+    assert refused.value.message == (
+        f"#{job.pk} is booked for {friday}: “On my way” opens on "
+        "that day. If the customer wants you sooner, ask the office to move the job. Nothing "
+        "was changed."
+    )
+    assert refused.value.installation.pk == job.pk
+    again = Installation.objects.get(pk=job.pk)
+    assert (again.status, again.version, again.departed_at) == (
+        S.INSTALLER_ASSIGNED,
+        job.version,
+        None,
+    )
+    assert (job.history.count(), job.messages.count()) == (changes, messages)
+
+
+@pytest.mark.parametrize(("days", "opens"), [(-2, True), (0, True), (1, False), (30, False)])
+def test_the_actions_a_page_offers_agree_with_what_the_service_does(cast, days, opens):
+    job = _booked(cast, days)
+
+    offered = "set_off" in {a.name for a in selectors.available_actions(job, cast.handyman.user)}
+
+    assert offered is opens
+    if opens:
+        done = services.installation_set_off(
+            installation=job.pk, eta_minutes=30, actor=cast.handyman.user
+        )
+        assert done.status == S.EN_ROUTE
+    else:
+        with pytest.raises(services.TransitionRefused, match="opens on that day"):
+            services.installation_set_off(
+                installation=job.pk, eta_minutes=30, actor=cast.handyman.user
+            )
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser", "other_handyman", "partner_user"])
+def test_someone_who_may_never_set_off_is_told_so_not_when_it_opens(cast, who):
+    # Staff do not set off for the handyman, early or on the day: the office moves the date
+    # (the scheduling room), and he sets off.
+    job = _booked(cast, 3)
+    actor = getattr(cast, who)
+    actor = actor.user if who == "other_handyman" else actor
+
+    with pytest.raises(services.TransitionRefused, match="You are not allowed to do that"):
+        services.installation_set_off(installation=job.pk, eta_minutes=30, actor=actor)
+
+    assert Installation.objects.get(pk=job.pk).status == S.INSTALLER_ASSIGNED

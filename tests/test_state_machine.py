@@ -135,6 +135,7 @@ TRANSITION_NAMES = sorted({name for _, _, name in EXPECTED_EDGES})
 
 
 @pytest.mark.parametrize("source", list(Status))
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_every_transition_from_every_status_works_exactly_on_the_allowed_edges(cast, source):
     for name in TRANSITION_NAMES:
         inst = cast.installation(source)

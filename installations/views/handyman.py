@@ -257,13 +257,9 @@ def _job_url(name: str, pk: int | str) -> str:
 def _card(job: Installation, user: Any, today: date | None = None) -> Card:
     today = today or timezone.localdate()
     is_today = _is_today(job, today)
-    # A later day's job has no step button until its day: "On my way" on Tuesday for Friday
-    # would text the customer that he is coming now.
-    step = (
-        next((a for a in selectors.available_actions(job, user) if a.name in STEP_URLS), None)
-        if is_today
-        else None
-    )
+    # A later day's job has no step button until its day: the state machine does not offer
+    # "On my way" before it (models.its_day_has_come), and the card says when it opens.
+    step = next((a for a in selectors.available_actions(job, user) if a.name in STEP_URLS), None)
     pk = str(job.pk)
     default = eta_default(job) if step and step.name == "set_off" else services.ETA_CHOICES[0]
     return Card(
@@ -324,6 +320,13 @@ def _question(job: Installation, step: str, handyman: Handyman) -> Question | No
     if step == "arrive" and just_set_off:
         return Question(step, "You set off less than a minute ago. Are you at the site already?")
     return None
+
+
+def _offered(job: Installation, step: str, user: Any) -> bool:
+    """Whether the job allows `step` now. A question is asked only about a step that can run:
+    for one that cannot ("On my way" before the job's day) the service's refusal is the answer,
+    not "Set off for this one too?" followed by a refusal."""
+    return step in {a.name for a in selectors.available_actions(job, user)}
 
 
 def _confirmed(request: HttpRequest, step: str) -> bool:
@@ -408,7 +411,10 @@ def _jobs_page(
     live = handyman_page_feed(handyman)  # before the jobs: see live.selectors
     ctx = {**jobs_context(handyman, request.user, question=question), "live": live}
     if paged is not None:  # the plain link: the same page, with the list open where it sits
-        ctx["later"] = later_list(handyman, *paged)
+        # The page has just read the next days' cards: the list starts after them without
+        # counting them again (the htmx list, drawn alone, counts them).
+        shown = sum(len(day_cards) for _day, _label, day_cards in ctx["later_days"])
+        ctx["later"] = later_list(handyman, *paged, shown=shown)
     ctx.update(days_off_context(handyman))
     return render(request, JOBS_TEMPLATE, ctx, status=status)
 
@@ -517,10 +523,11 @@ class LaterList:
     has_next: bool
 
 
-def later_list(handyman: Handyman, which: str, page: int) -> LaterList:
+def later_list(handyman: Handyman, which: str, page: int, *, shown: int | None = None) -> LaterList:
     """A page of LATER_PAGE compact rows. "later": the jobs not started after the next days'
-    cards, in date order; "overdue": every job not started whose day has passed, the most
-    recent first. Two queries at most, whatever the page."""
+    cards (`shown` of them, counted here when the caller has not read them), in date order;
+    "overdue": every job not started whose day has passed, the most recent first. Two queries
+    at most, whatever the page."""
     today = timezone.localdate()
     start = (page - 1) * LATER_PAGE
     if which == "overdue":
@@ -531,14 +538,15 @@ def later_list(handyman: Handyman, which: str, page: int) -> LaterList:
         )
         heading = "Overdue jobs, not started"
     else:
-        horizon = today + timedelta(days=NEXT_DAYS)
-        shown = (
-            _not_started(handyman)
-            .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
-            .order_by()
-            .values("pk")[:NEXT_CARDS]
-            .count()
-        )
+        if shown is None:
+            horizon = today + timedelta(days=NEXT_DAYS)
+            shown = (
+                _not_started(handyman)
+                .filter(scheduled_date__gt=today, scheduled_date__lte=horizon)
+                .order_by()
+                .values("pk")[:NEXT_CARDS]
+                .count()
+            )
         start += shown  # after the cards the page shows
         qs = (
             _not_started(handyman)
@@ -599,7 +607,7 @@ def _step_response(
     # button) goes on to the service, which recognises his own change and answers it as done.
     if _passed(job, step) and not confirmed:
         return _repeat(request, job, step)
-    if not confirmed:
+    if not confirmed and _offered(job, step, request.user):
         question = _question(job, step, _handyman(request))
         if question is not None:
             question.eta = eta
@@ -659,15 +667,6 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "set_off") and not _confirmed(request, "set_off"):
         return _repeat(request, job, "set_off")
-    today = timezone.localdate()
-    if not _is_today(job, today):
-        return _conflict(
-            request,
-            job,
-            f"This job is booked for {_long_date(job.scheduled_date)}: “On my way” opens on "
-            "that day. If the customer wants you sooner, ask the office to move the job. "
-            "Nothing was changed.",
-        )
     form = SetOffForm(request.POST)
     if not form.is_valid():
         message = " ".join(form.errors["eta_minutes"])

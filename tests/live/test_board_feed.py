@@ -92,11 +92,12 @@ def test_the_board_sends_no_cards_and_is_asked_where_the_changed_ones_sit(cast):
 
 
 def test_a_card_that_stays_in_its_cell_is_redrawn_alone_with_its_handymans_totals(cast):
-    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    today = timezone.localdate()  # "On my way" opens on the job's day
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman, scheduled_date=today)
     client = login(cast.partner_user)
     stamp = partner_stamp(cast.partner.pk)
     services.installation_set_off(installation=job, eta_minutes=20, actor=cast.handyman.user)
-    data = ask(client, stamp, {job.pk: where(cast.handyman.pk, tomorrow())}).json()
+    data = ask(client, stamp, {job.pk: where(cast.handyman.pk, today)}).json()
     parts = parts_of(data)
     assert list(parts) == [f"card-{job.pk}", f"handyman-{cast.handyman.pk}", "board-overdue"]
     assert "En route" in parts[f"card-{job.pk}"]

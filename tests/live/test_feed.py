@@ -244,6 +244,7 @@ def test_another_partners_change_is_never_in_my_feed(cast):
     assert f"row-{theirs.pk}" not in body
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_my_handymans_work_for_another_partner_is_not_in_my_feed(cast):
     # Hank works for both partners: his steps on their job reach his feed, never mine.
     theirs = cast.installation(Status.INSTALLER_ASSIGNED, partner=cast.other_partner)
@@ -291,6 +292,7 @@ def test_an_edit_that_keeps_the_status_is_said_as_an_edit_not_as_its_status(cast
 # --- Catching up --------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_change_while_the_tab_slept_is_delivered_once(cast):
     inst = cast.installation()
     client = login(cast.partner_user)
@@ -305,6 +307,7 @@ def test_a_change_while_the_tab_slept_is_delivered_once(cast):
     assert ask(client, data["stamp"], rows=[inst.pk]).status_code == 304
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_pruned_gap_asks_the_page_to_reload(cast):
     inst = cast.installation()
     client = login(cast.partner_user)

@@ -33,6 +33,7 @@ def test_an_assignment_numbers_itself_for_the_partner_and_the_handyman(cast):
     assert numbers(handyman=cast.handyman) == [(1, inst.pk)]
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_each_step_of_the_handyman_numbers_itself_in_both_feeds(cast):
     inst = cast.installation(Status.INSTALLER_ASSIGNED)
     before_p, before_h = partner_stamp(cast.partner.pk), handyman_stamp(cast.handyman.pk)

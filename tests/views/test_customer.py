@@ -435,6 +435,10 @@ def test_a_follow_up_contract_speaks_of_a_visit(client, cast):
     child, _ = services.installation_ensure_follow_up(installation=parent, actor=cast.partner_user)
     from installations.demo import walk_to
 
+    # The visit is today's: "On my way" opens on its day.
+    Installation.objects.filter(pk=child.pk).update(scheduled_date=timezone.localdate())
+    child.refresh_from_db()
+
     child = walk_to(
         child,
         Status.CONTRACT_SENT,

@@ -112,7 +112,7 @@ def test_it_lists_his_active_jobs_today_first_in_window_order(hank, cast):
 
 def test_a_job_under_way_is_listed_under_today_whatever_its_date(hank, cast):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    under_way = cast.installation("EN_ROUTE", scheduled_date=tomorrow)
+    under_way = _on_the_way_to_a_later_day(cast, tomorrow)
     later = cast.installation("INSTALLER_ASSIGNED", scheduled_date=tomorrow)
 
     html = hank.get(url("jobs")).content.decode()
@@ -984,7 +984,7 @@ def test_arrived_a_minute_after_setting_off_is_not_asked(hank, cast):
 def test_today_lists_only_todays_jobs_and_jobs_under_way(hank, cast):
     today = timezone.localdate()
     todays = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
-    under_way = cast.installation("EN_ROUTE", scheduled_date=today + timedelta(days=2))
+    under_way = _on_the_way_to_a_later_day(cast, today + timedelta(days=2))
     tomorrows = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=1))
     fridays = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=3))
 
@@ -1018,6 +1018,63 @@ def test_on_my_way_for_a_later_day_is_refused_and_texts_nobody(hank, cast):
     assert transitions(job, "set_off") == 0
     assert not Message.objects.filter(installation=job, template__icontains="way").exists()
     assert InMemoryBackend.outbox == []
+
+
+def _on_the_way_to_a_later_day(cast, day) -> Installation:
+    """A job under way whose date says a later day: set off before "On my way" waited for the
+    job's day (data from then), or under way when the date was corrected."""
+    job = cast.installation("EN_ROUTE")
+    Installation.objects.filter(pk=job.pk).update(scheduled_date=day)
+    return fresh(job)
+
+
+def test_on_my_way_for_a_later_day_without_javascript_is_a_409_page_with_the_services_words(
+    hank, cast
+):
+    friday = timezone.localdate() + timedelta(days=3)
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=friday)
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30", "version": job.version})
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "<html" in html
+    assert (
+        f"#{job.pk} is booked for {dateformat.format(friday, 'l j F')}: “On my way” opens on "
+        "that day. If the customer wants you sooner, ask the office to move the job. Nothing "
+        "was changed."
+    ) in html
+    assert (fresh(job).status, fresh(job).version) == (Status.INSTALLER_ASSIGNED, job.version)
+    assert transitions(job, "set_off") == 0
+
+
+@pytest.mark.parametrize("answer", [{}, {"confirm": "set_off"}], ids=["tap", "yes"])
+def test_a_later_days_job_is_refused_not_asked_about_while_on_the_way_to_another(
+    hank, cast, answer
+):
+    # "Set off for this one too?" about a job that cannot be set off would be answered "yes"
+    # only to be refused.
+    cast.installation("EN_ROUTE")
+    friday = timezone.localdate() + timedelta(days=3)
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=friday)
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30", **answer}, headers=HX)
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert f"booked for {dateformat.format(friday, 'l j F')}" in html
+    assert "Set off for this one too?" not in html
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_second_on_my_way_for_a_job_under_way_is_answered_as_done_whatever_its_date(hank, cast):
+    job = _on_the_way_to_a_later_day(cast, timezone.localdate() + timedelta(days=3))
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30", "version": 1}, headers=HX)
+
+    assert response.status_code == 200
+    assert "You had already set off for this job, so nothing changed." in response.content.decode()
+    assert transitions(job, "set_off") == 1
 
 
 def test_setting_off_while_on_the_way_to_another_job_asks_first(hank, cast):

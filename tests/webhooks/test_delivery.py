@@ -104,6 +104,7 @@ def test_the_delivery_is_queued_on_commit_and_the_worker_task_delivers_it(
     assert WebhookDelivery.objects.get().status == WebhookDelivery.State.DELIVERED
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_only_the_events_an_endpoint_chose_are_written_for_it(cast, receiver):
     inst = cast.installation()
     arrived_only = add_endpoint(
@@ -120,6 +121,7 @@ def test_only_the_events_an_endpoint_chose_are_written_for_it(cast, receiver):
     assert not failures_only.deliveries.exists()
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_paused_endpoint_keeps_new_deliveries_and_sends_none_until_resumed(cast, receiver):
     from installations.webhooks import services as hooks
 
@@ -242,6 +244,7 @@ def test_a_failing_delivery_is_retried_with_growing_delays_for_more_than_a_day(c
     assert "500" in WebhookDelivery.objects.get(pk=pk).last_error
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
     first, other = cast.installation(), cast.installation()
@@ -269,6 +272,7 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
     ]
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_an_endpoint_failing_for_a_day_is_paused_and_the_partner_is_emailed(cast, receiver):
     from django.core import mail
 
@@ -350,6 +354,7 @@ def test_rotating_again_during_the_overlap_keeps_the_secret_in_use_until_it_ends
     assert rotated.previous_secret_expires_at == later + timedelta(hours=24)
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     old = endpoint.secret

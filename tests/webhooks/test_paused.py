@@ -45,6 +45,7 @@ def assign_then_pause_then_set_off(cast, endpoint):
     return inst
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_events_raised_while_paused_wait_and_are_sent_signed_in_order_after_resume(
     cast, receiver, immediate, django_capture_on_commit_callbacks
 ):
@@ -85,6 +86,7 @@ def test_nothing_is_attempted_while_paused_by_the_task_the_sweep_or_the_command(
     assert waiting.status == WebhookDelivery.State.PENDING and waiting.attempts == 0
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_a_double_resume_sends_each_waiting_event_once(
     cast, receiver, immediate, django_capture_on_commit_callbacks
 ):
@@ -98,6 +100,7 @@ def test_a_double_resume_sends_each_waiting_event_once(
     assert transitions(receiver) == ["assign", "set_off", "arrive"]
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_resume_racing_the_worker_sends_each_waiting_event_once(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     assign_then_pause_then_set_off(cast, endpoint)
@@ -187,6 +190,7 @@ def test_a_test_event_claimed_before_a_pause_still_goes_out(cast, receiver, monk
     assert json.loads(receiver.requests[0].body)["type"] == "webhook.test"
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
 def test_after_the_systems_own_pause_new_events_wait_and_go_out_on_resume(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     receiver.then(answer(410))

@@ -16,7 +16,7 @@ from installations.statuses import VISITED_STATUSES, Status
 PASSWORD = "demo-pass-123"
 
 # A job the handyman has set off for happened today: "On my way" opens only on a job's own day
-# (views/handyman.set_off), so the demo never shows him on his way to Sunday's job on Friday.
+# (models.its_day_has_come), so the demo never shows him on his way to Sunday's job on Friday.
 SET_OFF = VISITED_STATUSES | {Status.EN_ROUTE}
 
 
