@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -32,5 +34,9 @@ def test_each_open_status_is_one_range_of_the_stuck_index(cast):
     # Per status: the ten rows and their count, each a range of a stuck index, which gives the
     # order of the ten (nothing read whole and sorted). PostgreSQL takes (status, since) with the
     # partner as a filter on a table this small, (partner, status, since) at a million rows.
+    # The id that breaks ties of `since` is sorted only among the ties: SQLite's "right part of
+    # ORDER BY", PostgreSQL's "Incremental Sort"; a whole sort is neither.
     assert text.count("dash_job_stuck") >= 2 * len(NON_TERMINAL_STATUSES), text
-    assert "TEMP B-TREE" not in text and "Sort" not in text, text
+    lines = text.splitlines()
+    assert not [line for line in lines if "TEMP B-TREE FOR ORDER BY" in line], text
+    assert not [line for line in lines if re.search(r"(^|->)\s*Sort\s+\(", line)], text
