@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.factories import CustomerFactory
 
-from .conftest import log_in
+from .conftest import CHROMIUM, CHROMIUM_ARGS, GuardedBrowser, log_in
 
 SURNAME = "Souza"
 
@@ -39,6 +39,35 @@ def _document_listeners(page) -> list[str]:
     finally:
         cdp.detach()
     return sorted(listener["type"] for listener in listeners)
+
+
+def test_back_after_signing_out_shows_no_customer(chromium, base_url, page_guard, cast):
+    # Playwright switches Chrome's back/forward cache off; people have it on.
+    people_s_chrome = chromium.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    try:
+        page = GuardedBrowser(people_s_chrome, base_url, page_guard).new_page()
+        _customers(cast)
+        log_in(page, "acme")
+        page.goto("/installations/")
+        page.get_by_role("link", name="Next page").click()
+        page.wait_for_url(re.compile(r"page=2"))
+        expect(page.get_by_text(SURNAME).first).to_be_visible()
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(re.compile(r"/accounts/login/$"))
+
+        # The list came back whole from the back/forward cache (pages were sent without
+        # no-store), still asking the live feed. Now the server is asked, and asks for a log-in.
+        page.go_back(wait_until="commit")
+        expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+        expect(page.get_by_text(SURNAME)).to_have_count(0)
+    finally:
+        people_s_chrome.close()
 
 
 def test_back_after_signing_out_in_another_tab_shows_no_customer(browser, cast):
