@@ -5,6 +5,7 @@ second time."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -140,3 +141,29 @@ def test_back_after_filtering_and_paging_shows_that_view_with_its_scripts_once(p
     # Its bulk bar works as on a fresh page: "select all" ticks the page's 25 rows.
     page.get_by_label("Select all on this page").check()
     expect(page.locator("[data-bulk-count]")).to_have_text("25 selected.")
+
+
+def test_signing_out_leaves_nothing_of_the_tabs_browsing_in_session_storage(page, cast):
+    _customers(cast, 3)
+    log_in(page, "acme")
+    page.goto(f"/installations/?q={SURNAME}")
+    expect(page.locator("tbody.installation")).to_have_count(3)
+    # What a tab open since before the history cache was switched off still holds (htmx drops
+    # it only when it next saves a page), and the board's note of the card to focus.
+    page.evaluate(
+        """() => {
+          sessionStorage.setItem("htmx-history-cache", JSON.stringify([{
+            url: "/installations/", title: "Installations", scroll: 0,
+            content: "<td>Ana Souza 00</td><td>511 Stacy Parkways</td>",
+          }]));
+          sessionStorage.setItem("board:focus-after-action", JSON.stringify(
+            {card: "card-1", action: "assign", until: Date.now() + 10000}
+          ));
+        }"""
+    )
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/$"))
+
+    stored = _stored(page)
+    assert set(stored) <= {"htmx-current-path-for-history"}, stored  # htmx's, of the log-in page
+    assert SURNAME not in json.dumps(stored)
