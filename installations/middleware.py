@@ -1,6 +1,6 @@
-"""Cross-cutting answers: the Permissions-Policy and Vary headers, a log-in again for an htmx
-request whose session ended, and friendly pages for a refused change that escaped its view (409)
-and for a database that cannot be reached (503)."""
+"""Cross-cutting answers: the Permissions-Policy, Cache-Control and Vary headers, a log-in again
+for an htmx request whose session ended, and friendly pages for a refused change that escaped
+its view (409) and for a database that cannot be reached (503)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from .redirects import safe_path
@@ -52,6 +52,11 @@ class PortalMiddleware:
         # Pages answer htmx with a fragment at their own URL (the list's cards, rows, results):
         # the browser must not show a cached fragment as the page when the user goes Back.
         patch_vary_headers(response, ("HX-Request",))
+        # The pages name customers: no browser keeps them. Without no-store, Back after signing
+        # out brought the list back whole from the back/forward cache, without asking the server.
+        # A view that knows better (a photo, cached privately for an hour) says so itself.
+        if "Cache-Control" not in response:
+            add_never_cache_headers(response)
         if getattr(request, "htmx", False) and _to_login(response):
             # A session that ended under an htmx button: the browser would follow the redirect
             # and swap the whole login page into the card (or, for a form that swaps nothing,

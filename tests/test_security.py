@@ -150,6 +150,23 @@ def test_the_camera_is_allowed_only_where_photos_are_taken(client, cast):
     assert "camera=()" in POLICY and "camera=(self)" in POLICY_WITH_CAMERA
 
 
+def test_pages_that_name_customers_are_kept_by_no_browser_cache(client, cast):
+    # Without no-store, Back after signing out showed the list from the back/forward cache.
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    client.force_login(cast.partner_user)
+    pages = [
+        client.get("/installations/"),
+        client.get("/installations/?page=1", headers={"HX-Request": "true"}),
+        client.get(f"/installations/{job.pk}/"),
+    ]
+    client.force_login(cast.handyman.user)
+    pages.append(client.get("/handyman/"))
+    for response in pages:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], response["Cache-Control"]
+        assert "private" in response["Cache-Control"], response["Cache-Control"]
+
+
 # --- Login throttling --------------------------------------------------------------------------
 
 

@@ -35,7 +35,10 @@ def _render(
     ctx = page_context(dash, f"{reverse('dashboard:page')}?")
     ctx["form"] = form or ThresholdsForm(initial=dash.thresholds)
     ctx["thresholds_url"] = reverse("dashboard:thresholds")
-    name = f"{TEMPLATE}#dashboard-body" if request.htmx else TEMPLATE
+    # htmx asking to restore history wants the whole page (it swaps it into <body>); the
+    # portal's htmx config reloads instead, but the answer stays right if that ever changes.
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request
+    name = f"{TEMPLATE}#dashboard-body" if fragment else TEMPLATE
     return render(request, name, ctx, status=status)
 
 

@@ -120,7 +120,8 @@ def test_the_same_sentence_said_twice_at_once_is_shown_once(page, cast):
 def test_back_to_a_page_left_while_a_sentence_was_being_said_breaks_no_csp(page, cast):
     """htmx keeps the page it leaves as HTML and puts it back on Back; the region's held height
     (an inline style) went with it, and the CSP (style-src 'self') refused it: the page guard
-    fails this test on that console error."""
+    fails this test on that console error. The history cache is off now (test_history.py):
+    Back asks the server; this stays in case it is switched on again."""
     cast.installation(Status.SCHEDULED)
     log_in(page, "acme")
     page.goto("/installations/")

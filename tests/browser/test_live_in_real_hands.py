@@ -318,9 +318,9 @@ def test_back_from_show_them_the_earlier_page_follows_its_feed_again(page, cast)
     expect(page).to_have_url(re.compile(r"sort=-changed"))
     assign(cast, jobs[-1])  # a job of page 2 changes while the office looks at page 1
     caught_up(page, cast)
-    page.go_back()  # htmx puts back page 2 as it was when the office left it...
+    page.go_back()  # page 2 again, from the server (htmx keeps no copy of it to put back)...
     expect(page).to_have_url(re.compile(r"page=2"))
-    # ...and the page catches up with what changed meanwhile, and follows on.
+    # ...as it is now, and the page follows on.
     expect(on_page_2).to_contain_text("Installer assigned", timeout=WITHIN_5_S)
     cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
     expect(notice).to_contain_text("1 more installation now matches this view.", timeout=WITHIN_5_S)

@@ -80,6 +80,13 @@ def test_htmx_gets_the_body_only(partner_client):
     assert "<html" not in body and "Pipeline over time" in body
 
 
+def test_htmx_restoring_history_gets_the_whole_page(partner_client):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = partner_client.get(URL, {"weeks": 4}, headers=headers)
+    body = response.content.decode()
+    assert "<html" in body and "Pipeline over time" in body
+
+
 def test_another_partners_numbers_are_never_included(partner_client, cast):
     theirs = cast.installation(S.REJECTED, partner=cast.other_partner)
     cast.installation(S.CUSTOMER_APPROVED, partner=cast.other_partner)
