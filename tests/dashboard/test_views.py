@@ -410,3 +410,25 @@ def test_handymen_of_the_same_name_are_listed_in_the_same_order_every_time(partn
     rows = [row for row in table.split("<tr>") if '<th scope="row">Sam Jones</th>' in row]
     # Handyman k has k jobs: each row counts its arrivals in its last column.
     assert [re.findall(r" of (\d+)</td></tr>", row) for row in rows] == [["1"], ["2"], ["3"], ["4"]]
+
+
+def test_two_partners_asked_one_after_the_other_each_see_their_own_stuck_jobs(cast):
+    # The statement is compiled once per process with stand-ins (selectors._stuck_statement):
+    # each asking puts in its own partner and its own thresholds.
+    from installations.dashboard import selectors
+
+    mine = cast.installation(S.SCHEDULED)
+    theirs = cast.installation(S.SCHEDULED, partner=cast.other_partner)
+    for job in (mine, theirs):
+        DashboardJob.objects.filter(pk=job.pk).update(since=timezone.now() - timedelta(hours=5))
+    four_hours = {**DEFAULT_THRESHOLDS, "SCHEDULED": 4}
+    six_hours = {**DEFAULT_THRESHOLDS, "SCHEDULED": 6}
+
+    def scheduled(partner, thresholds):
+        (found,) = [s for s in selectors.stuck_jobs(partner, thresholds) if s.status == "SCHEDULED"]
+        return [job.pk for job in found.jobs]
+
+    assert scheduled(cast.partner, four_hours) == [mine.pk]
+    assert scheduled(cast.other_partner, four_hours) == [theirs.pk]
+    assert scheduled(cast.partner, six_hours) == []
+    assert sorted(scheduled(None, four_hours)) == sorted([mine.pk, theirs.pk])
