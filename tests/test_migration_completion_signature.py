@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from installations.models import Installation
 from installations.statuses import Status
+from tests.migrating import latest, migrate
 
 BEFORE = [("installations", "0018_admin_date_index")]
 AFTER = [("installations", "0019_completion_signature_kind")]
-
-
-def _latest() -> list[tuple[str, str]]:
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes("installations")
-
-
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,12 +19,12 @@ def test_closes_signed_before_the_migration_are_marked_drawn(cast):
     unsigned = cast.installation(Status.INSTALLATION_IN_PROGRESS)
     try:
         try:
-            _migrate(BEFORE)  # the two columns go; the rows and the signature file names stay
+            migrate(BEFORE)  # the two columns go; the rows and the signature file names stay
         finally:
-            _migrate(AFTER)  # and come back, filled in by the data migration
+            migrate(AFTER)  # and come back, filled in by the data migration
         kinds = dict(Installation.objects.values_list("pk", "completion_signature_kind"))
         assert kinds == {signed.pk: "drawn", unsigned.pk: ""}
     finally:
         # The later migrations too (0020 puts back the search triggers a rebuild drops): the
         # tests after this one run on the schema they expect.
-        _migrate(_latest())
+        migrate(latest())

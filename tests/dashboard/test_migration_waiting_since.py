@@ -5,24 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from installations.dashboard.models import DashboardJob
 from installations.statuses import Status
+from tests.migrating import latest, migrate
 
 BEFORE = [("installations", "0024_evidence_pack_customer_copy_file")]
-
-
-def _latest() -> list[tuple[str, str]]:
-    return MigrationExecutor(connection).loader.graph.leaf_nodes("installations")
-
-
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,12 +28,12 @@ def test_jobs_booked_ahead_before_the_migration_count_from_their_day_after_it(ca
 
     now_stored = clocks()
     try:
-        _migrate(BEFORE)  # the clocks as the old rule stored them: the entry into the status
+        migrate(BEFORE)  # the clocks as the old rule stored them: the entry into the status
         old = clocks()
         assert old[assigned.pk] == assigned.assigned_at
         assert old[unassigned.pk] == unassigned.created_at
     finally:
-        _migrate(_latest())  # 0025 recomputes them, and the later ones come back
+        migrate(latest())  # 0025 recomputes them, and the later ones come back
     assert clocks() == now_stored
     assert now_stored[assigned.pk] == opens
     assert now_stored[unassigned.pk] == opens - timedelta(days=7)
