@@ -14,10 +14,9 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-from django.utils import dateformat
-
 from .models import Installation
 from .scheduling.rules import RESCHEDULABLE
+from .scheduling.text import long_day_text
 from .statuses import HAPPY_PATH, TERMINAL_STATUSES, VISITED_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -146,7 +145,7 @@ def not_now_sentence(installation: Installation, action: str) -> str:
     a condition of the state machine is not met. The only one is "On my way" before the job's
     day (models.its_day_has_come); said to the handyman, the one person who may set off."""
     if action == "set_off":
-        day = dateformat.format(installation.scheduled_date, "l j F")
+        day = long_day_text(installation.scheduled_date)
         return (
             f"#{installation.pk} is booked for {day}: “On my way” opens on that day. If the "
             "customer wants you sooner, ask the office to move the job. Nothing was changed."

@@ -14,6 +14,7 @@ from django.utils import dateformat, timezone
 from installations import selectors, services
 from installations.demo import png_bytes, walk_to
 from installations.models import CustomerActor, Installation, PartnerStatusCount, StatusChange
+from installations.scheduling.text import long_day_text
 from installations.statuses import GROUPS, TERMINAL_STATUSES, Status
 
 S = Status
@@ -823,7 +824,7 @@ def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_not
             expected_version=job.version,
         )
 
-    friday = dateformat.format(job.scheduled_date, "l j F")
+    friday = long_day_text(job.scheduled_date)
     assert refused.value.message == (
         f"#{job.pk} is booked for {friday}: “On my way” opens on "
         "that day. If the customer wants you sooner, ask the office to move the job. Nothing "
@@ -837,6 +838,20 @@ def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_not
         None,
     )
     assert (job.history.count(), job.messages.count()) == (changes, messages)
+
+
+def test_on_my_way_for_a_job_booked_in_another_year_says_the_year(cast):
+    # "Monday 4 January" a year and a month ahead read as a job booked for next month.
+    job = _booked(cast, 400)
+    with pytest.raises(services.TransitionRefused) as refused:
+        services.installation_set_off(
+            installation=job.pk,
+            eta_minutes=30,
+            actor=cast.handyman.user,
+            expected_version=job.version,
+        )
+    day = job.scheduled_date
+    assert f"is booked for {dateformat.format(day, 'l j F')} {day.year}:" in refused.value.message
 
 
 @pytest.mark.parametrize(("days", "opens"), [(-2, True), (0, True), (1, False), (30, False)])

@@ -16,6 +16,13 @@ def day_text(day: date) -> str:
     return dateformat.format(day, "D j M")
 
 
+def long_day_text(day: date) -> str:
+    """ "Friday 5 December"; "Monday 4 January 2027" outside this year (a job booked a year ahead
+    must not read as one booked next week)."""
+    year = "" if day.year == timezone.localdate().year else f" {day.year}"
+    return f"{dateformat.format(day, 'l j F')}{year}"
+
+
 def window_text(start: time, end: time) -> str:
     return f"{start:%H:%M}–{end:%H:%M}"
 

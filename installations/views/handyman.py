@@ -34,6 +34,7 @@ from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
 from ..redirects import post_only
+from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
 from .common import WrongRole
@@ -224,10 +225,6 @@ def _day(day: date, today: date) -> str:
 
 
 @lru_cache(maxsize=64)
-def _long_date(day: date) -> str:
-    return dateformat.format(day, "l j F")
-
-
 def _is_today(job: Installation, today: date) -> bool:
     """Today's jobs, late ones not yet started, and every job under way."""
     return job.scheduled_date <= today or job.status in UNDER_WAY_STATUSES
@@ -274,7 +271,7 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         day=_day(job.scheduled_date, today),
         follow_up_pk=getattr(job, "open_follow_up_id", None),
         can_book_follow_up=job.status in ON_SITE_STATUSES,
-        opens_on="" if is_today else _long_date(job.scheduled_date),
+        opens_on="" if is_today else long_day_text(job.scheduled_date),
         overdue=job.status == Status.INSTALLER_ASSIGNED and job.scheduled_date < today,
         pk=pk,
         version=str(job.version),

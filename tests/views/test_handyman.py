@@ -20,6 +20,7 @@ from installations import services
 from installations.contracts import COMPLETION_STATEMENT
 from installations.demo import png_bytes
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
+from installations.scheduling.text import long_day_text
 from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
@@ -1001,7 +1002,7 @@ def test_today_lists_only_todays_jobs_and_jobs_under_way(hank, cast):
     for later in (tomorrows, fridays):
         assert f'action="{url("set_off", later)}"' not in html
     assert f'action="{url("set_off", todays)}"' in html
-    friday = dateformat.format(fridays.scheduled_date, "l j F")
+    friday = long_day_text(fridays.scheduled_date)
     assert f"“On my way” opens on {friday}." in html
 
 
