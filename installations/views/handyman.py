@@ -224,7 +224,6 @@ def _day(day: date, today: date) -> str:
     return dateformat.format(day, "D j M")
 
 
-@lru_cache(maxsize=64)
 def _is_today(job: Installation, today: date) -> bool:
     """Today's jobs, late ones not yet started, and every job under way."""
     return job.scheduled_date <= today or job.status in UNDER_WAY_STATUSES
