@@ -1332,3 +1332,31 @@ def test_the_checklist_still_checks_the_csrf_token(cast):
 
     assert response.status_code == 403
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
+def test_a_job_moved_from_today_to_a_later_day_says_at_once_when_on_my_way_opens(hank, cast):
+    # Whether a card is today's was once remembered by the job's number for the life of the
+    # process: a job moved to Sunday kept its "On my way" until a restart.
+    from datetime import time
+
+    from installations.scheduling.services import installation_reschedule
+
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
+    later_heading = f'id="day-{(today + timedelta(days=2)).isoformat()}-heading"'
+    html = hank.get(url("jobs")).content.decode()
+    assert f'id="job-{job.pk}"' in html and later_heading not in html
+    assert f'action="{url("set_off", job)}"' in html
+
+    installation_reschedule(
+        installation=job.pk,
+        actor=cast.partner_user,
+        scheduled_date=today + timedelta(days=2),
+        window_start=time(9),
+        window_end=time(11),
+    )
+    html = hank.get(url("jobs")).content.decode()
+    assert html.index(f'id="job-{job.pk}"') > html.index(later_heading)
+    assert f'action="{url("set_off", job)}"' not in html
+    assert f"“On my way” opens on {long_day_text(today + timedelta(days=2))}." in html
+    assert f'action="{url("set_off", job)}"' not in html
