@@ -810,12 +810,8 @@ def _booked(cast, days: int) -> Installation:
     return Installation.objects.get(pk=job.pk)
 
 
-def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_nothing(cast):
-    # Every caller (the handyman's page, the admin, an import, a script) goes through here: a
-    # customer texted "on his way" on Tuesday for Friday's job is a false promise.
-    job = _booked(cast, 3)
-    changes, messages = job.history.count(), job.messages.count()
-
+def _his_on_my_way_refused(cast, job: Installation):
+    """His "On my way" for `job`, which the service must refuse: the refusal."""
     with pytest.raises(services.TransitionRefused) as refused:
         services.installation_set_off(
             installation=job.pk,
@@ -823,6 +819,16 @@ def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_not
             actor=cast.handyman.user,
             expected_version=job.version,
         )
+    return refused
+
+
+def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_nothing(cast):
+    # Every caller (the handyman's page, the admin, an import, a script) goes through here: a
+    # customer texted "on his way" on Tuesday for Friday's job is a false promise.
+    job = _booked(cast, 3)
+    changes, messages = job.history.count(), job.messages.count()
+
+    refused = _his_on_my_way_refused(cast, job)
 
     friday = long_day_text(job.scheduled_date)
     assert refused.value.message == (
@@ -843,13 +849,7 @@ def test_on_my_way_before_the_jobs_day_is_refused_by_the_service_and_changes_not
 def test_on_my_way_for_a_job_booked_in_another_year_says_the_year(cast):
     # "Monday 4 January" a year and a month ahead read as a job booked for next month.
     job = _booked(cast, 400)
-    with pytest.raises(services.TransitionRefused) as refused:
-        services.installation_set_off(
-            installation=job.pk,
-            eta_minutes=30,
-            actor=cast.handyman.user,
-            expected_version=job.version,
-        )
+    refused = _his_on_my_way_refused(cast, job)
     day = job.scheduled_date
     assert f"is booked for {dateformat.format(day, 'l j F')} {day.year}:" in refused.value.message
 
