@@ -38,6 +38,9 @@ BOOKED_DAY_LEAD = {
     Status.SCHEDULED: timedelta(days=7),
     Status.INSTALLER_ASSIGNED: timedelta(0),
 }
+# The statuses whose wait counts from that moment even when the job entered the status after it:
+# a job booked tomorrow and still without a handyman is late the moment it is created.
+BOOKED_DAY_ONLY = frozenset({Status.SCHEDULED})
 # Every field facts_of reads: the rebuild loads only these.
 FIELDS = (
     "pk",
@@ -159,15 +162,18 @@ def waiting_since(inst: Any) -> datetime:
     """Since when the job's wait in its status counts towards "stuck": when it entered the
     status (the stage time the transition stamped), except for a job waiting for its booked
     day. An assigned job counts from its window's start if that is later (booked three weeks
-    ahead, it is waiting for its day, not stuck); a job without a handyman from a week before
-    its window if that is later (the office has until then to find one). Stored, so that the
-    stuck list stays one index range on (partner, status, since) whatever the thresholds."""
-    entered = getattr(inst, SINCE_FIELD[inst.status]) or inst.updated_at
+    ahead, it is waiting for its day, not stuck). A job without a handyman counts from a week
+    before its window, even if it was created later: the office has until then to find one, so
+    a job booked for tomorrow is already days late (and the list, oldest first, puts the
+    soonest day at its top). Stored, so that the stuck list stays one index range on
+    (partner, status, since) whatever the thresholds; the page never shows this moment as the
+    start of a wait for a job without a handyman (it says the booked day instead)."""
     lead = BOOKED_DAY_LEAD.get(inst.status)
-    if lead is None:
-        return entered
-    booked = _window(inst)[0] - lead
-    return max(entered, booked.astimezone(UTC))
+    booked = None if lead is None else (_window(inst)[0] - lead).astimezone(UTC)
+    if booked is not None and inst.status in BOOKED_DAY_ONLY:
+        return booked
+    entered = getattr(inst, SINCE_FIELD[inst.status]) or inst.updated_at
+    return entered if booked is None else max(entered, booked)
 
 
 def counted(rows: Iterable[Iterable[Any]]) -> dict[tuple, int]:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet, Sum
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from ..models import Handyman, Partner, PartnerStatusCount
+from ..models import Handyman, Installation, Partner, PartnerStatusCount
 from ..rawsql import row_reader
 from ..statuses import GROUPS, NON_TERMINAL_STATUSES, Status, StatusGroup
 from .models import (
@@ -25,7 +26,7 @@ from .models import (
     DashboardThresholds,
     Step,
 )
-from .rollups import monday, percentile
+from .rollups import BOOKED_DAY_LEAD, BOOKED_DAY_ONLY, monday, percentile
 
 PERIODS = (4, 12, 52)
 DEFAULT_WEEKS = 12
@@ -36,9 +37,9 @@ STUCK_COUNT_CAP = 1000
 TOP_REASONS = 5
 
 # How long a job may wait in each open status before the page calls it stuck, in hours. The wait
-# of a job waiting for its booked day starts later than its entry (rollups.waiting_since).
+# of a job waiting for its booked day counts from that day (rollups.waiting_since).
 DEFAULT_THRESHOLDS: dict[str, int] = {
-    Status.SCHEDULED: 72,  # three days without a handyman, from a week before the day at most
+    Status.SCHEDULED: 72,  # no handyman four days before the day (counted from a week before)
     Status.INSTALLER_ASSIGNED: 24,  # a day past its window's start and nobody has set off
     Status.EN_ROUTE: 3,
     Status.INSTALLATION_IN_PROGRESS: 10,
@@ -321,14 +322,58 @@ class StuckJob:
     customer: str
     partner: str
     since: datetime
+    status: str
+    day: date
+    window_start: time
+    window_end: time
+
+    @property
+    def booked(self) -> datetime:
+        """The window's start, in the local zone."""
+        return timezone.make_aware(datetime.combine(self.day, self.window_start))
+
+    @property
+    def shows_its_day(self) -> bool:
+        """Its clock starts before its window whenever the job was created, perhaps before the
+        job existed: the page says its booked day, never "waiting since" that moment."""
+        return self.status in BOOKED_DAY_ONLY
+
+    @property
+    def has_no_handyman(self) -> bool:
+        return self.status == Status.SCHEDULED
+
+    @property
+    def booked_is_past(self) -> bool:
+        return self.booked <= timezone.now()
 
 
 # When the wait starts, for the statuses whose jobs wait for a booked day (the others: on
 # entering the status). Said on the page under the status.
 COUNTED_FROM = {
-    Status.SCHEDULED: "Counted from its creation, or from a week before its window if later.",
+    Status.SCHEDULED: "Counted from a week before its window, even for a job booked later",
     Status.INSTALLER_ASSIGNED: "Counted from its assignment, or from its window's start if later.",
 }
+
+
+def _hours_text(hours: int) -> str:
+    days, rest = divmod(hours, 24)
+    parts = [f"{days} day{pluralize(days)}"] if days else []
+    if rest or not days:
+        parts.append(f"{rest} hour{pluralize(rest)}")
+    return ", ".join(parts)
+
+
+def _listed_from(status: str, hours: int) -> str:
+    """When a job of a status counted from its booked day shows up, under these hours."""
+    lead = BOOKED_DAY_LEAD.get(status)
+    if lead is None or status not in BOOKED_DAY_ONLY:
+        return ""
+    ahead = int(lead.total_seconds() // 3600) - hours
+    if ahead > 0:
+        return f"from {_hours_text(ahead)} before its window opens"
+    if ahead == 0:
+        return "once its window opens"
+    return f"{_hours_text(-ahead)} after its window opened"
 
 
 @dataclass
@@ -340,8 +385,16 @@ class StuckStatus:
     count: int = 0  # all the status's stuck jobs, counted up to STUCK_COUNT_CAP
 
     @property
+    def by_day(self) -> bool:
+        """Its jobs count from their booked day alone: oldest `since` first is soonest day first,
+        not the longest wait (a job created an hour ago for tomorrow comes before older ones)."""
+        return self.status in BOOKED_DAY_ONLY
+
+    @property
     def counted_from(self) -> str:
-        return COUNTED_FROM.get(self.status, "")
+        text = COUNTED_FROM.get(self.status, "")
+        listed = _listed_from(self.status, self.hours)
+        return f"{text}: with this threshold, listed {listed}." if listed else text
 
     @property
     def more_than_shown(self) -> bool:
@@ -382,13 +435,17 @@ def _compile_stuck_statement(all_partners: bool) -> tuple[str, list]:
             # The installation's id breaks a tie (jobs that reached the status at one moment):
             # the list is the same ten every time, not "any ten" of them.
             stuck.order_by("since", "pk")
-            # Four columns, not three whole rows: this list is read on every page view.
+            # A few columns, not three whole rows: this list is read on every page view. The
+            # booked day and window come from the row already joined for the customer's name.
             .values_list(
                 "installation_id",
                 "installation__customer__name",
                 "installation__partner__name",
                 "since",
                 "status",
+                "installation__scheduled_date",
+                "installation__window_start",
+                "installation__window_end",
             )[:STUCK_LIMIT]
         )
         sql, branch_params = rows.query.sql_with_params()
@@ -407,7 +464,7 @@ def stuck_jobs(
     partner: Partner | None, thresholds: dict[str, int], now: datetime | None = None
 ) -> list[StuckStatus]:
     """Per open status, the jobs whose wait in it (from `since`: rollups.waiting_since) is
-    longer than its threshold, longest first:
+    longer than its threshold, longest first (without a handyman: the soonest day first):
     one index range per status on (partner, status, since), at most STUCK_LIMIT rows each, all
     in ONE query (the ranges joined by UNION ALL: the page's other reads already take seven).
     Each row also carries how many of its status are stuck: the same range counted in the
@@ -425,12 +482,27 @@ def stuck_jobs(
     ]
     found: dict[str, list[StuckJob]] = defaultdict(list)
     counts: dict[str, int] = {}
-    read = row_reader([None, None, None, DashboardJob._meta.get_field("since"), None, None])
+    of_installation = Installation._meta.get_field
+    read = row_reader(
+        [
+            None,
+            None,
+            None,
+            DashboardJob._meta.get_field("since"),
+            None,
+            of_installation("scheduled_date"),
+            of_installation("window_start"),
+            of_installation("window_end"),
+            None,
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            pk, customer, partner_name, since, status, count = read(row)
-            found[status].append(StuckJob(pk, customer, partner_name, since))
+            pk, customer, partner_name, since, status, day, start, end, count = read(row)
+            found[status].append(
+                StuckJob(pk, customer, partner_name, since, status, day, start, end)
+            )
             counts[status] = count
     for jobs in found.values():
         jobs.sort(key=lambda job: (job.since, job.pk))

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from installations import services
@@ -51,6 +52,16 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+def made_in_the_past(cast, status, *, days_ago: float, booked_for: date) -> Installation:
+    """A job created (and walked to `status`) `days_ago` days ago, booked for `booked_for`
+    09:00-11:00, still in `status` (the real clock runs again afterwards)."""
+    with pytest.MonkeyPatch.context() as patch:
+        Clock(patch, timezone.now() - timedelta(days=days_ago))
+        return cast.installation(
+            status, scheduled_date=booked_for, window_start=time(9), window_end=time(11)
+        )
 
 
 # --- The slow, obvious computation --------------------------------------------------------------

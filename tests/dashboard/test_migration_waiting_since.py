@@ -12,6 +12,7 @@ from installations.statuses import Status
 from tests.migrating import latest, migrate
 
 BEFORE = [("installations", "0024_evidence_pack_customer_copy_file")]
+THIS = [("installations", "0025_dashboard_waiting_for_the_booked_day")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,10 +33,15 @@ def test_jobs_booked_ahead_before_the_migration_count_from_their_day_after_it(ca
         old = clocks()
         assert old[assigned.pk] == assigned.assigned_at
         assert old[unassigned.pk] == unassigned.created_at
+        migrate(THIS)  # 0025 recomputes them
+        after = clocks()
     finally:
-        migrate(latest())  # 0025 recomputes them, and the later ones come back
+        migrate(latest())  # and the later ones come back (0027 moves `soon`'s)
     assert clocks() == now_stored
-    assert now_stored[assigned.pk] == opens
-    assert now_stored[unassigned.pk] == opens - timedelta(days=7)
-    assert now_stored[soon.pk] == soon.created_at
-    assert now_stored[en_route.pk] == en_route.departed_at
+    assert after[assigned.pk] == opens
+    assert after[unassigned.pk] == opens - timedelta(days=7)
+    assert after[soon.pk] == soon.created_at
+    assert after[en_route.pk] == en_route.departed_at
+    assert {pk: after[pk] for pk in (assigned.pk, unassigned.pk, en_route.pk)} == {
+        pk: now_stored[pk] for pk in (assigned.pk, unassigned.pk, en_route.pk)
+    }

@@ -57,7 +57,12 @@ def test_a_creation_counts_an_entry_into_scheduled_on_its_day(cast, clock):
     row = DashboardStatusDay.objects.get(partner=cast.partner, status=S.SCHEDULED)
     assert (row.day, row.entered, row.left) == (timezone.localdate(START), 1, 0)
     job = DashboardJob.objects.get(pk=inst.pk)
-    assert (job.status, job.since) == (S.SCHEDULED, inst.created_at)
+    # Booked for tomorrow without a handyman: its wait counts from a week before its window.
+    opens = datetime.combine(
+        inst.scheduled_date, inst.window_start, timezone.get_current_timezone()
+    )
+    assert (job.status, job.since) == (S.SCHEDULED, opens - timedelta(days=7))
+    assert job.since < inst.created_at
 
 
 def test_each_transition_moves_one_job_out_of_one_status_into_the_next(cast, clock):

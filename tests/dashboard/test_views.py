@@ -14,7 +14,7 @@ from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.models import Installation
 from installations.statuses import Status
 
-from .helpers import Clock
+from .helpers import made_in_the_past
 
 S = Status
 URL = reverse("dashboard:page")
@@ -131,9 +131,11 @@ def test_the_stuck_list_says_how_many_are_stuck_when_it_shows_only_the_oldest(pa
         stuck.split('id="stuck-EN_ROUTE"')[1].split('class="stuck-status"')[0],
     )
     assert scheduled.count("<li>") == STUCK_LIMIT
-    assert f"The {STUCK_LIMIT} that have waited longest of {STUCK_LIMIT + 3} stuck." in scheduled
+    # Jobs without a handyman count from their day: the first ten are the soonest, not the
+    # longest waits.
+    assert f"The {STUCK_LIMIT} booked soonest of {STUCK_LIMIT + 3} stuck." in scheduled
     assert en_route.count("<li>") == 2
-    assert "waited longest" not in en_route  # the list is all there is
+    assert "stuck-count" not in en_route  # the list is all there is
 
 
 def test_the_stuck_count_stops_at_its_cap_and_says_or_more(partner_client, cast, monkeypatch):
@@ -146,17 +148,77 @@ def test_the_stuck_count_stops_at_its_cap_and_says_or_more(partner_client, cast,
         job = cast.installation(S.SCHEDULED)
         DashboardJob.objects.filter(pk=job.pk).update(since=now - timedelta(hours=100 + i))
     stuck = partner_client.get(URL).content.decode().split('id="stuck-SCHEDULED"')[1]
-    assert "The 2 that have waited longest of 3 or more stuck." in stuck
+    assert "The 2 booked soonest of 3 or more stuck." in stuck
 
 
 def _assigned_in_the_past(cast, *, days_ago: int, booked_for: date) -> Installation:
     """A job created and assigned `days_ago` days ago, booked for `booked_for` at 09:00, still
-    waiting for its handyman to set off (the real clock runs again afterwards)."""
-    with pytest.MonkeyPatch.context() as patch:
-        Clock(patch, timezone.now() - timedelta(days=days_ago))
-        return cast.installation(
-            S.INSTALLER_ASSIGNED, scheduled_date=booked_for, window_start=time(9)
-        )
+    waiting for its handyman to set off."""
+    return made_in_the_past(cast, S.INSTALLER_ASSIGNED, days_ago=days_ago, booked_for=booked_for)
+
+
+def _stuck_scheduled(page: str) -> str:
+    return page.split('id="stuck-SCHEDULED"')[1].split('class="stuck-status"')[0]
+
+
+def _row(section: str, job: Installation) -> str:
+    return section.split(reverse("partner:detail", args=[job.pk]))[1].split("</li>")[0]
+
+
+def test_a_job_created_yesterday_for_tomorrow_without_a_handyman_is_stuck_today(
+    partner_client, cast
+):
+    """Its clock starts a week before its window, not at its creation: it was listed only 72 h
+    after it was made, when its day had passed. It says its day, not a wait that began before
+    the job existed, in the page and in the fragment htmx swaps in."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    job = made_in_the_past(cast, S.SCHEDULED, days_ago=1, booked_for=tomorrow)
+    booked = dateformat.format(tomorrow, "D j M Y")
+    for headers in ({}, {"HX-Request": "true"}):
+        scheduled = _stuck_scheduled(partner_client.get(URL, headers=headers).content.decode())
+        row = _row(scheduled, job)
+        assert "booked for <time datetime=" in row and f">{booked}, 09:00–11:00</time> (in " in row
+        assert row.endswith(", no handyman yet")
+        assert "waiting since" not in row
+    assert "with this threshold, listed from 4 days before its window opens." in scheduled
+
+
+@pytest.mark.parametrize(
+    ("hours", "listed"),
+    [
+        (100, "from 2 days, 20 hours before its window opens"),
+        (168, "once its window opens"),
+        (200, "1 day, 8 hours after its window opened"),
+    ],
+)
+def test_the_page_says_when_a_job_without_a_handyman_is_listed_under_the_threshold(
+    partner_client, cast, hours, listed
+):
+    DashboardThresholds.objects.create(partner=cast.partner, hours={"SCHEDULED": hours})
+    scheduled = _stuck_scheduled(partner_client.get(URL).content.decode())
+    assert f"with this threshold, listed {listed}." in scheduled
+
+
+def test_a_job_without_a_handyman_booked_three_weeks_ahead_is_not_stuck(partner_client, cast):
+    """Created two days ago for a day three weeks away: the office has two more weeks."""
+    day = timezone.localdate() + timedelta(days=21)
+    job = made_in_the_past(cast, S.SCHEDULED, days_ago=2, booked_for=day)
+    scheduled = _stuck_scheduled(partner_client.get(URL).content.decode())
+    assert reverse("partner:detail", args=[job.pk]) not in scheduled
+    assert "None." in scheduled
+
+
+def test_jobs_without_a_handyman_are_listed_soonest_day_first(partner_client, cast):
+    """Made a week ago for in three days, made an hour ago for tomorrow, one whose day passed:
+    the passed day, then tomorrow, then in three days, whatever their creation."""
+    today = timezone.localdate()
+    later = made_in_the_past(cast, S.SCHEDULED, days_ago=7, booked_for=today + timedelta(days=3))
+    soon = made_in_the_past(cast, S.SCHEDULED, days_ago=0.04, booked_for=today + timedelta(1))
+    missed = made_in_the_past(cast, S.SCHEDULED, days_ago=9, booked_for=today - timedelta(2))
+    scheduled = _stuck_scheduled(partner_client.get(URL).content.decode())
+    links = re.findall(r'href="/installations/(\d+)/"', scheduled)
+    assert links == [str(missed.pk), str(soon.pk), str(later.pk)]
+    assert " ago), no handyman yet" in _row(scheduled, missed)
 
 
 def _stuck_assigned(page: str) -> str:
