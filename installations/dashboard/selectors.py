@@ -350,7 +350,7 @@ class StuckJob:
 # When the wait starts, for the statuses whose jobs wait for a booked day (the others: on
 # entering the status). Said on the page under the status.
 COUNTED_FROM = {
-    Status.SCHEDULED: "Counted from a week before its window, even for a job booked later",
+    Status.SCHEDULED: "Counted from a week before its window, even for a job created after that",
     Status.INSTALLER_ASSIGNED: "Counted from its assignment, or from its window's start if later.",
 }
 
