@@ -168,7 +168,12 @@ def client_ip(request: HttpRequest) -> str | None:
 def client_address(request: HttpRequest) -> str:
     """The client's address as a limit counts it (client_ip). An IPv6 client is its /64: one
     home or phone is given a whole /64 and can change addresses within it at will."""
-    address = client_ip(request) or ""
+    return counted_address(client_ip(request) or "")
+
+
+def counted_address(address: str) -> str:
+    """An address as the limits count it (client_address); staff's search of the blocks page
+    finds a client's block by the address they were given."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
