@@ -339,3 +339,19 @@ def test_log_in_pauses_are_reachable_from_the_blocks_page_in_our_admin_site(clie
     )
     assert 'href="/admin/axes/accessattempt/"' in client.get(CHANGELIST).content.decode()
     assert client.get("/admin/axes/accessattempt/").status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(ratelimit.LIMITS))
+def test_every_limit_the_portal_counts_is_shown_in_words_not_by_its_key(lifter, cast, clock, name):
+    kind = ratelimit.LIMITS[name]
+    subject = {
+        ratelimit.Subject.ADDRESS: "203.0.113.5",
+        ratelimit.Subject.EMAIL: "ann@example.com",
+        ratelimit.Subject.INSTALLATION: "42",
+        ratelimit.Subject.USER: str(cast.partner_user.pk),
+    }[kind.subject]
+    hit(name, subject, kind.limit().count)
+    page = lifter.get(CHANGELIST).content.decode()
+    assert kind.counts.replace("'", "&#x27;") in page
+    assert f"{name}:" not in page
+    assert page.count('name="_selected_action"') == 1
