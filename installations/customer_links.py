@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from .models import Installation
-from .ratelimit.services import Limit, Refused, client_address, ratelimit_hit
+from .ratelimit.services import Refused, client_address, limit, ratelimit_hit
 
 SALT = "installations.customer-link"
 MAX_AGE = timedelta(days=30)
@@ -86,25 +86,18 @@ def read_token(token: str, *, max_age: timedelta | int | None = MAX_AGE) -> Inst
     return installation
 
 
-def _window() -> timedelta:
-    return timedelta(minutes=max(1, settings.CUSTOMER_LINK_WINDOW_MINUTES))
-
-
 def bad_link_counted(request: HttpRequest) -> Refused | None:
     """Count a link that did not work (forged, expired, replaced) against the client's address.
     A real customer opens a dead link a few times; a prober opens many."""
-    limit = Limit("customer-bad-link", settings.CUSTOMER_LINK_BAD_LIMIT, _window())
-    return ratelimit_hit(limit=limit, subject=client_address(request))
+    return ratelimit_hit(limit=limit("customer-bad-link"), subject=client_address(request))
 
 
 def link_post_counted(installation: Installation) -> Refused | None:
     """Count a sign or approve POST against the link (its installation, across re-sent links)."""
-    limit = Limit("customer-post", settings.CUSTOMER_LINK_POST_LIMIT, _window())
-    return ratelimit_hit(limit=limit, subject=str(installation.pk))
+    return ratelimit_hit(limit=limit("customer-post"), subject=str(installation.pk))
 
 
 def record_download_counted(installation: Installation) -> Refused | None:
     """Count a download of the customer's record against the link, per day: each one renders
     a PDF (seconds of CPU) and keeps its file."""
-    limit = Limit("customer-record", settings.CUSTOMER_RECORD_DAILY_LIMIT, timedelta(days=1))
-    return ratelimit_hit(limit=limit, subject=str(installation.pk))
+    return ratelimit_hit(limit=limit("customer-record"), subject=str(installation.pk))

@@ -334,3 +334,13 @@ def test_changing_a_password_twice_at_once_is_answered_as_done(client, cast):
         "new_password2": "another-long-one-77",
     }
     assert client.post("/accounts/password/", wrong).status_code == 200  # still refused
+
+
+def test_a_password_window_set_to_zero_minutes_counts_in_one_minute_windows(client, cast, settings):
+    # As the customer link's window always did (ratelimit.LIMITS): 0 divided by zero, a 500.
+    settings.PASSWORD_RESET_WINDOW_MINUTES = 0
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 1
+    assert _ask(Client(), cast.partner_user.email).status_code == 302
+    refused = _ask(Client(), cast.partner_user.email)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60

@@ -5,16 +5,14 @@ of that name, and the forms render with the portal's labelled fields."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from axes.utils import reset as axes_reset
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
-from ..ratelimit.services import Limit, Refused, client_address, ratelimit_hit
+from ..ratelimit.services import Refused, client_address, limit, ratelimit_hit
 from .mail import link_lifetime, send_reset_link
 
 # Session keys: the address this browser last asked a link for, and when; the account it
@@ -41,14 +39,6 @@ def too_many(request: HttpRequest, refused: Refused, *, changing: bool = False) 
     return response
 
 
-def _limits() -> tuple[Limit, Limit]:
-    window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
-    return (
-        Limit("reset-address", settings.PASSWORD_RESET_ADDRESS_LIMIT, window),
-        Limit("reset-email", settings.PASSWORD_RESET_EMAIL_LIMIT, window),
-    )
-
-
 class ResetRequestView(LifetimeMixin, auth_views.PasswordResetView):
     """ "Forgot your password?": the same answer whether or not the address has an account
     (Django's own), so the page never tells who has one."""
@@ -60,10 +50,10 @@ class ResetRequestView(LifetimeMixin, auth_views.PasswordResetView):
         email = form.cleaned_data["email"].strip().lower()
         if self._repeat(email):
             return HttpResponseRedirect(self.get_success_url())
-        by_address, by_email = _limits()
-        refused = ratelimit_hit(limit=by_address, subject=client_address(self.request))
+        address = client_address(self.request)
+        refused = ratelimit_hit(limit=limit("reset-address"), subject=address)
         if refused is None:
-            refused = ratelimit_hit(limit=by_email, subject=email)
+            refused = ratelimit_hit(limit=limit("reset-email"), subject=email)
         if refused is not None:
             return too_many(self.request, refused)
         for user in form.get_users(form.cleaned_data["email"]):
@@ -110,9 +100,7 @@ class ChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:password_change_done")
 
     def post(self, request, *args, **kwargs):
-        window = timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
-        limit = Limit("password-change", settings.PASSWORD_CHANGE_LIMIT, window)
-        refused = ratelimit_hit(limit=limit, subject=str(request.user.pk))
+        refused = ratelimit_hit(limit=limit("password-change"), subject=str(request.user.pk))
         if refused is not None:
             return too_many(request, refused, changing=True)
         return super().post(request, *args, **kwargs)

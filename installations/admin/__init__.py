@@ -17,7 +17,9 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from ..ratelimit.models import RateCount
 from . import evidence  # noqa: F401  (registers itself)
+from .blocks import RateCountAdmin
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
 from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin, PortalUserAdmin
@@ -38,3 +40,4 @@ from . import dashboard  # noqa: E402,F401  (the partner dashboard for staff)
 
 admin.site.register(WebhookEndpoint, WebhookEndpointAdmin)
 admin.site.register(WebhookDelivery, WebhookDeliveryAdmin)
+admin.site.register(RateCount, RateCountAdmin)

@@ -18,6 +18,9 @@ class RateCount(models.Model):
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        # Staff meet these as "rate-limit counters" (admin/blocks.py) and grant their view and
+        # delete permissions by that name.
+        verbose_name = "rate-limit counter"
         constraints = [
             models.UniqueConstraint(fields=["key", "window_start"], name="rate_count_key_window")
         ]

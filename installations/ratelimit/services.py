@@ -12,8 +12,10 @@ writes nothing.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +49,95 @@ class Refused:
         return max(1, math.ceil(self.retry_after / 60))
 
 
+class Subject(enum.Enum):
+    """What a limit counts per: the second half of its keys."""
+
+    ADDRESS = "address"  # client_address: an IPv4 address or an IPv6 /64
+    EMAIL = "email"  # as typed into "Forgot your password?", lower-cased
+    INSTALLATION = "installation"  # the customer's link, by the installation it belongs to
+    USER = "user"  # a signed-in account, by its id
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One of the portal's limits, in words, with the settings it reads. The settings are read
+    each time (`limit()`), so that a changed setting is the limit at once, here and on the
+    staff's blocks page, which needs each counter's limit to tell a block from a count."""
+
+    name: str  # the keys' prefix
+    counts: str  # what is counted, as staff read it
+    subject: Subject
+    count_setting: str
+    window: Callable[[], timedelta]
+
+    def limit(self) -> Limit:
+        return Limit(self.name, getattr(settings, self.count_setting), self.window())
+
+
+def _minutes(setting: str) -> Callable[[], timedelta]:
+    return lambda: timedelta(minutes=max(1, getattr(settings, setting)))
+
+
+# Every limit the portal counts: its key's prefix names it here, so that staff see a counter
+# described in words (ratelimit/blocks.py) rather than a key to decipher.
+LIMITS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "customer-bad-link",
+            "Customer links that did not work",
+            Subject.ADDRESS,
+            "CUSTOMER_LINK_BAD_LIMIT",
+            _minutes("CUSTOMER_LINK_WINDOW_MINUTES"),
+        ),
+        Kind(
+            "customer-post",
+            "Signing and approving through the customer's link",
+            Subject.INSTALLATION,
+            "CUSTOMER_LINK_POST_LIMIT",
+            _minutes("CUSTOMER_LINK_WINDOW_MINUTES"),
+        ),
+        Kind(
+            "customer-record",
+            "Downloads of the customer's record",
+            Subject.INSTALLATION,
+            "CUSTOMER_RECORD_DAILY_LIMIT",
+            lambda: timedelta(days=1),
+        ),
+        Kind(
+            "reset-address",
+            "Password-reset requests",
+            Subject.ADDRESS,
+            "PASSWORD_RESET_ADDRESS_LIMIT",
+            _minutes("PASSWORD_RESET_WINDOW_MINUTES"),
+        ),
+        Kind(
+            "reset-email",
+            "Password-reset requests",
+            Subject.EMAIL,
+            "PASSWORD_RESET_EMAIL_LIMIT",
+            _minutes("PASSWORD_RESET_WINDOW_MINUTES"),
+        ),
+        Kind(
+            "password-change",
+            "Attempts at changing the password",
+            Subject.USER,
+            "PASSWORD_CHANGE_LIMIT",
+            _minutes("PASSWORD_RESET_WINDOW_MINUTES"),
+        ),
+    )
+}
+
+
+def limit(name: str) -> Limit:
+    """The limit of that name as the settings now say (a KeyError for a name not in LIMITS)."""
+    return LIMITS[name].limit()
+
+
+def key_for(limit: Limit, subject: str) -> str:
+    return f"{limit.name}:{subject}"[:100]
+
+
 def _now() -> datetime:
     return timezone.now()
 
@@ -77,7 +168,12 @@ def client_ip(request: HttpRequest) -> str | None:
 def client_address(request: HttpRequest) -> str:
     """The client's address as a limit counts it (client_ip). An IPv6 client is its /64: one
     home or phone is given a whole /64 and can change addresses within it at will."""
-    address = client_ip(request) or ""
+    return counted_address(client_ip(request) or "")
+
+
+def counted_address(address: str) -> str:
+    """An address as the limits count it (client_address); staff's search of the blocks page
+    finds a client's block by the address they were given."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -98,7 +194,7 @@ def ratelimit_hit(*, limit: Limit, subject: str) -> Refused | None:
     start = EPOCH + timedelta(seconds=(now - EPOCH).total_seconds() // seconds * seconds)
     ends_at = start + limit.window
     refused = Refused(retry_after=max(1, math.ceil((ends_at - now).total_seconds())))
-    key = f"{limit.name}:{subject}"[:100]
+    key = key_for(limit, subject)
     rows = RateCount.objects.filter(key=key, window_start=start)
     # A full window is refused by this read alone: a flood past the limit writes nothing.
     seen = rows.values_list("count", flat=True).first()

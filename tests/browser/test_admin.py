@@ -1,10 +1,15 @@
-"""The staff admin in a browser: the installation list fits a 1366 px laptop screen."""
+"""The staff admin in a browser: the installation list fits a 1366 px laptop screen; the
+rate-limit blocks page fits a phone."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
+from installations.ratelimit import services as ratelimit
 from installations.statuses import Status
 
 from .conftest import log_in
+from .steps import serious_axe_violations
 
 LAPTOP = {"width": 1366, "height": 768}
 
@@ -32,3 +37,19 @@ def test_the_installation_list_keeps_its_last_column_on_a_1366_px_screen(page, c
     results = page.locator("#changelist .results")
     assert results.evaluate("e => e.scrollWidth <= e.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport
+
+
+def test_the_blocks_page_fits_a_phone_and_its_row_button_lifts_a_block(phone, cast):
+    for _ in range(3):  # the default limit of links per email address
+        ratelimit.ratelimit_hit(limit=ratelimit.limit("reset-email"), subject="ann@example.com")
+    log_in(phone, "root")
+    phone.goto("/admin/installations/ratecount/")
+    expect(phone.get_by_role("heading", name="Rate-limit blocks in force")).to_be_visible()
+    # The table scrolls inside its box, as Django's lists do; the page does not.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert serious_axe_violations(phone) == []
+    lift = phone.get_by_role("button", name="Lift the block: Password-reset requests for ann")
+    lift.scroll_into_view_if_needed()
+    lift.click()
+    expect(phone.locator(".messagelist")).to_contain_text("Lifted: Password-reset requests")
+    expect(phone.locator("#result_list")).to_have_count(0)  # no block left to list
