@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('installations', '0026_live_change_status_changed'),
+        ('installations', '0028_dashboard_old_default_assigned_threshold'),
     ]
 
     operations = [
