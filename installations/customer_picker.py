@@ -2,8 +2,9 @@
 
 The form used to offer every customer in one <select>: for a partner with 100,000 customers that
 was a 4.7 MB page drawn in 6.5 s. The partner now types a piece of the name, phone, email or
-address and chooses among the first few matches (search.first_customers); the form never
-draws more than those and the one already chosen.
+address and chooses among the oldest few matches (search.first_customers: the same ones for
+a short text and a long one, on either database); the form never draws more than those and the
+one already chosen.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def pick(partner: Partner, query: str | None, chosen: str | None) -> Picker:
     customer = _chosen(partner, chosen)
     if len(query) < MIN_LENGTH:
         return Picker(query=query, chosen=customer)
-    found = search.first_customers(partner, query, SHOWN + 1)
-    found.sort(key=lambda c: (c.name.casefold(), c.pk))
-    return Picker(query=query, matches=found[:SHOWN], more=len(found) > SHOWN, chosen=customer)
+    found = search.first_customers(partner, query, SHOWN + 1)  # the oldest, oldest first
+    # The oldest ten, listed by name to be found by eye; the eleventh only says there are more
+    # (sorted before the cut, a newer customer could take an older one's place).
+    shown = sorted(found[:SHOWN], key=lambda c: (c.name.casefold(), c.pk))
+    return Picker(query=query, matches=shown, more=len(found) > SHOWN, chosen=customer)
 
 
 def label(customer: Customer) -> str:

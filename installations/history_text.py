@@ -93,6 +93,16 @@ def field_changes(change: StatusChange, handymen: dict[int, str]) -> list[FieldC
     ]
 
 
+def changes_text(change: StatusChange, handymen: dict[int, str] | None = None) -> str:
+    """The changed fields on one line, in the record page's words: "Window start: 10:00 →
+    13:00; Scheduled date: Fri 4 Dec 2026 → Sat 5 Dec 2026" (the admin's history). Without
+    `handymen`, the entry's own are looked up: no query unless it names one."""
+    if handymen is None:
+        handymen = handyman_names([change])
+    fields = field_changes(change, handymen)
+    return "; ".join(f"{f.label}: {f.old} → {f.new}" for f in fields) or "—"
+
+
 def record_history(installation: Installation) -> list[StatusChange]:
     """The record page's timeline, oldest first: each entry with `shown_changes`. Reassign
     entries name the handymen through a join, not one query per entry; an override's handymen

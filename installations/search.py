@@ -203,23 +203,28 @@ PICKER_WALK = 2000
 
 
 def first_customers(partner: Partner | int, value: str, limit: int) -> list[Customer]:
-    """At most `limit` of the partner's customers matching `value`, found without listing every
-    match: a big partner has 100,000 customers, and "Road" is in half of their addresses. On
-    SQLite the FTS table is read joined to the customers and stops at `limit`; elsewhere the
-    partner's first customers are tested, and then, if they do not fill `limit`, the list's own
-    customer search (its trigram indexes)."""
+    """The `limit` oldest (lowest id) of the partner's customers matching `value`, oldest first,
+    found without listing every match: a big partner has 100,000 customers, and "Road" is in
+    half of their addresses. On SQLite the FTS table is read joined to the customers and stops
+    at `limit`; elsewhere the partner's first customers are tested, and then, if they do not
+    fill `limit`, the list's own customer search (its trigram indexes). Every path takes the
+    same customers for the same text: "ok" and "okafor" must not offer two different tens."""
     owner = getattr(partner, "pk", partner)
     if uses_fts(value):
         ids = RawSQL(
             "SELECT id FROM (SELECT c.id FROM search_customer_fts f"
             " JOIN installations_customer c ON c.id = f.rowid AND +c.partner_id = %s"
-            " WHERE search_customer_fts MATCH %s LIMIT %s)",
+            # FTS5 hands its rows over by rowid (the customer's id): no sort.
+            " WHERE search_customer_fts MATCH %s ORDER BY f.rowid LIMIT %s)",
             [owner, fts_phrase(value), limit],
         )
-        return list(Customer.objects.filter(pk__in=ids))
+        return list(Customer.objects.filter(pk__in=ids).order_by("pk"))
     if not connection.features.supports_slicing_ordering_in_compound:
-        # SQLite below three characters: no index helps; the scan stops at `limit`.
-        return list(matching_customers(owner, value)[:limit])
+        # SQLite below three characters: no index finds the text, so the partner's customers
+        # are tested until `limit` match. In id order, as every other path: the customers'
+        # own order (by name) took the first by name. The partner index holds one partner's
+        # rows in id order, so nothing is sorted and the scan still stops at `limit`.
+        return list(matching_customers(owner, value).order_by("pk")[:limit])
     window = Customer.objects.filter(partner=owner).order_by("pk").values("pk")[:PICKER_WALK]
     # Oldest first in both halves: the same text shows the same customers every time (a hash
     # join hands rows over in no fixed order, so "the first ten" changed between two asks).
@@ -229,4 +234,4 @@ def first_customers(partner: Partner | int, value: str, limit: int) -> list[Cust
     filled = Exists(walked.values("pk")[limit - 1 : limit])
     indexed = matching_customers(owner, value).filter(~filled).order_by("pk")
     rows = walked[:limit].union(indexed[:limit], all=True)
-    return list({c.pk: c for c in rows}.values())[:limit]
+    return sorted({c.pk: c for c in rows}.values(), key=lambda c: c.pk)[:limit]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from installations.demo import walk_to
@@ -25,6 +29,28 @@ from .factories import (
 
 # The statuses a job reaches only once its handyman has set off.
 SET_OFF = VISITED_STATUSES | {Status.EN_ROUTE}
+
+_DB_DIR: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On SQLite the test database is a file, whichever tests run.
+
+    Django's default is a shared-cache in-memory database: there a thread's own connection
+    meets a table lock, not the busy timeout, and a racing test failed with "database table is
+    locked", unless the browser tests' conftest (which needs a file for gunicorn) happened to be
+    collected too: the racing tests passed in the whole suite and failed in their file alone.
+    A file is also what production runs: WAL, and writers queued by BEGIN IMMEDIATE."""
+    global _DB_DIR
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and _DB_DIR is None:
+        _DB_DIR = tempfile.mkdtemp(prefix="portal-test-db-")
+        database.setdefault("TEST", {})["NAME"] = str(Path(_DB_DIR) / "test.sqlite3")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _DB_DIR is not None:
+        shutil.rmtree(_DB_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import codecs
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -17,7 +17,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.test import RequestFactory
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -808,6 +810,61 @@ def test_the_status_history_shows_labels_not_codes(root_client, cast):
         page = root_client.get(url).content.decode()
         assert "Scheduled → Installer assigned" in page
         assert "SCHEDULED → INSTALLER_ASSIGNED" not in page
+
+
+def test_the_admin_history_writes_corrected_values_in_the_record_pages_words(root_client, cast):
+    """The history inline and a history entry's page printed an override as stored:
+    "window_start: '10:00:00' → '13:00:00'", "scheduled_date: '2030-01-15' …", handyman ids."""
+    inst = cast.installation(Status.CUSTOMER_APPROVED)
+    services.installation_override(
+        installation=inst,
+        actor=cast.superuser,
+        reason="Booked on another day than recorded",
+        changes={
+            "scheduled_date": date(2030, 1, 15),
+            "window_start": time(13, 0),
+            "window_end": time(15, 0),
+            "handyman": cast.other_handyman,
+        },
+    )
+    partner = Client()
+    partner.force_login(cast.partner_user)
+    record = partner.get(f"/installations/{inst.pk}/").content.decode()
+    listed = record.split('<ul class="changes">')[1].split("</ul>")[0]
+    said = re.findall(r"<li>([^<]*)</li>", listed)
+    assert f"Arrival window from: {inst.window_start:%H:%M} → 13:00" in said
+    assert f"Handyman: {cast.handyman.display_name} → {cast.other_handyman.display_name}" in said
+    entry = history(inst)[-1]
+    inline = root_client.get(change_url(inst)).content.decode().split('id="history-group"')[1]
+    own_page = root_client.get(f"/admin/installations/statuschange/{entry.pk}/change/")
+    for shown in (inline, own_page.content.decode()):
+        assert all(words in shown for words in said)
+        assert "13:00:00" not in shown and "2030-01-15" not in shown
+
+
+def test_the_history_inline_names_the_handymen_of_every_override_in_one_query(root_client, cast):
+    inst = cast.installation(Status.CUSTOMER_APPROVED)
+    moves = iter([cast.other_handyman, cast.handyman] * 2)
+
+    def override(times: int) -> None:
+        for _ in range(times):
+            services.installation_override(
+                installation=inst,
+                actor=cast.superuser,
+                reason="Swap",
+                changes={"handyman": next(moves)},
+            )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as run:
+            assert root_client.get(change_url(inst)).status_code == 200
+        return len(run.captured_queries)
+
+    override(1)
+    one = queries()
+    override(3)
+    assert history(inst)[-1].changes["handyman"] == [cast.other_handyman.pk, cast.handyman.pk]
+    assert queries() == one
 
 
 ADD_URL = "/admin/installations/installation/add/"

@@ -574,10 +574,13 @@ def test_a_resend_past_the_ceiling_is_held_and_the_old_link_keeps_working(cast):
     assert installation.link_nonce == nonce  # no new link that nobody received
 
 
-# --- The same under real concurrency (PostgreSQL leg) ---------------------------------------------
+# --- The same under real concurrency: threads, each with its own connection -----------------------
+# Both databases: PostgreSQL holds them apart by the installation's row lock and the recipient's
+# advisory lock, SQLite by the write lock each transaction takes at BEGIN (IMMEDIATE); without
+# it a thread that read before another wrote fails with "database is locked". On SQLite the
+# test database is a file (tests/conftest.py): threads on the in-memory one met table locks.
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_resends_send_one_link(cast, settings):
     from .test_concurrency_pg import race
@@ -594,7 +597,6 @@ def test_racing_resends_send_one_link(cast, settings):
     assert _resends(installation) == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_outbox_calls_for_one_customer_on_two_jobs_stay_under_the_ceiling(cast, settings):
     from .test_concurrency_pg import race

@@ -12,16 +12,16 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django_fsm.admin import FSMAdminMixin
 
-from .. import services
+from .. import history_text, services
 from ..bulk.services import MAX_ROWS as MAX_CANCEL_ROWS
 from ..lookups import in_group
 from ..models import ADMIN_EVERY_PARTNER, Handyman, Installation, Message, StatusChange
-from ..scheduling.text import reschedule_text
 from ..services import TransitionRefused
 from ..spreadsheets.export import lines_of
 from ..statuses import GROUP_CHOICES, GROUPS_BY_SLUG, Status
@@ -43,7 +43,7 @@ from .mixins import (
     ReadOnlyMixin,
     admin_change_url,
     can_override,
-    changes_text,
+    changed_values_text,
     error_text,
     is_id,
 )
@@ -99,10 +99,26 @@ class HandymanFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HistoryFormSet(BaseInlineFormSet):
+    """The history's rows, each given its "old → new" words as it is read: the handymen that
+    overrides moved jobs between are named by one query for the whole history, not one per
+    entry."""
+
+    def get_queryset(self):
+        entries = super().get_queryset()  # the formset keeps it: its rows are these objects
+        if not getattr(self, "_worded", False):
+            handymen = history_text.handyman_names(entries)
+            for entry in entries:
+                entry.worded_changes = changed_values_text(entry, handymen)
+            self._worded = True
+        return entries
+
+
 class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
     """The history, read-only: entries are written by the service layer only."""
 
     model = StatusChange
+    formset = HistoryFormSet
     verbose_name = "history entry"
     verbose_name_plural = "status history"
     fields = (
@@ -129,9 +145,8 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
 
     @admin.display(description="old → new")
     def changed_values(self, obj: StatusChange) -> str:
-        if obj.kind == StatusChange.Kind.RESCHEDULED:
-            return reschedule_text(obj)
-        return changes_text(obj.changes)
+        worded = getattr(obj, "worded_changes", None)
+        return changed_values_text(obj) if worded is None else worded
 
 
 def _installation_links(rows: QuerySet[Installation] | list[Installation]) -> str:

@@ -11,8 +11,7 @@ from django.contrib import admin, messages
 
 from .. import notifications
 from ..models import Message, StatusChange
-from ..scheduling.text import reschedule_text
-from .mixins import IdSearchMixin, ReadOnlyAdmin, changes_text
+from .mixins import IdSearchMixin, ReadOnlyAdmin, changed_values_text
 
 logger = logging.getLogger("installations.admin")
 
@@ -37,6 +36,9 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
     search_fields = ("actor_name", "reason")
     search_help_text = "Who or a reason; a number shows that installation's history."
     show_full_result_count = False
+    # The changed fields in the record page's words ("old → new") in place of the stored
+    # `changes` (ids, "13:00:00", "2026-12-05"): one entry must not read two ways on one page.
+    exclude = ("changes",)
     readonly_fields = ("changed_values",)
 
     @admin.display(description="status", ordering="to_status")
@@ -45,9 +47,7 @@ class StatusChangeAdmin(IdSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="old → new")
     def changed_values(self, obj: StatusChange) -> str:
-        if obj.kind == StatusChange.Kind.RESCHEDULED:
-            return reschedule_text(obj)
-        return changes_text(obj.changes)
+        return changed_values_text(obj)
 
 
 @functools.cache

@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
-from ..models import Installation
+from .. import history_text
+from ..models import Installation, StatusChange
+from ..scheduling.text import reschedule_text
 
 OVERRIDE_PERMISSION = "installations.override_locked_installation"
 
@@ -42,10 +44,12 @@ def admin_change_url(obj: Any) -> str:
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
 
 
-def changes_text(changes: dict) -> str:
-    if not changes:
-        return "—"
-    return "; ".join(f"{field}: {old!r} → {new!r}" for field, (old, new) in changes.items())
+def changed_values_text(change: StatusChange, handymen: dict[int, str] | None = None) -> str:
+    """A history entry's "old → new" in the record page's words (history_text), not as stored:
+    "Window start: 10:00 → 13:00", not "window_start: '10:00:00' → '13:00:00'"."""
+    if change.kind == StatusChange.Kind.RESCHEDULED:
+        return reschedule_text(change)
+    return history_text.changes_text(change, handymen)
 
 
 class IdSearchMixin:

@@ -25,11 +25,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,7 +54,6 @@ CHROMIUM_ARGS = [
 ]
 DEFAULT_TIMEOUT_MS = 15_000  # a shared CI machine under load is slow, not wrong
 BLOCKING_TYPES = {"stylesheet", "script"}
-_DB_DIR: str | None = None
 
 
 class OnceHashedPBKDF2PasswordHasher(PBKDF2PasswordHasher):
@@ -76,22 +72,13 @@ def _hash_once(password: str, iterations: int) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _DB_DIR
     config.addinivalue_line(
         "markers",
         "allow_page_errors(*texts): the page guard lets through errors whose report contains one "
         "of these texts (and fails if one of them never happens)",
     )
-    # The server is another process: the test database must be a file both can open.
-    database = django_settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3" and _DB_DIR is None:
-        _DB_DIR = tempfile.mkdtemp(prefix="portal-browser-db-")
-        database.setdefault("TEST", {})["NAME"] = str(Path(_DB_DIR) / "test.sqlite3")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _DB_DIR is not None:
-        shutil.rmtree(_DB_DIR, ignore_errors=True)
+    # The server is another process: the test database must be a file both can open, which
+    # on SQLite it always is (tests/conftest.py; `_database_url` checks).
 
 
 def pytest_collection_modifyitems(items):
