@@ -207,25 +207,41 @@
   // with "Arrived" exactly under the finger, and the second tap of a double tap must land on
   // nothing. `disabled` swallows the tap (it does not fall through to what lies beneath) and
   // tells assistive technology the button is not available yet; .is-settling shows it.
+  // "Mark done" is a link (the checklist is its own page), drawn under the finger after "Yes, I
+  // am at the site": a link cannot be disabled, so its click is swallowed below instead.
   var SETTLE_MS = 700;
 
   function settle(root) {
     if (!root || !root.querySelectorAll) return;
     var buttons = root.querySelectorAll(".step-form button[type=submit]");
+    var links = root.querySelectorAll("a.step-link");
     buttons.forEach(function (button) {
       button.disabled = true;
       button.classList.add("is-settling");
       button.setAttribute("aria-busy", "true");
     });
-    if (!buttons.length) return;
+    links.forEach(function (link) {
+      link.classList.add("is-settling");
+      link.setAttribute("aria-disabled", "true");
+    });
+    if (!buttons.length && !links.length) return;
     window.setTimeout(function () {
       buttons.forEach(function (button) {
         button.disabled = false;
         button.classList.remove("is-settling");
         button.removeAttribute("aria-busy");
       });
+      links.forEach(function (link) {
+        link.classList.remove("is-settling");
+        link.removeAttribute("aria-disabled");
+      });
     }, SETTLE_MS);
   }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.step-link.is-settling");
+    if (link) event.preventDefault();
+  }, true);
 
   // htmx:load fires on every piece of content htmx swaps in (not on the first page load, whose
   // buttons wait for a deliberate first tap).

@@ -490,6 +490,46 @@ def test_a_double_tap_on_on_my_way_never_marks_arrived(phone_page, cast):
     assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
 
 
+def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_page, cast):
+    """After "Yes, I am at the site" the card is redrawn with the "Mark done" link exactly under
+    the finger (a link, not a form's button): the second tap of a double tap must land on
+    nothing, not open the close checklist of a job he has only just reached."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
+    opened: list[str] = []
+    page.on("request", lambda r: opened.append(r.url) if "/complete/" in r.url else None)
+
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").tap()
+    yes = card.get_by_role("button", name="Yes, I am at the site")
+    # The question is drawn (its note focused), and its button has settled in: a first tap.
+    expect(card.locator(".job-note-question")).to_be_focused()
+    expect(yes).to_be_enabled()
+    yes.scroll_into_view_if_needed()
+    box = yes.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.touchscreen.tap(x, y)
+    mark_done = card.get_by_role("link", name="Mark done")
+    expect(card.locator(".job-note")).to_be_focused()
+    box = mark_done.bounding_box()
+    assert box is not None
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    page.wait_for_timeout(300)
+    assert opened == []
+    expect(page).to_have_url(re.compile(r"/handyman/$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+    expect(mark_done).not_to_have_attribute("aria-disabled", "true")  # ready a moment later
+
+    # A deliberate tap a moment later opens the checklist.
+    mark_done.tap()
+    page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
+
+
 def _later_jobs(cast, n: int) -> None:
     """One job today and `n` after the next days (bulk copies of one job of his)."""
     today = timezone.localdate()
