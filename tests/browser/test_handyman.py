@@ -14,9 +14,11 @@ from playwright.sync_api import expect
 from installations import services
 from installations.demo import png_bytes
 from installations.models import Installation
+from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
 from .conftest import draw_signature, log_in
+from .steps import small_targets
 
 
 def _watch_console(page) -> list[str]:
@@ -380,6 +382,23 @@ def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cas
         box = button.bounding_box()
         assert box is not None
         assert box["height"] >= 48
+
+
+def test_every_control_on_his_phone_is_big_enough_for_a_thumb(phone, cast):
+    """The header's links (home, change your password) and the day-off date are tapped on the
+    same 360-pixel screen as the step buttons."""
+    today = timezone.localdate()
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
+    on_site = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=today)
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=9))
+    TimeOff.objects.create(handyman=cast.handyman, day=today + timedelta(days=3))
+
+    log_in(phone, "hank")
+    phone.wait_for_url(re.compile(r"/handyman/$"))
+    assert small_targets(phone) == []
+
+    phone.goto(f"/handyman/{on_site.pk}/complete/")
+    assert small_targets(phone) == []
 
 
 @pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
