@@ -12,6 +12,7 @@ from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import draw_signature
+from .steps import small_targets
 
 
 def _wait_until_loaded(img) -> None:
@@ -83,6 +84,13 @@ def test_a_refused_signature_opens_on_what_is_missing_not_at_the_top(phone_page,
     expect(summary).to_be_in_viewport()
     expect(page.get_by_label("Your full name")).to_be_in_viewport()
     assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
+
+
+def test_every_control_on_the_customer_pages_is_big_enough_for_a_thumb(phone, cast):
+    for status in (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED):
+        phone.goto(f"/c/{make_token(cast.installation(status))}/")
+        assert small_targets(phone) == [], status
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, status
 
 
 @pytest.mark.allow_page_errors("404 (Not Found)")
