@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
-from ..customer_links import LinkError, bad_link_counted, link_post_counted, read_token
+from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -151,6 +151,7 @@ def _page(
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_shown(installation),
         "typed_statement": TYPED_STATEMENT,
+        "link_days": MAX_AGE.days,
         "errors": errors or {},
         "notice": notice,
         "name": name,

@@ -163,6 +163,16 @@ def test_approving_twice_answers_409(client, cast):
     assert "already approved" in response.content.decode()
 
 
+def test_the_approved_page_does_not_promise_to_stay_past_the_links_thirty_days(client, cast):
+    # Coming back later: the link expires like any other, so the page says to keep the PDF and
+    # how to get a new link, never that it "stays here" (it was gone after 30 days).
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    html = client.get(_url("page", approved)).content.decode()
+    assert "stays here" not in html
+    assert f"This link works for {MAX_AGE.days} days from when it was sent" in html
+    assert "ask Acme Appliances for a new link" in html
+
+
 @pytest.mark.parametrize(
     ("name", "signature", "error"),
     [
