@@ -139,6 +139,7 @@ def _page(
     notice: str = "",
     name: str = "",
     typed: bool = False,
+    signature: str = "",
 ) -> HttpResponse:
     ctx = {
         "installation": installation,
@@ -156,6 +157,7 @@ def _page(
         "notice": notice,
         "name": name,
         "typed": typed,
+        "signature": signature,
         "Status": Status,
     }
     response = render(request, "customer/page.html", ctx, status=status)
@@ -199,9 +201,18 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
                     "Please sign in the box, or tick the statement below to sign with your "
                     "typed name."
                 ]
+    # A readable drawing goes back into the box, so that a missing name costs only the name.
+    kept = drawing if signature_png else ""
     if errors:
         return _page(
-            request, installation, token, status=422, errors=errors, name=name, typed=typed
+            request,
+            installation,
+            token,
+            status=422,
+            errors=errors,
+            name=name,
+            typed=typed,
+            signature=kept,
         )
     try:
         installation = services.installation_sign(
@@ -218,7 +229,9 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         return _page(request, current, token, status=409, notice=refused.message)
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
-        return _page(request, installation, token, status=422, errors=errors, name=name)
+        return _page(
+            request, installation, token, status=422, errors=errors, name=name, signature=kept
+        )
     return redirect("customer:page", token=token)
 
 

@@ -93,6 +93,32 @@ def test_every_control_on_the_customer_pages_is_big_enough_for_a_thumb(phone, ca
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360, status
 
 
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")  # signing without a name
+def test_a_drawn_signature_is_kept_when_the_name_was_missing(phone_page, cast):
+    """The name sits above the box: a customer who signs first and forgets the name is asked
+    for the name, and finds the signature still in the box, not gone without a word."""
+    page = phone_page
+    installation = cast.installation(Status.CONTRACT_SENT)
+    page.goto(f"/c/{make_token(installation)}/")
+    draw_signature(page)
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    page.get_by_role("button", name="Sign the contract").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Type your full name.")
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    # The drawing, shown again in the box (drawn once its image has loaded).
+    pad = page.locator("canvas#signature-pad").element_handle()
+    wide_ink = f"c => {{ const [l, t, r, b] = ({INK_BOX})(c); return r - l > 50 && b - t > 20; }}"
+    page.wait_for_function(wide_ink, arg=pad)
+
+    page.get_by_label("Your full name").fill(installation.customer.name)
+    page.get_by_role("button", name="Sign the contract").click()
+    page.get_by_role("button", name="Approve installation").wait_for()
+    installation.refresh_from_db()
+    assert installation.status == Status.CONTRACT_SIGNED
+    assert installation.contract_signature_kind == Installation.SignatureKind.DRAWN
+
+
 @pytest.mark.allow_page_errors("404 (Not Found)")
 def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
     installation = cast.installation(Status.CONTRACT_SENT)

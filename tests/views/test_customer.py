@@ -163,6 +163,17 @@ def test_approving_twice_answers_409(client, cast):
     assert "already approved" in response.content.decode()
 
 
+def test_a_refusal_for_the_name_gives_a_readable_drawing_back_and_only_that(client, sent):
+    response = _sign(client, sent, name="")
+    assert response.status_code == 422
+    assert f'id="id_signature" value="{SIGNATURE}"' in response.content.decode()
+    unreadable = "data:image/png;base64,bm90IGEgcG5n"
+    response = _sign(client, sent, name="", signature=unreadable)
+    assert response.status_code == 422
+    assert unreadable not in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
 def test_the_approved_page_does_not_promise_to_stay_past_the_links_thirty_days(client, cast):
     # Coming back later: the link expires like any other, so the page says to keep the PDF and
     # how to get a new link, never that it "stays here" (it was gone after 30 days).
