@@ -239,12 +239,13 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
 @post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
 def approve(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
+    if installation.status == Status.CUSTOMER_APPROVED:
+        # Only the customer approves, so this is their own approval again (a double tap on a
+        # slow connection, whose second answer is the one shown; a second tab): answered as
+        # done, with the page that says when they approved.
+        return redirect("customer:page", token=token)
     if installation.status != Status.CONTRACT_SIGNED:
-        notice = (
-            "You have already approved this installation. Nothing was changed."
-            if installation.status == Status.CUSTOMER_APPROVED
-            else "Please sign the contract first, then approve the installation."
-        )
+        notice = "Please sign the contract first, then approve the installation."
         return _page(request, installation, token, status=409, notice=notice)
     try:
         services.installation_approve(
