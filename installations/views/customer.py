@@ -232,7 +232,8 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         return _page(
             request, installation, token, status=422, errors=errors, name=name, signature=kept
         )
-    return redirect("customer:page", token=token)
+    # Opens at the thanks for signing and the Approve button, not at the top of a long page.
+    return redirect(reverse("customer:page", args=[token]) + "#approve")
 
 
 @never_cache

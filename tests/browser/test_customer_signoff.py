@@ -119,6 +119,21 @@ def test_a_drawn_signature_is_kept_when_the_name_was_missing(phone_page, cast):
     assert installation.contract_signature_kind == Installation.SignatureKind.DRAWN
 
 
+def test_after_signing_the_phone_shows_the_thanks_and_the_next_step(phone, cast):
+    """The sign form is at the bottom of a long page: the answer opened at its top, the same
+    heading as before, and "Thank you for signing" and Approve far below, out of sight."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    phone.goto(f"/c/{make_token(installation)}/")
+    phone.get_by_label("Your full name").fill(installation.customer.name)
+    phone.get_by_label(re.compile("Instead of drawing")).check()
+    phone.get_by_role("button", name="Sign the contract").click()
+
+    approve = phone.get_by_role("button", name="Approve installation")
+    approve.wait_for()
+    expect(phone.get_by_text("Thank you for signing.")).to_be_in_viewport()
+    expect(approve).to_be_in_viewport()
+
+
 @pytest.mark.allow_page_errors("404 (Not Found)")
 def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
     installation = cast.installation(Status.CONTRACT_SENT)

@@ -108,7 +108,7 @@ def test_the_customer_signs_then_approves(client, sent):
     token = make_token(sent)
     response = _sign(client, token, name="  Carol Customer ")
     assert response.status_code == 302
-    assert response["Location"] == _url("page", token)
+    assert response["Location"] == _url("page", token) + "#approve"
     sent.refresh_from_db()
     assert sent.status == Status.CONTRACT_SIGNED
     assert sent.contract_signer_name == "Carol Customer"
