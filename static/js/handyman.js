@@ -261,6 +261,15 @@
     if (heading) heading.focus();
   });
 
+  // Days off answered in place: the answer replaced the button he pressed, and focus fell to the
+  // page. He goes on at the date to correct, or at the section's heading, above its note.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "days-off") return;
+    var target = elt.querySelector("[aria-invalid=true]") || elt.querySelector("h2");
+    if (target) target.focus();
+  });
+
   // Time on site, counting while the job is in progress: the same words as the server's
   // installations.formatting.duration_text (whole minutes, rounded down).
   function plural(n, word) {
