@@ -203,6 +203,20 @@
     }, 50);
   });
 
+  // "Not yet" redraws the card as it was, and the link pressed goes with it: he goes on at the
+  // card's name, not at the top of the page, and not at its step button (a second Enter).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    if (!elt || elt.tagName !== "A" || !detail.successful) return;
+    var target = elt.getAttribute("hx-target");
+    if (!target || target.indexOf("#job-") !== 0) return;
+    window.setTimeout(function () {
+      var heading = document.querySelector(target + " h3");
+      if (heading) heading.focus();
+    }, 50);
+  });
+
   // A freshly drawn step button is inert for a moment: after "On my way" the card is redrawn
   // with "Arrived" exactly under the finger, and the second tap of a double tap must land on
   // nothing. `disabled` swallows the tap (it does not fall through to what lies beneath) and

@@ -549,6 +549,23 @@ def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_
     page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
 
 
+def test_not_yet_puts_the_card_back_and_keeps_the_focus_on_it(phone, cast):
+    """“Not yet” redraws the card as it was; the link pressed went with it, and the focus fell
+    to the page (the next Tab started again at the top of his jobs). He goes on at the card's
+    name: never at its step button, where a second Enter would take the step."""
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
+    log_in(phone, "hank")
+    card = phone.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").press("Enter")
+    expect(card.locator(".job-note-question")).to_be_focused()
+
+    card.get_by_role("link", name="Not yet").press("Enter")
+    expect(card.get_by_role("button", name="Arrived")).to_be_visible()
+    expect(card.get_by_role("heading", name=job.customer.name)).to_be_focused()
+    assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+
+
 def _later_jobs(cast, n: int) -> None:
     """One job today and `n` after the next days (bulk copies of one job of his)."""
     today = timezone.localdate()
