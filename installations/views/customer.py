@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
-from ..customer_links import LinkError, bad_link_counted, link_post_counted, read_token
+from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -139,6 +139,7 @@ def _page(
     notice: str = "",
     name: str = "",
     typed: bool = False,
+    signature: str = "",
 ) -> HttpResponse:
     ctx = {
         "installation": installation,
@@ -151,10 +152,12 @@ def _page(
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_shown(installation),
         "typed_statement": TYPED_STATEMENT,
+        "link_days": MAX_AGE.days,
         "errors": errors or {},
         "notice": notice,
         "name": name,
         "typed": typed,
+        "signature": signature,
         "Status": Status,
     }
     response = render(request, "customer/page.html", ctx, status=status)
@@ -198,9 +201,18 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
                     "Please sign in the box, or tick the statement below to sign with your "
                     "typed name."
                 ]
+    # A readable drawing goes back into the box, so that a missing name costs only the name.
+    kept = drawing if signature_png else ""
     if errors:
         return _page(
-            request, installation, token, status=422, errors=errors, name=name, typed=typed
+            request,
+            installation,
+            token,
+            status=422,
+            errors=errors,
+            name=name,
+            typed=typed,
+            signature=kept,
         )
     try:
         installation = services.installation_sign(
@@ -217,20 +229,24 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         return _page(request, current, token, status=409, notice=refused.message)
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
-        return _page(request, installation, token, status=422, errors=errors, name=name)
-    return redirect("customer:page", token=token)
+        return _page(
+            request, installation, token, status=422, errors=errors, name=name, signature=kept
+        )
+    # Opens at the thanks for signing and the Approve button, not at the top of a long page.
+    return redirect(reverse("customer:page", args=[token]) + "#approve")
 
 
 @never_cache
 @post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
 def approve(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
+    if installation.status == Status.CUSTOMER_APPROVED:
+        # Only the customer approves, so this is their own approval again (a double tap on a
+        # slow connection, whose second answer is the one shown; a second tab): answered as
+        # done, with the page that says when they approved.
+        return redirect("customer:page", token=token)
     if installation.status != Status.CONTRACT_SIGNED:
-        notice = (
-            "You have already approved this installation. Nothing was changed."
-            if installation.status == Status.CUSTOMER_APPROVED
-            else "Please sign the contract first, then approve the installation."
-        )
+        notice = "Please sign the contract first, then approve the installation."
         return _page(request, installation, token, status=409, notice=notice)
     try:
         services.installation_approve(

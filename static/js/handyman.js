@@ -203,29 +203,59 @@
     }, 50);
   });
 
+  // "Not yet" redraws the card as it was, and the link pressed goes with it: he goes on at the
+  // card's name, not at the top of the page, and not at its step button (a second Enter).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    if (!elt || elt.tagName !== "A" || !detail.successful) return;
+    var target = elt.getAttribute("hx-target");
+    if (!target || target.indexOf("#job-") !== 0) return;
+    window.setTimeout(function () {
+      var heading = document.querySelector(target + " h3");
+      if (heading) heading.focus();
+    }, 50);
+  });
+
   // A freshly drawn step button is inert for a moment: after "On my way" the card is redrawn
   // with "Arrived" exactly under the finger, and the second tap of a double tap must land on
   // nothing. `disabled` swallows the tap (it does not fall through to what lies beneath) and
   // tells assistive technology the button is not available yet; .is-settling shows it.
+  // "Mark done" is a link (the checklist is its own page), drawn under the finger after "Yes, I
+  // am at the site": a link cannot be disabled, so its click is swallowed below instead.
   var SETTLE_MS = 700;
 
   function settle(root) {
     if (!root || !root.querySelectorAll) return;
     var buttons = root.querySelectorAll(".step-form button[type=submit]");
+    var links = root.querySelectorAll("a.step-link");
     buttons.forEach(function (button) {
       button.disabled = true;
       button.classList.add("is-settling");
       button.setAttribute("aria-busy", "true");
     });
-    if (!buttons.length) return;
+    links.forEach(function (link) {
+      link.classList.add("is-settling");
+      link.setAttribute("aria-disabled", "true");
+    });
+    if (!buttons.length && !links.length) return;
     window.setTimeout(function () {
       buttons.forEach(function (button) {
         button.disabled = false;
         button.classList.remove("is-settling");
         button.removeAttribute("aria-busy");
       });
+      links.forEach(function (link) {
+        link.classList.remove("is-settling");
+        link.removeAttribute("aria-disabled");
+      });
     }, SETTLE_MS);
   }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.step-link.is-settling");
+    if (link) event.preventDefault();
+  }, true);
 
   // htmx:load fires on every piece of content htmx swaps in (not on the first page load, whose
   // buttons wait for a deliberate first tap).
@@ -243,6 +273,15 @@
     if (!elt || !elt.classList || !elt.classList.contains("later-list")) return;
     var heading = elt.querySelector("h3");
     if (heading) heading.focus();
+  });
+
+  // Days off answered in place: the answer replaced the button he pressed, and focus fell to the
+  // page. He goes on at the date to correct, or at the section's heading, above its note.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "days-off") return;
+    var target = elt.querySelector("[aria-invalid=true]") || elt.querySelector("h2");
+    if (target) target.focus();
   });
 
   // Time on site, counting while the job is in progress: the same words as the server's

@@ -23,6 +23,8 @@
     var scale = 1; // canvas pixels (CSS) per stored point unit, set when the box changes
     var base = null; // the first box: the points are measured in it
     var size = { width: 0, height: 0, ratio: 0 };
+    // A drawing the page came back with (a refusal for something else): an image, in CSS pixels.
+    var kept = null;
 
     function paper() {
       ctx.setTransform(size.ratio, 0, 0, size.ratio, 0, 0);
@@ -52,6 +54,7 @@
     // ink drawn (in a wider box) would not fit this one.
     function fitScale() {
       var s = Math.min(size.width / base.width, size.height / base.height);
+      if (kept) s = Math.min(s, size.width / kept.width, size.height / kept.height);
       strokes.forEach(function (stroke) {
         stroke.forEach(function (p) {
           if (p.x * s > size.width) s = size.width / p.x;
@@ -63,6 +66,7 @@
 
     function redraw() {
       paper();
+      if (kept) ctx.drawImage(kept.image, 0, 0, kept.width * scale, kept.height * scale);
       strokes.forEach(function (stroke) {
         var points = stroke.map(onCanvas);
         dot(points[0]);
@@ -72,7 +76,7 @@
 
     function save() {
       if (!input) return;
-      input.value = strokes.some(function (s) { return s.length > 1; })
+      input.value = kept || strokes.some(function (s) { return s.length > 1; })
         ? canvas.toDataURL("image/png")
         : "";
       input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -96,6 +100,7 @@
     }
 
     function clear() {
+      kept = null;
       strokes = [];
       current = null;
       base = { width: size.width, height: size.height };
@@ -163,6 +168,19 @@
     window.addEventListener("resize", refit);
     window.addEventListener("orientationchange", refit);
     fit();
+
+    // Shown again in the box, at the size it was drawn (the same screen), to sign over or clear.
+    if (input && input.value.indexOf("data:image/png;base64,") === 0) {
+      var image = new Image();
+      image.onload = function () {
+        var ratio = window.devicePixelRatio || 1;
+        kept = { image: image, width: image.width / ratio, height: image.height / ratio };
+        if (!base) return; // hidden: fit() draws it once the box is shown
+        scale = fitScale();
+        redraw();
+      };
+      image.src = input.value;
+    }
   }
 
   function scan(root) {

@@ -75,3 +75,31 @@ def height(locator) -> float:
     box = locator.bounding_box()
     assert box is not None
     return box["height"]
+
+
+# Every control a thumb taps, by the box it can be tapped in (a radio or a checkbox by its label),
+# smaller than 44×44 CSS pixels: one line each. Not counted: the skip link (off screen until the
+# keyboard reaches it) and links inside a sentence (an error summary's), which WCAG exempts.
+SMALL_TARGETS = """() => {
+  const small = [];
+  for (const el of document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea'
+  )) {
+    if (el.closest('.skip-link, .error-summary')) continue;
+    const box = el.matches('input[type=radio], input[type=checkbox]')
+      ? (el.closest('label') || el.labels[0] || el) : el;
+    const r = box.getBoundingClientRect();
+    if (!r.width && !r.height) continue;  // not shown
+    if (r.width < 44 || r.height < 44) {
+      const text = (box.innerText || el.name || el.id).trim().slice(0, 40);
+      const size = `${Math.round(r.width)}×${Math.round(r.height)}`;
+      small.push(`${el.tagName.toLowerCase()} "${text}": ${size}`);
+    }
+  }
+  return small;
+}"""
+
+
+def small_targets(page) -> list[str]:
+    """The page's controls smaller than 44×44 CSS pixels (SMALL_TARGETS)."""
+    return page.evaluate(SMALL_TARGETS)

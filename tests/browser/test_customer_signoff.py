@@ -12,6 +12,7 @@ from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import draw_signature
+from .steps import small_targets
 
 
 def _wait_until_loaded(img) -> None:
@@ -83,6 +84,54 @@ def test_a_refused_signature_opens_on_what_is_missing_not_at_the_top(phone_page,
     expect(summary).to_be_in_viewport()
     expect(page.get_by_label("Your full name")).to_be_in_viewport()
     assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT
+
+
+def test_every_control_on_the_customer_pages_is_big_enough_for_a_thumb(phone, cast):
+    for status in (Status.CONTRACT_SENT, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED):
+        phone.goto(f"/c/{make_token(cast.installation(status))}/")
+        assert small_targets(phone) == [], status
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, status
+
+
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")  # signing without a name
+def test_a_drawn_signature_is_kept_when_the_name_was_missing(phone_page, cast):
+    """The name sits above the box: a customer who signs first and forgets the name is asked
+    for the name, and finds the signature still in the box, not gone without a word."""
+    page = phone_page
+    installation = cast.installation(Status.CONTRACT_SENT)
+    page.goto(f"/c/{make_token(installation)}/")
+    draw_signature(page)
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    page.get_by_role("button", name="Sign the contract").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Type your full name.")
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    # The drawing, shown again in the box (drawn once its image has loaded).
+    pad = page.locator("canvas#signature-pad").element_handle()
+    wide_ink = f"c => {{ const [l, t, r, b] = ({INK_BOX})(c); return r - l > 50 && b - t > 20; }}"
+    page.wait_for_function(wide_ink, arg=pad)
+
+    page.get_by_label("Your full name").fill(installation.customer.name)
+    page.get_by_role("button", name="Sign the contract").click()
+    page.get_by_role("button", name="Approve installation").wait_for()
+    installation.refresh_from_db()
+    assert installation.status == Status.CONTRACT_SIGNED
+    assert installation.contract_signature_kind == Installation.SignatureKind.DRAWN
+
+
+def test_after_signing_the_phone_shows_the_thanks_and_the_next_step(phone, cast):
+    """The sign form is at the bottom of a long page: the answer opened at its top, the same
+    heading as before, and "Thank you for signing" and Approve far below, out of sight."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    phone.goto(f"/c/{make_token(installation)}/")
+    phone.get_by_label("Your full name").fill(installation.customer.name)
+    phone.get_by_label(re.compile("Instead of drawing")).check()
+    phone.get_by_role("button", name="Sign the contract").click()
+
+    approve = phone.get_by_role("button", name="Approve installation")
+    approve.wait_for()
+    expect(phone.get_by_text("Thank you for signing.")).to_be_in_viewport()
+    expect(approve).to_be_in_viewport()
 
 
 @pytest.mark.allow_page_errors("404 (Not Found)")

@@ -14,9 +14,11 @@ from playwright.sync_api import expect
 from installations import services
 from installations.demo import png_bytes
 from installations.models import Installation
+from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
 from .conftest import draw_signature, log_in
+from .steps import small_targets
 
 
 def _watch_console(page) -> list[str]:
@@ -382,6 +384,23 @@ def test_the_page_fits_a_360px_screen_without_sideways_scrolling(phone_page, cas
         assert box["height"] >= 48
 
 
+def test_every_control_on_his_phone_is_big_enough_for_a_thumb(phone, cast):
+    """The header's links (home, change your password) and the day-off date are tapped on the
+    same 360-pixel screen as the step buttons."""
+    today = timezone.localdate()
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=today)
+    on_site = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=today)
+    cast.installation("INSTALLER_ASSIGNED", scheduled_date=today + timedelta(days=9))
+    TimeOff.objects.create(handyman=cast.handyman, day=today + timedelta(days=3))
+
+    log_in(phone, "hank")
+    phone.wait_for_url(re.compile(r"/handyman/$"))
+    assert small_targets(phone) == []
+
+    phone.goto(f"/handyman/{on_site.pk}/complete/")
+    assert small_targets(phone) == []
+
+
 @pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
 def test_axe_finds_no_violations_on_the_jobs_page_and_the_checklist(phone_page, cast):
     from axe_playwright_python.sync_playwright import Axe
@@ -487,6 +506,63 @@ def test_a_double_tap_on_on_my_way_never_marks_arrived(phone_page, cast):
     # A deliberate tap a moment later is asked about (the server's rule), not taken.
     arrived.tap()
     expect(card).to_contain_text("Are you at the site already?")
+    assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
+
+
+def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_page, cast):
+    """After "Yes, I am at the site" the card is redrawn with the "Mark done" link exactly under
+    the finger (a link, not a form's button): the second tap of a double tap must land on
+    nothing, not open the close checklist of a job he has only just reached."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
+    opened: list[str] = []
+    page.on("request", lambda r: opened.append(r.url) if "/complete/" in r.url else None)
+
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").tap()
+    yes = card.get_by_role("button", name="Yes, I am at the site")
+    # The question is drawn (its note focused), and its button has settled in: a first tap.
+    expect(card.locator(".job-note-question")).to_be_focused()
+    expect(yes).to_be_enabled()
+    yes.scroll_into_view_if_needed()
+    box = yes.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.touchscreen.tap(x, y)
+    mark_done = card.get_by_role("link", name="Mark done")
+    expect(card.locator(".job-note")).to_be_focused()
+    box = mark_done.bounding_box()
+    assert box is not None
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    page.wait_for_timeout(300)
+    assert opened == []
+    expect(page).to_have_url(re.compile(r"/handyman/$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+    expect(mark_done).not_to_have_attribute("aria-disabled", "true")  # ready a moment later
+
+    # A deliberate tap a moment later opens the checklist.
+    mark_done.tap()
+    page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
+
+
+def test_not_yet_puts_the_card_back_and_keeps_the_focus_on_it(phone, cast):
+    """“Not yet” redraws the card as it was; the link pressed went with it, and the focus fell
+    to the page (the next Tab started again at the top of his jobs). He goes on at the card's
+    name: never at its step button, where a second Enter would take the step."""
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
+    log_in(phone, "hank")
+    card = phone.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").press("Enter")
+    expect(card.locator(".job-note-question")).to_be_focused()
+
+    card.get_by_role("link", name="Not yet").press("Enter")
+    expect(card.get_by_role("button", name="Arrived")).to_be_visible()
+    expect(card.get_by_role("heading", name=job.customer.name)).to_be_focused()
     assert Installation.objects.get(pk=job.pk).status == Status.EN_ROUTE
 
 

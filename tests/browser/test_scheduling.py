@@ -110,3 +110,29 @@ def test_a_handyman_adds_and_removes_a_day_off_without_javascript(browser, live_
         assert not TimeOff.objects.exists()
     finally:
         context.close()
+
+
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")  # a day in the past
+def test_a_day_off_answered_in_place_keeps_the_focus_in_the_section(phone, cast):
+    """The answer replaces the section, and the button he pressed with it: focus went to the
+    page itself, and the next Tab started again at the top of his jobs."""
+    page = phone
+    today = timezone.localdate()
+    log_in(page, "hank")
+    section = page.locator("#days-off")
+    heading = section.get_by_role("heading", name="Days off")
+
+    section.get_by_label("Day off").fill((today + timedelta(days=4)).isoformat())
+    section.get_by_role("button", name="Add day off").press("Enter")
+    expect(section).to_contain_text("is marked off.")
+    expect(heading).to_be_focused()
+
+    section.get_by_role("button", name=re.compile("Remove")).press("Enter")
+    expect(section).to_contain_text("is a working day again.")
+    expect(heading).to_be_focused()
+
+    section.get_by_label("Day off").fill((today - timedelta(days=4)).isoformat())
+    section.get_by_role("button", name="Add day off").press("Enter")
+    expect(section).to_contain_text("is not in the future")
+    expect(section.get_by_label("Day off")).to_be_focused()
+    assert not TimeOff.objects.exists()

@@ -108,7 +108,7 @@ def test_the_customer_signs_then_approves(client, sent):
     token = make_token(sent)
     response = _sign(client, token, name="  Carol Customer ")
     assert response.status_code == 302
-    assert response["Location"] == _url("page", token)
+    assert response["Location"] == _url("page", token) + "#approve"
     sent.refresh_from_db()
     assert sent.status == Status.CONTRACT_SIGNED
     assert sent.contract_signer_name == "Carol Customer"
@@ -156,11 +156,39 @@ def test_approving_before_signing_answers_409(client, sent):
     assert _status(sent) == Status.CONTRACT_SENT
 
 
-def test_approving_twice_answers_409(client, cast):
+def test_approving_again_is_answered_as_done_with_the_page_that_says_so(client, cast):
+    # Only the customer approves: an approval that finds the job approved is their own, again
+    # (a double tap on a slow connection, whose second answer is the one the phone shows; a
+    # second tab). Not a 409 saying "Nothing was changed" to someone who just approved.
     approved = cast.installation(Status.CUSTOMER_APPROVED)
-    response = client.post(_url("approve", approved))
-    assert response.status_code == 409
-    assert "already approved" in response.content.decode()
+    token = make_token(approved)
+    entries = approved.history.count()
+    response = client.post(_url("approve", token))
+    assert response.status_code == 302 and response["Location"] == _url("page", token)
+    assert "You approved this installation" in client.get(response["Location"]).content.decode()
+    assert approved.history.count() == entries
+    assert _status(approved) == Status.CUSTOMER_APPROVED
+
+
+def test_a_refusal_for_the_name_gives_a_readable_drawing_back_and_only_that(client, sent):
+    response = _sign(client, sent, name="")
+    assert response.status_code == 422
+    assert f'id="id_signature" value="{SIGNATURE}"' in response.content.decode()
+    unreadable = "data:image/png;base64,bm90IGEgcG5n"
+    response = _sign(client, sent, name="", signature=unreadable)
+    assert response.status_code == 422
+    assert unreadable not in response.content.decode()
+    assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_the_approved_page_does_not_promise_to_stay_past_the_links_thirty_days(client, cast):
+    # Coming back later: the link expires like any other, so the page says to keep the PDF and
+    # how to get a new link, never that it "stays here" (it was gone after 30 days).
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    html = client.get(_url("page", approved)).content.decode()
+    assert "stays here" not in html
+    assert f"This link works for {MAX_AGE.days} days from when it was sent" in html
+    assert "ask Acme Appliances for a new link" in html
 
 
 @pytest.mark.parametrize(
