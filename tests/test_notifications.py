@@ -583,7 +583,7 @@ def test_a_resend_past_the_ceiling_is_held_and_the_old_link_keeps_working(cast):
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_resends_send_one_link(cast, settings):
-    from .test_concurrency_pg import race
+    from .racing import race
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     installation = cast.installation(Status.CONTRACT_SENT)
@@ -599,7 +599,7 @@ def test_racing_resends_send_one_link(cast, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_outbox_calls_for_one_customer_on_two_jobs_stay_under_the_ceiling(cast, settings):
-    from .test_concurrency_pg import race
+    from .racing import race
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     first = cast.installation(Status.CONTRACT_SENT)

@@ -1,4 +1,5 @@
-"""Rescheduling and time off under real concurrency (PostgreSQL, threads, separate connections)."""
+"""Rescheduling and time off under real concurrency: threads with their own connections, on both
+databases (PostgreSQL: row locks; SQLite: the write lock taken at BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from installations.models import Installation, Message, StatusChange, TimeOff
 from installations.scheduling.rules import ScheduleConflict
 from installations.scheduling.services import installation_reschedule, time_off_add
 from installations.statuses import Status
-from tests.test_concurrency_pg import race
+from tests.racing import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def in_days(n: int):

@@ -1,4 +1,4 @@
-"""Two identical bulk requests at once on PostgreSQL (a double click, a resent form racing the
+"""Two identical bulk requests at once, on both databases (a double click, a resent form racing the
 first): real threads, separate connections. Each row is changed exactly once, and both answers
 report every row as done."""
 
@@ -10,9 +10,9 @@ from installations.bulk.services import BulkResult, installations_bulk_assign
 from installations.models import Installation, PartnerStatusCount, StatusChange
 from installations.statuses import Status
 
-from ..test_concurrency_pg import race
+from ..racing import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_two_identical_bulk_assigns_change_each_row_once(cast):

@@ -1,4 +1,5 @@
-"""Exactly once under real concurrency (PostgreSQL: threads, separate connections, row locks)."""
+"""Exactly once under real concurrency: threads with their own connections, on both databases
+(PostgreSQL: row and advisory locks; SQLite: the write lock taken at BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from installations import notifications, sms
 from installations.models import Installation, Message
 from installations.statuses import Status
 
-from .test_concurrency_pg import race
+from .racing import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)

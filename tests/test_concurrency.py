@@ -1,44 +1,25 @@
-"""Two people acting at once on PostgreSQL: real threads, separate connections, one winner."""
+"""Two people acting at once: real threads, separate connections, one winner, on both databases
+(PostgreSQL: the row lock; SQLite: the write lock taken at BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import uuid
 from datetime import time, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from installations import services
 from installations.models import Installation, StatusChange
 from installations.statuses import Status
+from tests.racing import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(n: int, action) -> list[object]:
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = action(i)
-        except Exception as exc:  # the outcome is what we check
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.postgres
 def test_the_database_is_postgresql():
     assert connection.vendor == "postgresql"
 
