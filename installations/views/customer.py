@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
+from ..customer_status import customer_status
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -98,7 +99,12 @@ def _remember_link(request: HttpRequest, installation: Installation) -> None:
 
 
 def _moved_on(request: HttpRequest, installation: Installation, status: int) -> HttpResponse:
-    ctx = {"reason": "moved_on", "partner": installation.partner, "installation": installation}
+    ctx = {
+        "reason": "moved_on",
+        "partner": installation.partner,
+        "installation": installation,
+        "status_text": customer_status(installation),
+    }
     return render(request, "customer/link_error.html", ctx, status=status)
 
 
@@ -148,6 +154,7 @@ def _page(
         "token": token,
         "photos": _photos(installation, token),
         "time_on_site": duration_text(installation.time_on_site),
+        "status_text": customer_status(installation),
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_shown(installation),
@@ -170,6 +177,15 @@ def _page(
 @_with_link(moved_on_status=410)
 def page(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     return _page(request, installation, token)
+
+
+def _refused_notice(current: Installation) -> str:
+    """A step refused by the service (the job changed meanwhile): its message speaks to the
+    office ("Someone else changed…", the office's status), so the customer reads their own."""
+    return (
+        "Nothing was changed: this page changed while you were sending. "
+        f"It now says: {customer_status(current)}."
+    )
 
 
 def _customer(installation: Installation) -> CustomerActor:
@@ -226,7 +242,7 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation
-        return _page(request, current, token, status=409, notice=refused.message)
+        return _page(request, current, token, status=409, notice=_refused_notice(current))
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
         return _page(
@@ -256,7 +272,7 @@ def approve(request: HttpRequest, token: str, installation: Installation) -> Htt
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation
-        return _page(request, current, token, status=409, notice=refused.message)
+        return _page(request, current, token, status=409, notice=_refused_notice(current))
     return redirect("customer:page", token=token)
 
 

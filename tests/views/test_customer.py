@@ -19,6 +19,7 @@ from PIL import Image
 
 from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
+from installations.customer_status import CUSTOMER_WORDS
 from installations.demo import png_bytes
 from installations.models import Installation
 from installations.statuses import Status
@@ -509,3 +510,76 @@ def test_photos_have_their_size_and_times_are_to_the_second(client, sent):
     stamps = re.findall(r'datetime="([^"]*)"', html)
     assert stamps
     assert all("." not in stamp for stamp in stamps)
+
+
+# --- Where the job stands, in the customer's words (customer_status) -----------------------------
+
+
+def _status_row(html: str) -> str:
+    return re.search(r"<dt>Status</dt><dd>(.*?)</dd>", html).group(1)
+
+
+def test_every_status_has_words_for_the_customer():
+    assert set(CUSTOMER_WORDS) == set(Status)
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (Status.CONTRACT_SENT, "Waiting for your signature"),
+        (Status.CONTRACT_SIGNED, "Signed — please check the work and approve it"),
+    ],
+)
+def test_the_page_says_where_the_customer_is_in_their_words_not_the_offices(
+    client, cast, status, words
+):
+    html = client.get(_url("page", cast.installation(status))).content.decode()
+    assert _status_row(html) == words
+    assert status.label not in html
+
+
+def test_the_approved_page_says_when_they_approved_not_the_offices_status(client, cast):
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    html = client.get(_url("page", approved)).content.decode()
+    day = dateformat.format(timezone.localtime(approved.approved_at), "j M Y")
+    assert _status_row(html) == f"Approved on {day}, thank you"
+    assert "Customer approved" not in html
+
+
+def test_a_job_walked_back_by_the_office_is_told_in_the_customers_words(client, cast, sent):
+    # A staff override can put a job back before its contract: the link then says where the
+    # work stands for the customer, not "Installation completed".
+    token = make_token(sent)
+    Installation.objects.filter(pk=sent.pk).update(status=Status.INSTALLATION_COMPLETED)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Where it stands now: The work is done; the contract is being prepared." in html
+    assert "Installation completed" not in html
+
+
+def test_a_refused_step_tells_the_customer_in_their_words(client, cast, sent, monkeypatch):
+    token = make_token(sent)
+    real_sign = services.installation_sign
+
+    def signed_meanwhile(**kwargs):  # someone else at home signed in another tab a moment ago
+        real_sign(**{**kwargs, "name": "Colin Customer", "expected_version": None})
+        return real_sign(**kwargs)
+
+    monkeypatch.setattr(services, "installation_sign", signed_meanwhile)
+    response = _sign(client, token)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "It now says: Signed — please check the work and approve it." in html
+    assert "Someone else changed" not in html and "Contract signed" not in html
+
+
+def test_the_evidence_page_of_a_link_uses_the_customers_words(client, cast, sent):
+    token = make_token(sent)
+    services.installation_cancel(installation=sent, reason="Customer moved.", actor=cast.staff)
+    Installation.objects.filter(pk=sent.pk).update(status=Status.REJECTED)
+    response = client.get(reverse("evidence:customer-pack", args=[token]))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Where your installation stands now: Not going ahead." in html
+    assert "Rejected" not in html
