@@ -2,7 +2,8 @@
 
 Every request re-checks the token. A bad token changes nothing and says why: 404 when the link is
 not ours or its installation is gone (nothing about the partner is revealed), 410 Gone when it is
-genuine but expired or replaced by a newer one, or when the job has moved on (cancelled).
+genuine but expired or replaced by a newer one, or when the job has moved on (cancelled; a job
+booked again says for when, customer_status.moved_to, and nothing more of the new one).
 A POST that the job's current status no longer allows (signing twice) answers 409 with the page
 as it now is. Too many links that do not work from one address, or too many POSTs to one link,
 answer 429 with a page that says how long to wait (customer_links' limits), and change nothing.
@@ -27,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
-from ..customer_status import customer_status
+from ..customer_status import customer_status, moved_to
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -104,6 +105,7 @@ def _moved_on(request: HttpRequest, installation: Installation, status: int) -> 
         "partner": installation.partner,
         "installation": installation,
         "status_text": customer_status(installation),
+        "moved_to": moved_to(installation),
     }
     return render(request, "customer/link_error.html", ctx, status=status)
 
