@@ -2,9 +2,9 @@
 the office's pipeline ("Contract sent" is the partner's step; the customer is waiting to sign).
 
 When a job was cancelled and booked again, the old link says only when (moved_to): the rest of
-the new job is not the old link's to show. The office's labels (statuses.Status) stay everywhere
-else. The customer's pages (views/customer.py
-and the evidence pack's page for a link) take their words from here and nowhere else.
+the new job is not the old link's to show. The customer's pages (views/customer.py and the
+evidence pack's page for a link) take their words from here and nowhere else; the office's
+labels (statuses.Status) stay everywhere else.
 """
 
 from __future__ import annotations
