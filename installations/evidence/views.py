@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..customer_links import LinkError, bad_link_counted, read_token, record_download_counted
+from ..customer_status import customer_status
 from ..models import CustomerActor
 from ..services import actor_name
 from ..statuses import Status
@@ -99,6 +100,7 @@ def customer_pack(request: HttpRequest, token: str) -> HttpResponse:
             "reason": "not_yet" if waiting else "moved_on",
             "partner": installation.partner,
             "installation": installation,
+            "status_text": customer_status(installation),
             "token": token,
         }
         return _unavailable(request, ctx, 404 if waiting else 410)

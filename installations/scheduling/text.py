@@ -39,6 +39,12 @@ def slot_text(day: date, start: time, end: time) -> str:
     return f"{day_text(day)}{year} {window_text(start, end)}"
 
 
+def dated_slot_text(day: date, start: time, end: time) -> str:
+    """ "Sat 12 Dec 2026, 09:00–11:00": with its year always, as the list and the dashboard write
+    a booking, for a reader who keeps the message (the customer)."""
+    return f"{dateformat.format(day, 'D j M Y')}, {window_text(start, end)}"
+
+
 def slot_values(day: date, start: time, end: time) -> dict[str, str]:
     """A slot as the history stores it: ISO date, "HH:MM" times."""
     return {

@@ -2,7 +2,8 @@
 
 Every request re-checks the token. A bad token changes nothing and says why: 404 when the link is
 not ours or its installation is gone (nothing about the partner is revealed), 410 Gone when it is
-genuine but expired or replaced by a newer one, or when the job has moved on (cancelled).
+genuine but expired or replaced by a newer one, or when the job has moved on (cancelled; a job
+booked again says for when, customer_status.moved_to, and nothing more of the new one).
 A POST that the job's current status no longer allows (signing twice) answers 409 with the page
 as it now is. Too many links that do not work from one address, or too many POSTs to one link,
 answer 429 with a page that says how long to wait (customer_links' limits), and change nothing.
@@ -27,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
+from ..customer_status import customer_status, moved_to
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -98,7 +100,13 @@ def _remember_link(request: HttpRequest, installation: Installation) -> None:
 
 
 def _moved_on(request: HttpRequest, installation: Installation, status: int) -> HttpResponse:
-    ctx = {"reason": "moved_on", "partner": installation.partner, "installation": installation}
+    ctx = {
+        "reason": "moved_on",
+        "partner": installation.partner,
+        "installation": installation,
+        "status_text": customer_status(installation),
+        "moved_to": moved_to(installation),
+    }
     return render(request, "customer/link_error.html", ctx, status=status)
 
 
@@ -148,6 +156,7 @@ def _page(
         "token": token,
         "photos": _photos(installation, token),
         "time_on_site": duration_text(installation.time_on_site),
+        "status_text": customer_status(installation),
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_shown(installation),
@@ -170,6 +179,15 @@ def _page(
 @_with_link(moved_on_status=410)
 def page(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
     return _page(request, installation, token)
+
+
+def _refused_notice(current: Installation) -> str:
+    """A step refused by the service (the job changed meanwhile): its message speaks to the
+    office ("Someone else changed…", the office's status), so the customer reads their own."""
+    return (
+        "Nothing was changed: this page changed while you were sending. "
+        f"It now says: {customer_status(current)}."
+    )
 
 
 def _customer(installation: Installation) -> CustomerActor:
@@ -226,7 +244,7 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation
-        return _page(request, current, token, status=409, notice=refused.message)
+        return _page(request, current, token, status=409, notice=_refused_notice(current))
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}
         return _page(
@@ -256,7 +274,7 @@ def approve(request: HttpRequest, token: str, installation: Installation) -> Htt
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation
-        return _page(request, current, token, status=409, notice=refused.message)
+        return _page(request, current, token, status=409, notice=_refused_notice(current))
     return redirect("customer:page", token=token)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations import services
 from installations.customer_links import make_token
 from installations.models import Installation
 from installations.statuses import Status
@@ -141,6 +144,26 @@ def test_a_tampered_link_shows_a_clear_page(phone_page, cast):
     response = phone_page.goto(f"/c/{token[:-2]}zz/")
     assert response is not None and response.status == 404
     phone_page.get_by_role("heading", name="This link does not work").wait_for()
+
+
+@pytest.mark.allow_page_errors("410 (Gone)")
+def test_a_cancelled_and_rebooked_jobs_old_link_says_when_on_a_phone(phone, cast):
+    from axe_playwright_python.sync_playwright import Axe
+
+    installation = cast.installation(Status.CONTRACT_SENT)
+    token = make_token(installation)
+    services.installation_cancel(installation=installation, reason="Moved.", actor=cast.staff)
+    services.installation_rebook(
+        installation=installation,
+        actor=cast.partner_user,
+        scheduled_date=timezone.localdate() + timedelta(days=8),
+    )
+    response = phone.goto(f"/c/{token}/")
+    assert response is not None and response.status == 410
+    phone.get_by_role("heading", name="Your visit was moved to a new booking").wait_for()
+    expect(phone.get_by_text("You will get a new link")).to_be_in_viewport()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert _serious(Axe().run(phone)) == []
 
 
 def _serious(results) -> list[str]:

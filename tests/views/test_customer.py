@@ -8,7 +8,7 @@ import re
 import struct
 import time
 import zlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 
 import pytest
@@ -19,8 +19,10 @@ from PIL import Image
 
 from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
+from installations.customer_status import CUSTOMER_WORDS
 from installations.demo import png_bytes
 from installations.models import Installation
+from installations.scheduling.text import dated_slot_text
 from installations.statuses import Status
 
 SIGNATURE = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
@@ -509,3 +511,152 @@ def test_photos_have_their_size_and_times_are_to_the_second(client, sent):
     stamps = re.findall(r'datetime="([^"]*)"', html)
     assert stamps
     assert all("." not in stamp for stamp in stamps)
+
+
+# --- Where the job stands, in the customer's words (customer_status) -----------------------------
+
+
+def _status_row(html: str) -> str:
+    return re.search(r"<dt>Status</dt><dd>(.*?)</dd>", html).group(1)
+
+
+def test_every_status_has_words_for_the_customer():
+    assert set(CUSTOMER_WORDS) == set(Status)
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (Status.CONTRACT_SENT, "Waiting for your signature"),
+        (Status.CONTRACT_SIGNED, "Signed — please check the work and approve it"),
+    ],
+)
+def test_the_page_says_where_the_customer_is_in_their_words_not_the_offices(
+    client, cast, status, words
+):
+    html = client.get(_url("page", cast.installation(status))).content.decode()
+    assert _status_row(html) == words
+    assert status.label not in html
+
+
+def test_the_approved_page_says_when_they_approved_not_the_offices_status(client, cast):
+    approved = cast.installation(Status.CUSTOMER_APPROVED)
+    html = client.get(_url("page", approved)).content.decode()
+    day = dateformat.format(timezone.localtime(approved.approved_at), "j M Y")
+    assert _status_row(html) == f"Approved on {day}, thank you"
+    assert "Customer approved" not in html
+
+
+def test_a_job_walked_back_by_the_office_is_told_in_the_customers_words(client, cast, sent):
+    # A staff override can put a job back before its contract: the link then says where the
+    # work stands for the customer, not "Installation completed".
+    token = make_token(sent)
+    Installation.objects.filter(pk=sent.pk).update(status=Status.INSTALLATION_COMPLETED)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Where it stands now: The work is done; the contract is being prepared." in html
+    assert "Installation completed" not in html
+
+
+def test_a_refused_step_tells_the_customer_in_their_words(client, cast, sent, monkeypatch):
+    token = make_token(sent)
+    real_sign = services.installation_sign
+
+    def signed_meanwhile(**kwargs):  # someone else at home signed in another tab a moment ago
+        real_sign(**{**kwargs, "name": "Colin Customer", "expected_version": None})
+        return real_sign(**kwargs)
+
+    monkeypatch.setattr(services, "installation_sign", signed_meanwhile)
+    response = _sign(client, token)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "It now says: Signed — please check the work and approve it." in html
+    assert "Someone else changed" not in html and "Contract signed" not in html
+
+
+def test_the_evidence_page_of_a_link_uses_the_customers_words(client, cast, sent):
+    token = make_token(sent)
+    services.installation_cancel(installation=sent, reason="Customer moved.", actor=cast.staff)
+    Installation.objects.filter(pk=sent.pk).update(status=Status.REJECTED)
+    response = client.get(reverse("evidence:customer-pack", args=[token]))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Where your installation stands now: Not going ahead." in html
+    assert "Rejected" not in html
+
+
+# --- A cancelled job booked again: the old link says when, and nothing more (moved_to) ----------
+
+
+def test_the_portals_booking_words_carry_the_day_the_year_and_the_window():
+    assert dated_slot_text(date(2026, 12, 12), dt_time(9), dt_time(11)) == (
+        "Sat 12 Dec 2026, 09:00–11:00"
+    )
+
+
+def _cancel_and_rebook(cast, installation, *, days=8) -> Installation:
+    services.installation_cancel(installation=installation, reason="Moved.", actor=cast.staff)
+    return services.installation_rebook(
+        installation=installation,
+        actor=cast.partner_user,
+        scheduled_date=timezone.localdate() + timedelta(days=days),
+        window_start=dt_time(9),
+        window_end=dt_time(11),
+    )
+
+
+def _slot(job: Installation) -> str:
+    return f"{dateformat.format(job.scheduled_date, 'D j M Y')}, 09:00–11:00"
+
+
+def test_a_cancelled_and_rebooked_jobs_old_link_tells_the_new_day_and_nothing_more(
+    client, cast, sent
+):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert f"Your visit was moved to a new booking on {_slot(new)}." in html
+    assert "You will get a new link when the new contract is ready." in html
+    # Nothing of the new job but its day: no link into it, no number, not its status.
+    assert "/c/" not in html and f"#{new.pk}" not in html
+    assert reverse("partner:detail", args=[new.pk]) not in html
+    assert "Booked" not in html and "Scheduled" not in html
+    # A step posted to the old link: refused as before, with the same news.
+    response = _sign(client, token)
+    assert response.status_code == 409
+    assert f"moved to a new booking on {_slot(new)}" in response.content.decode()
+    assert _status(sent) == Status.CANCELLED and _status(new) == Status.SCHEDULED
+
+
+def test_a_rebooking_cancelled_in_turn_leaves_the_old_link_saying_cancelled(client, cast, sent):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    services.installation_cancel(installation=new, reason="Again.", actor=cast.staff)
+    response = client.get(_url("page", token))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Where it stands now: Cancelled." in html
+    assert "moved" not in html and _slot(new) not in html
+
+
+def test_a_rebooking_booked_again_in_turn_gives_the_booking_that_stands(client, cast, sent):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    newest = _cancel_and_rebook(cast, new, days=15)
+    html = client.get(_url("page", token)).content.decode()
+    assert f"moved to a new booking on {_slot(newest)}." in html
+    assert _slot(new) not in html
+
+
+def test_a_rebooking_for_another_customer_is_not_told_to_this_one(client, cast, sent):
+    # Only a staff correction can move a record to another customer: the old link then says
+    # nothing of it.
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    other = cast.installation(Status.SCHEDULED).customer
+    Installation.objects.filter(pk=new.pk).update(customer=other)
+    html = client.get(_url("page", token)).content.decode()
+    assert "Where it stands now: Cancelled." in html and _slot(new) not in html
