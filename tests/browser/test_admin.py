@@ -76,3 +76,15 @@ def test_the_staff_pages_pass_axe_on_a_laptop(page, cast, url):
     log_in(page, "root")
     page.goto(url)
     assert serious_axe_violations(page) == []
+
+
+@pytest.mark.parametrize("status", [Status.INSTALLER_ASSIGNED, Status.CUSTOMER_APPROVED])
+def test_an_installations_change_page_passes_axe_on_a_laptop(page, cast, status):
+    """The change page of an open job (its status buttons) and of a finished, locked one (its
+    override notice), with no console error of its own: the page guard is on."""
+    job = cast.installation(status)
+    page.set_viewport_size(LAPTOP)
+    log_in(page, "root")
+    page.goto(f"/admin/installations/installation/{job.pk}/change/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert serious_axe_violations(page, read_stylesheets=False) == []
