@@ -197,6 +197,9 @@ def require_a_way_to_reach(form: forms.Form, phone: str, email: str) -> None:
     )
 
 
+NEW_CUSTOMER_FIELDS = ("new_name", "new_phone", "new_email")
+
+
 class InstallationCreateForm(OneTimeForm):
     # Validated against all the partner's customers, drawn as only the picker's few
     # (customer_picker): never a list of every customer.
@@ -247,7 +250,14 @@ class InstallationCreateForm(OneTimeForm):
         if day and window and (over := window_over(day, *window)):
             self.add_error("window", over)
         customer = cleaned.get("customer")
-        if customer is None and "customer" not in self.errors:
+        if customer is not None:
+            # An existing customer chosen: the new customer's fields are hidden (portal.css) and
+            # not used, so what is left in them (an e-mail typed wrong before the search) can
+            # neither be seen nor be the reason the form is refused.
+            for name in NEW_CUSTOMER_FIELDS:
+                self.errors.pop(name, None)
+                cleaned[name] = ""
+        elif "customer" not in self.errors:
             if not cleaned.get("new_name", "").strip():
                 self.add_error(
                     "new_name", "Enter the new customer's name, or choose an existing customer."

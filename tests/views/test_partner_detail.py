@@ -328,6 +328,26 @@ def test_schedule_for_an_existing_customer(acme, cast):
     assert inst.history.count() == 1
 
 
+def test_an_existing_customer_is_scheduled_whatever_the_hidden_new_customer_fields_hold(acme, cast):
+    # A wrong e-mail typed as a new customer, then an existing customer found and chosen: the
+    # new customer's fields are hidden and unused, so they cannot refuse the form.
+    customer = CustomerFactory(partner=cast.partner)
+    response = acme.post(
+        "/installations/new/",
+        {
+            "customer": customer.pk,
+            "new_name": "Zed",
+            "new_email": "not-an-email",
+            "new_phone": "x" * 40,
+            "scheduled_date": tomorrow(),
+            "window": "08-10",
+        },
+    )
+    assert response.status_code == 302
+    assert Installation.objects.get().customer == customer
+    assert Customer.objects.count() == 1
+
+
 def test_schedule_for_a_new_customer(acme, cast):
     response = acme.post(
         "/installations/new/",
