@@ -27,6 +27,7 @@ from ..views.partner import (
     _apply_service_errors,
     _installation_for_partner,
     _row_response,
+    _still_possible_after_a_change,
     _target,
     _version,
 )
@@ -169,7 +170,22 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 request, installation, form=form, version=version, conflict=conflict, status=409
             )
         except TransitionRefused as refused:
-            return _refused(request, refused.installation or installation, refused.message, version)
+            current = refused.installation or installation
+            if handyman is None and _still_possible_after_a_change(
+                current, "reschedule", version, request.user
+            ):
+                # Changed under the open form (another tab moved it, or assigned it), and it
+                # may still be moved: the form again with what was typed, at the version now
+                # shown, as Assign does (partner.STALE_KEPT), rather than a Close button.
+                return _reschedule_page(
+                    request,
+                    current,
+                    form=RescheduleForm(request.POST, installation=current),
+                    version=current.version,
+                    message=_stale_kept(current),
+                    status=409,
+                )
+            return _refused(request, current, refused.message, version)
         except ValidationError as error:
             _apply_service_errors(form, _on_the_window(error))
         else:
@@ -177,6 +193,15 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if unreadable:
         form.add_error(None, UNREADABLE_PAGE)
     return _reschedule_page(request, installation, form=form, version=version, status=422)
+
+
+def _stale_kept(current: Installation) -> str:
+    when = slot_text(current.scheduled_date, current.window_start, current.window_end)
+    return (
+        f"Someone else changed this installation a moment ago: it is now on {when}, "
+        f"“{current.get_status_display()}”. Nothing was changed yet: check it, then press "
+        "“Reschedule” again (what you entered is kept)."
+    )
 
 
 def _on_the_window(error: ValidationError) -> ValidationError:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from installations import services
 from installations.models import StatusChange, TimeOff
+from installations.scheduling import services as scheduling
 from installations.statuses import Status
 
 from .test_services import slot
@@ -156,6 +157,43 @@ def test_a_stale_page_is_409_with_the_sentence(acme, cast):
     assert "changed this installation a moment ago" in response.content.decode()
     inst.refresh_from_db()
     assert inst.scheduled_date == in_days(1)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_stale_form_that_may_still_move_the_job_comes_back_with_what_was_typed(acme, cast, htmx):
+    # Two tabs: the first moved the job; the second's move is not made, but its date, window
+    # and reason are given back at the version now shown, as Assign's dialog does.
+    inst = cast.installation()
+    data = post(inst, in_days(5), window="10:00-12:00", reason="Customer asked", target="row")
+    services_reschedule(inst, cast, in_days(3))
+    response = acme.post(url(inst), data, **(HX if htmx else {}))
+    assert response.status_code == 409
+    html = response.content.decode()
+    form = response.context["form"]
+    assert form.data["scheduled_date"] == in_days(5).isoformat()
+    assert form.data["window"] == "10:00-12:00" and form.data["reason"] == "Customer asked"
+    assert response.context["version"] == 2
+    assert "it is now on" in html and "(what you entered is kept)" in html
+    assert f'value="{in_days(5).isoformat()}"' in html and 'value="Customer asked"' in html
+    if htmx:
+        assert response["HX-Retarget"] == "#action-dialog-body"
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(3) and inst.version == 2
+    # Sent again from the form given back, it moves the job.
+    again = {**data, "version": response.context["version"]}
+    assert acme.post(url(inst), again).status_code == 302
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(5) and inst.window_start == time(10)
+
+
+def services_reschedule(inst, cast, day: date) -> None:
+    scheduling.installation_reschedule(
+        installation=inst,
+        actor=cast.partner_user,
+        scheduled_date=day,
+        window_start=time(8),
+        window_end=time(10),
+    )
 
 
 def test_a_job_under_way_is_409_on_get_and_post(acme, cast):
