@@ -85,6 +85,26 @@
     }
   });
 
+  // The list's results swapped from a link inside them that the new results no longer have
+  // ("Clear filters", "Next page" to the last page, "Previous page" to the first): htmx puts the
+  // focus back only on an element with the same id, so it fell to the top of the page and a
+  // keyboard user started again from the navigation. It goes to what the list now says instead:
+  // its count ("111 installations, page 5 of 5.") or that nothing matches.
+  let resultsHadFocus = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    resultsHadFocus = Boolean(target && target.id === "results" && target.contains(document.activeElement));
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.target;
+    if (!resultsHadFocus || !target || target.id !== "results") return;
+    resultsHadFocus = false;
+    const active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) return;
+    const said = document.getElementById("result-count") || document.getElementById("empty-state");
+    if (said) said.focus();
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     const d = dialog();
     if (!d) return;
