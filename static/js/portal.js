@@ -105,6 +105,18 @@
     if (said) said.focus();
   });
 
+  // The record's messages panel answers "Re-send link to customer" with itself, its sentence at
+  // the top (a new link sent, or not yet: when it may be). The button keeps the focus (its id);
+  // the sentence is said in the page's one polite live region, as every other action's is: a
+  // region drawn anew with its words is not read out.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!source || !source.getAttribute || source.getAttribute("hx-target") !== "#messages-panel") return;
+    const panel = document.getElementById("messages-panel");
+    const notice = panel && panel.querySelector(".flash li, .error-summary");
+    if (notice) window.portalFlash.say(notice.textContent.trim(), notice.matches(".error-summary") ? "warning" : "success");
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     const d = dialog();
     if (!d) return;
