@@ -85,6 +85,17 @@
     }
   });
 
+  // A row's action refused as its dialog was asked for (another tab changed the job first): the
+  // answer is the row as it now is, with the refusal under it, and no dialog opens. The button
+  // pressed was swapped away with the row: the focus goes to the row, not to the top of the page.
+  document.addEventListener("htmx:afterSettle", function () {
+    const d = dialog();
+    if (!opener || (d && d.open) || document.body.contains(opener)) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && document.body.contains(active)) return;
+    focusAfterClose();
+  });
+
   // The list's results swapped from a link inside them that the new results no longer have
   // ("Clear filters", "Next page" to the last page, "Previous page" to the first): htmx puts the
   // focus back only on an element with the same id, so it fell to the top of the page and a

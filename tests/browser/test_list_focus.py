@@ -1,11 +1,14 @@
-"""Where the keyboard's focus goes after the list's results are swapped by a link they no longer
-hold: to what the list now says, not to the top of the page."""
+"""Where the keyboard's focus goes after the list's results or a row are swapped with the
+control that had it: to what the list now says, or to the row, not to the top of the page."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
+
+from installations import services
 
 from .conftest import log_in
 from .steps import COUNT_SWAPS, later_rows, swaps
@@ -64,3 +67,20 @@ def test_paging_to_the_last_page_and_clearing_filters_keep_the_focus_in_the_list
     page.get_by_label("Rows per page").select_option("50")
     swaps(page, 8)
     expect(page.get_by_label("Rows per page")).to_be_focused()
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_a_row_action_refused_as_it_opens_leaves_the_focus_on_its_row(page, cast):
+    job = cast.installation("SCHEDULED")
+    log_in(page, "acme")
+    page.goto("/installations/")
+    # This tab does not hear of the change (its feed stopped): it acts on what it shows.
+    page.evaluate("window.portalLive && window.portalLive.stop()")
+    services.installation_reject(installation=job, reason="Gone", actor=cast.partner_user)
+    row = page.locator(f"#row-{job.pk}")
+    row.get_by_role("button", name="Assign").focus()
+    page.keyboard.press("Enter")
+    # The answer is the row (and, after it, the cards refreshed: a second swap).
+    expect(row).to_contain_text("was rejected")
+    expect(page.locator("#action-dialog")).not_to_have_attribute("open", "")
+    expect(row).to_be_focused()
