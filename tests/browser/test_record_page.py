@@ -1,13 +1,15 @@
-"""The record page's messages panel in a browser: "Re-send link to customer" answers in place,
-keeps the keyboard's focus on its button and says its sentence in the page's live region."""
+"""The record page in a browser: "Re-send link to customer" answers in place, keeps the
+keyboard's focus on its button and says its sentence in the page's live region; a refused
+follow-up or rebooking opens at its form and errors, not at the top of the record."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from installations.statuses import Status
 
-from .conftest import log_in
+from .conftest import PHONE, log_in
 from .steps import COUNT_SWAPS, swaps
 
 
@@ -25,3 +27,24 @@ def test_resending_the_link_keeps_the_focus_on_the_button_and_says_so(page, cast
     # The panel was drawn anew: the focus is on its new button, not at the top of the page.
     expect(page.get_by_role("button", name="Re-send link to customer")).to_be_focused()
     expect(page.locator("#flash")).to_contain_text(sentence)
+
+
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
+@pytest.mark.parametrize(
+    ("status", "form", "button"),
+    [
+        (Status.INSTALLATION_COMPLETED, "form[action*='/follow-up/']", "Book follow-up visit"),
+        (Status.REJECTED, "form[action*='/rebook/']", "Rebook"),
+    ],
+)
+def test_a_refused_visit_form_opens_at_its_errors_on_a_phone(phone, cast, status, form, button):
+    job = cast.installation(status)
+    log_in(phone, "acme")
+    phone.goto(f"/installations/{job.pk}/")
+    phone.locator(form).get_by_label("Date").fill("2020-01-01")
+    phone.locator(form).get_by_role("button", name=button).click()
+    error = phone.locator(form).locator(".errorlist")
+    expect(error).to_contain_text("Choose today or a later date.")
+    # The record's page is thousands of pixels tall on a phone: it opened at the form.
+    expect(error).to_be_in_viewport()
+    assert phone.evaluate("scrollY") > PHONE["height"]

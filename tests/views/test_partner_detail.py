@@ -174,7 +174,11 @@ def test_a_follow_up_of_a_rejected_record_is_409(acme, cast):
     parent = cast.installation("REJECTED")
     response = acme.post(f"/installations/{parent.pk}/follow-up/", {"scheduled_date": tomorrow()})
     assert response.status_code == 409
-    assert "rebook it instead" in response.content.decode()
+    html = response.content.decode()
+    assert "rebook it instead" in html
+    # The form posts to …/follow-up/#follow-up-form: with no such form on this page, it opens
+    # at its top, where the refusal is.
+    assert 'id="follow-up-form"' not in html
 
 
 @pytest.mark.parametrize("status", ["REJECTED", "CANCELLED"])
