@@ -52,12 +52,29 @@ def test_type_a_customers_name_choose_them_and_schedule(page, cast):
 
 def test_enter_in_the_customer_search_finds_and_schedules_nothing(page, cast):
     CustomerFactory(partner=cast.partner, name="Obi Okafor")
+    CustomerFactory(partner=cast.partner, name="Ada Okafor")
     log_in(page, "acme")
     page.goto("/installations/new/")
-    page.get_by_label("Find an existing customer").fill("Obi")
-    page.get_by_label("Find an existing customer").press("Enter")
+    # What is typed in the rest of the form first stays: the search answers in place (it was a
+    # page load, which wiped it).
+    page.get_by_label("Date", exact=True).fill("2099-01-15")
+    page.get_by_label("Notes").fill("Ring twice")
+    page.evaluate("window.__samePage = 'yes'")
+    search = page.get_by_label("Find an existing customer")
+    search.fill("Obi")
+    search.press("Enter")
     expect(page.get_by_role("radio", name=re.compile(r"^Obi Okafor"))).to_be_visible()
     expect(page.locator(".error-summary")).to_have_count(0)
+    expect(search).to_be_focused()
+    # "Find" too.
+    search.fill("okafor")
+    page.get_by_role("button", name="Find", exact=True).click()
+    expect(page.get_by_role("radio", name=re.compile(r"^Ada Okafor"))).to_be_visible()
+    expect(page.locator("#customer-found")).to_have_text("2 customers match “okafor”.")
+    assert page.evaluate("window.__samePage") == "yes"
+    assert page.url.endswith("/installations/new/")
+    expect(page.get_by_label("Date", exact=True)).to_have_value("2099-01-15")
+    expect(page.get_by_label("Notes")).to_have_value("Ring twice")
     assert Installation.objects.count() == 0
 
 
