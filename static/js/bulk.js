@@ -54,11 +54,11 @@
     const count = form.querySelector("[data-bulk-count]");
     if (count) count.textContent = text + ".";
 
-    const every = document.querySelector("[data-bulk-all]");
-    if (every) {
+    // The table head's box and, for a phone, the bar's.
+    document.querySelectorAll("[data-bulk-all]").forEach(function (every) {
       every.checked = all.length > 0 && ticked.length === all.length;
       every.indeterminate = ticked.length > 0 && ticked.length < all.length;
-    }
+    });
     const live = document.querySelector("[data-bulk-live]");
     if (live && announce) {
       live.textContent = ticked.length

@@ -9,7 +9,7 @@ from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import PHONE, log_in
-from .steps import COUNT_SWAPS, height, later_rows, row_box, swaps
+from .steps import COUNT_SWAPS, height, later_rows, row_box, small_targets, swaps
 
 # The bar follows the scroll: it may take at most this share of the screen while closed.
 MAX_SHARE = 0.3
@@ -104,3 +104,31 @@ def test_without_javascript_the_bar_on_a_phone_is_a_plain_form_in_the_page(brows
         assert Installation.objects.get(pk=rows[0].pk).status == Status.INSTALLER_ASSIGNED
     finally:
         context.close()
+
+
+def test_select_all_on_a_phone_is_in_the_bar_and_not_an_unseen_stop_for_tab(phone, cast):
+    # The table's head is hidden on a phone (each row is a card): its "Select all on this page"
+    # was out of sight yet reached by Tab, and no thumb could select a page at once.
+    rows = later_rows(cast, 3)
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    head_box = phone.locator("#bulk-all")
+    expect(head_box).to_be_hidden()
+    assert head_box.evaluate("e => getComputedStyle(e.parentElement).display") == "none"
+
+    row_box(phone, rows[0]).check()
+    bar = phone.locator("#bulk-form")
+    every = bar.get_by_label("Select all 3 on this page")
+    expect(every).to_be_visible()
+    assert not every.is_checked()
+    assert height(bar) <= MAX_SHARE * PHONE["height"], height(bar)
+    assert not [t for t in small_targets(phone) if "Select all" in t]
+    bar.get_by_text("Select all 3 on this page").tap()
+    for inst in rows:
+        expect(row_box(phone, inst)).to_be_checked()
+    expect(bar).to_contain_text("3 selected.")
+    expect(every).to_be_checked()
+    # Unticking a row leaves it half-ticked, as the table head's box on a wider screen.
+    row_box(phone, rows[1]).uncheck()
+    expect(bar).to_contain_text("2 selected.")
+    assert every.evaluate("e => e.indeterminate")
