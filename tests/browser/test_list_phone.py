@@ -3,9 +3,16 @@ so that the first installation is on the first screen; on a desktop every filter
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations import services
+
 from .conftest import PHONE, log_in
+from .steps import small_targets
 
 
 def test_on_a_phone_the_first_row_is_on_the_first_screen_and_the_filters_a_tap_away(phone, cast):
@@ -51,3 +58,43 @@ def test_on_a_desktop_every_filter_shows_without_a_fold(page, cast):
     group = page.get_by_label("Status group", exact=True).bounding_box()
     assert search and group and group["x"] > search["x"]
     assert group["y"] < search["y"] + search["height"]
+
+
+# Kept small on purpose: taller, they would push the first installation off the first screen.
+SMALL_ON_PURPOSE = (
+    "Installations",
+    "Dispatch board",
+    "Dashboard",
+    "Webhooks",
+    "Import",
+    "Export CSV",
+)
+
+
+def test_on_a_phone_the_offices_controls_are_44_pixels_at_least(phone, cast):
+    done = cast.installation("INSTALLATION_COMPLETED")
+    cast.installation("SCHEDULED", customer=done.customer)
+    follow_up = services.installation_book_follow_up(
+        installation=done,
+        actor=cast.partner_user,
+        scheduled_date=timezone.localdate() + timedelta(days=1),
+    )
+    on_purpose = re.compile(
+        '^a "(' + "|".join(map(re.escape, (cast.partner.name, *SMALL_ON_PURPOSE))) + ")"
+    )
+    rejected = cast.installation("REJECTED")
+    log_in(phone, "acme")
+    for path in (
+        "/installations/",
+        f"/installations/{done.pk}/",
+        f"/installations/{follow_up.pk}/",
+        f"/installations/{rejected.pk}/",
+        "/installations/new/",
+        f"/installations/{follow_up.pk}/assign/",
+        f"/installations/{follow_up.pk}/reschedule/",
+    ):
+        phone.goto(path)
+        if path == "/installations/":
+            phone.get_by_text("More filters").click()
+        small = [t for t in small_targets(phone) if not on_purpose.match(t)]
+        assert small == [], (path, small)
