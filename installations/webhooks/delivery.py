@@ -27,6 +27,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
+import re
 import socket
 import ssl
 import time
@@ -41,6 +42,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from standardwebhooks import Webhook
 
 from .. import tasks as installation_tasks
@@ -147,7 +149,20 @@ class Target:
     address: str  # the checked IP the request connects to
 
 
+# Whitespace or control characters anywhere in the address: urlsplit silently drops tabs and
+# line breaks, and http.client refuses spaces, so such an address would fail at every attempt.
+_UNSENDABLE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def parse_url(url: str) -> tuple[str, str, int, str]:
+    """The scheme, host, port and the path to request. The path is sent as a URI: a path or
+    query with letters beyond ASCII (`/hooks/café`) is percent-encoded as browsers do, since
+    http.client writes the request line in ASCII only."""
+    if _UNSENDABLE.search(url.strip()):
+        raise AddressRefused(
+            "The address has a space, a tab or a line break in it: check what was pasted "
+            "(a space in a path is written %20)."
+        )
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -158,7 +173,7 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
         raise AddressRefused("Enter a full address starting with https://.")
     if parts.username or parts.password:
         raise AddressRefused("Leave user names and passwords out of the address.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = iri_to_uri((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
@@ -293,7 +308,9 @@ def post(
         outcome.error = f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
     except ssl.SSLError as exc:
         outcome.error = f"TLS error: {exc}"[:500]
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # ValueError: an address http.client cannot write (saved before parse_url refused it):
+        # a failure with its reason, never an exception that leaves the delivery leased.
         outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
     finally:
         conn.close()
