@@ -30,8 +30,10 @@ import logging
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -272,6 +274,33 @@ def _read_limited(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+class _Deadline:
+    """Cuts the connection when the attempt's TOTAL_SECONDS are up. The socket timeout bounds
+    each read, not the attempt: http.client reads the status line and the headers a line at a
+    time, so a receiver dripping a header line every few seconds held the worker as long as it
+    liked, past the delivery's LEASE, after which deliver_due sends the event a second time."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self._conn.sock  # during the TLS handshake, the plain socket under it
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 def post(
     target: Target,
     headers: dict[str, str],
@@ -286,15 +315,26 @@ def post(
     deadline = started + TOTAL_SECONDS
     outcome = Outcome()
     conn = _connection(target, TIMEOUT_SECONDS)
+    cut = _Deadline(conn, TOTAL_SECONDS)
     try:
-        conn.connect()  # connecting (and TLS) can take seconds: ask after it, not before
-        if still_wanted is not None and not still_wanted():
-            outcome.withheld = True
-            return outcome
-        conn.request("POST", target.path, body=body, headers=headers)
-        response = conn.getresponse()
-        outcome.status_code = response.status
-        content = _read_limited(response, deadline)
+        with cut:
+            conn.connect()  # connecting (and TLS) can take seconds: ask after it, not before
+            if cut.fired:
+                raise TimeoutError
+            if still_wanted is not None and not still_wanted():
+                outcome.withheld = True
+                return outcome
+            conn.request("POST", target.path, body=body, headers=headers)
+            response = conn.getresponse()
+            if cut.fired:  # the cut ends the headers as an empty line would: no answer
+                raise TimeoutError
+            outcome.status_code = response.status
+            try:
+                content = _read_limited(response, deadline)
+            except (OSError, http.client.HTTPException):
+                # The status line is the receiver's answer: a body cut short (by the deadline,
+                # or a receiver that closed early) does not make a 200 a failure to resend.
+                content = b""
         outcome.excerpt = content[:EXCERPT_CHARS].decode("utf-8", "replace")
         if 300 <= response.status < 400:
             location = (response.getheader("Location") or "")[:200]
@@ -304,13 +344,20 @@ def post(
             )
         elif response.status == 410:
             outcome.gone = True
-    except TimeoutError:
-        outcome.error = f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
-    except ssl.SSLError as exc:
-        outcome.error = f"TLS error: {exc}"[:500]
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        # ValueError: an address http.client cannot write (saved before parse_url refused it):
-        # a failure with its reason, never an exception that leaves the delivery leased.
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        if cut.fired or isinstance(exc, TimeoutError):
+            outcome.error = (
+                f"No complete answer within {TOTAL_SECONDS:g} seconds (timeout)."
+                if cut.fired
+                else f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
+            )
+        elif isinstance(exc, ssl.SSLError):
+            outcome.error = f"TLS error: {exc}"[:500]
+        else:
+            outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
+    except ValueError as exc:
+        # An address http.client cannot write (saved before parse_url refused it): a failure
+        # with its reason, never an exception that leaves the delivery leased.
         outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
     finally:
         conn.close()
