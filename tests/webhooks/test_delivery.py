@@ -18,7 +18,11 @@ from installations.models import Installation, Message, StatusChange
 from installations.statuses import Status
 from installations.webhooks import delivery
 from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
-from installations.webhooks.services import endpoint_rotate_secret, new_secret
+from installations.webhooks.services import (
+    endpoint_rotate_secret,
+    endpoint_send_test,
+    new_secret,
+)
 from tests.factories import MessageFactory
 
 from .conftest import add_endpoint, answer, endless_body, sleep_then_answer
@@ -272,6 +276,29 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
         (first.pk, "assign"),
         (first.pk, "set_off"),
     ]
+
+
+def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
+    cast, receiver, monkeypatch
+):
+    # The sweep's one clock made the second attempt start (and its lease end) 0.8 s too early;
+    # behind slow receivers, minutes, and its lease was over before it was sent.
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(sleep_then_answer(0.8))
+    for _ in range(2):
+        endpoint_send_test(endpoint=endpoint, actor=cast.partner_user)
+    claims = []
+    real_deliver = delivery.deliver
+
+    def deliver(pk, *, now):
+        claims.append(now)
+        return real_deliver(pk, now=now)
+
+    monkeypatch.setattr(delivery, "deliver", deliver)
+    assert delivery.deliver_due() == 2
+    first, second = WebhookAttempt.objects.order_by("id")
+    assert second.started_at - first.started_at >= timedelta(seconds=0.75)
+    assert claims[1] - claims[0] >= timedelta(seconds=0.75)
 
 
 @pytest.mark.usefixtures("jobs_booked_today")
