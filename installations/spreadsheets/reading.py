@@ -95,10 +95,22 @@ BINARY = (
 )
 
 
+def _is_opendocument(content: bytes) -> bool:
+    """An OpenDocument file (.ods) begins with its uncompressed `mimetype` entry (the format
+    requires it), so this is read from the first bytes, without unpacking anything."""
+    return content[30:38] == b"mimetype" and b"opendocument.spreadsheet" in content[38:100]
+
+
 def decode(content: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding's name and notes about it. UTF-8 (with or without the BOM
     Excel writes), UTF-16 with a BOM (Excel's "Unicode text"), then Windows-1252, which is what
     older Excel versions write on Western European Windows; anything else is refused."""
+    if content.startswith(b"PK\x03\x04") and _is_opendocument(content):
+        raise FileRefused(
+            "This is a LibreOffice or OpenOffice spreadsheet (.ods), not a CSV file. In "
+            "LibreOffice Calc choose File › Save As, pick “Text CSV (.csv)” with the character "
+            "set “Unicode (UTF-8)”, and upload that file."
+        )
     if content.startswith(b"PK\x03\x04"):
         raise FileRefused(
             "This is an Excel workbook (.xlsx), not a CSV file. In Excel choose File › Save As › "
