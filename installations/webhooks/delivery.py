@@ -291,7 +291,9 @@ class _Deadline:
         sock = self._conn.sock  # during the TLS handshake, the plain socket under it
         if sock is not None:
             with suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                # The plain socket's shutdown even for TLS: SSLSocket.shutdown also drops its
+                # TLS state, which the reading thread is using. The blocked read returns at once.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def __enter__(self) -> _Deadline:
         self._timer.start()
