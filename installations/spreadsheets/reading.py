@@ -181,6 +181,13 @@ def sniff(text: str) -> str:
         for delimiter in DELIMITERS
     }
     best = max(scores, key=lambda d: scores[d])
+    if scores[best] == 0 and line.lstrip().startswith("<"):
+        # Many systems' "Excel export" is an HTML table or an XML Spreadsheet named .xls.
+        raise FileRefused(
+            "This is a web page or an XML file, not a CSV file (some systems save these with a "
+            ".xls or .xlsx name). Open it in your spreadsheet, then save it as "
+            "“CSV UTF-8 (comma delimited)” and upload that file."
+        )
     if scores[best] == 0:
         raise FileRefused(
             "The first line of the file must name the columns (customer name, phone, email, "

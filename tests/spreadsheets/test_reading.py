@@ -59,6 +59,21 @@ def test_it_tells_a_libreoffice_user_how_to_save_a_csv_not_how_excel_does():
     assert "“Text CSV (.csv)”" in message and "Excel" not in message
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<html><body><table><tr><td>customer name</td><td>date</td></tr></table></body></html>",
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:'
+        b'office:spreadsheet"><Worksheet ss:Name="Jobs"/></Workbook>',
+    ],
+)
+def test_an_html_or_xml_export_named_xls_is_refused_saying_what_it_is(content):
+    # It was told "The first line of the file must name the columns …".
+    message = refused(content)
+    assert message.startswith("This is a web page or an XML file, not a CSV file")
+    assert "CSV UTF-8" in message
+
+
 def test_a_zip_bomb_named_xlsx_is_refused_without_being_unpacked():
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
