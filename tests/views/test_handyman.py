@@ -712,6 +712,20 @@ def test_a_double_submitted_checklist_completes_once(hank, cast):
     assert InstallationPhoto.objects.filter(installation=job).count() == 1
 
 
+def test_the_same_photo_chosen_twice_in_one_checklist_is_stored_once(hank, cast):
+    # A double tap in the phone's picker (or the photo picked from the gallery and again from
+    # the camera roll) sends one picture twice: the pack would print it twice.
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    twice = [jpeg_upload("IMG_0042.jpg"), jpeg_upload("IMG_0042 (1).jpg"), png_upload()]
+
+    response = hank.post(url("complete", job), {"photos": twice, "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert fresh(job).status == Status.INSTALLATION_COMPLETED
+    stored = InstallationPhoto.objects.filter(installation=job)
+    assert sorted(p.image.name.rsplit(".", 1)[-1] for p in stored) == ["jpg", "png"]
+
+
 def test_the_checklist_opened_again_after_mark_done_says_it_is_closed_not_a_repeat(hank, cast):
     job = cast.installation("INSTALLATION_COMPLETED")
 
