@@ -98,6 +98,14 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     finally:
         photo.seek(0)
     if found not in PHOTO_FORMATS:
+        if _is_heic(photo):
+            raise ValidationError(
+                f"“{name}” is a HEIC photo, which the portal cannot read. Choose it from the "
+                "phone’s photo gallery (an iPhone then sends it as a JPEG), or set the camera "
+                "to take JPEG photos (on an iPhone: Settings › Camera › Formats › Most "
+                "Compatible).",
+                code="heic",
+            )
         raise ValidationError(
             f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
             code="not_a_photo",
@@ -109,6 +117,18 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
             f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
             code="not_a_photo",
         ) from exc
+
+
+# The brands of an ISO "ftyp" box that mean HEIC/HEIF: what iPhones (and some Android phones)
+# take by default. Telling it apart says what to do: "not a photo" would puzzle the handyman.
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+
+
+def _is_heic(photo: UploadedFile) -> bool:
+    photo.seek(0)
+    head = photo.read(12)
+    photo.seek(0)
+    return len(head) == 12 and head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS
 
 
 def _reencoded(photo: UploadedFile, found: str) -> File:

@@ -452,6 +452,28 @@ def test_an_incomplete_checklist_stores_nothing_and_says_what_is_missing(hank, c
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def heic_upload(name: str = "IMG_0001.HEIC") -> SimpleUploadedFile:
+    # The start of an iPhone's photo: an ISO box "ftyp" of brand "heic" (Pillow cannot read it).
+    head = struct.pack(">I", 24) + b"ftypheic" + b"\0\0\0\0" + b"mif1heic"
+    return SimpleUploadedFile(name, head + b"\0" * 2000, content_type="image/heic")
+
+
+@pytest.mark.parametrize("name", ["IMG_0001.HEIC", "IMG_0001.jpg"])
+def test_a_heic_photo_is_refused_saying_how_to_send_a_jpeg_instead(hank, cast, name):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(
+        url("complete", job), {"photos": [heic_upload(name), png_upload()], "signature": SIGNATURE}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert f"“{name}” is a HEIC photo, which the portal cannot read." in page
+    assert "Most Compatible" in page  # where an iPhone is told to take JPEGs
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
 def test_an_oversized_photo_is_refused(hank, cast, settings):
     settings.MAX_PHOTO_BYTES = 200
     job = cast.installation("INSTALLATION_IN_PROGRESS")
