@@ -34,6 +34,19 @@ LINE_SERIES = [
 ]
 
 
+# What each chart says, in words, when it has nothing to draw for the period.
+NOTHING_MEASURED = {
+    "created_assigned": "No job was assigned in these weeks.",
+    "assigned_arrived": "No handyman arrived at a job in these weeks.",
+    "on_site": "No job was finished on site in these weeks.",
+    "completed_signed": "No contract was signed after a job was finished in these weeks.",
+    "signed_approved": "No job was approved in these weeks.",
+}
+NO_PIPELINE = "No jobs in these weeks: none open at a week’s end, approved, rejected or cancelled."
+NO_ARRIVALS = "No handyman arrived at a job in these weeks."
+NO_OUTCOMES = "No job was approved, cancelled or rejected in these weeks."
+
+
 def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]]:
     rows = [(r.week, r.measures[step]) for r in dash.flow.weeks]
     unit, size = unit_for([v for _, m in rows for v in (m.median, m.p90) if v is not None])
@@ -58,6 +71,7 @@ def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]
         values,
         unit,
         text,
+        empty_text=NOTHING_MEASURED[step],
     )
     table = SafeString(
         "".join(
@@ -108,6 +122,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
         PIPELINE_SERIES,
         weeks,
         [w.groups for w in dash.weeks],
+        empty_text=NO_PIPELINE,
     )
     outcomes = stacked_bars(
         "outcomes",
@@ -116,6 +131,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
         OUTCOME_SERIES,
         weeks,
         [w.outcomes for w in dash.weeks],
+        empty_text=NO_OUTCOMES,
     )
     arrivals = stacked_bars(
         "arrivals",
@@ -127,6 +143,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
             {"before": r.arrival.before, "inside": r.arrival.inside, "after": r.arrival.after}
             for r in dash.flow.weeks
         ],
+        empty_text=NO_ARRIVALS,
     )
     arrival_rows = SafeString(
         "".join(

@@ -592,3 +592,43 @@ def test_the_charts_numbers_are_the_jobs_counted_straight_from_the_history(
                 height, said = drawn[(label, s.label)]
                 assert said == cell
                 assert height == pytest.approx(PLOT_H * int(cell) / top, abs=0.1)
+
+
+EMPTY_CHARTS = {
+    "pipeline": (
+        "No jobs in these weeks: none open at a week’s end, approved, rejected or cancelled."
+    ),
+    "flow-created_assigned": "No job was assigned in these weeks.",
+    "flow-assigned_arrived": "No handyman arrived at a job in these weeks.",
+    "flow-on_site": "No job was finished on site in these weeks.",
+    "flow-completed_signed": "No contract was signed after a job was finished in these weeks.",
+    "flow-signed_approved": "No job was approved in these weeks.",
+    "arrivals": "No handyman arrived at a job in these weeks.",
+    "outcomes": "No job was approved, cancelled or rejected in these weeks.",
+}
+
+
+def test_a_chart_with_nothing_to_show_says_so_in_words_instead_of_empty_axes(partner_client):
+    page = partner_client.get(URL).content.decode()
+
+    assert 'class="chart-svg"' not in page  # no axes with nothing on them
+    for chart, words in EMPTY_CHARTS.items():
+        assert f'<p class="chart-empty" id="{chart}-empty">{words}</p>' in page
+        assert f'id="{chart}-caption"' in page  # its table of numbers stays
+
+
+def test_only_the_charts_with_nothing_to_show_say_so(partner_client, cast):
+    from installations import services
+
+    from ..factories import make_installation
+
+    job = make_installation(partner=cast.partner, actor=cast.partner_user)
+    # Created and cancelled: no step measured, nobody arrived.
+    services.installation_cancel(installation=job, reason="Moved", actor=cast.staff)
+
+    page = partner_client.get(URL).content.decode()
+
+    drawn = set(re.findall(r'<title id="([\w-]+)-title">', page))
+    assert drawn == {"pipeline", "outcomes"}
+    empty = set(re.findall(r'<p class="chart-empty" id="([\w-]+)-empty">', page))
+    assert empty == set(EMPTY_CHARTS) - drawn
