@@ -81,6 +81,11 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
         "have. Take it again at a lower resolution or choose another one.",
         code="too_many_pixels",
     )
+    if not photo.size:
+        # A photo the phone has not fetched from its cloud yet can arrive as 0 bytes.
+        raise ValidationError(
+            f"“{name}” is an empty file, not a photo. Choose the photo again.", code="empty"
+        )
     found = None
     try:
         photo.seek(0)
@@ -93,7 +98,9 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
             image.verify()
     except BOMB_ERRORS as exc:
         raise too_many_pixels from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if found in PHOTO_FORMATS:
+            raise _not_whole(name, found) from exc
         found = None
     finally:
         photo.seek(0)
@@ -113,10 +120,16 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     try:
         return _reencoded(photo, found)
     except (OSError, SyntaxError, ValueError, *BOMB_ERRORS) as exc:
-        raise ValidationError(
-            f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
-            code="not_a_photo",
-        ) from exc
+        # Its header was a JPEG's or a PNG's (verify() does not decode a JPEG): its pixels are not.
+        raise _not_whole(name, found) from exc
+
+
+def _not_whole(name: str, found: str) -> ValidationError:
+    return ValidationError(
+        f"“{name}” is a {found} photo that did not arrive whole (it may have been cut off while "
+        "it was copied or sent). Choose it again or take the photo again.",
+        code="damaged",
+    )
 
 
 # The brands of an ISO "ftyp" box that mean HEIC/HEIF: what iPhones (and some Android phones)
@@ -199,6 +212,7 @@ class SetOffForm(forms.Form):
 class ChecklistForm(forms.Form):
     photos = MultipleFileField(
         label="Photos of the finished work",
+        allow_empty_file=True,  # check_photo says which one is empty
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}),
         error_messages={"required": "Add at least one photo of the finished work."},
     )

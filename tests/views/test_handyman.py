@@ -474,6 +474,52 @@ def test_a_heic_photo_is_refused_saying_how_to_send_a_jpeg_instead(hank, cast, n
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def _cut_off(upload: SimpleUploadedFile) -> SimpleUploadedFile:
+    data = upload.read()
+    return SimpleUploadedFile(upload.name, data[: len(data) // 2], content_type="image/jpeg")
+
+
+def _noise(fmt: str, name: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.effect_noise((320, 240), 60).convert("RGB").save(buffer, format=fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.mark.parametrize(
+    ("upload", "words"),
+    [
+        (
+            lambda: _cut_off(_noise("JPEG", "IMG_7.jpg")),
+            "“IMG_7.jpg” is a JPEG photo that did not arrive whole",
+        ),
+        (
+            lambda: _cut_off(_noise("PNG", "Screenshot.png")),
+            "“Screenshot.png” is a PNG photo that did not arrive whole",
+        ),
+        (
+            lambda: SimpleUploadedFile("IMG_8.jpg", b"", content_type="image/jpeg"),
+            "“IMG_8.jpg” is an empty file, not a photo",
+        ),
+    ],
+    ids=["jpeg-cut-off", "png-cut-off", "empty"],
+)
+def test_a_photo_cut_off_or_empty_is_refused_as_such_not_as_something_else(
+    hank, cast, upload, words
+):
+    # A photo still being fetched from the phone's cloud, or cut off on the way: calling it
+    # "not a JPEG or PNG photo" sends the handyman looking for a setting that is not wrong.
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [upload()], "signature": SIGNATURE})
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert words in page
+    assert "not a JPEG or PNG photo" not in page
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
 def test_an_oversized_photo_is_refused(hank, cast, settings):
     settings.MAX_PHOTO_BYTES = 200
     job = cast.installation("INSTALLATION_IN_PROGRESS")
