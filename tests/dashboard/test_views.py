@@ -524,7 +524,11 @@ def test_the_charts_numbers_are_the_jobs_counted_straight_from_the_history(
     import random
 
     from installations.dashboard.charts import PLOT_H
-    from installations.dashboard.presenters import OUTCOME_SERIES, PIPELINE_SERIES
+    from installations.dashboard.presenters import (
+        ARRIVAL_SERIES,
+        OUTCOME_SERIES,
+        PIPELINE_SERIES,
+    )
     from installations.dashboard.rollups import monday
     from installations.models import StatusChange
     from installations.statuses import GROUPS
@@ -578,8 +582,32 @@ def test_the_charts_numbers_are_the_jobs_counted_straight_from_the_history(
         by_outcome = [ended["approved"], ended["cancelled"], ended["rejected"]]
         assert outcomes[label] == [str(n) for n in [*by_outcome, sum(by_outcome)]], label
 
+    # Arrivals against the window, from each job's own arrival time and booked window.
+    tz = timezone.get_current_timezone()
+    arrived = {(week, part): 0 for week in weeks for part in ("before", "inside", "after")}
+    for job in Installation.objects.filter(partner=cast.partner, arrived_at__isnull=False):
+        opens = datetime.combine(job.scheduled_date, job.window_start, tz)
+        closes = datetime.combine(job.scheduled_date, job.window_end, tz)
+        if job.arrived_at < opens:
+            key = (monday(timezone.localdate(opens)), "before")  # counted when the window opens
+        elif job.arrived_at > closes:
+            key = (monday(timezone.localdate(job.arrived_at)), "after")
+        else:
+            key = (monday(timezone.localdate(job.arrived_at)), "inside")
+        if key in arrived:
+            arrived[key] += 1
+    arrivals = _table(page, "arrivals")
+    assert sum(arrived.values()) > 0
+    for week in weeks:
+        counts = [arrived[(week, part)] for part in ("before", "inside", "after")]
+        assert arrivals[f"{week.day} {week:%b}"] == [str(n) for n in [*counts, sum(counts)]]
+
     # What is drawn says and measures what the table says: one height per job.
-    for chart, series in (("pipeline", PIPELINE_SERIES), ("outcomes", OUTCOME_SERIES)):
+    for chart, series in (
+        ("pipeline", PIPELINE_SERIES),
+        ("outcomes", OUTCOME_SERIES),
+        ("arrivals", ARRIVAL_SERIES),
+    ):
         table, drawn = _table(page, chart), _drawn(page, chart)
         svg = page.split(f'id="{chart}-title"')[1].split("</svg>")[0]
         top = int(re.findall(r'class="tick">(\d+)</text>', svg)[-1])  # the axis's top
