@@ -62,6 +62,11 @@ def limits_sentence() -> str:
     )
 
 
+def too_many_sentence() -> str:
+    """Said by the server, and by the page as soon as the photos are chosen (handyman.js)."""
+    return f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos."
+
+
 def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None = None) -> File:
     """Return the photo as it will be stored, or raise ValidationError with a sentence.
 
@@ -254,10 +259,7 @@ class ChecklistForm(forms.Form):
         return stored
 
     def _too_many(self) -> ValidationError:
-        return ValidationError(
-            f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos.",
-            code="too_many_photos",
-        )
+        return ValidationError(too_many_sentence(), code="too_many_photos")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -130,9 +130,10 @@
     if (form && xhr && xhr.givenUp) showNotice(form, xhr.givenUp);
   });
 
-  // A photo over the size limit is said when it is chosen (the server's words), and the
-  // checklist is not sent with it: the server would refuse it, but only once all of it had
-  // crossed a weak signal. The server still decides; this only saves the wait.
+  // A photo over the size limit, or more photos (or bytes) than a job takes, is said when they
+  // are chosen (the server's words), and the checklist is not sent with them: the server would
+  // refuse them, but only once all of them had crossed a weak signal. The server still
+  // decides; this only saves the wait.
   function megabytes(size) {
     var value = size / (1024 * 1024);
     return value < 10 ? String(Math.round(value * 10) / 10) : String(Math.round(value));
@@ -141,11 +142,19 @@
   function tooBig(input) {
     var max = Number(input.dataset.maxBytes);
     if (!max || !input.files) return [];
-    return Array.prototype.filter.call(input.files, function (file) { return file.size > max; })
+    var files = Array.prototype.slice.call(input.files);
+    var said = files.filter(function (file) { return file.size > max; })
       .map(function (file) {
         return "“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be at " +
           "most " + megabytes(max) + " MB.";
       });
+    var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
+    var maxCount = Number(input.dataset.maxCount);
+    var maxTotal = Number(input.dataset.maxTotal);
+    if ((maxCount && files.length > maxCount) || (maxTotal && total > maxTotal)) {
+      said.unshift(input.dataset.tooMany);
+    }
+    return said;
   }
 
   document.addEventListener("change", function (event) {
