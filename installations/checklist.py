@@ -95,7 +95,9 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     try:
         photo.seek(0)
         with Image.open(photo) as image:
-            found = image.format
+            # A JPEG with a second picture in it (an HDR gain map, a depth map: MPF) is a
+            # phone's ordinary photo; Pillow calls it MPO. Its first picture is the photo.
+            found = "JPEG" if image.format == "MPO" else image.format
             width, height = image.size
             # The header says how big it would be: refuse before decoding a single pixel.
             if width * height > max_pixels:

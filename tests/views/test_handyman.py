@@ -386,6 +386,27 @@ def test_a_png_named_jpg_is_stored_as_png(hank, cast):
     assert photo.image.name.endswith(".png")
 
 
+def test_a_phone_jpeg_that_carries_a_second_picture_is_stored_as_its_main_photo(hank, cast):
+    # Pixel "Ultra HDR" and iPhone HDR photos carry a gain map, Samsung's a depth map, as a
+    # second picture in the same JPEG (MPF): Pillow names such a file "MPO", and it was
+    # refused as "not a JPEG or PNG photo".
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    buffer = io.BytesIO()
+    main, gain_map = Image.new("RGB", (400, 300), "#c96"), Image.new("L", (100, 75), 128)
+    main.save(buffer, format="MPO", save_all=True, append_images=[gain_map.convert("RGB")])
+    with Image.open(io.BytesIO(buffer.getvalue())) as sent:
+        assert sent.format == "MPO" and sent.n_frames == 2
+    upload = SimpleUploadedFile("PXL_20261204.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    stored = InstallationPhoto.objects.get(installation=job)
+    assert stored.image.name.endswith(".jpg")
+    with stored.image.open("rb") as handle, Image.open(handle) as image:
+        assert (image.format, image.size) == ("JPEG", (400, 300))
+
+
 def test_a_complete_checklist_with_htmx_sends_the_browser_back_to_the_list(hank, cast):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
 
