@@ -26,6 +26,8 @@ from .forms import LinesField
 from .signatures import BOMB_ERRORS, decode_signature, megapixels
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png"}
+# What to do about a photo too large (handyman.js says the same when it is chosen).
+RETAKE = "Take it again at a lower resolution or choose another one."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -78,12 +80,12 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     if photo.size is not None and photo.size > max_bytes:
         raise ValidationError(
             f"“{name}” is {_megabytes(photo.size)} MB; each photo can be at most "
-            f"{_megabytes(max_bytes)} MB.",
+            f"{_megabytes(max_bytes)} MB. {RETAKE}",
             code="too_big",
         )
     too_many_pixels = ValidationError(
         f"“{name}” is larger than {megapixels(max_pixels)} megapixels, the most a photo can "
-        "have. Take it again at a lower resolution or choose another one.",
+        f"have. {RETAKE}",
         code="too_many_pixels",
     )
     if not photo.size:

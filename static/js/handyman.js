@@ -146,7 +146,8 @@
     var said = files.filter(function (file) { return file.size > max; })
       .map(function (file) {
         return "“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be at " +
-          "most " + megabytes(max) + " MB.";
+          "most " + megabytes(max) + " MB. Take it again at a lower resolution or choose " +
+          "another one.";
       });
     var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
     var maxCount = Number(input.dataset.maxCount);

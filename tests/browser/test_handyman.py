@@ -331,7 +331,10 @@ def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_
     photos = page.get_by_label("Photos of the finished work")
 
     photos.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": too_big}])
-    said = "“big.jpg” is 11 MB; each photo can be at most 10 MB."
+    said = (
+        "“big.jpg” is 11 MB; each photo can be at most 10 MB. Take it again at a lower "
+        "resolution or choose another one."
+    )
     expect(page.locator("#photos-error")).to_contain_text(said)
     page.get_by_role("button", name="Mark done").tap()
     expect(photos).to_be_focused()

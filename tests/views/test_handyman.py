@@ -541,14 +541,18 @@ def test_a_photo_cut_off_or_empty_is_refused_as_such_not_as_something_else(
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
-def test_an_oversized_photo_is_refused(hank, cast, settings):
-    settings.MAX_PHOTO_BYTES = 200
+def test_an_oversized_photo_is_refused_saying_what_to_do(hank, cast, settings):
+    settings.MAX_PHOTO_BYTES = 1024 * 1024
     job = cast.installation("INSTALLATION_IN_PROGRESS")
+    big = SimpleUploadedFile("PXL_50MP.jpg", b"\xff\xd8\xff" + bytes(1536 * 1024))
 
-    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+    response = hank.post(url("complete", job), {"photos": [big], "signature": SIGNATURE})
 
     assert response.status_code == 422
-    assert "each photo can be at most" in response.content.decode()
+    assert (
+        "“PXL_50MP.jpg” is 1.5 MB; each photo can be at most 1 MB. Take it again at a lower "
+        "resolution or choose another one."
+    ) in response.content.decode()
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
