@@ -83,9 +83,19 @@ def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]
     return chart, table
 
 
-def _share(arrival, part: str) -> str:
-    share = arrival.share(getattr(arrival, part))
-    return "–" if share is None else f"{share}%"
+def arrival_shares(arrival) -> list[str]:
+    """Before, inside and after as whole percentages that add up to 100 (each rounded on its
+    own, 1, 1 and 1 read 33% three times): the largest remainders get the missing points, a
+    tie going to the smaller count (equal counts read equal where they can), then the earlier."""
+    counts = [getattr(arrival, part) for part in ARRIVAL_PARTS]
+    total = sum(counts)
+    if not total:
+        return ["–"] * len(counts)
+    floors = [100 * n // total for n in counts]
+    order = sorted(range(len(counts)), key=lambda i: (-(100 * counts[i] % total), counts[i], i))
+    for i in order[: 100 - sum(floors)]:
+        floors[i] += 1
+    return [f"{share}%" for share in floors]
 
 
 def _cell(measure) -> str:
@@ -148,7 +158,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
     arrival_rows = SafeString(
         "".join(
             f'<tr><th scope="row">{week_label(r.week)}</th>'
-            + "".join(f"<td>{_share(r.arrival, part)}</td>" for part in ARRIVAL_PARTS)
+            + "".join(f"<td>{share}</td>" for share in arrival_shares(r.arrival))
             + f"<td>{r.arrival.total}</td></tr>"
             for r in dash.flow.weeks
         )
