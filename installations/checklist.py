@@ -88,7 +88,7 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
         f"have. {RETAKE}",
         code="too_many_pixels",
     )
-    if not photo.size:
+    if photo.size == 0:
         # A photo the phone has not fetched from its cloud yet can arrive as 0 bytes.
         raise ValidationError(
             f"“{name}” is an empty file, not a photo. Choose the photo again.", code="empty"
