@@ -69,6 +69,15 @@ def too_many_sentence() -> str:
     return f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos."
 
 
+def heic_sentence(name: str) -> str:
+    """Said by the server, and by the page as soon as such a photo is chosen (handyman.js)."""
+    return (
+        f"“{name}” is a HEIC photo, which the portal cannot read. Choose it from the phone’s "
+        "photo gallery (an iPhone then sends it as a JPEG), or set the camera to take JPEG "
+        "photos (on an iPhone: Settings › Camera › Formats › Most Compatible)."
+    )
+
+
 def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None = None) -> File:
     """Return the photo as it will be stored, or raise ValidationError with a sentence.
 
@@ -115,13 +124,7 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
         photo.seek(0)
     if found not in PHOTO_FORMATS:
         if _is_heic(photo):
-            raise ValidationError(
-                f"“{name}” is a HEIC photo, which the portal cannot read. Choose it from the "
-                "phone’s photo gallery (an iPhone then sends it as a JPEG), or set the camera "
-                "to take JPEG photos (on an iPhone: Settings › Camera › Formats › Most "
-                "Compatible).",
-                code="heic",
-            )
+            raise ValidationError(heic_sentence(name), code="heic")
         raise ValidationError(
             f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
             code="not_a_photo",

@@ -32,6 +32,7 @@ from ..checklist import (
     ChecklistForm,
     PhotoLimitHandler,
     SetOffForm,
+    heic_sentence,
     limits_sentence,
     too_many_sentence,
 )
@@ -739,6 +740,7 @@ def _checklist_page(
         "max_photos": settings.MAX_PHOTOS_PER_JOB,
         "max_photo_total_bytes": settings.MAX_PHOTO_TOTAL_BYTES,
         "too_many": too_many_sentence(),
+        "heic": heic_sentence("{name}"),
     }
     if request.htmx and request.method == "POST":
         # Only the error messages travel (out of band): the photos and the signature already on

@@ -400,6 +400,35 @@ def test_more_photos_than_a_job_takes_are_said_on_choosing_them_not_after_upload
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+def test_a_heic_photo_is_said_on_choosing_it_not_after_uploading_it(phone_page, cast):
+    """An iPhone's HEIC photo (chosen from Files, where the phone does not make it a JPEG) was
+    sent in full to be refused: the page says so on choosing it, in the server's words."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    photos = page.get_by_label("Photos of the finished work")
+    heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(4000)
+
+    photos.set_input_files(
+        files=[
+            {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic},
+            {"name": "ok.png", "mimeType": "image/png", "buffer": png_bytes((32, 24))},
+        ]
+    )
+    expect(page.locator("#photos-error")).to_have_text(
+        "“IMG_0001.HEIC” is a HEIC photo, which the portal cannot read. Choose it from the "
+        "phone’s photo gallery (an iPhone then sends it as a JPEG), or set the camera to take "
+        "JPEG photos (on an iPhone: Settings › Camera › Formats › Most Compatible)."
+    )
+    page.get_by_role("button", name="Mark done").tap()
+    expect(photos).to_be_focused()
+    assert posts == []
+
+
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):
     page = phone_page
     job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
