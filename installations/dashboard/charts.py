@@ -16,6 +16,7 @@ PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # One fill pattern per position in a chart's series: solid, stripes, dots, cross-hatch, lines.
 PATTERNS = ("solid", "stripes", "dots", "cross", "hlines")
 MARKERS = ("circle", "square", "diamond")
+NOTHING_TO_SHOW = "Nothing to show in these weeks."
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,18 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
     unit: str = ""
+    # Said in place of the drawing when there is nothing to draw: empty axes say nothing.
+    empty_text: str = NOTHING_TO_SHOW
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
     baseline: float = TOP + PLOT_H
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(bar.total for bar in self.bars) and not any(
+            line.points for line in self.lines
+        )
 
     @property
     def right(self) -> int:
@@ -237,6 +246,8 @@ def stacked_bars(
     series: list[Series],
     weeks: list[date],
     values: list[dict[str, float]],
+    *,
+    empty_text: str = NOTHING_TO_SHOW,
 ) -> Chart:
     totals = [sum(v.get(s.key, 0) for s in series) for v in values]
     top = count_max(max(totals, default=0))  # every bar chart counts jobs
@@ -256,7 +267,14 @@ def stacked_bars(
             )
         bars.append(Bar(week_label(week), total, segments))
     return Chart(
-        chart_id, title, description, series, _ticks(top), _xlabels(weeks, slot), bars=bars
+        chart_id,
+        title,
+        description,
+        series,
+        _ticks(top),
+        _xlabels(weeks, slot),
+        bars=bars,
+        empty_text=empty_text,
     )
 
 
@@ -269,6 +287,8 @@ def lines(
     values: list[dict[str, float | None]],
     unit: str,
     text: dict[str, list[str]],
+    *,
+    empty_text: str = NOTHING_TO_SHOW,
 ) -> Chart:
     found = [v for by_key in values for v in by_key.values() if v is not None]
     top = nice_max(max(found, default=0))
@@ -301,6 +321,7 @@ def lines(
         _xlabels(weeks, slot),
         lines=drawn,
         unit=unit,
+        empty_text=empty_text,
     )
 
 
