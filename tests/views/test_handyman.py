@@ -541,6 +541,22 @@ def test_a_photo_cut_off_or_empty_is_refused_as_such_not_as_something_else(
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_cut_off_photo_is_still_refused_once_the_worker_has_printed_an_evidence_pack(hank, cast):
+    # WeasyPrint's import turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process: after
+    # the first pack a worker took a cut-off photo as whole (the random test order found it).
+    from installations.evidence.pdf import html_to_pdf
+
+    assert html_to_pdf("<p>A pack</p>", {}).startswith(b"%PDF")
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    upload = _cut_off(_noise("JPEG", "IMG_9.jpg"))
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert "“IMG_9.jpg” is a JPEG photo that did not arrive whole" in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
 def test_an_oversized_photo_is_refused_saying_what_to_do(hank, cast, settings):
     settings.MAX_PHOTO_BYTES = 1024 * 1024
     job = cast.installation("INSTALLATION_IN_PROGRESS")
