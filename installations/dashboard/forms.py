@@ -25,5 +25,14 @@ class ThresholdsForm(forms.Form):
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # The first refused field takes the focus when its answer loads (no JavaScript needed):
+        # the keyboard and a screen reader start at the field and its sentence.
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["autofocus"] = True
+                break
+
     def hours(self) -> dict[str, int]:
         return {str(s): self.cleaned_data[str(s)] for s in NON_TERMINAL_STATUSES}

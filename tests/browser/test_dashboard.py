@@ -148,3 +148,18 @@ def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_p
     page.wait_for_url(re.compile(r"\?weeks=4$"))
     expect(pipeline.locator("tbody tr")).to_have_count(4)
     expect(page.get_by_role("link", name="Last 4 weeks")).to_have_attribute("aria-current", "page")
+
+
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
+def test_a_refused_threshold_opens_the_page_at_its_sentence_with_the_field_focused(page, quarter):
+    # The form sits halfway down a long page: the answer to a refused one opened at the top of
+    # the charts, its sentence thousands of pixels below, as if nothing had been sent.
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    page.get_by_label("En route").fill("0")
+    page.get_by_role("button", name="Save thresholds").click()
+    page.wait_for_load_state("networkidle")
+    sentence = page.get_by_text("Please correct the hours marked below; nothing was saved.")
+    expect(sentence).to_be_in_viewport()
+    expect(page.get_by_label("En route")).to_be_focused()
+    expect(page.get_by_label("En route")).to_have_value("0")

@@ -304,6 +304,15 @@ def test_a_bad_threshold_is_said_in_the_pages_own_words(partner_client, bad):
         assert stock not in page
 
 
+def test_the_first_refused_threshold_takes_the_focus_and_no_other_field_does(partner_client):
+    # The form is halfway down a long page: its answer opened at the top of the charts.
+    page = partner_client.post(THRESHOLDS, _form(EN_ROUTE="0", CONTRACT_SENT="x")).content.decode()
+    assert page.count("autofocus") == 1
+    assert re.search(r'<input[^>]*name="EN_ROUTE"[^>]*autofocus', page)
+    # The page as first drawn takes no focus away from its top.
+    assert "autofocus" not in partner_client.get(URL).content.decode()
+
+
 def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
     for user in (cast.handyman.user, cast.staff):
         client.force_login(user)
