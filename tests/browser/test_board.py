@@ -13,11 +13,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations import services
+from installations.board import selectors
 from installations.models import Installation
 from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
-from .conftest import log_in
+from .conftest import PHONE, log_in
+from .steps import small_targets
 
 
 def tomorrow() -> date:
@@ -460,6 +462,22 @@ def test_the_board_is_usable_at_360_pixels_a_day_per_screen(browser, cast):
     assert Axe().run(page).response["violations"] is not None
     assert _serious(Axe().run(page)) == []
     context.close()
+
+
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_every_control_of_the_board_is_a_thumbs_44_pixels_on_a_phone(browser, cast, view):
+    # Cards' buttons were 32 px high, the days' and the customers' links 16 to 24, the filters'
+    # box and links 23: a thumb aiming at "Reschedule" hit "Reassign" or the card's name. (The
+    # site's header is every page's, not the board's.)
+    for status in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CUSTOMER_APPROVED):
+        cast.installation(status)
+    for _ in range(selectors.LANE_PER_DAY + 1):  # and "1 more on this day"
+        cast.installation(Status.SCHEDULED)
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "acme")
+    page.goto(board_url() if view == "week" else f"/installations/board/?day={tomorrow()}")
+    expect(page.locator(".job-actions button").first).to_be_attached()
+    assert small_targets(page, within="main") == []
 
 
 @pytest.mark.parametrize("view", ["week", "day"])
