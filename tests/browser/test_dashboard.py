@@ -17,7 +17,7 @@ from installations.statuses import Status
 from tests.dashboard.helpers import Clock, populate
 
 from .conftest import log_in
-from .steps import COUNT_SWAPS, swaps
+from .steps import COUNT_SWAPS, small_targets, swaps
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 
@@ -113,6 +113,14 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     assert _serious(Axe().run(page)) == []
+
+
+def test_every_control_of_the_dashboard_is_a_thumbs_44_pixels_on_a_phone(phone, quarter):
+    # The stuck jobs' links were 19 px high, one under the other; the thresholds' boxes 41.
+    log_in(phone, "acme")
+    phone.goto("/installations/dashboard/")
+    expect(phone.locator("#stuck .stuck-list a").first).to_be_visible()
+    assert small_targets(phone, within="main") == []
 
 
 def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_period(page, cast):
