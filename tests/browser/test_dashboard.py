@@ -3,6 +3,7 @@ reload (and with the URL), no JavaScript needed, axe clean, a phone's width, a s
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import timedelta
@@ -16,7 +17,7 @@ from playwright.sync_api import expect
 from installations.statuses import Status
 from tests.dashboard.helpers import Clock, populate
 
-from .conftest import log_in
+from .conftest import PHONE, log_in
 from .steps import COUNT_SWAPS, small_targets, swaps
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
@@ -121,6 +122,38 @@ def test_every_control_of_the_dashboard_is_a_thumbs_44_pixels_on_a_phone(phone, 
     phone.goto("/installations/dashboard/")
     expect(phone.locator("#stuck .stuck-list a").first).to_be_visible()
     assert small_targets(phone, within="main") == []
+
+
+# Each chart's words as drawn: their size in CSS pixels, and their boxes.
+CHART_WORDS = """() => [...document.querySelectorAll("svg.chart-svg")].map((svg) => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+            left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+  });
+})"""
+
+
+@pytest.mark.parametrize("weeks", [4, 12, 52])
+def test_the_charts_words_are_readable_on_a_phone_and_never_overlap(phone, quarter, weeks):
+    # Drawn for 640 units and shrunk to a phone's column, the axes' words were 6 px high.
+    log_in(phone, "acme")
+    phone.goto(f"/installations/dashboard/?weeks={weeks}")
+    charts = phone.evaluate(CHART_WORDS)
+    assert len(charts) == 8
+    for words in charts:
+        for word in words:
+            assert word["px"] >= 11, word
+            assert word["left"] >= 0 and word["right"] <= PHONE["width"], word
+        for a, b in itertools.combinations(words, 2):
+            apart = (
+                a["right"] <= b["left"]
+                or b["right"] <= a["left"]
+                or a["bottom"] <= b["top"]
+                or b["bottom"] <= a["top"]
+            )
+            assert apart, (a, b)
 
 
 def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_period(page, cast):
