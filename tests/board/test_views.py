@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -20,6 +20,7 @@ from installations.board.views import (
 from installations.models import Installation
 from installations.statuses import Status
 
+from ..dashboard.helpers import Clock
 from ..factories import HandymanFactory, UserFactory
 
 BOARD = reverse("board:week")
@@ -92,6 +93,33 @@ def test_the_week_is_todays_iso_week_by_default(partner_client):
     assert response.context["period"] == Period.week_of(today)
     assert response.context["period"].start.weekday() == 0
     assert len(response.context["columns"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("now", "today"),
+    [
+        # 23:30 UTC on the Sunday summer time starts is 00:30 on Monday in London.
+        (datetime(2026, 3, 29, 23, 30, tzinfo=UTC), date(2026, 3, 30)),
+        # 23:30 UTC on the Sunday it ends is still Sunday there (UTC+0 again).
+        (datetime(2026, 10, 25, 23, 30, tzinfo=UTC), date(2026, 10, 25)),
+    ],
+)
+def test_today_and_its_week_are_the_portals_local_ones_across_a_clock_change(
+    partner_client, cast, monkeypatch, settings, now, today
+):
+    settings.TIME_ZONE = "Europe/London"
+    with timezone.override("Europe/London"):
+        Clock(monkeypatch, now)
+        late = cast.installation(Status.SCHEDULED, scheduled_date=today)
+        move(late, scheduled_date=today - timedelta(days=1))
+        response = get(partner_client)
+    assert response.context["period"] == Period.week_of(today)
+    assert [c.day for c in response.context["columns"] if c.is_today] == [today]
+    # Yesterday's job never assigned is overdue: the local yesterday, not UTC's.
+    assert response.context["overdue"] == 1
+    assert f"date_to={today - timedelta(days=1)}" in response.content.decode()
+    days = [c.day for c in get(partner_client, day=today.isoformat()).context["columns"]]
+    assert set(days) == {today}
 
 
 def test_previous_and_next_links_move_a_week_and_keep_the_filters(partner_client):
