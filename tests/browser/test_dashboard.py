@@ -156,6 +156,22 @@ def test_the_charts_words_are_readable_on_a_phone_and_never_overlap(phone, quart
             assert apart, (a, b)
 
 
+def test_a_period_chosen_with_the_keyboard_keeps_the_focus_on_its_link(page, cast):
+    # The links are drawn again with the period: the focus fell to the page's top, and the next
+    # Tab went to "Skip to main content".
+    page.add_init_script(COUNT_SWAPS)
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/")
+    page.get_by_role("link", name="Last 4 weeks").focus()
+    page.keyboard.press("Enter")
+    swaps(page, 1)
+    chosen = page.get_by_role("link", name="Last 4 weeks")
+    expect(chosen).to_have_attribute("aria-current", "page")
+    expect(chosen).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Last 12 weeks")).to_be_focused()
+
+
 def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_period(page, cast):
     page.add_init_script(COUNT_SWAPS)
     log_in(page, "acme")
