@@ -324,10 +324,12 @@
   }
 
   // On a phone a day is a screen wide: the week opens on today's column (beside the sticky
-  // names), not on Monday's. Only when the board scrolls sideways; the page's own scroll is left.
+  // names), not on Monday's; today's day view on its first window not yet over (is-now), not on
+  // 08:00–10:00. Only when the board scrolls sideways; the page's own scroll is left.
   function showToday() {
     const scroller = document.querySelector(".board-scroll");
-    const today = scroller && scroller.querySelector("thead th.is-today");
+    const today = scroller &&
+      (scroller.querySelector("thead th.is-now") || scroller.querySelector("thead th.is-today"));
     if (!today || scroller.scrollWidth <= scroller.clientWidth) return;
     const names = scroller.querySelector("thead th");
     scroller.scrollLeft = today.offsetLeft - (names ? names.offsetWidth : 0);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -155,6 +156,26 @@ def test_a_day_view_has_the_arrival_windows_as_columns(partner_client, cast):
     assert places[f"hank {(time(9), time(11))}"] == [early.pk]
     assert places[f"lane {(time(7, 30), time(9))}"] == [odd.pk]
     assert "Whole week" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("hour", "first_open"),
+    [(7, (time(8), time(10))), (10, (time(10), time(12))), (15, (time(14), time(16))), (19, None)],
+)
+def test_todays_day_view_marks_its_first_window_not_yet_over(
+    partner_client, monkeypatch, hour, first_open
+):
+    # A phone shows one window a screen and opens on this one (board.js), not on 08:00–10:00.
+    today = timezone.localdate()
+    now = timezone.make_aware(datetime.combine(today, time(hour)))
+    monkeypatch.setattr("installations.scheduling.rules.local_now", lambda: now)
+    html = get(partner_client, day=today.isoformat()).content.decode()
+    marked = re.findall(r'<th scope="col" class="is-today is-now">\s*(\S+)', html)
+    assert marked == ([f"{first_open[0]:%H:%M}–{first_open[1]:%H:%M}"] if first_open else [])
+    # Another day, or the week: no window is "now".
+    tomorrows = get(partner_client, day=(today + timedelta(days=1)).isoformat())
+    assert "is-now" not in tomorrows.content.decode()
+    assert "is-now" not in get(partner_client).content.decode()
 
 
 def test_the_lane_shows_a_few_jobs_a_day_and_links_the_rest_to_the_list(partner_client, cast):

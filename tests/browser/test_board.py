@@ -505,3 +505,23 @@ def test_on_a_phone_the_week_opens_on_today_not_on_monday(browser, cast):
     today = page.locator(".board-grid thead th.is-today").bounding_box()
     assert today is not None and today["x"] >= 0 and today["x"] + today["width"] <= 361, today
     context.close()
+
+
+def test_on_a_phone_todays_day_view_opens_on_its_first_window_not_yet_over(browser, cast):
+    # It opened on 08:00–10:00, whatever the hour: at 15:00 the windows still to come were
+    # three swipes away. A job of today late in the evening makes a window that is not over yet
+    # at any hour the suite runs (until its last second).
+    job = cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(
+        window_start=time(23), window_end=time(23, 59, 59)
+    )
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "acme")
+    page.goto(f"/installations/board/?day={timezone.localdate()}")
+    page.wait_for_load_state("networkidle")
+    now = page.locator(".board-grid thead th.is-now")
+    expect(now).to_have_count(1)
+    box = now.bounding_box()
+    names = page.locator(".board-grid thead th.board-corner").bounding_box()
+    assert box is not None and names is not None
+    assert box["x"] >= names["x"] + names["width"] - 1 and box["x"] + box["width"] <= 361, box
