@@ -178,6 +178,13 @@ def test_todays_day_view_marks_its_first_window_not_yet_over(
     assert "is-now" not in get(partner_client).content.decode()
 
 
+def test_the_help_says_a_touch_screen_drags_after_a_press_and_hold(partner_client):
+    # A swipe scrolls the board on a phone (SortableJS waits 200 ms on touch): a dispatcher who
+    # swiped a card saw the board move instead, with nothing saying why.
+    html = get(partner_client).content.decode()
+    assert "on a touch screen, press and hold the card first" in html
+
+
 def test_the_lane_shows_a_few_jobs_a_day_and_links_the_rest_to_the_list(partner_client, cast):
     day = tomorrow()
     for _ in range(board_selectors.LANE_PER_DAY + 2):
