@@ -14,8 +14,12 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations.dashboard import services
+from installations.dashboard.models import DashboardThresholds
+from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.statuses import Status
 from tests.dashboard.helpers import Clock, populate
+from tests.factories import PartnerUserFactory
 
 from .conftest import PHONE, log_in
 from .steps import COUNT_SWAPS, small_targets, swaps
@@ -220,3 +224,28 @@ def test_a_refused_threshold_opens_the_page_at_its_sentence_with_the_field_focus
     expect(sentence).to_be_in_viewport()
     expect(page.get_by_label("En route")).to_be_focused()
     expect(page.get_by_label("En route")).to_have_value("0")
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_thresholds_a_colleague_saved_meanwhile_are_said_and_kept_until_saved_again(page, quarter):
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    # Meanwhile, a colleague at another desk.
+    colleague = PartnerUserFactory(partner=quarter.partner).user
+    services.dashboard_thresholds_update(
+        partner=quarter.partner,
+        actor=colleague,
+        hours={**{str(s): h for s, h in DEFAULT_THRESHOLDS.items()}, "SCHEDULED": 10},
+    )
+    page.get_by_label("En route").fill("5")
+    page.get_by_role("button", name="Save thresholds").click()
+    page.wait_for_load_state("networkidle")
+    said = page.locator("#thresholds-changed")
+    expect(said).to_contain_text("Scheduled: 10 hours")
+    expect(said).to_be_in_viewport()
+    expect(said).to_be_focused()
+    expect(page.get_by_label("En route")).to_have_value("5")
+    assert DashboardThresholds.objects.get(partner=quarter.partner).hours["SCHEDULED"] == 10
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_text("Stuck-job thresholds saved.")).to_be_visible()
+    assert DashboardThresholds.objects.get(partner=quarter.partner).hours["EN_ROUTE"] == 5

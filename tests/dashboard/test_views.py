@@ -9,11 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from installations.dashboard import services
 from installations.dashboard.models import DashboardJob, DashboardThresholds
 from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.models import Installation
 from installations.statuses import Status
 
+from ..factories import PartnerUserFactory
 from .helpers import made_in_the_past
 
 S = Status
@@ -283,6 +285,35 @@ def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast
     other = partner_client.__class__()
     other.force_login(cast.other_partner_user)
     assert "over 72 hours" in other.get(URL).content.decode()
+
+
+def _seen(page: str) -> str:
+    return re.search(r'name="seen" value="([^"]*)"', page).group(1)
+
+
+def test_thresholds_someone_saved_meanwhile_are_not_overwritten_unseen(partner_client, cast):
+    # Two people in the office: the second form, opened before the first was saved, put every
+    # hour of its page back (Scheduled 72 over a colleague's 10) without a word.
+    seen = _seen(partner_client.get(URL).content.decode())
+    colleague = PartnerUserFactory(partner=cast.partner).user
+    services.dashboard_thresholds_update(
+        partner=cast.partner, actor=colleague, hours=_form(SCHEDULED=10)
+    )
+    response = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved other thresholds while you were editing" in page
+    assert "Scheduled: 10 hours" in page
+    assert re.search(r'name="EN_ROUTE" value="5"', page)  # the hours typed are kept
+    assert DashboardThresholds.objects.get(partner=cast.partner).hours["SCHEDULED"] == 10
+    # Sent again from that answer, it is a choice made knowingly: saved.
+    again = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": _seen(page)})
+    assert again.status_code == 302
+    saved = DashboardThresholds.objects.get(partner=cast.partner).hours
+    assert (saved["SCHEDULED"], saved["EN_ROUTE"]) == (72, 5)
+    # The same hours sent again from the first page (Back, resend) are answered as done.
+    same = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert same.status_code == 302
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "abc", "", "99999999"])
