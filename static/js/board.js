@@ -225,7 +225,13 @@
       try {
         result = await runStep(step, version);
       } catch (error) {
-        result = { ok: false, text: "The board could not reach the server: nothing was changed. Try again." };
+        // No answer: the request may have reached the server (only the answer lost), so the
+        // board cannot say that nothing changed. The live feed shows where the job really is.
+        result = {
+          ok: false,
+          text: "The board lost the connection before the server answered: the move may or may " +
+            "not have been made. The card shows where the job is once the connection is back.",
+        };
       }
       if (!result.ok) {
         card.classList.remove("is-busy");

@@ -207,6 +207,28 @@ def test_a_stale_board_gets_the_sentence_and_the_card_goes_back(page, cast):
     assert job.handyman == cast.handyman
 
 
+@pytest.mark.allow_page_errors("ERR_FAILED")
+def test_a_drop_whose_answer_is_lost_does_not_say_nothing_was_changed(page, cast):
+    # The request reached the server and the job was assigned; only the answer was lost (a
+    # tunnel, a weak signal). The board said "nothing was changed", and put the card back.
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+
+    def lose_the_answer(route):
+        route.fetch()  # the server does the work
+        route.abort()  # and the page never hears back
+
+    page.route("**/assign/", lose_the_answer)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    flash = page.locator("#flash")
+    expect(flash).to_contain_text("lost the connection before the server answered")
+    expect(flash).not_to_contain_text("nothing was changed")
+    job.refresh_from_db()
+    assert job.handyman == cast.other_handyman
+    # The live feed then shows where the job really is.
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
+
+
 def test_a_job_whose_handyman_set_off_dropped_on_another_day_says_why_and_goes_back(page, cast):
     job = cast.installation(Status.EN_ROUTE, handyman=cast.handyman)
     open_board(page)
