@@ -4,6 +4,7 @@ No library: two chart types of ~100 lines cost less than a dependency and keep t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -118,7 +119,8 @@ class Chart:
 
     @property
     def xlabel_y(self) -> int:
-        return self.height - 18
+        # Low enough to clear the "0" beside the axis when a narrow chart writes them larger.
+        return self.height - 4
 
     # The repeated marks are joined here rather than looped in the template, with f-strings and
     # html.escape rather than format_html: a 52-week page has hundreds of them and each costs
@@ -230,8 +232,13 @@ def week_label(week: date) -> str:
     return f"{week.day} {week:%b}"
 
 
+# How far apart two week labels are, in the chart's units: "28 Sep" at the phone's 24-unit type
+# (dashboard.css: a narrow chart writes its words larger, so that they stay 11 px) is ~86 wide.
+XLABEL_GAP = 96
+
+
 def _xlabels(weeks: list[date], slot: float) -> list[XLabel]:
-    every = max(1, round(len(weeks) / 8))  # at most ~8 labels: readable at 360 px
+    every = max(1, math.ceil(XLABEL_GAP / slot))
     return [
         XLabel(LEFT + slot * (i + 0.5), week_label(week))
         for i, week in enumerate(weeks)

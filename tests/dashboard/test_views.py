@@ -10,11 +10,13 @@ import pytest
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from installations.dashboard import services
 from installations.dashboard.models import DashboardJob, DashboardThresholds
 from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.models import Installation
 from installations.statuses import Status
 
+from ..factories import PartnerUserFactory
 from .helpers import made_in_the_past
 
 S = Status
@@ -286,6 +288,35 @@ def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast
     assert "over 72 hours" in other.get(URL).content.decode()
 
 
+def _seen(page: str) -> str:
+    return re.search(r'name="seen" value="([^"]*)"', page).group(1)
+
+
+def test_thresholds_someone_saved_meanwhile_are_not_overwritten_unseen(partner_client, cast):
+    # Two people in the office: the second form, opened before the first was saved, put every
+    # hour of its page back (Scheduled 72 over a colleague's 10) without a word.
+    seen = _seen(partner_client.get(URL).content.decode())
+    colleague = PartnerUserFactory(partner=cast.partner).user
+    services.dashboard_thresholds_update(
+        partner=cast.partner, actor=colleague, hours=_form(SCHEDULED=10)
+    )
+    response = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved other thresholds while you were editing" in page
+    assert "Scheduled: 10 hours" in page
+    assert re.search(r'name="EN_ROUTE" value="5"', page)  # the hours typed are kept
+    assert DashboardThresholds.objects.get(partner=cast.partner).hours["SCHEDULED"] == 10
+    # Sent again from that answer, it is a choice made knowingly: saved.
+    again = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": _seen(page)})
+    assert again.status_code == 302
+    saved = DashboardThresholds.objects.get(partner=cast.partner).hours
+    assert (saved["SCHEDULED"], saved["EN_ROUTE"]) == (72, 5)
+    # The same hours sent again from the first page (Back, resend) are answered as done.
+    same = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert same.status_code == 302
+
+
 @pytest.mark.parametrize("bad", ["0", "-3", "abc", "", "99999999"])
 def test_bad_thresholds_are_refused_with_422_and_change_nothing(partner_client, cast, bad):
     DashboardThresholds.objects.create(partner=cast.partner, hours={"SCHEDULED": 10})
@@ -303,6 +334,15 @@ def test_a_bad_threshold_is_said_in_the_pages_own_words(partner_client, bad):
     assert "Give a whole number of hours from 1 to 8760." in page
     for stock in ("Ensure this value", "This field is required", "Enter a whole number"):
         assert stock not in page
+
+
+def test_the_first_refused_threshold_takes_the_focus_and_no_other_field_does(partner_client):
+    # The form is halfway down a long page: its answer opened at the top of the charts.
+    page = partner_client.post(THRESHOLDS, _form(EN_ROUTE="0", CONTRACT_SENT="x")).content.decode()
+    assert page.count("autofocus") == 1
+    assert re.search(r'<input[^>]*name="EN_ROUTE"[^>]*autofocus', page)
+    # The page as first drawn takes no focus away from its top.
+    assert "autofocus" not in partner_client.get(URL).content.decode()
 
 
 def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
