@@ -26,6 +26,8 @@ from .forms import LinesField
 from .signatures import BOMB_ERRORS, decode_signature, megapixels
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png"}
+# What to do about a photo too large (handyman.js says the same when it is chosen).
+RETAKE = "Take it again at a lower resolution or choose another one."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -62,6 +64,20 @@ def limits_sentence() -> str:
     )
 
 
+def too_many_sentence() -> str:
+    """Said by the server, and by the page as soon as the photos are chosen (handyman.js)."""
+    return f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos."
+
+
+def heic_sentence(name: str) -> str:
+    """Said by the server, and by the page as soon as such a photo is chosen (handyman.js)."""
+    return (
+        f"“{name}” is a HEIC photo, which the portal cannot read. Choose it from the phone’s "
+        "photo gallery (an iPhone then sends it as a JPEG), or set the camera to take JPEG "
+        "photos (on an iPhone: Settings › Camera › Formats › Most Compatible)."
+    )
+
+
 def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None = None) -> File:
     """Return the photo as it will be stored, or raise ValidationError with a sentence.
 
@@ -73,19 +89,26 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     if photo.size is not None and photo.size > max_bytes:
         raise ValidationError(
             f"“{name}” is {_megabytes(photo.size)} MB; each photo can be at most "
-            f"{_megabytes(max_bytes)} MB.",
+            f"{_megabytes(max_bytes)} MB. {RETAKE}",
             code="too_big",
         )
     too_many_pixels = ValidationError(
         f"“{name}” is larger than {megapixels(max_pixels)} megapixels, the most a photo can "
-        "have. Take it again at a lower resolution or choose another one.",
+        f"have. {RETAKE}",
         code="too_many_pixels",
     )
+    if photo.size == 0:
+        # A photo the phone has not fetched from its cloud yet can arrive as 0 bytes.
+        raise ValidationError(
+            f"“{name}” is an empty file, not a photo. Choose the photo again.", code="empty"
+        )
     found = None
     try:
         photo.seek(0)
         with Image.open(photo) as image:
-            found = image.format
+            # A JPEG with a second picture in it (an HDR gain map, a depth map: MPF) is a
+            # phone's ordinary photo; Pillow calls it MPO. Its first picture is the photo.
+            found = "JPEG" if image.format == "MPO" else image.format
             width, height = image.size
             # The header says how big it would be: refuse before decoding a single pixel.
             if width * height > max_pixels:
@@ -93,11 +116,15 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
             image.verify()
     except BOMB_ERRORS as exc:
         raise too_many_pixels from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if found in PHOTO_FORMATS:
+            raise _not_whole(name, found) from exc
         found = None
     finally:
         photo.seek(0)
     if found not in PHOTO_FORMATS:
+        if _is_heic(photo):
+            raise ValidationError(heic_sentence(name), code="heic")
         raise ValidationError(
             f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
             code="not_a_photo",
@@ -105,10 +132,28 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
     try:
         return _reencoded(photo, found)
     except (OSError, SyntaxError, ValueError, *BOMB_ERRORS) as exc:
-        raise ValidationError(
-            f"“{name}” is not a JPEG or PNG photo. Take the photo again or choose another one.",
-            code="not_a_photo",
-        ) from exc
+        # Its header was a JPEG's or a PNG's (verify() does not decode a JPEG): its pixels are not.
+        raise _not_whole(name, found) from exc
+
+
+def _not_whole(name: str, found: str) -> ValidationError:
+    return ValidationError(
+        f"“{name}” is a {found} photo that did not arrive whole (it may have been cut off while "
+        "it was copied or sent). Choose it again or take the photo again.",
+        code="damaged",
+    )
+
+
+# The brands of an ISO "ftyp" box that mean HEIC/HEIF: what iPhones (and some Android phones)
+# take by default. Telling it apart says what to do: "not a photo" would puzzle the handyman.
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+
+
+def _is_heic(photo: UploadedFile) -> bool:
+    photo.seek(0)
+    head = photo.read(12)
+    photo.seek(0)
+    return len(head) == 12 and head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS
 
 
 def _reencoded(photo: UploadedFile, found: str) -> File:
@@ -179,6 +224,7 @@ class SetOffForm(forms.Form):
 class ChecklistForm(forms.Form):
     photos = MultipleFileField(
         label="Photos of the finished work",
+        allow_empty_file=True,  # check_photo says which one is empty
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}),
         error_messages={"required": "Add at least one photo of the finished work."},
     )
@@ -220,10 +266,7 @@ class ChecklistForm(forms.Form):
         return stored
 
     def _too_many(self) -> ValidationError:
-        return ValidationError(
-            f"Too many photos at once. {limits_sentence()} Choose fewer or smaller photos.",
-            code="too_many_photos",
-        )
+        return ValidationError(too_many_sentence(), code="too_many_photos")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -8,6 +8,7 @@ A refused or stale change raises ``TransitionRefused`` and leaves the record unt
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -372,6 +373,7 @@ def installation_complete(
     ticking the statement (contracts.COMPLETION_STATEMENT): no pointer or JavaScript needed."""
     errors = {}
     signer_name = (signer_name or "").strip()
+    photos = distinct_photos(photos)
     if not photos:
         errors["photos"] = "Add at least one photo of the finished work."
     if typed and not signer_name:
@@ -418,6 +420,23 @@ def installation_complete(
         validate=within_limits,
         after=store,
     )
+
+
+def distinct_photos(photos: Iterable[File]) -> list[File]:
+    """Each picture once, in the order given: a double tap in the phone's picker sends the same
+    bytes twice (under two names), and the evidence pack would print them twice."""
+    seen: set[str] = set()
+    kept = []
+    for photo in photos:
+        digest = hashlib.sha256()
+        photo.seek(0)
+        for chunk in photo.chunks():
+            digest.update(chunk)
+        photo.seek(0)
+        if digest.hexdigest() not in seen:
+            seen.add(digest.hexdigest())
+            kept.append(photo)
+    return kept
 
 
 def _size(file: Any) -> int:

@@ -355,3 +355,12 @@ def test_every_limit_the_portal_counts_is_shown_in_words_not_by_its_key(lifter, 
     assert kind.counts.replace("'", "&#x27;") in page
     assert f"{name}:" not in page
     assert page.count('name="_selected_action"') == 1
+
+
+def test_a_counter_prints_in_words_never_by_its_key(cast, clock):
+    hit("reset-email", "ann@example.com", 3)
+    assert str(row("reset-email:ann@example.com")) == (
+        "Password-reset requests for ann@example.com: 3 of 3 requests, until 4 Jul 2026, 11:00 BST"
+    )
+    secret = RateCount(key="customer-token:s3cr3t-token", window_start=START, ends_at=START)
+    assert "s3cr3t" not in str(secret) and "customer-token" not in str(secret)

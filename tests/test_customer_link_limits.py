@@ -243,7 +243,6 @@ def test_an_ipv6_client_is_counted_by_its_64_as_one_home(rf, remote_addr, counte
     assert ratelimit.client_address(rf.get("/", REMOTE_ADDR=remote_addr)) == counted_as
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_requests_count_one_after_the_other():
     limit = ratelimit.Limit("race", 10, timedelta(minutes=15))

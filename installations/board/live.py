@@ -22,6 +22,7 @@ from .. import selectors as core_selectors
 from ..filters import InstallationFilter
 from ..models import Installation
 from ..scheduling.selectors import days_off
+from ..scheduling.text import slot_text
 from ..statuses import TERMINAL_STATUSES, Status
 from . import selectors
 from .cards import handyman_cell, handyman_head, lane_cell, render_cards
@@ -257,6 +258,13 @@ def board_changes(
             Swap("board-overdue", render_to_string(f"{TEMPLATE}#overdue", ctx, request=request))
         )
     return result
+
+
+def where_now(inst: Installation) -> str:
+    """Who has a moved job and when, as the board's live region says it after the change:
+    "with Hank Shaw on Sat 5 Dec 09:00–11:00", "unassigned on …"."""
+    who = f"with {inst.handyman.display_name}" if inst.handyman_id else "unassigned"
+    return f"{who} on {slot_text(inst.scheduled_date, inst.window_start, inst.window_end)}"
 
 
 def _code(job: selectors.Job, day_view: Any) -> str:

@@ -28,6 +28,7 @@ from ..filters import InstallationFilter
 from ..forms import WINDOWS
 from ..live.selectors import partner_page_feed
 from ..models import Handyman, Installation, Partner
+from ..scheduling import rules as scheduling_rules
 from ..scheduling.rules import BUSY_STATUSES, may_reschedule
 from ..scheduling.selectors import days_off
 from ..statuses import TERMINAL_STATUSES, Status
@@ -419,6 +420,13 @@ def board_context(
     blocked = days_off(ids, period.start, period.end)
 
     columns = columns_for(period, [*assigned, *lane.jobs])
+    # Today's day view: its first window not yet over, where a phone opens (board.js).
+    now_column = ""
+    if period.day is not None:
+        now = scheduling_rules.local_now()
+        if period.day == now.date():
+            open_ = (c.code for c in columns if c.window and now.time() < c.window[1])
+            now_column = next(open_, "")
     by_handyman: dict[int, list[selectors.Job]] = {}
     for job in assigned:
         by_handyman.setdefault(job.handyman_id, []).append(job)  # type: ignore[arg-type]
@@ -461,6 +469,7 @@ def board_context(
         "prev_query": period.shifted(-1 if period.day else -7),
         "next_query": period.shifted(1 if period.day else 7),
         "columns": columns,
+        "now_column": now_column,
         "rows": rows,
         "lane_cells": lane_cells,
         "lane_more": lane_more,

@@ -4,6 +4,7 @@ No library: two chart types of ~100 lines cost less than a dependency and keep t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -16,6 +17,7 @@ PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # One fill pattern per position in a chart's series: solid, stripes, dots, cross-hatch, lines.
 PATTERNS = ("solid", "stripes", "dots", "cross", "hlines")
 MARKERS = ("circle", "square", "diamond")
+NOTHING_TO_SHOW = "Nothing to show in these weeks."
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,18 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
     unit: str = ""
+    # Said in place of the drawing when there is nothing to draw: empty axes say nothing.
+    empty_text: str = NOTHING_TO_SHOW
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
     baseline: float = TOP + PLOT_H
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(bar.total for bar in self.bars) and not any(
+            line.points for line in self.lines
+        )
 
     @property
     def right(self) -> int:
@@ -109,7 +119,8 @@ class Chart:
 
     @property
     def xlabel_y(self) -> int:
-        return self.height - 18
+        # Low enough to clear the "0" beside the axis when a narrow chart writes them larger.
+        return self.height - 4
 
     # The repeated marks are joined here rather than looped in the template, with f-strings and
     # html.escape rather than format_html: a 52-week page has hundreds of them and each costs
@@ -221,8 +232,13 @@ def week_label(week: date) -> str:
     return f"{week.day} {week:%b}"
 
 
+# How far apart two week labels are, in the chart's units: "28 Sep" at the phone's 24-unit type
+# (dashboard.css: a narrow chart writes its words larger, so that they stay 11 px) is ~86 wide.
+XLABEL_GAP = 96
+
+
 def _xlabels(weeks: list[date], slot: float) -> list[XLabel]:
-    every = max(1, round(len(weeks) / 8))  # at most ~8 labels: readable at 360 px
+    every = max(1, math.ceil(XLABEL_GAP / slot))
     return [
         XLabel(LEFT + slot * (i + 0.5), week_label(week))
         for i, week in enumerate(weeks)
@@ -237,6 +253,8 @@ def stacked_bars(
     series: list[Series],
     weeks: list[date],
     values: list[dict[str, float]],
+    *,
+    empty_text: str = NOTHING_TO_SHOW,
 ) -> Chart:
     totals = [sum(v.get(s.key, 0) for s in series) for v in values]
     top = count_max(max(totals, default=0))  # every bar chart counts jobs
@@ -256,7 +274,14 @@ def stacked_bars(
             )
         bars.append(Bar(week_label(week), total, segments))
     return Chart(
-        chart_id, title, description, series, _ticks(top), _xlabels(weeks, slot), bars=bars
+        chart_id,
+        title,
+        description,
+        series,
+        _ticks(top),
+        _xlabels(weeks, slot),
+        bars=bars,
+        empty_text=empty_text,
     )
 
 
@@ -269,6 +294,8 @@ def lines(
     values: list[dict[str, float | None]],
     unit: str,
     text: dict[str, list[str]],
+    *,
+    empty_text: str = NOTHING_TO_SHOW,
 ) -> Chart:
     found = [v for by_key in values for v in by_key.values() if v is not None]
     top = nice_max(max(found, default=0))
@@ -301,6 +328,7 @@ def lines(
         _xlabels(weeks, slot),
         lines=drawn,
         unit=unit,
+        empty_text=empty_text,
     )
 
 

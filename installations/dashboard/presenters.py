@@ -34,6 +34,19 @@ LINE_SERIES = [
 ]
 
 
+# What each chart says, in words, when it has nothing to draw for the period.
+NOTHING_MEASURED = {
+    "created_assigned": "No job was assigned in these weeks.",
+    "assigned_arrived": "No handyman arrived at a job in these weeks.",
+    "on_site": "No job was finished on site in these weeks.",
+    "completed_signed": "No contract was signed after a job was finished in these weeks.",
+    "signed_approved": "No job was approved in these weeks.",
+}
+NO_PIPELINE = "No jobs in these weeks: none open at a week’s end, approved, rejected or cancelled."
+NO_ARRIVALS = "No handyman arrived at a job in these weeks."
+NO_OUTCOMES = "No job was approved, cancelled or rejected in these weeks."
+
+
 def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]]:
     rows = [(r.week, r.measures[step]) for r in dash.flow.weeks]
     unit, size = unit_for([v for _, m in rows for v in (m.median, m.p90) if v is not None])
@@ -58,6 +71,7 @@ def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]
         values,
         unit,
         text,
+        empty_text=NOTHING_MEASURED[step],
     )
     table = SafeString(
         "".join(
@@ -69,9 +83,19 @@ def _flow_chart(dash: Dashboard, step: str) -> tuple[Chart, list[dict[str, Any]]
     return chart, table
 
 
-def _share(arrival, part: str) -> str:
-    share = arrival.share(getattr(arrival, part))
-    return "–" if share is None else f"{share}%"
+def arrival_shares(arrival) -> list[str]:
+    """Before, inside and after as whole percentages that add up to 100 (each rounded on its
+    own, 1, 1 and 1 read 33% three times): the largest remainders get the missing points, a
+    tie going to the smaller count (equal counts read equal where they can), then the earlier."""
+    counts = [getattr(arrival, part) for part in ARRIVAL_PARTS]
+    total = sum(counts)
+    if not total:
+        return ["–"] * len(counts)
+    floors = [100 * n // total for n in counts]
+    order = sorted(range(len(counts)), key=lambda i: (-(100 * counts[i] % total), counts[i], i))
+    for i in order[: 100 - sum(floors)]:
+        floors[i] += 1
+    return [f"{share}%" for share in floors]
 
 
 def _cell(measure) -> str:
@@ -108,6 +132,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
         PIPELINE_SERIES,
         weeks,
         [w.groups for w in dash.weeks],
+        empty_text=NO_PIPELINE,
     )
     outcomes = stacked_bars(
         "outcomes",
@@ -116,6 +141,7 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
         OUTCOME_SERIES,
         weeks,
         [w.outcomes for w in dash.weeks],
+        empty_text=NO_OUTCOMES,
     )
     arrivals = stacked_bars(
         "arrivals",
@@ -127,11 +153,12 @@ def page_context(dash: Dashboard, base_url: str) -> dict[str, Any]:
             {"before": r.arrival.before, "inside": r.arrival.inside, "after": r.arrival.after}
             for r in dash.flow.weeks
         ],
+        empty_text=NO_ARRIVALS,
     )
     arrival_rows = SafeString(
         "".join(
             f'<tr><th scope="row">{week_label(r.week)}</th>'
-            + "".join(f"<td>{_share(r.arrival, part)}</td>" for part in ARRIVAL_PARTS)
+            + "".join(f"<td>{share}</td>" for share in arrival_shares(r.arrival))
             + f"<td>{r.arrival.total}</td></tr>"
             for r in dash.flow.weeks
         )

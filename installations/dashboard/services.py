@@ -26,6 +26,7 @@ from .models import (
     DashboardThresholds,
 )
 from .rollups import FIELDS, difference, facts_of
+from .selectors import DEFAULT_THRESHOLDS
 
 FLOW_KINDS = (StatusChange.Kind.CREATED, StatusChange.Kind.TRANSITION)
 
@@ -252,11 +253,25 @@ MAX_HOURS = 24 * 365
 HOURS_WANTED = f"Give a whole number of hours from 1 to {MAX_HOURS}."
 
 
+class ThresholdsChanged(TransitionRefused):
+    """Someone else saved other thresholds since the page was drawn (`current`: them)."""
+
+    def __init__(self, current: dict[str, int]) -> None:
+        super().__init__("Someone else saved other thresholds while you were editing.")
+        self.current = current
+
+
 def dashboard_thresholds_update(
-    *, partner: Partner, actor: Any, hours: dict[str, int]
+    *,
+    partner: Partner,
+    actor: Any,
+    hours: dict[str, int],
+    seen: dict[str, int] | None = None,
 ) -> DashboardThresholds:
     """Store a partner's stuck-job thresholds (hours per open status). Setting the same values
-    again changes nothing, so a repeated form is answered as done."""
+    again changes nothing, so a repeated form is answered as done. `seen`: the thresholds the
+    form's page showed; if someone saved others since, ThresholdsChanged (every hour of the
+    page would otherwise be put back over theirs, unseen)."""
     probe = Installation(partner=partner)
     if not can_partner_or_staff(probe, actor):
         raise TransitionRefused("You are not allowed to change this partner's thresholds.")
@@ -275,6 +290,9 @@ def dashboard_thresholds_update(
         row, created = DashboardThresholds.objects.select_for_update().get_or_create(
             partner=partner, defaults={"hours": clean}
         )
+        current = {**DEFAULT_THRESHOLDS, **row.hours} if not created else dict(DEFAULT_THRESHOLDS)
+        if seen is not None and seen != current and current != clean:
+            raise ThresholdsChanged(current)  # a row created just now goes with the transaction
         if not created and row.hours != clean:
             row.hours = clean
             row.save(update_fields=["hours", "updated_at"])

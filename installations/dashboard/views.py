@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET
 
 from ..models import Partner
 from ..redirects import post_only
+from ..statuses import NON_TERMINAL_STATUSES, Status
 from ..views.common import WrongRole
 from . import selectors, services
-from .forms import ThresholdsForm
+from .forms import ThresholdsForm, seen_text
 from .presenters import page_context
 
 TEMPLATE = "installations/dashboard/page.html"
@@ -29,11 +30,20 @@ def _partner_for(request: HttpRequest) -> Partner:
 
 
 def _render(
-    request: HttpRequest, partner: Partner, weeks: int, form: ThresholdsForm | None, status=200
+    request: HttpRequest,
+    partner: Partner,
+    weeks: int,
+    form: ThresholdsForm | None,
+    status=200,
+    changed: dict[str, int] | None = None,
 ) -> HttpResponse:
     dash = selectors.dashboard(partner=partner, weeks=weeks)
     ctx = page_context(dash, f"{reverse('dashboard:page')}?")
-    ctx["form"] = form or ThresholdsForm(initial=dash.thresholds)
+    initial = {**dash.thresholds, "seen": seen_text(dash.thresholds)}
+    ctx["form"] = form or ThresholdsForm(initial=initial)
+    ctx["changed"] = changed and [
+        (Status(s).label, hours) for s, hours in changed.items() if s in NON_TERMINAL_STATUSES
+    ]
     ctx["thresholds_url"] = reverse("dashboard:thresholds")
     # htmx asking to restore history wants the whole page (it swaps it into <body>); the
     # portal's htmx config reloads instead, but the answer stays right if that ever changes.
@@ -57,7 +67,21 @@ def thresholds(request: HttpRequest) -> HttpResponse:
     form = ThresholdsForm(request.POST)
     if not form.is_valid():
         return _render(request, partner, weeks, form, status=422)
-    services.dashboard_thresholds_update(partner=partner, actor=request.user, hours=form.hours())
+    try:
+        services.dashboard_thresholds_update(
+            partner=partner,
+            actor=request.user,
+            hours=form.hours(),
+            seen=form.cleaned_data["seen"],
+        )
+    except services.ThresholdsChanged as changed:
+        # The hours typed stay in the form; what is saved now is said, and becomes what the
+        # form has seen: sent again, it replaces them knowingly.
+        data = request.POST.copy()
+        data["seen"] = seen_text(changed.current)
+        form = ThresholdsForm(data)
+        form.is_valid()
+        return _render(request, partner, weeks, form, status=409, changed=changed.current)
     messages.success(request, "Stuck-job thresholds saved.")
     if request.htmx:
         return _render(request, partner, weeks, None)

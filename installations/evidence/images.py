@@ -77,7 +77,7 @@ def scale_photo(raw: bytes) -> tuple[bytes, int, int]:
         if scale < 1 and opened.format == "JPEG":
             # Decode at 1/2, 1/4 or 1/8 straight away: a 12-megapixel photo costs a quarter.
             opened.draft("RGB", (math.ceil(opened.width * scale), math.ceil(opened.height * scale)))
-        image = ImageOps.exif_transpose(opened).convert("RGB")
+        image = _on_paper(ImageOps.exif_transpose(opened))
     data = b""
     for long_side, quality in PHOTO_LADDER:
         image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
@@ -87,6 +87,16 @@ def scale_photo(raw: bytes) -> tuple[bytes, int, int]:
         if len(data) <= PHOTO_BUDGET_BYTES:
             break
     return data, image.width, image.height
+
+
+def _on_paper(image: Image.Image) -> Image.Image:
+    """RGB for the JPEG, a see-through background laid on white: the clear pixels of a PNG
+    (a screenshot, a drawing) are black underneath, and would print black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, "white")
+        return Image.alpha_composite(paper, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 def scale_signature(raw: bytes) -> tuple[bytes, int, int]:

@@ -11,10 +11,16 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .images import ASSET_PATH, Asset
+
+# WeasyPrint's import turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process: from then
+# on the worker would take a photo cut off on the way as whole (checklist.py refuses it by the
+# error Pillow raises). The pack prints only pictures we encoded whole; turned off again.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # Relative URLs in the template resolve against this base; the fetcher answers for it alone.
 # `.invalid` is reserved: nothing could ever be fetched from it, even by mistake.

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .. import history_text, selectors
-from ..board.live import board_changes
+from ..board.live import board_changes, where_now
 from ..formatting import duration_text
 from ..models import Installation
 from ..statuses import Status
@@ -65,6 +65,9 @@ class Part:
     # What to announce for `installation` instead of its status, and how (a flash level).
     say: str = ""
     kind: str = "info"
+    # Where the record now is, said after what changed ("now with Hank on Sat 5 Dec 09:00–11:00":
+    # the board, where who and when is the news and a card may have left the screen).
+    where: str = ""
 
 
 # The swaps, and the changed records that now belong on the page but are not on it (the page
@@ -279,6 +282,11 @@ def board_parts(page: Page) -> tuple[list[Part], list[int]]:
     )
     parts = [Part(s.target, s.html, s.installation, s.pks) for s in changes.swaps]
     swapped = {s.installation.pk for s in changes.swaps if s.installation is not None}
-    # The others are announced and highlighted once their cells are in.
-    parts += [Part("", "", inst) for inst in changes.shown if inst.pk not in swapped]
+    # The others (they moved: another cell, row, day, or off the page) are announced with where
+    # they are now and highlighted once their cells are in. A card redrawn in its place is not.
+    parts += [
+        Part("", "", inst, where=where_now(inst))
+        for inst in changes.shown
+        if inst.pk not in swapped
+    ]
     return parts, changes.entered

@@ -76,11 +76,13 @@ def _page(
     )
 
 
-def _say(installation: Any, status_changed: bool) -> str:
+def _say(installation: Any, status_changed: bool, where: str = "") -> str:
     """What a page says of a change: its status ("#41 Alice Moreau: En route"), or, when the
-    change kept the status (an address, a note, a new day), that its details changed."""
+    change kept the status (an address, a note, a new day), that its details changed; then
+    where the record now is, if the page says it (the board)."""
     what = installation.get_status_display() if status_changed else "details changed"
-    return f"#{installation.pk} {installation.customer.name}: {what}"
+    now = f", now {where}" if where else ""
+    return f"#{installation.pk} {installation.customer.name}: {what}{now}"
 
 
 def _feed(
@@ -118,7 +120,7 @@ def _feed(
             {
                 "pk": pk,
                 "version": p.installation.version,
-                "say": p.say or _say(p.installation, pk in changes.status_changed),
+                "say": p.say or _say(p.installation, pk in changes.status_changed, p.where),
                 **({"kind": p.kind} if p.kind != "info" else {}),  # news unless said otherwise
             }
             for pk, p in shown.items()

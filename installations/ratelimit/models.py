@@ -27,4 +27,8 @@ class RateCount(models.Model):
         indexes = [models.Index(fields=["ends_at"], name="rate_count_ends_at")]
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.count} since {self.window_start:%Y-%m-%d %H:%M}"
+        # In words, as the blocks page shows it: a key may hold what staff should not read
+        # (an address, a link's token), and str() reaches logs, the shell and Django's pages.
+        from .blocks import describe  # blocks reads this model
+
+        return describe([self])[0].sentence

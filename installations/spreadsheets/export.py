@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from itertools import chain
@@ -37,10 +38,35 @@ CHUNK_ROWS = 2000  # rows fetched per round trip, and written per chunk of the r
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Text that Excel and LibreOffice read as a number or a date when they open a CSV, and then show
+# otherwise: leading zeros dropped (07700900123 → 7700900123), twelve digits or more in
+# scientific notation and cut to 15 digits, day and month pairs made dates (3-4 → 03-Apr),
+# exponents read as numbers (1E5 → 100000), decimals' trailing zeros dropped (1.50 → 1.5).
+_READ_AS_NUMBER = re.compile(
+    r"0\d+|\d{12,}|\d+[eE]\d+|\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?", re.ASCII
+)
+
+
+class Literal(str):
+    """A cell written as a spreadsheet string literal (`="00123"`): neutralise leaves it."""
+
+
+def keep_as_text(value: Any) -> Any:
+    """`="00123"` for a typed-in text a spreadsheet would change into a number or a date: a
+    formula whose result is exactly that text, the idiom the import reads back
+    (validation.string_literal). Only digits and separators are ever wrapped, so no quote or
+    other formula can get into it; any other value is left as it is."""
+    if isinstance(value, str) and _READ_AS_NUMBER.fullmatch(value):
+        return Literal(f'="{value}"')
+    return value
+
+
 def neutralise(value: Any) -> Any:
     """A typed-in value a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`,
     `-cmd|…`) gets a leading ' so that it is shown as text. Phone numbers starting with + get it
     too: the rule is the simple one that cannot be talked around."""
+    if isinstance(value, Literal):
+        return value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -94,21 +120,22 @@ def row(values: tuple[Any, ...], zone: tzinfo) -> list[Any]:
     ) = values
     # As Handyman.display_name says it: the full name, else the username.
     handyman = f"{first or ''} {last or ''}".strip() or (username or "")
+    text = keep_as_text  # the typed-in columns; the id, the date and the times stay values
     return [
         pk,
-        name,
-        phone,
-        email,
-        site,
+        text(name),
+        text(phone),
+        text(email),
+        text(site),
         day.isoformat(),
         f"{start:%H:%M}-{end:%H:%M}",
-        handyman,
+        text(handyman),
         STATUS_LABELS.get(status, status),
         GROUP_LABELS.get(status, ""),
         created.astimezone(zone).strftime("%Y-%m-%d %H:%M") if created else "",
         changed.astimezone(zone).strftime("%Y-%m-%d %H:%M") if changed else "",
-        " / ".join(r for r in (rejection, cancellation) if r),
-        reference,
+        text(" / ".join(r for r in (rejection, cancellation) if r)),
+        text(reference),
     ]
 
 

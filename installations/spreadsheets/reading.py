@@ -95,10 +95,22 @@ BINARY = (
 )
 
 
+def _is_opendocument(content: bytes) -> bool:
+    """An OpenDocument file (.ods) begins with its uncompressed `mimetype` entry (the format
+    requires it), so this is read from the first bytes, without unpacking anything."""
+    return content[30:38] == b"mimetype" and b"opendocument.spreadsheet" in content[38:100]
+
+
 def decode(content: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding's name and notes about it. UTF-8 (with or without the BOM
     Excel writes), UTF-16 with a BOM (Excel's "Unicode text"), then Windows-1252, which is what
     older Excel versions write on Western European Windows; anything else is refused."""
+    if content.startswith(b"PK\x03\x04") and _is_opendocument(content):
+        raise FileRefused(
+            "This is a LibreOffice or OpenOffice spreadsheet (.ods), not a CSV file. In "
+            "LibreOffice Calc choose File › Save As, pick “Text CSV (.csv)” with the character "
+            "set “Unicode (UTF-8)”, and upload that file."
+        )
     if content.startswith(b"PK\x03\x04"):
         raise FileRefused(
             "This is an Excel workbook (.xlsx), not a CSV file. In Excel choose File › Save As › "
@@ -169,6 +181,13 @@ def sniff(text: str) -> str:
         for delimiter in DELIMITERS
     }
     best = max(scores, key=lambda d: scores[d])
+    if scores[best] == 0 and line.lstrip().startswith("<"):
+        # Many systems' "Excel export" is an HTML table or an XML Spreadsheet named .xls.
+        raise FileRefused(
+            "This is a web page or an XML file, not a CSV file (some systems save these with a "
+            ".xls or .xlsx name). Open it in your spreadsheet, then save it as "
+            "“CSV UTF-8 (comma delimited)” and upload that file."
+        )
     if scores[best] == 0:
         raise FileRefused(
             "The first line of the file must name the columns (customer name, phone, email, "

@@ -56,12 +56,20 @@ MAX_LENGTHS = {
     "partner_reference": 100,
 }
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+# Two-digit years as LibreOffice writes a date cell in its default format (31/05/26, 31.05.26).
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d/%m/%y", "%d.%m.%y")
+# A date cell formatted with its time (Excel's "31/05/2026 00:00", "2026-05-31 00:00:00" from
+# LibreOffice or a program): the day is read and the time left, as with a day number's fraction.
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$")
 WINDOW_TEXT = ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in WINDOWS.values())
+# Hours, and minutes with seconds of :00 allowed (time cells saved as 08:00:00-10:00:00).
 _WINDOW = re.compile(
-    r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(?:-|–|—|to)\s*(\d{1,2})(?:[:.h](\d{2}))?$", re.IGNORECASE
+    r"^(\d{1,2})(?:[:.h](\d{2})(?::00)?)?\s*(?:-|–|—|to)\s*(\d{1,2})(?:[:.h](\d{2})(?::00)?)?$",
+    re.IGNORECASE,
 )
 _PHONE = re.compile(r"^[0-9+()\-./\s]+$")
+# A phone cell the spreadsheet stored as a number and wrote as one: 7700900123.0, 7.7009E+09.
+_PHONE_AS_NUMBER = re.compile(r"\d+\.0+|\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _SPACES = re.compile(r"\s+")
 _DAY_NUMBER = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
 _EXCEL_DAY_ZERO = date(1899, 12, 30)
@@ -111,6 +119,7 @@ def is_formula(cell: str) -> bool:
 
 
 def parse_date(text: str) -> date | None:
+    text = _TIME_OF_DAY.sub("", text.strip())
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -276,7 +285,14 @@ def _check_cells(row: Row, today: date) -> None:
         row.errors.append("The site address is missing.")
     if not v["phone"] and not v["email"]:
         row.errors.append("A phone number or an email address is needed.")
-    if v["phone"] and not (_PHONE.match(v["phone"]) and 6 <= len(_digits(v["phone"])) <= 15):
+    if v["phone"] and _PHONE_AS_NUMBER.fullmatch(v["phone"]):
+        # Its leading 0 is gone, and with an exponent its last digits too: nothing to guess.
+        lost = "its last digits" if "e" in v["phone"].casefold() else "a leading 0"
+        row.errors.append(
+            f"“{v['phone']}” is a phone number saved as a spreadsheet number, which loses "
+            f"{lost}: format the phone column as Text, type the numbers again and save the file."
+        )
+    elif v["phone"] and not (_PHONE.match(v["phone"]) and 6 <= len(_digits(v["phone"])) <= 15):
         row.errors.append(f"“{v['phone']}” is not a phone number.")
     if v["email"]:
         try:

@@ -135,7 +135,7 @@ def _page_context(partner: Partner, form: UploadForm) -> dict[str, Any]:
         "max_rows_text": f"{MAX_ROWS:,}",
         "columns": COLUMNS,
         "windows": WINDOW_TEXT,
-        "date_examples": "2026-05-31, 31/05/2026 or 31.05.2026",
+        "date_examples": "2026-05-31, 31/05/2026, 31/05/26 or 31.05.2026",
         "date_formats": DATE_FORMATS,
         "recent": selectors.recent_imports(partner),
         "upload": None,

@@ -28,7 +28,14 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import selectors, services
-from ..checklist import ChecklistForm, PhotoLimitHandler, SetOffForm, limits_sentence
+from ..checklist import (
+    ChecklistForm,
+    PhotoLimitHandler,
+    SetOffForm,
+    heic_sentence,
+    limits_sentence,
+    too_many_sentence,
+)
 from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
@@ -730,6 +737,10 @@ def _checklist_page(
         "max_photo_mb": settings.MAX_PHOTO_BYTES // (1024 * 1024),
         "max_photo_megapixels": settings.MAX_PHOTO_PIXELS // 1_000_000,
         "limits": limits_sentence(),
+        "max_photos": settings.MAX_PHOTOS_PER_JOB,
+        "max_photo_total_bytes": settings.MAX_PHOTO_TOTAL_BYTES,
+        "too_many": too_many_sentence(),
+        "heic": heic_sentence("{name}"),
     }
     if request.htmx and request.method == "POST":
         # Only the error messages travel (out of band): the photos and the signature already on

@@ -27,10 +27,13 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
+import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -41,6 +44,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from standardwebhooks import Webhook
 
 from .. import tasks as installation_tasks
@@ -147,7 +151,20 @@ class Target:
     address: str  # the checked IP the request connects to
 
 
+# Whitespace or control characters anywhere in the address: urlsplit silently drops tabs and
+# line breaks, and http.client refuses spaces, so such an address would fail at every attempt.
+_UNSENDABLE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def parse_url(url: str) -> tuple[str, str, int, str]:
+    """The scheme, host, port and the path to request. The path is sent as a URI: a path or
+    query with letters beyond ASCII (`/hooks/café`) is percent-encoded as browsers do, since
+    http.client writes the request line in ASCII only."""
+    if _UNSENDABLE.search(url.strip()):
+        raise AddressRefused(
+            "The address has a space, a tab or a line break in it: check what was pasted "
+            "(a space in a path is written %20)."
+        )
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -158,7 +175,7 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
         raise AddressRefused("Enter a full address starting with https://.")
     if parts.username or parts.password:
         raise AddressRefused("Leave user names and passwords out of the address.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = iri_to_uri((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
@@ -257,6 +274,35 @@ def _read_limited(response: http.client.HTTPResponse, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
+class _Deadline:
+    """Cuts the connection when the attempt's TOTAL_SECONDS are up. The socket timeout bounds
+    each read, not the attempt: http.client reads the status line and the headers a line at a
+    time, so a receiver dripping a header line every few seconds held the worker as long as it
+    liked, past the delivery's LEASE, after which deliver_due sends the event a second time."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self._conn.sock  # during the TLS handshake, the plain socket under it
+        if sock is not None:
+            with suppress(OSError):
+                # The plain socket's shutdown even for TLS: SSLSocket.shutdown also drops its
+                # TLS state, which the reading thread is using. The blocked read returns at once.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 def post(
     target: Target,
     headers: dict[str, str],
@@ -271,15 +317,26 @@ def post(
     deadline = started + TOTAL_SECONDS
     outcome = Outcome()
     conn = _connection(target, TIMEOUT_SECONDS)
+    cut = _Deadline(conn, TOTAL_SECONDS)
     try:
-        conn.connect()  # connecting (and TLS) can take seconds: ask after it, not before
-        if still_wanted is not None and not still_wanted():
-            outcome.withheld = True
-            return outcome
-        conn.request("POST", target.path, body=body, headers=headers)
-        response = conn.getresponse()
-        outcome.status_code = response.status
-        content = _read_limited(response, deadline)
+        with cut:
+            conn.connect()  # connecting (and TLS) can take seconds: ask after it, not before
+            if cut.fired:
+                raise TimeoutError
+            if still_wanted is not None and not still_wanted():
+                outcome.withheld = True
+                return outcome
+            conn.request("POST", target.path, body=body, headers=headers)
+            response = conn.getresponse()
+            if cut.fired:  # the cut ends the headers as an empty line would: no answer
+                raise TimeoutError
+            outcome.status_code = response.status
+            try:
+                content = _read_limited(response, deadline)
+            except (OSError, http.client.HTTPException):
+                # The status line is the receiver's answer: a body cut short (by the deadline,
+                # or a receiver that closed early) does not make a 200 a failure to resend.
+                content = b""
         outcome.excerpt = content[:EXCERPT_CHARS].decode("utf-8", "replace")
         if 300 <= response.status < 400:
             location = (response.getheader("Location") or "")[:200]
@@ -289,11 +346,20 @@ def post(
             )
         elif response.status == 410:
             outcome.gone = True
-    except TimeoutError:
-        outcome.error = f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
-    except ssl.SSLError as exc:
-        outcome.error = f"TLS error: {exc}"[:500]
-    except (OSError, http.client.HTTPException) as exc:
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        if cut.fired or isinstance(exc, TimeoutError):
+            outcome.error = (
+                f"No complete answer within {TOTAL_SECONDS:g} seconds (timeout)."
+                if cut.fired
+                else f"No answer within {TIMEOUT_SECONDS:g} seconds (timeout)."
+            )
+        elif isinstance(exc, ssl.SSLError):
+            outcome.error = f"TLS error: {exc}"[:500]
+        else:
+            outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
+    except ValueError as exc:
+        # An address http.client cannot write (saved before parse_url refused it): a failure
+        # with its reason, never an exception that leaves the delivery leased.
         outcome.error = f"Connection failed: {type(exc).__name__}: {exc}"[:500]
     finally:
         conn.close()
@@ -524,4 +590,12 @@ def deliver_due(*, now: datetime | None = None) -> int:
         .order_by("id")
         .values_list("pk", flat=True)
     )
-    return sum(deliver(pk, now=now) == "delivered" for pk in list(due))
+    # Each delivery on the clock as it runs, not the sweep's start: a sweep waits up to
+    # TOTAL_SECONDS on each slow receiver, and a stale clock stamped attempts minutes early,
+    # shortened their retry delays and handed out leases already over (a second worker could
+    # then send the same delivery at once).
+    started = timezone.now()
+    arrived = 0
+    for pk in list(due):
+        arrived += deliver(pk, now=now + (timezone.now() - started)) == "delivered"
+    return arrived

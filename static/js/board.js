@@ -225,7 +225,13 @@
       try {
         result = await runStep(step, version);
       } catch (error) {
-        result = { ok: false, text: "The board could not reach the server: nothing was changed. Try again." };
+        // No answer: the request may have reached the server (only the answer lost), so the
+        // board cannot say that nothing changed. The live feed shows where the job really is.
+        result = {
+          ok: false,
+          text: "The board lost the connection before the server answered: the move may or may " +
+            "not have been made. The card shows where the job is once the connection is back.",
+        };
       }
       if (!result.ok) {
         card.classList.remove("is-busy");
@@ -324,10 +330,12 @@
   }
 
   // On a phone a day is a screen wide: the week opens on today's column (beside the sticky
-  // names), not on Monday's. Only when the board scrolls sideways; the page's own scroll is left.
+  // names), not on Monday's; today's day view on its first window not yet over (is-now), not on
+  // 08:00–10:00. Only when the board scrolls sideways; the page's own scroll is left.
   function showToday() {
     const scroller = document.querySelector(".board-scroll");
-    const today = scroller && scroller.querySelector("thead th.is-today");
+    const today = scroller &&
+      (scroller.querySelector("thead th.is-now") || scroller.querySelector("thead th.is-today"));
     if (!today || scroller.scrollWidth <= scroller.clientWidth) return;
     const names = scroller.querySelector("thead th");
     scroller.scrollLeft = today.offsetLeft - (names ? names.offsetWidth : 0);

@@ -130,22 +130,42 @@
     if (form && xhr && xhr.givenUp) showNotice(form, xhr.givenUp);
   });
 
-  // A photo over the size limit is said when it is chosen (the server's words), and the
-  // checklist is not sent with it: the server would refuse it, but only once all of it had
-  // crossed a weak signal. The server still decides; this only saves the wait.
+  // A photo over the size limit, a HEIC photo, or more photos (or bytes) than a job takes, is
+  // said when they are chosen (the server's words), and the checklist is not sent with them:
+  // the server would refuse them, but only once all of them had crossed a weak signal. The
+  // server still decides; this only saves the wait.
   function megabytes(size) {
     var value = size / (1024 * 1024);
     return value < 10 ? String(Math.round(value * 10) / 10) : String(Math.round(value));
   }
 
-  function tooBig(input) {
+  // By its type or its name only: its bytes are the server's to read (and it still does).
+  function isHeic(file) {
+    return /^image\/hei[cf]/.test(file.type) || /\.hei[cf]$/i.test(file.name);
+  }
+
+  function refusals(input) {
     var max = Number(input.dataset.maxBytes);
     if (!max || !input.files) return [];
-    return Array.prototype.filter.call(input.files, function (file) { return file.size > max; })
-      .map(function (file) {
-        return "“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be at " +
-          "most " + megabytes(max) + " MB.";
-      });
+    var files = Array.prototype.slice.call(input.files);
+    var said = [];
+    files.forEach(function (file) {
+      if (isHeic(file) && input.dataset.heic) {
+        // A function, not a string: "$&" in a file's name is not a replacement pattern.
+        said.push(input.dataset.heic.replace("{name}", function () { return file.name; }));
+      } else if (file.size > max) {
+        said.push("“" + file.name + "” is " + megabytes(file.size) + " MB; each photo can be " +
+          "at most " + megabytes(max) + " MB. Take it again at a lower resolution or choose " +
+          "another one.");
+      }
+    });
+    var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
+    var maxCount = Number(input.dataset.maxCount);
+    var maxTotal = Number(input.dataset.maxTotal);
+    if ((maxCount && files.length > maxCount) || (maxTotal && total > maxTotal)) {
+      said.unshift(input.dataset.tooMany);
+    }
+    return said;
   }
 
   document.addEventListener("change", function (event) {
@@ -156,7 +176,7 @@
     var box = document.getElementById(input.name + "-error");
     if (!box) return;
     box.textContent = "";
-    var said = tooBig(input);
+    var said = refusals(input);
     said.forEach(function (text) {
       var p = document.createElement("p");
       p.textContent = text;
@@ -170,7 +190,7 @@
     var form = formOf(event);
     if (!form || !form.hasAttribute("data-checklist")) return;
     var input = form.querySelector("input[type=file][data-max-bytes]");
-    if (input && tooBig(input).length) {
+    if (input && refusals(input).length) {
       event.preventDefault();
       input.focus();
     }

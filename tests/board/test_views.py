@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -20,6 +21,7 @@ from installations.board.views import (
 from installations.models import Installation
 from installations.statuses import Status
 
+from ..dashboard.helpers import Clock
 from ..factories import HandymanFactory, UserFactory
 
 BOARD = reverse("board:week")
@@ -94,6 +96,33 @@ def test_the_week_is_todays_iso_week_by_default(partner_client):
     assert len(response.context["columns"]) == 7
 
 
+@pytest.mark.parametrize(
+    ("now", "today"),
+    [
+        # 23:30 UTC on the Sunday summer time starts is 00:30 on Monday in London.
+        (datetime(2026, 3, 29, 23, 30, tzinfo=UTC), date(2026, 3, 30)),
+        # 23:30 UTC on the Sunday it ends is still Sunday there (UTC+0 again).
+        (datetime(2026, 10, 25, 23, 30, tzinfo=UTC), date(2026, 10, 25)),
+    ],
+)
+def test_today_and_its_week_are_the_portals_local_ones_across_a_clock_change(
+    partner_client, cast, monkeypatch, settings, now, today
+):
+    settings.TIME_ZONE = "Europe/London"
+    with timezone.override("Europe/London"):
+        Clock(monkeypatch, now)
+        late = cast.installation(Status.SCHEDULED, scheduled_date=today)
+        move(late, scheduled_date=today - timedelta(days=1))
+        response = get(partner_client)
+    assert response.context["period"] == Period.week_of(today)
+    assert [c.day for c in response.context["columns"] if c.is_today] == [today]
+    # Yesterday's job never assigned is overdue: the local yesterday, not UTC's.
+    assert response.context["overdue"] == 1
+    assert f"date_to={today - timedelta(days=1)}" in response.content.decode()
+    days = [c.day for c in get(partner_client, day=today.isoformat()).context["columns"]]
+    assert set(days) == {today}
+
+
 def test_previous_and_next_links_move_a_week_and_keep_the_filters(partner_client):
     response = get(partner_client, week="2027-W05", q="smith")
     html = response.content.decode()
@@ -127,6 +156,33 @@ def test_a_day_view_has_the_arrival_windows_as_columns(partner_client, cast):
     assert places[f"hank {(time(9), time(11))}"] == [early.pk]
     assert places[f"lane {(time(7, 30), time(9))}"] == [odd.pk]
     assert "Whole week" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("hour", "first_open"),
+    [(7, (time(8), time(10))), (10, (time(10), time(12))), (15, (time(14), time(16))), (19, None)],
+)
+def test_todays_day_view_marks_its_first_window_not_yet_over(
+    partner_client, monkeypatch, hour, first_open
+):
+    # A phone shows one window a screen and opens on this one (board.js), not on 08:00–10:00.
+    today = timezone.localdate()
+    now = timezone.make_aware(datetime.combine(today, time(hour)))
+    monkeypatch.setattr("installations.scheduling.rules.local_now", lambda: now)
+    html = get(partner_client, day=today.isoformat()).content.decode()
+    marked = re.findall(r'<th scope="col" class="is-today is-now">\s*(\S+)', html)
+    assert marked == ([f"{first_open[0]:%H:%M}–{first_open[1]:%H:%M}"] if first_open else [])
+    # Another day, or the week: no window is "now".
+    tomorrows = get(partner_client, day=(today + timedelta(days=1)).isoformat())
+    assert "is-now" not in tomorrows.content.decode()
+    assert "is-now" not in get(partner_client).content.decode()
+
+
+def test_the_help_says_a_touch_screen_drags_after_a_press_and_hold(partner_client):
+    # A swipe scrolls the board on a phone (SortableJS waits 200 ms on touch): a dispatcher who
+    # swiped a card saw the board move instead, with nothing saying why.
+    html = get(partner_client).content.decode()
+    assert "on a touch screen, press and hold the card first" in html
 
 
 def test_the_lane_shows_a_few_jobs_a_day_and_links_the_rest_to_the_list(partner_client, cast):

@@ -87,9 +87,9 @@ def height(locator) -> float:
 # Every control a thumb taps, by the box it can be tapped in (a radio or a checkbox by its label),
 # smaller than 44×44 CSS pixels: one line each. Not counted: the skip link (off screen until the
 # keyboard reaches it) and links inside a sentence (an error summary's), which WCAG exempts.
-SMALL_TARGETS = """() => {
+SMALL_TARGETS = """(within) => {
   const small = [];
-  for (const el of document.querySelectorAll(
+  for (const el of document.querySelector(within || 'html').querySelectorAll(
     'a[href], button, input:not([type=hidden]), select, textarea'
   )) {
     if (el.closest('.skip-link, .error-summary')) continue;
@@ -107,6 +107,7 @@ SMALL_TARGETS = """() => {
 }"""
 
 
-def small_targets(page) -> list[str]:
-    """The page's controls smaller than 44×44 CSS pixels (SMALL_TARGETS)."""
-    return page.evaluate(SMALL_TARGETS)
+def small_targets(page, within: str = "html") -> list[str]:
+    """The page's controls smaller than 44×44 CSS pixels (SMALL_TARGETS), those inside the
+    element `within` selects (the whole page by default)."""
+    return page.evaluate(SMALL_TARGETS, within)

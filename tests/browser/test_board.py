@@ -13,11 +13,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations import services
+from installations.board import selectors
 from installations.models import Installation
 from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
-from .conftest import log_in
+from .conftest import PHONE, log_in
+from .steps import small_targets
 
 
 def tomorrow() -> date:
@@ -203,6 +205,28 @@ def test_a_stale_board_gets_the_sentence_and_the_card_goes_back(page, cast):
     expect(lane(page, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
     job.refresh_from_db()
     assert job.handyman == cast.handyman
+
+
+@pytest.mark.allow_page_errors("ERR_FAILED")
+def test_a_drop_whose_answer_is_lost_does_not_say_nothing_was_changed(page, cast):
+    # The request reached the server and the job was assigned; only the answer was lost (a
+    # tunnel, a weak signal). The board said "nothing was changed", and put the card back.
+    job = cast.installation(Status.SCHEDULED)
+    open_board(page)
+
+    def lose_the_answer(route):
+        route.fetch()  # the server does the work
+        route.abort()  # and the page never hears back
+
+    page.route("**/assign/", lose_the_answer)
+    page.locator(f"#card-{job.pk}").drag_to(cell(page, cast.other_handyman, tomorrow()))
+    flash = page.locator("#flash")
+    expect(flash).to_contain_text("lost the connection before the server answered")
+    expect(flash).not_to_contain_text("nothing was changed")
+    job.refresh_from_db()
+    assert job.handyman == cast.other_handyman
+    # The live feed then shows where the job really is.
+    expect(cell(page, cast.other_handyman, tomorrow()).locator(f"#card-{job.pk}")).to_be_visible()
 
 
 def test_a_job_whose_handyman_set_off_dropped_on_another_day_says_why_and_goes_back(page, cast):
@@ -463,6 +487,22 @@ def test_the_board_is_usable_at_360_pixels_a_day_per_screen(browser, cast):
 
 
 @pytest.mark.parametrize("view", ["week", "day"])
+def test_every_control_of_the_board_is_a_thumbs_44_pixels_on_a_phone(browser, cast, view):
+    # Cards' buttons were 32 px high, the days' and the customers' links 16 to 24, the filters'
+    # box and links 23: a thumb aiming at "Reschedule" hit "Reassign" or the card's name. (The
+    # site's header is every page's, not the board's.)
+    for status in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CUSTOMER_APPROVED):
+        cast.installation(status)
+    for _ in range(selectors.LANE_PER_DAY + 1):  # and "1 more on this day"
+        cast.installation(Status.SCHEDULED)
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "acme")
+    page.goto(board_url() if view == "week" else f"/installations/board/?day={tomorrow()}")
+    expect(page.locator(".job-actions button").first).to_be_attached()
+    assert small_targets(page, within="main") == []
+
+
+@pytest.mark.parametrize("view", ["week", "day"])
 def test_a_long_status_stays_inside_its_card_on_a_desktop(page, cast, view):
     # "Installation in progress" is wider than a week's day column at 1280 px: it wraps inside
     # the card instead of running over its border and into the next day.
@@ -487,3 +527,23 @@ def test_on_a_phone_the_week_opens_on_today_not_on_monday(browser, cast):
     today = page.locator(".board-grid thead th.is-today").bounding_box()
     assert today is not None and today["x"] >= 0 and today["x"] + today["width"] <= 361, today
     context.close()
+
+
+def test_on_a_phone_todays_day_view_opens_on_its_first_window_not_yet_over(browser, cast):
+    # It opened on 08:00–10:00, whatever the hour: at 15:00 the windows still to come were
+    # three swipes away. A job of today late in the evening makes a window that is not over yet
+    # at any hour the suite runs (until its last second).
+    job = cast.installation(Status.SCHEDULED, scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(
+        window_start=time(23), window_end=time(23, 59, 59)
+    )
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(page, "acme")
+    page.goto(f"/installations/board/?day={timezone.localdate()}")
+    page.wait_for_load_state("networkidle")
+    now = page.locator(".board-grid thead th.is-now")
+    expect(now).to_have_count(1)
+    box = now.bounding_box()
+    names = page.locator(".board-grid thead th.board-corner").bounding_box()
+    assert box is not None and names is not None
+    assert box["x"] >= names["x"] + names["width"] - 1 and box["x"] + box["width"] <= 361, box

@@ -100,8 +100,10 @@ def test_a_job_assigned_in_another_tab_leaves_the_lane_and_joins_the_handymans_r
     expect(lane(board, day).locator(f"#card-{job.pk}")).to_have_count(0)
     expect(board.locator(f"#card-{job.pk}")).to_have_count(1)
     expect(booked).to_contain_text("1 job, 2 h this week")
+    # What a screen reader hears says where the card went.
     expect(board.locator("#flash")).to_contain_text(
-        f"#{job.pk} {job.customer.name}: Installer assigned"
+        f"#{job.pk} {job.customer.name}: Installer assigned, "
+        f"now with {cast.other_handyman.display_name} on "
     )
     assert board.evaluate("window.__noReload") == "still here"
 

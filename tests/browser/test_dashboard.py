@@ -3,6 +3,7 @@ reload (and with the URL), no JavaScript needed, axe clean, a phone's width, a s
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import timedelta
@@ -13,11 +14,15 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations.dashboard import services
+from installations.dashboard.models import DashboardThresholds
+from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.statuses import Status
 from tests.dashboard.helpers import Clock, populate
+from tests.factories import PartnerUserFactory
 
-from .conftest import log_in
-from .steps import COUNT_SWAPS, swaps
+from .conftest import PHONE, log_in
+from .steps import COUNT_SWAPS, small_targets, swaps
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 
@@ -115,6 +120,62 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(phone_page, quarter):
     assert _serious(Axe().run(page)) == []
 
 
+def test_every_control_of_the_dashboard_is_a_thumbs_44_pixels_on_a_phone(phone, quarter):
+    # The stuck jobs' links were 19 px high, one under the other; the thresholds' boxes 41.
+    log_in(phone, "acme")
+    phone.goto("/installations/dashboard/")
+    expect(phone.locator("#stuck .stuck-list a").first).to_be_visible()
+    assert small_targets(phone, within="main") == []
+
+
+# Each chart's words as drawn: their size in CSS pixels, and their boxes.
+CHART_WORDS = """() => [...document.querySelectorAll("svg.chart-svg")].map((svg) => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+            left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+  });
+})"""
+
+
+@pytest.mark.parametrize("weeks", [4, 12, 52])
+def test_the_charts_words_are_readable_on_a_phone_and_never_overlap(phone, quarter, weeks):
+    # Drawn for 640 units and shrunk to a phone's column, the axes' words were 6 px high.
+    log_in(phone, "acme")
+    phone.goto(f"/installations/dashboard/?weeks={weeks}")
+    charts = phone.evaluate(CHART_WORDS)
+    assert len(charts) == 8
+    for words in charts:
+        for word in words:
+            assert word["px"] >= 11, word
+            assert word["left"] >= 0 and word["right"] <= PHONE["width"], word
+        for a, b in itertools.combinations(words, 2):
+            apart = (
+                a["right"] <= b["left"]
+                or b["right"] <= a["left"]
+                or a["bottom"] <= b["top"]
+                or b["bottom"] <= a["top"]
+            )
+            assert apart, (a, b)
+
+
+def test_a_period_chosen_with_the_keyboard_keeps_the_focus_on_its_link(page, cast):
+    # The links are drawn again with the period: the focus fell to the page's top, and the next
+    # Tab went to "Skip to main content".
+    page.add_init_script(COUNT_SWAPS)
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/")
+    page.get_by_role("link", name="Last 4 weeks").focus()
+    page.keyboard.press("Enter")
+    swaps(page, 1)
+    chosen = page.get_by_role("link", name="Last 4 weeks")
+    expect(chosen).to_have_attribute("aria-current", "page")
+    expect(chosen).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Last 12 weeks")).to_be_focused()
+
+
 def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_period(page, cast):
     page.add_init_script(COUNT_SWAPS)
     log_in(page, "acme")
@@ -148,3 +209,43 @@ def test_a_period_link_adds_one_history_entry_and_back_returns_to_the_previous_p
     page.wait_for_url(re.compile(r"\?weeks=4$"))
     expect(pipeline.locator("tbody tr")).to_have_count(4)
     expect(page.get_by_role("link", name="Last 4 weeks")).to_have_attribute("aria-current", "page")
+
+
+@pytest.mark.allow_page_errors("422 (Unprocessable Entity)")
+def test_a_refused_threshold_opens_the_page_at_its_sentence_with_the_field_focused(page, quarter):
+    # The form sits halfway down a long page: the answer to a refused one opened at the top of
+    # the charts, its sentence thousands of pixels below, as if nothing had been sent.
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    page.get_by_label("En route").fill("0")
+    page.get_by_role("button", name="Save thresholds").click()
+    page.wait_for_load_state("networkidle")
+    sentence = page.get_by_text("Please correct the hours marked below; nothing was saved.")
+    expect(sentence).to_be_in_viewport()
+    expect(page.get_by_label("En route")).to_be_focused()
+    expect(page.get_by_label("En route")).to_have_value("0")
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")
+def test_thresholds_a_colleague_saved_meanwhile_are_said_and_kept_until_saved_again(page, quarter):
+    log_in(page, "acme")
+    page.goto("/installations/dashboard/?weeks=4")
+    # Meanwhile, a colleague at another desk.
+    colleague = PartnerUserFactory(partner=quarter.partner).user
+    services.dashboard_thresholds_update(
+        partner=quarter.partner,
+        actor=colleague,
+        hours={**{str(s): h for s, h in DEFAULT_THRESHOLDS.items()}, "SCHEDULED": 10},
+    )
+    page.get_by_label("En route").fill("5")
+    page.get_by_role("button", name="Save thresholds").click()
+    page.wait_for_load_state("networkidle")
+    said = page.locator("#thresholds-changed")
+    expect(said).to_contain_text("Scheduled: 10 hours")
+    expect(said).to_be_in_viewport()
+    expect(said).to_be_focused()
+    expect(page.get_by_label("En route")).to_have_value("5")
+    assert DashboardThresholds.objects.get(partner=quarter.partner).hours["SCHEDULED"] == 10
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_text("Stuck-job thresholds saved.")).to_be_visible()
+    assert DashboardThresholds.objects.get(partner=quarter.partner).hours["EN_ROUTE"] == 5

@@ -331,7 +331,10 @@ def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_
     photos = page.get_by_label("Photos of the finished work")
 
     photos.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": too_big}])
-    said = "“big.jpg” is 11 MB; each photo can be at most 10 MB."
+    said = (
+        "“big.jpg” is 11 MB; each photo can be at most 10 MB. Take it again at a lower "
+        "resolution or choose another one."
+    )
     expect(page.locator("#photos-error")).to_contain_text(said)
     page.get_by_role("button", name="Mark done").tap()
     expect(photos).to_be_focused()
@@ -344,6 +347,86 @@ def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_
     page.get_by_role("button", name="Mark done").tap()
     page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
+def test_more_photos_than_a_job_takes_are_said_on_choosing_them_not_after_uploading_them(
+    phone_page, cast, settings, tmp_path
+):
+    """21 photos were all sent over a weak signal before the server said a job takes 20: the
+    count (and the total size) is said when they are chosen, in the server's words."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    photos = page.get_by_label("Photos of the finished work")
+    many = settings.MAX_PHOTOS_PER_JOB + 1
+    one = png_bytes((32, 24))
+
+    photos.set_input_files(
+        files=[{"name": f"p{n}.png", "mimeType": "image/png", "buffer": one} for n in range(many)]
+    )
+    said = (
+        "Too many photos at once. A job can have at most 20 photos and 60 MB of photos in all. "
+        "Choose fewer or smaller photos."
+    )
+    expect(page.locator("#photos-error")).to_have_text(said)
+    page.get_by_role("button", name="Mark done").tap()
+    expect(photos).to_be_focused()
+    assert posts == []
+
+    # Seven photos of 9 MB: each within its limit, 63 MB in all (files: Playwright takes at
+    # most 50 MB of buffers).
+    big = []
+    for n in range(7):
+        path = tmp_path / f"b{n}.jpg"
+        with path.open("wb") as handle:
+            handle.write(b"\xff\xd8\xff")
+            handle.truncate(9 * 1024 * 1024)
+        big.append(path)
+    photos.set_input_files(files=big)
+    expect(page.locator("#photos-error")).to_have_text(said)
+    page.get_by_role("button", name="Mark done").tap()
+    assert posts == []
+
+    photos.set_input_files(
+        files=[{"name": f"p{n}.png", "mimeType": "image/png", "buffer": one} for n in range(3)]
+    )
+    expect(page.locator("#photos-error")).to_be_empty()
+    page.get_by_role("button", name="Mark done").tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
+
+
+def test_a_heic_photo_is_said_on_choosing_it_not_after_uploading_it(phone_page, cast):
+    """An iPhone's HEIC photo (chosen from Files, where the phone does not make it a JPEG) was
+    sent in full to be refused: the page says so on choosing it, in the server's words."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    _sign(page)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    photos = page.get_by_label("Photos of the finished work")
+    heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(4000)
+
+    photos.set_input_files(
+        files=[
+            {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic},
+            {"name": "ok.png", "mimeType": "image/png", "buffer": png_bytes((32, 24))},
+        ]
+    )
+    expect(page.locator("#photos-error")).to_have_text(
+        "“IMG_0001.HEIC” is a HEIC photo, which the portal cannot read. Choose it from the "
+        "phone’s photo gallery (an iPhone then sends it as a JPEG), or set the camera to take "
+        "JPEG photos (on an iPhone: Settings › Camera › Formats › Most Compatible)."
+    )
+    page.get_by_role("button", name="Mark done").tap()
+    expect(photos).to_be_focused()
+    assert posts == []
 
 
 def test_a_tap_after_the_session_ended_asks_to_log_in_and_comes_back(phone_page, cast):

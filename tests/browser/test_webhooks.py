@@ -15,8 +15,9 @@ from standardwebhooks import Webhook
 
 from installations.webhooks import delivery
 from installations.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from installations.webhooks.services import endpoint_send_test
 
-from ..webhooks.conftest import add_endpoint, running_receiver
+from ..webhooks.conftest import add_endpoint, answer, running_receiver
 from .conftest import log_in
 
 
@@ -143,4 +144,27 @@ def test_the_endpoint_forms_checkboxes_sit_in_a_column_beside_their_words(browse
         boxes = [b.bounding_box() for b in page.locator(f"input[name={name}]").all()]
         assert all(box is not None and box["width"] <= 24 for box in boxes), boxes
         assert len({round(box["x"]) for box in boxes if box}) == 1, boxes
+    context.close()
+
+
+def test_on_a_phone_each_attempts_error_is_on_screen_not_scrolled_off_to_the_side(
+    browser, cast, receiver
+):
+    # The attempts table scrolled sideways inside its card at 360 px: the Error column, the one
+    # a partner reads, started off screen.
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500, b"database is down for maintenance " * 4))
+    endpoint_send_test(endpoint=endpoint, actor=cast.partner_user)
+    delivery.deliver(WebhookDelivery.objects.get().pk, now=timezone.now())
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    log_in(page, "acme")
+    page.goto("/installations/settings/")
+    error = page.locator("tr.attempt td[data-label=Error]")
+    expect(error).to_contain_text("It answered: “database is down")
+    box = error.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    table = page.locator("table.webhook-attempts")
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth")
     context.close()

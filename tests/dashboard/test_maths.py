@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from datetime import date, timedelta
@@ -130,3 +131,32 @@ def test_a_chart_of_job_counts_marks_whole_jobs_only():
         labels = [tick.label for tick in chart.ticks]
         assert all(label.isdigit() for label in labels), (most, labels)
         assert most <= int(labels[-1]) <= max(4, 2 * most), (most, labels)
+
+
+@pytest.mark.parametrize(
+    ("before", "inside", "after", "shown"),
+    [
+        (1, 1, 1, ["34%", "33%", "33%"]),  # was 33 + 33 + 33 = 99
+        (1, 1, 4, ["17%", "17%", "66%"]),  # was 17 + 17 + 67 = 101; equal counts read equal
+        (0, 3, 0, ["0%", "100%", "0%"]),
+        (1, 2, 5, ["13%", "25%", "62%"]),
+        (0, 0, 0, ["–", "–", "–"]),
+    ],
+)
+def test_the_arrival_shares_of_a_week_add_up_to_a_hundred(before, inside, after, shown):
+    from installations.dashboard.presenters import arrival_shares
+    from installations.dashboard.selectors import Arrival
+
+    assert arrival_shares(Arrival(before, inside, after)) == shown
+
+
+def test_the_arrival_shares_add_up_to_a_hundred_whatever_the_counts():
+    from installations.dashboard.presenters import arrival_shares
+    from installations.dashboard.selectors import Arrival
+
+    for counts in itertools.product(range(8), repeat=3):
+        if sum(counts):
+            shares = [int(s.rstrip("%")) for s in arrival_shares(Arrival(*counts))]
+            assert sum(shares) == 100, counts
+            for n, share in zip(counts, shares, strict=True):
+                assert abs(share - 100 * n / sum(counts)) < 1, counts  # each within a point

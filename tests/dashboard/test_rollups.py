@@ -309,6 +309,10 @@ def test_a_job_waiting_for_its_day_counts_its_wait_from_it_and_a_reschedule_move
         ("America/New_York", datetime(2026, 6, 29, 3, 30, tzinfo=UTC), date(2026, 6, 22)),
         # 00:30 on Monday 29 June in London (summer time) is 23:30 on Sunday in UTC.
         ("Europe/London", datetime(2026, 6, 28, 23, 30, tzinfo=UTC), date(2026, 6, 29)),
+        # The first night of summer time: 23:30 UTC on Sunday 29 March is 00:30 on Monday.
+        ("Europe/London", datetime(2026, 3, 29, 23, 30, tzinfo=UTC), date(2026, 3, 30)),
+        # The night it ends: 23:30 UTC on Sunday 25 October is 23:30 on Sunday there.
+        ("Europe/London", datetime(2026, 10, 25, 23, 30, tzinfo=UTC), date(2026, 10, 19)),
     ],
 )
 def test_a_job_approved_near_midnight_counts_in_its_local_week_live_and_rebuilt(
@@ -323,7 +327,7 @@ def test_a_job_approved_near_midnight_counts_in_its_local_week_live_and_rebuilt(
     services.installation_approve(installation=inst.pk, actor=cast.customer_of(inst))
 
     def approved_by_week() -> dict:
-        weeks = pipeline(cast.partner, period_of(3, today=date(2026, 7, 1)))
+        weeks = pipeline(cast.partner, period_of(3, today=week + timedelta(days=9)))
         return {w.week: w.outcomes["approved"] for w in weeks if w.outcomes["approved"]}
 
     assert approved_by_week() == {week: 1}

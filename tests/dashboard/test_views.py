@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -9,11 +10,13 @@ import pytest
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from installations.dashboard import services
 from installations.dashboard.models import DashboardJob, DashboardThresholds
 from installations.dashboard.selectors import DEFAULT_THRESHOLDS
 from installations.models import Installation
 from installations.statuses import Status
 
+from ..factories import PartnerUserFactory
 from .helpers import made_in_the_past
 
 S = Status
@@ -285,6 +288,35 @@ def test_a_partner_changes_their_thresholds_and_only_theirs(partner_client, cast
     assert "over 72 hours" in other.get(URL).content.decode()
 
 
+def _seen(page: str) -> str:
+    return re.search(r'name="seen" value="([^"]*)"', page).group(1)
+
+
+def test_thresholds_someone_saved_meanwhile_are_not_overwritten_unseen(partner_client, cast):
+    # Two people in the office: the second form, opened before the first was saved, put every
+    # hour of its page back (Scheduled 72 over a colleague's 10) without a word.
+    seen = _seen(partner_client.get(URL).content.decode())
+    colleague = PartnerUserFactory(partner=cast.partner).user
+    services.dashboard_thresholds_update(
+        partner=cast.partner, actor=colleague, hours=_form(SCHEDULED=10)
+    )
+    response = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved other thresholds while you were editing" in page
+    assert "Scheduled: 10 hours" in page
+    assert re.search(r'name="EN_ROUTE" value="5"', page)  # the hours typed are kept
+    assert DashboardThresholds.objects.get(partner=cast.partner).hours["SCHEDULED"] == 10
+    # Sent again from that answer, it is a choice made knowingly: saved.
+    again = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": _seen(page)})
+    assert again.status_code == 302
+    saved = DashboardThresholds.objects.get(partner=cast.partner).hours
+    assert (saved["SCHEDULED"], saved["EN_ROUTE"]) == (72, 5)
+    # The same hours sent again from the first page (Back, resend) are answered as done.
+    same = partner_client.post(THRESHOLDS, {**_form(EN_ROUTE=5), "seen": seen})
+    assert same.status_code == 302
+
+
 @pytest.mark.parametrize("bad", ["0", "-3", "abc", "", "99999999"])
 def test_bad_thresholds_are_refused_with_422_and_change_nothing(partner_client, cast, bad):
     DashboardThresholds.objects.create(partner=cast.partner, hours={"SCHEDULED": 10})
@@ -302,6 +334,15 @@ def test_a_bad_threshold_is_said_in_the_pages_own_words(partner_client, bad):
     assert "Give a whole number of hours from 1 to 8760." in page
     for stock in ("Ensure this value", "This field is required", "Enter a whole number"):
         assert stock not in page
+
+
+def test_the_first_refused_threshold_takes_the_focus_and_no_other_field_does(partner_client):
+    # The form is halfway down a long page: its answer opened at the top of the charts.
+    page = partner_client.post(THRESHOLDS, _form(EN_ROUTE="0", CONTRACT_SENT="x")).content.decode()
+    assert page.count("autofocus") == 1
+    assert re.search(r'<input[^>]*name="EN_ROUTE"[^>]*autofocus', page)
+    # The page as first drawn takes no focus away from its top.
+    assert "autofocus" not in partner_client.get(URL).content.decode()
 
 
 def test_the_page_is_a_404_for_handymen_and_staff(client, cast):
@@ -494,3 +535,168 @@ def test_two_partners_asked_one_after_the_other_each_see_their_own_stuck_jobs(ca
     assert scheduled(cast.other_partner, four_hours) == [theirs.pk]
     assert scheduled(cast.partner, six_hours) == []
     assert sorted(scheduled(None, four_hours)) == sorted([mine.pk, theirs.pk])
+
+
+def _table(page: str, chart: str) -> dict[str, list[str]]:
+    """A chart's table of numbers: week label -> its cells."""
+    body = page.split(f'id="{chart}-caption"')[1].split("</table>")[0]
+    return {
+        label: re.findall(r"<td>([^<]*)</td>", cells)
+        for label, cells in re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', body)
+    }
+
+
+def _drawn(page: str, chart: str) -> dict[tuple[str, str], tuple[float, str]]:
+    """A bar chart's drawn segments: (week, series) -> (height, the number its title says)."""
+    svg = page.split(f'<title id="{chart}-title">')[1].split("</svg>")[0]
+    return {
+        (week, html.unescape(series)): (float(h), n)
+        for h, week, series, n in re.findall(
+            r'height="([\d.]+)"[^>]*class="segment"><title>Week of ([^,]+), ([^:]+): (\d+)</title>',
+            svg,
+        )
+    }
+
+
+def test_the_charts_numbers_are_the_jobs_counted_straight_from_the_history(
+    partner_client, cast, monkeypatch
+):
+    import random
+
+    from installations.dashboard.charts import PLOT_H
+    from installations.dashboard.presenters import (
+        ARRIVAL_SERIES,
+        OUTCOME_SERIES,
+        PIPELINE_SERIES,
+    )
+    from installations.dashboard.rollups import monday
+    from installations.models import StatusChange
+    from installations.statuses import GROUPS
+
+    from .helpers import Clock, random_changes
+
+    start = timezone.now() - timedelta(weeks=10)
+    clock = Clock(monkeypatch, start)
+    done = random_changes(cast, random.Random(15), clock, 110)
+    assert done["approve"] and done["cancel"] + done["reject"]  # not a page of zeros
+
+    page = partner_client.get(URL).content.decode()
+
+    today = timezone.localdate(clock.now)
+    weeks = [monday(today) - timedelta(weeks=k) for k in range(11, -1, -1)]
+    group = {s: g.slug for g in GROUPS for s in g.statuses}
+    changes = [
+        c
+        for c in StatusChange.objects.filter(installation__partner=cast.partner).order_by(
+            "created_at", "id"
+        )
+        if c.kind in ("created", "transition") and c.from_status != c.to_status
+    ]
+    pipeline, outcomes = _table(page, "pipeline"), _table(page, "outcomes")
+    for week in weeks:
+        label = f"{week.day} {week:%b}"
+        end = week + timedelta(days=7)
+        # Counted the slow way: each job's status at the week's end, and what ended in it.
+        status_at_end = {}
+        ended = {"approved": 0, "cancelled": 0, "rejected": 0}
+        for c in changes:
+            day = timezone.localdate(c.created_at)
+            if day < end:
+                status_at_end[c.installation_id] = c.to_status
+            if week <= day < end:
+                kind = {S.CUSTOMER_APPROVED: "approved", S.CANCELLED: "cancelled"}.get(c.to_status)
+                if c.to_status == S.REJECTED:
+                    kind = "rejected"
+                if kind:
+                    ended[kind] += 1
+        open_at_end = dict.fromkeys(("scheduled", "en_route", "in_progress"), 0)
+        for status in status_at_end.values():
+            if group[status] in open_at_end:
+                open_at_end[group[status]] += 1
+        expected = [
+            *open_at_end.values(),
+            ended["approved"],
+            ended["cancelled"] + ended["rejected"],
+        ]
+        assert pipeline[label] == [str(n) for n in [*expected, sum(expected)]], label
+        by_outcome = [ended["approved"], ended["cancelled"], ended["rejected"]]
+        assert outcomes[label] == [str(n) for n in [*by_outcome, sum(by_outcome)]], label
+
+    # Arrivals against the window, from each job's own arrival time and booked window.
+    tz = timezone.get_current_timezone()
+    arrived = {(week, part): 0 for week in weeks for part in ("before", "inside", "after")}
+    for job in Installation.objects.filter(partner=cast.partner, arrived_at__isnull=False):
+        opens = datetime.combine(job.scheduled_date, job.window_start, tz)
+        closes = datetime.combine(job.scheduled_date, job.window_end, tz)
+        if job.arrived_at < opens:
+            key = (monday(timezone.localdate(opens)), "before")  # counted when the window opens
+        elif job.arrived_at > closes:
+            key = (monday(timezone.localdate(job.arrived_at)), "after")
+        else:
+            key = (monday(timezone.localdate(job.arrived_at)), "inside")
+        if key in arrived:
+            arrived[key] += 1
+    arrivals = _table(page, "arrivals")
+    assert sum(arrived.values()) > 0
+    for week in weeks:
+        counts = [arrived[(week, part)] for part in ("before", "inside", "after")]
+        assert arrivals[f"{week.day} {week:%b}"] == [str(n) for n in [*counts, sum(counts)]]
+
+    # What is drawn says and measures what the table says: one height per job.
+    for chart, series in (
+        ("pipeline", PIPELINE_SERIES),
+        ("outcomes", OUTCOME_SERIES),
+        ("arrivals", ARRIVAL_SERIES),
+    ):
+        table, drawn = _table(page, chart), _drawn(page, chart)
+        svg = page.split(f'id="{chart}-title"')[1].split("</svg>")[0]
+        top = int(re.findall(r'class="tick">(\d+)</text>', svg)[-1])  # the axis's top
+        assert sum(int(cells[-1]) for cells in table.values()) > 0
+        for label, cells in table.items():
+            for s, cell in zip(series, cells, strict=False):
+                if cell == "0":
+                    assert (label, s.label) not in drawn
+                    continue
+                height, said = drawn[(label, s.label)]
+                assert said == cell
+                assert height == pytest.approx(PLOT_H * int(cell) / top, abs=0.1)
+
+
+EMPTY_CHARTS = {
+    "pipeline": (
+        "No jobs in these weeks: none open at a week’s end, approved, rejected or cancelled."
+    ),
+    "flow-created_assigned": "No job was assigned in these weeks.",
+    "flow-assigned_arrived": "No handyman arrived at a job in these weeks.",
+    "flow-on_site": "No job was finished on site in these weeks.",
+    "flow-completed_signed": "No contract was signed after a job was finished in these weeks.",
+    "flow-signed_approved": "No job was approved in these weeks.",
+    "arrivals": "No handyman arrived at a job in these weeks.",
+    "outcomes": "No job was approved, cancelled or rejected in these weeks.",
+}
+
+
+def test_a_chart_with_nothing_to_show_says_so_in_words_instead_of_empty_axes(partner_client):
+    page = partner_client.get(URL).content.decode()
+
+    assert 'class="chart-svg"' not in page  # no axes with nothing on them
+    for chart, words in EMPTY_CHARTS.items():
+        assert f'<p class="chart-empty" id="{chart}-empty">{words}</p>' in page
+        assert f'id="{chart}-caption"' in page  # its table of numbers stays
+
+
+def test_only_the_charts_with_nothing_to_show_say_so(partner_client, cast):
+    from installations import services
+
+    from ..factories import make_installation
+
+    job = make_installation(partner=cast.partner, actor=cast.partner_user)
+    # Created and cancelled: no step measured, nobody arrived.
+    services.installation_cancel(installation=job, reason="Moved", actor=cast.staff)
+
+    page = partner_client.get(URL).content.decode()
+
+    drawn = set(re.findall(r'<title id="([\w-]+)-title">', page))
+    assert drawn == {"pipeline", "outcomes"}
+    empty = set(re.findall(r'<p class="chart-empty" id="([\w-]+)-empty">', page))
+    assert empty == set(EMPTY_CHARTS) - drawn

@@ -117,3 +117,49 @@ def test_a_template_that_points_outside_stops_the_rendering_and_nothing_is_fetch
         server.shutdown()
         thread.join()
     assert hits == []
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_a_transparent_png_prints_on_white_paper_not_black(mode):
+    # A screenshot or a drawing with a see-through background: its clear pixels are black
+    # underneath, and a JPEG has no transparency, so taken as they are they print black (and a
+    # dark drawing disappears into them).
+    drawing = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    drawing.paste((20, 20, 20, 255), (80, 30, 120, 70))  # a dark stroke in the middle
+    if mode == "P":
+        source = drawing.convert("P")  # a palette image with one colour see-through
+        source.info["transparency"] = source.getpixel((0, 0))
+    else:
+        source = drawing.convert(mode)
+
+    data, _, _ = scale_photo(_png(source))
+
+    with Image.open(io.BytesIO(data)) as out:
+        out = out.convert("RGB")
+        assert min(out.getpixel((5, 5))) > 240  # the background is paper
+        assert max(out.getpixel((100, 50))) < 60  # the stroke is still there
+
+
+def test_a_photo_turned_by_the_camera_prints_the_right_way_up_not_upside_down():
+    # Orientation 6: the sensor's picture must be turned 90° clockwise. Its left half (blue)
+    # becomes the top; turned the wrong way (8) it would be the bottom.
+    sensor = Image.new("RGB", (4000, 3000), (200, 0, 0))
+    sensor.paste((0, 0, 200), (0, 0, 2000, 3000))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    sensor.save(buffer, format="JPEG", quality=90, exif=exif)
+
+    data, width, height = scale_photo(buffer.getvalue())
+
+    assert (width, height) == (1200, 1600)
+    with Image.open(io.BytesIO(data)) as out:
+        top, bottom = out.getpixel((600, 100)), out.getpixel((600, 1500))
+    assert top[2] > 150 and top[0] < 60  # blue at the top
+    assert bottom[0] > 150 and bottom[2] < 60

@@ -78,6 +78,32 @@ def test_names_in_every_script_print_as_letters_not_empty_boxes(cast, approved, 
         assert word in page
 
 
+@pytest.mark.parametrize("copy", [EvidencePack.Copy.FULL, EvidencePack.Copy.CUSTOMER])
+def test_thai_and_hindi_names_and_an_emoji_in_the_notes_print_as_letters(
+    cast, approved, caplog, copy
+):
+    """Thai and Devanagari names, and the emoji a handyman types in his notes ("Done 👍"),
+    printed as empty boxes: no installed font had them (.ci/run installs one that does)."""
+    Customer.objects.filter(pk=approved.customer_id).update(
+        name="สมชาย ใจดี · राहुल शर्मा", address="12 ถนนสุขุมวิท กรุงเทพฯ · 5 महात्मा गांधी मार्ग"
+    )
+    Installation.objects.filter(pk=approved.pk).update(
+        completion_notes="Done 👍 ✅ tap fixed 🔧, customer happy 🙂"
+    )
+    approved = Installation.objects.select_related("partner", "customer", "handyman__user").get(
+        pk=approved.pk
+    )
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        made = evidence_pack_make(installation=approved, made_by_name="Ann Partner", copy=copy)
+    assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
+    pdf = pdfium.PdfDocument(made.pdf)
+    try:
+        page = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    assert "สมชาย" in page
+
+
 LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
 A4_WIDTH_PT, RIGHT_MARGIN_PT = 595.28, 16 / 25.4 * 72
 

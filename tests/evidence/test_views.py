@@ -113,15 +113,25 @@ def test_the_customer_downloads_their_copy_from_their_link_once_approved(approve
     assert "Evidence pack" not in text
 
 
-@pytest.mark.parametrize("status", [Status.CONTRACT_SENT, Status.CONTRACT_SIGNED])
-def test_before_approval_the_customer_gets_a_404_page_saying_why(cast, status):
+@pytest.mark.parametrize(
+    ("status", "step"),
+    [
+        (Status.CONTRACT_SENT, "Sign and approve it on your installation page"),
+        (Status.CONTRACT_SIGNED, "Approve it on your installation page"),
+    ],
+)
+def test_before_approval_the_customer_gets_a_404_page_saying_why(cast, status, step):
+    # In the customer's words, as their page and their PDF are: an "evidence pack" is the
+    # partner's; the customer downloads "your installation record".
     inst = cast.installation(status)
     token = make_token(inst)
     response = _client().get(_customer_url(token))
     assert response.status_code == 404
     page = response.content.decode()
-    assert "The evidence pack is not ready yet" in page
-    assert reverse("customer:page", args=[token]) in page
+    assert "Your installation record is not ready yet" in page
+    assert "evidence pack" not in page.lower()
+    back = reverse("customer:page", args=[token])
+    assert f'<a class="button button-primary" href="{back}">{step}</a>' in page
     assert not EvidencePack.objects.exists()
 
 
@@ -133,7 +143,9 @@ def test_a_job_that_moved_on_another_way_is_410(cast):
     )
     response = _client().get(_customer_url(token))
     assert response.status_code == 410
-    assert "no evidence pack to download from this link" in response.content.decode()
+    page = response.content.decode()
+    assert "There is no installation record to download from this link." in page
+    assert "evidence pack" not in page.lower()
 
 
 def test_another_jobs_link_only_ever_gives_that_jobs_pack(cast, approved):

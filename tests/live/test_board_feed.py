@@ -18,6 +18,7 @@ from installations.board.views import cell_where
 from installations.live.selectors import partner_stamp
 from installations.models import Installation
 from installations.scheduling.services import installation_reschedule
+from installations.scheduling.text import slot_text
 from installations.statuses import Status
 
 from ..factories import HandymanFactory
@@ -140,6 +141,43 @@ def test_a_reassigned_job_moves_rows_and_both_handymens_totals_follow(cast):
     assert f'id="card-{job.pk}"' in parts[f"cell-{where(cast.other_handyman.pk, tomorrow())}"]
     assert "No jobs this week" in parts[f"handyman-{cast.handyman.pk}"]
     assert "1 job, 2 h this week" in parts[f"handyman-{cast.other_handyman.pk}"]
+
+
+def test_the_board_says_who_has_a_moved_job_and_when_not_just_details_changed(cast):
+    # A screen reader heard "#5 Amy Lee: details changed" for a reassignment: on a plan of who
+    # is where when, nothing said where the card had gone.
+    job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
+    later = cast.installation(Status.SCHEDULED)
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    installation_reschedule(
+        installation=later,
+        actor=cast.partner_user,
+        scheduled_date=tomorrow() + timedelta(days=7),
+        window_start=time(13),
+        window_end=time(15),
+    )
+    rows = {job.pk: where(cast.handyman.pk, tomorrow()), later.pk: where(None, tomorrow())}
+    said = {c["pk"]: c["say"] for c in ask(client, stamp, rows).json()["changed"]}
+    day = slot_text(tomorrow(), time(9), time(11))
+    next_week = slot_text(tomorrow() + timedelta(days=7), time(13), time(15))
+    assert said == {
+        job.pk: f"#{job.pk} {job.customer.name}: details changed, now with "
+        f"{cast.other_handyman.display_name} on {day}",
+        later.pk: f"#{later.pk} {later.customer.name}: details changed, now unassigned on "
+        f"{next_week}",
+    }
+    # A status that moved is said first, as on every page.
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, later)
+    data = ask(client, stamp, {}, page=week_page(tomorrow() + timedelta(days=7))).json()
+    assert [c["say"] for c in data["changed"]] == [
+        f"#{later.pk} {later.customer.name}: Installer assigned, now with "
+        f"{cast.handyman.display_name} on {next_week}"
+    ]
 
 
 def test_a_job_rescheduled_out_of_the_week_disappears_from_its_cell(cast):

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from installations import services
 from installations.models import Installation
-from installations.spreadsheets.export import HEADER, neutralise
+from installations.spreadsheets.export import HEADER, keep_as_text, neutralise
+from installations.spreadsheets.reading import read_sheet
+from installations.spreadsheets.validation import check
 from installations.statuses import Status
 from tests.factories import CustomerFactory
 
@@ -159,6 +161,54 @@ def test_neutralise_leaves_ordinary_values_alone():
     assert neutralise(31) == 31
     assert neutralise("\rx") == "'\rx"
     assert neutralise("") == ""
+
+
+def test_text_a_spreadsheet_would_turn_into_a_number_or_a_date_is_written_as_text(
+    partner_client, cast
+):
+    # Opened in Excel, a plain 07700900123 showed 7700900123 and 00123 showed 123.
+    customer = CustomerFactory(partner=cast.partner, phone="07700900123")
+    inst = cast.installation(Status.SCHEDULED, customer=customer, site_address="12")
+    Installation.objects.filter(pk=inst.pk).update(partner_reference="00123")
+    raw, rows = read(partner_client.get(EXPORT))
+    assert b',"=""07700900123""",' in raw
+    assert rows[0]["phone"] == '="07700900123"'
+    assert rows[0]["partner reference"] == '="00123"'
+    assert rows[0]["site address"] == "12"  # read as twelve, shown as 12: left alone
+    assert rows[0]["date"] == inst.scheduled_date.isoformat()  # a real date, not text
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("00123", '="00123"'),
+        ("447700900123", '="447700900123"'),
+        ("3-4", '="3-4"'),
+        ("12/05", '="12/05"'),
+        ("2026.05.31", '="2026.05.31"'),
+        ("1E5", '="1E5"'),
+        ("1.50", '="1.50"'),
+        ("0", "0"),
+        ("1001", "1001"),
+        ("ORDER-0012", "ORDER-0012"),
+        ("07700 900123", "07700 900123"),
+        ('00"1', '00"1'),
+        ("٠١٢", "٠١٢"),
+        ("+447700900123", "'+447700900123"),
+    ],
+)
+def test_only_digits_a_spreadsheet_would_change_are_wrapped(value, written):
+    assert neutralise(keep_as_text(value)) == written
+
+
+def test_an_exported_file_imports_back_with_its_leading_zeros(partner_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ana Souza", phone="07700900123")
+    inst = cast.installation(Status.SCHEDULED, customer=customer)
+    Installation.objects.filter(pk=inst.pk).update(partner_reference="00123")
+    raw, _ = read(partner_client.get(EXPORT))
+    [row] = check(read_sheet(raw), partner=cast.partner).rows
+    assert row.values["phone"] == "07700900123"
+    assert row.values["partner_reference"] == "00123"
 
 
 def test_it_is_utf8_with_a_bom_so_that_excel_reads_accented_names(partner_client, cast):

@@ -278,3 +278,58 @@ def test_the_preview_shows_the_date_a_day_first_date_was_read_as(partner_client,
     assert read_as in page
     # An ISO date cannot be read two ways: it is shown as written.
     assert f'<td data-label="Date and window">{day().isoformat()} 08:00-10:00</td>' in page
+
+
+# --- Cells as spreadsheets save them ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "lost"),
+    [("7700900123.0", "a leading 0"), ("7.7009E+09", "its last digits"), ("4.4E+11", "its last")],
+)
+def test_a_phone_number_saved_as_a_spreadsheet_number_is_refused_saying_what_it_lost(
+    cast, written, lost
+):
+    # 7700900123.0 passed as a phone number of 11 digits, ".0" and all, and was imported.
+    row = first_row(cast, phone=written)
+    assert row.errors == [
+        f"“{written}” is a phone number saved as a spreadsheet number, which loses {lost}"
+        + row.errors[0].partition(lost)[2]
+    ]
+    assert "format the phone column as Text" in row.errors[0]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "{d:%d/%m/%y}",  # LibreOffice's default date format
+        "{d:%d.%m.%y}",
+        "{d:%d/%m/%Y} 00:00",  # Excel, a date cell formatted with its time
+        "{d:%Y-%m-%d} 00:00:00",  # LibreOffice and programs, a date-time cell
+        "{d:%Y-%m-%d}T00:00:00",
+        "{d:%d/%m/%Y} 14:30",  # a time of day: the window says when, as with a day number
+    ],
+)
+def test_a_date_cell_as_spreadsheets_save_it_is_read_as_its_day(cast, written):
+    text = written.format(d=day(9))
+    row = first_row(cast, date=text)
+    assert (row.scheduled_date, row.errors) == (day(9), [])
+
+
+def test_a_two_digit_year_in_the_past_is_refused_naming_the_date_read(cast):
+    row = first_row(cast, date=f"{day(-400):%d/%m/%y}")
+    assert row.errors == [
+        f"The date {day(-400):%d/%m/%Y} is in the past: choose today or a later date."
+    ]
+
+
+@pytest.mark.parametrize("text", ["31/05/2026 25:00", "31/05/2026 noon", "31/05/2026 00:00 x"])
+def test_a_date_with_something_other_than_a_time_after_it_is_not_a_date(cast, text):
+    assert "is not a date" in " ".join(first_row(cast, date=text).errors)
+
+
+def test_a_window_of_time_cells_saved_with_seconds_is_read(cast):
+    row = first_row(cast, window="08:00:00-10:00:00")
+    assert row.errors == [] and row.window is not None
+    assert f"{row.window[0]:%H:%M}-{row.window[1]:%H:%M}" == "08:00-10:00"
+    assert "is not an arrival window" in " ".join(first_row(cast, window="08:00:30-10:00").errors)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -44,6 +46,40 @@ def test_it_refuses_an_excel_workbook_with_what_to_do():
     message = refused(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40)
     assert "Excel workbook (.xlsx)" in message
     assert "CSV UTF-8" in message
+
+
+def test_it_tells_a_libreoffice_user_how_to_save_a_csv_not_how_excel_does():
+    # An .ods was answered "This is an Excel workbook (.xlsx) … In Excel choose File › Save As".
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>", zipfile.ZIP_DEFLATED)
+    message = refused(ods.getvalue())
+    assert message.startswith("This is a LibreOffice or OpenOffice spreadsheet (.ods)")
+    assert "“Text CSV (.csv)”" in message and "Excel" not in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<html><body><table><tr><td>customer name</td><td>date</td></tr></table></body></html>",
+        b'\xef\xbb\xbf<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:'
+        b'office:spreadsheet"><Worksheet ss:Name="Jobs"/></Workbook>',
+    ],
+)
+def test_an_html_or_xml_export_named_xls_is_refused_saying_what_it_is(content):
+    # It was told "The first line of the file must name the columns …".
+    message = refused(content)
+    assert message.startswith("This is a web page or an XML file, not a CSV file")
+    assert "CSV UTF-8" in message
+
+
+def test_a_zip_bomb_named_xlsx_is_refused_without_being_unpacked():
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)  # 50 MB in ~50 kB
+    assert len(bomb.getvalue()) < MAX_BYTES
+    assert "Excel workbook (.xlsx)" in refused(bomb.getvalue())
 
 
 def test_it_refuses_a_file_over_the_size_limit():

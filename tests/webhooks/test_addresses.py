@@ -155,6 +155,52 @@ def test_the_request_goes_to_the_checked_address_with_the_name_in_the_host_heade
     assert calls == ["hooks.partner.invalid"]  # resolved once for the attempt, then connected
 
 
+@pytest.mark.django_db
+def test_a_path_with_letters_beyond_ascii_is_sent_percent_encoded_as_a_browser_would(
+    cast, receiver
+):
+    # http.client writes the request line in ASCII: sent as typed, the attempt raised, was never
+    # recorded, and the delivery stayed "Pending" for ever.
+    add_endpoint(cast.partner, f"{receiver.url}/café?shop=Müller")
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert delivery.deliver(WebhookDelivery.objects.get().pk, now=timezone.now()) == "delivered"
+    assert [r.path for r in receiver.requests] == ["/hooks/caf%C3%A9?shop=M%C3%BCller"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://8.8.8.8/hooks portal",
+        "https://8.8.8.8/hooks\r\nX-Injected: 1",
+        "https://8.8.8.8/ho\toks",
+        "https://8.8.8.8/hooks\u00a0/in",
+    ],
+)
+def test_an_address_with_a_space_or_a_line_break_is_refused_with_a_sentence(production, url):
+    form = EndpointForm({"url": url, "event_types": ["message.failed"]})
+    assert not form.is_valid()
+    assert "a space, a tab or a line break" in form.errors["url"][0]
+
+
+@pytest.mark.django_db
+def test_an_address_saved_with_a_space_before_the_check_fails_each_attempt_in_words(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    type(endpoint).objects.filter(pk=endpoint.pk).update(url=f"{receiver.url}/my hooks")
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert delivery.deliver(WebhookDelivery.objects.get().pk, now=timezone.now()) == "retry"
+    assert receiver.requests == []
+    assert "Not sent: The address has a space" in WebhookAttempt.objects.get().error
+
+
+def test_a_request_http_client_cannot_write_is_a_failure_not_an_exception(receiver):
+    target = delivery.Target("http", "127.0.0.1", receiver.port, "/hooks/é", "127.0.0.1")
+    outcome = delivery.post(target, {"content-type": "application/json"}, b"{}")
+    assert not outcome.ok and outcome.error.startswith("Connection failed: UnicodeEncodeError")
+    assert receiver.requests == []
+
+
 @pytest.mark.parametrize(
     ("env", "expected"),
     [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from contextlib import suppress
 from datetime import timedelta
 
 import pytest
@@ -16,7 +18,11 @@ from installations.models import Installation, Message, StatusChange
 from installations.statuses import Status
 from installations.webhooks import delivery
 from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
-from installations.webhooks.services import endpoint_rotate_secret, new_secret
+from installations.webhooks.services import (
+    endpoint_rotate_secret,
+    endpoint_send_test,
+    new_secret,
+)
 from tests.factories import MessageFactory
 
 from .conftest import add_endpoint, answer, endless_body, sleep_then_answer
@@ -272,6 +278,29 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
     ]
 
 
+def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
+    cast, receiver, monkeypatch
+):
+    # The sweep's one clock made the second attempt start (and its lease end) 0.8 s too early;
+    # behind slow receivers, minutes, and its lease was over before it was sent.
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(sleep_then_answer(0.8))
+    for _ in range(2):
+        endpoint_send_test(endpoint=endpoint, actor=cast.partner_user)
+    claims = []
+    real_deliver = delivery.deliver
+
+    def deliver(pk, *, now):
+        claims.append(now)
+        return real_deliver(pk, now=now)
+
+    monkeypatch.setattr(delivery, "deliver", deliver)
+    assert delivery.deliver_due() == 2
+    first, second = WebhookAttempt.objects.order_by("id")
+    assert second.started_at - first.started_at >= timedelta(seconds=0.75)
+    assert claims[1] - claims[0] >= timedelta(seconds=0.75)
+
+
 @pytest.mark.usefixtures("jobs_booked_today")
 def test_an_endpoint_failing_for_a_day_is_paused_and_the_partner_is_emailed(cast, receiver):
     from django.core import mail
@@ -428,6 +457,52 @@ def test_a_silent_receiver_times_out_and_is_retried(cast, receiver, monkeypatch)
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None and "timeout" in attempt.error
     assert attempt.duration_ms < 1400
+
+
+def drip_headers(handler) -> None:
+    """A 200 whose header lines come one every 0.2 s, each well inside the socket timeout."""
+    with suppress(OSError):  # the sender hung up: that is the point
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(50):
+            handler.wfile.write(b"X-Slow: yes\r\n")
+            handler.wfile.flush()
+            time.sleep(0.2)
+        handler.wfile.write(b"Content-Length: 0\r\n\r\n")
+    handler.close_connection = True
+
+
+def test_a_receiver_dripping_its_headers_is_cut_off_at_the_total_time_and_retried(
+    cast, receiver, monkeypatch
+):
+    # Each line arrives inside TIMEOUT_SECONDS: only the whole attempt's limit stops it (it
+    # took the full 10 s here, and for ever with no end to the lines).
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(delivery, "TOTAL_SECONDS", 1.0)
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(drip_headers)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None
+    assert attempt.error == "No complete answer within 1 seconds (timeout)."
+    assert attempt.duration_ms < 2500
+
+
+def broken_chunks_after_200(handler) -> None:
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def test_a_200_whose_body_breaks_off_counts_as_delivered_and_is_not_sent_again(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(broken_chunks_after_200)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["delivered"]
+    assert WebhookAttempt.objects.get().status_code == 200
+    assert len(receiver.requests) == 1
 
 
 def test_a_refused_connection_is_a_failure_with_its_reason(cast, receiver):

@@ -146,7 +146,7 @@ def test_the_settings_page_shows_each_attempt_and_redeliver_sends_the_event_agai
     delivery.deliver(first.pk)
     page = acme.get("/installations/settings/").content.decode()
     assert "installation.status_changed" in page and f"installation #{inst.pk}" in page
-    assert "<td>500</td>" in page and "Pending" in page
+    assert '<td data-label="Answer">500</td>' in page and "Pending" in page
     assert "Redeliver" not in page  # still being retried
     WebhookDelivery.objects.filter(pk=first.pk).update(status=WebhookDelivery.State.FAILED)
     page = acme.get("/installations/settings/").content.decode()
@@ -159,7 +159,24 @@ def test_the_settings_page_shows_each_attempt_and_redeliver_sends_the_event_agai
     assert delivery.deliver(again.pk) == "delivered"
     assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
     page = acme.get("/installations/settings/").content.decode()
-    assert "<td>200 (OK)</td>" in page
+    assert '<td data-label="Answer">200 (OK)</td>' in page
+
+
+def test_a_refusing_receivers_own_words_show_beside_its_answer_escaped(acme, cast, receiver):
+    # A 500 showed "500" and "—": why it refused was stored, and shown only to our staff.
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500, b'<b>Bad signature</b> for "whsec_..."'), answer(204, b""))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    pk = WebhookDelivery.objects.get().pk
+    delivery.deliver(pk)
+    page = acme.get("/installations/settings/").content.decode()
+    words = "It answered: “&lt;b&gt;Bad signature&lt;/b&gt; for &quot;whsec_...&quot;”"
+    assert f'<td data-label="Error" class="long-words">{words}</td>' in page
+    WebhookDelivery.objects.filter(pk=pk).update(next_attempt_at=None)
+    assert delivery.deliver(pk) == "delivered"
+    page = acme.get("/installations/settings/").content.decode()
+    assert '<td data-label="Error" class="long-words">—</td>' in page  # a success says nothing
 
 
 def test_redeliver_on_a_paused_endpoint_is_refused_with_a_sentence(acme, cast, receiver):
