@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
+from PIL import Image
 
 from installations.customer_links import make_token
 from installations.models import Installation, InstallationPhoto
@@ -139,3 +141,43 @@ def test_a_proxy_can_send_the_file_with_x_sendfile(signed, cast, settings):
     assert response.status_code == 200
     assert response["X-Sendfile"] == signed.contract_signature.path
     assert response.content == b""
+
+
+def _photo(installation: Installation, image, fmt: str) -> InstallationPhoto:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    photo = InstallationPhoto(installation=installation)
+    photo.image.save(f"p.{fmt.lower()}", ContentFile(buffer.getvalue()), save=True)
+    return photo
+
+
+def test_a_photos_thumbnail_is_a_small_copy_served_to_the_same_people_only(signed, cast):
+    # A phone's 12-megapixel photo, twenty to a record: the record page shows them 160×120.
+    noise = Image.effect_noise((2000, 1500), 40).convert("RGB")
+    photo = _photo(signed, noise, "JPEG")
+    client = _client(cast.partner_user)
+    whole = client.get(photo.image.url)
+    thumb = client.get(photo.image.url + "?size=thumb")
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    assert thumb["Cache-Control"].startswith("private")
+    assert thumb["X-Content-Type-Options"] == "nosniff"
+    with Image.open(io.BytesIO(thumb.content)) as small:
+        assert small.size == (320, 240)
+    assert len(thumb.content) * 10 < len(b"".join(whole.streaming_content))
+    assert _client(cast.other_partner_user).get(photo.image.url + "?size=thumb").status_code == 404
+    assert _client().get(photo.image.url + "?size=thumb").status_code == 404
+
+
+def test_a_png_photos_thumbnail_keeps_its_clear_pixels(signed, cast):
+    clear = Image.new("RGBA", (1200, 900), (0, 0, 0, 0))
+    photo = _photo(signed, clear, "PNG")
+    thumb = _client(cast.partner_user).get(photo.image.url + "?size=thumb")
+    assert thumb["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(thumb.content)) as small:
+        assert small.size == (320, 240) and small.getpixel((5, 5))[3] == 0
+
+
+def test_a_file_that_is_not_an_image_has_no_thumbnail_either(signed, cast):
+    photo = InstallationPhoto(installation=signed)
+    photo.image.save("evil.png", ContentFile(b"<script>alert(1)</script>"), save=True)
+    assert _client(cast.partner_user).get(photo.image.url + "?size=thumb").status_code == 404

@@ -512,3 +512,11 @@ def test_a_customer_search_shows_the_same_first_ten_after_some_of_them_were_edit
         Customer.objects.filter(pk=customer.pk).update(address="1 New Road")
     html = acme.get("/installations/new/?customer_q=okafor").content.decode()
     assert all(f"Okafor {i:02d} · " in html for i in range(10)) and "Okafor 10" not in html
+
+
+def test_the_record_shows_its_photos_as_thumbnails_linked_to_the_whole_photo(acme, cast):
+    # Twenty whole photos of a few megabytes each were the 160×120 pictures of a phone's page.
+    job = cast.installation(Status.CONTRACT_SIGNED)
+    url = job.photos.get().image.url
+    page = acme.get(f"/installations/{job.pk}/").content.decode()
+    assert f'<a href="{url}"><img src="{url}?size=thumb"' in page
