@@ -326,6 +326,9 @@ class StuckJob:
     day: date
     window_start: time
     window_end: time
+    # The moment the list was read: the waits it says are counted to it (Django's timesince
+    # would read the system clock on its own, a moment later and past any clock set by a test).
+    now: datetime
 
     @property
     def booked(self) -> datetime:
@@ -344,7 +347,7 @@ class StuckJob:
 
     @property
     def booked_is_past(self) -> bool:
-        return self.booked <= timezone.now()
+        return self.booked <= self.now
 
 
 # When the wait starts, for the statuses whose jobs wait for a booked day (the others: on
@@ -501,7 +504,7 @@ def stuck_jobs(
         for row in cursor.fetchall():
             pk, customer, partner_name, since, status, day, start, end, count = read(row)
             found[status].append(
-                StuckJob(pk, customer, partner_name, since, status, day, start, end)
+                StuckJob(pk, customer, partner_name, since, status, day, start, end, now)
             )
             counts[status] = count
     for jobs in found.values():

@@ -17,7 +17,7 @@ from installations.models import Installation
 from installations.statuses import Status
 
 from ..factories import PartnerUserFactory
-from .helpers import made_in_the_past
+from .helpers import Clock, made_in_the_past
 
 S = Status
 URL = reverse("dashboard:page")
@@ -240,16 +240,22 @@ def test_a_job_booked_three_weeks_ahead_is_not_stuck_while_it_waits_for_its_day(
     assert "None." in assigned
 
 
-def test_a_job_still_assigned_days_after_its_day_is_stuck_and_says_how_long(partner_client, cast):
+def test_a_job_still_assigned_days_after_its_day_is_stuck_and_says_how_long(
+    partner_client, cast, monkeypatch
+):
     """Assigned ten days ago for a day four days ago, nobody has set off: stuck, and waiting
-    since its window opened, four days ago (not since its assignment, ten days ago)."""
+    since its window opened, four days and five hours ago at 14:00 (not since its assignment,
+    ten days ago). The clock is pinned: before 09:00 it had waited only three days and some."""
+    Clock(monkeypatch, timezone.make_aware(datetime.combine(timezone.localdate(), time(14))))
     day = timezone.localdate() - timedelta(days=4)
     job = _assigned_in_the_past(cast, days_ago=10, booked_for=day)
     opened = timezone.make_aware(datetime.combine(day, time(9)))
     assigned = _stuck_assigned(partner_client.get(URL).content.decode())
     row = assigned.split(reverse("partner:detail", args=[job.pk]))[1].split("</li>")[0]
     when = dateformat.format(opened, "j M Y, H:i")
-    assert "waiting since <time datetime=" in row and f">{when}</time> (4\xa0days" in row
+    assert (
+        "waiting since <time datetime=" in row and f">{when}</time> (4\xa0days, 5\xa0hours)" in row
+    )
 
 
 def test_the_stuck_count_counts_only_jobs_past_their_day(partner_client, cast, monkeypatch):
