@@ -4,6 +4,8 @@ Photos are checked by what they are, not by what they say they are: Pillow must 
 each one as a JPEG or PNG, whatever its file name or content type, within a pixel limit. Each is
 then re-encoded: what is stored is only the picture, without the EXIF block a phone writes into
 it (GPS position of the customer's home, the phone's model and serial, the time to the second).
+Its colours are converted to sRGB first: an iPhone's photo is in Display P3, and its numbers
+read as sRGB (as every page, thumbnail and PDF would, once the profile is gone) look washed out.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import services
 from .contracts import COMPLETION_STATEMENT
@@ -157,10 +159,11 @@ def _is_heic(photo: UploadedFile) -> bool:
 
 
 def _reencoded(photo: UploadedFile, found: str) -> File:
-    """The picture alone: EXIF (GPS), XMP, ICC comments and thumbnails do not survive."""
+    """The picture alone, in sRGB: EXIF (GPS), XMP, ICC profiles, comments and thumbnails do
+    not survive."""
     with Image.open(photo) as image:
         image.load()
-        upright = ImageOps.exif_transpose(image)
+        upright = _in_srgb(ImageOps.exif_transpose(image), image.info.get("icc_profile"))
     buffer = io.BytesIO()
     if found == "JPEG":
         if upright.mode not in ("RGB", "L"):
@@ -170,6 +173,24 @@ def _reencoded(photo: UploadedFile, found: str) -> File:
         upright.save(buffer, format="PNG", optimize=False)
     photo.seek(0)
     return ContentFile(buffer.getvalue(), name=f"photo.{PHOTO_FORMATS[found]}")
+
+
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# The modes whose colours a profile describes and littlecms converts; the output mode of each.
+CONVERTIBLE = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB"}
+
+
+def _in_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """The picture's colours as sRGB numbers, if it says (by its ICC profile) that they are in
+    another space. Without a profile, or with one littlecms cannot read, its numbers are
+    taken as sRGB already: what every browser does with them."""
+    if not icc or image.mode not in CONVERTIBLE:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode=CONVERTIBLE[image.mode])
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
 
 
 class PhotoLimitHandler(FileUploadHandler):

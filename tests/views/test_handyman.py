@@ -1443,6 +1443,65 @@ def test_a_photo_is_stored_without_its_location(hank, cast):
         assert "exif" not in image.info
 
 
+def _display_p3_profile() -> bytes:
+    """An ICC profile of Display P3 (what an iPhone's photos carry): littlecms's sRGB profile
+    with P3's primaries (Apple's, adapted to D50) in place of sRGB's."""
+    from PIL import ImageCms
+
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[84:100] = bytes(16)  # no profile id: it would no longer match
+    p3 = {
+        b"rXYZ": (0.5151, 0.2412, -0.0011),
+        b"gXYZ": (0.2920, 0.6922, 0.0419),
+        b"bXYZ": (0.1571, 0.0666, 0.7841),
+    }
+    (count,) = struct.unpack(">I", profile[128:132])
+    for i in range(count):
+        tag, offset, _ = struct.unpack(">4sII", profile[132 + 12 * i : 144 + 12 * i])
+        if tag in p3:
+            profile[offset + 8 : offset + 20] = struct.pack(
+                ">3i", *(round(v * 65536) for v in p3[tag])
+            )
+    return bytes(profile)
+
+
+def _stored_pixel(hank, cast, **save) -> tuple[tuple[int, ...], dict]:
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buffer, format="JPEG", quality=95, **save)
+    upload = SimpleUploadedFile("IMG_0001.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+    assert response.status_code == 302
+    stored = InstallationPhoto.objects.get(installation=job)
+    with stored.image.open("rb") as handle, Image.open(handle) as image:
+        return image.getpixel((32, 24)), dict(image.info)
+
+
+def test_an_iphone_photo_in_display_p3_is_stored_in_srgb_with_its_colours_kept(hank, cast):
+    """Its numbers are P3's; stripped of its profile and read as sRGB (by the page, the
+    thumbnail, the PDF) the brick red (200, 80, 40) looked washed out. Stored, they are the
+    same colour in sRGB: a stronger red (about 217, 68, 25), and no profile is needed."""
+    (red, green, blue), info = _stored_pixel(hank, cast, icc_profile=_display_p3_profile())
+    assert red >= 212 and green <= 74 and blue <= 30, (red, green, blue)
+    assert "icc_profile" not in info
+
+
+@pytest.mark.parametrize(
+    "profile", ["none", "srgb", "broken"], ids=["no profile", "sRGB", "unreadable profile"]
+)
+def test_a_photo_in_srgb_or_without_a_readable_profile_keeps_its_colours(hank, cast, profile):
+    from PIL import ImageCms
+
+    icc = {
+        "none": None,
+        "srgb": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+        "broken": b"not a profile at all" * 8,
+    }[profile]
+    pixel, info = _stored_pixel(hank, cast, **({"icc_profile": icc} if icc else {}))
+    assert all(abs(a - b) <= 3 for a, b in zip(pixel, (200, 80, 40), strict=True)), pixel
+    assert "icc_profile" not in info
+
+
 def test_the_checklist_still_checks_the_csrf_token(cast):
     """The view is csrf_exempt only so that its photo counter goes first; it checks CSRF itself."""
     from django.test import Client
