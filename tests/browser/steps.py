@@ -90,7 +90,7 @@ def height(locator) -> float:
 SMALL_TARGETS = """(within) => {
   const small = [];
   for (const el of document.querySelector(within || 'html').querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea'
+    'a[href], button, summary, input:not([type=hidden]), select, textarea'
   )) {
     if (el.closest('.skip-link, .error-summary')) continue;
     const box = el.matches('input[type=radio], input[type=checkbox]')
