@@ -33,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,9 +137,26 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return ""
 
 
+# The system resolver has no timeout of its own: a slow DNS server held the endpoint form's
+# request (and an attempt's worker) for as long as it liked. The lookup runs in a thread we stop
+# waiting for; the thread ends with the resolver's own timeout. A few threads: the waits are on
+# the network, and a burst of lookups queues rather than starting a thread each.
+LOOKUP_SECONDS = 5.0
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+class LookupTooSlow(OSError):
+    pass
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (the system resolver; tests may replace this)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    lookup = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = lookup.result(timeout=LOOKUP_SECONDS)
+    except TimeoutError:
+        lookup.cancel()
+        raise LookupTooSlow(host) from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
@@ -185,6 +203,11 @@ def check_url(url: str, *, resolver: Callable[[str, int], list[str]] | None = No
     scheme, host, port, path = parse_url(url)
     try:
         addresses = [host] if _is_ip(host) else (resolver or resolve)(host, port)
+    except LookupTooSlow:
+        raise AddressRefused(
+            f"The name {host} could not be looked up within {LOOKUP_SECONDS:g} seconds (its "
+            "name server is slow or not answering). Check the address and try again."
+        ) from None
     except (OSError, UnicodeError):
         raise AddressRefused(f"The name {host} could not be found.") from None
     if not addresses:

@@ -88,6 +88,38 @@ def test_bad_input_re_renders_with_errors_and_creates_nothing(acme, settings):
     assert WebhookEndpoint.objects.count() == 0
 
 
+def test_a_name_server_that_does_not_answer_is_said_in_seconds_and_creates_nothing(
+    acme, settings, monkeypatch
+):
+    """The system resolver has no timeout of its own: a silent name server held the form's
+    request for as long as the resolver waited. The form stops waiting and says why."""
+    import threading
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    answered = threading.Event()
+    looked_up = []
+
+    def silent_name_server(host, *args, **kwargs):
+        looked_up.append(host)
+        answered.wait(30)  # released below: the thread ends, as with the resolver's own timeout
+        raise OSError("timed out")
+
+    monkeypatch.setattr(delivery.socket, "getaddrinfo", silent_name_server)
+    monkeypatch.setattr(delivery, "LOOKUP_SECONDS", 0.2)
+    try:
+        response = acme.post(
+            "/installations/settings/endpoints/new/", form("https://hooks.slow-dns.example/in")
+        )
+    finally:
+        answered.set()
+    assert looked_up == ["hooks.slow-dns.example"]
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "The name hooks.slow-dns.example could not be looked up within 0.2 seconds" in page
+    assert "Check the address and try again." in page
+    assert WebhookEndpoint.objects.count() == 0
+
+
 def test_editing_checks_the_new_url_and_saves_the_choices(acme, cast, receiver, settings):
     endpoint = add_endpoint(cast.partner, receiver.url)
     url = f"/installations/settings/endpoints/{endpoint.pk}/edit/"
