@@ -58,6 +58,11 @@ MAX_LENGTHS = {
 
 # Two-digit years as LibreOffice writes a date cell in its default format (31/05/26, 31.05.26).
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d/%m/%y", "%d.%m.%y")
+# A sheet from the United States writes its slashed dates month first (5/31/2026). A sheet is
+# read one way throughout: month first when one of its dates can only be read so and none only
+# day first (DateOrder). Dotted dates (31.05.2026) are day first wherever they are written.
+MONTH_FIRST_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%m/%d/%y", "%d.%m.%y")
+_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})")
 # A date cell formatted with its time (Excel's "31/05/2026 00:00", "2026-05-31 00:00:00" from
 # LibreOffice or a program): the day is read and the time left, as with a day number's fraction.
 _TIME_OF_DAY = re.compile(r"(?:\s+|T)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$")
@@ -118,14 +123,76 @@ def is_formula(cell: str) -> bool:
     return cell.strip().startswith("=") and string_literal(cell) is None
 
 
-def parse_date(text: str) -> date | None:
+def parse_date(text: str, *, month_first: bool = False) -> date | None:
+    """The date the text means, its slashed form read in the sheet's order; a slashed date
+    that has only one reading (31/05/2026, 5/31/2026) is read so whatever the order."""
     text = _TIME_OF_DAY.sub("", text.strip())
-    for fmt in DATE_FORMATS:
+    first, then = (
+        (MONTH_FIRST_FORMATS, DATE_FORMATS) if month_first else (DATE_FORMATS, MONTH_FIRST_FORMATS)
+    )
+    for fmt in (*first, *then):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
     return None
+
+
+def _slashed(text: str) -> tuple[int, int] | None:
+    match = _SLASHED.fullmatch(_TIME_OF_DAY.sub("", text.strip()))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How the sheet writes its slashed dates, and the rows that show it: a date only day
+    first can mean (31/05/2026) and one only month first can (5/31/2026), as (row, text)."""
+
+    day_first_seen: tuple[int, str] | None = None
+    month_first_seen: tuple[int, str] | None = None
+
+    @property
+    def month_first(self) -> bool:
+        return self.month_first_seen is not None and self.day_first_seen is None
+
+    @property
+    def mixed(self) -> bool:
+        return self.month_first_seen is not None and self.day_first_seen is not None
+
+    def doubt(self, text: str) -> str:
+        """Why a date of this sheet cannot be read ("" if it can): in a sheet that writes
+        dates both ways, 3/4/2026 is 3 April or 4 March."""
+        parts = _slashed(text) if self.mixed else None
+        if parts is None or parts[0] == parts[1] or max(parts) > 12:
+            return ""
+        as_day = parse_date(text)
+        as_month = parse_date(text, month_first=True)
+        if as_day is None or as_month is None:
+            return ""
+        day_row, day_text = self.day_first_seen
+        month_row, month_text = self.month_first_seen
+        return (
+            f"“{text}” could be {_long(as_day)} or {_long(as_month)}: this file writes "
+            f"dates day first (“{day_text}” in row {day_row}) and month first (“{month_text}” "
+            f"in row {month_row}). Write it as {as_day:%Y-%m-%d} or {as_month:%Y-%m-%d}."
+        )
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_order(rows: list[Row]) -> DateOrder:
+    day_first = month_first = None
+    for row in rows:
+        parts = _slashed(row.values.get("date", ""))
+        if parts is None:
+            continue
+        if parts[0] > 12 >= parts[1] and day_first is None:
+            day_first = (row.number, row.values["date"])
+        elif parts[1] > 12 >= parts[0] and month_first is None:
+            month_first = (row.number, row.values["date"])
+    return DateOrder(day_first, month_first)
 
 
 def parse_day_number(text: str) -> date | None:
@@ -191,6 +258,7 @@ class Report:
     sheet: Sheet
     rows: list[Row]
     new_customers: list[dict[str, str]]  # name, phone, email, address of each new customer
+    order: DateOrder = DateOrder()
 
     @property
     def error_rows(self) -> list[Row]:
@@ -265,7 +333,7 @@ def _handymen(partner: Partner) -> tuple[dict[str, Handyman], dict[str, list[Han
     return by_username, by_name
 
 
-def _check_cells(row: Row, today: date) -> None:
+def _check_cells(row: Row, today: date, order: DateOrder) -> None:
     """Everything about one row that needs no other row and no database."""
     v = row.values
     for key, value in v.items():
@@ -301,8 +369,10 @@ def _check_cells(row: Row, today: date) -> None:
             row.errors.append(f"“{v['email']}” is not an email address.")
     if not v["date"]:
         row.errors.append("The date is missing.")
+    elif doubt := order.doubt(v["date"]):
+        row.errors.append(doubt)
     else:
-        row.scheduled_date = parse_date(v["date"])
+        row.scheduled_date = parse_date(v["date"], month_first=order.month_first)
         read_as = ""
         if row.scheduled_date is None and (day := parse_day_number(v["date"])):
             # Excel writes a date cell formatted as a number as its day number: what it means
@@ -354,15 +424,16 @@ def check(sheet: Sheet, *, partner: Partner, today: date | None = None) -> Repor
     for row in rows:
         row.already = already.get(row.values["partner_reference"])
     todo = [row for row in rows if row.already is None]
+    order = date_order(rows)
     for row in todo:
-        _check_cells(row, today)
+        _check_cells(row, today, order)
 
     _match_handymen(todo, partner)
     _match_customers(todo, partner)
     new_customers = _new_customers(todo)
     _find_duplicates(todo, partner)
     _check_handymen_free(todo, partner)
-    return Report(sheet, rows, new_customers)
+    return Report(sheet, rows, new_customers, order)
 
 
 def _match_handymen(rows: list[Row], partner: Partner) -> None:

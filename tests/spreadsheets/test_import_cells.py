@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from installations.models import Installation
 from installations.spreadsheets.models import Import
@@ -278,6 +279,66 @@ def test_the_preview_shows_the_date_a_day_first_date_was_read_as(partner_client,
     assert read_as in page
     # An ISO date cannot be read two ways: it is shown as written.
     assert f'<td data-label="Date and window">{day().isoformat()} 08:00-10:00</td>' in page
+
+
+def _next_year(month: int, day_of_month: int) -> date:
+    return date(timezone.localdate().year + 1, month, day_of_month)
+
+
+def _us(d: date) -> str:
+    return f"{d.month}/{d.day}/{d.year}"
+
+
+def test_a_sheet_that_writes_dates_month_first_is_read_month_first_throughout(partner_client, cast):
+    """A sheet from the United States: 5/31 can only be 31 May, so its 3/4 is 4 March, not 3
+    April (read day first, it was a job booked a month off, unseen). The preview says how the
+    sheet was read and why; the import books the dates as read."""
+    may, march = _next_year(5, 31), _next_year(3, 4)
+    response = upload(partner_client, [job(1, date=_us(may)), job(2, date=_us(march))])
+    page = partner_client.get(response["Location"]).content.decode()
+    assert (
+        f"This file writes its dates month first, as row 2’s “{_us(may)}” shows: each date "
+        "with slashes is read that way (3/4/2026 is 4 March 2026)."
+    ) in page
+    assert f'{march:%a} 4 Mar {march.year} <span class="muted">(from {_us(march)})' in page
+    item = Import.objects.get(partner=cast.partner)
+    partner_client.post(COMMIT, {"upload": item.public_id})
+    dates = list(Installation.objects.order_by("pk").values_list("scheduled_date", flat=True))
+    assert dates == [may, march]
+
+
+def test_a_sheet_that_writes_dates_both_ways_refuses_the_ones_that_read_either_way(cast):
+    """31/05 is day first and 5/31 month first: in such a sheet 3/4 could be either, and is
+    refused, saying both dates and the rows that show the two ways. The others are read as
+    the only date they can be."""
+    may, march = _next_year(5, 31), _next_year(3, 4)
+    rows = check(
+        read_sheet(
+            csv_bytes(
+                [
+                    job(1, date=f"{may:%d/%m/%Y}"),
+                    job(2, date=_us(may)),
+                    job(3, date=_us(march)),
+                ]
+            )
+        ),
+        partner=cast.partner,
+    ).rows
+    assert [row.scheduled_date for row in rows[:2]] == [may, may]
+    assert not rows[0].errors and not rows[1].errors
+    assert rows[2].scheduled_date is None
+    assert rows[2].errors == [
+        f"“{_us(march)}” could be 3 April {march.year} or 4 March {march.year}: this file "
+        f"writes dates day first (“{may:%d/%m/%Y}” in row 2) and month first "
+        f"(“{_us(may)}” in row 3). Write it as {march.year}-04-03 or {march.year}-03-04."
+    ]
+
+
+def test_a_day_first_sheet_says_nothing_of_month_first_dates(partner_client, cast):
+    when = _a_day_and_month_either_way_round()
+    response = upload(partner_client, [job(1, date=f"{when:%d/%m/%Y}")])
+    page = partner_client.get(response["Location"]).content.decode()
+    assert "month first" not in page
 
 
 # --- Cells as spreadsheets save them ------------------------------------------------------------
