@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 register = template.Library()
 
@@ -17,6 +17,17 @@ def tel_href(phone: str) -> str:
     phone = (phone or "").strip()
     digits = re.sub(r"\D", "", phone)
     return f"tel:{'+' if phone.startswith('+') else ''}{digits}"
+
+
+@register.filter
+def zoned(value: datetime | None, fmt: str = "j M Y, H:i:s") -> str:
+    """The moment in the local zone, formatted, then its zone's name ("GMT", "BST"). Django's
+    `date` filter leaves its `T` empty for a moment of the hour the clocks go back, which is
+    exactly when the name is what tells the first 01:30 from the second."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{dateformat.format(local, fmt)} {local.tzname()}"
 
 
 @register.filter

@@ -364,6 +364,27 @@ def test_every_page_has_its_number_of_the_total_and_the_time_made(made):
         assert f"{stamp} GMT by Ann Partner" in text or f"{stamp} BST by Ann Partner" in text
 
 
+@pytest.mark.parametrize(
+    ("utc", "said"),
+    [("2027-10-31T00:30:00+00:00", "01:30:00 BST"), ("2027-10-31T01:30:00+00:00", "01:30:00 GMT")],
+    ids=["first 01:30", "second 01:30"],
+)
+def test_a_pack_made_in_the_hour_the_clocks_go_back_says_which_01_30_it_was(
+    approved, monkeypatch, utc, said
+):
+    """Django's `date` filter leaves its time zone out for a moment of that hour: "Made 31 Oct
+    2027, 01:30:00" could be either of two moments an hour apart, in a record whose every time
+    is evidence."""
+    from datetime import datetime
+
+    from ..dashboard.helpers import Clock
+
+    Clock(monkeypatch, datetime.fromisoformat(utc))
+    pdf = evidence_pack_make(installation=approved, made_by_name="Ann Partner").pdf
+    text = flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert f"Made 31 Oct 2027, {said} by Ann Partner" in text
+
+
 def test_the_fingerprint_printed_on_the_last_page_is_the_one_kept(approved, made):
     reader = PdfReader(io.BytesIO(made.pdf))
     last = flat(reader.pages[-1].extract_text())
