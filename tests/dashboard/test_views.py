@@ -245,8 +245,9 @@ def test_a_job_still_assigned_days_after_its_day_is_stuck_and_says_how_long(
 ):
     """Assigned ten days ago for a day four days ago, nobody has set off: stuck, and waiting
     since its window opened, four days and five hours ago at 14:00 (not since its assignment,
-    ten days ago). The clock is pinned: before 09:00 it had waited only three days and some."""
-    Clock(monkeypatch, timezone.make_aware(datetime.combine(timezone.localdate(), time(14))))
+    ten days ago). The clock is pinned, on a day far from a change of the clocks: before 09:00
+    it had waited only three days and some, and across a change an hour more or less."""
+    Clock(monkeypatch, timezone.make_aware(datetime(2026, 12, 9, 14)))
     day = timezone.localdate() - timedelta(days=4)
     job = _assigned_in_the_past(cast, days_ago=10, booked_for=day)
     opened = timezone.make_aware(datetime.combine(day, time(9)))

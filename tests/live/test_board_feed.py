@@ -98,7 +98,8 @@ def test_a_card_that_stays_in_its_cell_is_redrawn_alone_with_its_handymans_total
     client = login(cast.partner_user)
     stamp = partner_stamp(cast.partner.pk)
     services.installation_set_off(installation=job, eta_minutes=20, actor=cast.handyman.user)
-    data = ask(client, stamp, {job.pk: where(cast.handyman.pk, today)}).json()
+    # Today's week (tomorrow's, the default, is the next one on a Sunday).
+    data = ask(client, stamp, {job.pk: where(cast.handyman.pk, today)}, week_page(today)).json()
     parts = parts_of(data)
     assert list(parts) == [f"card-{job.pk}", f"handyman-{cast.handyman.pk}", "board-overdue"]
     assert "En route" in parts[f"card-{job.pk}"]
