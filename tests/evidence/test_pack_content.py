@@ -104,6 +104,20 @@ def test_thai_and_hindi_names_and_an_emoji_in_the_notes_print_as_letters(
     assert "สมชาย" in page
 
 
+def test_south_asian_names_as_british_customers_write_them_print_as_letters(cast, approved, caplog):
+    """Bengali, Tamil, Gujarati and Gurmukhi (Punjabi) names, each the first language of many
+    customers, printed as empty boxes: no installed font had them (.ci/run installs
+    fonts-noto-core, which does)."""
+    names = "রহিম উদ্দিন · முருகன் செல்வம் · પટેલ રમેશ · ਹਰਪ੍ਰੀਤ ਸਿੰਘ"
+    Customer.objects.filter(pk=approved.customer_id).update(name=names)
+    approved = Installation.objects.select_related("partner", "customer", "handyman__user").get(
+        pk=approved.pk
+    )
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        evidence_pack_make(installation=approved, made_by_name="Ann Partner")
+    assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
+
+
 LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessenschafe"
 A4_WIDTH_PT, RIGHT_MARGIN_PT = 595.28, 16 / 25.4 * 72
 
