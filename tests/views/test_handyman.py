@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from PIL import Image
 
 from installations import services
@@ -1137,7 +1137,7 @@ def test_on_my_way_for_a_later_day_is_refused_and_texts_nobody(hank, cast):
     response = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
 
     assert response.status_code == 409
-    assert f"booked for {dateformat.format(friday, 'l j F')}" in response.content.decode()
+    assert f"booked for {long_day_text(friday)}" in response.content.decode()
     assert fresh(job).status == Status.INSTALLER_ASSIGNED
     assert transitions(job, "set_off") == 0
     assert not Message.objects.filter(installation=job, template__icontains="way").exists()
@@ -1164,7 +1164,7 @@ def test_on_my_way_for_a_later_day_without_javascript_is_a_409_page_with_the_ser
     assert response.status_code == 409
     assert "<html" in html
     assert (
-        f"#{job.pk} is booked for {dateformat.format(friday, 'l j F')}: “On my way” opens on "
+        f"#{job.pk} is booked for {long_day_text(friday)}: “On my way” opens on "
         "that day. If the customer wants you sooner, ask the office to move the job. Nothing "
         "was changed."
     ) in html
@@ -1186,7 +1186,7 @@ def test_a_later_days_job_is_refused_not_asked_about_while_on_the_way_to_another
 
     html = response.content.decode()
     assert response.status_code == 409
-    assert f"booked for {dateformat.format(friday, 'l j F')}" in html
+    assert f"booked for {long_day_text(friday)}" in html
     assert "Set off for this one too?" not in html
     assert fresh(job).status == Status.INSTALLER_ASSIGNED
 
