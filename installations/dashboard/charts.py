@@ -11,8 +11,11 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 26, 40  # the unit is written above the plot
+WIDTH, HEIGHT = 640, 272
+# The unit is written above the plot. Below it, room for the weeks' words under the "0" beside
+# the axis in a font with tall line boxes (Noto Sans, a Linux desktop's and many phones' face):
+# 40 units were enough for DejaVu's, and the boxes of "0" and the first week met in Noto's.
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 26, 52
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # One fill pattern per position in a chart's series: solid, stripes, dots, cross-hatch, lines.
 PATTERNS = ("solid", "stripes", "dots", "cross", "hlines")
