@@ -41,6 +41,7 @@ from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
 from ..redirects import post_only
+from ..refusals import stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -621,7 +622,7 @@ def _step_response(
         job = _reload(request, pk)
         if _passed(job, step):
             return _repeat(request, job, step)
-        return _conflict(request, job, refused.message)
+        return _conflict(request, job, _refused_sentence(request, job, step, refused))
     replayed = job.replayed  # the service found this very tap's change already made
     job = _reload(request, pk)
     if replayed and not confirmed:
@@ -631,6 +632,17 @@ def _step_response(
         return _render_card(request, job, note=done_note, kind="success")
     _say_once(request, messages.SUCCESS, done_note)
     return _back_to_jobs(job)
+
+
+def _refused_sentence(
+    request: HttpRequest, job: Installation, step: str, refused: services.TransitionRefused
+) -> str:
+    """The refusal in his words: a page drawn before the office changed the job is told as what
+    the office did (cancelled it, moved it, edited it), not as the services' office sentence."""
+    drawn_from = _version(request)
+    if drawn_from is not None and drawn_from != job.version:
+        return stale_step_sentence(job, step, drawn_from)
+    return refused.message
 
 
 def _say_once(request: HttpRequest, level: int, text: str) -> None:
@@ -797,7 +809,8 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
         job = _reload(request, pk)
         if _passed(job, "complete"):
             return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
-        return _checklist_page(request, job, form, status=409, error=refused.message)
+        error = _refused_sentence(request, job, "complete", refused)
+        return _checklist_page(request, job, form, status=409, error=error)
     except ValidationError as invalid:
         # The service's own per-job limits, checked under the row lock.
         for field, errors in invalid.message_dict.items():

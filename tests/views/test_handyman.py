@@ -20,6 +20,7 @@ from installations import services
 from installations.contracts import COMPLETION_STATEMENT
 from installations.demo import png_bytes
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
+from installations.scheduling.services import installation_reschedule
 from installations.scheduling.text import long_day_text
 from installations.sms import InMemoryBackend
 from installations.statuses import Status
@@ -878,6 +879,65 @@ def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
     assert response.status_code == 409
     assert "Gate code 1234" in response.content.decode()
     assert fresh(job).status == Status.EN_ROUTE
+    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert "Someone else changed this installation" not in response.content.decode()
+
+
+def test_a_tap_from_a_page_drawn_before_the_office_moved_the_job_says_where_to(hank, cast):
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", window_start=time(8), window_end=time(10))
+    version = job.version
+    installation_reschedule(
+        installation=job,
+        actor=cast.partner_user,
+        scheduled_date=today + timedelta(days=2),
+        window_start=time(12),
+        window_end=time(14),
+    )
+
+    response = hank.post(url("set_off", job), {"version": version, "eta_minutes": 30}, headers=HX)
+
+    assert response.status_code == 409
+    day = dateformat.format(today + timedelta(days=2), "D j M Y")
+    said = f"The office moved #{job.pk} to {day}, 12:00–14:00 a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_tap_from_a_page_drawn_before_the_office_cancelled_the_job_says_cancelled(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    version = job.version
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("arrive", job), {"version": version})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert f"The office changed this job a moment ago: #{job.pk} was cancelled" in html
+    assert "try again" not in html  # there is nothing to try again on a cancelled job
+    assert fresh(job).status == Status.CANCELLED
+
+
+def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_did(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    version = job.version
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
+    photo = SimpleUploadedFile("done.png", png_bytes((320, 240)), content_type="image/png")
+    form = {
+        "version": version,
+        "photos": photo,
+        "signature": SIGNATURE,
+        "signer_name": "Ann",
+        "notes": "",
+    }
+
+    response = hank.post(url("complete", job), form, headers=HX)
+
+    assert response.status_code == 409, response.content.decode()[:2000]
+    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
 
 # --- Follow-up visit ----------------------------------------------------------------------------
