@@ -124,6 +124,24 @@
     });
   });
 
+  // A checklist on its way withdraws the last attempt's refusal ("Still needed: a photo"): what
+  // was missing may have been given since, and if the upload is lost the page must not go on
+  // asking for it. The server's answer redraws whatever still holds (out of band).
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = formOf(event);
+    if (!form || !form.hasAttribute("data-checklist")) return;
+    var summary = document.getElementById("checklist-summary");
+    if (summary) {
+      summary.textContent = "";
+      summary.removeAttribute("role");
+      summary.classList.remove("error-summary");
+    }
+    form.querySelectorAll(".field-error").forEach(function (box) { box.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+    });
+  });
+
   document.addEventListener("htmx:sendAbort", function (event) {
     var form = formOf(event);
     var xhr = event.detail.xhr;
