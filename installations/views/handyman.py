@@ -40,6 +40,7 @@ from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
+from ..notifications import on_the_way_channel
 from ..redirects import post_only
 from ..refusals import stale_step_sentence
 from ..scheduling.text import long_day_text
@@ -87,6 +88,11 @@ STEP_TARGETS = {
 # What the page says after each step, and after a repeated tap that found it already done.
 STEP_DONE = {
     "set_off": "On your way: the customer is told you will arrive in about {eta} minutes.",
+    # A customer with neither phone nor email gets no message (notifications.on_the_way_channel).
+    "set_off_untold": (
+        "On your way: you will arrive in about {eta} minutes. The customer was not told: there "
+        "is no phone number or email for them."
+    ),
     "arrive": "Arrived: the on-site clock is running.",
     "complete": "Job marked done. Send the contract when the customer is ready.",
     "send_contract": "Contract sent to the customer.",
@@ -697,7 +703,9 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
         lambda j: services.installation_set_off(
             installation=j, eta_minutes=eta, actor=request.user, expected_version=_version(request)
         ),
-        done_note=STEP_DONE["set_off"].format(eta=eta),
+        done_note=STEP_DONE[
+            "set_off" if on_the_way_channel(job.customer) else "set_off_untold"
+        ].format(eta=eta),
         eta=eta,
     )
 

@@ -26,6 +26,8 @@ from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
 
+from ..factories import CustomerFactory
+
 HX = {"HX-Request": "true"}
 SIGNATURE = "data:image/png;base64," + __import__("base64").b64encode(png_bytes()).decode()
 
@@ -255,6 +257,20 @@ def test_on_my_way_with_htmx_answers_with_the_card(hank, cast):
     assert f'id="job-{job.pk}"' in html
     assert ">Arrived<" in html
     assert "about 15 minutes" in html
+
+
+def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_told(hank, cast):
+    customer = CustomerFactory(partner=cast.partner, phone="", email="")
+    job = cast.installation("INSTALLER_ASSIGNED", customer=customer)
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "15"}, headers=HX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "the customer is told" not in html
+    assert "The customer was not told: there is no phone number or email for them." in html
+    assert not Message.objects.filter(installation=job).exists()
+    assert fresh(job).status == Status.EN_ROUTE
 
 
 def test_on_my_way_without_a_valid_eta_changes_nothing(hank, cast):
