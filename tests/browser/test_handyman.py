@@ -350,6 +350,33 @@ def test_a_checklist_lost_to_the_network_does_not_still_ask_for_what_was_given_s
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
 
 
+@pytest.mark.allow_page_errors("404")  # the checklist of a job given away, on purpose
+def test_a_checklist_of_a_job_given_away_meanwhile_leads_back_to_his_jobs_not_to_a_404(
+    phone_page, cast
+):
+    """The office gave the job to someone else while he filled in its checklist: "Reload the
+    page" reloaded the checklist, which is now "Page not found". The way on is his list."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    _sign(page)
+    Installation.objects.filter(pk=job.pk).update(handyman=cast.other_handyman)
+
+    page.get_by_role("button", name="Mark done").tap()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("This job is no longer assigned to you.")
+    back = alert.get_by_role("button", name="Back to my jobs")
+    expect(back).to_be_focused()
+    back.tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
+
+
 def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_it(
     phone_page, cast
 ):
