@@ -42,7 +42,7 @@ from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
 from ..notifications import on_the_way_channel
 from ..redirects import post_only
-from ..refusals import stale_step_sentence
+from ..refusals import SITUATIONS, stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -848,7 +848,8 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             installation=job, actor=request.user, token=form.cleaned_data["token"]
         )
     except services.TransitionRefused as refused:
-        return _conflict(request, _reload(request, pk), refused.message)
+        job = _reload(request, pk)
+        return _conflict(request, job, _follow_up_refused(job, refused))
     if booked:
         note = f"Follow-up visit booked (#{child.pk}). The office will schedule it."
         level = messages.SUCCESS
@@ -861,6 +862,17 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_card(request, job, follow_up_note=note)
     messages.add_message(request, level, note)
     return _back_to_jobs(job)
+
+
+def _follow_up_refused(job: Installation, refused: services.TransitionRefused) -> str:
+    """A follow-up asked for on a job that fell through while his page was open, in his words:
+    the services' sentence ("rebook it instead") names the office's step, which he cannot take."""
+    if job.status in (Status.CANCELLED, Status.REJECTED):
+        return (
+            f"#{job.pk} {SITUATIONS[job.status]}, so no follow-up visit can be booked for it: "
+            "the office decides whether it goes ahead. Nothing was booked."
+        )
+    return refused.message
 
 
 __all__ = [

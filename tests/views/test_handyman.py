@@ -998,6 +998,23 @@ def test_a_replayed_follow_up_tap_books_nothing_after_the_office_scheduled_the_v
     assert list(Installation.objects.filter(parent=job)) == [visit]
 
 
+def test_a_follow_up_tap_on_a_job_the_office_cancelled_meanwhile_says_so_in_his_words(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("follow_up", job), headers=HX)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    said = (
+        f"#{job.pk} was cancelled, so no follow-up visit can be booked for it: the office "
+        "decides whether it goes ahead. Nothing was booked."
+    )
+    assert said in html
+    assert "rebook it" not in html  # the office's step, not one he can take
+    assert not Installation.objects.filter(parent=job).exists()
+
+
 def test_a_garbled_follow_up_token_books_nothing(hank, cast):
     job = cast.installation("INSTALLATION_COMPLETED")
 
