@@ -235,6 +235,12 @@ def _queue_on_the_way(installation: Installation) -> list[Message]:
     return [_to_customer(installation, channel, ON_THE_WAY, ctx, cause=Message.Cause.TRANSITION)]
 
 
+def reachable(customer: Any) -> bool:
+    """Whether any message can reach the customer: the contract's link goes to each of their
+    phone and email, so with neither nothing is sent (and no page may say it was)."""
+    return bool(customer.phone or customer.email)
+
+
 def queue_contract_link(
     installation: Installation, *, template: str, cause: str, at: datetime | None = None
 ) -> list[Message]:

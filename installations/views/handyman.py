@@ -40,7 +40,7 @@ from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
-from ..notifications import on_the_way_channel
+from ..notifications import on_the_way_channel, reachable
 from ..redirects import post_only
 from ..refusals import SITUATIONS, stale_step_sentence
 from ..scheduling.text import long_day_text
@@ -96,6 +96,10 @@ STEP_DONE = {
     "arrive": "Arrived: the on-site clock is running.",
     "complete": "Job marked done. Send the contract when the customer is ready.",
     "send_contract": "Contract sent to the customer.",
+    "send_contract_unsent": (
+        "The contract is ready, but nothing was sent: there is no phone number or email for the "
+        "customer. Ask the office to add one and send the link again."
+    ),
 }
 STEP_ALREADY = {
     "set_off": "You had already set off for this job, so nothing changed.",
@@ -730,7 +734,17 @@ def arrive(request: HttpRequest, pk: int) -> HttpResponse:
 @post_only("handyman:job", "pk")
 @login_required
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
-    return _plain_step(request, pk, "send_contract", services.installation_send_contract)
+    job = _job_for_handyman(request, pk)
+    sent = "send_contract" if reachable(job.customer) else "send_contract_unsent"
+    return _step_response(
+        request,
+        job,
+        "send_contract",
+        lambda j: services.installation_send_contract(
+            installation=j, actor=request.user, expected_version=_version(request)
+        ),
+        done_note=STEP_DONE[sent],
+    )
 
 
 # --- The close checklist ----------------------------------------------------------------------

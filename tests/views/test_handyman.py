@@ -269,7 +269,7 @@ def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_
     html = response.content.decode()
     assert "the customer is told" not in html
     assert "The customer was not told: there is no phone number or email for them." in html
-    assert not Message.objects.filter(installation=job).exists()
+    assert not Message.objects.filter(installation=job, template="on_the_way").exists()
     assert fresh(job).status == Status.EN_ROUTE
 
 
@@ -755,6 +755,24 @@ def test_send_contract_moves_the_job_on(hank, cast):
     assert response.status_code == 200
     assert fresh(job).status == Status.CONTRACT_SENT
     assert "Contract sent to the customer." in response.content.decode()
+
+
+def test_send_contract_for_a_customer_with_no_phone_or_email_says_nothing_was_sent(hank, cast):
+    customer = CustomerFactory(partner=cast.partner, phone="", email="")
+    job = cast.installation("INSTALLATION_COMPLETED", customer=customer)
+
+    response = hank.post(url("send_contract", job), {"version": job.version}, headers=HX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Contract sent to the customer." not in html
+    said = (
+        "The contract is ready, but nothing was sent: there is no phone number or email for the "
+        "customer. Ask the office to add one and send the link again."
+    )
+    assert said in html
+    assert not Message.objects.filter(installation=job, template="contract_link").exists()
+    assert fresh(job).status == Status.CONTRACT_SENT
 
 
 # --- Repeat taps --------------------------------------------------------------------------------
