@@ -650,7 +650,8 @@ def _refused_sentence(
     """The refusal in his words: a page drawn before the office changed the job is told as what
     the office did (cancelled it, moved it, edited it), not as the services' office sentence."""
     drawn_from = _version(request)
-    if drawn_from is not None and drawn_from != job.version:
+    # A garbled version (negative: see _version) says nothing of what the office did.
+    if drawn_from is not None and drawn_from >= 0 and drawn_from != job.version:
         return stale_step_sentence(job, step, drawn_from)
     return refused.message
 

@@ -939,6 +939,25 @@ def test_a_tap_from_a_page_drawn_before_the_office_moved_the_job_says_where_to(h
     assert fresh(job).status == Status.INSTALLER_ASSIGNED
 
 
+def test_a_garbled_page_version_is_not_told_as_a_move_by_the_office(hank, cast):
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", window_start=time(8), window_end=time(10))
+    installation_reschedule(
+        installation=job,
+        actor=cast.partner_user,
+        scheduled_date=today + timedelta(days=2),
+        window_start=time(12),
+        window_end=time(14),
+    )
+    Installation.objects.filter(pk=job.pk).update(scheduled_date=today)  # its day again
+
+    response = hank.post(url("set_off", job), {"version": "x", "eta_minutes": 30}, headers=HX)
+
+    assert response.status_code == 409
+    assert "The office" not in response.content.decode()  # nothing says the office did this
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
 def test_a_tap_from_a_page_drawn_before_the_office_cancelled_the_job_says_cancelled(hank, cast):
     job = cast.installation("EN_ROUTE")
     version = job.version
