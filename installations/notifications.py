@@ -213,20 +213,32 @@ def _to_customer(
     )
 
 
+def on_the_way_channel(customer: Any) -> str | None:
+    """How the customer is told the handyman is on the way: one message, SMS when they have a
+    phone, else email; None when they have neither (and so are not told: the handyman's page
+    must not say they were)."""
+    if customer.phone:
+        return Message.Channel.SMS
+    if customer.email:
+        return Message.Channel.EMAIL
+    return None
+
+
 def _queue_on_the_way(installation: Installation) -> list[Message]:
-    customer = installation.customer
     since = timezone.now() - REPEAT_WINDOW
     if installation.messages.filter(template=ON_THE_WAY, created_at__gte=since).exists():
         return []
-    # One message: SMS when the customer has a phone, else email.
-    if customer.phone:
-        channel = Message.Channel.SMS
-    elif customer.email:
-        channel = Message.Channel.EMAIL
-    else:
+    channel = on_the_way_channel(installation.customer)
+    if channel is None:
         return []
     ctx = _context(installation, eta=installation.expected_arrival_at)
     return [_to_customer(installation, channel, ON_THE_WAY, ctx, cause=Message.Cause.TRANSITION)]
+
+
+def reachable(customer: Any) -> bool:
+    """Whether any message can reach the customer: the contract's link goes to each of their
+    phone and email, so with neither nothing is sent (and no page may say it was)."""
+    return bool(customer.phone or customer.email)
 
 
 def queue_contract_link(

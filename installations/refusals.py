@@ -14,9 +14,9 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-from .models import Installation
+from .models import Installation, StatusChange
 from .scheduling.rules import RESCHEDULABLE
-from .scheduling.text import long_day_text
+from .scheduling.text import dated_slot_text, long_day_text
 from .statuses import HAPPY_PATH, TERMINAL_STATUSES, VISITED_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -151,3 +151,37 @@ def not_now_sentence(installation: Installation, action: str) -> str:
             "customer wants you sooner, ask the office to move the job. Nothing was changed."
         )
     return refusal_sentence(installation, action)
+
+
+def stale_step_sentence(installation: Installation, action: str, since_version: int) -> str:
+    """The handyman's step refused because the office changed the job after his page was drawn
+    (its version moved on from `since_version`), said as what the office did to *his* job: the
+    services' "Someone else changed this installation… it is now “Installer assigned”" is the
+    office's wording, and named a status he already had. Cancelled (or anything that ends the
+    step) says so; a move says where to; an edit of the address or notes asks him to read the
+    card again. In each case nothing was changed."""
+    pk = installation.pk
+    if installation.status not in _sources(action):
+        said = refusal_sentence(installation, action)
+        return f"The office changed this job a moment ago: {said}"
+    moved = (
+        StatusChange.objects.filter(
+            installation=installation,
+            kind=StatusChange.Kind.RESCHEDULED,
+            to_version__gt=since_version,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if moved is not None:
+        slot = dated_slot_text(
+            installation.scheduled_date, installation.window_start, installation.window_end
+        )
+        return (
+            f"The office moved #{pk} to {slot} a moment ago. Nothing was changed: check the "
+            "card, then tap again when it is time."
+        )
+    return (
+        f"The office changed the details of #{pk} a moment ago. Nothing was changed: read the "
+        "card again (address and notes), then tap again."
+    )

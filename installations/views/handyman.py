@@ -40,7 +40,9 @@ from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, handyman_of
+from ..notifications import on_the_way_channel, reachable
 from ..redirects import post_only
+from ..refusals import SITUATIONS, stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -86,9 +88,18 @@ STEP_TARGETS = {
 # What the page says after each step, and after a repeated tap that found it already done.
 STEP_DONE = {
     "set_off": "On your way: the customer is told you will arrive in about {eta} minutes.",
+    # A customer with neither phone nor email gets no message (notifications.on_the_way_channel).
+    "set_off_untold": (
+        "On your way: you will arrive in about {eta} minutes. The customer was not told: there "
+        "is no phone number or email for them."
+    ),
     "arrive": "Arrived: the on-site clock is running.",
     "complete": "Job marked done. Send the contract when the customer is ready.",
     "send_contract": "Contract sent to the customer.",
+    "send_contract_unsent": (
+        "The contract is ready, but nothing was sent: there is no phone number or email for the "
+        "customer. Ask the office to add one and send the link again."
+    ),
 }
 STEP_ALREADY = {
     "set_off": "You had already set off for this job, so nothing changed.",
@@ -621,7 +632,7 @@ def _step_response(
         job = _reload(request, pk)
         if _passed(job, step):
             return _repeat(request, job, step)
-        return _conflict(request, job, refused.message)
+        return _conflict(request, job, _refused_sentence(request, job, step, refused))
     replayed = job.replayed  # the service found this very tap's change already made
     job = _reload(request, pk)
     if replayed and not confirmed:
@@ -631,6 +642,18 @@ def _step_response(
         return _render_card(request, job, note=done_note, kind="success")
     _say_once(request, messages.SUCCESS, done_note)
     return _back_to_jobs(job)
+
+
+def _refused_sentence(
+    request: HttpRequest, job: Installation, step: str, refused: services.TransitionRefused
+) -> str:
+    """The refusal in his words: a page drawn before the office changed the job is told as what
+    the office did (cancelled it, moved it, edited it), not as the services' office sentence."""
+    drawn_from = _version(request)
+    # A garbled version (negative: see _version) says nothing of what the office did.
+    if drawn_from is not None and drawn_from >= 0 and drawn_from != job.version:
+        return stale_step_sentence(job, step, drawn_from)
+    return refused.message
 
 
 def _say_once(request: HttpRequest, level: int, text: str) -> None:
@@ -685,7 +708,9 @@ def set_off(request: HttpRequest, pk: int) -> HttpResponse:
         lambda j: services.installation_set_off(
             installation=j, eta_minutes=eta, actor=request.user, expected_version=_version(request)
         ),
-        done_note=STEP_DONE["set_off"].format(eta=eta),
+        done_note=STEP_DONE[
+            "set_off" if on_the_way_channel(job.customer) else "set_off_untold"
+        ].format(eta=eta),
         eta=eta,
     )
 
@@ -710,7 +735,17 @@ def arrive(request: HttpRequest, pk: int) -> HttpResponse:
 @post_only("handyman:job", "pk")
 @login_required
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
-    return _plain_step(request, pk, "send_contract", services.installation_send_contract)
+    job = _job_for_handyman(request, pk)
+    sent = "send_contract" if reachable(job.customer) else "send_contract_unsent"
+    return _step_response(
+        request,
+        job,
+        "send_contract",
+        lambda j: services.installation_send_contract(
+            installation=j, actor=request.user, expected_version=_version(request)
+        ),
+        done_note=STEP_DONE[sent],
+    )
 
 
 # --- The close checklist ----------------------------------------------------------------------
@@ -797,7 +832,8 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
         job = _reload(request, pk)
         if _passed(job, "complete"):
             return _checklist_done(request, job, STEP_ALREADY["complete"], messages.INFO)
-        return _checklist_page(request, job, form, status=409, error=refused.message)
+        error = _refused_sentence(request, job, "complete", refused)
+        return _checklist_page(request, job, form, status=409, error=error)
     except ValidationError as invalid:
         # The service's own per-job limits, checked under the row lock.
         for field, errors in invalid.message_dict.items():
@@ -827,7 +863,8 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             installation=job, actor=request.user, token=form.cleaned_data["token"]
         )
     except services.TransitionRefused as refused:
-        return _conflict(request, _reload(request, pk), refused.message)
+        job = _reload(request, pk)
+        return _conflict(request, job, _follow_up_refused(job, refused))
     if booked:
         note = f"Follow-up visit booked (#{child.pk}). The office will schedule it."
         level = messages.SUCCESS
@@ -840,6 +877,17 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_card(request, job, follow_up_note=note)
     messages.add_message(request, level, note)
     return _back_to_jobs(job)
+
+
+def _follow_up_refused(job: Installation, refused: services.TransitionRefused) -> str:
+    """A follow-up asked for on a job that fell through while his page was open, in his words:
+    the services' sentence ("rebook it instead") names the office's step, which he cannot take."""
+    if job.status in (Status.CANCELLED, Status.REJECTED):
+        return (
+            f"#{job.pk} {SITUATIONS[job.status]}, so no follow-up visit can be booked for it: "
+            "the office decides whether it goes ahead. Nothing was booked."
+        )
+    return refused.message
 
 
 __all__ = [

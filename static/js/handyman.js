@@ -23,7 +23,8 @@
     if (next && next.classList.contains("offline")) next.remove();
   }
 
-  function showNotice(form, text, reload) {
+  // `reload`: the button reloads the page instead of retrying; `leave`: it goes to that URL.
+  function showNotice(form, text, reload, leave) {
     clearNotice(form);
     var box = document.createElement("div");
     box.className = "offline";
@@ -33,9 +34,13 @@
     var retry = document.createElement("button");
     retry.type = "button";
     retry.className = "button button-primary";
-    retry.textContent = reload ? "Reload the page" : "Retry";
+    retry.textContent = leave ? "Back to my jobs" : reload ? "Reload the page" : "Retry";
     retry.addEventListener("click", function () {
       box.remove();
+      if (leave) {
+        window.location.assign(leave);
+        return;
+      }
       if (reload) {
         window.location.reload();
         return;
@@ -66,6 +71,13 @@
     var form = formOf(event);
     if (!form) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    // The checklist is the job's own page: reloaded, a job given away is "Page not found". The
+    // way on is his list (the page's back link).
+    var back = form.hasAttribute("data-checklist") && document.querySelector("a.back-link");
+    if (status === 404 && back) {
+      showNotice(form, "This job is no longer assigned to you.", false, back.href);
+      return;
+    }
     var text = status === 404
       ? "This job is no longer assigned to you. Reload the page to see your jobs."
       : status === 403
@@ -121,6 +133,24 @@
     xhr.addEventListener("loadend", function () {
       window.clearTimeout(timer);
       if (busy) busy.textContent = "Sending…";
+    });
+  });
+
+  // A checklist on its way withdraws the last attempt's refusal ("Still needed: a photo"): what
+  // was missing may have been given since, and if the upload is lost the page must not go on
+  // asking for it. The server's answer redraws whatever still holds (out of band).
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = formOf(event);
+    if (!form || !form.hasAttribute("data-checklist")) return;
+    var summary = document.getElementById("checklist-summary");
+    if (summary) {
+      summary.textContent = "";
+      summary.removeAttribute("role");
+      summary.classList.remove("error-summary");
+    }
+    form.querySelectorAll(".field-error").forEach(function (box) { box.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
     });
   });
 

@@ -315,6 +315,68 @@ def test_a_checklist_upload_that_stops_moving_is_given_up_with_a_sentence_and_re
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_COMPLETED
 
 
+# The lost upload is reported on the console: by the browser, and by htmx (its sendError).
+@pytest.mark.allow_page_errors(
+    "422", "ERR_INTERNET_DISCONNECTED", "htmx:sendError", "htmx:afterRequest"
+)
+def test_a_checklist_lost_to_the_network_does_not_still_ask_for_what_was_given_since(
+    phone_page, cast
+):
+    """Refused once for a missing photo and signature, then sent with both while the network
+    dropped: the page said "No connection" under the button and, above it, still "Still needed:
+    Add at least one photo… Ask the customer to sign", under a drawn signature and two chosen
+    photos. A new attempt withdraws the last one's refusal; the server's next answer redraws it
+    if it still holds."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    page.get_by_role("button", name="Mark done").tap()
+    summary = page.locator("#checklist-summary")
+    expect(summary).to_contain_text("Add at least one photo of the finished work.")
+
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    _sign(page)
+    page.route("**/complete/", lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="Mark done").tap()
+
+    expect(page.get_by_role("alert")).to_contain_text("No connection — your tap was not sent.")
+    expect(summary).to_have_text("")
+    expect(summary).not_to_have_attribute("role", "alert")
+    expect(page.locator("#signature-error")).to_have_text("")
+    expect(page.locator("#id_signature")).to_have_value(re.compile(r"^data:image/png"))
+    assert Installation.objects.get(pk=job.pk).status == Status.INSTALLATION_IN_PROGRESS
+
+
+@pytest.mark.allow_page_errors("404")  # the checklist of a job given away, on purpose
+def test_a_checklist_of_a_job_given_away_meanwhile_leads_back_to_his_jobs_not_to_a_404(
+    phone_page, cast
+):
+    """The office gave the job to someone else while he filled in its checklist: "Reload the
+    page" reloaded the checklist, which is now "Page not found". The way on is his list."""
+    page = phone_page
+    job = cast.installation("INSTALLATION_IN_PROGRESS", scheduled_date=timezone.localdate())
+    log_in(page, "hank")
+    page.goto(f"/handyman/{job.pk}/complete/")
+    page.get_by_label("Photos of the finished work").set_input_files(
+        files=[{"name": "finished.png", "mimeType": "image/png", "buffer": png_bytes((320, 240))}]
+    )
+    _sign(page)
+    Installation.objects.filter(pk=job.pk).update(handyman=cast.other_handyman)
+
+    page.get_by_role("button", name="Mark done").tap()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("This job is no longer assigned to you.")
+    back = alert.get_by_role("button", name="Back to my jobs")
+    expect(back).to_be_focused()
+    back.tap()
+    page.wait_for_url(re.compile(r"/handyman/(#job-\d+)?$"))
+    expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
+
+
 def test_a_photo_over_the_size_limit_is_said_on_choosing_it_not_after_uploading_it(
     phone_page, cast
 ):

@@ -20,10 +20,13 @@ from installations import services
 from installations.contracts import COMPLETION_STATEMENT
 from installations.demo import png_bytes
 from installations.models import Installation, InstallationPhoto, Message, StatusChange
+from installations.scheduling.services import installation_reschedule
 from installations.scheduling.text import long_day_text
 from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
+
+from ..factories import CustomerFactory
 
 HX = {"HX-Request": "true"}
 SIGNATURE = "data:image/png;base64," + __import__("base64").b64encode(png_bytes()).decode()
@@ -254,6 +257,20 @@ def test_on_my_way_with_htmx_answers_with_the_card(hank, cast):
     assert f'id="job-{job.pk}"' in html
     assert ">Arrived<" in html
     assert "about 15 minutes" in html
+
+
+def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_told(hank, cast):
+    customer = CustomerFactory(partner=cast.partner, phone="", email="")
+    job = cast.installation("INSTALLER_ASSIGNED", customer=customer)
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "15"}, headers=HX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "the customer is told" not in html
+    assert "The customer was not told: there is no phone number or email for them." in html
+    assert not Message.objects.filter(installation=job, template="on_the_way").exists()
+    assert fresh(job).status == Status.EN_ROUTE
 
 
 def test_on_my_way_without_a_valid_eta_changes_nothing(hank, cast):
@@ -740,6 +757,24 @@ def test_send_contract_moves_the_job_on(hank, cast):
     assert "Contract sent to the customer." in response.content.decode()
 
 
+def test_send_contract_for_a_customer_with_no_phone_or_email_says_nothing_was_sent(hank, cast):
+    customer = CustomerFactory(partner=cast.partner, phone="", email="")
+    job = cast.installation("INSTALLATION_COMPLETED", customer=customer)
+
+    response = hank.post(url("send_contract", job), {"version": job.version}, headers=HX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Contract sent to the customer." not in html
+    said = (
+        "The contract is ready, but nothing was sent: there is no phone number or email for the "
+        "customer. Ask the office to add one and send the link again."
+    )
+    assert said in html
+    assert not Message.objects.filter(installation=job, template="contract_link").exists()
+    assert fresh(job).status == Status.CONTRACT_SENT
+
+
 # --- Repeat taps --------------------------------------------------------------------------------
 
 
@@ -878,6 +913,84 @@ def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
     assert response.status_code == 409
     assert "Gate code 1234" in response.content.decode()
     assert fresh(job).status == Status.EN_ROUTE
+    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert "Someone else changed this installation" not in response.content.decode()
+
+
+def test_a_tap_from_a_page_drawn_before_the_office_moved_the_job_says_where_to(hank, cast):
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", window_start=time(8), window_end=time(10))
+    version = job.version
+    installation_reschedule(
+        installation=job,
+        actor=cast.partner_user,
+        scheduled_date=today + timedelta(days=2),
+        window_start=time(12),
+        window_end=time(14),
+    )
+
+    response = hank.post(url("set_off", job), {"version": version, "eta_minutes": 30}, headers=HX)
+
+    assert response.status_code == 409
+    day = dateformat.format(today + timedelta(days=2), "D j M Y")
+    said = f"The office moved #{job.pk} to {day}, 12:00–14:00 a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_garbled_page_version_is_not_told_as_a_move_by_the_office(hank, cast):
+    today = timezone.localdate()
+    job = cast.installation("INSTALLER_ASSIGNED", window_start=time(8), window_end=time(10))
+    installation_reschedule(
+        installation=job,
+        actor=cast.partner_user,
+        scheduled_date=today + timedelta(days=2),
+        window_start=time(12),
+        window_end=time(14),
+    )
+    Installation.objects.filter(pk=job.pk).update(scheduled_date=today)  # its day again
+
+    response = hank.post(url("set_off", job), {"version": "x", "eta_minutes": 30}, headers=HX)
+
+    assert response.status_code == 409
+    assert "The office" not in response.content.decode()  # nothing says the office did this
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_tap_from_a_page_drawn_before_the_office_cancelled_the_job_says_cancelled(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    version = job.version
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("arrive", job), {"version": version})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert f"The office changed this job a moment ago: #{job.pk} was cancelled" in html
+    assert "try again" not in html  # there is nothing to try again on a cancelled job
+    assert fresh(job).status == Status.CANCELLED
+
+
+def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_did(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    version = job.version
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
+    photo = SimpleUploadedFile("done.png", png_bytes((320, 240)), content_type="image/png")
+    form = {
+        "version": version,
+        "photos": photo,
+        "signature": SIGNATURE,
+        "signer_name": "Ann",
+        "notes": "",
+    }
+
+    response = hank.post(url("complete", job), form, headers=HX)
+
+    assert response.status_code == 409, response.content.decode()[:2000]
+    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
 
 # --- Follow-up visit ----------------------------------------------------------------------------
@@ -920,6 +1033,23 @@ def test_a_replayed_follow_up_tap_books_nothing_after_the_office_scheduled_the_v
 
     assert replay.status_code == 200
     assert list(Installation.objects.filter(parent=job)) == [visit]
+
+
+def test_a_follow_up_tap_on_a_job_the_office_cancelled_meanwhile_says_so_in_his_words(hank, cast):
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    services.installation_cancel(installation=job, reason="Customer called off.", actor=cast.staff)
+
+    response = hank.post(url("follow_up", job), headers=HX)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    said = (
+        f"#{job.pk} was cancelled, so no follow-up visit can be booked for it: the office "
+        "decides whether it goes ahead. Nothing was booked."
+    )
+    assert said in html
+    assert "rebook it" not in html  # the office's step, not one he can take
+    assert not Installation.objects.filter(parent=job).exists()
 
 
 def test_a_garbled_follow_up_token_books_nothing(hank, cast):
