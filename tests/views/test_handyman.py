@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from PIL import Image
 
 from installations import services
