@@ -13,7 +13,7 @@ from ..filters import SEARCH_MAX_LENGTH
 from ..forms import require_a_way_to_reach
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
-from .mixins import IdSearchMixin, KeepsInstallationsMixin, StaleEditMixin
+from .mixins import IdSearchMixin, KeepsInstallationsMixin, LabelledRowsFormSet, StaleEditMixin
 
 
 class HandymanForm(forms.ModelForm):
@@ -54,6 +54,7 @@ class CustomerForm(forms.ModelForm):
 
 class PartnerUserInline(admin.TabularInline):
     model = PartnerUser
+    formset = LabelledRowsFormSet
     extra = 0
     raw_id_fields = ("user",)
 
@@ -137,3 +138,6 @@ class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
 
     installation_field = "handyman__user"
     actions = [send_password_links]
+    # Written by logging in and signing up, not typed: Django's inputs for them (a date and a
+    # time, unlabelled) also failed axe's "label" rule on every user's page.
+    readonly_fields = ("last_login", "date_joined")

@@ -3,10 +3,14 @@ rate-limit blocks page fits a phone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations.ratelimit import services as ratelimit
+from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
 from .conftest import log_in
@@ -87,4 +91,30 @@ def test_an_installations_change_page_passes_axe_on_a_laptop(page, cast, status)
     log_in(page, "root")
     page.goto(f"/admin/installations/installation/{job.pk}/change/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert serious_axe_violations(page, read_stylesheets=False) == []
+
+
+def _people_page(cast, which: str) -> str:
+    if which == "handyman":
+        # A day off already marked: its row has a delete box as well as the new row's date.
+        TimeOff.objects.create(handyman=cast.handyman, day=timezone.localdate() + timedelta(7))
+        return f"/admin/installations/handyman/{cast.handyman.pk}/change/"
+    return {
+        "new handyman": "/admin/installations/handyman/add/",
+        "partner": f"/admin/installations/partner/{cast.partner.pk}/change/",
+        "user": f"/admin/auth/user/{cast.staff.pk}/change/",
+        "new group": "/admin/auth/group/add/",
+    }[which]
+
+
+@pytest.mark.parametrize("which", ["handyman", "new handyman", "partner", "user", "new group"])
+def test_the_people_pages_pass_axe_on_a_laptop(page, cast, which):
+    """The rows of a tabular inline (a handyman's days off, a partner's users) had inputs named
+    only by their column's heading, the two-box picker (partners, groups, permissions) icons
+    with an aria-label and no role, and a user's last login two unlabelled inputs."""
+    url = _people_page(cast, which)
+    page.set_viewport_size(LAPTOP)
+    log_in(page, "root")
+    page.goto(url)
+    page.wait_for_load_state("load")  # the picker is drawn on "load"
     assert serious_axe_violations(page, read_stylesheets=False) == []
