@@ -99,3 +99,25 @@ def test_an_override_over_another_windows_change_keeps_the_reason(root_client, c
     assert "Someone else changed this installation" in errors_of(response)
     assert "Customer phoned twice.</textarea>" in response.content.decode()
     assert Installation.objects.get(pk=inst.pk).notes == "Theirs"
+
+
+def test_a_resent_bulk_cancel_is_answered_as_done_and_changes_nothing_twice(staff_client, cast):
+    jobs = [cast.installation(Status.SCHEDULED), cast.installation(Status.INSTALLER_ASSIGNED)]
+    form = {
+        "action": "cancel_selected",
+        "_selected_action": [job.pk for job in jobs],
+        "post": "yes",
+        "reason": "Supplier recall.",
+    }
+    first = staff_client.post("/admin/installations/installation/", form)
+    staff_client.get(first.url)  # its page shown, its messages read
+    again = staff_client.post("/admin/installations/installation/", form)
+
+    assert first.status_code == again.status_code == 302
+    said = " ".join(flash(again))
+    assert "could not be cancelled" not in said, said
+    assert f"Already cancelled, so nothing was changed: #{jobs[0].pk}, #{jobs[1].pk}." in said
+    for job in jobs:
+        entries = StatusChange.objects.filter(installation=job, to_status=Status.CANCELLED)
+        assert entries.count() == 1
+    assert LogEntry.objects.filter(object_id__in=[str(j.pk) for j in jobs]).count() == 2
