@@ -119,6 +119,7 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
 
     model = StatusChange
     formset = HistoryFormSet
+    template = "admin/edit_inline/tabular_scrolling.html"
     verbose_name = "history entry"
     verbose_name_plural = "status history"
     fields = (

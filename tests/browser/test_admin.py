@@ -118,3 +118,23 @@ def test_the_people_pages_pass_axe_on_a_laptop(page, cast, which):
     page.goto(url)
     page.wait_for_load_state("load")  # the picker is drawn on "load"
     assert serious_axe_violations(page, read_stylesheets=False) == []
+
+
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.mark.parametrize("size", [TABLET, {"width": 360, "height": 800}])
+def test_an_installations_history_scrolls_by_keyboard_on_a_tablet_and_a_phone(page, cast, size):
+    """Django's responsive styles make the eight-column history scroll sideways inside its group
+    below 1024 px: a box no key could reach or scroll (axe: scrollable-region-focusable)."""
+    job = cast.installation(Status.INSTALLER_ASSIGNED)
+    page.set_viewport_size(size)
+    log_in(page, "root")
+    page.goto(f"/admin/installations/installation/{job.pk}/change/")
+    assert serious_axe_violations(page, read_stylesheets=False) == []
+    history = page.get_by_role("region", name="Status history")
+    history.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("End")
+    assert history.evaluate("e => e.scrollLeft > 0")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
