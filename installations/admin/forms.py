@@ -63,7 +63,41 @@ class InstallationAdminForm(forms.ModelForm):
         start, end = cleaned.get("window_start"), cleaned.get("window_end")
         if start and end and start >= end:
             self.add_error("window_end", "The arrival window must end after it starts.")
+        self._check_page_version(cleaned)
         return cleaned
+
+    # Set by clean(): the page is older than the record, which already holds what it sends
+    # (the same form sent twice): answered as saved, nothing written twice.
+    already_saved = False
+
+    def _check_page_version(self, cleaned: dict) -> None:
+        """Refuse, on the page and with the input kept, a save from a page older than the
+        record; the service checks again under its lock, for a change landing in between."""
+        expected = cleaned.get(VERSION_FIELD)
+        current = self.instance  # read on this request, not yet given the form's values
+        if not current.pk or expected is None or expected == current.version:
+            return
+        if self._record_holds(cleaned):
+            self.already_saved = True
+            return
+        # Saving again means "mine over theirs": the next save is from the record as it is now.
+        self.data = self.data.copy()
+        self.data[self.add_prefix(VERSION_FIELD)] = str(current.version)
+        raise forms.ValidationError(
+            "Someone else changed this installation while you had this page open: it is now "
+            f"“{current.get_status_display()}”. Nothing was saved, and your changes are still "
+            "below. Compare them with the record's history, then save again to keep yours."
+        )
+
+    def _record_holds(self, cleaned: dict) -> bool:
+        def plain(value):
+            return getattr(value, "pk", value)
+
+        return all(
+            plain(cleaned.get(name)) == plain(getattr(self.instance, name))
+            for name in self.fields
+            if name in OVERRIDE_FIELDS or name in ADD_FIELDS
+        )
 
 
 class InstallationAddForm(InstallationAdminForm):

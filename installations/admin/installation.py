@@ -119,6 +119,7 @@ class StatusChangeInline(ReadOnlyMixin, admin.TabularInline):
 
     model = StatusChange
     formset = HistoryFormSet
+    template = "admin/edit_inline/tabular_scrolling.html"
     verbose_name = "history entry"
     verbose_name_plural = "status history"
     fields = (
@@ -463,8 +464,13 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
         rows = queryset.select_related("partner", "customer").order_by("pk")
         if confirmed and form.is_valid():
             reason = form.cleaned_data["reason"]
-            done, refused = [], []
+            done, already, refused = [], [], []
             for inst in rows:
+                if inst.status == Status.CANCELLED:
+                    # The form sent again (a double click, a reload), or cancelled meanwhile:
+                    # what was asked is so, which is not a failure to report.
+                    already.append(inst.pk)
+                    continue
                 try:
                     updated = services.installation_cancel(
                         installation=inst.pk, reason=reason, actor=request.user
@@ -485,6 +491,14 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
                     + ", ".join(f"#{pk}" for pk in done)
                     + ".",
                     level=messages.SUCCESS,
+                )
+            if already:
+                self.message_user(
+                    request,
+                    "Already cancelled, so nothing was changed: "
+                    + ", ".join(f"#{pk}" for pk in already)
+                    + ".",
+                    level=messages.INFO,
                 )
             if refused:
                 self.message_user(

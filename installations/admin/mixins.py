@@ -3,11 +3,14 @@ helpers for sentences and links."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 
 from .. import history_text
@@ -114,3 +117,123 @@ class KeepsInstallationsMixin:
             ]
             return [], {}, set(), protected
         return super().get_deleted_objects(objs, request)
+
+
+LOADED_FIELD = "loaded_values"
+
+
+def _shown_values(form) -> dict[str, str]:
+    """The record's values of the form's editable model fields, as text: what the page showed
+    when built from the record (or what the record holds now, when read again on a save)."""
+    instance = form.instance
+    values = {}
+    for name in form.fields:
+        try:
+            field = instance._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue  # a form-only field
+        if field.many_to_many:
+            pks = sorted(row.pk for row in field.value_from_object(instance))
+            values[name] = ",".join(map(str, pks))
+        else:
+            value = field.value_from_object(instance)
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+class StaleEditForm(forms.ModelForm):
+    """A change form that carries the values its page showed: a save over another window's change
+    made meanwhile is refused with a sentence, the person's input kept on the page."""
+
+    loaded_values = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields[LOADED_FIELD].initial = json.dumps(_shown_values(self))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        sent = cleaned.get(LOADED_FIELD)
+        if not self.instance.pk or not sent:
+            # A page from before this field (or a script's post) says nothing of what it saw.
+            return cleaned
+        try:
+            loaded = json.loads(sent)
+        except ValueError:
+            loaded = None
+        # Not yet changed by this form (construct_instance runs after clean): the row as it is.
+        now = _shown_values(self)
+        if not isinstance(loaded, dict):
+            changed = ["the page's own record of what it showed"]
+        else:
+            changed = [
+                str(self.fields[name].label or name)
+                for name, value in now.items()
+                if name in loaded and loaded[name] != value
+            ]
+        if changed:
+            # Saving again means "mine over theirs": the next save compares with the row as now.
+            self.data = self.data.copy()
+            self.data[self.add_prefix(LOADED_FIELD)] = json.dumps(now)
+            noun = self.instance._meta.verbose_name
+            raise forms.ValidationError(
+                f"Someone else changed this {noun} while you had this page open "
+                f"({', '.join(changed).lower()}). Nothing was saved: your changes are still "
+                "below. Reload the page to see theirs, or save again to replace them with yours."
+            )
+        return cleaned
+
+
+class StaleEditMixin:
+    """For a ModelAdmin edited from more than one window: its change form is a StaleEditForm,
+    and the row is read FOR UPDATE on a save, so that no other save lands between the check and
+    this one (PostgreSQL; SQLite writes one at a time)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            base = kwargs.get("form") or self.form
+            if not issubclass(base, StaleEditForm):
+                kwargs["form"] = type(base.__name__, (StaleEditForm, base), {})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        # Django's fieldsets list the form's fields, this one too: shown only where it is sent.
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != LOADED_FIELD]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is None or not self.has_change_permission(request, obj):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], LOADED_FIELD]}), *rest]
+
+    def get_object(self, request, object_id, from_field=None):
+        if request.method == "POST":
+            queryset = self.get_queryset(request).select_for_update(of=("self",))
+            model = queryset.model
+            field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+            try:
+                object_id = field.to_python(object_id)
+                return queryset.get(**{field.name: object_id})
+            except (model.DoesNotExist, ValidationError, ValueError):
+                return None
+        return super().get_object(request, object_id, from_field)
+
+
+class LabelledRowsFormSet(BaseInlineFormSet):
+    """A tabular inline's rows, each input named for a screen reader: Django puts the field's
+    label in the column's heading only, and axe fails every input of the table (its "label"
+    rule, serious) on the handyman's days off and the partner's users."""
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        row = (
+            "new row"
+            if index is None or index >= self.initial_form_count()
+            else (f"row {index + 1}")
+        )
+        for name, field in form.fields.items():
+            if not field.widget.is_hidden:
+                label = field.label or name.replace("_", " ")
+                field.widget.attrs.setdefault("aria-label", f"{label} ({row})")

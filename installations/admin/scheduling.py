@@ -12,6 +12,7 @@ from django.utils import timezone
 from ..models import TimeOff
 from ..scheduling.selectors import jobs_kept_on
 from ..scheduling.text import day_text, jobs_text
+from .mixins import LabelledRowsFormSet
 from .people import HandymanAdmin
 
 
@@ -37,6 +38,7 @@ class TimeOffForm(forms.ModelForm):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     form = TimeOffForm
+    formset = LabelledRowsFormSet
     fields = ("day", "created_by", "created_at")
     readonly_fields = ("created_by", "created_at")
     extra = 1

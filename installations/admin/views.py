@@ -107,6 +107,9 @@ class InstallationPagesMixin:
             obj._state.adding = False
             obj._state.db = created._state.db
             return
+        if form.already_saved:  # the same form sent again: its change is made already
+            request._installation_already_saved = True
+            return
         try:
             if obj.is_locked:
                 # `obj` already carries the form's values: the old ones come from the database.
@@ -170,7 +173,9 @@ class InstallationPagesMixin:
         return text or super().construct_change_message(request, form, formsets, add)
 
     def log_change(self, request, obj, message):
-        if getattr(request, "_installation_save_refused", False):
+        if getattr(request, "_installation_save_refused", False) or getattr(
+            request, "_installation_already_saved", False
+        ):
             return None
         return super().log_change(request, obj, message)
 

@@ -19,6 +19,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
+    template = "admin/edit_inline/tabular_scrolling.html"
     extra = 0
     can_delete = False
     fields = ("started_at", "status_code", "duration_ms", "error", "response_excerpt")

@@ -3,10 +3,14 @@ rate-limit blocks page fits a phone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from installations.ratelimit import services as ratelimit
+from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
 from .conftest import log_in
@@ -88,3 +92,69 @@ def test_an_installations_change_page_passes_axe_on_a_laptop(page, cast, status)
     page.goto(f"/admin/installations/installation/{job.pk}/change/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert serious_axe_violations(page, read_stylesheets=False) == []
+
+
+def _people_page(cast, which: str) -> str:
+    if which == "handyman":
+        # A day off already marked: its row has a delete box as well as the new row's date.
+        TimeOff.objects.create(handyman=cast.handyman, day=timezone.localdate() + timedelta(7))
+        return f"/admin/installations/handyman/{cast.handyman.pk}/change/"
+    return {
+        "new handyman": "/admin/installations/handyman/add/",
+        "partner": f"/admin/installations/partner/{cast.partner.pk}/change/",
+        "user": f"/admin/auth/user/{cast.staff.pk}/change/",
+        "new group": "/admin/auth/group/add/",
+    }[which]
+
+
+@pytest.mark.parametrize("which", ["handyman", "new handyman", "partner", "user", "new group"])
+def test_the_people_pages_pass_axe_on_a_laptop(page, cast, which):
+    """The rows of a tabular inline (a handyman's days off, a partner's users) had inputs named
+    only by their column's heading, the two-box picker (partners, groups, permissions) icons
+    with an aria-label and no role, and a user's last login two unlabelled inputs."""
+    url = _people_page(cast, which)
+    page.set_viewport_size(LAPTOP)
+    log_in(page, "root")
+    page.goto(url)
+    page.wait_for_load_state("load")  # the picker is drawn on "load"
+    assert serious_axe_violations(page, read_stylesheets=False) == []
+
+
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.mark.parametrize("size", [TABLET, {"width": 360, "height": 800}])
+def test_an_installations_history_scrolls_by_keyboard_on_a_tablet_and_a_phone(page, cast, size):
+    """Django's responsive styles make the eight-column history scroll sideways inside its group
+    below 1024 px: a box no key could reach or scroll (axe: scrollable-region-focusable)."""
+    job = cast.installation(Status.INSTALLER_ASSIGNED)
+    # One long word the cells cannot wrap (as an e-mail address for a name is): the table is
+    # wider than the screen whatever names the factories drew.
+    job.history.update(actor_name="installations.office.manager@acme-appliances.example.com")
+    page.set_viewport_size(size)
+    log_in(page, "root")
+    page.goto(f"/admin/installations/installation/{job.pk}/change/")
+    assert serious_axe_violations(page, read_stylesheets=False) == []
+    history = page.get_by_role("region", name="Status history")
+    assert history.evaluate("e => e.scrollWidth > e.clientWidth")  # it has somewhere to go
+    history.focus()
+    page.keyboard.press("ArrowRight")
+    # Chromium scrolls smoothly: the box moves over a few frames after the key.
+    page.wait_for_function("() => document.querySelector('.inline-scroller').scrollLeft > 0")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("size", [TABLET, {"width": 360, "height": 800}])
+@pytest.mark.parametrize("url", ["/admin/installations/partner/", "/admin/auth/group/"])
+def test_a_lists_search_box_and_button_fit_beside_the_navigation(page, cast, size, url):
+    """Below 1024 px Django's styles keep the search's label, box and button on one line: with
+    the navigation open on a tablet the box was a sliver and the Search button off screen."""
+    page.set_viewport_size(size)
+    log_in(page, "root")
+    page.goto(url)
+    viewport = page.evaluate("document.documentElement.clientWidth")
+    box = page.locator("#searchbar").bounding_box()
+    button = page.locator("#changelist-search input[type=submit]").bounding_box()
+    assert box is not None and button is not None
+    assert box["width"] >= 120, box
+    assert button["x"] + button["width"] <= viewport, (button, viewport)

@@ -1,0 +1,162 @@
+"""Two windows on one partner, customer, handyman or partner user: a save over a change made in
+the other window meanwhile is refused with a sentence, the input kept; saving again is a choice."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from installations.models import Customer, Handyman, Partner, PartnerUser
+
+from .factories import CustomerFactory
+
+
+def change_url(obj) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
+def opened(client, obj) -> dict:
+    """The change page as a window shows it: its form's values, ready to post back."""
+    page = client.get(change_url(obj))
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, list):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = "" if value is None else value
+    # Each inline's management form, as the page carries it.
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        for inline_form in formset.formset.forms:
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value not in (None, False):
+                    data[inline_form.add_prefix(name)] = value
+    return data
+
+
+def errors_of(response) -> str:
+    return " ".join(response.context["adminform"].form.non_field_errors())
+
+
+@pytest.fixture
+def root_client(client, cast):
+    client.force_login(cast.superuser)
+    return client
+
+
+def test_a_customer_changed_in_another_window_is_not_overwritten(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    mine = opened(root_client, customer)
+    Customer.objects.filter(pk=customer.pk).update(phone="0700 999999")  # the other window
+
+    response = root_client.post(change_url(customer), {**mine, "name": "Ann Smith-Jones"})
+
+    assert response.status_code == 200  # the page again, not a redirect
+    assert "Someone else changed this customer while you had this page open (phone)" in (
+        errors_of(response)
+    )
+    assert 'value="Ann Smith-Jones"' in response.content.decode()  # the input is kept
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Ann Smith", "0700 999999")
+
+
+def test_saving_again_after_the_warning_replaces_the_other_change(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    mine = opened(root_client, customer)
+    Customer.objects.filter(pk=customer.pk).update(phone="0700 999999")
+    refused = root_client.post(change_url(customer), {**mine, "name": "Ann Smith-Jones"})
+    form = refused.context["adminform"].form
+
+    again = root_client.post(
+        change_url(customer),
+        {**mine, "name": "Ann Smith-Jones", "loaded_values": form["loaded_values"].value()},
+    )
+
+    assert again.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Ann Smith-Jones", "0700 000001")
+
+
+def test_an_edit_with_nothing_changed_meanwhile_is_saved(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith")
+    response = root_client.post(
+        change_url(customer), {**opened(root_client, customer), "name": "Ann"}
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "Ann"
+
+
+def test_a_handyman_given_another_partner_meanwhile_is_not_overwritten(root_client, cast):
+    third = Partner.objects.create(name="Gamma Fitters")
+    mine = opened(root_client, cast.handyman)
+    cast.handyman.partners.add(third)  # the other window
+
+    response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
+
+    assert response.status_code == 200
+    assert "Someone else changed this handyman" in errors_of(response)
+    handyman = Handyman.objects.get(pk=cast.handyman.pk)
+    assert third in handyman.partners.all()
+    assert handyman.phone != "0711 111111"
+
+
+def test_a_handyman_saved_without_a_change_meanwhile_keeps_his_partners(root_client, cast):
+    mine = opened(root_client, cast.handyman)
+    response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
+    assert response.status_code == 302
+    handyman = Handyman.objects.get(pk=cast.handyman.pk)
+    assert handyman.phone == "0711 111111"
+    assert set(handyman.partners.all()) == {cast.partner, cast.other_partner}
+
+
+def test_a_partner_renamed_meanwhile_is_not_renamed_back(root_client, cast):
+    mine = opened(root_client, cast.partner)
+    Partner.objects.filter(pk=cast.partner.pk).update(name="Acme Kitchens")
+
+    response = root_client.post(change_url(cast.partner), {**mine, "email": "ops@acme.test"})
+
+    assert response.status_code == 200
+    assert "Someone else changed this partner" in errors_of(response)
+    partner = Partner.objects.get(pk=cast.partner.pk)
+    assert (partner.name, partner.email) == ("Acme Kitchens", cast.partner.email)
+
+
+def test_a_partner_user_moved_meanwhile_is_not_moved_back(root_client, cast):
+    member = PartnerUser.objects.get(user=cast.partner_user)
+    mine = opened(root_client, member)
+    PartnerUser.objects.filter(pk=member.pk).update(partner=cast.other_partner)
+
+    response = root_client.post(change_url(member), mine)
+
+    assert response.status_code == 200
+    assert "Someone else changed this partner user" in errors_of(response)
+    assert PartnerUser.objects.get(pk=member.pk).partner == cast.other_partner
+
+
+def test_a_crafted_record_of_the_page_is_refused_not_a_500(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith")
+    mine = {**opened(root_client, customer), "name": "Ann", "loaded_values": "[1, {"}
+    response = root_client.post(change_url(customer), mine)
+    assert response.status_code == 200
+    assert "Nothing was saved" in errors_of(response)
+    customer.refresh_from_db()
+    assert customer.name == "Ann Smith"
+
+
+def test_a_view_only_staff_user_sees_a_customer_without_the_hidden_record(client, cast):
+    cast.staff.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client.force_login(cast.staff)
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith")
+    page = client.get(change_url(customer))
+    assert page.status_code == 200
+    assert "loaded_values" not in page.content.decode()
+    assert client.post(change_url(customer), {"name": "Ann"}).status_code == 403
