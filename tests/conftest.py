@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ from .factories import (
 SET_OFF = VISITED_STATUSES | {Status.EN_ROUTE}
 
 _DB_DIR: str | None = None
+_CLOCK: Any = None
+
+
+def night_clock(moment: str) -> Any:
+    """The wall clock moved to `moment` (ISO 8601), ticking on from there: time.time(),
+    datetime.now() and timezone.now() all read it. tests/suite.py runs the SQLite leg so
+    (PORTAL_TEST_CLOCK), at a moment a test written for daytime on a weekday fails."""
+    import time_machine
+
+    return time_machine.travel(datetime.fromisoformat(moment), tick=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,11 +58,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if database["ENGINE"] == "django.db.backends.sqlite3" and _DB_DIR is None:
         _DB_DIR = tempfile.mkdtemp(prefix="portal-test-db-")
         database.setdefault("TEST", {})["NAME"] = str(Path(_DB_DIR) / "test.sqlite3")
+    global _CLOCK
+    moment = os.environ.get("PORTAL_TEST_CLOCK")
+    if moment and _CLOCK is None:
+        _CLOCK = night_clock(moment)
+        _CLOCK.start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _DB_DIR is not None:
         shutil.rmtree(_DB_DIR, ignore_errors=True)
+    if _CLOCK is not None:
+        _CLOCK.stop()
 
 
 @pytest.fixture(autouse=True)

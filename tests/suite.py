@@ -26,6 +26,11 @@ PYTEST = [sys.executable, "-m", "pytest"]
 CHROMIUM = Path("/usr/bin/chromium")
 NO_TESTS_COLLECTED = 5  # pytest's exit code when the selection is empty
 LEGS = ("sqlite", "postgres", "browser")
+# The SQLite leg runs with the wall clock at 01:05 in London on the night the clocks go back (the
+# first 01:05, BST; a Sunday), ticking on: a test written for daytime on a weekday fails there,
+# whenever CI happens to run (one assumed a job's 09:00 window four days back had waited "4 days"
+# and failed at 00:45). The PostgreSQL leg runs the same tests on the real clock.
+NIGHT_CLOCK = "2027-10-31T00:05:00+00:00"
 TITLES = {"sqlite": "SQLite leg", "postgres": "PostgreSQL leg", "browser": "Browser leg"}
 
 
@@ -99,9 +104,14 @@ def run_pytest(args: list[str], env: dict[str, str]) -> Result:
 
 
 def run_sqlite_leg() -> Result:
-    say("SQLite leg: pytest -m 'not postgres and not browser'")
+    say(
+        "SQLite leg: pytest -m 'not postgres and not browser', the clock at 01:05 BST on "
+        f"Sunday 31 October 2027, the night the clocks go back ({NIGHT_CLOCK})"
+    )
     args = ["-m", "not postgres and not browser", "--ignore=tests/browser"]
-    return run_pytest(args, base_env())
+    env = base_env()
+    env["PORTAL_TEST_CLOCK"] = NIGHT_CLOCK
+    return run_pytest(args, env)
 
 
 def run_browser_leg() -> Result:

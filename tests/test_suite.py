@@ -75,6 +75,33 @@ def test_the_browser_tests_are_their_own_leg(monkeypatch):
     assert "tests/browser" in browser
 
 
+def test_the_sqlite_leg_runs_at_night_on_the_sunday_the_clocks_go_back(monkeypatch):
+    """The PostgreSQL leg runs the same tests on the real clock; the SQLite leg's is set."""
+    envs: list[dict] = []
+    monkeypatch.setattr(suite.subprocess, "call", lambda cmd, **k: envs.append(k["env"]) or 0)
+    assert suite.run_sqlite_leg().status == "passed"
+    assert envs[0]["PORTAL_TEST_CLOCK"] == suite.NIGHT_CLOCK
+
+
+def test_the_night_clock_reads_as_the_first_01_05_of_that_night_everywhere():
+    import time
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from .conftest import night_clock
+
+    with night_clock(suite.NIGHT_CLOCK):
+        now = timezone.localtime()
+        assert (now.date().isoformat(), now.strftime("%H:%M"), now.tzname()) == (
+            "2027-10-31",
+            "01:05",
+            "BST",
+        )
+        assert now.isoweekday() == 7  # a Sunday: the board's "tomorrow" is in the next week
+        assert abs(time.time() - datetime.fromisoformat(suite.NIGHT_CLOCK).timestamp()) < 60
+
+
 def test_the_browser_leg_runs_just_the_files_it_is_given(monkeypatch):
     calls: list[list[str]] = []
     monkeypatch.setattr(suite.subprocess, "call", lambda cmd, **k: calls.append(cmd) or 0)
