@@ -79,8 +79,13 @@ def test_the_sqlite_leg_runs_at_night_on_the_sunday_the_clocks_go_back(monkeypat
     """The PostgreSQL leg runs the same tests on the real clock; the SQLite leg's is set."""
     envs: list[dict] = []
     monkeypatch.setattr(suite.subprocess, "call", lambda cmd, **k: envs.append(k["env"]) or 0)
+    monkeypatch.delenv("PORTAL_TEST_CLOCK", raising=False)
     assert suite.run_sqlite_leg().status == "passed"
     assert envs[0]["PORTAL_TEST_CLOCK"] == suite.NIGHT_CLOCK
+    # `make clocks` asks for other moments.
+    monkeypatch.setenv("PORTAL_TEST_CLOCK", "2027-06-15T23:30:00+00:00")
+    assert suite.run_sqlite_leg().status == "passed"
+    assert envs[1]["PORTAL_TEST_CLOCK"] == "2027-06-15T23:30:00+00:00"
 
 
 def test_the_night_clock_reads_as_the_first_01_05_of_that_night_everywhere():
