@@ -55,6 +55,15 @@ def made(approved):
     return evidence_pack_make(installation=approved, made_by_name="Ann Partner")
 
 
+def first_page_text(pdf: bytes) -> str:
+    """Page 1's text, as pdfium reads it."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+
+
 # Polish, Greek, Arabic and Chinese: customers' names as they write them.
 WORLD_NAME = "Łukasz Żółć · Ελένη Παπαδοπούλου · محمد العلي · 张伟"
 WORLD_ADDRESS = "ul. Świętokrzyska 12, Warszawa · Οδός Ερμού 5, Αθήνα · 北京市朝阳区建国路88号"
@@ -69,11 +78,7 @@ def test_names_in_every_script_print_as_letters_not_empty_boxes(cast, approved, 
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         made = evidence_pack_make(installation=approved, made_by_name="Ann Partner")
     assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
-    pdf = pdfium.PdfDocument(made.pdf)
-    try:
-        page = pdf[0].get_textpage().get_text_range()
-    finally:
-        pdf.close()
+    page = first_page_text(made.pdf)
     for word in ("Łukasz Żółć", "Ελένη", "张伟", "北京市朝阳区"):
         assert word in page
 
@@ -96,11 +101,7 @@ def test_thai_and_hindi_names_and_an_emoji_in_the_notes_print_as_letters(
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         made = evidence_pack_make(installation=approved, made_by_name="Ann Partner", copy=copy)
     assert [r.getMessage() for r in caplog.records if ".notdef" in r.getMessage()] == []
-    pdf = pdfium.PdfDocument(made.pdf)
-    try:
-        page = pdf[0].get_textpage().get_text_range()
-    finally:
-        pdf.close()
+    page = first_page_text(made.pdf)
     assert "สมชาย" in page
 
 
