@@ -138,3 +138,18 @@ def test_the_list_rows_still_carry_what_the_live_feed_and_bulk_bar_use(acme, cas
     ):
         assert needle in html
     assert selectors.available_actions(inst, cast.partner_user)
+
+
+def test_the_section_links_are_rendered_once_and_written_in_both_navigations(acme, monkeypatch):
+    calls = count_reverses(monkeypatch)
+    page = acme.get(LIST).content.decode()
+    # Reversed once (the list links to neither elsewhere): the wide screen's line and the
+    # phone's menu write the same render.
+    assert calls.count("dashboard:page") == 1
+    assert calls.count("webhooks:settings") == 1
+    navs = page.split('aria-label="Sections"')[1:]
+    assert len(navs) == 2
+    for nav in navs:
+        links = nav.split("</nav>")[0]
+        assert '<a href="/installations/" aria-current="page">Installations</a>' in links
+        assert ">Webhooks</a>" in links and ">Import</a>" in links
