@@ -6,12 +6,13 @@ import io
 import re
 import struct
 import zlib
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from PIL import Image
@@ -26,6 +27,7 @@ from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
 
+from ..dashboard.helpers import Clock
 from ..factories import CustomerFactory
 
 HX = {"HX-Request": "true"}
@@ -257,6 +259,33 @@ def test_on_my_way_with_htmx_answers_with_the_card(hank, cast):
     assert f'id="job-{job.pk}"' in html
     assert ">Arrived<" in html
     assert "about 15 minutes" in html
+
+
+def test_the_expected_arrival_says_so_once_its_time_has_passed(hank, cast, monkeypatch):
+    """At 11:15 a card must not go on saying "about 10:40": it says the time has passed, on
+    his page and on the office's record page alike."""
+    clock = Clock(monkeypatch, datetime(2026, 12, 4, 10, 10, tzinfo=UTC))  # 10:10 in London
+    job = cast.installation("INSTALLER_ASSIGNED")
+    hank.post(url("set_off", job), {"eta_minutes": "30", "version": job.version})
+    office = Client()
+    office.force_login(cast.partner_user)
+    detail = reverse("partner:detail", args=[job.pk])
+
+    html = hank.get(url("jobs")).content.decode()
+    assert re.search(r"About <time[^>]*>10:40</time> \(30 minutes\)", html)
+    assert "30 minutes, expected at 10:40" in office.get(detail).content.decode()
+
+    clock.advance(minutes=65)  # 11:15, not arrived
+    html = hank.get(url("jobs")).content.decode()
+    assert "About <time" not in html
+    said = r"Was expected by <time[^>]*>10:40</time>: that time has passed \(30 minutes given"
+    assert re.search(said, html)
+    record = office.get(detail).content.decode()
+    assert "30 minutes, was expected by 10:40: that time has passed" in record
+
+    clock.advance(hours=14)  # the next morning, still not arrived: which 10:40 is said
+    html = hank.get(url("jobs")).content.decode()
+    assert re.search(r"Was expected by <time[^>]*>10:40 on Fri 4 Dec</time>", html)
 
 
 def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_told(hank, cast):
