@@ -185,3 +185,22 @@ def stale_step_sentence(installation: Installation, action: str, since_version: 
         f"The office changed the details of #{pk} a moment ago. Nothing was changed: read the "
         "card again (address and notes), then tap again."
     )
+
+
+def no_longer_yours(installation: Installation, handyman_id: int) -> str:
+    """Why a job he had is off his list, as a clause after its name ("#31 Ann Lee is no longer
+    yours: it was given to another handyman"), or "" while it is still his. Never who has it
+    now: that is the office's to tell. His page's live news and a tap on a job he no longer has
+    (with or without JavaScript) say it with these words."""
+    if installation.handyman_id == handyman_id:
+        return ""
+    if installation.handyman_id is None:
+        return "is no longer yours: the office took it off your list"
+    return "is no longer yours: it was given to another handyman"
+
+
+def given_away_sentence(installation: Installation, handyman_id: int) -> str:
+    """A tap on a job the office has meanwhile given away: "#31 Ann Lee is no longer yours: it
+    was given to another handyman. Nothing was changed." """
+    name = f"#{installation.pk} {installation.customer.name}"
+    return f"{name} {no_longer_yours(installation, handyman_id)}. Nothing was changed."

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,8 +20,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -39,10 +39,10 @@ from ..checklist import (
 from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
-from ..models import Handyman, Installation, handyman_of
+from ..models import Handyman, Installation, StatusChange, handyman_of
 from ..notifications import on_the_way_channel, reachable
 from ..redirects import post_only
-from ..refusals import SITUATIONS, stale_step_sentence
+from ..refusals import SITUATIONS, given_away_sentence, stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -138,10 +138,52 @@ def _handyman(request: HttpRequest) -> Handyman:
     return handyman
 
 
+class GivenAway(Http404):
+    """A job he had, that the office has since given to someone else (or taken off his list).
+    Still a 404 (the job is not his to open), but answered by `_given_away_answered` with a
+    sentence and the way back to his jobs, not the site's "Page not found"."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
 def _job_for_handyman(request: HttpRequest, pk: int) -> Installation:
     """A job assigned to the signed-in handyman, or 404: on every URL, GET or POST."""
     handyman = _handyman(request)
-    return get_object_or_404(_jobs(handyman), pk=pk)
+    job = _jobs(handyman).filter(pk=pk).first()
+    if job is not None:
+        return job
+    gone = _had(handyman, pk)
+    if gone is not None:
+        raise GivenAway(given_away_sentence(gone, handyman.pk))
+    raise Http404("No such job for this handyman.")
+
+
+def _had(handyman: Handyman, pk: int) -> Installation | None:
+    """The job, if its history shows it was his (he knows its number and its customer, and
+    nothing more is said); None for any other job, whose existence stays unconfirmed."""
+    was_his = StatusChange.objects.filter(installation_id=pk).filter(
+        Q(to_handyman=handyman) | Q(from_handyman=handyman)
+    )
+    if not was_his.exists():
+        return None
+    return Installation.objects.select_related("customer").filter(pk=pk).first()
+
+
+def _given_away_answered(view: Callable) -> Callable:
+    """A tap (or a page) on a job given away meanwhile: a 404 that says so in his words and
+    leads back to his jobs; with htmx, handyman.js shows the same sentence (data-said)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except GivenAway as gone:
+            ctx = {"sentence": gone.sentence}
+            return render(request, "handyman/given_away.html", ctx, status=404)
+
+    return wrapped
 
 
 def _mine(handyman: Handyman) -> QuerySet[Installation]:
@@ -594,6 +636,7 @@ def _later_request(request: HttpRequest) -> tuple[str, int] | None:
 
 @require_GET
 @login_required
+@_given_away_answered
 def job(request: HttpRequest, pk: int) -> HttpResponse:
     """One job's card as it now is (what a retry or a refresh asks for)."""
     job = _job_for_handyman(request, pk)
@@ -689,6 +732,7 @@ def _conflict(request: HttpRequest, job: Installation, message: str) -> HttpResp
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "set_off") and not _confirmed(request, "set_off"):
@@ -728,12 +772,14 @@ def _plain_step(request: HttpRequest, pk: int, step: str, service: Callable) -> 
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def arrive(request: HttpRequest, pk: int) -> HttpResponse:
     return _plain_step(request, pk, "arrive", services.installation_arrive)
 
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     sent = "send_contract" if reachable(job.customer) else "send_contract_unsent"
@@ -787,6 +833,7 @@ def _checklist_page(
 @csrf_exempt  # checked below, once the photo counter is in place (see _complete)
 @require_http_methods(["GET", "POST"])
 @login_required
+@_given_away_answered
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     # The counter must be first in the upload chain before anything reads the body, and the CSRF
     # middleware would read it (request.POST) before the view: so CSRF is checked by _complete.
@@ -847,6 +894,7 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     form = OneTimeForm(request.POST)

@@ -67,18 +67,34 @@
     var form = formOf(event);
     if (form) clearNotice(form);
   });
+  function saidBy(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var said = doc.querySelector("[data-said]");
+      return said ? said.textContent.trim() : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
     var form = formOf(event);
     if (!form) return;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    // A job given away meanwhile: the server's own sentence (the one a tap without JavaScript
+    // reads on its page), else the general one.
+    var said = status === 404 ? saidBy(xhr) : "";
     // The checklist is the job's own page: reloaded, a job given away is "Page not found". The
     // way on is his list (the page's back link).
     var back = form.hasAttribute("data-checklist") && document.querySelector("a.back-link");
     if (status === 404 && back) {
-      showNotice(form, "This job is no longer assigned to you.", false, back.href);
+      showNotice(form, said || "This job is no longer assigned to you.", false, back.href);
       return;
     }
-    var text = status === 404
+    var text = said
+      ? said + " Reload the page to see your jobs."
+      : status === 404
       ? "This job is no longer assigned to you. Reload the page to see your jobs."
       : status === 403
       ? "Your session has ended or the page is out of date. Reload the page."

@@ -369,7 +369,8 @@ def test_a_checklist_of_a_job_given_away_meanwhile_leads_back_to_his_jobs_not_to
     page.get_by_role("button", name="Mark done").tap()
 
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("This job is no longer assigned to you.")
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    expect(alert).to_contain_text(f"{said} Nothing was changed.")
     back = alert.get_by_role("button", name="Back to my jobs")
     expect(back).to_be_focused()
     back.tap()
@@ -802,7 +803,8 @@ def test_a_job_given_to_another_handyman_while_his_page_is_open_is_said_not_just
     # A tap on the stale copy is answered with a sentence, and changes nothing.
     stale_card = stale.locator(f"#job-{job.pk}")
     stale_card.get_by_role("button", name="On my way").tap()
+    # The server's sentence, the one a tap without JavaScript reads on its page.
     expect(stale_card.get_by_role("alert")).to_contain_text(
-        "This job is no longer assigned to you. Reload the page to see your jobs."
+        f"{said} Nothing was changed. Reload the page to see your jobs."
     )
     assert Installation.objects.get(pk=job.pk).status == Status.INSTALLER_ASSIGNED

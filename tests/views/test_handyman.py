@@ -65,6 +65,10 @@ def fresh(job: Installation) -> Installation:
     return Installation.objects.get(pk=job.pk)
 
 
+def html(response) -> str:
+    return response.content.decode()
+
+
 def transitions(job: Installation, name: str) -> int:
     return StatusChange.objects.filter(installation=job, transition=name).count()
 
@@ -1114,6 +1118,7 @@ def test_another_handymans_job_is_404_on_every_url(client, cast, name, method):
     )
 
     assert response.status_code == 404
+    assert "no longer yours" not in response.content.decode()  # never his: nothing is said
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
 
@@ -1134,6 +1139,37 @@ def test_a_job_reassigned_away_is_404(hank, cast):
     response = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
 
     assert response.status_code == 404
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    # handyman.js shows the server's sentence (data-said), the one the plain page says.
+    assert re.search(
+        rf"<p [^>]*data-said>{re.escape(said)} Nothing was changed.</p>", html(response)
+    )
+
+
+@pytest.mark.parametrize(("name", "method"), EVERY_URL)
+def test_a_tap_on_a_job_given_away_meanwhile_says_so_and_leads_back_to_his_jobs(
+    hank, cast, name, method
+):
+    """Without JavaScript the tap is a plain POST: it got the site's "Page not found". It is
+    still a 404 (the job is not his to open or change), with his sentence and the way back."""
+    job = cast.installation("EN_ROUTE")
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+
+    response = getattr(hank, method)(
+        url(name, job), {"eta_minutes": "30"} if method == "post" else {}
+    )
+
+    assert response.status_code == 404
+    page = html(response)
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    assert f"{said} Nothing was changed." in page
+    assert f'href="{url("jobs")}"' in page and "Back to my jobs" in page
+    assert "Page not found" not in page
+    assert cast.other_handyman.display_name not in page  # who has it is the office's to tell
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+    assert fresh(job).handyman == cast.other_handyman
 
 
 @pytest.mark.parametrize(
