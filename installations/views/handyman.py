@@ -42,7 +42,7 @@ from ..live.selectors import handyman_page_feed
 from ..models import Handyman, Installation, StatusChange, handyman_of
 from ..notifications import on_the_way_channel, reachable
 from ..redirects import post_only
-from ..refusals import SITUATIONS, given_away_sentence, stale_step_sentence
+from ..refusals import SITUATIONS, details_mark, given_away_sentence, stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -268,6 +268,7 @@ class Card:
     follow_up_token: str = field(default_factory=lambda: str(uuid.uuid4()))
     pk: str = ""  # the job's number as text (not localised per use)
     version: str = ""
+    details: str = ""  # refusals.details_mark: which details a stale tap finds changed
     iso_day: str = ""
     window: str = ""  # "08:00–10:00"
     eta_options: tuple[tuple[str, bool], ...] = ()  # (minutes, preselected), "On my way" only
@@ -334,6 +335,7 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         overdue=job.status == Status.INSTALLER_ASSIGNED and job.scheduled_date < today,
         pk=pk,
         version=str(job.version),
+        details=details_mark(job),
         iso_day=job.scheduled_date.isoformat(),
         window=f"{job.window_start:%H:%M}–{job.window_end:%H:%M}",
         eta_options=tuple((str(m), m == default) for m in services.ETA_CHOICES)
@@ -695,7 +697,7 @@ def _refused_sentence(
     drawn_from = _version(request)
     # A garbled version (negative: see _version) says nothing of what the office did.
     if drawn_from is not None and drawn_from >= 0 and drawn_from != job.version:
-        return stale_step_sentence(job, step, drawn_from)
+        return stale_step_sentence(job, step, drawn_from, request.POST.get("details", ""))
     return refused.message
 
 
@@ -812,6 +814,7 @@ def _checklist_page(
 ) -> HttpResponse:
     ctx = {
         "job": job,
+        "details": details_mark(job),
         "form": form,
         "error": error,
         "max_photo_bytes": settings.MAX_PHOTO_BYTES,

@@ -936,7 +936,73 @@ def test_a_cancelled_job_as_a_plain_post_shows_the_page_with_409(hank, cast):
     assert "Nothing was changed" in response.content.decode()
 
 
+def drawn(client, job: Installation) -> dict[str, str]:
+    """What his page's step form for `job` carries (its version and its details' mark)."""
+    page = html(client.get(url("jobs")))
+    card = page[page.index(f'id="job-{job.pk}"') :]
+    return {
+        name: re.search(rf'name="{name}" value="([^"]*)"', card).group(1)
+        for name in ("version", "details")
+    }
+
+
 def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    form = drawn(hank, job)
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
+
+    response = hank.post(url("arrive", job), form, headers=HX)
+
+    assert response.status_code == 409
+    assert "Gate code 1234" in response.content.decode()
+    assert fresh(job).status == Status.EN_ROUTE
+    said = f"The office changed the notes of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert "address" not in said_in(response)  # only what changed is named
+    assert "Someone else changed this installation" not in response.content.decode()
+
+
+def said_in(response) -> str:
+    return re.search(r'<p class="job-note[^"]*"[^>]*>([^<]*)</p>', html(response)).group(1)
+
+
+def test_a_stale_tap_after_an_address_edit_names_the_address_alone(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    form = drawn(hank, job)
+    services.installation_update(
+        installation=job, actor=cast.partner_user, site_address="2 New Street"
+    )
+
+    response = hank.post(url("arrive", job), form)  # without JavaScript: the page, a 409
+
+    assert response.status_code == 409
+    page = html(response)
+    assert f"The office changed the address of #{job.pk} a moment ago." in page
+    assert "read the address on the card again" in page
+    assert "notes" not in page[page.index("The office changed") :].split("</")[0]
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+def test_a_stale_tap_after_the_job_went_away_and_back_names_no_detail(hank, cast):
+    """The office gave the job to someone else and back: its address and notes are as his
+    page shows them, so the sentence does not send him to read them again."""
+    job = cast.installation("INSTALLER_ASSIGNED")
+    form = drawn(hank, job)
+    for handyman in (cast.other_handyman, cast.handyman):
+        services.installation_reassign(installation=job, handyman=handyman, actor=cast.partner_user)
+
+    response = hank.post(url("set_off", job), {**form, "eta_minutes": "30"}, headers=HX)
+
+    assert response.status_code == 409
+    said = said_in(response)
+    assert said == (
+        f"The office gave #{job.pk} to another handyman and back to you a moment ago. Nothing "
+        "was changed: check the card, then tap again."
+    )
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_stale_tap_without_the_details_mark_claims_no_detail_changed(hank, cast):
     job = cast.installation("EN_ROUTE")
     version = job.version
     services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
@@ -944,11 +1010,10 @@ def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
     response = hank.post(url("arrive", job), {"version": version}, headers=HX)
 
     assert response.status_code == 409
-    assert "Gate code 1234" in response.content.decode()
-    assert fresh(job).status == Status.EN_ROUTE
-    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
-    assert said in response.content.decode()
-    assert "Someone else changed this installation" not in response.content.decode()
+    assert said_in(response) == (
+        f"The office changed #{job.pk} a moment ago. Nothing was changed: check the card, then "
+        "tap again."
+    )
 
 
 def test_a_tap_from_a_page_drawn_before_the_office_moved_the_job_says_where_to(hank, cast):
@@ -1007,11 +1072,14 @@ def test_a_tap_from_a_page_drawn_before_the_office_cancelled_the_job_says_cancel
 
 def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_did(hank, cast):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
-    version = job.version
+    checklist = html(hank.get(url("complete", job)))
+    version = re.search(r'name="version" value="(\d+)"', checklist).group(1)
+    details = re.search(r'name="details" value="([^"]+)"', checklist).group(1)
     services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
     photo = SimpleUploadedFile("done.png", png_bytes((320, 240)), content_type="image/png")
     form = {
         "version": version,
+        "details": details,
         "photos": photo,
         "signature": SIGNATURE,
         "signer_name": "Ann",
@@ -1021,7 +1089,7 @@ def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_
     response = hank.post(url("complete", job), form, headers=HX)
 
     assert response.status_code == 409, response.content.decode()[:2000]
-    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    said = f"The office changed the notes of #{job.pk} a moment ago. Nothing was changed"
     assert said in response.content.decode()
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
