@@ -257,16 +257,49 @@
 
   // After a step, keep keyboard and screen-reader users in the card they were working on: focus
   // its note (not the next button, so that a second Enter cannot move the job twice).
-  document.addEventListener("htmx:afterRequest", function (event) {
+  function stepTarget(event) {
     var form = formOf(event);
-    if (!form || form.hasAttribute("data-checklist")) return;
+    if (!form || form.hasAttribute("data-checklist")) return null;
     var target = form.getAttribute("hx-target");
-    if (!target || target.indexOf("#job-") !== 0 || !event.detail.successful) return;
-    window.setTimeout(function () {
-      var card = document.querySelector(target);
-      var note = card && card.querySelector(".job-note");
-      if (note) note.focus();
-    }, 50);
+    return target && target.indexOf("#job-") === 0 ? target : null;
+  }
+
+  function focusNote(target) {
+    var card = document.querySelector(target);
+    var note = card && (card.querySelector(".job-note") || card.querySelector("h3"));
+    if (note && note !== document.activeElement) note.focus();
+  }
+
+  // The second tap of a double tap lands on what is inert for the moment: the step's own button,
+  // disabled while its request is on its way, or what was just drawn under the finger (see
+  // settle below). A disabled button takes no focus, so the browser gave it to the nearest
+  // focusable ancestor, <main> (tabindex=-1 for the skip link); a settling link took it itself,
+  // and the next Enter opened the checklist. Until the card has settled, focus that lands on
+  // either goes back to the card's note, where a single tap leaves it.
+  var holdFocus = null; // {target: "#job-5", until: ms}
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = stepTarget(event);
+    if (target) holdFocus = { target: target, until: Date.now() + 60000 };
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = stepTarget(event);
+    if (!target) return;
+    if (!event.detail.successful) {
+      holdFocus = null;
+      return;
+    }
+    holdFocus = { target: target, until: Date.now() + SETTLE_MS + 300 };
+    window.setTimeout(function () { focusNote(target); }, 50);
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (!holdFocus || Date.now() > holdFocus.until) return;
+    var landed = event.target;
+    var inert = landed.tagName === "MAIN" ||
+      (landed.closest && landed.closest(holdFocus.target + " .is-settling"));
+    if (inert) focusNote(holdFocus.target);
   });
 
   // "Not yet" redraws the card as it was, and the link pressed goes with it: he goes on at the

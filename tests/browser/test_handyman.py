@@ -695,6 +695,41 @@ def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_
     page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
 
 
+@pytest.mark.parametrize("just_set_off", [False, True], ids=["arrives", "is-asked"])
+def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
+    phone_page, cast, just_set_off
+):
+    """After a single tap the card's sentence has the focus. The second tap of a double tap
+    lands on what was just drawn under the finger, inert for a moment: the "Mark done" link
+    (swallowed, but a link takes the focus on the tap: the next Enter opened the checklist),
+    or "Yes, I am at the site" (a disabled button takes no focus, so while it was in flight
+    the browser gave it to <main>, tabindex=-1 for the skip link). Either way he was thrown
+    out of the card's sentence."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    # "Arrived" a moment after "On my way" is asked about; ten minutes later it is taken.
+    departed = timezone.now() - timedelta(minutes=0 if just_set_off else 10)
+    Installation.objects.filter(pk=job.pk).update(departed_at=departed)
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    arrived = card.get_by_role("button", name="Arrived")
+    arrived.scroll_into_view_if_needed()
+    box = arrived.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.touchscreen.tap(x, y)
+    note = card.locator(".job-note").first
+    expect(note).to_be_focused()
+    page.touchscreen.tap(x, y)  # the second tap, where the finger still is
+
+    page.wait_for_timeout(300)
+    expect(note).to_be_focused()
+    assert page.evaluate("document.activeElement.id") != "main"
+    expected = Status.EN_ROUTE if just_set_off else Status.INSTALLATION_IN_PROGRESS
+    assert Installation.objects.get(pk=job.pk).status == expected
+
+
 def test_not_yet_puts_the_card_back_and_keeps_the_focus_on_it(phone, cast):
     """“Not yet” redraws the card as it was; the link pressed went with it, and the focus fell
     to the page (the next Tab started again at the top of his jobs). He goes on at the card's
