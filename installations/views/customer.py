@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
-from ..customer_status import customer_status, moved_to
+from ..customer_status import customer_status, moved_to, new_link_sent
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -106,6 +106,7 @@ def _moved_on(request: HttpRequest, installation: Installation, status: int) -> 
         "installation": installation,
         "status_text": customer_status(installation),
         "moved_to": moved_to(installation),
+        "new_link_sent": new_link_sent(installation),
     }
     return render(request, "customer/link_error.html", ctx, status=status)
 

@@ -8,7 +8,7 @@ import re
 import struct
 import time
 import zlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 
 import pytest
@@ -21,7 +21,7 @@ from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
 from installations.customer_status import CUSTOMER_WORDS
 from installations.demo import png_bytes
-from installations.models import Installation
+from installations.models import Installation, Message
 from installations.scheduling.text import dated_slot_text
 from installations.statuses import Status
 
@@ -629,6 +629,61 @@ def test_a_cancelled_and_rebooked_jobs_old_link_tells_the_new_day_and_nothing_mo
     assert response.status_code == 409
     assert f"moved to a new booking on {_slot(new)}" in response.content.decode()
     assert _status(sent) == Status.CANCELLED and _status(new) == Status.SCHEDULED
+
+
+def _link_message(new: Installation, channel: str, *, sent_at=None, **extra) -> Message:
+    """The new job's link as the record keeps it: queued, then sent (or not) by delivery."""
+    return Message.objects.create(
+        partner=new.partner,
+        installation=new,
+        recipient=new.customer.email if channel == "email" else new.customer.phone,
+        channel=channel,
+        template=notifications.CONTRACT_LINK,
+        body="Your link",
+        status=Message.State.SENT if sent_at else Message.State.PENDING,
+        sent_at=sent_at,
+        **{"created_at": sent_at or timezone.now(), **extra},
+    )
+
+
+def test_a_rebooked_jobs_old_link_says_the_new_link_was_sent_once_it_has_gone_out(
+    client, cast, sent
+):
+    """It said "You will get a new link" even after the new one had reached the customer, who
+    then waited for a message that had already come."""
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    at = datetime(2026, 12, 5, 10, 40, tzinfo=UTC)  # 10:40 in London
+    # Queued, not delivered yet: it still follows.
+    pending = _link_message(new, "email", created_at=at)
+    html = client.get(_url("page", token)).content.decode()
+    assert "You will get a new link when the new contract is ready." in html
+
+    Message.objects.filter(pk=pending.pk).update(status=Message.State.SENT, sent_at=at)
+    _link_message(new, "sms", sent_at=at + timedelta(seconds=2))
+    response = client.get(_url("page", token))
+
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert f"Your visit was moved to a new booking on {_slot(new)}." in html
+    said = "A new link for it was sent to you by email and text message on 5 Dec 2026 at 10:40"
+    assert said in html
+    assert "You will get a new link" not in html
+    assert "/c/" not in html and f"#{new.pk}" not in html  # still nothing of the new job
+    # A step posted to the old link says the same.
+    assert said in _sign(client, token).content.decode()
+
+
+def test_a_rebooked_jobs_old_link_does_not_count_a_failed_message_as_sent(client, cast, sent):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    failed = _link_message(new, "sms")
+    Message.objects.filter(pk=failed.pk).update(status=Message.State.FAILED, attempts=5)
+
+    html = client.get(_url("page", token)).content.decode()
+
+    assert "You will get a new link when the new contract is ready." in html
+    assert "was sent to you" not in html
 
 
 def test_a_rebooking_cancelled_in_turn_leaves_the_old_link_saying_cancelled(client, cast, sent):
