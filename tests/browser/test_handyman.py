@@ -695,6 +695,25 @@ def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_
     page.wait_for_url(re.compile(rf"/handyman/{job.pk}/complete/$"))
 
 
+def test_an_expected_arrival_that_passes_while_the_page_is_open_says_so(phone_page, cast):
+    """The page stays open in his pocket: at 10:41 it must not still say "About 10:40"."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    now = timezone.now()
+    Installation.objects.filter(pk=job.pk).update(expected_arrival_at=now + timedelta(minutes=1))
+    page.clock.install(time=now)
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    expect(card.get_by_text("About")).to_be_visible()
+    expect(card.get_by_text("Was expected by")).to_be_hidden()
+
+    page.clock.fast_forward("02:00")
+
+    expect(card.get_by_text("Was expected by")).to_be_visible()
+    expect(card.get_by_text("that time has passed")).to_be_visible()
+    expect(card.get_by_text("About")).to_have_count(0)
+
+
 @pytest.mark.parametrize("just_set_off", [False, True], ids=["arrives", "is-asked"])
 def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
     phone_page, cast, just_set_off
