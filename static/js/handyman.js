@@ -18,6 +18,15 @@
     return elt.tagName === "FORM" ? elt : elt.closest("form");
   }
 
+  // What a notice goes after: the form, or a card's link that loads in place ("Not yet").
+  function senderOf(event) {
+    var form = formOf(event);
+    if (form) return form;
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return elt && elt.tagName === "A" && elt.closest(".job-card") ? elt : null;
+  }
+
   function clearNotice(form) {
     var next = form.nextElementSibling;
     if (next && next.classList.contains("offline")) next.remove();
@@ -46,7 +55,8 @@
         return;
       }
       // The same form, with what the handyman already chose (ETA, photos, signature).
-      if (form.requestSubmit) form.requestSubmit();
+      if (form.tagName === "A") form.click();
+      else if (form.requestSubmit) form.requestSubmit();
       else htmx.trigger(form, "submit");
     });
     box.appendChild(p);
@@ -56,15 +66,15 @@
   }
 
   document.addEventListener("htmx:sendError", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) showNotice(form, OFFLINE);
   });
   document.addEventListener("htmx:timeout", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) showNotice(form, NO_ANSWER_IN_TIME);
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) clearNotice(form);
   });
   function saidBy(xhr) {
@@ -78,7 +88,7 @@
   }
 
   document.addEventListener("htmx:responseError", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (!form) return;
     var xhr = event.detail.xhr;
     var status = xhr ? xhr.status : 0;

@@ -749,6 +749,29 @@ def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
     assert Installation.objects.get(pk=job.pk).status == expected
 
 
+@pytest.mark.allow_page_errors("404")  # the card of a job given away, on purpose
+def test_not_yet_on_a_job_given_away_meanwhile_says_so_instead_of_doing_nothing(phone, cast):
+    """“Not yet” is a link that loads the card in place: when the job had meanwhile gone to
+    someone else its 404 was shown nowhere (the notices only followed forms), and the tap did
+    nothing at all."""
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
+    log_in(phone, "hank")
+    card = phone.locator(f"#job-{job.pk}")
+    card.get_by_role("button", name="Arrived").press("Enter")
+    expect(card.locator(".job-note-question")).to_be_focused()
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+
+    card.get_by_role("link", name="Not yet").tap()
+
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text(f"{said} Nothing was changed. Reload the page")
+    expect(alert.get_by_role("button", name="Reload the page")).to_be_focused()
+
+
 def test_not_yet_puts_the_card_back_and_keeps_the_focus_on_it(phone, cast):
     """“Not yet” redraws the card as it was; the link pressed went with it, and the focus fell
     to the page (the next Tab started again at the top of his jobs). He goes on at the card's
