@@ -151,6 +151,46 @@ def test_signing_twice_answers_409_and_changes_nothing(client, sent):
     )
 
 
+def _signing_form(client, token) -> dict[str, str]:
+    """The sign form as the page draws it, filled in: the page's version with it."""
+    page = client.get(_url("page", token)).content.decode()
+    version = re.search(r'class="sign-form".*?name="version" value="(\d+)"', page, re.S)
+    assert version is not None, "the sign form carries the page's version"
+    return {"name": "Carol Customer", "signature": SIGNATURE, "version": version.group(1)}
+
+
+def test_the_same_signature_sent_twice_is_answered_as_signed_not_as_a_conflict(client, sent):
+    """A double tap on "Sign the contract" without JavaScript, or the form sent again after a
+    lost answer: the phone shows the second answer, which said "This contract is already
+    signed. Nothing was changed." to the customer who had just signed."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    first = client.post(_url("sign", token), form)
+    entries = sent.history.count()
+
+    again = client.post(_url("sign", token), form)
+
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert again["Location"] == _url("page", token) + "#approve"
+    assert "Thank you for signing" in client.get(again["Location"]).content.decode()
+    assert sent.history.count() == entries  # signed once
+    assert Installation.objects.get(pk=sent.pk).contract_signer_name == "Carol Customer"
+
+
+def test_another_signature_from_the_same_page_after_signing_is_still_refused(client, sent):
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    client.post(_url("sign", token), form)
+    before = Installation.objects.get(pk=sent.pk)
+
+    response = client.post(_url("sign", token), {**form, "name": "Someone Else"})
+
+    assert response.status_code == 409
+    assert "This contract is already signed. Nothing was changed." in response.content.decode()
+    after = Installation.objects.get(pk=sent.pk)
+    assert (after.contract_signer_name, after.version) == ("Carol Customer", before.version)
+
+
 def test_approving_before_signing_answers_409(client, sent):
     response = client.post(_url("approve", sent))
     assert response.status_code == 409
