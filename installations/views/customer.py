@@ -265,6 +265,23 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
         current = refused.installation or installation
         if current.status != Status.CONTRACT_SENT and signed:
             return _page(request, current, token, status=409, notice=ALREADY_SIGNED)
+        if current.status == Status.CONTRACT_SENT:
+            # Still to sign, but not the page they read (the office edited the address or the
+            # notes): the contract as it now is, with what they typed and drew kept.
+            notice = (
+                f"Nothing was changed: {current.partner.name} changed the details of your "
+                "installation while you were signing. Please read them again, then sign."
+            )
+            return _page(
+                request,
+                current,
+                token,
+                status=409,
+                notice=notice,
+                name=name,
+                typed=typed,
+                signature=kept,
+            )
         return _page(request, current, token, status=409, notice=_refused_notice(current))
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}

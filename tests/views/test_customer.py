@@ -191,6 +191,31 @@ def test_another_signature_from_the_same_page_after_signing_is_still_refused(cli
     assert (after.contract_signer_name, after.version) == ("Carol Customer", before.version)
 
 
+def test_a_signature_sent_from_a_page_drawn_before_the_office_edited_the_job_is_kept_to_resend(
+    client, cast, sent
+):
+    """The contract names the address: one signed from a page drawn before the office changed
+    it would be signed for words the customer never saw. It is refused, the page shows the
+    contract as it now is, and what they typed and drew is still in the form."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    services.installation_update(
+        installation=sent, actor=cast.partner_user, site_address="2 New Street"
+    )
+
+    response = client.post(_url("sign", token), {**form, "name": "Carol Q. Customer"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Acme Appliances changed the details of your installation while you were signing" in html
+    assert "2 New Street" in html
+    assert 'value="Carol Q. Customer"' in html and f'value="{SIGNATURE}"' in html
+    assert _status(sent) == Status.CONTRACT_SENT
+    # Signed from the page as it now is.
+    response = client.post(_url("sign", token), _signing_form(client, token))
+    assert response.status_code == 302 and _status(sent) == Status.CONTRACT_SIGNED
+
+
 def test_approving_before_signing_answers_409(client, sent):
     response = client.post(_url("approve", sent))
     assert response.status_code == 409
