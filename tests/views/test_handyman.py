@@ -1244,6 +1244,20 @@ def test_a_tap_on_a_job_given_away_meanwhile_says_so_and_leads_back_to_his_jobs(
     assert fresh(job).handyman == cast.other_handyman
 
 
+def test_a_tap_on_a_job_taken_off_his_list_says_so(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+    cast.staff.is_superuser = True  # platform staff correcting the record
+    services.installation_override(
+        installation=job, actor=cast.staff, reason="Nobody can go.", changes={"handyman": None}
+    )
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30"})
+
+    assert response.status_code == 404
+    said = f"#{job.pk} {job.customer.name} is no longer yours: the office took it off your list."
+    assert f"{said} Nothing was changed." in html(response)
+
+
 @pytest.mark.parametrize(
     ("name", "method"),
     [
