@@ -830,7 +830,21 @@ def _checklist_page(
         # Only the error messages travel (out of band): the photos and the signature already on
         # the page stay where they are, so the handyman fixes only what is missing.
         return render(request, f"{CHECKLIST_TEMPLATE}#checklist-errors", ctx, status=status)
+    if request.method == "POST":
+        _say_photos_not_kept(request, form)
     return render(request, CHECKLIST_TEMPLATE, ctx, status=status)
+
+
+def _say_photos_not_kept(request: HttpRequest, form: ChecklistForm) -> None:
+    """A page drawn again without JavaScript cannot put chosen files back in their input: good
+    photos refused only for another reason (a missing tick) were gone without a word, and the
+    next "Mark done" was refused for them. Said as one more thing still needed."""
+    chosen = len(request.FILES.getlist("photos"))
+    if chosen and not form.errors.get("photos"):
+        what = "the photo" if chosen == 1 else f"the {chosen} photos"
+        form.add_error(
+            "photos", f"Choose {what} again: this page cannot keep them after a refusal."
+        )
 
 
 @csrf_exempt  # checked below, once the photo counter is in place (see _complete)

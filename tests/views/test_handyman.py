@@ -642,6 +642,32 @@ def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(h
     assert "Add at least one photo of the finished work." in html
 
 
+def test_photos_refused_for_another_reason_without_javascript_are_asked_for_again(hank, cast):
+    """A page drawn again cannot put chosen files back: without JavaScript his good photos were
+    gone without a word when only the tick was missing, and the next "Mark done" was refused
+    for them. It is said, in the list of what is still needed."""
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    form = {"photos": [png_upload("a.png"), jpeg_upload("b.jpg")], "signer_name": "Ann Lee"}
+
+    response = hank.post(url("complete", job), form)
+
+    assert response.status_code == 422
+    page = html(response)
+    summary = page[
+        page.index('id="checklist-summary"') : page.index(
+            "</div>", page.index('id="checklist-summary"')
+        )
+    ]
+    assert "Choose the 2 photos again: this page cannot keep them after a refusal." in summary
+    assert 'value="Ann Lee"' in page  # what a page can keep, it keeps
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+    # With htmx the photos stay in their input: nothing to choose again.
+    response = hank.post(url("complete", job), {"photos": [png_upload()]}, headers=HX)
+    assert response.status_code == 422
+    assert "again: this page cannot keep them" not in html(response)
+
+
 def _snapshot(job: Installation) -> dict:
     row = fresh(job)
     return {
