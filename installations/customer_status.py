@@ -9,9 +9,12 @@ labels (statuses.Status) stay everywhere else.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import dateformat, timezone
 
-from .models import Installation
+from .models import Installation, Message
+from .notifications import LINK_TEMPLATES
 from .scheduling.text import dated_slot_text
 from .statuses import Status
 
@@ -19,6 +22,7 @@ from .statuses import Status
 FELL_THROUGH = (Status.CANCELLED, Status.REJECTED)
 # A rebooking that fell through too may be rebooked in turn: a chain this long is a mistake.
 MAX_REBOOKINGS = 10
+SENT_TOGETHER = timedelta(minutes=1)
 
 # Every status, since a link can meet any of them (an override can walk a job back; a job
 # can be cancelled or rejected): tests/views/test_customer.py checks that none is missing.
@@ -44,11 +48,9 @@ def customer_status(installation: Installation) -> str:
     return CUSTOMER_WORDS[installation.status]
 
 
-def moved_to(installation: Installation) -> str:
-    """The day and window a job that fell through was booked again for ("Sat 12 Dec 2026,
-    09:00–11:00"), following rebookings that fell through too to the one that stands; "" when
-    none stands. Only these words leave here: the old link must not lead into the new job (its
-    own link comes with its own contract)."""
+def _standing_rebooking(installation: Installation) -> Installation | None:
+    """The rebooking of a job that fell through that stands, following rebookings that fell
+    through too; None when none stands."""
     job = installation
     for _ in range(MAX_REBOOKINGS):
         if job.status not in FELL_THROUGH:
@@ -64,7 +66,48 @@ def moved_to(installation: Installation) -> str:
             .first()
         )
         if job is None:
-            return ""
+            return None
     if job is installation or job.status in FELL_THROUGH:
+        return None
+    return job
+
+
+def moved_to(installation: Installation) -> str:
+    """The day and window a job that fell through was booked again for ("Sat 12 Dec 2026,
+    09:00–11:00"), following rebookings that fell through too to the one that stands; "" when
+    none stands. Only these words leave here: the old link must not lead into the new job (its
+    own link comes with its own contract)."""
+    job = _standing_rebooking(installation)
+    if job is None:
         return ""
     return dated_slot_text(job.scheduled_date, job.window_start, job.window_end)
+
+
+CHANNEL_WORDS = {Message.Channel.EMAIL: "by email", Message.Channel.SMS: "by text message"}
+
+
+def new_link_sent(installation: Installation) -> str:
+    """How and when the standing rebooking's own link went out, as the old link says it ("by
+    email and text message on 5 Dec 2026 at 10:40"); "" while none has (the old link then says
+    one will follow). Read from the messages actually sent (a message queued, failed or held
+    back has not reached the customer), the latest send with its channels."""
+    job = _standing_rebooking(installation)
+    if job is None:
+        return ""
+    sent = Message.objects.filter(
+        installation_id=job.pk, template__in=LINK_TEMPLATES, status=Message.State.SENT
+    ).exclude(sent_at=None)
+    latest = sent.order_by("-sent_at", "-id").first()
+    if latest is None:
+        return ""
+    # One send goes out by email and by SMS together: the same template, moments apart.
+    together = sent.filter(
+        template=latest.template,
+        created_at__gte=latest.created_at - SENT_TOGETHER,
+        created_at__lte=latest.created_at + SENT_TOGETHER,
+    )
+    channels = {m.channel for m in together.only("channel")}
+    how = " and ".join(CHANNEL_WORDS[c] for c in CHANNEL_WORDS if c in channels)
+    how = how.replace("by email and by text message", "by email and text message")
+    local = timezone.localtime(latest.sent_at)
+    return f"{how} on {dateformat.format(local, 'j M Y')} at {dateformat.format(local, 'H:i')}"

@@ -8,9 +8,10 @@ same job.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -28,6 +29,29 @@ def duration_text(value: timedelta | None) -> str:
     if minutes:
         parts.append(f"{minutes} minute{'' if minutes == 1 else 's'}")
     return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The expected arrival as a page says it: `clock` is "10:40" (with its day, "10:40 on Fri
+    4 Dec", when that is not today), `passed` once that moment has gone by."""
+
+    clock: str
+    passed: bool
+
+
+def arrival(expected_at: datetime | None, now: datetime | None = None) -> Arrival | None:
+    """The arrival time chosen on setting off, read against the clock: past 10:40 a page must
+    not go on saying "about 10:40" as if it were still to come (timezone.now, so a pinned clock
+    in a test is the page's clock too)."""
+    if expected_at is None:
+        return None
+    now = now or timezone.now()
+    local = timezone.localtime(expected_at)
+    clock = dateformat.format(local, "H:i")
+    if local.date() != timezone.localtime(now).date():
+        clock = f"{clock} on {dateformat.format(local, 'D j M')}"
+    return Arrival(clock=clock, passed=expected_at <= now)
 
 
 def iso_datetime(value: datetime | date | None) -> str:

@@ -46,6 +46,8 @@ APPROVAL_LINK = "approval_link"
 APPROVAL_REMINDER = "approval_reminder"
 # After approval the same page is the customer's record (photos, contract, evidence pack).
 RECORD_LINK = "record_link"
+# The messages that carry the customer's link (first sent, reminded, re-sent).
+LINK_TEMPLATES = (CONTRACT_LINK, CONTRACT_REMINDER, APPROVAL_LINK, APPROVAL_REMINDER, RECORD_LINK)
 PARTNER_COMPLETED = "partner_completed"
 PARTNER_REJECTED = "partner_rejected"
 PARTNER_CANCELLED = "partner_cancelled"

@@ -11,6 +11,7 @@ job's day) is worded here too (`not_now_sentence`).
 
 from __future__ import annotations
 
+import zlib
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
@@ -153,26 +154,46 @@ def not_now_sentence(installation: Installation, action: str) -> str:
     return refusal_sentence(installation, action)
 
 
-def stale_step_sentence(installation: Installation, action: str, since_version: int) -> str:
+# The details a handyman's page shows that the office can edit (services.EDITABLE_FIELDS), as a
+# sentence names them. An edit writes no history entry: the page carries a mark of each
+# (`details_mark`), and a stale tap compares it with the row to say which one changed.
+DETAILS = (("site_address", "address"), ("notes", "notes"))
+
+
+def details_mark(installation: Installation) -> str:
+    """A short mark of each editable detail as the page shows it ("1a2b3c4d.5e6f7a8b"): not a
+    secret, only a way to tell later which of them the office changed."""
+    return ".".join(
+        f"{zlib.crc32((getattr(installation, field) or '').encode()):08x}" for field, _ in DETAILS
+    )
+
+
+def changed_details(installation: Installation, mark: str) -> list[str] | None:
+    """The details ("address", "notes") that differ from the page's `mark`; None when the mark
+    is missing or garbled (then nothing is claimed about them)."""
+    drawn = (mark or "").split(".")
+    now = details_mark(installation).split(".")
+    if len(drawn) != len(now):
+        return None
+    return [word for (_, word), was, is_ in zip(DETAILS, drawn, now, strict=True) if was != is_]
+
+
+def stale_step_sentence(
+    installation: Installation, action: str, since_version: int, mark: str = ""
+) -> str:
     """The handyman's step refused because the office changed the job after his page was drawn
     (its version moved on from `since_version`), said as what the office did to *his* job: the
     services' "Someone else changed this installation… it is now “Installer assigned”" is the
     office's wording, and named a status he already had. Cancelled (or anything that ends the
-    step) says so; a move says where to; an edit of the address or notes asks him to read the
-    card again. In each case nothing was changed."""
+    step) says so; a move says where to; an edit names the details that changed (the page's
+    `mark`, see `details_mark`), and only those: a job given away and back changed neither. In
+    each case nothing was changed."""
     pk = installation.pk
     if installation.status not in _sources(action):
         said = refusal_sentence(installation, action)
         return f"The office changed this job a moment ago: {said}"
-    moved = (
-        StatusChange.objects.filter(
-            installation=installation,
-            kind=StatusChange.Kind.RESCHEDULED,
-            to_version__gt=since_version,
-        )
-        .order_by("-id")
-        .first()
-    )
+    since = StatusChange.objects.filter(installation=installation, to_version__gt=since_version)
+    moved = since.filter(kind=StatusChange.Kind.RESCHEDULED).order_by("-id").first()
     if moved is not None:
         slot = dated_slot_text(
             installation.scheduled_date, installation.window_start, installation.window_end
@@ -181,7 +202,38 @@ def stale_step_sentence(installation: Installation, action: str, since_version: 
             f"The office moved #{pk} to {slot} a moment ago. Nothing was changed: check the "
             "card, then tap again when it is time."
         )
+    changed = changed_details(installation, mark)
+    if changed:
+        what = " and ".join(changed)
+        return (
+            f"The office changed the {what} of #{pk} a moment ago. Nothing was changed: read "
+            f"the {what} on the card again, then tap again."
+        )
+    if since.filter(transition="reassign").exists():  # it is his again: away and back
+        return (
+            f"The office gave #{pk} to another handyman and back to you a moment ago. Nothing "
+            "was changed: check the card, then tap again."
+        )
     return (
-        f"The office changed the details of #{pk} a moment ago. Nothing was changed: read the "
-        "card again (address and notes), then tap again."
+        f"The office changed #{pk} a moment ago. Nothing was changed: check the card, then tap "
+        "again."
     )
+
+
+def no_longer_yours(installation: Installation, handyman_id: int) -> str:
+    """Why a job he had is off his list, as a clause after its name ("#31 Ann Lee is no longer
+    yours: it was given to another handyman"), or "" while it is still his. Never who has it
+    now: that is the office's to tell. His page's live news and a tap on a job he no longer has
+    (with or without JavaScript) say it with these words."""
+    if installation.handyman_id == handyman_id:
+        return ""
+    if installation.handyman_id is None:
+        return "is no longer yours: the office took it off your list"
+    return "is no longer yours: it was given to another handyman"
+
+
+def given_away_sentence(installation: Installation, handyman_id: int) -> str:
+    """A tap on a job the office has meanwhile given away: "#31 Ann Lee is no longer yours: it
+    was given to another handyman. Nothing was changed." """
+    name = f"#{installation.pk} {installation.customer.name}"
+    return f"{name} {no_longer_yours(installation, handyman_id)}. Nothing was changed."

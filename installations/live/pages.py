@@ -26,6 +26,7 @@ from .. import history_text, selectors
 from ..board.live import board_changes, where_now
 from ..formatting import duration_text
 from ..models import Installation
+from ..refusals import no_longer_yours
 from ..statuses import Status
 from ..views import handyman as handyman_views
 from ..views import partner as partner_views
@@ -209,10 +210,8 @@ def _left_sentence(job: Installation, handyman_id: int, today: date) -> str:
     name = f"#{job.pk} {job.customer.name}"
     if job.status == Status.CANCELLED:
         return f"{name} was cancelled: it is off your list."
-    if job.handyman_id is None:
-        return f"{name} is no longer yours: the office took it off your list."
-    if job.handyman_id != handyman_id:
-        return f"{name} is no longer yours: it was given to another handyman."
+    if gone := no_longer_yours(job, handyman_id):
+        return f"{name} {gone}."
     if job.status in handyman_views.ACTIVE_STATUSES:  # still his, beyond the next days
         day = handyman_views._day(job.scheduled_date, today)
         return f"{name} was moved to {day}: it is under “Later” now."

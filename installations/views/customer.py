@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from .. import services
 from ..contracts import TYPED_STATEMENT, contract_text, done_on
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
-from ..customer_status import customer_status, moved_to
+from ..customer_status import customer_status, moved_to, new_link_sent
 from ..evidence.selectors import contract_as_signed
 from ..formatting import duration_text
 from ..models import CustomerActor, Installation, Partner
@@ -106,6 +106,7 @@ def _moved_on(request: HttpRequest, installation: Installation, status: int) -> 
         "installation": installation,
         "status_text": customer_status(installation),
         "moved_to": moved_to(installation),
+        "new_link_sent": new_link_sent(installation),
     }
     return render(request, "customer/link_error.html", ctx, status=status)
 
@@ -190,6 +191,18 @@ def _refused_notice(current: Installation) -> str:
     )
 
 
+ALREADY_SIGNED = "This contract is already signed. Nothing was changed."
+
+
+def _drawn_version(request: HttpRequest) -> int | None:
+    """The version the sign form was drawn from; None when missing or garbled (then the job's
+    current version is expected, as before the form carried one)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
 def _customer(installation: Installation) -> CustomerActor:
     return CustomerActor(installation.pk, installation.customer.name)
 
@@ -198,9 +211,13 @@ def _customer(installation: Installation) -> CustomerActor:
 @post_only("customer:page", "token")
 @_with_link(moved_on_status=409)
 def sign(request: HttpRequest, token: str, installation: Installation) -> HttpResponse:
-    if installation.status != Status.CONTRACT_SENT:
-        notice = "This contract is already signed. Nothing was changed."
-        return _page(request, installation, token, status=409, notice=notice)
+    drawn_from = _drawn_version(request)
+    signed = installation.status != Status.CONTRACT_SENT
+    # From a page drawn before the signing, the form may be this very signature sent again (a
+    # double tap, a retry after a lost answer): the service recognises it, below. Anything
+    # else that finds the contract signed is refused as before.
+    if signed and drawn_from in (None, installation.version):
+        return _page(request, installation, token, status=409, notice=ALREADY_SIGNED)
     name = request.POST.get("name", "").strip()[:120]
     # Ticking the statement makes the typed name the signature: no drawing, no pointer needed.
     typed = request.POST.get("typed_signature") == "yes"
@@ -221,6 +238,8 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
                 ]
     # A readable drawing goes back into the box, so that a missing name costs only the name.
     kept = drawing if signature_png else ""
+    if errors and signed:
+        return _page(request, installation, token, status=409, notice=ALREADY_SIGNED)
     if errors:
         return _page(
             request,
@@ -239,11 +258,30 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
             signature_png=signature_png,
             ip=client_ip(request),  # as the limits see it (TRUSTED_PROXY_COUNT)
             actor=_customer(installation),
-            expected_version=installation.version,
+            expected_version=installation.version if drawn_from is None else drawn_from,
             typed=typed,
         )
     except services.TransitionRefused as refused:
         current = refused.installation or installation
+        if current.status != Status.CONTRACT_SENT and signed:
+            return _page(request, current, token, status=409, notice=ALREADY_SIGNED)
+        if current.status == Status.CONTRACT_SENT:
+            # Still to sign, but not the page they read (the office edited the address or the
+            # notes): the contract as it now is, with what they typed and drew kept.
+            notice = (
+                f"Nothing was changed: {current.partner.name} changed the details of your "
+                "installation while you were signing. Please read them again, then sign."
+            )
+            return _page(
+                request,
+                current,
+                token,
+                status=409,
+                notice=notice,
+                name=name,
+                typed=typed,
+                signature=kept,
+            )
         return _page(request, current, token, status=409, notice=_refused_notice(current))
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"name": exc.messages}

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,8 +20,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -39,10 +39,10 @@ from ..checklist import (
 from ..formatting import duration_text
 from ..forms import OneTimeForm
 from ..live.selectors import handyman_page_feed
-from ..models import Handyman, Installation, handyman_of
+from ..models import Handyman, Installation, StatusChange, handyman_of
 from ..notifications import on_the_way_channel, reachable
 from ..redirects import post_only
-from ..refusals import SITUATIONS, stale_step_sentence
+from ..refusals import SITUATIONS, details_mark, given_away_sentence, stale_step_sentence
 from ..scheduling.text import long_day_text
 from ..scheduling.views import days_off_context
 from ..statuses import HAPPY_PATH, Status
@@ -138,10 +138,52 @@ def _handyman(request: HttpRequest) -> Handyman:
     return handyman
 
 
+class GivenAway(Http404):
+    """A job he had, that the office has since given to someone else (or taken off his list).
+    Still a 404 (the job is not his to open), but answered by `_given_away_answered` with a
+    sentence and the way back to his jobs, not the site's "Page not found"."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
 def _job_for_handyman(request: HttpRequest, pk: int) -> Installation:
     """A job assigned to the signed-in handyman, or 404: on every URL, GET or POST."""
     handyman = _handyman(request)
-    return get_object_or_404(_jobs(handyman), pk=pk)
+    job = _jobs(handyman).filter(pk=pk).first()
+    if job is not None:
+        return job
+    gone = _had(handyman, pk)
+    if gone is not None:
+        raise GivenAway(given_away_sentence(gone, handyman.pk))
+    raise Http404("No such job for this handyman.")
+
+
+def _had(handyman: Handyman, pk: int) -> Installation | None:
+    """The job, if its history shows it was his (he knows its number and its customer, and
+    nothing more is said); None for any other job, whose existence stays unconfirmed."""
+    was_his = StatusChange.objects.filter(installation_id=pk).filter(
+        Q(to_handyman=handyman) | Q(from_handyman=handyman)
+    )
+    if not was_his.exists():
+        return None
+    return Installation.objects.select_related("customer").filter(pk=pk).first()
+
+
+def _given_away_answered(view: Callable) -> Callable:
+    """A tap (or a page) on a job given away meanwhile: a 404 that says so in his words and
+    leads back to his jobs; with htmx, handyman.js shows the same sentence (data-said)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except GivenAway as gone:
+            ctx = {"sentence": gone.sentence}
+            return render(request, "handyman/given_away.html", ctx, status=404)
+
+    return wrapped
 
 
 def _mine(handyman: Handyman) -> QuerySet[Installation]:
@@ -226,6 +268,7 @@ class Card:
     follow_up_token: str = field(default_factory=lambda: str(uuid.uuid4()))
     pk: str = ""  # the job's number as text (not localised per use)
     version: str = ""
+    details: str = ""  # refusals.details_mark: which details a stale tap finds changed
     iso_day: str = ""
     window: str = ""  # "08:00–10:00"
     eta_options: tuple[tuple[str, bool], ...] = ()  # (minutes, preselected), "On my way" only
@@ -292,6 +335,7 @@ def _card(job: Installation, user: Any, today: date | None = None) -> Card:
         overdue=job.status == Status.INSTALLER_ASSIGNED and job.scheduled_date < today,
         pk=pk,
         version=str(job.version),
+        details=details_mark(job),
         iso_day=job.scheduled_date.isoformat(),
         window=f"{job.window_start:%H:%M}–{job.window_end:%H:%M}",
         eta_options=tuple((str(m), m == default) for m in services.ETA_CHOICES)
@@ -594,6 +638,7 @@ def _later_request(request: HttpRequest) -> tuple[str, int] | None:
 
 @require_GET
 @login_required
+@_given_away_answered
 def job(request: HttpRequest, pk: int) -> HttpResponse:
     """One job's card as it now is (what a retry or a refresh asks for)."""
     job = _job_for_handyman(request, pk)
@@ -652,7 +697,7 @@ def _refused_sentence(
     drawn_from = _version(request)
     # A garbled version (negative: see _version) says nothing of what the office did.
     if drawn_from is not None and drawn_from >= 0 and drawn_from != job.version:
-        return stale_step_sentence(job, step, drawn_from)
+        return stale_step_sentence(job, step, drawn_from, request.POST.get("details", ""))
     return refused.message
 
 
@@ -689,6 +734,7 @@ def _conflict(request: HttpRequest, job: Installation, message: str) -> HttpResp
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def set_off(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     if _passed(job, "set_off") and not _confirmed(request, "set_off"):
@@ -728,12 +774,14 @@ def _plain_step(request: HttpRequest, pk: int, step: str, service: Callable) -> 
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def arrive(request: HttpRequest, pk: int) -> HttpResponse:
     return _plain_step(request, pk, "arrive", services.installation_arrive)
 
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def send_contract(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     sent = "send_contract" if reachable(job.customer) else "send_contract_unsent"
@@ -766,6 +814,7 @@ def _checklist_page(
 ) -> HttpResponse:
     ctx = {
         "job": job,
+        "details": details_mark(job),
         "form": form,
         "error": error,
         "max_photo_bytes": settings.MAX_PHOTO_BYTES,
@@ -781,12 +830,27 @@ def _checklist_page(
         # Only the error messages travel (out of band): the photos and the signature already on
         # the page stay where they are, so the handyman fixes only what is missing.
         return render(request, f"{CHECKLIST_TEMPLATE}#checklist-errors", ctx, status=status)
+    if request.method == "POST":
+        _say_photos_not_kept(request, form)
     return render(request, CHECKLIST_TEMPLATE, ctx, status=status)
+
+
+def _say_photos_not_kept(request: HttpRequest, form: ChecklistForm) -> None:
+    """A page drawn again without JavaScript cannot put chosen files back in their input: good
+    photos refused only for another reason (a missing tick) were gone without a word, and the
+    next "Mark done" was refused for them. Said as one more thing still needed."""
+    chosen = len(request.FILES.getlist("photos"))
+    if chosen and not form.errors.get("photos"):
+        what = "the photo" if chosen == 1 else f"the {chosen} photos"
+        form.add_error(
+            "photos", f"Choose {what} again: this page cannot keep them after a refusal."
+        )
 
 
 @csrf_exempt  # checked below, once the photo counter is in place (see _complete)
 @require_http_methods(["GET", "POST"])
 @login_required
+@_given_away_answered
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     # The counter must be first in the upload chain before anything reads the body, and the CSRF
     # middleware would read it (request.POST) before the view: so CSRF is checked by _complete.
@@ -847,6 +911,7 @@ def _complete(request: HttpRequest, pk: int, limit: PhotoLimitHandler) -> HttpRe
 
 @post_only("handyman:job", "pk")
 @login_required
+@_given_away_answered
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for_handyman(request, pk)
     form = OneTimeForm(request.POST)

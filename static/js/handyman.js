@@ -18,6 +18,15 @@
     return elt.tagName === "FORM" ? elt : elt.closest("form");
   }
 
+  // What a notice goes after: the form, or a card's link that loads in place ("Not yet").
+  function senderOf(event) {
+    var form = formOf(event);
+    if (form) return form;
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return elt && elt.tagName === "A" && elt.closest(".job-card") ? elt : null;
+  }
+
   function clearNotice(form) {
     var next = form.nextElementSibling;
     if (next && next.classList.contains("offline")) next.remove();
@@ -46,7 +55,8 @@
         return;
       }
       // The same form, with what the handyman already chose (ETA, photos, signature).
-      if (form.requestSubmit) form.requestSubmit();
+      if (form.tagName === "A") form.click();
+      else if (form.requestSubmit) form.requestSubmit();
       else htmx.trigger(form, "submit");
     });
     box.appendChild(p);
@@ -56,29 +66,45 @@
   }
 
   document.addEventListener("htmx:sendError", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) showNotice(form, OFFLINE);
   });
   document.addEventListener("htmx:timeout", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) showNotice(form, NO_ANSWER_IN_TIME);
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (form) clearNotice(form);
   });
+  function saidBy(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var said = doc.querySelector("[data-said]");
+      return said ? said.textContent.trim() : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
-    var form = formOf(event);
+    var form = senderOf(event);
     if (!form) return;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    // A job given away meanwhile: the server's own sentence (the one a tap without JavaScript
+    // reads on its page), else the general one.
+    var said = status === 404 ? saidBy(xhr) : "";
     // The checklist is the job's own page: reloaded, a job given away is "Page not found". The
     // way on is his list (the page's back link).
     var back = form.hasAttribute("data-checklist") && document.querySelector("a.back-link");
     if (status === 404 && back) {
-      showNotice(form, "This job is no longer assigned to you.", false, back.href);
+      showNotice(form, said || "This job is no longer assigned to you.", false, back.href);
       return;
     }
-    var text = status === 404
+    var text = said
+      ? said + " Reload the page to see your jobs."
+      : status === 404
       ? "This job is no longer assigned to you. Reload the page to see your jobs."
       : status === 403
       ? "Your session has ended or the page is out of date. Reload the page."
@@ -241,16 +267,49 @@
 
   // After a step, keep keyboard and screen-reader users in the card they were working on: focus
   // its note (not the next button, so that a second Enter cannot move the job twice).
-  document.addEventListener("htmx:afterRequest", function (event) {
+  function stepTarget(event) {
     var form = formOf(event);
-    if (!form || form.hasAttribute("data-checklist")) return;
+    if (!form || form.hasAttribute("data-checklist")) return null;
     var target = form.getAttribute("hx-target");
-    if (!target || target.indexOf("#job-") !== 0 || !event.detail.successful) return;
-    window.setTimeout(function () {
-      var card = document.querySelector(target);
-      var note = card && card.querySelector(".job-note");
-      if (note) note.focus();
-    }, 50);
+    return target && target.indexOf("#job-") === 0 ? target : null;
+  }
+
+  function focusNote(target) {
+    var card = document.querySelector(target);
+    var note = card && (card.querySelector(".job-note") || card.querySelector("h3"));
+    if (note && note !== document.activeElement) note.focus();
+  }
+
+  // The second tap of a double tap lands on what is inert for the moment: the step's own button,
+  // disabled while its request is on its way, or what was just drawn under the finger (see
+  // settle below). A disabled button takes no focus, so the browser gave it to the nearest
+  // focusable ancestor, <main> (tabindex=-1 for the skip link); a settling link took it itself,
+  // and the next Enter opened the checklist. Until the card has settled, focus that lands on
+  // either goes back to the card's note, where a single tap leaves it.
+  var holdFocus = null; // {target: "#job-5", until: ms}
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = stepTarget(event);
+    if (target) holdFocus = { target: target, until: Date.now() + 60000 };
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = stepTarget(event);
+    if (!target) return;
+    if (!event.detail.successful) {
+      holdFocus = null;
+      return;
+    }
+    holdFocus = { target: target, until: Date.now() + SETTLE_MS + 300 };
+    window.setTimeout(function () { focusNote(target); }, 50);
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (!holdFocus || Date.now() > holdFocus.until) return;
+    var landed = event.target;
+    var inert = landed.tagName === "MAIN" ||
+      (landed.closest && landed.closest(holdFocus.target + " .is-settling"));
+    if (inert) focusNote(holdFocus.target);
   });
 
   // "Not yet" redraws the card as it was, and the link pressed goes with it: he goes on at the
@@ -356,6 +415,15 @@
       if (el.dataset.onSiteUntil) return;
       var since = Date.parse(el.dataset.onSiteSince);
       if (!isNaN(since)) el.textContent = duration(Date.now() - since);
+    });
+    // An expected arrival whose time has passed while the page stayed open: the server's
+    // other wording (drawn hidden beside it) takes its place, as a reload would say it.
+    document.querySelectorAll("[data-expected-by]").forEach(function (el) {
+      var by = Date.parse(el.dataset.expectedBy);
+      var passed = el.nextElementSibling;
+      if (isNaN(by) || Date.now() < by || !passed) return;
+      passed.hidden = false;
+      el.remove();
     });
   }
   window.setInterval(tick, 30000);

@@ -298,3 +298,27 @@ def test_the_customer_signs_with_a_typed_name_using_only_the_keyboard(phone_page
     assert installation.status == Status.CONTRACT_SIGNED
     assert installation.contract_signature_kind == Installation.SignatureKind.TYPED
     expect(page.get_by_text(f"by {installation.customer.name} (typed name)")).to_be_visible()
+
+
+@pytest.mark.allow_page_errors("409 (Conflict)")  # signing a page drawn before an edit
+def test_a_signature_refused_because_the_office_edited_the_job_is_said_where_the_page_opens(
+    phone, cast
+):
+    """The refused signature opens the page at its sign form (#sign), far below the top: the
+    sentence saying why stood at the top, out of sight, and the customer saw only their own
+    form again, as if nothing had happened."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    phone.goto(f"/c/{make_token(installation)}/")
+    phone.get_by_label("Your full name").fill(installation.customer.name)
+    phone.get_by_label("I agree that typing my full name above is my signature.").check()
+    services.installation_update(
+        installation=installation, actor=cast.partner_user, site_address="2 New Street"
+    )
+
+    phone.get_by_role("button", name="Sign the contract").click()
+
+    said = phone.get_by_role("alert").filter(has_text="changed the details of your installation")
+    expect(said).to_be_in_viewport()
+    expect(phone.get_by_label("Your full name")).to_have_value(installation.customer.name)
+    expect(phone.get_by_text("2 New Street").first).to_be_attached()
+    assert Installation.objects.get(pk=installation.pk).status == Status.CONTRACT_SENT

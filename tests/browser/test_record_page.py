@@ -4,9 +4,13 @@ follow-up or rebooking opens at its form and errors, not at the top of the recor
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations.models import Installation
 from installations.statuses import Status
 
 from .conftest import PHONE, log_in
@@ -48,3 +52,22 @@ def test_a_refused_visit_form_opens_at_its_errors_on_a_phone(phone, cast, status
     # The record's page is thousands of pixels tall on a phone: it opened at the form.
     expect(error).to_be_in_viewport()
     assert phone.evaluate("scrollY") > PHONE["height"]
+
+
+def test_an_expected_arrival_that_passes_while_the_record_is_open_says_so(page, cast):
+    """The office keeps the record open: at 10:41 it must not still say "expected at 10:40"."""
+    job = cast.installation(Status.EN_ROUTE, scheduled_date=timezone.localdate())
+    now = timezone.now()
+    Installation.objects.filter(pk=job.pk).update(expected_arrival_at=now + timedelta(minutes=1))
+    page.clock.install(time=now)
+    log_in(page, "acme")
+    page.goto(f"/installations/{job.pk}/")
+    estimate = page.locator("dt:text-is('Arrival estimate') + dd")
+    expect(estimate).to_contain_text("expected at")
+    expect(estimate.get_by_text("was expected by")).to_be_hidden()
+
+    page.clock.fast_forward("02:00")
+
+    expect(estimate.get_by_text("was expected by")).to_be_visible()
+    expect(estimate).to_contain_text("that time has passed")
+    expect(estimate).not_to_contain_text("expected at")

@@ -8,7 +8,7 @@ import re
 import struct
 import time
 import zlib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 
 import pytest
@@ -21,7 +21,7 @@ from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
 from installations.customer_status import CUSTOMER_WORDS
 from installations.demo import png_bytes
-from installations.models import Installation
+from installations.models import Installation, Message
 from installations.scheduling.text import dated_slot_text
 from installations.statuses import Status
 
@@ -149,6 +149,71 @@ def test_signing_twice_answers_409_and_changes_nothing(client, sent):
         "Carol Customer",
         before.version,
     )
+
+
+def _signing_form(client, token) -> dict[str, str]:
+    """The sign form as the page draws it, filled in: the page's version with it."""
+    page = client.get(_url("page", token)).content.decode()
+    version = re.search(r'class="sign-form".*?name="version" value="(\d+)"', page, re.S)
+    assert version is not None, "the sign form carries the page's version"
+    return {"name": "Carol Customer", "signature": SIGNATURE, "version": version.group(1)}
+
+
+def test_the_same_signature_sent_twice_is_answered_as_signed_not_as_a_conflict(client, sent):
+    """A double tap on "Sign the contract" without JavaScript, or the form sent again after a
+    lost answer: the phone shows the second answer, which said "This contract is already
+    signed. Nothing was changed." to the customer who had just signed."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    first = client.post(_url("sign", token), form)
+    entries = sent.history.count()
+
+    again = client.post(_url("sign", token), form)
+
+    assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert again["Location"] == _url("page", token) + "#approve"
+    assert "Thank you for signing" in client.get(again["Location"]).content.decode()
+    assert sent.history.count() == entries  # signed once
+    assert Installation.objects.get(pk=sent.pk).contract_signer_name == "Carol Customer"
+
+
+def test_another_signature_from_the_same_page_after_signing_is_still_refused(client, sent):
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    client.post(_url("sign", token), form)
+    before = Installation.objects.get(pk=sent.pk)
+
+    response = client.post(_url("sign", token), {**form, "name": "Someone Else"})
+
+    assert response.status_code == 409
+    assert "This contract is already signed. Nothing was changed." in response.content.decode()
+    after = Installation.objects.get(pk=sent.pk)
+    assert (after.contract_signer_name, after.version) == ("Carol Customer", before.version)
+
+
+def test_a_signature_sent_from_a_page_drawn_before_the_office_edited_the_job_is_kept_to_resend(
+    client, cast, sent
+):
+    """The contract names the address: one signed from a page drawn before the office changed
+    it would be signed for words the customer never saw. It is refused, the page shows the
+    contract as it now is, and what they typed and drew is still in the form."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    services.installation_update(
+        installation=sent, actor=cast.partner_user, site_address="2 New Street"
+    )
+
+    response = client.post(_url("sign", token), {**form, "name": "Carol Q. Customer"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Acme Appliances changed the details of your installation while you were signing" in html
+    assert "2 New Street" in html
+    assert 'value="Carol Q. Customer"' in html and f'value="{SIGNATURE}"' in html
+    assert _status(sent) == Status.CONTRACT_SENT
+    # Signed from the page as it now is.
+    response = client.post(_url("sign", token), _signing_form(client, token))
+    assert response.status_code == 302 and _status(sent) == Status.CONTRACT_SIGNED
 
 
 def test_approving_before_signing_answers_409(client, sent):
@@ -629,6 +694,61 @@ def test_a_cancelled_and_rebooked_jobs_old_link_tells_the_new_day_and_nothing_mo
     assert response.status_code == 409
     assert f"moved to a new booking on {_slot(new)}" in response.content.decode()
     assert _status(sent) == Status.CANCELLED and _status(new) == Status.SCHEDULED
+
+
+def _link_message(new: Installation, channel: str, *, sent_at=None, **extra) -> Message:
+    """The new job's link as the record keeps it: queued, then sent (or not) by delivery."""
+    return Message.objects.create(
+        partner=new.partner,
+        installation=new,
+        recipient=new.customer.email if channel == "email" else new.customer.phone,
+        channel=channel,
+        template=notifications.CONTRACT_LINK,
+        body="Your link",
+        status=Message.State.SENT if sent_at else Message.State.PENDING,
+        sent_at=sent_at,
+        **{"created_at": sent_at or timezone.now(), **extra},
+    )
+
+
+def test_a_rebooked_jobs_old_link_says_the_new_link_was_sent_once_it_has_gone_out(
+    client, cast, sent
+):
+    """It said "You will get a new link" even after the new one had reached the customer, who
+    then waited for a message that had already come."""
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    at = datetime(2026, 12, 5, 10, 40, tzinfo=UTC)  # 10:40 in London
+    # Queued, not delivered yet: it still follows.
+    pending = _link_message(new, "email", created_at=at)
+    html = client.get(_url("page", token)).content.decode()
+    assert "You will get a new link when the new contract is ready." in html
+
+    Message.objects.filter(pk=pending.pk).update(status=Message.State.SENT, sent_at=at)
+    _link_message(new, "sms", sent_at=at + timedelta(seconds=2))
+    response = client.get(_url("page", token))
+
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert f"Your visit was moved to a new booking on {_slot(new)}." in html
+    said = "A new link for it was sent to you by email and text message on 5 Dec 2026 at 10:40"
+    assert said in html
+    assert "You will get a new link" not in html
+    assert "/c/" not in html and f"#{new.pk}" not in html  # still nothing of the new job
+    # A step posted to the old link says the same.
+    assert said in _sign(client, token).content.decode()
+
+
+def test_a_rebooked_jobs_old_link_does_not_count_a_failed_message_as_sent(client, cast, sent):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    failed = _link_message(new, "sms")
+    Message.objects.filter(pk=failed.pk).update(status=Message.State.FAILED, attempts=5)
+
+    html = client.get(_url("page", token)).content.decode()
+
+    assert "You will get a new link when the new contract is ready." in html
+    assert "was sent to you" not in html
 
 
 def test_a_rebooking_cancelled_in_turn_leaves_the_old_link_saying_cancelled(client, cast, sent):

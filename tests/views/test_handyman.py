@@ -6,12 +6,13 @@ import io
 import re
 import struct
 import zlib
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from PIL import Image
@@ -26,6 +27,7 @@ from installations.sms import InMemoryBackend
 from installations.statuses import Status
 from installations.views.handyman import eta_default
 
+from ..dashboard.helpers import Clock
 from ..factories import CustomerFactory
 
 HX = {"HX-Request": "true"}
@@ -61,6 +63,10 @@ def url(name: str, job: Installation | None = None) -> str:
 
 def fresh(job: Installation) -> Installation:
     return Installation.objects.get(pk=job.pk)
+
+
+def html(response) -> str:
+    return response.content.decode()
 
 
 def transitions(job: Installation, name: str) -> int:
@@ -257,6 +263,37 @@ def test_on_my_way_with_htmx_answers_with_the_card(hank, cast):
     assert f'id="job-{job.pk}"' in html
     assert ">Arrived<" in html
     assert "about 15 minutes" in html
+
+
+def test_the_expected_arrival_says_so_once_its_time_has_passed(hank, cast, monkeypatch):
+    """At 11:15 a card must not go on saying "about 10:40": it says the time has passed, on
+    his page and on the office's record page alike."""
+    clock = Clock(monkeypatch, datetime(2026, 12, 4, 10, 10, tzinfo=UTC))  # 10:10 in London
+    job = cast.installation("INSTALLER_ASSIGNED")
+    hank.post(url("set_off", job), {"eta_minutes": "30", "version": job.version})
+    office = Client()
+    office.force_login(cast.partner_user)
+    detail = reverse("partner:detail", args=[job.pk])
+
+    html = hank.get(url("jobs")).content.decode()
+    assert re.search(r"About <time[^>]*>10:40</time> \(30 minutes\)", html)
+    record = office.get(detail).content.decode()
+    assert "30 minutes, expected at 10:40" in re.sub(r"<[^>]+>", "", record)
+    # The passed wording waits hidden, for a page left open (portal.js).
+    assert "<span hidden>, was expected by 10:40: that time has passed</span>" in record
+
+    clock.advance(minutes=65)  # 11:15, not arrived
+    html = hank.get(url("jobs")).content.decode()
+    assert "About <time" not in html
+    said = r"Was expected by <time[^>]*>10:40</time>: that time has passed \(30 minutes given"
+    assert re.search(said, html)
+    record = re.sub(r"<[^>]+>", "", office.get(detail).content.decode())
+    assert "30 minutes, was expected by 10:40: that time has passed" in record
+    assert "expected at" not in record
+
+    clock.advance(hours=14)  # the next morning, still not arrived: which 10:40 is said
+    html = hank.get(url("jobs")).content.decode()
+    assert re.search(r"Was expected by <time[^>]*>10:40 on Fri 4 Dec</time>", html)
 
 
 def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_told(hank, cast):
@@ -605,6 +642,32 @@ def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(h
     assert "Add at least one photo of the finished work." in html
 
 
+def test_photos_refused_for_another_reason_without_javascript_are_asked_for_again(hank, cast):
+    """A page drawn again cannot put chosen files back: without JavaScript his good photos were
+    gone without a word when only the tick was missing, and the next "Mark done" was refused
+    for them. It is said, in the list of what is still needed."""
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    form = {"photos": [png_upload("a.png"), jpeg_upload("b.jpg")], "signer_name": "Ann Lee"}
+
+    response = hank.post(url("complete", job), form)
+
+    assert response.status_code == 422
+    page = html(response)
+    summary = page[
+        page.index('id="checklist-summary"') : page.index(
+            "</div>", page.index('id="checklist-summary"')
+        )
+    ]
+    assert "Choose the 2 photos again: this page cannot keep them after a refusal." in summary
+    assert 'value="Ann Lee"' in page  # what a page can keep, it keeps
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+    # With htmx the photos stay in their input: nothing to choose again.
+    response = hank.post(url("complete", job), {"photos": [png_upload()]}, headers=HX)
+    assert response.status_code == 422
+    assert "again: this page cannot keep them" not in html(response)
+
+
 def _snapshot(job: Installation) -> dict:
     row = fresh(job)
     return {
@@ -903,7 +966,73 @@ def test_a_cancelled_job_as_a_plain_post_shows_the_page_with_409(hank, cast):
     assert "Nothing was changed" in response.content.decode()
 
 
+def drawn(client, job: Installation) -> dict[str, str]:
+    """What his page's step form for `job` carries (its version and its details' mark)."""
+    page = html(client.get(url("jobs")))
+    card = page[page.index(f'id="job-{job.pk}"') :]
+    return {
+        name: re.search(rf'name="{name}" value="([^"]*)"', card).group(1)
+        for name in ("version", "details")
+    }
+
+
 def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    form = drawn(hank, job)
+    services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
+
+    response = hank.post(url("arrive", job), form, headers=HX)
+
+    assert response.status_code == 409
+    assert "Gate code 1234" in response.content.decode()
+    assert fresh(job).status == Status.EN_ROUTE
+    said = f"The office changed the notes of #{job.pk} a moment ago. Nothing was changed"
+    assert said in response.content.decode()
+    assert "address" not in said_in(response)  # only what changed is named
+    assert "Someone else changed this installation" not in response.content.decode()
+
+
+def said_in(response) -> str:
+    return re.search(r'<p class="job-note[^"]*"[^>]*>([^<]*)</p>', html(response)).group(1)
+
+
+def test_a_stale_tap_after_an_address_edit_names_the_address_alone(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    form = drawn(hank, job)
+    services.installation_update(
+        installation=job, actor=cast.partner_user, site_address="2 New Street"
+    )
+
+    response = hank.post(url("arrive", job), form)  # without JavaScript: the page, a 409
+
+    assert response.status_code == 409
+    page = html(response)
+    assert f"The office changed the address of #{job.pk} a moment ago." in page
+    assert "read the address on the card again" in page
+    assert "notes" not in page[page.index("The office changed") :].split("</")[0]
+    assert fresh(job).status == Status.EN_ROUTE
+
+
+def test_a_stale_tap_after_the_job_went_away_and_back_names_no_detail(hank, cast):
+    """The office gave the job to someone else and back: its address and notes are as his
+    page shows them, so the sentence does not send him to read them again."""
+    job = cast.installation("INSTALLER_ASSIGNED")
+    form = drawn(hank, job)
+    for handyman in (cast.other_handyman, cast.handyman):
+        services.installation_reassign(installation=job, handyman=handyman, actor=cast.partner_user)
+
+    response = hank.post(url("set_off", job), {**form, "eta_minutes": "30"}, headers=HX)
+
+    assert response.status_code == 409
+    said = said_in(response)
+    assert said == (
+        f"The office gave #{job.pk} to another handyman and back to you a moment ago. Nothing "
+        "was changed: check the card, then tap again."
+    )
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+
+
+def test_a_stale_tap_without_the_details_mark_claims_no_detail_changed(hank, cast):
     job = cast.installation("EN_ROUTE")
     version = job.version
     services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
@@ -911,11 +1040,10 @@ def test_a_tap_from_a_page_made_stale_by_an_edit_is_a_clear_409(hank, cast):
     response = hank.post(url("arrive", job), {"version": version}, headers=HX)
 
     assert response.status_code == 409
-    assert "Gate code 1234" in response.content.decode()
-    assert fresh(job).status == Status.EN_ROUTE
-    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
-    assert said in response.content.decode()
-    assert "Someone else changed this installation" not in response.content.decode()
+    assert said_in(response) == (
+        f"The office changed #{job.pk} a moment ago. Nothing was changed: check the card, then "
+        "tap again."
+    )
 
 
 def test_a_tap_from_a_page_drawn_before_the_office_moved_the_job_says_where_to(hank, cast):
@@ -974,11 +1102,14 @@ def test_a_tap_from_a_page_drawn_before_the_office_cancelled_the_job_says_cancel
 
 def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_did(hank, cast):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
-    version = job.version
+    checklist = html(hank.get(url("complete", job)))
+    version = re.search(r'name="version" value="(\d+)"', checklist).group(1)
+    details = re.search(r'name="details" value="([^"]+)"', checklist).group(1)
     services.installation_update(installation=job, actor=cast.partner_user, notes="Gate code 1234")
     photo = SimpleUploadedFile("done.png", png_bytes((320, 240)), content_type="image/png")
     form = {
         "version": version,
+        "details": details,
         "photos": photo,
         "signature": SIGNATURE,
         "signer_name": "Ann",
@@ -988,7 +1119,7 @@ def test_a_checklist_sent_from_a_page_drawn_before_an_edit_says_what_the_office_
     response = hank.post(url("complete", job), form, headers=HX)
 
     assert response.status_code == 409, response.content.decode()[:2000]
-    said = f"The office changed the details of #{job.pk} a moment ago. Nothing was changed"
+    said = f"The office changed the notes of #{job.pk} a moment ago. Nothing was changed"
     assert said in response.content.decode()
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
@@ -1085,6 +1216,7 @@ def test_another_handymans_job_is_404_on_every_url(client, cast, name, method):
     )
 
     assert response.status_code == 404
+    assert "no longer yours" not in response.content.decode()  # never his: nothing is said
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
 
@@ -1105,6 +1237,51 @@ def test_a_job_reassigned_away_is_404(hank, cast):
     response = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX)
 
     assert response.status_code == 404
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    # handyman.js shows the server's sentence (data-said), the one the plain page says.
+    assert re.search(
+        rf"<p [^>]*data-said>{re.escape(said)} Nothing was changed.</p>", html(response)
+    )
+
+
+@pytest.mark.parametrize(("name", "method"), EVERY_URL)
+def test_a_tap_on_a_job_given_away_meanwhile_says_so_and_leads_back_to_his_jobs(
+    hank, cast, name, method
+):
+    """Without JavaScript the tap is a plain POST: it got the site's "Page not found". It is
+    still a 404 (the job is not his to open or change), with his sentence and the way back."""
+    job = cast.installation("EN_ROUTE")
+    services.installation_reassign(
+        installation=job, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+
+    response = getattr(hank, method)(
+        url(name, job), {"eta_minutes": "30"} if method == "post" else {}
+    )
+
+    assert response.status_code == 404
+    page = html(response)
+    said = f"#{job.pk} {job.customer.name} is no longer yours: it was given to another handyman."
+    assert f"{said} Nothing was changed." in page
+    assert f'href="{url("jobs")}"' in page and "Back to my jobs" in page
+    assert "Page not found" not in page
+    assert cast.other_handyman.display_name not in page  # who has it is the office's to tell
+    assert fresh(job).status == Status.INSTALLER_ASSIGNED
+    assert fresh(job).handyman == cast.other_handyman
+
+
+def test_a_tap_on_a_job_taken_off_his_list_says_so(hank, cast):
+    job = cast.installation("INSTALLER_ASSIGNED")
+    cast.staff.is_superuser = True  # platform staff correcting the record
+    services.installation_override(
+        installation=job, actor=cast.staff, reason="Nobody can go.", changes={"handyman": None}
+    )
+
+    response = hank.post(url("set_off", job), {"eta_minutes": "30"})
+
+    assert response.status_code == 404
+    said = f"#{job.pk} {job.customer.name} is no longer yours: the office took it off your list."
+    assert f"{said} Nothing was changed." in html(response)
 
 
 @pytest.mark.parametrize(
