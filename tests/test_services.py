@@ -269,6 +269,20 @@ def test_open_records_can_be_edited_by_their_partner(cast):
         services.installation_update(installation=inst, actor=cast.other_partner_user, notes="x")
 
 
+def test_an_edit_from_a_page_drawn_before_another_edit_is_refused_and_changes_nothing(cast):
+    inst = cast.installation(S.SCHEDULED)
+    seen = inst.version
+    services.installation_update(
+        installation=inst, actor=cast.partner_user, notes="Side gate.", expected_version=seen
+    )
+    with pytest.raises(services.TransitionRefused, match="Someone else changed"):
+        services.installation_update(
+            installation=inst.pk, actor=cast.staff, notes="Front door.", expected_version=seen
+        )
+    inst.refresh_from_db()
+    assert inst.notes == "Side gate." and inst.version == seen + 1
+
+
 def test_an_override_of_a_locked_record_needs_a_reason_and_is_recorded(cast):
     inst = cast.installation(S.CUSTOMER_APPROVED)
     with pytest.raises(ValidationError):
