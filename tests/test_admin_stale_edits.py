@@ -59,7 +59,7 @@ def test_a_customer_changed_in_another_window_is_not_overwritten(root_client, ca
 
     response = root_client.post(change_url(customer), {**mine, "name": "Ann Smith-Jones"})
 
-    assert response.status_code == 200  # the page again, not a redirect
+    assert response.status_code == 409  # the page again, not a redirect: a conflict
     assert "Someone else changed this customer while you had this page open (phone)" in (
         errors_of(response)
     )
@@ -102,7 +102,7 @@ def test_a_handyman_given_another_partner_meanwhile_is_not_overwritten(root_clie
 
     response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this handyman" in errors_of(response)
     handyman = Handyman.objects.get(pk=cast.handyman.pk)
     assert third in handyman.partners.all()
@@ -124,7 +124,7 @@ def test_a_partner_renamed_meanwhile_is_not_renamed_back(root_client, cast):
 
     response = root_client.post(change_url(cast.partner), {**mine, "email": "ops@acme.test"})
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this partner" in errors_of(response)
     partner = Partner.objects.get(pk=cast.partner.pk)
     assert (partner.name, partner.email) == ("Acme Kitchens", cast.partner.email)
@@ -137,7 +137,7 @@ def test_a_partner_user_moved_meanwhile_is_not_moved_back(root_client, cast):
 
     response = root_client.post(change_url(member), mine)
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this partner user" in errors_of(response)
     assert PartnerUser.objects.get(pk=member.pk).partner == cast.other_partner
 
@@ -146,10 +146,21 @@ def test_a_crafted_record_of_the_page_is_refused_not_a_500(root_client, cast):
     customer = CustomerFactory(partner=cast.partner, name="Ann Smith")
     mine = {**opened(root_client, customer), "name": "Ann", "loaded_values": "[1, {"}
     response = root_client.post(change_url(customer), mine)
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Nothing was saved" in errors_of(response)
     customer.refresh_from_db()
     assert customer.name == "Ann Smith"
+
+
+def test_an_invalid_edit_is_refused_input_not_a_conflict(root_client, cast):
+    # The same pages answer a form refused for itself with 422, as every other page does.
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    mine = {**opened(root_client, customer), "name": "Ann", "phone": "", "email": ""}
+    response = root_client.post(change_url(customer), mine)
+    assert response.status_code == 422
+    assert "Someone else" not in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Ann Smith", "0700 000001")
 
 
 def test_a_view_only_staff_user_sees_a_customer_without_the_hidden_record(client, cast):

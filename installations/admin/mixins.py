@@ -121,6 +121,39 @@ class KeepsInstallationsMixin:
 
 LOADED_FIELD = "loaded_values"
 
+# The code of a refusal of a page older than the record: answered 409, not 422 (refused input).
+STALE = "stale"
+
+
+def _says_stale(errors) -> bool:
+    return any(error.code == STALE for error in errors.as_data())
+
+
+def refused_save_status(response) -> int | None:
+    """The status of a change page sent back with errors: 409 when the page (the record or one
+    of its inline rows) is older than the database, the product's answer to a stale change;
+    422 for input refused for itself. None when the page is not a refusal."""
+    context = getattr(response, "context_data", None) or {}
+    if not context.get("errors"):
+        return None
+    forms = [context["adminform"].form]
+    lists = []
+    for inline in context.get("inline_admin_formsets", ()):
+        forms.extend(inline.formset.forms)
+        lists.append(inline.formset.non_form_errors())
+    lists.extend(form.non_field_errors() for form in forms)
+    return 409 if any(_says_stale(errors) for errors in lists) else 422
+
+
+class RefusedSaveStatusMixin:
+    """A change page's refused save answers 409 (stale) or 422 (invalid), never Django's 200."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and (status := refused_save_status(response)):
+            response.status_code = status
+        return response
+
 
 def _shown_values(form) -> dict[str, str]:
     """The record's values of the form's editable model fields, as text: what the page showed
@@ -180,15 +213,16 @@ class StaleEditForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"Someone else changed this {noun} while you had this page open "
                 f"({', '.join(changed).lower()}). Nothing was saved: your changes are still "
-                "below. Reload the page to see theirs, or save again to replace them with yours."
+                "below. Reload the page to see theirs, or save again to replace them with yours.",
+                code=STALE,
             )
         return cleaned
 
 
-class StaleEditMixin:
+class StaleEditMixin(RefusedSaveStatusMixin):
     """For a ModelAdmin edited from more than one window: its change form is a StaleEditForm,
     and the row is read FOR UPDATE on a save, so that no other save lands between the check and
-    this one (PostgreSQL; SQLite writes one at a time)."""
+    this one (PostgreSQL; SQLite writes one at a time). A refusal answers 409."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
