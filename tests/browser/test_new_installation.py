@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from installations.models import Installation
@@ -118,3 +119,14 @@ def test_without_javascript_find_keeps_what_was_typed_and_enter_never_schedules(
         )
     finally:
         context.close()
+
+
+@pytest.mark.allow_page_errors("422")
+def test_a_refused_schedule_opens_with_the_focus_on_what_went_wrong(phone, cast):
+    log_in(phone, "acme")
+    phone.goto("/installations/new/")
+    assert phone.evaluate("document.activeElement === document.body")  # nothing moved it
+    phone.get_by_role("button", name="Schedule installation").click()
+    summary = phone.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Please correct the highlighted fields.")

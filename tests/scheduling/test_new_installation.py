@@ -104,3 +104,11 @@ def test_without_javascript_enter_in_any_field_finds_and_never_schedules(acme, c
     assert "Schedule installation" in buttons[-1]
     box = re.search(r'<input type="search"[^>]*>', form).group()
     assert "data-customer-search" in box and "form=" not in box  # the form's own, until JS
+
+
+def test_a_refused_schedule_opens_with_the_focus_on_what_went_wrong(acme, cast):
+    response = acme.post(NEW, typed(new_name=""))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*tabindex="-1" autofocus>', html)
+    assert "autofocus" not in acme.get(NEW).content.decode()  # an ordinary page: no focus moved
