@@ -395,7 +395,7 @@ def test_a_stale_edit_is_refused(staff_client, cast):
     services.installation_update(installation=inst, actor=cast.partner_user, notes="Their edit")
     response = staff_client.post(change_url(inst), data)
     # Refused on the page itself, what was typed kept (tests/test_admin_resent_saves.py).
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "Someone else changed this installation" in response.content.decode()
     inst.refresh_from_db()
     assert inst.notes == "Their edit"

@@ -63,7 +63,7 @@ def test_an_edit_over_another_windows_change_keeps_the_input_and_says_so(staff_c
 
     response = staff_client.post(change_url(inst), data)
 
-    assert response.status_code == 422  # the page again, with what was typed
+    assert response.status_code == 409  # the page again, with what was typed: a conflict
     assert "Someone else changed this installation while you had this page open" in errors_of(
         response
     )
@@ -95,7 +95,7 @@ def test_an_override_over_another_windows_change_keeps_the_reason(root_client, c
 
     response = root_client.post(change_url(inst), data)
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "Someone else changed this installation" in errors_of(response)
     assert "Customer phoned twice.</textarea>" in response.content.decode()
     assert Installation.objects.get(pk=inst.pk).notes == "Theirs"

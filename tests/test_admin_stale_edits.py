@@ -3,11 +3,14 @@ the other window meanwhile is refused with a sentence, the input kept; saving ag
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth.models import Permission
-from django.urls import reverse
+from datetime import date, timedelta
 
-from installations.models import Customer, Handyman, Partner, PartnerUser
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+from django.utils import timezone
+
+from installations.models import Customer, Handyman, Partner, PartnerUser, TimeOff
 
 from .factories import CustomerFactory
 
@@ -59,7 +62,7 @@ def test_a_customer_changed_in_another_window_is_not_overwritten(root_client, ca
 
     response = root_client.post(change_url(customer), {**mine, "name": "Ann Smith-Jones"})
 
-    assert response.status_code == 200  # the page again, not a redirect
+    assert response.status_code == 409  # the page again, not a redirect: a conflict
     assert "Someone else changed this customer while you had this page open (phone)" in (
         errors_of(response)
     )
@@ -102,7 +105,7 @@ def test_a_handyman_given_another_partner_meanwhile_is_not_overwritten(root_clie
 
     response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this handyman" in errors_of(response)
     handyman = Handyman.objects.get(pk=cast.handyman.pk)
     assert third in handyman.partners.all()
@@ -124,7 +127,7 @@ def test_a_partner_renamed_meanwhile_is_not_renamed_back(root_client, cast):
 
     response = root_client.post(change_url(cast.partner), {**mine, "email": "ops@acme.test"})
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this partner" in errors_of(response)
     partner = Partner.objects.get(pk=cast.partner.pk)
     assert (partner.name, partner.email) == ("Acme Kitchens", cast.partner.email)
@@ -137,7 +140,7 @@ def test_a_partner_user_moved_meanwhile_is_not_moved_back(root_client, cast):
 
     response = root_client.post(change_url(member), mine)
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Someone else changed this partner user" in errors_of(response)
     assert PartnerUser.objects.get(pk=member.pk).partner == cast.other_partner
 
@@ -146,10 +149,21 @@ def test_a_crafted_record_of_the_page_is_refused_not_a_500(root_client, cast):
     customer = CustomerFactory(partner=cast.partner, name="Ann Smith")
     mine = {**opened(root_client, customer), "name": "Ann", "loaded_values": "[1, {"}
     response = root_client.post(change_url(customer), mine)
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Nothing was saved" in errors_of(response)
     customer.refresh_from_db()
     assert customer.name == "Ann Smith"
+
+
+def test_an_invalid_edit_is_refused_input_not_a_conflict(root_client, cast):
+    # The same pages answer a form refused for itself with 422, as every other page does.
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    mine = {**opened(root_client, customer), "name": "Ann", "phone": "", "email": ""}
+    response = root_client.post(change_url(customer), mine)
+    assert response.status_code == 422
+    assert "Someone else" not in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Ann Smith", "0700 000001")
 
 
 def test_a_view_only_staff_user_sees_a_customer_without_the_hidden_record(client, cast):
@@ -160,3 +174,114 @@ def test_a_view_only_staff_user_sees_a_customer_without_the_hidden_record(client
     assert page.status_code == 200
     assert "loaded_values" not in page.content.decode()
     assert client.post(change_url(customer), {"name": "Ann"}).status_code == 403
+
+
+# --- Inline rows: a partner's users, a handyman's days off -----------------------------------
+
+
+def in_days(n: int) -> date:
+    return timezone.localdate() + timedelta(days=n)
+
+
+def inline_errors_of(response) -> str:
+    return " ".join(
+        " ".join(inline.formset.non_form_errors())
+        for inline in response.context["inline_admin_formsets"]
+    )
+
+
+def test_a_partners_user_row_changed_meanwhile_is_not_changed_back(root_client, cast):
+    member = PartnerUser.objects.get(user=cast.partner_user)
+    mine = opened(root_client, cast.partner)
+    zed = User.objects.create_user("zed")
+    PartnerUser.objects.filter(pk=member.pk).update(user=zed)  # a colleague's newer edit
+
+    response = root_client.post(change_url(cast.partner), {**mine, "email": "ops@acme.test"})
+
+    assert response.status_code == 409
+    said = inline_errors_of(response)
+    assert "Someone else changed the partner users while you had this page open" in said
+    assert "row 1 (zed): user" in said
+    assert 'value="ops@acme.test"' in response.content.decode()  # the input is kept
+    assert PartnerUser.objects.get(pk=member.pk).user == zed
+    assert Partner.objects.get(pk=cast.partner.pk).email == cast.partner.email
+
+
+def test_saving_again_after_a_row_warning_replaces_the_other_change(root_client, cast):
+    member = PartnerUser.objects.get(user=cast.partner_user)
+    mine = opened(root_client, cast.partner)
+    PartnerUser.objects.filter(pk=member.pk).update(user=User.objects.create_user("zed"))
+    refused = root_client.post(change_url(cast.partner), mine)
+    shown = refused.context["inline_admin_formsets"][0].formset.management_form
+    carried = {shown.add_prefix("SHOWN_ROWS"): shown["SHOWN_ROWS"].value()}
+
+    again = root_client.post(change_url(cast.partner), {**mine, **carried})
+
+    assert again.status_code == 302
+    assert PartnerUser.objects.get(pk=member.pk).user == cast.partner_user
+
+
+def test_a_day_off_moved_meanwhile_is_not_moved_back(root_client, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    mine = opened(root_client, cast.handyman)
+    TimeOff.objects.filter(pk=off.pk).update(day=in_days(6))
+
+    response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
+
+    assert response.status_code == 409
+    assert f"row 1 ({in_days(6).isoformat()}): day" in inline_errors_of(response)
+    assert TimeOff.objects.get(pk=off.pk).day == in_days(6)
+    assert Handyman.objects.get(pk=cast.handyman.pk).phone != "0711 111111"
+
+
+def test_a_day_off_added_meanwhile_is_named_and_kept_by_saving_again(root_client, cast):
+    mine = opened(root_client, cast.handyman)
+    TimeOff.objects.create(handyman=cast.handyman, day=in_days(8))
+
+    refused = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
+
+    assert refused.status_code == 409
+    assert f"a row added meanwhile ({in_days(8).isoformat()})" in inline_errors_of(refused)
+    shown = refused.context["inline_admin_formsets"][0].formset.management_form
+    carried = {shown.add_prefix("SHOWN_ROWS"): shown["SHOWN_ROWS"].value()}
+    again = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111", **carried})
+    assert again.status_code == 302
+    assert Handyman.objects.get(pk=cast.handyman.pk).phone == "0711 111111"
+    assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(8)]
+
+
+def test_a_day_off_deleted_meanwhile_is_said_and_its_delete_box_saves_the_rest(root_client, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    mine = opened(root_client, cast.handyman)
+    TimeOff.objects.filter(pk=off.pk).delete()
+
+    response = root_client.post(change_url(cast.handyman), {**mine, "phone": "0711 111111"})
+
+    assert response.status_code == 409
+    assert "row 1 was deleted (tick its Delete box" in inline_errors_of(response)
+    assert "row 1 was deleted" in response.content.decode()  # said on the page
+    assert not TimeOff.objects.exists()
+    ticked = {**mine, "phone": "0711 111111", "time_off-0-DELETE": "on"}
+    assert root_client.post(change_url(cast.handyman), ticked).status_code == 302
+    assert Handyman.objects.get(pk=cast.handyman.pk).phone == "0711 111111"
+    assert not TimeOff.objects.exists()
+
+
+def test_rows_unchanged_meanwhile_are_saved(root_client, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    page = root_client.get(change_url(cast.handyman)).content.decode()
+    assert 'type="hidden" name="time_off-SHOWN_ROWS"' in page  # what the rows held, drawn
+    mine = opened(root_client, cast.handyman)
+    response = root_client.post(
+        change_url(cast.handyman), {**mine, "time_off-0-day": in_days(7).isoformat()}
+    )
+    assert response.status_code == 302
+    assert TimeOff.objects.get(pk=off.pk).day == in_days(7)
+
+
+def test_a_crafted_record_of_the_rows_is_refused_not_a_500(root_client, cast):
+    TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    mine = {**opened(root_client, cast.handyman), "time_off-SHOWN_ROWS": '{"1": [}'}
+    response = root_client.post(change_url(cast.handyman), mine)
+    assert response.status_code == 409
+    assert "the page's own record of its rows" in inline_errors_of(response)

@@ -13,6 +13,7 @@ from ..forms import AssignForm, LinesField, ReasonForm
 from ..models import Handyman, Installation
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS
+from .mixins import STALE
 
 # Fields staff may edit on an open record (the update service's list, plus date and window,
 # which are saved as a reschedule) and, with a reason, on a finished one. Everything else is
@@ -86,7 +87,8 @@ class InstallationAdminForm(forms.ModelForm):
         raise forms.ValidationError(
             "Someone else changed this installation while you had this page open: it is now "
             f"“{current.get_status_display()}”. Nothing was saved, and your changes are still "
-            "below. Compare them with the record's history, then save again to keep yours."
+            "below. Compare them with the record's history, then save again to keep yours.",
+            code=STALE,
         )
 
     def _record_holds(self, cleaned: dict) -> bool:

@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 from .. import history_text
 from ..models import Installation, StatusChange
@@ -121,6 +122,39 @@ class KeepsInstallationsMixin:
 
 LOADED_FIELD = "loaded_values"
 
+# The code of a refusal of a page older than the record: answered 409, not 422 (refused input).
+STALE = "stale"
+
+
+def _says_stale(errors) -> bool:
+    return any(error.code == STALE for error in errors.as_data())
+
+
+def refused_save_status(response) -> int | None:
+    """The status of a change page sent back with errors: 409 when the page (the record or one
+    of its inline rows) is older than the database, the product's answer to a stale change;
+    422 for input refused for itself. None when the page is not a refusal."""
+    context = getattr(response, "context_data", None) or {}
+    if not context.get("errors"):
+        return None
+    forms = [context["adminform"].form]
+    lists = []
+    for inline in context.get("inline_admin_formsets", ()):
+        forms.extend(inline.formset.forms)
+        lists.append(inline.formset.non_form_errors())
+    lists.extend(form.non_field_errors() for form in forms)
+    return 409 if any(_says_stale(errors) for errors in lists) else 422
+
+
+class RefusedSaveStatusMixin:
+    """A change page's refused save answers 409 (stale) or 422 (invalid), never Django's 200."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and (status := refused_save_status(response)):
+            response.status_code = status
+        return response
+
 
 def _shown_values(form) -> dict[str, str]:
     """The record's values of the form's editable model fields, as text: what the page showed
@@ -180,15 +214,16 @@ class StaleEditForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"Someone else changed this {noun} while you had this page open "
                 f"({', '.join(changed).lower()}). Nothing was saved: your changes are still "
-                "below. Reload the page to see theirs, or save again to replace them with yours."
+                "below. Reload the page to see theirs, or save again to replace them with yours.",
+                code=STALE,
             )
         return cleaned
 
 
-class StaleEditMixin:
+class StaleEditMixin(RefusedSaveStatusMixin):
     """For a ModelAdmin edited from more than one window: its change form is a StaleEditForm,
     and the row is read FOR UPDATE on a save, so that no other save lands between the check and
-    this one (PostgreSQL; SQLite writes one at a time)."""
+    this one (PostgreSQL; SQLite writes one at a time). A refusal answers 409."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
@@ -237,3 +272,105 @@ class LabelledRowsFormSet(BaseInlineFormSet):
             if not field.widget.is_hidden:
                 label = field.label or name.replace("_", " ")
                 field.widget.attrs.setdefault("aria-label", f"{label} ({row})")
+
+
+SHOWN_ROWS = "SHOWN_ROWS"  # in an inline's management form: what its rows held as drawn
+
+
+def _row_values(row: Any, names: list[str]) -> dict[str, str]:
+    values = {}
+    for name in names:
+        value = row._meta.get_field(name).value_from_object(row)
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+class StaleRowsFormSet(LabelledRowsFormSet):
+    """An inline's rows, carrying what the page showed of them (in the management form, which
+    every inline template draws): a save over a colleague's newer change of a row, or a row they
+    deleted or added meanwhile, is refused naming the row and the field, with what was typed
+    kept; saving again replaces theirs knowingly (the page then carries the rows as they are).
+    The rows are read FOR UPDATE, as the record itself is (StaleEditMixin)."""
+
+    def _compared(self) -> list[str]:
+        skip = {self.model._meta.pk.name, self.fk.name}
+        names = []
+        for name in self.form.base_fields:
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue  # a form-only field
+            if name not in skip and not field.many_to_many:
+                names.append(name)
+        return names
+
+    def _shown(self, rows: list[Any]) -> str:
+        names = self._compared()
+        return json.dumps({str(row.pk): _row_values(row, names) for row in rows})
+
+    @cached_property
+    def management_form(self):
+        form = super().management_form
+        if self.instance.pk is None:
+            return form  # a new record: its rows are all new
+        form.fields[SHOWN_ROWS] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if not self.is_bound:
+            form.fields[SHOWN_ROWS].initial = self._shown([f.instance for f in self.initial_forms])
+        return form
+
+    def _row_name(self, row: Any, number: int | None) -> str:
+        names = self._compared()
+        text = str(getattr(row, names[0])) if names else str(row)
+        return f"row {number} ({text})" if number else f"a row added meanwhile ({text})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is None or not self.is_bound:
+            return
+        kept = self.model._default_manager.filter(**{self.fk.name: self.instance})
+        rows = {str(row.pk): row for row in kept.select_for_update().order_by("pk")}
+        pk_name = self.model._meta.pk.name
+        numbers, problems = {}, []
+        for number, form in enumerate(self.initial_forms, start=1):
+            pk = str(form.data.get(form.add_prefix(pk_name), ""))
+            numbers[pk] = number
+            if pk not in rows and not self._should_delete_form(form):
+                # Saved again, it would not come back: Django refuses its form (its id).
+                problems.append(
+                    f"row {number} was deleted (tick its Delete box to save the others)"
+                )
+        sent = self.data.get(self.add_prefix(SHOWN_ROWS))
+        if sent:  # a page from before this field (or a script's post) says nothing of its rows
+            try:
+                shown = json.loads(sent)
+            except ValueError:
+                shown = None
+            if not isinstance(shown, dict):
+                problems.append("the page's own record of its rows")
+                shown = {}
+            names = self._compared()
+            for pk, row in rows.items():
+                if pk not in shown:
+                    problems.append(self._row_name(row, numbers.get(pk)))
+                    continue
+                was = shown[pk] if isinstance(shown[pk], dict) else {}
+                now = _row_values(row, names)
+                changed = [
+                    str(self.form.base_fields[name].label or name).lower()
+                    for name in names
+                    if was.get(name) != now[name]
+                ]
+                if changed:
+                    problems.append(f"{self._row_name(row, numbers.get(pk))}: {', '.join(changed)}")
+        if problems:
+            # Saving again means "mine over theirs": the next save compares with the rows as now.
+            self.data = self.data.copy()
+            self.data[self.add_prefix(SHOWN_ROWS)] = self._shown(list(rows.values()))
+            self.management_form.data = self.data
+            raise ValidationError(
+                f"Someone else changed the {self.model._meta.verbose_name_plural} while you had "
+                f"this page open ({'; '.join(problems)}). Nothing was saved: your changes are "
+                "still below. Reload the page to see theirs, or save again to replace them with "
+                "yours.",
+                code=STALE,
+            )

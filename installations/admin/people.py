@@ -13,7 +13,7 @@ from ..filters import SEARCH_MAX_LENGTH
 from ..forms import require_a_way_to_reach
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
-from .mixins import IdSearchMixin, KeepsInstallationsMixin, LabelledRowsFormSet, StaleEditMixin
+from .mixins import IdSearchMixin, KeepsInstallationsMixin, StaleEditMixin, StaleRowsFormSet
 
 
 class HandymanForm(forms.ModelForm):
@@ -54,7 +54,7 @@ class CustomerForm(forms.ModelForm):
 
 class PartnerUserInline(admin.TabularInline):
     model = PartnerUser
-    formset = LabelledRowsFormSet
+    formset = StaleRowsFormSet
     extra = 0
     raw_id_fields = ("user",)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ..models import TimeOff
 from ..scheduling.selectors import jobs_kept_on
 from ..scheduling.text import day_text, jobs_text
-from .mixins import LabelledRowsFormSet
+from .mixins import StaleRowsFormSet
 from .people import HandymanAdmin
 
 
@@ -38,7 +38,7 @@ class TimeOffForm(forms.ModelForm):
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
     form = TimeOffForm
-    formset = LabelledRowsFormSet
+    formset = StaleRowsFormSet
     fields = ("day", "created_by", "created_at")
     readonly_fields = ("created_by", "created_at")
     extra = 1

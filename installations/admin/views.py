@@ -36,7 +36,7 @@ from ..scheduling.services import installation_reschedule
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
-from .mixins import MAX_ID, admin_change_url, error_text, is_id
+from .mixins import MAX_ID, RefusedSaveStatusMixin, admin_change_url, error_text, is_id
 
 # The admin's own names where the state machine's read wrongly here: beside "Save", a bare
 # "Cancel" reads like "cancel editing".
@@ -84,8 +84,9 @@ def override_log_text(
     return f"Override: {', '.join(changed)}; {reason}" if changed else ""
 
 
-class InstallationPagesMixin:
-    """For InstallationAdmin (before ``FSMAdminMixin`` in its bases): saves and transitions."""
+class InstallationPagesMixin(RefusedSaveStatusMixin):
+    """For InstallationAdmin (before ``FSMAdminMixin`` in its bases): saves and transitions.
+    A refused save answers 409 (a page older than the record) or 422 (refused input)."""
 
     def _may_transition(self, request, obj: Installation) -> bool:
         # The lock does not apply here: a transition posted from a page loaded before the record
@@ -243,17 +244,6 @@ class InstallationPagesMixin:
             # of the form is saved with it.
             return self._transition_from_change_page(request, object_id)
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        response = super().changeform_view(request, object_id, form_url, extra_context)
-        # A form sent back with errors is refused input: 422, as on every other page.
-        if (
-            request.method == "POST"
-            and isinstance(response, TemplateResponse)
-            and (response.context_data or {}).get("errors")
-        ):
-            response.status_code = 422
-        return response
 
     @staticmethod
     def _posted_version(data, obj: Installation) -> int:

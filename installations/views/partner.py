@@ -36,6 +36,7 @@ from ..live.selectors import partner_page_feed
 from ..models import Installation, Partner
 from ..redirects import post_only, redirect_back, safe_path
 from ..refusals import refusal_sentence
+from ..scheduling.new_installation import finding, unsent_form
 from ..scheduling.rules import ScheduleConflict, may_reschedule
 from ..statuses import GROUPS_BY_SLUG, VISITED_STATUSES, Status
 from .common import WrongRole
@@ -761,8 +762,7 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def installation_new(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
-    status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not finding(request):
         picker = customer_picker.pick(partner, "", request.POST.get("customer"))
         form = InstallationCreateForm(request.POST, partner=partner, picker=picker)
         if form.is_valid():
@@ -796,18 +796,12 @@ def installation_new(request: HttpRequest) -> HttpResponse:
                     f"Installation #{installation.pk} for {installation.customer.name} is "
                     f"scheduled on {_day(installation.scheduled_date)}.",
                 )
-        status = 422
-    else:
-        # A search for the customer (customer_q) and the one already chosen, if any.
-        picker = customer_picker.pick(
-            partner, request.GET.get("customer_q"), request.GET.get("customer")
-        )
-        initial = {"scheduled_date": _tomorrow(), "window": "08-10"}
-        if picker.chosen:
-            initial["customer"] = picker.chosen.pk
-        form = InstallationCreateForm(partner=partner, picker=picker, initial=initial)
-        if request.htmx and request.htmx.target == "customer-choices":
-            template = "installations/new.html#customer-choices"
-            return render(request, template, {"form": form, "picker": picker})
-    ctx = {"form": form, "picker": picker}
-    return render(request, "installations/new.html", ctx, status=status)
+        ctx = {"form": form, "picker": picker}
+        return render(request, "installations/new.html", ctx, status=422)
+    # The page to fill in; or the same page after "Find" without JavaScript, all typed kept.
+    defaults = {"scheduled_date": _tomorrow(), "window": "08-10"}
+    picker, form = unsent_form(request, partner, defaults)
+    ctx = {"form": form, "picker": picker, "finding": finding(request)}
+    if request.htmx and request.htmx.target == "customer-choices":
+        return render(request, "installations/new.html#customer-choices", ctx)
+    return render(request, "installations/new.html", ctx)

@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from installations.models import Customer
 from installations.ratelimit import services as ratelimit
 from installations.scheduling.models import TimeOff
 from installations.statuses import Status
+from tests.factories import CustomerFactory
 
 from .conftest import log_in
 from .steps import serious_axe_violations
@@ -158,3 +160,44 @@ def test_a_lists_search_box_and_button_fit_beside_the_navigation(page, cast, siz
     assert box is not None and button is not None
     assert box["width"] >= 120, box
     assert button["x"] + button["width"] <= viewport, (button, viewport)
+
+
+@pytest.mark.allow_page_errors("409")
+def test_a_refused_save_puts_the_focus_on_the_note_that_says_why(page, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    log_in(page, "root")
+    page.goto(f"/admin/installations/customer/{customer.pk}/change/")
+    # An ordinary page keeps the browser's focus.
+    assert page.evaluate("document.activeElement === document.body")
+    Customer.objects.filter(pk=customer.pk).update(phone="0700 999999")  # another window
+    page.locator("#id_name").fill("Ann Smith-Jones")
+    page.locator("input[name=_save]").click()
+
+    note = page.locator(".errornote")
+    expect(note).to_be_focused()
+    reasons = note.get_attribute("aria-describedby")
+    said = page.evaluate(
+        "ids => ids.split(' ').map(id => document.getElementById(id).textContent).join(' ')",
+        reasons,
+    )
+    assert "Someone else changed this customer while you had this page open" in said
+    expect(page.locator("#id_name")).to_have_value("Ann Smith-Jones")
+
+
+@pytest.mark.allow_page_errors("409")
+def test_a_refused_row_puts_the_focus_on_the_note_too(page, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=timezone.localdate() + timedelta(5))
+    log_in(page, "root")
+    page.goto(f"/admin/installations/handyman/{cast.handyman.pk}/change/")
+    TimeOff.objects.filter(pk=off.pk).delete()  # another window
+    page.locator("input[name=_save]").click()
+
+    note = page.locator(".errornote")
+    expect(note).to_be_focused()
+    reasons = note.get_attribute("aria-describedby")
+    said = page.evaluate(
+        "ids => ids.split(' ').map(id => document.getElementById(id).textContent).join(' ')",
+        reasons,
+    )
+    assert "row 1 was deleted" in said
+    assert serious_axe_violations(page, read_stylesheets=False) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from installations.models import Installation
@@ -76,22 +77,56 @@ def test_enter_in_the_customer_search_finds_and_schedules_nothing(page, cast):
     expect(page.get_by_label("Date", exact=True)).to_have_value("2099-01-15")
     expect(page.get_by_label("Notes")).to_have_value("Ring twice")
     assert Installation.objects.count() == 0
+    # Enter anywhere else schedules, as in any form.
+    page.get_by_role("radio", name=re.compile(r"^Obi Okafor")).check()
+    page.get_by_label("Site address").press("Enter")
+    page.wait_for_url(re.compile(r"/installations/\d+/#who-\d+$"))
+    assert Installation.objects.get().customer.name == "Obi Okafor"
 
 
-def test_without_javascript_find_reloads_the_page_with_the_customers_found(browser, cast):
+def test_without_javascript_find_keeps_what_was_typed_and_enter_never_schedules(browser, cast):
     CustomerFactory(partner=cast.partner, name="Obi Okafor")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
         log_in(page, "acme")
         page.goto("/installations/new/")
-        page.get_by_label("Find an existing customer").fill("okafor")
-        page.get_by_role("button", name="Find", exact=True).click()
-        page.wait_for_url(re.compile(r"customer_q=okafor"))
-        page.get_by_role("radio", name=re.compile(r"^Obi Okafor")).check()
         page.get_by_label("Date", exact=True).fill("2099-01-15")
+        page.get_by_label("Notes").fill("Ring twice")
+        search = page.get_by_label("Find an existing customer")
+        search.fill("okafor")
+        search.press("Enter")  # "Find": the page again, what was typed kept
+        expect(page.get_by_role("radio", name=re.compile(r"^Obi Okafor"))).to_be_visible()
+        expect(page.get_by_label("Find an existing customer")).to_be_focused()
+        expect(page.get_by_label("Date", exact=True)).to_have_value("2099-01-15")
+        expect(page.get_by_label("Notes")).to_have_value("Ring twice")
+        assert page.url.endswith("/installations/new/")  # nothing typed in the address bar
+        page.get_by_role("radio", name=re.compile(r"^Obi Okafor")).check()
+        # Enter in another field finds too (the form's first button): nothing half-filled is
+        # scheduled, nothing is lost.
+        page.get_by_label("Site address").fill("9 Quay, Hull")
+        page.get_by_label("Site address").press("Enter")
+        expect(page.get_by_label("Site address")).to_have_value("9 Quay, Hull")
+        expect(page.get_by_role("radio", name=re.compile(r"^Obi Okafor"))).to_be_checked()
+        assert Installation.objects.count() == 0
         page.get_by_role("button", name="Schedule installation").click()
         page.wait_for_url(re.compile(r"/installations/\d+/#who-\d+$"))
-        assert Installation.objects.get().customer.name == "Obi Okafor"
+        made = Installation.objects.get()
+        assert (made.customer.name, made.notes, made.site_address) == (
+            "Obi Okafor",
+            "Ring twice",
+            "9 Quay, Hull",
+        )
     finally:
         context.close()
+
+
+@pytest.mark.allow_page_errors("422")
+def test_a_refused_schedule_opens_with_the_focus_on_what_went_wrong(phone, cast):
+    log_in(phone, "acme")
+    phone.goto("/installations/new/")
+    assert phone.evaluate("document.activeElement === document.body")  # nothing moved it
+    phone.get_by_role("button", name="Schedule installation").click()
+    summary = phone.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Please correct the highlighted fields.")

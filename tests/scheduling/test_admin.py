@@ -84,7 +84,7 @@ def test_staff_cannot_add_a_past_day_off(root_client, cast):
         "time_off-0-day": in_days(-1).isoformat(),
     }
     response = root_client.post(url, data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "past days stay as they were" in response.content.decode()
     assert not TimeOff.objects.exists()
 
@@ -114,10 +114,10 @@ def test_a_day_off_already_listed_is_refused_with_a_sentence_not_a_500(root_clie
     url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
     existing = TimeOff.objects.create(handyman=cast.handyman, day=in_days(6))
     response = root_client.post(url, _days_off_post(cast, in_days(6), existing=existing))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "is already marked off" in response.content.decode()
     response = root_client.post(url, _days_off_post(cast, in_days(7), in_days(7)))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Please correct the duplicate data for day." in response.content.decode()
     assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(6)]
 
@@ -136,7 +136,7 @@ def test_a_partner_is_not_taken_from_a_handyman_who_still_has_its_open_jobs(root
     url = reverse("admin:installations_handyman_change", args=[cast.handyman.pk])
     data = {**_days_off_post(cast), "partners": [cast.other_partner.pk]}
     response = root_client.post(url, data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert f"still has open jobs for a partner you removed (Acme Appliances: #{job.pk})" in (
         response.content.decode()
     )

@@ -190,6 +190,19 @@ def test_reject_without_a_reason_is_422_with_the_error_inline(acme, cast, htmx):
     assert inst.status == Status.SCHEDULED
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_refused_action_page_opens_with_the_focus_on_what_went_wrong(acme, cast, htmx):
+    # Without JavaScript the page came back with the focus at its top; in the dialog portal.js
+    # focuses the field in error, and no second summary is drawn.
+    inst = cast.installation()
+    data = {"reason": "", "version": inst.version, "target": "row"}
+    html = acme.post(url(inst, "reject"), data, **(HX if htmx else {})).content.decode()
+    focused = '<div class="error-summary" role="alert" id="action-errors" tabindex="-1" autofocus>'
+    assert (focused in html) is not htmx
+    page = acme.get(url(inst, "reject"), {"version": inst.version}).content.decode()
+    assert "autofocus" not in page  # an ordinary page: the browser's focus
+
+
 def test_assign_without_a_handyman_is_422(acme, cast):
     inst = cast.installation()
     response = acme.post(url(inst, "assign"), {"version": inst.version})
