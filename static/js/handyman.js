@@ -416,15 +416,6 @@
       var since = Date.parse(el.dataset.onSiteSince);
       if (!isNaN(since)) el.textContent = duration(Date.now() - since);
     });
-    // An expected arrival whose time has passed while the page stayed open: the server's
-    // other wording (drawn hidden beside it) takes its place, as a reload would say it.
-    document.querySelectorAll("[data-expected-by]").forEach(function (el) {
-      var by = Date.parse(el.dataset.expectedBy);
-      var passed = el.nextElementSibling;
-      if (isNaN(by) || Date.now() < by || !passed) return;
-      passed.hidden = false;
-      el.remove();
-    });
   }
   window.setInterval(tick, 30000);
 })();

@@ -148,17 +148,4 @@
       if (!source || d.contains(source) || !document.body.contains(source)) closeDialog();
     }
   });
-
-  // The record's expected arrival, open past its time: the server's other wording (drawn hidden
-  // beside it) takes its place, as a reload would say it (handyman.js does the same on his card).
-  function arrivalsDue() {
-    document.querySelectorAll("[data-expected-by]").forEach(function (el) {
-      const by = Date.parse(el.dataset.expectedBy);
-      const passed = el.nextElementSibling;
-      if (isNaN(by) || Date.now() < by || !passed) return;
-      passed.hidden = false;
-      el.remove();
-    });
-  }
-  window.setInterval(arrivalsDue, 30000);
 })();
