@@ -162,6 +162,16 @@ def test_a_lists_search_box_and_button_fit_beside_the_navigation(page, cast, siz
     assert button["x"] + button["width"] <= viewport, (button, viewport)
 
 
+def focused_note_says(page) -> str:
+    """The error note has the focus; what it is described by (the sentences that say why)."""
+    note = page.locator(".errornote")
+    expect(note).to_be_focused()
+    return page.evaluate(
+        "ids => ids.split(' ').map(id => document.getElementById(id).textContent).join(' ')",
+        note.get_attribute("aria-describedby"),
+    )
+
+
 @pytest.mark.allow_page_errors("409")
 def test_a_refused_save_puts_the_focus_on_the_note_that_says_why(page, cast):
     customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
@@ -173,13 +183,7 @@ def test_a_refused_save_puts_the_focus_on_the_note_that_says_why(page, cast):
     page.locator("#id_name").fill("Ann Smith-Jones")
     page.locator("input[name=_save]").click()
 
-    note = page.locator(".errornote")
-    expect(note).to_be_focused()
-    reasons = note.get_attribute("aria-describedby")
-    said = page.evaluate(
-        "ids => ids.split(' ').map(id => document.getElementById(id).textContent).join(' ')",
-        reasons,
-    )
+    said = focused_note_says(page)
     assert "Someone else changed this customer while you had this page open" in said
     expect(page.locator("#id_name")).to_have_value("Ann Smith-Jones")
 
@@ -192,12 +196,6 @@ def test_a_refused_row_puts_the_focus_on_the_note_too(page, cast):
     TimeOff.objects.filter(pk=off.pk).delete()  # another window
     page.locator("input[name=_save]").click()
 
-    note = page.locator(".errornote")
-    expect(note).to_be_focused()
-    reasons = note.get_attribute("aria-describedby")
-    said = page.evaluate(
-        "ids => ids.split(' ').map(id => document.getElementById(id).textContent).join(' ')",
-        reasons,
-    )
+    said = focused_note_says(page)
     assert "row 1 was deleted" in said
     assert serious_axe_violations(page, read_stylesheets=False) == []
