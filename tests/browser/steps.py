@@ -78,6 +78,14 @@ def row_box(page, inst: Installation):
     return page.get_by_label(f"Select #{inst.pk} {inst.customer.name}", exact=True)
 
 
+def centre(locator) -> tuple[float, float]:
+    """Where a finger taps `locator`: the middle of its box, scrolled into view first."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
 def height(locator) -> float:
     box = locator.bounding_box()
     assert box is not None

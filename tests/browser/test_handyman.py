@@ -18,7 +18,7 @@ from installations.scheduling.models import TimeOff
 from installations.statuses import Status
 
 from .conftest import draw_signature, log_in
-from .steps import small_targets
+from .steps import centre, small_targets
 
 
 def _watch_console(page) -> list[str]:
@@ -625,10 +625,7 @@ def test_a_double_tap_on_on_my_way_never_marks_arrived(phone_page, cast):
     page.wait_for_url(re.compile(r"/handyman/$"))
     card = page.locator(f"#job-{job.pk}")
     on_my_way = card.get_by_role("button", name="On my way")
-    on_my_way.scroll_into_view_if_needed()
-    box = on_my_way.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y = centre(on_my_way)
 
     # What each touch lands on, and whether it was ready, as the page saw it.
     page.evaluate(TOUCH_LOG)
@@ -672,10 +669,7 @@ def test_a_double_tap_on_yes_i_am_at_the_site_does_not_open_the_checklist(phone_
     # The question is drawn (its note focused), and its button has settled in: a first tap.
     expect(card.locator(".job-note-question")).to_be_focused()
     expect(yes).to_be_enabled()
-    yes.scroll_into_view_if_needed()
-    box = yes.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y = centre(yes)
 
     page.touchscreen.tap(x, y)
     mark_done = card.get_by_role("link", name="Mark done")
@@ -732,10 +726,7 @@ def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
     log_in(page, "hank")
     card = page.locator(f"#job-{job.pk}")
     arrived = card.get_by_role("button", name="Arrived")
-    arrived.scroll_into_view_if_needed()
-    box = arrived.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y = centre(arrived)
 
     page.touchscreen.tap(x, y)
     note = card.locator(".job-note").first
@@ -749,17 +740,24 @@ def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
     assert Installation.objects.get(pk=job.pk).status == expected
 
 
-@pytest.mark.allow_page_errors("404")  # the card of a job given away, on purpose
-def test_not_yet_on_a_job_given_away_meanwhile_says_so_instead_of_doing_nothing(phone, cast):
-    """“Not yet” is a link that loads the card in place: when the job had meanwhile gone to
-    someone else its 404 was shown nowhere (the notices only followed forms), and the tap did
-    nothing at all."""
+def _asked_if_arrived(phone, cast):
+    """A job he set off for a moment ago, its "Arrived" pressed: the card asks whether he is
+    really at the site (with "Not yet")."""
     job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
     Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
     log_in(phone, "hank")
     card = phone.locator(f"#job-{job.pk}")
     card.get_by_role("button", name="Arrived").press("Enter")
     expect(card.locator(".job-note-question")).to_be_focused()
+    return job, card
+
+
+@pytest.mark.allow_page_errors("404")  # the card of a job given away, on purpose
+def test_not_yet_on_a_job_given_away_meanwhile_says_so_instead_of_doing_nothing(phone, cast):
+    """“Not yet” is a link that loads the card in place: when the job had meanwhile gone to
+    someone else its 404 was shown nowhere (the notices only followed forms), and the tap did
+    nothing at all."""
+    job, card = _asked_if_arrived(phone, cast)
     services.installation_reassign(
         installation=job, handyman=cast.other_handyman, actor=cast.partner_user
     )
@@ -776,12 +774,7 @@ def test_not_yet_puts_the_card_back_and_keeps_the_focus_on_it(phone, cast):
     """“Not yet” redraws the card as it was; the link pressed went with it, and the focus fell
     to the page (the next Tab started again at the top of his jobs). He goes on at the card's
     name: never at its step button, where a second Enter would take the step."""
-    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
-    Installation.objects.filter(pk=job.pk).update(departed_at=timezone.now())
-    log_in(phone, "hank")
-    card = phone.locator(f"#job-{job.pk}")
-    card.get_by_role("button", name="Arrived").press("Enter")
-    expect(card.locator(".job-note-question")).to_be_focused()
+    job, card = _asked_if_arrived(phone, cast)
 
     card.get_by_role("link", name="Not yet").press("Enter")
     expect(card.get_by_role("button", name="Arrived")).to_be_visible()
