@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,7 +13,13 @@ from django.utils import dateformat, timezone
 
 from installations import selectors, services
 from installations.demo import png_bytes, walk_to
-from installations.models import CustomerActor, Installation, PartnerStatusCount, StatusChange
+from installations.models import (
+    Customer,
+    CustomerActor,
+    Installation,
+    PartnerStatusCount,
+    StatusChange,
+)
 from installations.scheduling.text import long_day_text
 from installations.statuses import GROUPS, TERMINAL_STATUSES, Status
 
@@ -281,6 +287,31 @@ def test_an_edit_from_a_page_drawn_before_another_edit_is_refused_and_changes_no
         )
     inst.refresh_from_db()
     assert inst.notes == "Side gate." and inst.version == seen + 1
+
+
+@pytest.mark.parametrize(
+    ("days", "start", "end", "field"),
+    [(-1, 8, 10, "scheduled_date"), (2, 10, 10, "window_end"), (2, 12, 10, "window_end")],
+)
+def test_the_new_installation_service_refuses_a_bad_slot_and_creates_no_one(
+    cast, days, start, end, field
+):
+    # The form checks the slot first; the service's own check is what holds for any other
+    # caller, and then neither the customer nor the job is created.
+    with pytest.raises(ValidationError) as refused:
+        services.installation_schedule(
+            partner=cast.partner,
+            customer=None,
+            new_customer={"name": "Jo Early", "phone": "", "email": ""},
+            site_address="1 Early Road",
+            scheduled_date=timezone.localdate() + timedelta(days=days),
+            window_start=time(start),
+            window_end=time(end),
+            actor=cast.partner_user,
+        )
+    assert field in refused.value.message_dict
+    assert not Customer.objects.filter(name="Jo Early").exists()
+    assert not Installation.objects.filter(site_address="1 Early Road").exists()
 
 
 def test_an_override_of_a_locked_record_needs_a_reason_and_is_recorded(cast):
