@@ -247,6 +247,22 @@ def test_set_off_records_the_eta(cast):
     assert inst.expected_arrival_at - inst.departed_at == timedelta(minutes=45)
 
 
+@pytest.mark.parametrize(("minutes", "taken"), [(0, False), (1, True), (240, True), (241, False)])
+def test_an_arrival_estimate_is_one_minute_to_four_hours(cast, minutes, taken):
+    inst = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=timezone.localdate())
+    if taken:
+        services.installation_set_off(
+            installation=inst, eta_minutes=minutes, actor=cast.handyman.user
+        )
+    else:
+        with pytest.raises(ValidationError, match="up to 4 hours"):
+            services.installation_set_off(
+                installation=inst, eta_minutes=minutes, actor=cast.handyman.user
+            )
+    inst.refresh_from_db()
+    assert inst.status == (S.EN_ROUTE if taken else S.INSTALLER_ASSIGNED)
+
+
 # --- Locked finished records ---------------------------------------------------------------------
 
 
