@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
@@ -285,3 +286,84 @@ def test_a_crafted_record_of_the_rows_is_refused_not_a_500(root_client, cast):
     response = root_client.post(change_url(cast.handyman), mine)
     assert response.status_code == 409
     assert "the page's own record of its rows" in inline_errors_of(response)
+
+
+# --- The same save sent twice (a double click, a resent form) is answered as saved -----------
+
+
+def logged_changes(obj) -> int:
+    return LogEntry.objects.filter(object_id=str(obj.pk), action_flag=CHANGE).count()
+
+
+def test_a_resent_edit_is_answered_as_saved_and_logged_once(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    sent = {**opened(root_client, customer), "name": "Ann Smith-Jones"}
+
+    first = root_client.post(change_url(customer), sent)
+    again = root_client.post(change_url(customer), sent)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert Customer.objects.get(pk=customer.pk).name == "Ann Smith-Jones"
+    assert logged_changes(customer) == 1
+
+
+def test_a_change_meanwhile_to_the_very_value_sent_is_no_conflict(root_client, cast):
+    customer = CustomerFactory(partner=cast.partner, name="Ann Smith", phone="0700 000001")
+    mine = opened(root_client, customer)
+    Customer.objects.filter(pk=customer.pk).update(phone="0700 999999")  # a colleague agrees
+
+    response = root_client.post(
+        change_url(customer), {**mine, "name": "Ann Smith-Jones", "phone": "0700 999999"}
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Ann Smith-Jones", "0700 999999")
+
+
+def test_a_resent_day_off_edit_is_answered_as_saved(root_client, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    sent = {**opened(root_client, cast.handyman), "time_off-0-day": in_days(7).isoformat()}
+
+    first = root_client.post(change_url(cast.handyman), sent)
+    again = root_client.post(change_url(cast.handyman), sent)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert list(TimeOff.objects.values_list("pk", "day")) == [(off.pk, in_days(7))]
+
+
+def test_a_resent_new_day_off_is_added_once(root_client, cast):
+    new_row = {"time_off-0-day": in_days(9).isoformat(), "time_off-0-handyman": cast.handyman.pk}
+    sent = {**opened(root_client, cast.handyman), **new_row}
+
+    first = root_client.post(change_url(cast.handyman), sent)
+    again = root_client.post(change_url(cast.handyman), sent)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(9)]
+
+
+def test_a_resent_partner_user_edit_is_answered_as_saved(root_client, cast):
+    member = PartnerUser.objects.get(user=cast.partner_user)
+    zed = User.objects.create_user("zed")
+    mine = opened(root_client, cast.partner)
+    row_user = next(name for name in mine if name.endswith("-0-user"))
+    sent = {**mine, row_user: str(zed.pk)}
+
+    first = root_client.post(change_url(cast.partner), sent)
+    again = root_client.post(change_url(cast.partner), sent)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert PartnerUser.objects.get(pk=member.pk).user == zed
+
+
+def test_a_day_off_moved_meanwhile_is_not_deleted_unseen(root_client, cast):
+    off = TimeOff.objects.create(handyman=cast.handyman, day=in_days(5))
+    mine = opened(root_client, cast.handyman)
+    TimeOff.objects.filter(pk=off.pk).update(day=in_days(6))  # a colleague moved it
+
+    response = root_client.post(change_url(cast.handyman), {**mine, "time_off-0-DELETE": "on"})
+
+    assert response.status_code == 409
+    assert f"row 1 ({in_days(6).isoformat()}): day" in inline_errors_of(response)
+    assert TimeOff.objects.get(pk=off.pk).day == in_days(6)

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -175,11 +176,35 @@ def _shown_values(form) -> dict[str, str]:
     return values
 
 
+def _sent_text(field: Any, value: Any) -> str:
+    """A cleaned value as `_shown_values` writes the record's: a row by its key, rows (a
+    many-to-many) as their sorted keys, nothing as ""."""
+    if field.many_to_many:
+        return ",".join(map(str, sorted(row.pk for row in value or ())))
+    value = getattr(value, "pk", value)
+    return "" if value is None else str(value)
+
+
+def _conflicts(loaded: dict, now: dict, sent: dict) -> list[str]:
+    """The fields someone else changed since the page was drawn (`loaded` → `now`) to something
+    other than what this save sends. A change to the very value sent is no conflict: it is this
+    same save sent again (a double click, a resent form), or two people who agree."""
+    return [
+        name
+        for name, value in now.items()
+        if name in loaded and loaded[name] != value and sent.get(name, value) != value
+    ]
+
+
 class StaleEditForm(forms.ModelForm):
     """A change form that carries the values its page showed: a save over another window's change
     made meanwhile is refused with a sentence, the person's input kept on the page."""
 
     loaded_values = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    # Set by clean(): the record already holds every value this save sends, and did not when
+    # its page was drawn (the same save sent again): answered as saved, nothing written twice.
+    already_saved = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -201,11 +226,15 @@ class StaleEditForm(forms.ModelForm):
         if not isinstance(loaded, dict):
             changed = ["the page's own record of what it showed"]
         else:
+            sent = {
+                name: _sent_text(self.instance._meta.get_field(name), cleaned[name])
+                for name in now
+                if name in cleaned
+            }
             changed = [
-                str(self.fields[name].label or name)
-                for name, value in now.items()
-                if name in loaded and loaded[name] != value
+                str(self.fields[name].label or name) for name in _conflicts(loaded, now, sent)
             ]
+            self.already_saved = not changed and sent == now and loaded != now
         if changed:
             # Saving again means "mine over theirs": the next save compares with the row as now.
             self.data = self.data.copy()
@@ -242,6 +271,17 @@ class StaleEditMixin(RefusedSaveStatusMixin):
             return fieldsets
         (name, options), *rest = fieldsets
         return [(name, {**options, "fields": [*options["fields"], LOADED_FIELD]}), *rest]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if getattr(form, "already_saved", False):
+            request._stale_edit_already_saved = True  # and no second "Changed …" in its history
+            return
+        super().save_model(request, obj, form, change)
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_stale_edit_already_saved", False):
+            return None
+        return super().log_change(request, obj, message)
 
     def get_object(self, request, object_id, from_field=None):
         if request.method == "POST":
@@ -318,6 +358,29 @@ class StaleRowsFormSet(LabelledRowsFormSet):
             form.fields[SHOWN_ROWS].initial = self._shown([f.instance for f in self.initial_forms])
         return form
 
+    def _sent(self, form: Any, names: list[str]) -> dict[str, str]:
+        """What a row's form sends, as `_row_values` writes a row. A field the form refused
+        for itself (a day already marked off: by this very save, when it is sent again) is read
+        from its input."""
+        cleaned = getattr(form, "cleaned_data", {})
+        sent = {}
+        for name in names:
+            if name in cleaned:
+                value = cleaned[name]
+            else:
+                try:
+                    value = form.fields[name].clean(form[name].value())
+                except ValidationError:
+                    continue
+            sent[name] = _sent_text(self.model._meta.get_field(name), value)
+        return sent
+
+    def _already_there(self, form: Any) -> None:
+        """A new row this save already added: not added twice, and not refused as a copy of
+        itself (the row it would duplicate is that very row)."""
+        form.cleaned_data[DELETION_FIELD_NAME] = True
+        form._errors.clear()
+
     def _row_name(self, row: Any, number: int | None) -> str:
         names = self._compared()
         text = str(getattr(row, names[0])) if names else str(row)
@@ -349,16 +412,30 @@ class StaleRowsFormSet(LabelledRowsFormSet):
                 problems.append("the page's own record of its rows")
                 shown = {}
             names = self._compared()
+            sent_by_pk = {
+                str(form.data.get(form.add_prefix(pk_name), "")): self._sent(form, names)
+                for form in self.initial_forms
+                if not self._should_delete_form(form)
+            }
+            added = [form for form in self.extra_forms if form.has_changed()]
             for pk, row in rows.items():
+                now = _row_values(row, names)
                 if pk not in shown:
-                    problems.append(self._row_name(row, numbers.get(pk)))
+                    # The same row added by this very save before (sent again): kept once.
+                    twin = next((f for f in added if self._sent(f, names) == now), None)
+                    if twin is None:
+                        problems.append(self._row_name(row, numbers.get(pk)))
+                    else:
+                        added.remove(twin)
+                        self._already_there(twin)
                     continue
                 was = shown[pk] if isinstance(shown[pk], dict) else {}
-                now = _row_values(row, names)
+                if pk in sent_by_pk:
+                    conflicting = _conflicts(was, now, sent_by_pk[pk])
+                else:  # deleted by this save: any change of theirs is one it would undo
+                    conflicting = [name for name in names if was.get(name) != now[name]]
                 changed = [
-                    str(self.form.base_fields[name].label or name).lower()
-                    for name in names
-                    if was.get(name) != now[name]
+                    str(self.form.base_fields[name].label or name).lower() for name in conflicting
                 ]
                 if changed:
                     problems.append(f"{self._row_name(row, numbers.get(pk))}: {', '.join(changed)}")
