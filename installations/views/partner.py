@@ -763,7 +763,10 @@ def installation_rebook(request: HttpRequest, pk: int) -> HttpResponse:
 def installation_new(request: HttpRequest) -> HttpResponse:
     partner = _partner_for(request)
     if request.method == "POST" and not finding(request):
-        picker = customer_picker.pick(partner, "", request.POST.get("customer"))
+        # Without JavaScript the search box is the form's own: what it holds is kept, answered.
+        picker = customer_picker.pick(
+            partner, request.POST.get("customer_q"), request.POST.get("customer")
+        )
         form = InstallationCreateForm(request.POST, partner=partner, picker=picker)
         if form.is_valid():
             data = form.cleaned_data

@@ -112,3 +112,15 @@ def test_a_refused_schedule_opens_with_the_focus_on_what_went_wrong(acme, cast):
     assert response.status_code == 422
     assert re.search(r'<div class="error-summary" role="alert"[^>]*tabindex="-1" autofocus>', html)
     assert "autofocus" not in acme.get(NEW).content.decode()  # an ordinary page: no focus moved
+
+
+def test_a_refused_schedule_keeps_the_search_typed_and_its_answer(acme, cast):
+    CustomerFactory(partner=cast.partner, name="Obi Okafor")
+
+    response = acme.post(NEW, typed(new_name="", customer_q="okafor"))
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'value="okafor"' in html
+    assert "1 customer matches “okafor”." in html
+    assert not Installation.objects.exists()
