@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from unittest import mock
 
@@ -123,6 +124,16 @@ def test_a_past_date_is_422_with_the_sentence_and_changes_nothing(acme, cast):
     assert "is in the past: choose today or a later date." in response.content.decode()
     inst.refresh_from_db()
     assert inst.scheduled_date == in_days(1) and inst.version == 1
+
+
+def test_a_refused_move_without_javascript_opens_with_the_focus_on_what_went_wrong(acme, cast):
+    inst = cast.installation()
+    page = acme.post(url(inst), post(inst, in_days(-2))).content.decode()
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*tabindex="-1" autofocus>', page)
+    # In the dialog (htmx) portal.js focuses the field in error; the summary takes no focus there.
+    dialog = acme.post(url(inst), post(inst, in_days(-2)), **HX).content.decode()
+    assert "autofocus" not in dialog
+    assert "autofocus" not in acme.get(url(inst)).content.decode()
 
 
 def test_a_window_already_over_today_is_422_on_the_window_and_changes_nothing(acme, cast):
