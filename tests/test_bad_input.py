@@ -29,6 +29,8 @@ def partner_client(client, cast):
     [
         "/installations/abc/",
         f"/installations/{HUGE_ID}/",
+        f"/installations/{2**63 - 1}/",  # the largest id a row can have: no such row
+        f"/installations/{2**63}/",  # one more: no database can be asked about it
         f"/installations/{HUGE_ID}/assign/",
         f"/installations/{HUGE_ID}/follow-up/",
         f"/installations/{HUGE_ID}/rebook/",
