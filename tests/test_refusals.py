@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from installations.models import Installation
-from installations.refusals import VERBS, refusal, refusal_sentence
+from installations.refusals import FOLLOW_UP, REBOOK, VERBS, refusal, refusal_sentence
 from installations.statuses import HAPPY_PATH, TERMINAL_STATUSES, Status
 
 S = Status
@@ -90,3 +90,20 @@ def test_moving_a_job_already_visited_suggests_a_follow_up_visit(status):
 def test_the_same_action_done_already_says_so():
     assert refusal(S.REJECTED, "reject") == "it is already rejected"
     assert refusal(S.CONTRACT_SENT, "send_contract") == "it has already been sent its contract"
+
+
+SENDING = ("assign", "reassign", "reschedule")
+HINTS = ("assign one instead", "reassign it to send someone else", REBOOK, FOLLOW_UP)
+
+
+@pytest.mark.parametrize(("action", "status"), REFUSED)
+def test_something_else_to_do_is_offered_only_for_sending_someone(action, status):
+    said = refusal(status, action)
+    if action not in SENDING:
+        assert not said.endswith(HINTS), said
+
+
+@pytest.mark.parametrize("action", ["assign", "reassign"])
+def test_with_the_handyman_on_site_no_follow_up_is_offered_yet(action):
+    assert not refusal(S.INSTALLATION_IN_PROGRESS, action).endswith(FOLLOW_UP)
+    assert refusal(S.INSTALLATION_COMPLETED, action).endswith(f", so {FOLLOW_UP}")
