@@ -1013,6 +1013,21 @@ def test_a_stale_tap_after_an_address_edit_names_the_address_alone(hank, cast):
     assert fresh(job).status == Status.EN_ROUTE
 
 
+def test_a_stale_tap_after_both_details_were_edited_names_both(hank, cast):
+    job = cast.installation("EN_ROUTE")
+    form = drawn(hank, job)
+    services.installation_update(
+        installation=job, actor=cast.partner_user, site_address="2 New Street", notes="Gate 4"
+    )
+
+    response = hank.post(url("arrive", job), form)
+
+    assert response.status_code == 409
+    said = f"The office changed the address and notes of #{job.pk} a moment ago."
+    assert said in html(response)
+    assert fresh(job).status == Status.EN_ROUTE
+
+
 def test_a_stale_tap_after_the_job_went_away_and_back_names_no_detail(hank, cast):
     """The office gave the job to someone else and back: its address and notes are as his
     page shows them, so the sentence does not send him to read them again."""
