@@ -5,6 +5,7 @@ text at the moment of signing) can never word it differently."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from django.template.loader import render_to_string
@@ -42,3 +43,12 @@ def contract_text(installation: Installation) -> str:
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
     }
     return render_to_string("customer/default_contract.txt", ctx).strip()
+
+
+def read_mark(installation: Installation) -> str:
+    """A mark of what the customer reads before signing: the contract as it reads now and the
+    site's address beside it. The sign form carries it, so that a signature is refused when
+    either changed while they read (the partner's new terms, a corrected address), and is taken
+    when the office changed only what the page does not show (its notes for the handyman)."""
+    read = "\x1f".join((contract_text(installation), installation.site_address))
+    return hashlib.sha256(read.encode()).hexdigest()[:16]

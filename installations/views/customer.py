@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from PIL import Image, UnidentifiedImageError
 
 from .. import services
-from ..contracts import TYPED_STATEMENT, contract_text, done_on
+from ..contracts import TYPED_STATEMENT, contract_text, done_on, read_mark
 from ..customer_links import MAX_AGE, LinkError, bad_link_counted, link_post_counted, read_token
 from ..customer_status import customer_status, moved_to, new_link_sent
 from ..evidence.selectors import contract_as_signed
@@ -161,6 +161,7 @@ def _page(
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
         "contract_text": _contract_shown(installation),
+        "read_mark": read_mark(installation) if installation.status == Status.CONTRACT_SENT else "",
         "typed_statement": TYPED_STATEMENT,
         "link_days": MAX_AGE.days,
         "errors": errors or {},
@@ -251,23 +252,39 @@ def sign(request: HttpRequest, token: str, installation: Installation) -> HttpRe
             typed=typed,
             signature=kept,
         )
-    try:
-        installation = services.installation_sign(
+
+    def signing(expected_version: int | None) -> Installation:
+        return services.installation_sign(
             installation=installation,
             name=name,
             signature_png=signature_png,
             ip=client_ip(request),  # as the limits see it (TRUSTED_PROXY_COUNT)
             actor=_customer(installation),
-            expected_version=installation.version if drawn_from is None else drawn_from,
+            expected_version=expected_version,
             typed=typed,
         )
+
+    read = request.POST.get("read", "")
+    try:
+        if read and not signed and read != read_mark(installation):
+            # The partner's terms or the address changed while they read: not what they sign.
+            raise services.TransitionRefused("", installation=installation)
+        try:
+            installation = signing(installation.version if drawn_from is None else drawn_from)
+        except services.TransitionRefused as refused:
+            current = refused.installation or installation
+            # The job moved on from the page only in what the page does not show (the office's
+            # notes for the handyman): what they read is what there is, so it is signed.
+            if current.status != Status.CONTRACT_SENT or read != read_mark(current):
+                raise
+            installation = signing(current.version)
     except services.TransitionRefused as refused:
         current = refused.installation or installation
         if current.status != Status.CONTRACT_SENT and signed:
             return _page(request, current, token, status=409, notice=ALREADY_SIGNED)
         if current.status == Status.CONTRACT_SENT:
-            # Still to sign, but not the page they read (the office edited the address or the
-            # notes): the contract as it now is, with what they typed and drew kept.
+            # Still to sign, but not the page they read (the terms or the address changed, or a
+            # page without its mark): the contract as it now is, with what they typed and drew.
             notice = (
                 f"Nothing was changed: {current.partner.name} changed the details of your "
                 "installation while you were signing. Please read them again, then sign."

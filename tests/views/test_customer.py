@@ -21,7 +21,7 @@ from installations import notifications, services
 from installations.customer_links import MAX_AGE, SALT, make_token, read_token
 from installations.customer_status import CUSTOMER_WORDS
 from installations.demo import png_bytes
-from installations.models import Installation, Message
+from installations.models import Installation, Message, Partner
 from installations.scheduling.text import dated_slot_text
 from installations.statuses import Status
 
@@ -152,11 +152,19 @@ def test_signing_twice_answers_409_and_changes_nothing(client, sent):
 
 
 def _signing_form(client, token) -> dict[str, str]:
-    """The sign form as the page draws it, filled in: the page's version with it."""
+    """The sign form as the page draws it, filled in: the page's version and the mark of what
+    it shows with it."""
     page = client.get(_url("page", token)).content.decode()
     version = re.search(r'class="sign-form".*?name="version" value="(\d+)"', page, re.S)
     assert version is not None, "the sign form carries the page's version"
-    return {"name": "Carol Customer", "signature": SIGNATURE, "version": version.group(1)}
+    read = re.search(r'class="sign-form".*?name="read" value="([0-9a-f]+)"', page, re.S)
+    assert read is not None, "the sign form carries the mark of what the page shows"
+    return {
+        "name": "Carol Customer",
+        "signature": SIGNATURE,
+        "version": version.group(1),
+        "read": read.group(1),
+    }
 
 
 def test_the_same_signature_sent_twice_is_answered_as_signed_not_as_a_conflict(client, sent):
@@ -214,6 +222,37 @@ def test_a_signature_sent_from_a_page_drawn_before_the_office_edited_the_job_is_
     # Signed from the page as it now is.
     response = client.post(_url("sign", token), _signing_form(client, token))
     assert response.status_code == 302 and _status(sent) == Status.CONTRACT_SIGNED
+
+
+def test_a_signature_is_taken_when_the_office_changed_only_what_the_page_does_not_show(
+    client, cast, sent
+):
+    """The office's notes for the handyman are not on the customer's page: an edit of them
+    while the customer reads is no reason to refuse what they signed."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    services.installation_update(installation=sent, actor=cast.partner_user, notes="Gate 4")
+
+    response = client.post(_url("sign", token), form)
+
+    assert response.status_code == 302
+    assert _status(sent) == Status.CONTRACT_SIGNED
+    assert sent.history.filter(transition="sign").count() == 1
+
+
+def test_a_signature_is_refused_when_the_partners_terms_changed_while_they_read(client, cast, sent):
+    """New terms change no installation (no version moves), yet they are not what was read."""
+    token = make_token(sent)
+    form = _signing_form(client, token)
+    Partner.objects.filter(pk=cast.partner.pk).update(contract_text="New terms: pay twice.")
+
+    response = client.post(_url("sign", token), {**form, "name": "Carol Q. Customer"})
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed the details of your installation while you were signing" in html
+    assert "New terms: pay twice." in html and 'value="Carol Q. Customer"' in html
+    assert _status(sent) == Status.CONTRACT_SENT
 
 
 def test_approving_before_signing_answers_409(client, sent):
