@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from installations import notifications, services, sms
 from installations.customer_links import read_token
-from installations.models import Message
+from installations.models import Customer, Message
 from installations.statuses import Status
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -625,3 +626,19 @@ def test_every_status_with_a_customer_link_has_its_message():
     from installations.statuses import CUSTOMER_LINK_STATUSES
 
     assert set(notifications.LINK_STATUSES) == CUSTOMER_LINK_STATUSES
+
+
+@pytest.mark.parametrize(
+    ("phone", "email", "reached"),
+    [("0700 900123", "", True), ("", "ann@example.com", True), ("", "", False)],
+)
+def test_a_customer_with_a_phone_or_an_email_is_reachable(phone, email, reached):
+    assert notifications.reachable(Customer(name="Ann", phone=phone, email=email)) is reached
+
+
+def test_a_wait_that_ends_tomorrow_names_the_day_and_one_today_only_the_time():
+    london = ZoneInfo("Europe/London")
+    now = datetime(2026, 12, 5, 23, 50, tzinfo=london)
+    assert notifications._when(datetime(2026, 12, 5, 23, 55, tzinfo=london), now) == "23:55"
+    tomorrow = datetime(2026, 12, 6, 0, 5, tzinfo=london)
+    assert notifications._when(tomorrow, now) == "00:05 on 6 Dec"
