@@ -45,10 +45,13 @@ def contract_text(installation: Installation) -> str:
     return render_to_string("customer/default_contract.txt", ctx).strip()
 
 
-def read_mark(installation: Installation) -> str:
+def read_mark(installation: Installation, contract: str | None = None) -> str:
     """A mark of what the customer reads before signing: the contract as it reads now and the
     site's address beside it. The sign form carries it, so that a signature is refused when
     either changed while they read (the partner's new terms, a corrected address), and is taken
-    when the office changed only what the page does not show (its notes for the handyman)."""
-    read = "\x1f".join((contract_text(installation), installation.site_address))
+    when the office changed only what the page does not show (its notes for the handyman).
+    `contract`: its `contract_text`, when the caller already has it."""
+    if contract is None:
+        contract = contract_text(installation)
+    read = "\x1f".join((contract, installation.site_address))
     return hashlib.sha256(read.encode()).hexdigest()[:16]

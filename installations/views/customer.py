@@ -130,12 +130,16 @@ def _photos(installation: Installation, token: str) -> list[Photo]:
     return photos
 
 
-def _contract_shown(installation: Installation) -> str:
-    """Before signing, the contract as it reads today; once signed, the text the customer
-    signed (kept at signing), which a later edit of the partner's terms or an override of the
-    record does not change: the page stays the customer's record."""
+def _contract_shown(installation: Installation) -> tuple[str, str]:
+    """The contract the page shows and the mark the sign form carries (empty when there is
+    nothing to sign). Before signing, the contract as it reads today; once signed, the text the
+    customer signed (kept at signing), which a later edit of the partner's terms or an override
+    of the record does not change: the page stays the customer's record. Rendered once for
+    both: the default contract is a template."""
     signed, _, _ = contract_as_signed(installation)
-    return signed or contract_text(installation)
+    to_sign = installation.status == Status.CONTRACT_SENT
+    today = contract_text(installation) if to_sign or not signed else ""
+    return signed or today, read_mark(installation, today) if to_sign else ""
 
 
 def _page(
@@ -150,6 +154,7 @@ def _page(
     typed: bool = False,
     signature: str = "",
 ) -> HttpResponse:
+    shown, mark = _contract_shown(installation)
     ctx = {
         "installation": installation,
         "partner": installation.partner,
@@ -160,8 +165,8 @@ def _page(
         "status_text": customer_status(installation),
         "done_on": done_on(installation),
         "is_follow_up": installation.kind == Installation.Kind.FOLLOW_UP,
-        "contract_text": _contract_shown(installation),
-        "read_mark": read_mark(installation) if installation.status == Status.CONTRACT_SENT else "",
+        "contract_text": shown,
+        "read_mark": mark,
         "typed_statement": TYPED_STATEMENT,
         "link_days": MAX_AGE.days,
         "errors": errors or {},

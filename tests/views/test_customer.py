@@ -13,6 +13,7 @@ from datetime import time as dt_time
 
 import pytest
 from django.core import signing
+from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from PIL import Image
@@ -253,6 +254,26 @@ def test_a_signature_is_refused_when_the_partners_terms_changed_while_they_read(
     assert "changed the details of your installation while you were signing" in html
     assert "New terms: pay twice." in html and 'value="Carol Q. Customer"' in html
     assert _status(sent) == Status.CONTRACT_SENT
+
+
+def test_the_page_renders_the_contract_once_to_show_it_and_mark_it(client, sent):
+    """The default contract is a template: the page shows it and its sign form carries a mark of
+    it (contracts.read_mark), from one rendering."""
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        if template.name == "customer/default_contract.txt":
+            rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        response = client.get(_url("page", make_token(sent)))
+    finally:
+        template_rendered.disconnect(count)
+
+    assert response.status_code == 200
+    assert 'name="read" value="' in response.content.decode()
+    assert len(rendered) == 1
 
 
 def test_approving_before_signing_answers_409(client, sent):
