@@ -83,7 +83,12 @@ def moved_to(installation: Installation) -> str:
     return dated_slot_text(job.scheduled_date, job.window_start, job.window_end)
 
 
-CHANNEL_WORDS = {Message.Channel.EMAIL: "by email", Message.Channel.SMS: "by text message"}
+# How a send went out, by the channels it used (both go out together, moments apart).
+SENT_BY = {
+    frozenset({Message.Channel.EMAIL}): "by email",
+    frozenset({Message.Channel.SMS}): "by text message",
+    frozenset({Message.Channel.EMAIL, Message.Channel.SMS}): "by email and text message",
+}
 
 
 def new_link_sent(installation: Installation) -> str:
@@ -106,8 +111,6 @@ def new_link_sent(installation: Installation) -> str:
         created_at__gte=latest.created_at - SENT_TOGETHER,
         created_at__lte=latest.created_at + SENT_TOGETHER,
     )
-    channels = {m.channel for m in together.only("channel")}
-    how = " and ".join(CHANNEL_WORDS[c] for c in CHANNEL_WORDS if c in channels)
-    how = how.replace("by email and by text message", "by email and text message")
+    how = SENT_BY[frozenset(m.channel for m in together.only("channel"))]
     local = timezone.localtime(latest.sent_at)
     return f"{how} on {dateformat.format(local, 'j M Y')} at {dateformat.format(local, 'H:i')}"

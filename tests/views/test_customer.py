@@ -799,6 +799,19 @@ def test_a_rebooked_jobs_old_link_says_the_new_link_was_sent_once_it_has_gone_ou
     assert said in _sign(client, token).content.decode()
 
 
+@pytest.mark.parametrize(("channel", "how"), [("email", "by email"), ("sms", "by text message")])
+def test_a_rebooked_jobs_old_link_names_the_one_way_the_new_link_went(
+    client, cast, sent, channel, how
+):
+    token = make_token(sent)
+    new = _cancel_and_rebook(cast, sent)
+    _link_message(new, channel, sent_at=datetime(2026, 12, 5, 10, 40, tzinfo=UTC))
+
+    html = client.get(_url("page", token)).content.decode()
+
+    assert f"A new link for it was sent to you {how} on 5 Dec 2026 at 10:40" in html
+
+
 def test_a_rebooked_jobs_old_link_does_not_count_a_failed_message_as_sent(client, cast, sent):
     token = make_token(sent)
     new = _cancel_and_rebook(cast, sent)
