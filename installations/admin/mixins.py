@@ -377,9 +377,10 @@ class StaleRowsFormSet(LabelledRowsFormSet):
 
     def _already_there(self, form: Any) -> None:
         """A new row this save already added: not added twice, and not refused as a copy of
-        itself (the row it would duplicate is that very row)."""
+        itself (the row it would duplicate is that very row). Marked deleted, its form is
+        neither saved nor asked whether it is valid (BaseFormSet.is_valid skips deleted forms),
+        so its own complaint about the copy goes unsaid."""
         form.cleaned_data[DELETION_FIELD_NAME] = True
-        form._errors.clear()
 
     def _row_name(self, row: Any, number: int | None) -> str:
         names = self._compared()
