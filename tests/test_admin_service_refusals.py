@@ -156,7 +156,9 @@ def test_a_move_onto_another_job_of_the_handyman_is_refused_on_the_page(root_cli
     response = root_client.post(change_url(inst), data)
 
     assert response.status_code == 409  # the handyman's day as it is now: a conflict
-    assert f"already has #{other.pk}" in errors_of(response)
+    said = errors_of(response)
+    assert f"already has #{other.pk}" in said
+    assert said.endswith("that day. Nothing was saved: your changes are still below.")
     assert "Ring twice</textarea>" in response.content.decode()
     assert 'name="scheduled_date" value="' + day.isoformat() in response.content.decode()
     assert Installation.objects.get(pk=inst.pk).version == inst.version  # nothing saved

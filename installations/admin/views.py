@@ -179,7 +179,10 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
             else:
                 self._save_open(request, obj, form)
         except TransitionRefused as err:
-            raise _SaveRefused(ValidationError(err.message, code=CONFLICT)) from err
+            said = err.message
+            if "Nothing was" not in said:  # "… already has #12 that day.": and then?
+                said += " Nothing was saved: your changes are still below."
+            raise _SaveRefused(ValidationError(said, code=CONFLICT)) from err
         except ValidationError as err:
             raise _SaveRefused(err) from err
 
