@@ -422,8 +422,15 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                         expected_version=version,
                     )
                 except TransitionRefused as err:
-                    self.message_user(request, err.message, level=messages.ERROR)
-                    return self._back_to_change_page(request, obj)
+                    now = self.get_object(request, unquote(object_id))  # read afresh
+                    if now is None or not self._still_possible(request, now, transition.name):
+                        self.message_user(request, err.message, level=messages.ERROR)
+                        return self._back_to_change_page(request, obj)
+                    # Changed meanwhile, and still possible: the page again with what was typed
+                    # (a reason is not lost), at the record's version: applying it again is a
+                    # choice made knowing theirs.
+                    form.add_error(None, ValidationError(err.message, code=CONFLICT))
+                    obj, version = now, now.version
                 except ValidationError as err:
                     add_errors(form, err)
                 else:
@@ -436,8 +443,7 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                     )
                     return self._back_to_change_page(request, obj)
         else:
-            available = {t.name for t in obj.get_available_user_status_transitions(request.user)}
-            if transition.name not in available:
+            if not self._still_possible(request, obj, transition.name):
                 # The words its POST would be refused with (the service's).
                 self.message_user(
                     request, refusal_sentence(obj, transition.name), level=messages.ERROR
@@ -459,5 +465,12 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
             "change_url": admin_change_url(obj),
             "media": self.media + form.media,
         }
-        status = 422 if form.is_bound and form.errors else 200
+        status = 200
+        if form.is_bound and form.errors:
+            conflict = any(e.code == CONFLICT for e in form.non_field_errors().as_data())
+            status = 409 if conflict else 422
         return TemplateResponse(request, self.fsm_transition_form_template, context, status=status)
+
+    @staticmethod
+    def _still_possible(request, obj: Installation, name: str) -> bool:
+        return name in {t.name for t in obj.get_available_user_status_transitions(request.user)}
