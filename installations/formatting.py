@@ -34,10 +34,12 @@ def duration_text(value: timedelta | None) -> str:
 @dataclass(frozen=True)
 class Arrival:
     """The expected arrival as a page says it: `clock` is "10:40" (with its day, "10:40 on Fri
-    4 Dec", when that is not today), `passed` once that moment has gone by."""
+    4 Dec", when that is not today), `passed` once that moment has gone by, read at `now` (the
+    server's: a page left open goes on by it, not by the device's clock, expected_arrival.js)."""
 
     clock: str
     passed: bool
+    now: datetime
 
 
 def arrival(expected_at: datetime | None, now: datetime | None = None) -> Arrival | None:
@@ -51,7 +53,7 @@ def arrival(expected_at: datetime | None, now: datetime | None = None) -> Arriva
     clock = dateformat.format(local, "H:i")
     if local.date() != timezone.localtime(now).date():
         clock = f"{clock} on {dateformat.format(local, 'D j M')}"
-    return Arrival(clock=clock, passed=expected_at <= now)
+    return Arrival(clock=clock, passed=expected_at <= now, now=now)
 
 
 def iso_datetime(value: datetime | date | None) -> str:

@@ -13,7 +13,7 @@ from ..forms import AssignForm, LinesField, ReasonForm
 from ..models import Handyman, Installation
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS
-from .mixins import STALE
+from .mixins import STALE, add_errors
 
 # Fields staff may edit on an open record (the update service's list, plus date and window,
 # which are saved as a reschedule) and, with a reason, on a finished one. Everything else is
@@ -65,11 +65,18 @@ class InstallationAdminForm(forms.ModelForm):
         if start and end and start >= end:
             self.add_error("window_end", "The arrival window must end after it starts.")
         self._check_page_version(cleaned)
+        if self.service_refusal is not None and not self.already_saved and not self._errors:
+            # Unless the form now sees it itself (the day ended meanwhile): one sentence, not two.
+            add_errors(self, self.service_refusal)
         return cleaned
 
     # Set by clean(): the page is older than the record, which already holds what it sends
     # (the same form sent twice): answered as saved, nothing written twice.
     already_saved = False
+
+    # Set by the admin when the service refused this very post after clean() had let it through:
+    # the page drawn again says why, unless the record now answers it (saved, or changed).
+    service_refusal: forms.ValidationError | None = None
 
     def _check_page_version(self, cleaned: dict) -> None:
         """Refuse, on the page and with the input kept, a save from a page older than the

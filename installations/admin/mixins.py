@@ -125,10 +125,23 @@ LOADED_FIELD = "loaded_values"
 
 # The code of a refusal of a page older than the record: answered 409, not 422 (refused input).
 STALE = "stale"
+# The code of a save the service refused for the record's state as it is now (another job of the
+# handyman in that window, a status that no longer allows it): a conflict too, answered 409.
+CONFLICT = "conflict"
 
 
 def _says_stale(errors) -> bool:
-    return any(error.code == STALE for error in errors.as_data())
+    return any(error.code in (STALE, CONFLICT) for error in errors.as_data())
+
+
+def add_errors(form: forms.Form, err: ValidationError) -> None:
+    """A service's refusal on the form: each field's sentence beside its field, the rest (and a
+    field the form does not show) above them all."""
+    if hasattr(err, "error_dict"):
+        for field, errors in err.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, err)
 
 
 def refused_save_status(response) -> int | None:

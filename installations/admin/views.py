@@ -36,7 +36,15 @@ from ..scheduling.services import installation_reschedule
 from ..scheduling.text import SLOT_FIELDS
 from ..services import EDITABLE_FIELDS, TransitionRefused
 from .forms import ADD_FIELDS, OVERRIDE_FIELDS, REASON_FIELD, VERSION_FIELD
-from .mixins import MAX_ID, RefusedSaveStatusMixin, admin_change_url, error_text, is_id
+from .mixins import (
+    CONFLICT,
+    MAX_ID,
+    RefusedSaveStatusMixin,
+    add_errors,
+    admin_change_url,
+    error_text,
+    is_id,
+)
 
 # The admin's own names where the state machine's read wrongly here: beside "Save", a bare
 # "Cancel" reads like "cancel editing".
@@ -84,9 +92,38 @@ def override_log_text(
     return f"Override: {', '.join(changed)}; {reason}" if changed else ""
 
 
+class _SaveRefused(Exception):
+    """The service refused a save the change form had let through: raised out of ``save_model``
+    (before anything is logged or answered), then the page is drawn again from the same post."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class InstallationPagesMixin(RefusedSaveStatusMixin):
     """For InstallationAdmin (before ``FSMAdminMixin`` in its bases): saves and transitions.
     A refused save answers 409 (a page older than the record) or 422 (refused input)."""
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        # Inside the request's transaction (Django's changeform_view), where the service has
+        # already rolled its own writes back: nothing of this post is saved.
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except _SaveRefused as refused:
+            # Between the form's check and the service's lock someone saved, or a rule only the
+            # service knows said no: the same post again, read against the record as it is now
+            # (its own first send is answered as saved, another's change as the form's own stale
+            # refusal), and otherwise refused on the page with the service's sentence.
+            request._installation_refusal = refused.error
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_installation_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"service_refusal": refusal})
 
     def _may_transition(self, request, obj: Installation) -> bool:
         # The lock does not apply here: a transition posted from a page loaded before the record
@@ -97,11 +134,14 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
 
     def save_model(self, request, obj: Installation, form, change: bool) -> None:
         if not change:
-            created = services.installation_create(
-                actor=request.user,
-                token=form.cleaned_data.get("token"),
-                **{f: form.cleaned_data[f] for f in ADD_FIELDS},
-            )
+            try:
+                created = services.installation_create(
+                    actor=request.user,
+                    token=form.cleaned_data.get("token"),
+                    **{f: form.cleaned_data[f] for f in ADD_FIELDS},
+                )
+            except ValidationError as err:  # the day ended between the form's check and this
+                raise _SaveRefused(err) from err
             # The admin goes on with `obj` (log entry, redirect): make it the saved record.
             obj.pk = created.pk
             obj.version = created.version
@@ -139,9 +179,12 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
             else:
                 self._save_open(request, obj, form)
         except TransitionRefused as err:
-            self._refuse_save(request, err.message)
+            said = err.message
+            if "Nothing was" not in said:  # "… already has #12 that day.": and then?
+                said += " Nothing was saved: your changes are still below."
+            raise _SaveRefused(ValidationError(said, code=CONFLICT)) from err
         except ValidationError as err:
-            self._refuse_save(request, f"Nothing was changed: {error_text(err)}")
+            raise _SaveRefused(err) from err
 
     def _save_open(self, request, obj: Installation, form) -> None:
         """An open record: a new date or window is a reschedule (history entry, day-off and
@@ -163,10 +206,6 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                 services.installation_update(
                     installation=obj.pk, actor=request.user, expected_version=version, **changes
                 )
-
-    def _refuse_save(self, request, message: str) -> None:
-        request._installation_save_refused = True
-        self.message_user(request, message, level=messages.ERROR)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # An override is logged in words, as on the timeline (Django's default names the fields).
@@ -383,10 +422,17 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                         expected_version=version,
                     )
                 except TransitionRefused as err:
-                    self.message_user(request, err.message, level=messages.ERROR)
-                    return self._back_to_change_page(request, obj)
+                    now = self.get_object(request, unquote(object_id))  # read afresh
+                    if now is None or not self._still_possible(request, now, transition.name):
+                        self.message_user(request, err.message, level=messages.ERROR)
+                        return self._back_to_change_page(request, obj)
+                    # Changed meanwhile, and still possible: the page again with what was typed
+                    # (a reason is not lost), at the record's version: applying it again is a
+                    # choice made knowing theirs.
+                    form.add_error(None, ValidationError(err.message, code=CONFLICT))
+                    obj, version = now, now.version
                 except ValidationError as err:
-                    _add_errors(form, err)
+                    add_errors(form, err)
                 else:
                     self._transition_done(
                         request,
@@ -397,8 +443,7 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                     )
                     return self._back_to_change_page(request, obj)
         else:
-            available = {t.name for t in obj.get_available_user_status_transitions(request.user)}
-            if transition.name not in available:
+            if not self._still_possible(request, obj, transition.name):
                 # The words its POST would be refused with (the service's).
                 self.message_user(
                     request, refusal_sentence(obj, transition.name), level=messages.ERROR
@@ -420,13 +465,12 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
             "change_url": admin_change_url(obj),
             "media": self.media + form.media,
         }
-        status = 422 if form.is_bound and form.errors else 200
+        status = 200
+        if form.is_bound and form.errors:
+            conflict = any(e.code == CONFLICT for e in form.non_field_errors().as_data())
+            status = 409 if conflict else 422
         return TemplateResponse(request, self.fsm_transition_form_template, context, status=status)
 
-
-def _add_errors(form: forms.Form, err: ValidationError) -> None:
-    if hasattr(err, "error_dict"):
-        for field, errors in err.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, err)
+    @staticmethod
+    def _still_possible(request, obj: Installation, name: str) -> bool:
+        return name in {t.name for t in obj.get_available_user_status_transitions(request.user)}

@@ -708,6 +708,53 @@ def test_an_expected_arrival_that_passes_while_the_page_is_open_says_so(phone_pa
     expect(card.get_by_text("About")).to_have_count(0)
 
 
+THREE_HOURS = timedelta(hours=3)
+
+
+@pytest.mark.parametrize("lead", [THREE_HOURS, -THREE_HOURS], ids=["phone-ahead", "phone-behind"])
+def test_an_expected_arrival_passes_by_the_servers_clock_not_the_phones(phone_page, cast, lead):
+    """A phone three hours off (set by hand, a wrong time zone): "About 10:40" turns at 10:40 by
+    the server, as a reload would say it, not three hours early or late."""
+    page = phone_page
+    job = cast.installation("EN_ROUTE", scheduled_date=timezone.localdate())
+    now = timezone.now()
+    Installation.objects.filter(pk=job.pk).update(expected_arrival_at=now + timedelta(minutes=3))
+    page.clock.install(time=now + lead)
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    about = card.locator("[data-expected-by]")
+    expect(about).to_be_visible()
+
+    page.clock.fast_forward("00:31")  # looked at once: by the server's clock, still to come
+    expect(about).to_be_visible()
+    expect(card.get_by_text("Was expected by")).to_be_hidden()
+
+    page.clock.fast_forward("03:00")
+    expect(card.get_by_text("Was expected by")).to_be_visible()
+    expect(about).to_have_count(0)
+
+
+def test_a_card_drawn_again_by_htmx_passes_by_the_servers_clock(phone_page, cast):
+    """ "On my way" answers with the card, drawn at its own moment: the phone, three hours ahead,
+    does not call the arrival missed at once."""
+    page = phone_page
+    job = cast.installation("INSTALLER_ASSIGNED", scheduled_date=timezone.localdate())
+    page.clock.install(time=timezone.now() + THREE_HOURS)
+    log_in(page, "hank")
+    card = page.locator(f"#job-{job.pk}")
+    card.get_by_label("15 min").check()
+    card.get_by_role("button", name="On my way").tap()
+    about = card.locator("[data-expected-by]")
+    expect(about).to_be_visible()
+
+    page.clock.fast_forward("00:31")
+    expect(about).to_be_visible()
+
+    page.clock.fast_forward("16:00")
+    expect(card.get_by_text("Was expected by")).to_be_visible()
+    expect(about).to_have_count(0)
+
+
 @pytest.mark.parametrize("just_set_off", [False, True], ids=["arrives", "is-asked"])
 def test_a_double_tap_on_arrived_leaves_the_focus_on_the_cards_sentence(
     phone_page, cast, just_set_off

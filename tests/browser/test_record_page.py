@@ -71,3 +71,26 @@ def test_an_expected_arrival_that_passes_while_the_record_is_open_says_so(page, 
     expect(estimate.get_by_text("was expected by")).to_be_visible()
     expect(estimate).to_contain_text("that time has passed")
     expect(estimate).not_to_contain_text("expected at")
+
+
+@pytest.mark.parametrize(
+    "lead", [timedelta(hours=3), -timedelta(hours=3)], ids=["device-ahead", "device-behind"]
+)
+def test_an_expected_arrival_on_the_record_passes_by_the_servers_clock(page, cast, lead):
+    """An office computer whose clock is hours off: "expected at 10:40" turns at 10:40 by the
+    server, as a reload would say it."""
+    job = cast.installation(Status.EN_ROUTE, scheduled_date=timezone.localdate())
+    now = timezone.now()
+    Installation.objects.filter(pk=job.pk).update(expected_arrival_at=now + timedelta(minutes=3))
+    page.clock.install(time=now + lead)
+    log_in(page, "acme")
+    page.goto(f"/installations/{job.pk}/")
+    estimate = page.locator("dt:text-is('Arrival estimate') + dd")
+    expect(estimate).to_contain_text("expected at")
+
+    page.clock.fast_forward("00:31")  # looked at once: by the server's clock, still to come
+    expect(estimate.get_by_text("was expected by")).to_be_hidden()
+
+    page.clock.fast_forward("03:00")
+    expect(estimate.get_by_text("was expected by")).to_be_visible()
+    expect(estimate).not_to_contain_text("expected at")

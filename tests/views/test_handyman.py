@@ -296,6 +296,25 @@ def test_the_expected_arrival_says_so_once_its_time_has_passed(hank, cast, monke
     assert re.search(r"Was expected by <time[^>]*>10:40 on Fri 4 Dec</time>", html)
 
 
+def test_an_expected_arrival_says_the_servers_now_for_a_page_left_open(hank, cast, monkeypatch):
+    """expected_arrival.js turns "About 10:40" by the server's clock, not a phone's that is off:
+    the card (a whole page or htmx's answer) and the office's record say when they were drawn."""
+    clock = Clock(monkeypatch, datetime(2026, 12, 4, 10, 10, tzinfo=UTC))  # 10:10 in London
+    job = cast.installation("INSTALLER_ASSIGNED")
+    by = 'data-expected-by="2026-12-04T10:40:00+00:00"'
+
+    card = hank.post(url("set_off", job), {"eta_minutes": "30"}, headers=HX).content.decode()
+    assert f'{by} data-server-now="2026-12-04T10:10:00+00:00"' in card
+
+    clock.advance(minutes=5, seconds=30)
+    page = hank.get(url("jobs")).content.decode()
+    assert f'{by} data-server-now="2026-12-04T10:15:30+00:00"' in page
+    office = Client()
+    office.force_login(cast.partner_user)
+    record = office.get(reverse("partner:detail", args=[job.pk])).content.decode()
+    assert f'{by} data-server-now="2026-12-04T10:15:30+00:00"' in record
+
+
 def test_on_my_way_for_a_customer_with_no_phone_or_email_does_not_say_they_were_told(hank, cast):
     customer = CustomerFactory(partner=cast.partner, phone="", email="")
     job = cast.installation("INSTALLER_ASSIGNED", customer=customer)
