@@ -279,7 +279,7 @@ def test_the_expected_arrival_says_so_once_its_time_has_passed(hank, cast, monke
     assert re.search(r"About <time[^>]*>10:40</time> \(30 minutes\)", html)
     record = office.get(detail).content.decode()
     assert "30 minutes, expected at 10:40" in re.sub(r"<[^>]+>", "", record)
-    # The passed wording waits hidden, for a page left open (portal.js).
+    # The passed wording waits hidden, for a page left open (expected_arrival.js).
     assert "<span hidden>, was expected by 10:40: that time has passed</span>" in record
 
     clock.advance(minutes=65)  # 11:15, not arrived
