@@ -134,6 +134,21 @@ def test_editing_checks_the_new_url_and_saves_the_choices(acme, cast, receiver, 
     assert endpoint.event_types == ["installation.status_changed"]
 
 
+def test_the_same_edit_sent_twice_saves_once(acme, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    url = f"/installations/settings/endpoints/{endpoint.pk}/edit/"
+    data = form(receiver.url + "/v2", description="CRM")
+    assert acme.post(url, data).status_code == 302
+    saved = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
+
+    again = acme.post(url, data, follow=True)  # a double click, a resent form
+
+    assert again.redirect_chain == [("/installations/settings/", 302)]
+    assert f"Saved: {receiver.url}/v2." in again.content.decode()
+    # Nothing to change: its "last changed" stays at the first save.
+    assert WebhookEndpoint.objects.values().get(pk=endpoint.pk) == saved
+
+
 def test_pause_resume_and_delete(acme, cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     base = f"/installations/settings/endpoints/{endpoint.pk}"
