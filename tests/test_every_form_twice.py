@@ -78,6 +78,8 @@ class FormShape:
     accepts: dict[str, str] = field(default_factory=dict)  # file input name -> accept
     required: set[str] = field(default_factory=set)
     boxes: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # (value, checked)
+    # The admin's action menu: each of its actions is a form of its own.
+    menu: list[str] = field(default_factory=list)
     # Submit buttons: (name, value, formaction): a button may send the form elsewhere.
     buttons: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -123,6 +125,8 @@ class _Shapes(_Forms):
             return
         if tag == "option" and not self.inside:
             return
+        if tag == "option" and self._select == "action" and a.get("value"):
+            self.shapes[-1].menu.append(a["value"])
         super().handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
@@ -281,6 +285,13 @@ CONFLICT_WORDS = re.compile(
 )
 
 
+def text(response: Any) -> str:
+    """The page an answer draws ("" for a download: the CSV export is a stream)."""
+    if getattr(response, "streaming", False):
+        return ""
+    return response.content.decode(errors="replace")
+
+
 def said(response: Any) -> list[str]:
     """What the request queued as messages (shown on the next page)."""
     storage = getattr(response.wsgi_request, "_messages", None)
@@ -302,6 +313,16 @@ class Audience:
     exercised: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)  # pages a form led to without a change
     shapes: set[tuple] = field(default_factory=set)  # forms already gathered (the log-out form…)
+    answers: list[FormShape] = field(default_factory=list)  # forms a POST answered with
+
+    def first_sight(self, shape: FormShape) -> bool:
+        fields = tuple(sorted(shape.form.fields))
+        key = (path_of(shape.form.action), fields, str(shape.buttons), str(shape.menu))
+        if key in self.shapes:
+            return False
+        self.shapes.add(key)
+        return True
+
     skipped: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
 
@@ -362,6 +383,8 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         f"{admin}{partner_jobs[s].pk}/change/"
         for s in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CONTRACT_SENT)
     ]
+    # The lists' action menus: cancel the selected installations, retry failed messages.
+    lists = [admin, "/admin/installations/message/?status__exact=failed"]
     return {
         "partner": Audience(
             "partner",
@@ -389,7 +412,7 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         "staff": Audience(
             "staff",
             staff,
-            staff_pages,
+            [*staff_pages, *lists],
             tuple(page.removesuffix("change/") for page in staff_pages),
         ),
     }, template
@@ -410,11 +433,7 @@ def gather(
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
         found, links = shapes_of(page, response.content.decode())
-        for shape in found:
-            key = (path_of(shape.form.action), tuple(sorted(shape.form.fields)), str(shape.buttons))
-            if key not in audience.shapes:
-                audience.shapes.add(key)
-                shapes.append(shape)
+        shapes += [shape for shape in found if audience.first_sight(shape)]
         if first:
             for link in links:
                 path = path_of(link)
@@ -432,7 +451,11 @@ def variants(shape: FormShape) -> list[tuple[str, str, dict[str, str], dict[str,
     for name, value, formaction in shape.buttons or [("", "", "")]:
         label = f"{name}={value}" if name else ""
         action = formaction or shape.form.action
-        presses.setdefault(label + action, (label, action, {name: value} if name else {}))
+        pressed = {name: value} if name else {}
+        for chosen in shape.menu or [""]:
+            also = {"action": chosen} if chosen else {}
+            shown = " ".join(x for x in (f"action={chosen}" if chosen else "", label) if x)
+            presses.setdefault(shown + action, (shown, action, {**also, **pressed}))
     out = [(label, action, extra, {}) for label, action, extra in presses.values()]
     if shape.hx:
         htmx = {"HX-Request": "true"}
@@ -455,10 +478,17 @@ def twice(audience: Audience, shape: FormShape, csv_body: bytes) -> None:
             before = state()
             first = audience.client.post(action, {**body(), **extra}, headers=headers)
             location = first.get("Location", "") if 300 <= first.status_code < 400 else ""
-            if location and state() == before:
+            stepped = state() == before
+            if location and stepped:
                 # A step, not an action: the admin's transition that asks for more opens its
                 # own page. That page's form is the action, one step away.
                 audience.steps.append(location)
+            elif stepped and first.status_code == 200 and b"<form" in text(first).encode():
+                # The same, answered in place: an admin action's page asking for a reason.
+                found, _ = shapes_of(action, text(first))
+                for shape in found:
+                    shape.page = f"the answer to {name} {label}".strip()
+                audience.answers += [shape for shape in found if audience.first_sight(shape)]
             if first.status_code >= 400:
                 audience.skipped.append(f"{where}: first send {first.status_code}")
             else:
@@ -474,8 +504,8 @@ def twice(audience: Audience, shape: FormShape, csv_body: bytes) -> None:
                 alarming = [m for m in said(again) if CONFLICT_WORDS.search(m)]
                 # An answer drawn in place (htmx, a page again): words the first had not.
                 alarming += sorted(
-                    set(CONFLICT_WORDS.findall(again.content.decode(errors="replace")))
-                    - set(CONFLICT_WORDS.findall(first.content.decode(errors="replace")))
+                    set(CONFLICT_WORDS.findall(text(again)))
+                    - set(CONFLICT_WORDS.findall(text(first)))
                 )
                 if alarming:
                     problems.append(f"second send said {alarming}")
@@ -501,6 +531,8 @@ def test_every_form_sent_twice_is_answered_as_done_and_changes_nothing_the_secon
             twice(audience, shape, csv_body)
         steps = [page for page in dict.fromkeys(audience.steps) if path_of(page) not in seen]
         for shape in gather(audience, steps, seen, follow=False):
+            twice(audience, shape, csv_body)
+        for shape in list(audience.answers):
             twice(audience, shape, csv_body)
         print(f"\n{audience.name}: {len(audience.exercised)} sent twice")
         for line in audience.exercised:
