@@ -141,6 +141,10 @@ class _Shapes(_Forms):
         name = a["name"]
         kind = a.get("type", "text" if tag == "input" else "submit") if tag != "textarea" else tag
         kind = tag if tag == "select" else kind
+        # The admin's text inputs that are a date, a time, or a row picked in a pop-up list.
+        for css, admin_kind in ADMIN_KINDS.items():
+            if css in a.get("class", "").split():
+                kind = admin_kind
         if kind == "submit":
             shape.buttons.append((name, a.get("value", ""), a.get("formaction", "")))
             return True
@@ -185,6 +189,8 @@ def next_weekday(day: date) -> date:
     return day
 
 
+ADMIN_KINDS = {"vDateField": "date", "vTimeField": "time", "vForeignKeyRawIdAdminField": "row"}
+
 TYPED = {
     "email": "sam@example.com",
     "url": "https://8.8.8.8/hooks",
@@ -197,11 +203,17 @@ TYPED = {
 def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
     """The body a user would send; a function, as each send needs fresh file objects."""
     data: dict[str, Any] = dict(shape.form.fields)
+    hours = iter(["08:00", "10:00", "12:00"])  # a window: its end after its start
     for name, kind in shape.kinds.items():
         if name not in data or data[name]:
             continue
         if kind == "date":
             data[name] = next_weekday(timezone.localdate()).isoformat()
+        elif kind == "time":
+            data[name] = next(hours)
+        elif kind == "row":
+            if "-" not in name:  # not an inline's row (nor its empty template row)
+                data[name] = str(picked(name, data.get("partner")))
         elif name == "signature":
             data[name] = SIGNATURE
         elif kind == "password":
@@ -226,6 +238,15 @@ def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
         return sent
 
     return body
+
+
+def picked(name: str, partner: str | None) -> int:
+    """The row a person picks in the admin's pop-up list for the field `name` (the model of
+    that name): the first one, of the partner the form names if it names one."""
+    rows = apps.get_model("installations", name)._default_manager.order_by("pk")
+    if partner:
+        rows = rows.filter(partner_id=partner)
+    return rows.values_list("pk", flat=True)[0]
 
 
 # --- The state a second send must not change ----------------------------------------------------
@@ -383,8 +404,15 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         f"{admin}{partner_jobs[s].pk}/change/"
         for s in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CONTRACT_SENT)
     ]
-    # The lists' action menus: cancel the selected installations, retry failed messages.
-    lists = [admin, "/admin/installations/message/?status__exact=failed"]
+    # The lists' action menus: cancel the selected installations, retry failed messages; and
+    # the add pages of the people the portal keeps.
+    lists = [
+        admin,
+        "/admin/installations/message/?status__exact=failed",
+        "/admin/installations/customer/add/",
+        "/admin/installations/partner/add/",
+        "/admin/installations/installation/add/",
+    ]
     return {
         "partner": Audience(
             "partner",
