@@ -181,3 +181,25 @@ def test_two_add_pages_still_add_two_customers(root_client, cast):
         data.update(phone="+44 7700 900778", address="2 Tab Road", _save="Save")
         assert root_client.post(url, data).status_code == 302
     assert Customer.objects.filter(name__endswith=" Tab").count() == 2
+
+
+def test_a_customer_save_that_changes_nothing_logs_nothing_even_sent_twice(root_client, cast):
+    customer = cast.installation().customer
+    url = f"/admin/installations/customer/{customer.pk}/change/"
+    page = root_client.get(url).content.decode()
+    loaded = re.search(r'name="loaded_values" value="([^"]*)"', page).group(1)
+    data = {
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "address": customer.address,
+        "loaded_values": loaded.replace("&quot;", '"'),
+        "_save": "Save",
+    }
+    assert root_client.post(url, data).status_code == root_client.post(url, data).status_code == 302
+    # Nothing changed: no "Changed loaded_values" (the page's own hidden field) in its history.
+    assert not LogEntry.objects.filter(object_id=str(customer.pk)).exists()
+
+    assert root_client.post(url, {**data, "name": "Renamed Customer"}).status_code == 302
+    (entry,) = LogEntry.objects.filter(object_id=str(customer.pk))
+    assert entry.get_change_message() == "Changed Name."

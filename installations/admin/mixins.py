@@ -226,6 +226,12 @@ class StaleEditForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.fields[LOADED_FIELD].initial = json.dumps(_shown_values(self))
 
+    @cached_property
+    def changed_data(self) -> list[str]:
+        # The page's own record of what it showed is not the person's change: a save of an
+        # untouched page logged "Changed loaded_values" (a name nobody typed), every time.
+        return [name for name in super().changed_data if name != LOADED_FIELD]
+
     def clean(self) -> dict:
         cleaned = super().clean()
         sent = cleaned.get(LOADED_FIELD)
@@ -294,7 +300,8 @@ class StaleEditMixin(RefusedSaveStatusMixin):
         super().save_model(request, obj, form, change)
 
     def log_change(self, request, obj, message):
-        if getattr(request, "_stale_edit_already_saved", False):
+        # Nothing changed (an untouched page saved, or sent again): nothing to log.
+        if getattr(request, "_stale_edit_already_saved", False) or not message:
             return None
         return super().log_change(request, obj, message)
 
