@@ -58,7 +58,7 @@ NOT_IDEMPOTENT_BY_DESIGN: dict[str, str] = {
 }
 
 # At least this many forms each audience must have sent twice (seen accepted the first time).
-MINIMUM_EXERCISED = {"partner": 35, "handyman": 20, "customer": 2, "staff": 15}
+MINIMUM_EXERCISED = {"partner": 35, "handyman": 25, "customer": 2, "staff": 35}
 
 FIELD_TAGS = {"input", "textarea", "select", "button"}
 SKIP_EXTENSIONS = (".pdf", ".csv")
@@ -78,6 +78,8 @@ class FormShape:
     accepts: dict[str, str] = field(default_factory=dict)  # file input name -> accept
     required: set[str] = field(default_factory=set)
     boxes: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # (value, checked)
+    # A multiple select: every option drawn selected stays selected.
+    chosen: dict[str, list[str]] = field(default_factory=dict)
     # The admin's action menu: each of its actions is a form of its own.
     menu: list[str] = field(default_factory=list)
     # Submit buttons: (name, value, formaction): a button may send the form elsewhere.
@@ -127,6 +129,8 @@ class _Shapes(_Forms):
             return
         if tag == "option" and self._select == "action" and a.get("value"):
             self.shapes[-1].menu.append(a["value"])
+        if tag == "option" and self._select in self.shapes[-1].chosen and "selected" in a:
+            self.shapes[-1].chosen[self._select].append(a.get("value", ""))
         super().handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
@@ -151,6 +155,8 @@ class _Shapes(_Forms):
         if tag == "button":
             return True
         shape.kinds[name] = kind
+        if tag == "select" and "multiple" in a:
+            shape.chosen[name] = []
         if "required" in a:
             shape.required.add(name)
         if kind == "checkbox":
@@ -221,6 +227,8 @@ def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
             data[name] = PASSWORD if name.startswith("old") else NEW_PASSWORD
         elif kind not in {"hidden", "search", "radio"}:
             data[name] = TYPED.get(kind, SENTENCE)  # a user fills in the form's boxes
+    for name, values in shape.chosen.items():
+        data[name] = values
     for name, boxes in shape.boxes.items():
         ticked = [value for value, checked in boxes if checked]
         if not ticked and (name in shape.required or len(boxes) > 1):
@@ -405,13 +413,16 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         for s in (Status.SCHEDULED, Status.INSTALLER_ASSIGNED, Status.CONTRACT_SENT)
     ]
     # The lists' action menus: cancel the selected installations, retry failed messages; and
-    # the add pages of the people the portal keeps.
+    # the add and change pages of the people the portal keeps.
     lists = [
         admin,
         "/admin/installations/message/?status__exact=failed",
         "/admin/installations/customer/add/",
         "/admin/installations/partner/add/",
         "/admin/installations/installation/add/",
+        f"/admin/installations/customer/{partner_jobs[Status.SCHEDULED].customer_id}/change/",
+        f"/admin/installations/partner/{cast.partner.pk}/change/",
+        f"/admin/installations/handyman/{cast.handyman.pk}/change/",
     ]
     return {
         "partner": Audience(
