@@ -58,7 +58,7 @@ NOT_IDEMPOTENT_BY_DESIGN: dict[str, str] = {
 }
 
 # At least this many forms each audience must have sent twice (seen accepted the first time).
-MINIMUM_EXERCISED = {"partner": 35, "handyman": 25, "customer": 2, "staff": 35}
+MINIMUM_EXERCISED = {"partner": 45, "handyman": 25, "customer": 2, "staff": 35}
 
 FIELD_TAGS = {"input", "textarea", "select", "button"}
 SKIP_EXTENSIONS = (".pdf", ".csv")
@@ -77,7 +77,9 @@ class FormShape:
     kinds: dict[str, str] = field(default_factory=dict)  # name -> input type (or tag)
     accepts: dict[str, str] = field(default_factory=dict)  # file input name -> accept
     required: set[str] = field(default_factory=set)
-    boxes: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # (value, checked)
+    lowest: dict[str, str] = field(default_factory=dict)  # a number input's min
+    # Checkboxes: (value, checked, the actions a row's box says apply to it: data-actions).
+    boxes: dict[str, list[tuple[str, bool, list[str]]]] = field(default_factory=dict)
     # A multiple select: every option drawn selected stays selected.
     chosen: dict[str, list[str]] = field(default_factory=dict)
     # The admin's action menu: each of its actions is a form of its own.
@@ -155,12 +157,15 @@ class _Shapes(_Forms):
         if tag == "button":
             return True
         shape.kinds[name] = kind
+        if kind == "number" and a.get("min"):
+            shape.lowest[name] = a["min"]
         if tag == "select" and "multiple" in a:
             shape.chosen[name] = []
         if "required" in a:
             shape.required.add(name)
         if kind == "checkbox":
-            shape.boxes.setdefault(name, []).append((a.get("value", "on"), "checked" in a))
+            box = (a.get("value", "on"), "checked" in a, a.get("data-actions", "").split())
+            shape.boxes.setdefault(name, []).append(box)
             return True
         if kind == "file":
             shape.accepts[name] = a.get("accept", "")
@@ -206,8 +211,9 @@ TYPED = {
 }
 
 
-def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
-    """The body a user would send; a function, as each send needs fresh file objects."""
+def fill(shape: FormShape, csv_body: bytes, pressed: str = "") -> Callable[[], dict[str, Any]]:
+    """The body a user would send to do `pressed` (the action button's value); a function, as
+    each send needs fresh file objects."""
     data: dict[str, Any] = dict(shape.form.fields)
     hours = iter(["08:00", "10:00", "12:00"])  # a window: its end after its start
     for name, kind in shape.kinds.items():
@@ -217,6 +223,8 @@ def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
             data[name] = next_weekday(timezone.localdate()).isoformat()
         elif kind == "time":
             data[name] = next(hours)
+        elif kind == "number":
+            data[name] = shape.lowest.get(name, "1")
         elif kind == "row":
             if "-" not in name:  # not an inline's row (nor its empty template row)
                 data[name] = str(picked(name, data.get("partner")))
@@ -230,9 +238,11 @@ def fill(shape: FormShape, csv_body: bytes) -> Callable[[], dict[str, Any]]:
     for name, values in shape.chosen.items():
         data[name] = values
     for name, boxes in shape.boxes.items():
-        ticked = [value for value, checked in boxes if checked]
+        ticked = [value for value, checked, _ in boxes if checked]
         if not ticked and (name in shape.required or len(boxes) > 1):
-            ticked = [boxes[0][0]]  # a required box, or a list of rows: tick the first
+            # A required box, or a list of rows: tick the first (that the action applies to).
+            fitting = [value for value, _, actions in boxes if pressed in actions]
+            ticked = fitting[:1] or [boxes[0][0]]
         if ticked:
             data[name] = ticked if len(ticked) > 1 else ticked[0]
 
@@ -319,6 +329,16 @@ def text(response: Any) -> str:
     if getattr(response, "streaming", False):
         return ""
     return response.content.decode(errors="replace")
+
+
+def why(response: Any) -> str:
+    """The first error a refused page shows, for the "not exercised" line."""
+    found = re.search(
+        r'(?:role="alert"|class="[^"]*error[^"]*")[^>]*>(.*?)</(?:p|div|ul)', text(response), re.S
+    )
+    return (
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()[:120] if found else ""
+    )
 
 
 def said(response: Any) -> list[str]:
@@ -496,6 +516,17 @@ def variants(shape: FormShape) -> list[tuple[str, str, dict[str, str], dict[str,
             shown = " ".join(x for x in (f"action={chosen}" if chosen else "", label) if x)
             presses.setdefault(shown + action, (shown, action, {**also, **pressed}))
     out = [(label, action, extra, {}) for label, action, extra in presses.values()]
+    # A date drawn filled in (a reschedule) is also moved, as a person moving the job would.
+    moved = {
+        name: next_weekday(date.fromisoformat(shape.form.fields[name])).isoformat()
+        for name, kind in shape.kinds.items()
+        if kind == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", shape.form.fields.get(name, ""))
+    }
+    if moved:
+        out += [
+            (f"{label} (date moved)".strip(), action, {**extra, **moved}, {})
+            for label, action, extra in presses.values()
+        ]
     if shape.hx:
         htmx = {"HX-Request": "true"}
         out += [
@@ -505,8 +536,8 @@ def variants(shape: FormShape) -> list[tuple[str, str, dict[str, str], dict[str,
 
 
 def twice(audience: Audience, shape: FormShape, csv_body: bytes) -> None:
-    body = fill(shape, csv_body)
     for label, target, extra, headers in variants(shape):
+        body = fill(shape, csv_body, pressed=extra.get("action", ""))
         query = urlsplit(target).query
         action = path_of(target) + ("?" + query if query else "")
         name = url_name(path_of(target))
@@ -529,11 +560,12 @@ def twice(audience: Audience, shape: FormShape, csv_body: bytes) -> None:
                     shape.page = f"the answer to {name} {label}".strip()
                 audience.answers += [shape for shape in found if audience.first_sight(shape)]
             if first.status_code >= 400:
-                audience.skipped.append(f"{where}: first send {first.status_code}")
+                audience.skipped.append(f"{where}: first send {first.status_code} {why(first)}")
             else:
                 after_first = state()
                 again = audience.client.post(action, {**body(), **extra}, headers=headers)
-                audience.exercised.append(where)
+                # Printed, not failed: a form may rightly do nothing (a search, an export).
+                audience.exercised.append(where + (" (changed nothing)" if stepped else ""))
                 changed = differences(after_first, state())
                 problems = []
                 if not 200 <= again.status_code < 400:
