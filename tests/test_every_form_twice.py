@@ -331,6 +331,9 @@ def text(response: Any) -> str:
     return response.content.decode(errors="replace")
 
 
+ERRORS = re.compile(r'class="(?:errornote|errorlist)')
+
+
 def why(response: Any) -> str:
     """The first error a refused page shows, for the "not exercised" line."""
     found = re.search(
@@ -559,7 +562,9 @@ def twice(audience: Audience, shape: FormShape, csv_body: bytes) -> None:
                 for shape in found:
                     shape.page = f"the answer to {name} {label}".strip()
                 audience.answers += [shape for shape in found if audience.first_sight(shape)]
-            if first.status_code >= 400:
+            # Django's own admin pages answer a refused form with 200 and the errors drawn.
+            refused = first.status_code >= 400 or (stepped and ERRORS.search(text(first)))
+            if refused:
                 audience.skipped.append(f"{where}: first send {first.status_code} {why(first)}")
             else:
                 after_first = state()
