@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import date, time
 from typing import Any
@@ -102,11 +103,15 @@ class PartnerAssignForm(AssignForm):
             jobs_that_day=Coalesce(Subquery(jobs_on(day)), 0),
             off_that_day=Exists(TimeOff.objects.filter(handyman=OuterRef("pk"), day=day)),
         )
+        field = self.fields["handyman"]
+        field.queryset = handymen
         if exclude is not None:
-            # Reassign: the handyman who has the job now is not a choice (choosing him could
-            # only be refused).
-            handymen = handymen.exclude(pk=exclude)
-        self.fields["handyman"].queryset = handymen
+            # Reassign: the handyman who has the job now is not drawn as a choice (choosing him
+            # could only be refused), but he is accepted when sent: a resent reassign names him,
+            # and the service answers it as done, or refuses it in words (services.py).
+            drawn = copy.deepcopy(field)
+            drawn.queryset = handymen.exclude(pk=exclude)
+            field.widget.choices = drawn.choices
 
 
 class RejectForm(ReasonForm):

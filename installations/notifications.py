@@ -571,13 +571,18 @@ def deliver_due_messages(*, now: datetime | None = None) -> int:
 
 def message_retry(*, message: Any) -> Message:
     """Staff ask for a failed message to be tried again: it gets a fresh round of attempts.
-    Raises services.TransitionRefused if the message is not failed (e.g. sent meanwhile)."""
+    One already waiting to be sent, or sent, is answered as done (`replayed`): a double click,
+    a second tab, or a retry that went out before the second click. Raises
+    services.TransitionRefused for a held message (its hold is not a failure)."""
 
     pk = message if isinstance(message, int) else message.pk
     with transaction.atomic():
         locked = Message.objects.select_for_update().filter(pk=pk).first()
         if locked is None:
             raise TransitionRefused("This message no longer exists.")
+        if locked.status in (Message.State.PENDING, Message.State.SENT):
+            locked.replayed = True  # type: ignore[attr-defined]
+            return locked
         if locked.status != Message.State.FAILED:
             raise TransitionRefused(
                 f"This message is “{locked.get_status_display()}”; only failed messages can be "

@@ -4,11 +4,13 @@ with the person's input kept."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 
 from installations import services
-from installations.models import Installation, StatusChange
+from installations.models import Customer, Installation, Partner, StatusChange
 from installations.statuses import Status
 
 from .test_admin import STAFF_PERMS, change_form_data, change_url, flash, grant
@@ -121,3 +123,83 @@ def test_a_resent_bulk_cancel_is_answered_as_done_and_changes_nothing_twice(staf
         entries = StatusChange.objects.filter(installation=job, to_status=Status.CANCELLED)
         assert entries.count() == 1
     assert LogEntry.objects.filter(object_id__in=[str(j.pk) for j in jobs]).count() == 2
+
+
+def _add_form(client, url: str) -> dict:
+    """The add page's form as drawn: its one-time token, if it has one."""
+    html = client.get(url).content.decode()
+    match = re.search(r'name="once" value="([0-9a-f-]{36})"', html)
+    return {"once": match.group(1)} if match else {}
+
+
+@pytest.mark.parametrize("button", ["_save", "_continue", "_addanother"])
+def test_a_resent_customer_add_adds_one_customer_and_is_answered_as_saved(
+    root_client, cast, button
+):
+    url = "/admin/installations/customer/add/"
+    data = {
+        **_add_form(root_client, url),
+        "partner": cast.partner.pk,
+        "name": "Carla Double",
+        "phone": "+44 7700 900777",
+        "email": "carla@example.com",
+        "address": "1 Click Lane",
+        button: "Save",
+    }
+    first = root_client.post(url, data)
+    again = root_client.post(url, data, follow=True)  # a double click, a resent form
+
+    assert first.status_code == 302
+    customer = Customer.objects.get(name="Carla Double")
+    assert again.redirect_chain[0] == (f"/admin/installations/customer/{customer.pk}/change/", 302)
+    assert "Already saved: Carla Double" in " ".join(flash(again))
+    assert LogEntry.objects.filter(object_id=str(customer.pk)).count() == 1
+
+
+def test_a_resent_partner_add_is_answered_as_saved_not_already_exists(root_client):
+    url = "/admin/installations/partner/add/"
+    data = {
+        **_add_form(root_client, url),
+        "name": "Gamma Ovens",
+        "email": "office@gamma.example",
+        "members-TOTAL_FORMS": "0",
+        "members-INITIAL_FORMS": "0",
+        "_save": "Save",
+    }
+    assert root_client.post(url, data).status_code == 302
+    again = root_client.post(url, data, follow=True)
+
+    assert again.status_code == 200
+    assert "already exists" not in again.content.decode()
+    assert Partner.objects.filter(name="Gamma Ovens").count() == 1
+
+
+def test_two_add_pages_still_add_two_customers(root_client, cast):
+    url = "/admin/installations/customer/add/"
+    for name in ("First Tab", "Second Tab"):
+        data = {**_add_form(root_client, url), "partner": cast.partner.pk, "name": name}
+        data.update(phone="+44 7700 900778", address="2 Tab Road", _save="Save")
+        assert root_client.post(url, data).status_code == 302
+    assert Customer.objects.filter(name__endswith=" Tab").count() == 2
+
+
+def test_a_customer_save_that_changes_nothing_logs_nothing_even_sent_twice(root_client, cast):
+    customer = cast.installation().customer
+    url = f"/admin/installations/customer/{customer.pk}/change/"
+    page = root_client.get(url).content.decode()
+    loaded = re.search(r'name="loaded_values" value="([^"]*)"', page).group(1)
+    data = {
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "address": customer.address,
+        "loaded_values": loaded.replace("&quot;", '"'),
+        "_save": "Save",
+    }
+    assert root_client.post(url, data).status_code == root_client.post(url, data).status_code == 302
+    # Nothing changed: no "Changed loaded_values" (the page's own hidden field) in its history.
+    assert not LogEntry.objects.filter(object_id=str(customer.pk)).exists()
+
+    assert root_client.post(url, {**data, "name": "Renamed Customer"}).status_code == 302
+    (entry,) = LogEntry.objects.filter(object_id=str(customer.pk))
+    assert entry.get_change_message() == "Changed Name."

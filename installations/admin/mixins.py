@@ -4,14 +4,16 @@ helpers for sentences and links."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -224,6 +226,12 @@ class StaleEditForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.fields[LOADED_FIELD].initial = json.dumps(_shown_values(self))
 
+    @cached_property
+    def changed_data(self) -> list[str]:
+        # The page's own record of what it showed is not the person's change: a save of an
+        # untouched page logged "Changed loaded_values" (a name nobody typed), every time.
+        return [name for name in super().changed_data if name != LOADED_FIELD]
+
     def clean(self) -> dict:
         cleaned = super().clean()
         sent = cleaned.get(LOADED_FIELD)
@@ -292,7 +300,8 @@ class StaleEditMixin(RefusedSaveStatusMixin):
         super().save_model(request, obj, form, change)
 
     def log_change(self, request, obj, message):
-        if getattr(request, "_stale_edit_already_saved", False):
+        # Nothing changed (an untouched page saved, or sent again): nothing to log.
+        if getattr(request, "_stale_edit_already_saved", False) or not message:
             return None
         return super().log_change(request, obj, message)
 
@@ -465,3 +474,57 @@ class StaleRowsFormSet(LabelledRowsFormSet):
                 "yours.",
                 code=STALE,
             )
+
+
+ONCE_FIELD = "once"
+ADDED = "admin_added"  # in the session: one-time token -> [model label, pk] of the row it added
+ADDED_KEPT = 20
+
+
+class OnceAddForm(forms.ModelForm):
+    once = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
+
+
+class OnceAddMixin:
+    """An add form sent twice (a double click, a resent form, a second tab) adds one row, as
+    every create-style form: the page carries a one-time token, the person's session remembers
+    the row each token added, and a second send of it goes to that row's page, answered as
+    saved ("already exists" would be the person's own row named as someone else's). The
+    installation's add keeps its token on the row instead (services.installation_create)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            base = kwargs.get("form") or self.form  # type: ignore[attr-defined]
+            if not issubclass(base, OnceAddForm):
+                kwargs["form"] = type(base.__name__, (OnceAddForm, base), {})
+        return super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST":
+            added = self._added_by(request)
+            if added is not None:
+                self.message_user(  # type: ignore[attr-defined]
+                    request, f"Already saved: {added}. Nothing was added again.", messages.INFO
+                )
+                return HttpResponseRedirect(admin_change_url(added))
+        return super().add_view(request, form_url, extra_context)  # type: ignore[misc]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        token = _once_token(request)
+        if token:
+            added = {**request.session.get(ADDED, {}), token: [obj._meta.label, obj.pk]}
+            request.session[ADDED] = dict(list(added.items())[-ADDED_KEPT:])
+        return super().response_add(request, obj, post_url_continue)  # type: ignore[misc]
+
+    def _added_by(self, request) -> Any:
+        entry = request.session.get(ADDED, {}).get(_once_token(request))
+        if not entry or entry[0] != self.model._meta.label:  # type: ignore[attr-defined]
+            return None
+        return self.model._default_manager.filter(pk=entry[1]).first()  # type: ignore[attr-defined]
+
+
+def _once_token(request) -> str:
+    try:
+        return str(uuid.UUID(request.POST.get(ONCE_FIELD, "")))
+    except ValueError:
+        return ""

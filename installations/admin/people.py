@@ -13,7 +13,13 @@ from ..filters import SEARCH_MAX_LENGTH
 from ..forms import require_a_way_to_reach
 from ..models import Handyman, Installation, PartnerUser
 from ..scheduling.rules import BUSY_STATUSES
-from .mixins import IdSearchMixin, KeepsInstallationsMixin, StaleEditMixin, StaleRowsFormSet
+from .mixins import (
+    IdSearchMixin,
+    KeepsInstallationsMixin,
+    OnceAddMixin,
+    StaleEditMixin,
+    StaleRowsFormSet,
+)
 
 
 class HandymanForm(forms.ModelForm):
@@ -59,7 +65,7 @@ class PartnerUserInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
-class PartnerAdmin(StaleEditMixin, KeepsInstallationsMixin, admin.ModelAdmin):
+class PartnerAdmin(OnceAddMixin, StaleEditMixin, KeepsInstallationsMixin, admin.ModelAdmin):
     installation_field = "partner"
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email")
@@ -115,7 +121,9 @@ class IndexedCustomerSearch:
         return queryset.filter(pk__in=matches), False
 
 
-class CustomerAdmin(StaleEditMixin, IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin):
+class CustomerAdmin(
+    OnceAddMixin, StaleEditMixin, IdSearchMixin, IndexedCustomerSearch, admin.ModelAdmin
+):
     form = CustomerForm
     list_display = ("name", "partner", "phone", "email", "address")
     list_select_related = ("partner",)

@@ -142,6 +142,8 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                 )
             except ValidationError as err:  # the day ended between the form's check and this
                 raise _SaveRefused(err) from err
+            # The same form sent again (its token): the record it added, and no second "Added".
+            request._installation_already_added = getattr(created, "replayed", False)
             # The admin goes on with `obj` (log entry, redirect): make it the saved record.
             obj.pk = created.pk
             obj.version = created.version
@@ -211,6 +213,11 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
         # An override is logged in words, as on the timeline (Django's default names the fields).
         text = getattr(request, "_installation_log_text", None)
         return text or super().construct_change_message(request, form, formsets, add)
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "_installation_already_added", False):
+            return None
+        return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
         if getattr(request, "_installation_save_refused", False) or getattr(

@@ -112,10 +112,15 @@ def retry_message(request: HttpRequest, pk: int, message_id: int) -> HttpRespons
     installation = _installation_for_staff(request, pk)
     message = get_object_or_404(Message, pk=message_id, installation=installation)
     try:
-        notifications.message_retry(message=message)
+        retried = notifications.message_retry(message=message)
     except TransitionRefused as refused:
         return _refused(request, installation, refused.message)
-    sentence = f"The message to {message.recipient} will be sent again."
+    if not getattr(retried, "replayed", False):
+        sentence = f"The message to {message.recipient} will be sent again."
+    elif retried.status == Message.State.SENT:
+        sentence = f"The message to {message.recipient} was sent: there is nothing to retry."
+    else:
+        sentence = f"The message to {message.recipient} is already waiting to be sent again."
     if request.htmx:
         return _panel(request, installation, panel_notice=sentence)
     messages.success(request, sentence)

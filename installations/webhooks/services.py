@@ -67,10 +67,16 @@ def endpoint_update(
     statuses: list[str],
     description: str = "",
 ) -> WebhookEndpoint:
-    endpoint.url = url.strip()
-    endpoint.description = description.strip()
-    endpoint.event_types = list(event_types)
-    endpoint.statuses = list(statuses)
+    edited = {
+        "url": url.strip(),
+        "description": description.strip(),
+        "event_types": list(event_types),
+        "statuses": list(statuses),
+    }
+    if all(getattr(endpoint, name) == value for name, value in edited.items()):
+        return endpoint  # the same form sent again (a double click): nothing to change
+    for name, value in edited.items():
+        setattr(endpoint, name, value)
     endpoint.updated_at = timezone.now()
     endpoint.save(update_fields=["url", "description", "event_types", "statuses", "updated_at"])
     return endpoint

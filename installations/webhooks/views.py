@@ -187,12 +187,32 @@ def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    endpoint = _endpoint_for_partner(request, endpoint_id)
+    try:
+        endpoint = _endpoint_for_partner(request, endpoint_id)
+    except Http404:
+        deleted = request.session.get(DELETED, {}).get(str(endpoint_id))
+        if request.method != "POST" or deleted is None:
+            raise
+        messages.info(request, f"Already deleted: {deleted}. Nothing more is sent there.")
+        return HttpResponseRedirect(_settings_url())
     if request.method == "GET":
         return render(request, DELETE, {"endpoint": endpoint})
     services.endpoint_delete(endpoint=endpoint)
+    _remember_deleted(request, endpoint)
     messages.success(request, f"Deleted: {endpoint.url}. Nothing more is sent there.")
     return HttpResponseRedirect(_settings_url())
+
+
+# A deleted endpoint leaves no row to find it by: whoever deleted it is remembered in their own
+# session, so that their double click, resent form or second tab is answered as done; anyone
+# else gets the 404 of an endpoint that never was.
+DELETED = "webhooks_deleted"
+DELETED_KEPT = 20
+
+
+def _remember_deleted(request: HttpRequest, endpoint: WebhookEndpoint) -> None:
+    deleted = {**request.session.get(DELETED, {}), str(endpoint.pk): endpoint.url}
+    request.session[DELETED] = dict(list(deleted.items())[-DELETED_KEPT:])
 
 
 @post_only("webhooks:settings")

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from installations import notifications
+from installations import notifications, sms
 from installations.customer_links import make_token, read_token
 from installations.models import Message
 from installations.statuses import Status
@@ -195,9 +195,41 @@ def test_an_htmx_retry_returns_the_panel(client, cast):
     assert "will be sent again" in response.content.decode()
 
 
-def test_retrying_a_message_that_did_not_fail_answers_409(client, cast):
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_double_click_on_retry_is_answered_as_done(client, cast, settings, htmx):
+    # A queue that has not run yet: the second click finds the message waiting to be sent.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = _failed_message(cast)
+    client.force_login(cast.staff)
+    headers = {"HX-Request": "true"} if htmx else {}
+    assert client.post(_retry(message), headers=headers).status_code in {200, 302}
+    waiting = Message.objects.values().get(pk=message.pk)
+
+    again = client.post(_retry(message), headers=headers, follow=True)
+
+    assert again.status_code == 200
+    assert "is already waiting to be sent again" in again.content.decode()
+    assert Message.objects.values().get(pk=message.pk) == waiting
+
+
+def test_retrying_a_message_sent_meanwhile_says_it_was_sent(client, cast):
+    # The first click's retry went out at once (or the worker's own retry did): done, not 409.
     installation = cast.installation(Status.EN_ROUTE)
     message = installation.messages.get()
+    Message.objects.filter(pk=message.pk).update(status=Message.State.SENT, attempts=1)
+    client.force_login(cast.staff)
+    response = client.post(_retry(message), follow=True)
+    assert response.status_code == 200
+    assert "was sent: there is nothing to retry" in response.content.decode()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Message.State.SENT, 1)
+    assert not sms.InMemoryBackend.outbox
+
+
+def test_retrying_a_held_message_answers_409(client, cast):
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    Message.objects.filter(pk=message.pk).update(status=Message.State.HELD)
     client.force_login(cast.staff)
     response = client.post(_retry(message))
     assert response.status_code == 409

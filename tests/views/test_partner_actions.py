@@ -219,11 +219,11 @@ def test_assigning_a_handyman_of_another_partner_is_422(client, cast):
     assert inst.status == Status.SCHEDULED
 
 
-def test_reassigning_to_the_same_handyman_is_not_a_choice(acme, cast):
+def test_reassigning_to_the_same_handyman_is_refused_in_words(acme, cast):
     inst = cast.installation("INSTALLER_ASSIGNED", handyman=cast.handyman)
     response = acme.post(url(inst, "reassign"), {"handyman": cast.handyman.pk})
     assert response.status_code == 422
-    assert "Choose a handyman." in response.content.decode()
+    assert "is already assigned; choose someone else." in response.content.decode()
     assert Installation.objects.get(pk=inst.pk).version == inst.version
 
 

@@ -54,6 +54,29 @@ def test_a_double_click_on_assign_is_answered_as_done_both_times(acme, cast, htm
     assert StatusChange.objects.filter(installation=inst, transition="assign").count() == 1
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_double_click_on_reassign_is_answered_as_done_both_times(acme, cast, htmx):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    data = {"handyman": cast.other_handyman.pk, "version": inst.version, "target": "row"}
+    data["next"] = "/installations/"
+    extra = HX if htmx else {}
+
+    first = acme.post(f"/installations/{inst.pk}/reassign/", data, **extra)
+    second = acme.post(f"/installations/{inst.pk}/reassign/", data, **extra)
+
+    # The second names the handyman who now has the job: the same reassign, not a bad choice.
+    assert first.status_code == second.status_code == (200 if htmx else 302)
+    assert "Choose a handyman" not in second.content.decode()
+    assert StatusChange.objects.filter(installation=inst, transition="reassign").count() == 1
+
+
+def test_the_reassign_dialog_does_not_offer_the_handyman_who_has_the_job(acme, cast):
+    inst = cast.installation(Status.INSTALLER_ASSIGNED)
+    html = acme.get(f"/installations/{inst.pk}/reassign/").content.decode()
+    assert f'value="{cast.other_handyman.pk}"' in html
+    assert f'value="{cast.handyman.pk}"' not in html
+
+
 def test_someone_elses_change_in_between_is_still_a_409(acme, cast):
     inst = cast.installation()
     seen = inst.version

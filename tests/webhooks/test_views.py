@@ -134,6 +134,21 @@ def test_editing_checks_the_new_url_and_saves_the_choices(acme, cast, receiver, 
     assert endpoint.event_types == ["installation.status_changed"]
 
 
+def test_the_same_edit_sent_twice_saves_once(acme, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    url = f"/installations/settings/endpoints/{endpoint.pk}/edit/"
+    data = form(receiver.url + "/v2", description="CRM")
+    assert acme.post(url, data).status_code == 302
+    saved = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
+
+    again = acme.post(url, data, follow=True)  # a double click, a resent form
+
+    assert again.redirect_chain == [("/installations/settings/", 302)]
+    assert f"Saved: {receiver.url}/v2." in again.content.decode()
+    # Nothing to change: its "last changed" stays at the first save.
+    assert WebhookEndpoint.objects.values().get(pk=endpoint.pk) == saved
+
+
 def test_pause_resume_and_delete(acme, cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     base = f"/installations/settings/endpoints/{endpoint.pk}"
@@ -148,7 +163,22 @@ def test_pause_resume_and_delete(acme, cast, receiver):
     assert acme.get(f"{base}/delete/").status_code == 200
     assert acme.post(f"{base}/delete/").status_code == 302
     assert not WebhookEndpoint.objects.exists()
-    assert acme.post(f"{base}/delete/").status_code == 404
+
+
+def test_a_second_delete_by_the_same_person_is_answered_as_done(acme, beta, cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    keep = add_endpoint(cast.partner, "https://8.8.8.8/other")
+    delete = f"/installations/settings/endpoints/{endpoint.pk}/delete/"
+    assert acme.post(delete).status_code == 302
+
+    again = acme.post(delete, follow=True)  # a double click, a resent form, a second tab
+
+    assert again.redirect_chain == [("/installations/settings/", 302)]
+    assert f"Already deleted: {receiver.url}." in again.content.decode()
+    assert list(WebhookEndpoint.objects.values_list("pk", flat=True)) == [keep.pk]
+    # Someone else sending it learns nothing: the same 404 as for an endpoint never made.
+    assert beta.post(delete).status_code == 404
+    assert Client().post(delete).status_code == 302  # signed out: to the login page
 
 
 def test_rotating_shows_the_new_secret_once_and_keeps_the_old_one_signing(acme, cast, receiver):
