@@ -627,6 +627,18 @@ def test_an_oversized_photo_is_refused_saying_what_to_do(hank, cast, settings):
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_photo_of_exactly_the_size_limit_is_accepted(hank, cast, settings):
+    # "Each photo can be at most N MB": N itself is within it.
+    upload = png_upload()
+    settings.MAX_PHOTO_BYTES = upload.size
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert fresh(job).status == Status.INSTALLATION_COMPLETED
+
+
 def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(hank, cast):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
 
@@ -1668,6 +1680,17 @@ def test_a_photo_with_too_many_pixels_is_refused_with_the_limit(hank, cast, size
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_photo_of_exactly_the_pixel_limit_is_accepted(hank, cast, settings):
+    # "Larger than N megapixels" is refused: a photo of N itself is not.
+    settings.MAX_PHOTO_PIXELS = 64 * 48
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert InstallationPhoto.objects.filter(installation=job).count() == 1
+
+
 @pytest.mark.parametrize("size", [(30000, 30000), (3000, 2000)])
 def test_a_checklist_signature_with_too_many_pixels_is_refused(hank, cast, size):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
@@ -1707,6 +1730,18 @@ def test_photos_over_the_total_size_are_refused(hank, cast, settings):
     assert response.status_code == 422
     assert "Too many photos at once" in response.content.decode()
     assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_photos_of_exactly_the_total_size_limit_are_accepted(hank, cast, settings):
+    # "At most N MB of photos in all": the counter, the form and the service each allow N.
+    photos = [png_upload("a.png"), jpeg_upload("b.jpg")]
+    settings.MAX_PHOTO_TOTAL_BYTES = sum(p.size for p in photos)
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": photos, "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert InstallationPhoto.objects.filter(installation=job).count() == 2
 
 
 def test_the_counter_drops_photos_past_the_limit_unread(settings):
