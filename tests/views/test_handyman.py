@@ -639,6 +639,27 @@ def test_a_photo_of_exactly_the_size_limit_is_accepted(hank, cast, settings):
     assert fresh(job).status == Status.INSTALLATION_COMPLETED
 
 
+@pytest.mark.parametrize(
+    ("signing", "missing"),
+    [
+        ({}, services.SIGN_OR_TYPE),
+        ({"typed_signature": "on"}, "Type the customer’s full name to sign with it."),
+    ],
+    ids=["not signed", "ticked without a name"],
+)
+def test_a_bad_photo_and_an_unsigned_checklist_are_named_together(hank, cast, signing, missing):
+    """Everything missing is said at once: not the photo now and the signature on the next try."""
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [_text_as_jpeg()], **signing})
+
+    assert response.status_code == 422
+    page = html(response)
+    assert "is not a JPEG or PNG photo" in page
+    assert missing in page
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
+
+
 def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(hank, cast):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
 
@@ -1742,6 +1763,20 @@ def test_photos_of_exactly_the_total_size_limit_are_accepted(hank, cast, setting
 
     assert response.status_code == 302
     assert InstallationPhoto.objects.filter(installation=job).count() == 2
+
+
+def test_photos_dropped_unread_are_refused_for_that_reason_alone(hank, cast, settings):
+    # The counter dropped the only photo: "add at least one photo" would be untrue.
+    from installations.checklist import too_many_sentence
+
+    settings.MAX_PHOTO_TOTAL_BYTES = 100
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["photos"] == [too_many_sentence()]
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
 def test_the_counter_drops_photos_past_the_limit_unread(settings):
