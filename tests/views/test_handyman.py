@@ -1894,6 +1894,37 @@ def test_a_photo_in_srgb_or_without_a_readable_profile_keeps_its_colours(hank, c
     assert "icc_profile" not in info
 
 
+def _stored_image(hank, cast, image: Image.Image, **save) -> Image.Image:
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95, **save)
+    upload = SimpleUploadedFile("scan.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+    assert response.status_code == 302
+    stored = InstallationPhoto.objects.get(installation=job)
+    with stored.image.open("rb") as handle, Image.open(handle) as stored_image:
+        stored_image.load()
+        return stored_image
+
+
+def test_a_greyscale_photo_that_carries_a_colour_profile_is_stored_in_grey(hank, cast):
+    # A profile only says how to convert the colours of RGB (and CMYK) pictures: a greyscale
+    # one (a scanner's, a phone's black-and-white mode) is kept as it is, not refused or failed.
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    stored = _stored_image(hank, cast, Image.new("L", (64, 48), 90), icc_profile=icc)
+    assert stored.mode == "L"
+    assert abs(stored.getpixel((32, 24)) - 90) <= 3
+
+
+def test_a_cmyk_photo_without_a_profile_is_stored_in_rgb(hank, cast):
+    # A CMYK JPEG (from a print shop's file, a scanner) shows inverted or not at all in some
+    # viewers and PDF makers: what is stored is RGB, which every one of them reads.
+    stored = _stored_image(hank, cast, Image.new("CMYK", (64, 48), (0, 60, 80, 20)))
+    assert stored.mode == "RGB"
+
+
 def test_the_checklist_still_checks_the_csrf_token(cast):
     """The view is csrf_exempt only so that its photo counter goes first; it checks CSRF itself."""
     from django.test import Client
