@@ -540,6 +540,32 @@ def test_a_resend_within_ten_minutes_says_when_the_next_is_possible(cast):
     assert _resends(installation) == 1
 
 
+def test_the_resend_pauses_end_exactly_when_they_say(cast, monkeypatch):
+    """Within DOUBLE_CLICK a click is the same re-send; from then until RESEND_GAP it waits;
+    at the refusal's retry_at (the time "it can be sent again at ..."), it is sent."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    first = notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    sent_at = first[0].created_at
+    tick = timedelta(microseconds=1)
+
+    def at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return notifications.contract_link_resend(
+            installation=installation, actor=cast.partner_user
+        )
+
+    same = at(sent_at + notifications.DOUBLE_CLICK - tick)
+    assert {m.pk for m in same} == {m.pk for m in first}
+    for moment in (sent_at + notifications.DOUBLE_CLICK, sent_at + notifications.RESEND_GAP - tick):
+        with pytest.raises(notifications.ResendTooSoon) as refused:
+            at(moment)
+        assert refused.value.retry_at == sent_at + notifications.RESEND_GAP
+    assert _resends(installation) == 1
+
+    at(sent_at + notifications.RESEND_GAP)
+    assert _resends(installation) == 2
+
+
 def test_a_sixth_resend_in_a_day_is_refused(cast):
     installation = cast.installation(Status.CONTRACT_SENT)
     for _ in range(notifications.RESENDS_PER_DAY):
