@@ -368,6 +368,43 @@ def test_a_signed_contract_not_yet_approved_gets_one_reminder_after_three_days(c
     assert reminders.count() == 2
 
 
+def test_a_contract_sent_exactly_three_days_ago_is_reminded(cast):
+    # The sweep picks it (sent at or before the cutoff); the check under the lock agrees.
+    now = timezone.now()
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    type(waiting).objects.filter(pk=waiting.pk).update(
+        contract_sent_at=now - notifications.REMINDER_AFTER
+    )
+
+    assert notifications.queue_contract_reminders(now=now) == 1
+    assert waiting.messages.filter(template=notifications.CONTRACT_REMINDER).exists()
+
+
+@pytest.mark.parametrize(
+    "meanwhile",
+    [{"status": Status.CONTRACT_SIGNED}, {"contract_sent_at": "now"}],
+    ids=["signed", "sent anew"],
+)
+def test_a_contract_signed_or_sent_anew_while_the_reminder_sweep_runs_gets_no_reminder(
+    cast, monkeypatch, meanwhile
+):
+    """The sweep lists the contracts due, then takes each one's lock: one signed in between
+    (the customer's page commits first), or sent again, is not reminded to sign."""
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    _sent_days_ago(waiting, 4)
+    lock = notifications._lock_installation
+    change = {k: timezone.now() if v == "now" else v for k, v in meanwhile.items()}
+
+    def changed_meanwhile(pk):
+        type(waiting).objects.filter(pk=pk).update(**change)
+        return lock(pk)
+
+    monkeypatch.setattr(notifications, "_lock_installation", changed_meanwhile)
+
+    assert notifications.queue_contract_reminders() == 0
+    assert not Message.objects.filter(template=notifications.CONTRACT_REMINDER).exists()
+
+
 def test_no_reminder_for_a_request_older_than_its_link(cast):
     unsigned = cast.installation(Status.CONTRACT_SENT)
     unapproved = cast.installation(Status.CONTRACT_SIGNED)
