@@ -283,6 +283,18 @@ def test_a_message_claimed_by_another_worker_is_left_alone(cast):
     assert len(sms.InMemoryBackend.outbox) == 1
 
 
+def test_a_retry_is_delivered_at_the_moment_it_is_due(cast):
+    # The sweep picks a message whose next attempt is due now; delivering it must agree.
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    due = timezone.now() + timedelta(minutes=2)
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=due)
+
+    assert notifications.deliver_due_messages(now=due - timedelta(microseconds=1)) == 0
+    assert notifications.deliver_due_messages(now=due) == 1
+    assert len(sms.InMemoryBackend.outbox) == 1
+
+
 def test_a_retry_is_scheduled_on_a_backend_that_can_defer(
     cast, settings, django_capture_on_commit_callbacks
 ):
