@@ -438,6 +438,9 @@ def test_a_png_named_jpg_is_stored_as_png(hank, cast):
 
     photo = InstallationPhoto.objects.get(installation=job)
     assert photo.image.name.endswith(".png")
+    with photo.image.open("rb") as handle, Image.open(handle) as image:
+        assert (image.format, image.size) == ("PNG", (64, 48))
+        assert image.convert("RGB").getpixel((2, 2)) == (0x99, 0xCC, 0xCC)
 
 
 def test_a_phone_jpeg_that_carries_a_second_picture_is_stored_as_its_main_photo(hank, cast):
