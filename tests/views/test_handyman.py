@@ -1768,6 +1768,17 @@ def test_photos_of_exactly_the_total_size_limit_are_accepted(hank, cast, setting
     assert InstallationPhoto.objects.filter(installation=job).count() == 2
 
 
+def test_exactly_the_most_photos_a_job_can_have_are_accepted(hank, cast, settings):
+    settings.MAX_PHOTOS_PER_JOB = 2
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    photos = [png_upload("a.png"), jpeg_upload("b.jpg")]
+
+    response = hank.post(url("complete", job), {"photos": photos, "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert InstallationPhoto.objects.filter(installation=job).count() == 2
+
+
 def test_photos_dropped_unread_are_refused_for_that_reason_alone(hank, cast, settings):
     # The counter dropped the only photo: "add at least one photo" would be untrue.
     from installations.checklist import too_many_sentence
