@@ -598,6 +598,23 @@ def test_a_photo_cut_off_or_empty_is_refused_as_such_not_as_something_else(
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_png_whose_checksum_does_not_match_is_refused_as_not_whole(hank, cast):
+    # Its pixels still decode, but a byte of it changed on the way: only verify() reads the
+    # checksums (CRC) each PNG chunk carries.
+    data = bytearray(png_bytes((64, 48), "#9cc"))
+    idat = data.index(b"IDAT")
+    (length,) = struct.unpack(">I", data[idat - 4 : idat])
+    data[idat + 4 + length] ^= 0xFF  # the first byte of IDAT's CRC
+    upload = SimpleUploadedFile("IMG_7.png", bytes(data), content_type="image/png")
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert "“IMG_7.png” is a PNG photo that did not arrive whole" in html(response)
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
 def test_a_cut_off_photo_is_still_refused_once_the_worker_has_printed_an_evidence_pack(hank, cast):
     # WeasyPrint's import turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process: after
     # the first pack a worker took a cut-off photo as whole (the random test order found it).
