@@ -285,6 +285,18 @@ def test_a_message_claimed_by_another_worker_is_left_alone(cast):
     assert len(sms.InMemoryBackend.outbox) == 1
 
 
+def test_a_retry_is_delivered_at_the_moment_it_is_due(cast):
+    # The sweep picks a message whose next attempt is due now; delivering it must agree.
+    installation = cast.installation(Status.EN_ROUTE)
+    message = installation.messages.get()
+    due = timezone.now() + timedelta(minutes=2)
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=due)
+
+    assert notifications.deliver_due_messages(now=due - timedelta(microseconds=1)) == 0
+    assert notifications.deliver_due_messages(now=due) == 1
+    assert len(sms.InMemoryBackend.outbox) == 1
+
+
 def test_a_retry_is_scheduled_on_a_backend_that_can_defer(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -368,6 +380,43 @@ def test_a_signed_contract_not_yet_approved_gets_one_reminder_after_three_days(c
     assert not Message.objects.filter(template=notifications.CONTRACT_REMINDER).exists()
     assert notifications.queue_contract_reminders() == 0
     assert reminders.count() == 2
+
+
+def test_a_contract_sent_exactly_three_days_ago_is_reminded(cast):
+    # The sweep picks it (sent at or before the cutoff); the check under the lock agrees.
+    now = timezone.now()
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    type(waiting).objects.filter(pk=waiting.pk).update(
+        contract_sent_at=now - notifications.REMINDER_AFTER
+    )
+
+    assert notifications.queue_contract_reminders(now=now) == 1
+    assert waiting.messages.filter(template=notifications.CONTRACT_REMINDER).exists()
+
+
+@pytest.mark.parametrize(
+    "meanwhile",
+    [{"status": Status.CONTRACT_SIGNED}, {"contract_sent_at": "now"}],
+    ids=["signed", "sent anew"],
+)
+def test_a_contract_signed_or_sent_anew_while_the_reminder_sweep_runs_gets_no_reminder(
+    cast, monkeypatch, meanwhile
+):
+    """The sweep lists the contracts due, then takes each one's lock: one signed in between
+    (the customer's page commits first), or sent again, is not reminded to sign."""
+    waiting = cast.installation(Status.CONTRACT_SENT)
+    _sent_days_ago(waiting, 4)
+    lock = notifications._lock_installation
+    change = {k: timezone.now() if v == "now" else v for k, v in meanwhile.items()}
+
+    def changed_meanwhile(pk):
+        type(waiting).objects.filter(pk=pk).update(**change)
+        return lock(pk)
+
+    monkeypatch.setattr(notifications, "_lock_installation", changed_meanwhile)
+
+    assert notifications.queue_contract_reminders() == 0
+    assert not Message.objects.filter(template=notifications.CONTRACT_REMINDER).exists()
 
 
 def test_no_reminder_for_a_request_older_than_its_link(cast):
@@ -540,6 +589,32 @@ def test_a_resend_within_ten_minutes_says_when_the_next_is_possible(cast):
     assert refused.value.retry_at == last + notifications.RESEND_GAP
     assert "can be sent again at" in refused.value.message
     assert _resends(installation) == 1
+
+
+def test_the_resend_pauses_end_exactly_when_they_say(cast, monkeypatch):
+    """Within DOUBLE_CLICK a click is the same re-send; from then until RESEND_GAP it waits;
+    at the refusal's retry_at (the time "it can be sent again at ..."), it is sent."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    first = notifications.contract_link_resend(installation=installation, actor=cast.partner_user)
+    sent_at = first[0].created_at
+    tick = timedelta(microseconds=1)
+
+    def at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return notifications.contract_link_resend(
+            installation=installation, actor=cast.partner_user
+        )
+
+    same = at(sent_at + notifications.DOUBLE_CLICK - tick)
+    assert {m.pk for m in same} == {m.pk for m in first}
+    for moment in (sent_at + notifications.DOUBLE_CLICK, sent_at + notifications.RESEND_GAP - tick):
+        with pytest.raises(notifications.ResendTooSoon) as refused:
+            at(moment)
+        assert refused.value.retry_at == sent_at + notifications.RESEND_GAP
+    assert _resends(installation) == 1
+
+    at(sent_at + notifications.RESEND_GAP)
+    assert _resends(installation) == 2
 
 
 def test_a_sixth_resend_in_a_day_is_refused(cast):

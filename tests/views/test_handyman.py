@@ -457,6 +457,9 @@ def test_a_png_named_jpg_is_stored_as_png(hank, cast):
 
     photo = InstallationPhoto.objects.get(installation=job)
     assert photo.image.name.endswith(".png")
+    with photo.image.open("rb") as handle, Image.open(handle) as image:
+        assert (image.format, image.size) == ("PNG", (64, 48))
+        assert image.convert("RGB").getpixel((2, 2)) == (0x99, 0xCC, 0xCC)
 
 
 def test_a_phone_jpeg_that_carries_a_second_picture_is_stored_as_its_main_photo(hank, cast):
@@ -614,6 +617,23 @@ def test_a_photo_cut_off_or_empty_is_refused_as_such_not_as_something_else(
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_png_whose_checksum_does_not_match_is_refused_as_not_whole(hank, cast):
+    # Its pixels still decode, but a byte of it changed on the way: only verify() reads the
+    # checksums (CRC) each PNG chunk carries.
+    data = bytearray(png_bytes((64, 48), "#9cc"))
+    idat = data.index(b"IDAT")
+    (length,) = struct.unpack(">I", data[idat - 4 : idat])
+    data[idat + 4 + length] ^= 0xFF  # the first byte of IDAT's CRC
+    upload = SimpleUploadedFile("IMG_7.png", bytes(data), content_type="image/png")
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert "“IMG_7.png” is a PNG photo that did not arrive whole" in html(response)
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
 def test_a_cut_off_photo_is_still_refused_once_the_worker_has_printed_an_evidence_pack(hank, cast):
     # WeasyPrint's import turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process: after
     # the first pack a worker took a cut-off photo as whole (the random test order found it).
@@ -644,6 +664,39 @@ def test_an_oversized_photo_is_refused_saying_what_to_do(hank, cast, settings):
     ) in response.content.decode()
     assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
     assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_a_photo_of_exactly_the_size_limit_is_accepted(hank, cast, settings):
+    # "Each photo can be at most N MB": N itself is within it.
+    upload = png_upload()
+    settings.MAX_PHOTO_BYTES = upload.size
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert fresh(job).status == Status.INSTALLATION_COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("signing", "missing"),
+    [
+        ({}, services.SIGN_OR_TYPE),
+        ({"typed_signature": "on"}, "Type the customer’s full name to sign with it."),
+    ],
+    ids=["not signed", "ticked without a name"],
+)
+def test_a_bad_photo_and_an_unsigned_checklist_are_named_together(hank, cast, signing, missing):
+    """Everything missing is said at once: not the photo now and the signature on the next try."""
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [_text_as_jpeg()], **signing})
+
+    assert response.status_code == 422
+    page = html(response)
+    assert "is not a JPEG or PNG photo" in page
+    assert missing in page
+    assert fresh(job).status == Status.INSTALLATION_IN_PROGRESS
 
 
 def test_an_incomplete_checklist_with_htmx_sends_only_the_messages_out_of_band(hank, cast):
@@ -1687,6 +1740,17 @@ def test_a_photo_with_too_many_pixels_is_refused_with_the_limit(hank, cast, size
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
+def test_a_photo_of_exactly_the_pixel_limit_is_accepted(hank, cast, settings):
+    # "Larger than N megapixels" is refused: a photo of N itself is not.
+    settings.MAX_PHOTO_PIXELS = 64 * 48
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert InstallationPhoto.objects.filter(installation=job).count() == 1
+
+
 @pytest.mark.parametrize("size", [(30000, 30000), (3000, 2000)])
 def test_a_checklist_signature_with_too_many_pixels_is_refused(hank, cast, size):
     job = cast.installation("INSTALLATION_IN_PROGRESS")
@@ -1725,6 +1789,53 @@ def test_photos_over_the_total_size_are_refused(hank, cast, settings):
 
     assert response.status_code == 422
     assert "Too many photos at once" in response.content.decode()
+    assert not InstallationPhoto.objects.filter(installation=job).exists()
+
+
+def test_photos_of_exactly_the_total_size_limit_pass_the_counter_and_the_form(settings):
+    # "At most N MB of photos in all": N itself is within it. Checked on the counter and the
+    # form themselves: the service measures the photos as re-encoded, whose size is not these.
+    from django.utils.datastructures import MultiValueDict
+
+    from installations.checklist import ChecklistForm, PhotoLimitHandler
+
+    photos = [png_upload("a.png"), jpeg_upload("b.jpg")]
+    settings.MAX_PHOTO_TOTAL_BYTES = sum(p.size for p in photos)
+    counter = PhotoLimitHandler()
+    for photo in photos:
+        counter.new_file("photos", photo.name, photo.content_type, photo.size)
+        counter.receive_data_chunk(photo.read(), 0)
+        photo.seek(0)
+    assert not counter.exceeded
+
+    form = ChecklistForm(
+        {"signature": SIGNATURE}, MultiValueDict({"photos": photos}), limit=counter
+    )
+    assert form.is_valid(), form.errors
+
+
+def test_exactly_the_most_photos_a_job_can_have_are_accepted(hank, cast, settings):
+    settings.MAX_PHOTOS_PER_JOB = 2
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    photos = [png_upload("a.png"), jpeg_upload("b.jpg")]
+
+    response = hank.post(url("complete", job), {"photos": photos, "signature": SIGNATURE})
+
+    assert response.status_code == 302
+    assert InstallationPhoto.objects.filter(installation=job).count() == 2
+
+
+def test_photos_dropped_unread_are_refused_for_that_reason_alone(hank, cast, settings):
+    # The counter dropped the only photo: "add at least one photo" would be untrue.
+    from installations.checklist import too_many_sentence
+
+    settings.MAX_PHOTO_TOTAL_BYTES = 100
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+
+    response = hank.post(url("complete", job), {"photos": [png_upload()], "signature": SIGNATURE})
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["photos"] == [too_many_sentence()]
     assert not InstallationPhoto.objects.filter(installation=job).exists()
 
 
@@ -1841,6 +1952,37 @@ def test_a_photo_in_srgb_or_without_a_readable_profile_keeps_its_colours(hank, c
     pixel, info = _stored_pixel(hank, cast, **({"icc_profile": icc} if icc else {}))
     assert all(abs(a - b) <= 3 for a, b in zip(pixel, (200, 80, 40), strict=True)), pixel
     assert "icc_profile" not in info
+
+
+def _stored_image(hank, cast, image: Image.Image, **save) -> Image.Image:
+    job = cast.installation("INSTALLATION_IN_PROGRESS")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95, **save)
+    upload = SimpleUploadedFile("scan.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = hank.post(url("complete", job), {"photos": [upload], "signature": SIGNATURE})
+    assert response.status_code == 302
+    stored = InstallationPhoto.objects.get(installation=job)
+    with stored.image.open("rb") as handle, Image.open(handle) as stored_image:
+        stored_image.load()
+        return stored_image
+
+
+def test_a_greyscale_photo_that_carries_a_colour_profile_is_stored_in_grey(hank, cast):
+    # A profile only says how to convert the colours of RGB (and CMYK) pictures: a greyscale
+    # one (a scanner's, a phone's black-and-white mode) is kept as it is, not refused or failed.
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    stored = _stored_image(hank, cast, Image.new("L", (64, 48), 90), icc_profile=icc)
+    assert stored.mode == "L"
+    assert abs(stored.getpixel((32, 24)) - 90) <= 3
+
+
+def test_a_cmyk_photo_without_a_profile_is_stored_in_rgb(hank, cast):
+    # A CMYK JPEG (from a print shop's file, a scanner) shows inverted or not at all in some
+    # viewers and PDF makers: what is stored is RGB, which every one of them reads.
+    stored = _stored_image(hank, cast, Image.new("CMYK", (64, 48), (0, 60, 80, 20)))
+    assert stored.mode == "RGB"
 
 
 def test_the_checklist_still_checks_the_csrf_token(cast):
