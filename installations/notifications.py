@@ -360,8 +360,14 @@ def _lock_installation(pk: int) -> Installation | None:
     )
 
 
-def _when(moment: datetime, now: datetime) -> str:
+def _when(moment: datetime, now: datetime, *, from_then: bool = False) -> str:
+    """`moment` to the minute (with its day when not today's). `from_then`: a moment from which
+    the person may act, said as the first whole minute they may."""
     local, today = timezone.localtime(moment), timezone.localtime(now).date()
+    if from_then and (local.second or local.microsecond):
+        # A time said to the minute is one the person may act at: the minute after, never the
+        # one before (a pause ending at 06:56:30 said "06:56", and a click then was refused).
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
     if local.date() == today:
         return local.strftime("%H:%M")
     return f"{local:%H:%M} on {local.day} {local:%b}"
@@ -376,11 +382,12 @@ def _resend_pause(locked: Installation, now: datetime) -> tuple[list[Message], s
         return list(recent.filter(created_at=times[0])), "", now
     if times and now - times[0] < RESEND_GAP:
         retry_at = times[0] + RESEND_GAP
+        then = _when(retry_at, now, from_then=True)
         return (
             [],
             (
                 f"The link was sent again at {_when(times[0], now)}; so that the customer is not "
-                f"flooded, it can be sent again at {_when(retry_at, now)}. Nothing was sent now."
+                f"flooded, it can be sent again at {then}. Nothing was sent now."
             ),
             retry_at,
         )
@@ -390,7 +397,7 @@ def _resend_pause(locked: Installation, now: datetime) -> tuple[list[Message], s
             [],
             (
                 f"The link was sent again {len(times)} times in the last 24 hours; it can be sent "
-                f"again at {_when(retry_at, now)}. Nothing was sent now."
+                f"again at {_when(retry_at, now, from_then=True)}. Nothing was sent now."
             ),
             retry_at,
         )

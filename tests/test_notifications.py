@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -614,6 +614,28 @@ def test_the_resend_pauses_end_exactly_when_they_say(cast, monkeypatch):
     assert _resends(installation) == 1
 
     at(sent_at + notifications.RESEND_GAP)
+    assert _resends(installation) == 2
+
+
+def test_the_resend_pause_is_said_as_the_first_minute_a_click_is_sent(cast, monkeypatch):
+    """A pause ending at 10:09:30 said "10:09", and a click at 10:09:10 was refused again
+    naming 10:09: the minute said is one from which a click is sent."""
+    installation = cast.installation(Status.CONTRACT_SENT)
+    sent_at = datetime(2026, 12, 7, 9, 59, 30, tzinfo=UTC)  # 09:59:30 in London
+
+    def at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return notifications.contract_link_resend(
+            installation=installation, actor=cast.partner_user
+        )
+
+    at(sent_at)
+    with pytest.raises(notifications.ResendTooSoon) as refused:
+        at(sent_at + timedelta(minutes=5))
+    assert "it can be sent again at 10:10." in refused.value.message
+    assert "The link was sent again at 09:59;" in refused.value.message
+
+    at(datetime(2026, 12, 7, 10, 10, tzinfo=UTC))
     assert _resends(installation) == 2
 
 

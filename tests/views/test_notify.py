@@ -309,7 +309,11 @@ def test_a_resend_too_soon_answers_429_saying_when(client, cast):
     client.post(_resend(installation))
     _age_resends(installation, 4)
     last = installation.messages.filter(cause=Message.Cause.RESEND).first().created_at
-    when = timezone.localtime(last + notifications.RESEND_GAP).strftime("%H:%M")
+    # Said as the first whole minute from which it may be sent (never the one before).
+    until = timezone.localtime(last + notifications.RESEND_GAP)
+    when = (until.replace(second=0, microsecond=0) + timedelta(minutes=1)).strftime("%H:%M")
+    if until.second == until.microsecond == 0:
+        when = until.strftime("%H:%M")
     response = client.post(_resend(installation), headers={"HX-Request": "true"})
     assert response.status_code == 429
     html = response.content.decode()
