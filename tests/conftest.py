@@ -21,11 +21,13 @@ from installations.sms import InMemoryBackend
 from installations.statuses import VISITED_STATUSES, Status
 
 from .factories import (
+    STAFF_PERMS,
     HandymanFactory,
     PartnerFactory,
     PartnerUserFactory,
     UserFactory,
     booking_day,
+    grant,
     make_installation,
 )
 
@@ -177,3 +179,18 @@ def cast(db) -> Cast:
         staff=_platform_staff(),
         superuser=UserFactory(username="root", is_staff=True, is_superuser=True),
     )
+
+
+@pytest.fixture
+def root_client(client, cast):
+    """Signed in to the staff admin as the superuser."""
+    client.force_login(cast.superuser)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, cast):
+    """Signed in to the staff admin as staff allowed to view and change installations."""
+    grant(cast.staff, *STAFF_PERMS)
+    client.force_login(cast.staff)
+    return client

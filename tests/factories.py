@@ -5,6 +5,7 @@ from datetime import time, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from installations.models import (
@@ -141,3 +142,14 @@ def filler_rows(partner: Partner, count: int, **fields) -> None:
     Installation.objects.bulk_create(Installation(partner=partner, **shape) for _ in range(count))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+# What a staff member needs for the installation admin's pages (the `staff_client` fixture).
+STAFF_PERMS = ("view_installation", "change_installation")
+
+
+def grant(user, *codenames: str):
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="installations", codename__in=codenames)
+    )
+    return user

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
@@ -30,7 +29,7 @@ from installations.models import Installation, Message, PartnerStatusCount, Stat
 from installations.spreadsheets.export import neutralise
 from installations.statuses import Status
 
-from .factories import CustomerFactory, MessageFactory, UserFactory
+from .factories import STAFF_PERMS, CustomerFactory, MessageFactory, UserFactory, grant
 
 # What platform staff may do from the admin in each status, as the status guide gives it.
 EXPECTED_BUTTONS = {
@@ -45,28 +44,6 @@ EXPECTED_BUTTONS = {
     Status.CANCELLED: [],
     Status.REJECTED: [],
 }
-
-STAFF_PERMS = ("view_installation", "change_installation")
-
-
-def grant(user, *codenames: str):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="installations", codename__in=codenames)
-    )
-    return user
-
-
-@pytest.fixture
-def staff_client(client, cast):
-    grant(cast.staff, *STAFF_PERMS)
-    client.force_login(cast.staff)
-    return client
-
-
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
 
 
 def change_url(inst: Installation) -> str:

@@ -23,12 +23,6 @@ from .test_search import people  # noqa: F401  (the fixture)
 CHANGELIST = reverse("admin:installations_installation_changelist")
 
 
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
-
-
 def _admin_ids(client, query: str) -> set[int]:
     response = client.get(CHANGELIST + query)
     assert response.status_code == 200

@@ -13,20 +13,7 @@ from installations import services
 from installations.models import Customer, Installation, Partner, StatusChange
 from installations.statuses import Status
 
-from .test_admin import STAFF_PERMS, change_form_data, change_url, flash, grant
-
-
-@pytest.fixture
-def staff_client(client, cast):
-    grant(cast.staff, *STAFF_PERMS)
-    client.force_login(cast.staff)
-    return client
-
-
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
+from .test_admin import change_form_data, change_url, flash
 
 
 def errors_of(response) -> str:

@@ -19,26 +19,11 @@ from installations.statuses import Status
 from .factories import CustomerFactory
 from .test_admin import (
     ADD_URL,
-    STAFF_PERMS,
     _add_data,
     change_form_data,
     change_url,
     flash,
-    grant,
 )
-
-
-@pytest.fixture
-def staff_client(client, cast):
-    grant(cast.staff, *STAFF_PERMS)
-    client.force_login(cast.staff)
-    return client
-
-
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
@@ -48,12 +47,6 @@ def opened(client, obj) -> dict:
 
 def errors_of(response) -> str:
     return " ".join(response.context["adminform"].form.non_field_errors())
-
-
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
 
 
 def test_a_customer_changed_in_another_window_is_not_overwritten(root_client, cast):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,12 +17,6 @@ from .test_services import slot
 
 def in_days(n: int) -> date:
     return timezone.localdate() + timedelta(days=n)
-
-
-@pytest.fixture
-def root_client(client, cast):
-    client.force_login(cast.superuser)
-    return client
 
 
 def test_a_new_date_in_the_admin_is_a_reschedule_with_its_entry_and_messages(root_client, cast):
