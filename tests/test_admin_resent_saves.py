@@ -8,12 +8,22 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
 
 from installations import services
-from installations.models import Customer, Installation, Partner, StatusChange
+from installations.models import (
+    Customer,
+    Handyman,
+    Installation,
+    Partner,
+    PartnerUser,
+    StatusChange,
+)
 from installations.statuses import Status
 
 from .test_admin import change_form_data, change_url, flash
+from .test_every_form_twice import admin_add_pages
 
 
 def errors_of(response) -> str:
@@ -159,6 +169,74 @@ def test_a_resent_partner_add_is_answered_as_saved_not_already_exists(root_clien
     assert again.status_code == 200
     assert "already exists" not in again.content.decode()
     assert Partner.objects.filter(name="Gamma Ovens").count() == 1
+
+
+def test_every_admin_add_page_carries_a_one_time_token(root_client):
+    pages = admin_add_pages()
+    assert len(pages) >= 7  # users, groups, partners and their users, handymen, customers, jobs
+    # The installation's add keeps its token on the row it adds (services.installation_create).
+    token = re.compile(r'name="(?:once|token)" value="[0-9a-f-]{36}"')
+    assert [
+        page for page in pages if not token.search(root_client.get(page).content.decode())
+    ] == []
+
+
+def _newcomer() -> User:
+    """A login with no role yet: staff can make it a partner's user or a handyman."""
+    return User.objects.create_user("newcomer", password="Blue-kettle-on-the-stove-42")
+
+
+RESENT_ADDS = {
+    "user": (
+        "/admin/auth/user/add/",
+        lambda cast: {
+            "username": "sam.double",
+            "usable_password": "true",
+            "password1": "Blue-kettle-on-the-stove-42",
+            "password2": "Blue-kettle-on-the-stove-42",
+        },
+        lambda: User.objects.filter(username="sam.double"),
+    ),
+    "group": (
+        "/admin/auth/group/add/",
+        lambda cast: {"name": "Dispatchers"},
+        lambda: Group.objects.filter(name="Dispatchers"),
+    ),
+    "partner user": (
+        "/admin/installations/partneruser/add/",
+        lambda cast: {"user": _newcomer().pk, "partner": cast.partner.pk},
+        lambda: PartnerUser.objects.filter(user__username="newcomer"),
+    ),
+    "handyman": (
+        "/admin/installations/handyman/add/",
+        lambda cast: {
+            "user": _newcomer().pk,
+            "phone": "+44 7700 900779",
+            "partners": [cast.partner.pk],
+            "time_off-TOTAL_FORMS": "0",
+            "time_off-INITIAL_FORMS": "0",
+        },
+        lambda: Handyman.objects.filter(user__username="newcomer"),
+    ),
+}
+
+
+@pytest.mark.parametrize("what", RESENT_ADDS)
+def test_a_resent_add_of_a_login_group_or_role_adds_one_and_is_answered_as_saved(
+    root_client, cast, what
+):
+    url, data_for, added = RESENT_ADDS[what]
+    data = {**_add_form(root_client, url), **data_for(cast), "_save": "Save"}
+    first = root_client.post(url, data)
+    assert first.status_code == 302, first.content.decode()[:2000]
+    again = root_client.post(url, data, follow=True)  # a double click, a resent form
+
+    row = added().get()
+    change = reverse(f"admin:{row._meta.app_label}_{row._meta.model_name}_change", args=[row.pk])
+    assert again.redirect_chain[0] == (change, 302)
+    assert "Already saved" in " ".join(flash(again))
+    assert "already exists" not in again.content.decode()
+    assert LogEntry.objects.filter(object_id=str(row.pk), action_flag=1).count() == 1
 
 
 def test_two_add_pages_still_add_two_customers(root_client, cast):

@@ -4,6 +4,7 @@ Every model is registered here, so this file is the admin's table of contents.""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from ..models import (
     Customer,
@@ -22,12 +23,20 @@ from . import evidence  # noqa: F401  (registers itself)
 from .blocks import RateCountAdmin
 from .installation import InstallationAdmin
 from .messages import MessageAdmin, PartnerStatusCountAdmin, StatusChangeAdmin
-from .people import CustomerAdmin, PartnerAdmin, PartnerUserAdmin, PortalUserAdmin
+from .people import (
+    CustomerAdmin,
+    PartnerAdmin,
+    PartnerUserAdmin,
+    PortalGroupAdmin,
+    PortalUserAdmin,
+)
 from .scheduling import HandymanWithTimeOffAdmin
 from .webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
 
 admin.site.unregister(get_user_model())  # django.contrib.auth's, registered before ours
 admin.site.register(get_user_model(), PortalUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, PortalGroupAdmin)
 admin.site.register(Partner, PartnerAdmin)
 admin.site.register(PartnerUser, PartnerUserAdmin)
 admin.site.register(Handyman, HandymanWithTimeOffAdmin)

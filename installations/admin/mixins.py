@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.formsets import DELETION_FIELD_NAME
@@ -490,14 +491,25 @@ class OnceAddMixin:
     every create-style form: the page carries a one-time token, the person's session remembers
     the row each token added, and a second send of it goes to that row's page, answered as
     saved ("already exists" would be the person's own row named as someone else's). The
-    installation's add keeps its token on the row instead (services.installation_create)."""
+    installation's add keeps its token on the row instead (services.installation_create).
+    Every admin with an add page has it, Django's users and groups too
+    (tests/test_admin_resent_saves.py)."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            base = kwargs.get("form") or self.form  # type: ignore[attr-defined]
+            # Django's UserAdmin adds with its own form (add_form), chosen after this runs.
+            base = kwargs.get("form") or getattr(self, "add_form", None) or self.form  # type: ignore[attr-defined]
             if not issubclass(base, OnceAddForm):
                 kwargs["form"] = type(base.__name__, (OnceAddForm, base), {})
         return super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is not None or ONCE_FIELD in flatten_fieldsets(fieldsets):
+            return fieldsets
+        # Fieldsets written out (the user's add page) draw only the fields they name.
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": (*options["fields"], ONCE_FIELD)}), *rest]
 
     def add_view(self, request, form_url="", extra_context=None):
         if request.method == "POST":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.db import connection
 
 from .. import search
@@ -72,7 +72,7 @@ class PartnerAdmin(OnceAddMixin, StaleEditMixin, KeepsInstallationsMixin, admin.
     inlines = (PartnerUserInline,)
 
 
-class PartnerUserAdmin(StaleEditMixin, admin.ModelAdmin):
+class PartnerUserAdmin(OnceAddMixin, StaleEditMixin, admin.ModelAdmin):
     list_display = ("user", "partner")
     list_select_related = ("user", "partner")
     list_filter = ("partner",)
@@ -80,7 +80,7 @@ class PartnerUserAdmin(StaleEditMixin, admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-class HandymanAdmin(StaleEditMixin, KeepsInstallationsMixin, admin.ModelAdmin):
+class HandymanAdmin(OnceAddMixin, StaleEditMixin, KeepsInstallationsMixin, admin.ModelAdmin):
     installation_field = "handyman"
     form = HandymanForm
     list_display = ("display_name", "phone", "serves")
@@ -140,7 +140,7 @@ class CustomerAdmin(
         return (*fields, "partner") if obj is not None else fields
 
 
-class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
+class PortalUserAdmin(OnceAddMixin, KeepsInstallationsMixin, UserAdmin):
     """Django's users, except that deleting a handyman's login (which deletes him) is refused,
     without collecting his jobs, while he has any."""
 
@@ -149,3 +149,7 @@ class PortalUserAdmin(KeepsInstallationsMixin, UserAdmin):
     # Written by logging in and signing up, not typed: Django's inputs for them (a date and a
     # time, unlabelled) also failed axe's "label" rule on every user's page.
     readonly_fields = ("last_login", "date_joined")
+
+
+class PortalGroupAdmin(OnceAddMixin, GroupAdmin):
+    """Django's groups, added once when the add form is sent twice."""
