@@ -18,7 +18,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from .. import history_text
+from .. import done_before, history_text
 from ..models import Installation, StatusChange
 from ..scheduling.text import reschedule_text
 
@@ -478,8 +478,7 @@ class StaleRowsFormSet(LabelledRowsFormSet):
 
 
 ONCE_FIELD = "once"
-ADDED = "admin_added"  # in the session: one-time token -> [model label, pk] of the row it added
-ADDED_KEPT = 20
+ADDED = "admin_added"  # done_before's ledger: one-time token -> [model label, pk] of the row added
 
 
 class OnceAddForm(forms.ModelForm):
@@ -524,12 +523,11 @@ class OnceAddMixin:
     def response_add(self, request, obj, post_url_continue=None):
         token = _once_token(request)
         if token:
-            added = {**request.session.get(ADDED, {}), token: [obj._meta.label, obj.pk]}
-            request.session[ADDED] = dict(list(added.items())[-ADDED_KEPT:])
+            done_before.remember(request, ADDED, token, [obj._meta.label, obj.pk])
         return super().response_add(request, obj, post_url_continue)  # type: ignore[misc]
 
     def _added_by(self, request) -> Any:
-        entry = request.session.get(ADDED, {}).get(_once_token(request))
+        entry = done_before.recalled(request, ADDED, _once_token(request))
         if not entry or entry[0] != self.model._meta.label:  # type: ignore[attr-defined]
             return None
         return self.model._default_manager.filter(pk=entry[1]).first()  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from .. import done_before
 from ..errors import TransitionRefused
 from ..models import Partner
 from ..redirects import post_only
@@ -190,7 +191,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     try:
         endpoint = _endpoint_for_partner(request, endpoint_id)
     except Http404:
-        deleted = request.session.get(DELETED, {}).get(str(endpoint_id))
+        deleted = done_before.recalled(request, DELETED, str(endpoint_id))
         if request.method != "POST" or deleted is None:
             raise
         messages.info(request, f"Already deleted: {deleted}. Nothing more is sent there.")
@@ -198,21 +199,15 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, DELETE, {"endpoint": endpoint})
     services.endpoint_delete(endpoint=endpoint)
-    _remember_deleted(request, endpoint)
+    done_before.remember(request, DELETED, str(endpoint.pk), endpoint.url)
     messages.success(request, f"Deleted: {endpoint.url}. Nothing more is sent there.")
     return HttpResponseRedirect(_settings_url())
 
 
 # A deleted endpoint leaves no row to find it by: whoever deleted it is remembered in their own
-# session, so that their double click, resent form or second tab is answered as done; anyone
-# else gets the 404 of an endpoint that never was.
+# session (done_before), so that their double click, resent form or second tab is answered as
+# done; anyone else gets the 404 of an endpoint that never was.
 DELETED = "webhooks_deleted"
-DELETED_KEPT = 20
-
-
-def _remember_deleted(request: HttpRequest, endpoint: WebhookEndpoint) -> None:
-    deleted = {**request.session.get(DELETED, {}), str(endpoint.pk): endpoint.url}
-    request.session[DELETED] = dict(list(deleted.items())[-DELETED_KEPT:])
 
 
 @post_only("webhooks:settings")
