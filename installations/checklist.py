@@ -132,10 +132,14 @@ def check_photo(photo: UploadedFile, *, max_bytes: int, max_pixels: int | None =
             code="not_a_photo",
         )
     try:
-        return _reencoded(photo, found)
+        stored = _reencoded(photo, found)
     except (OSError, SyntaxError, ValueError, *BOMB_ERRORS) as exc:
         # Its header was a JPEG's or a PNG's (verify() does not decode a JPEG): its pixels are not.
         raise _not_whole(name, found) from exc
+    # The limits are said, and counted by the page, the upload and the form, in the sizes sent;
+    # the service counts these too (re-encoding can make a photo larger).
+    stored.sent_size = photo.size
+    return stored
 
 
 def _not_whole(name: str, found: str) -> ValidationError:

@@ -388,7 +388,9 @@ def installation_complete(
         # Per job, under the row lock: the photos it has plus these, before any is stored.
         stored = [p.image for p in inst.photos.all()]
         count = len(stored) + len(photos)
-        total = sum(_size(f) for f in stored) + sum(_size(f) for f in photos)
+        # New photos as they were sent (checklist.check_photo), as the page says the limit.
+        sent = sum(getattr(f, "sent_size", None) or _size(f) for f in photos)
+        total = sum(_size(f) for f in stored) + sent
         if count > settings.MAX_PHOTOS_PER_JOB or total > settings.MAX_PHOTO_TOTAL_BYTES:
             raise ValidationError(
                 {
