@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -360,3 +360,53 @@ def test_a_day_off_moved_meanwhile_is_not_deleted_unseen(root_client, cast):
     assert response.status_code == 409
     assert f"row 1 ({in_days(6).isoformat()}): day" in inline_errors_of(response)
     assert TimeOff.objects.get(pk=off.pk).day == in_days(6)
+
+
+def test_a_login_made_inactive_in_another_window_is_not_made_active_again(root_client, cast):
+    user = cast.partner_user
+    mine = opened(root_client, user)
+    User.objects.filter(pk=user.pk).update(is_active=False)  # the other window: access removed
+
+    response = root_client.post(change_url(user), {**mine, "email": "new@example.com"})
+
+    assert response.status_code == 409
+    assert "Someone else changed this user while you had this page open (active)" in (
+        errors_of(response)
+    )
+    user.refresh_from_db()
+    assert (user.is_active, user.email) == (False, cast.partner_user.email)
+
+
+def test_a_login_saved_with_its_page_unchanged_elsewhere_is_saved(root_client, cast):
+    user = cast.partner_user
+    mine = opened(root_client, user)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())  # they logged in meanwhile
+
+    response = root_client.post(change_url(user), {**mine, "first_name": "Robin"})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.first_name == "Robin"
+
+
+def test_a_logins_page_does_not_carry_its_password_hash(root_client, cast):
+    user = cast.partner_user
+    page = root_client.get(change_url(user)).content.decode()
+
+    assert "loaded_values" in page
+    assert user.password not in page
+    assert user.password.split("$")[-1] not in page  # nor the hash alone
+
+
+def test_a_groups_rights_changed_in_another_window_are_not_overwritten(root_client):
+    group = Group.objects.create(name="Dispatchers")
+    mine = opened(root_client, group)
+    right = Permission.objects.get(codename="view_installation")
+    group.permissions.add(right)  # the other window
+
+    response = root_client.post(change_url(group), {**mine, "name": "Dispatch office"})
+
+    assert response.status_code == 409
+    group.refresh_from_db()
+    assert group.name == "Dispatchers"
+    assert list(group.permissions.all()) == [right]

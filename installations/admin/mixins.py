@@ -178,7 +178,11 @@ def _shown_values(form) -> dict[str, str]:
     when built from the record (or what the record holds now, when read again on a save)."""
     instance = form.instance
     values = {}
-    for name in form.fields:
+    for name, form_field in form.fields.items():
+        if form_field.disabled:
+            # Not this form's to change, so never its conflict; and a user's password hash
+            # (shown disabled) must not be written into the page.
+            continue
         try:
             field = instance._meta.get_field(name)
         except FieldDoesNotExist:

@@ -140,9 +140,10 @@ class CustomerAdmin(
         return (*fields, "partner") if obj is not None else fields
 
 
-class PortalUserAdmin(OnceAddMixin, KeepsInstallationsMixin, UserAdmin):
+class PortalUserAdmin(OnceAddMixin, StaleEditMixin, KeepsInstallationsMixin, UserAdmin):
     """Django's users, except that deleting a handyman's login (which deletes him) is refused,
-    without collecting his jobs, while he has any."""
+    without collecting his jobs, while he has any; and a save over another window's change
+    (an account made inactive, a right taken away) is refused, not undone."""
 
     installation_field = "handyman__user"
     actions = [send_password_links]
@@ -151,5 +152,6 @@ class PortalUserAdmin(OnceAddMixin, KeepsInstallationsMixin, UserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
 
-class PortalGroupAdmin(OnceAddMixin, GroupAdmin):
-    """Django's groups, added once when the add form is sent twice."""
+class PortalGroupAdmin(OnceAddMixin, StaleEditMixin, GroupAdmin):
+    """Django's groups, added once when the add form is sent twice, and not saved over another
+    window's change to their permissions."""
