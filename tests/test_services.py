@@ -17,6 +17,7 @@ from installations.models import (
     Customer,
     CustomerActor,
     Installation,
+    InstallationPhoto,
     PartnerStatusCount,
     StatusChange,
 )
@@ -236,6 +237,40 @@ def test_a_drawn_close_is_recorded_as_drawn(cast):
     row = Installation.objects.get(pk=inst.pk)
     assert row.completion_signature
     assert (row.completion_signature_kind, row.completion_signer_name) == ("drawn", "")
+
+
+def _close(cast, inst, photos):
+    return services.installation_complete(
+        installation=inst, photos=photos, signature_png=png_bytes(), actor=cast.handyman.user
+    )
+
+
+def test_a_close_over_the_jobs_photo_total_stores_nothing(cast, settings):
+    # The service's own check, for any caller and for the photos a job already has: the
+    # checklist form only sees the photos it was sent.
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    InstallationPhoto.objects.create(installation=inst, image=_photo())
+    settings.MAX_PHOTO_TOTAL_BYTES = 2 * _photo().size - 1  # the stored one, and one more
+
+    with pytest.raises(ValidationError) as refused:
+        _close(cast, inst, [ContentFile(png_bytes((64, 48), "#c96"), name="b.png")])
+
+    assert "Too many photos for this job" in refused.value.message_dict["photos"][0]
+    row = Installation.objects.get(pk=inst.pk)
+    assert row.status == S.INSTALLATION_IN_PROGRESS and row.photos.count() == 1
+
+
+def test_a_close_counts_new_photos_by_the_size_they_were_sent(cast, settings):
+    # checklist.check_photo re-encodes each photo and notes the size sent, which the page,
+    # the upload counter and the form count: within the limit as sent is within it here too.
+    inst = cast.installation(S.INSTALLATION_IN_PROGRESS)
+    photo = _photo()
+    photo.sent_size = 100
+    settings.MAX_PHOTO_TOTAL_BYTES = 100
+
+    _close(cast, inst, [photo])
+
+    assert Installation.objects.get(pk=inst.pk).status == S.INSTALLATION_COMPLETED
 
 
 def test_set_off_records_the_eta(cast):
