@@ -25,7 +25,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib import messages as django_messages
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -453,6 +453,8 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         f"/admin/installations/customer/{partner_jobs[Status.SCHEDULED].customer_id}/change/",
         f"/admin/installations/partner/{cast.partner.pk}/change/",
         f"/admin/installations/handyman/{cast.handyman.pk}/change/",
+        f"/admin/auth/user/{cast.partner_user.pk}/change/",
+        f"/admin/auth/group/{Group.objects.create(name='Office').pk}/change/",
     ]
     return {
         "partner": Audience(
