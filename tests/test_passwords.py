@@ -268,6 +268,35 @@ def test_staff_email_a_new_account_with_no_password_a_link_to_choose_its_first(c
     assert client.login(username="newcomer", password=NEW)
 
 
+def test_staff_sending_the_same_links_twice_send_each_person_one_email(client, cast):
+    """A double click on the users' list action, or the form sent again: answered as done."""
+    client.force_login(cast.superuser)
+    _send_links(client, [cast.partner_user, cast.staff])
+    again = _send_links(client, [cast.partner_user, cast.staff]).content.decode()
+
+    assert "Already on its way: a link was sent to the people chosen a moment ago." in again
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [cast.partner_user.email, cast.staff.email]
+    )
+    _send_links(client, [cast.partner_user])  # other people chosen: sent
+    assert len(mail.outbox) == 3
+
+
+def test_staff_can_send_the_same_links_again_after_a_minute(client, cast):
+    from installations.accounts.admin import REPEAT_SECONDS, SENT
+
+    client.force_login(cast.superuser)
+    _send_links(client, [cast.partner_user])
+    session = client.session
+    session[SENT] = {k: sent - REPEAT_SECONDS for k, sent in session[SENT].items()}
+    session.save()
+
+    page = _send_links(client, [cast.partner_user]).content.decode()
+
+    assert "A link to choose a password is on its way to 1 person" in page
+    assert len(mail.outbox) == 2
+
+
 def test_a_person_with_no_password_cannot_ask_for_a_link_themselves(client, cast):
     newcomer = UserFactory(username="newcomer", email="newcomer@example.com")
     newcomer.set_unusable_password()

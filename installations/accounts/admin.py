@@ -5,11 +5,16 @@ link is how its first password is chosen."""
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import admin, messages
 
+from .. import done_before
 from .mail import link_lifetime, send_reset_link
 
 MAX_LINKS = 100  # "select all" chooses every user; as many at once as the bulk bar takes
+SENT = "password_links_sent"  # done_before's ledger: the people chosen -> when their links went
+REPEAT_SECONDS = 60  # as a person's own request (views.REPEAT_SECONDS)
 
 
 def sendable(queryset):
@@ -27,9 +32,22 @@ def send_password_links(modeladmin, request, queryset):
         )
         return
     chosen = list(queryset.values_list("pk", flat=True))
+    # The same people sent links by the same person just now (a double click, the form sent
+    # again): answered as done, each sent one email, as a person's own request is.
+    key = ",".join(map(str, sorted(chosen)))
+    sent_at = done_before.recalled(request, SENT, key)
+    if sent_at is not None and 0 <= time.time() - sent_at < REPEAT_SECONDS:
+        modeladmin.message_user(
+            request,
+            "Already on its way: a link was sent to the people chosen a moment ago. Nothing "
+            "was sent again.",
+            level=messages.INFO,
+        )
+        return
     reachable = list(sendable(queryset).values_list("pk", flat=True))
     for pk in reachable:
         send_reset_link.enqueue(pk, by_staff=True)
+    done_before.remember(request, SENT, key, time.time())
     if reachable:
         modeladmin.message_user(
             request,
