@@ -450,6 +450,7 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
         admin,
         "/admin/installations/message/?status__exact=failed",
         *admin_add_pages(),
+        *admin_lists(),
         f"/admin/installations/customer/{partner_jobs[Status.SCHEDULED].customer_id}/change/",
         f"/admin/installations/partner/{cast.partner.pk}/change/",
         f"/admin/installations/handyman/{cast.handyman.pk}/change/",
@@ -492,13 +493,21 @@ def build(cast) -> tuple[dict[str, Audience], bytes]:
 def admin_add_pages() -> list[str]:
     """The add page of every model the admin lets staff add: a new one is covered by this test
     without being named here."""
-    factory = RequestFactory()
-    request = factory.get("/admin/")
+    return _admin_pages("add", "has_add_permission")
+
+
+def admin_lists() -> list[str]:
+    """The list of every model the admin shows, with its actions."""
+    return _admin_pages("changelist", "has_view_permission")
+
+
+def _admin_pages(page: str, permission: str) -> list[str]:
+    request = RequestFactory().get("/admin/")
     request.user = User(is_staff=True, is_superuser=True, is_active=True)
     return [
-        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
         for model, model_admin in admin.site._registry.items()
-        if model_admin.has_add_permission(request)
+        if getattr(model_admin, permission)(request)
     ]
 
 
