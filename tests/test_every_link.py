@@ -60,9 +60,11 @@ def links_of(page: str, html: str) -> list[str]:
     return found
 
 
-def crawl(client, start: list[str], htmx_answers: bool = True) -> tuple[list[str], int]:
-    """Open `start` and what it links to, DEPTH levels deep; the findings and pages opened."""
+def crawl(client, start: list[str], htmx_answers: bool = True) -> tuple[list[str], int, list[str]]:
+    """Open `start` and what it links to, DEPTH levels deep: the findings, the number of
+    addresses opened, and the pages among them (HTML answered 200)."""
     findings: list[str] = []
+    pages: list[str] = []
     seen: set[str] = set()
     per_kind: dict[str, int] = defaultdict(int)
     queue = [(page, "the start", 0) for page in start]
@@ -92,7 +94,10 @@ def crawl(client, start: list[str], htmx_answers: bool = True) -> tuple[list[str
         if code != 200:
             findings.append(f"{where}: answered {code}")
             continue
-        if "html" not in response.get("Content-Type", "") or depth >= DEPTH:
+        if "html" not in response.get("Content-Type", ""):
+            continue
+        pages.append(address)
+        if depth >= DEPTH:
             continue
         html = response.content.decode()
         queue += [(link, address, depth + 1) for link in links_of(address, html)]
@@ -102,7 +107,7 @@ def crawl(client, start: list[str], htmx_answers: bool = True) -> tuple[list[str
             if fragment.status_code == 200 and "html" in fragment.get("Content-Type", ""):
                 more = links_of(address, fragment.content.decode())
                 queue += [(link, f"{address} (htmx)", depth + 1) for link in more]
-    return findings, opened
+    return findings, opened, pages
 
 
 # What opening a page may write, with the reason. Nothing else: a GET changes nothing.
@@ -129,7 +134,7 @@ def test_every_link_a_page_draws_opens_for_the_person_reading_it_and_changes_not
     findings: list[str] = []
     for audience in audiences.values():
         before = state()
-        problems, opened = crawl(audience.client, audience.pages)
+        problems, opened, _ = crawl(audience.client, audience.pages)
         if changed := differences(_kept(before), _kept(state())):
             problems.append(f"opening pages changed {changed}")
         print(f"\n{audience.name}: {opened} pages opened")

@@ -94,13 +94,25 @@ def height(locator) -> float:
 
 # Every control a thumb taps, by the box it can be tapped in (a radio or a checkbox by its label),
 # smaller than 44×44 CSS pixels: one line each. Not counted: the skip link (off screen until the
-# keyboard reaches it) and links inside a sentence (an error summary's), which WCAG exempts.
+# keyboard reaches it) and links inside a sentence (an error summary's, or any link with words of
+# the sentence around it, not only other links and separators), which WCAG 2.5.8 exempts.
 SMALL_TARGETS = """(within) => {
+  const inSentence = (el) => {
+    if (el.tagName !== 'A' || !el.parentElement) return false;
+    let around = '';
+    for (const node of el.parentElement.childNodes) {
+      if (node === el) continue;
+      if (node.nodeType === Node.TEXT_NODE) around += node.textContent;
+      else if (node.nodeType === Node.ELEMENT_NODE && !node.matches('a, button'))
+        around += node.textContent;
+    }
+    return /[A-Za-z]{2}/.test(around);
+  };
   const small = [];
   for (const el of document.querySelector(within || 'html').querySelectorAll(
     'a[href], button, summary, input:not([type=hidden]), select, textarea'
   )) {
-    if (el.closest('.skip-link, .error-summary')) continue;
+    if (el.closest('.skip-link, .error-summary') || inSentence(el)) continue;
     const box = el.matches('input[type=radio], input[type=checkbox]')
       ? (el.closest('label') || el.labels[0] || el) : el;
     const r = box.getBoundingClientRect();
