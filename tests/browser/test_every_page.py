@@ -3,7 +3,8 @@ a partner's user, a handyman and a customer's link can reach (found by following
 as tests/test_every_link.py does) fits the screen without scrolling sideways, has no control
 smaller than a thumb (44×44 CSS pixels) and no serious or critical axe finding; the page guard
 fails any console error or refused script. The feature tests check their own pages in depth;
-this one makes sure no page is left out. Findings over all pages end in one readable list."""
+this one makes sure no page is left out, and that each one's first Tab is its skip link to
+its main content. Findings over all pages end in one readable list."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className)
   .slice(0, 6)"""
+
+FIRST_STOP = """() => [document.activeElement.className,
+  document.activeElement.getAttribute('href'), document.querySelectorAll('main#main').length]"""
 
 
 def _kinds(pages: list[str]) -> list[str]:
@@ -70,6 +74,13 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
                 findings.append(f"{address}: controls smaller than 44×44: {small[:6]}")
             if axe := serious_axe_violations(page):
                 findings.append(f"{address}: axe: {axe}")
+            # The keyboard's first stop is the way past the header, to a main that exists (a
+            # page that starts in its first field, Django's password pages, starts past it).
+            if page.evaluate("() => document.activeElement === document.body"):
+                page.keyboard.press("Tab")
+                first = page.evaluate(FIRST_STOP)
+                if first != ["skip-link", "#main", 1]:
+                    findings.append(f"{address}: the first Tab reaches {first}, not the skip link")
     finally:
         context.close()
     print(f"\n{audience_name}: {len(pages)} pages checked")
