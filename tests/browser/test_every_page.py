@@ -1,7 +1,8 @@
-"""Every page of the portal on a 360-pixel phone, under the real server with DEBUG off: each page
-a partner's user, a handyman and a customer's link can reach (found by following their links,
-as tests/test_every_link.py does) fits the screen without scrolling sideways, has no control
-smaller than a thumb (44×44 CSS pixels) and no serious or critical axe finding; the page guard
+"""Every page of the portal on a 360-pixel phone and on a desktop's screen, under the real server
+with DEBUG off: each page a partner's user, a handyman and a customer's link can reach (found by
+following their links, as tests/test_every_link.py does) fits the screen without scrolling
+sideways, has no serious or critical axe finding and, on the phone, no control smaller than a
+thumb (44×44 CSS pixels); the page guard
 fails any console error or refused script. The feature tests check their own pages in depth;
 this one makes sure no page is left out, and that each one's first Tab is its skip link to
 its main content. Findings over all pages end in one readable list."""
@@ -44,9 +45,13 @@ def _kinds(pages: list[str]) -> list[str]:
     return kept
 
 
+SCREENS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("audience_name", list(USERNAMES))
 def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_finding(
-    browser, live_server, cast, audience_name
+    browser, live_server, cast, audience_name, screen
 ):
     audiences, _ = build(cast)
     audience = audiences[audience_name]
@@ -54,8 +59,9 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
     assert not problems, problems  # tests/test_every_link.py says more
     pages = _kinds(pages)
 
+    phone = screen == "phone"
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 360, "height": 740}, has_touch=True
+        base_url=live_server.url, viewport=SCREENS[screen], has_touch=phone
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -66,11 +72,11 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
         for address in pages:
             page.goto(address)
             page.wait_for_load_state("networkidle")
-            if page.evaluate("document.documentElement.scrollWidth") > 360:
+            if page.evaluate("document.documentElement.scrollWidth") > SCREENS[screen]["width"]:
                 findings.append(
                     f"{address}: wider than the screen: {page.evaluate(WIDER_THAN_SCREEN)}"
                 )
-            if small := small_targets(page):
+            if phone and (small := small_targets(page)):
                 findings.append(f"{address}: controls smaller than 44×44: {small[:6]}")
             if axe := serious_axe_violations(page):
                 findings.append(f"{address}: axe: {axe}")
@@ -83,6 +89,6 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
                     findings.append(f"{address}: the first Tab reaches {first}, not the skip link")
     finally:
         context.close()
-    print(f"\n{audience_name}: {len(pages)} pages checked")
+    print(f"\n{audience_name} ({screen}): {len(pages)} pages checked")
     assert len(pages) >= MINIMUM_CHECKED[audience_name], pages
     assert not findings, f"{len(findings)} pages fall short:\n" + "\n".join(findings)
