@@ -18,21 +18,24 @@ from .conftest import log_in
 from .steps import serious_axe_violations, small_targets
 
 # Who signs in as each audience in the browser (the cast's people).
-USERNAMES = {"partner": "acme", "handyman": "hank", "customer": None}
-PER_KIND = 2  # each kind of page (its numbers and query aside) at most twice: time, not depth
+USERNAMES = {"partner": "acme", "handyman": "hank", "customer": None, "staff": "root"}
+# Each kind of page (its numbers and query aside) at most twice, once in the admin: time, not depth.
+PER_KIND = {"staff": 1}
 # At least this many pages each audience must have had checked, so the sweep cannot test nothing.
-MINIMUM_CHECKED = {"partner": 20, "handyman": 5, "customer": 2}
+MINIMUM_CHECKED = {"partner": 20, "handyman": 5, "customer": 2, "staff": 30}
 
 WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className)
   .slice(0, 6)"""
 
-FIRST_STOP = """() => [document.activeElement.className,
-  document.activeElement.getAttribute('href'), document.querySelectorAll('main#main').length]"""
+# The skip link's class, and whether what it skips to is on the page (Django's admin has its own).
+FIRST_STOP = """() => { const a = document.activeElement, to = a.getAttribute('href') || '';
+  return [a.className, to.startsWith('#') && !!document.getElementById(to.slice(1))]; }"""
+SKIP_LINKS = {"skip-link", "skip-to-content-link"}
 
 
-def _kinds(pages: list[str]) -> list[str]:
+def _kinds(pages: list[str], most: int) -> list[str]:
     import re
 
     seen: dict[str, int] = {}
@@ -40,7 +43,7 @@ def _kinds(pages: list[str]) -> list[str]:
     for page in pages:
         kind = re.sub(r"\d+", "N", page.split("?")[0]) + ("?" if "?" in page else "")
         seen[kind] = seen.get(kind, 0) + 1
-        if seen[kind] <= PER_KIND:
+        if seen[kind] <= most:
             kept.append(page)
     return kept
 
@@ -48,8 +51,14 @@ def _kinds(pages: list[str]) -> list[str]:
 SCREENS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 
 
-@pytest.mark.parametrize("screen", list(SCREENS))
-@pytest.mark.parametrize("audience_name", list(USERNAMES))
+# Staff work at a desk: Django's admin on a phone is Django's own (its lists scroll inside
+# their box), and its controls were never meant for a thumb.
+CHECKS = [
+    (who, screen) for who in USERNAMES for screen in SCREENS if (who, screen) != ("staff", "phone")
+]
+
+
+@pytest.mark.parametrize(("audience_name", "screen"), CHECKS)
 def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_finding(
     browser, live_server, cast, audience_name, screen
 ):
@@ -57,7 +66,7 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
     audience = audiences[audience_name]
     problems, _, pages = crawl(audience.client, audience.pages, htmx_answers=False)
     assert not problems, problems  # tests/test_every_link.py says more
-    pages = _kinds(pages)
+    pages = _kinds(pages, PER_KIND.get(audience_name, 2))
 
     phone = screen == "phone"
     context = browser.new_context(
@@ -78,14 +87,15 @@ def test_every_page_fits_a_phone_with_thumb_sized_controls_and_no_serious_axe_fi
                 )
             if phone and (small := small_targets(page)):
                 findings.append(f"{address}: controls smaller than 44×44: {small[:6]}")
-            if axe := serious_axe_violations(page):
+            # Django admin's forms.css has an @import axe cannot preload under the CSP.
+            if axe := serious_axe_violations(page, read_stylesheets=audience_name != "staff"):
                 findings.append(f"{address}: axe: {axe}")
             # The keyboard's first stop is the way past the header, to a main that exists (a
             # page that starts in its first field, Django's password pages, starts past it).
             if page.evaluate("() => document.activeElement === document.body"):
                 page.keyboard.press("Tab")
                 first = page.evaluate(FIRST_STOP)
-                if first != ["skip-link", "#main", 1]:
+                if first[0] not in SKIP_LINKS or not first[1]:
                     findings.append(f"{address}: the first Tab reaches {first}, not the skip link")
     finally:
         context.close()
