@@ -83,9 +83,6 @@ ON_TOP_BY_DESIGN: dict[tuple[str, str], str] = {
 # DEFECT, not fixed: findings this test knows of, keyed by the URL name of the form's action and
 # a fragment of the finding; printed on every run, not failed. Each one is a defect to fix.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("bulk:apply", "drawn again without what was typed"): (
-        "the bulk bar forgets the reason and the handyman for the rows it left selected"
-    ),
     ("admin:installations_installation_transition", "not 409"): (
         "a transition page no longer possible redirects with a message instead of a 409"
     ),
