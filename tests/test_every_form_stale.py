@@ -86,9 +86,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     ("admin:installations_installation_transition", "not 409"): (
         "a transition page no longer possible redirects with a message instead of a 409"
     ),
-    ("admin:installations_installation_changelist", "applied on top"): (
-        "the admin's Cancel selected carries no versions: it cancels over another's change"
-    ),
 }
 
 # Refusals answer with these codes: 409 for a page no longer true, 403/404 for a job that is no
