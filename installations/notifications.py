@@ -595,6 +595,19 @@ def message_retry(*, message: Any) -> Message:
                 f"This message is “{locked.get_status_display()}”; only failed messages can be "
                 "retried. Nothing was changed."
             )
+        from .customer_links import carries_replaced_link
+
+        if locked.installation is not None and carries_replaced_link(
+            locked.body, locked.installation
+        ):
+            # The customer was sent a newer link since this one failed (a re-send): this text
+            # would reach them with a link that says "replaced".
+            raise TransitionRefused(
+                "This message carries a customer link that no longer works: a newer link was "
+                "sent since. To reach the customer, send the link again from the installation's "
+                "page. Nothing was changed.",
+                installation=locked.installation,
+            )
         locked.status = Message.State.PENDING
         locked.attempts = 0
         locked.next_attempt_at = None

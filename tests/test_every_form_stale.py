@@ -35,10 +35,10 @@ from django.db import transaction
 from django.urls import Resolver404, resolve
 
 from installations import notifications, services
-from installations.customer_links import read_token
+from installations.customer_links import carries_replaced_link, read_token
 from installations.demo import photo_upload, png_bytes
 from installations.errors import TransitionRefused
-from installations.models import CustomerActor, Installation
+from installations.models import CustomerActor, Installation, Message
 from installations.scheduling.rules import ScheduleConflict
 from installations.scheduling.services import installation_reschedule
 from installations.statuses import CUSTOMER_LINK_STATUSES, Status
@@ -214,6 +214,14 @@ def _children(pk: int) -> tuple:
     )
 
 
+def _links(pk: int) -> tuple:
+    """The customer's current link, and how many messages waiting or sent carry a link it has
+    replaced: a send after the re-send must not put a dead link on its way again."""
+    inst = Installation.objects.get(pk=pk)
+    live = inst.messages.filter(status__in=[Message.State.PENDING, Message.State.SENT])
+    return inst.link_nonce, sum(carries_replaced_link(m.body, inst) for m in live)
+
+
 INTERFERENCES: dict[str, tuple[Callable[[Others, Installation], Any], Callable[[int], tuple]]] = {
     "cancelled by staff": (cancelled, _fields("status", "cancellation_reason")),
     "moved on a step": (moved_on, _fields("status", "handyman_id")),
@@ -225,7 +233,7 @@ INTERFERENCES: dict[str, tuple[Callable[[Others, Installation], Any], Callable[[
     "notes edited by a colleague": (edited, _fields("notes", "site_address")),
     "rebooked by a colleague": (rebooked, _children),
     "follow-up booked by a colleague": (followed_up, _children),
-    "link re-sent by the office": (link_resent, _fields("link_nonce")),
+    "link re-sent by the office": (link_resent, _links),
 }
 
 

@@ -236,6 +236,28 @@ def test_retrying_a_held_message_answers_409(client, cast):
     assert "only failed messages can be retried" in response.content.decode()
 
 
+def test_retrying_a_message_whose_link_was_sent_again_since_is_refused(client, cast):
+    # The contract's text failed; the customer then asked for their link and the office sent
+    # a new one, so the failed text's link no longer works: retrying it would send a dead link.
+    installation = cast.installation(Status.CONTRACT_SENT)
+    failed = installation.messages.filter(body__contains="/c/").order_by("pk").first()
+    Message.objects.filter(pk=failed.pk).update(status=Message.State.FAILED, attempts=5)
+    notifications.contract_link_resend(installation=installation, actor=cast.superuser)
+    sms.InMemoryBackend.outbox.clear()
+    before = Message.objects.values().get(pk=failed.pk)
+    client.force_login(cast.staff)
+
+    response = client.post(_retry(failed))
+
+    assert response.status_code == 409
+    assert (
+        "carries a customer link that no longer works: a newer link was sent since"
+        in response.content.decode()
+    )
+    assert Message.objects.values().get(pk=failed.pk) == before
+    assert not sms.InMemoryBackend.outbox
+
+
 @pytest.mark.parametrize("who", ["partner_user", "handyman"])
 def test_only_staff_can_retry(client, cast, who):
     message = _failed_message(cast)
