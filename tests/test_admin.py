@@ -1289,7 +1289,9 @@ def test_staff_see_failed_messages_on_the_change_page_and_can_retry_them(client,
     retry_url = f"/installations/{inst.pk}/messages/{failed.pk}/retry/"
     assert "SMTP refused" in page and f'formaction="{retry_url}"' in page
     retried = []
-    monkeypatch.setattr(notifications, "message_retry", lambda *, message: retried.append(message))
+    monkeypatch.setattr(
+        notifications, "message_retry", lambda *, message, **_: retried.append(message)
+    )
     response = client.post(retry_url, {"next": url})
     assert response.status_code == 302 and response["Location"] == url
     assert retried == [failed]
