@@ -7,17 +7,19 @@ For each audience the test gathers every `<form method="post">` that acts on an 
 and before sending it makes a real change to that installation through the service layer as
 someone else would: cancelled by staff, moved on a step by whoever takes that step, given to
 another handyman, moved to another day, its notes edited by a colleague, rebooked, a follow-up
-visit booked. Then it sends the form. The answer must be:
+visit booked, the customer's link re-sent. Then it sends the form. The answer must be:
 
-- never a 500, and never a 2xx/3xx that applied the form's change on top of the other person's
-  (the installation's version moving again) unless the form may still do it (ON_TOP_BY_DESIGN);
+- never a 500, and never a 2xx/3xx that changed anything on top of another person's change to
+  the record (one that moved its version) unless the form may still do it (ON_TOP_BY_DESIGN);
+  a change that left the record's version alone (a follow-up visit, a re-sent link) leaves the
+  page true;
 - a refusal is 409 (403/404 where the job is no longer that person's) with a sentence, changes
   nothing, and keeps what the person typed (a reason, a note) in the page it answers with;
 - the other person's change is intact afterwards.
 
 Each form and interference runs in a savepoint that is rolled back. Findings over all forms end
-in one readable list; forms the filler could not send, and interferences that did not apply to
-a form's installation, are printed; each audience must exercise a minimum number of sends.
+in one readable list; forms no interference applied to, and forms that act on no installation,
+are printed as such; each audience must exercise a minimum number of sends.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ REDIRECTED_BY_DESIGN = {
 }
 
 # Refusals answer with these codes: 409 for a page no longer true, 403/404 for a job that is no
-# longer that person's, 410 for a customer link the job has moved past; 422 for a form whose
+# longer that person's, 410 for a customer link replaced by a newer one; 422 for a form whose
 # input the new state makes invalid (the field's own error, drawn again).
 REFUSAL_CODES = {403, 404, 409, 410, 422}
 TRACEBACK = re.compile(r"Traceback|Exception Value|Internal Server Error", re.I)
