@@ -337,6 +337,20 @@ def loses_typing(response: Any, action: str, typed: set[str]) -> bool:
     return bool(typed & drawn) and SENTENCE not in text(response)
 
 
+def drawn_versions(response: Any, action: str, pk: int) -> set[str]:
+    """The record's version as the form drawn again in the answer carries it (`version`, the
+    admin's `_fsm_version`, the bulk bar's `v<pk>`)."""
+    parser = _Forms(action)
+    parser.feed(text(response))
+    return {
+        value
+        for form in parser.forms
+        if form.method == "post" and path_of(form.action) == path_of(action)
+        for name, value in form.fields.items()
+        if name in {"version", "_fsm_version", f"v{pk}"} and value
+    }
+
+
 @dataclass
 class Outcome:
     where: str
@@ -484,6 +498,11 @@ def check(
             problems.append(f"{code} without a sentence saying what changed")
         if loses_typing(answer, action, typed_in(shape, sent)):
             problems.append("the form is drawn again without what was typed")
+        # Drawn again, the form is at the record's version now: sending it again is a choice
+        # made knowing the other person's change, not refused as stale over and over.
+        now = str(version_of(pk)[1])
+        if code == 409 and drawn_versions(answer, action, pk) - {now}:
+            problems.append(f"409 draws the form again at the old version, not v{now}")
     else:
         # Refused in place, or with a redirect to the page that says so: the form it draws again
         # keeps what was typed (the rows left selected are to be acted on again).
