@@ -10,6 +10,7 @@ script is slowed and a real customer (reloads, a double tap, a second tab) never
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -84,6 +85,25 @@ def read_token(token: str, *, max_age: timedelta | int | None = MAX_AGE) -> Inst
     if not installation.link_nonce or not constant_time_compare(nonce, installation.link_nonce):
         raise LinkError("replaced", installation)
     return installation
+
+
+# A customer link as a message's text carries it: the token between "/c/" and the next "/".
+LINK_IN_TEXT = re.compile(r"/c/([\w.:-]+)/")
+
+
+def carries_replaced_link(text: str, installation: Installation) -> bool:
+    """Whether `text` (a message's body) carries a link of this installation that a newer link
+    has replaced since: sent again, it would reach the customer dead."""
+    for token in LINK_IN_TEXT.findall(text):
+        try:
+            payload = signing.loads(token, salt=SALT)  # its age is not the question here
+        except signing.BadSignature:
+            continue
+        if not isinstance(payload, dict) or payload.get("i") != installation.pk:
+            continue
+        if not constant_time_compare(str(payload.get("n")), installation.link_nonce or ""):
+            return True
+    return False
 
 
 def bad_link_counted(request: HttpRequest) -> Refused | None:

@@ -576,11 +576,13 @@ def deliver_due_messages(*, now: datetime | None = None) -> int:
     return sum(deliver(pk, now=now) == "sent" for pk in list(due.values_list("pk", flat=True)))
 
 
-def message_retry(*, message: Any) -> Message:
+def message_retry(*, message: Any, expected_version: int | None = None) -> Message:
     """Staff ask for a failed message to be tried again: it gets a fresh round of attempts.
     One already waiting to be sent, or sent, is answered as done (`replayed`): a double click,
     a second tab, or a retry that went out before the second click. Raises
-    services.TransitionRefused for a held message (its hold is not a failure)."""
+    services.TransitionRefused for a held message (its hold is not a failure), and when the
+    installation is no longer at `expected_version`, the one the page showed: what the message
+    says may no longer be true (the job cancelled, moved on), so it is read again first."""
 
     pk = message if isinstance(message, int) else message.pk
     with transaction.atomic():
@@ -594,6 +596,31 @@ def message_retry(*, message: Any) -> Message:
             raise TransitionRefused(
                 f"This message is “{locked.get_status_display()}”; only failed messages can be "
                 "retried. Nothing was changed."
+            )
+        installation = locked.installation
+        if (
+            installation is not None
+            and expected_version is not None
+            and installation.version != expected_version
+        ):
+            raise TransitionRefused(
+                f"#{installation.pk} changed since this page was drawn: it is now "
+                f"“{installation.get_status_display()}”. Read the message again on the page as "
+                "it is now; if it is still true, retry it there. Nothing was sent.",
+                installation=installation,
+            )
+        from .customer_links import carries_replaced_link
+
+        if locked.installation is not None and carries_replaced_link(
+            locked.body, locked.installation
+        ):
+            # The customer was sent a newer link since this one failed (a re-send): this text
+            # would reach them with a link that says "replaced".
+            raise TransitionRefused(
+                "This message carries a customer link that no longer works: a newer link was "
+                "sent since. To reach the customer, send the link again from the installation's "
+                "page. Nothing was changed.",
+                installation=locked.installation,
             )
         locked.status = Message.State.PENDING
         locked.attempts = 0

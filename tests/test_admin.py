@@ -1027,6 +1027,48 @@ def test_bulk_cancel_asks_for_one_reason_then_cancels_what_it_can(staff_client, 
     assert finished.status == Status.CUSTOMER_APPROVED
 
 
+def test_bulk_cancel_over_a_change_made_meanwhile_asks_again_with_the_reason_kept(
+    staff_client, cast
+):
+    # The confirmation page was drawn, then a partner user gave one of the jobs to another
+    # handyman: that one is not cancelled over their change; the page asks again about it.
+    untouched = cast.installation(Status.SCHEDULED)
+    changed = cast.installation(Status.INSTALLER_ASSIGNED)
+    selected = {"action": "cancel_selected", "_selected_action": [untouched.pk, changed.pk]}
+    page = staff_client.post(CHANGELIST, selected).content.decode()
+    drawn = dict(re.findall(r'name="(v\d+)" value="(\d+)"', page))
+    assert drawn == {f"v{i.pk}": str(i.version) for i in (untouched, changed)}
+    services.installation_reassign(
+        installation=changed, handyman=cast.other_handyman, actor=cast.partner_user
+    )
+    changed.refresh_from_db()
+    theirs = (changed.status, changed.handyman_id, changed.version)
+
+    sent = {**selected, **drawn, "post": "yes", "reason": "Supplier recall."}
+    response = staff_client.post(CHANGELIST, sent)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed this installation a moment ago" in html
+    assert "\nSupplier recall.</textarea>" in html
+    assert f'name="v{changed.pk}" value="{changed.version}"' in html  # asking again, knowingly
+    assert f'value="{untouched.pk}"' not in html
+    assert f"Cancelled 1 installation: #{untouched.pk}." in " ".join(flash(response))
+    changed.refresh_from_db()
+    assert (changed.status, changed.handyman_id, changed.version) == theirs
+    untouched.refresh_from_db()
+    assert untouched.status == Status.CANCELLED
+
+    again = dict(re.findall(r'name="(v\d+)" value="(\d+)"', html))
+    response = staff_client.post(
+        CHANGELIST, {**selected, **again, "_selected_action": [changed.pk], "post": "yes",
+                     "reason": "Supplier recall."},
+    )  # fmt: skip
+    assert response.status_code == 302
+    changed.refresh_from_db()
+    assert (changed.status, changed.cancellation_reason) == (Status.CANCELLED, "Supplier recall.")
+
+
 def test_export_selected_as_csv(root_client, cast):
     inst = cast.installation(Status.INSTALLER_ASSIGNED)
     other = cast.installation(Status.SCHEDULED)
@@ -1247,7 +1289,9 @@ def test_staff_see_failed_messages_on_the_change_page_and_can_retry_them(client,
     retry_url = f"/installations/{inst.pk}/messages/{failed.pk}/retry/"
     assert "SMTP refused" in page and f'formaction="{retry_url}"' in page
     retried = []
-    monkeypatch.setattr(notifications, "message_retry", lambda *, message: retried.append(message))
+    monkeypatch.setattr(
+        notifications, "message_retry", lambda *, message, **_: retried.append(message)
+    )
     response = client.post(retry_url, {"next": url})
     assert response.status_code == 302 and response["Location"] == url
     assert retried == [failed]

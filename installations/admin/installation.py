@@ -40,6 +40,7 @@ from .forms import (
     InstallationOverrideForm,
 )
 from .mixins import (
+    MAX_ID,
     ReadOnlyMixin,
     admin_change_url,
     can_override,
@@ -461,10 +462,14 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
             return None
         confirmed = request.POST.get("post") == "yes"
         form = BulkCancelForm(request.POST if confirmed else None)
+        conflicts: list[str] = []
         rows = queryset.select_related("partner", "customer").order_by("pk")
         if confirmed and form.is_valid():
             reason = form.cleaned_data["reason"]
-            done, already, refused = [], [], []
+            # The version each row had when this page was drawn: a row someone else changed
+            # since is not cancelled over their change, but asked about again.
+            versions = page_versions(request.POST)
+            done, already, refused, changed = [], [], [], []
             for inst in rows:
                 if inst.status == Status.CANCELLED:
                     # The form sent again (a double click, a reload), or cancelled meanwhile:
@@ -473,10 +478,17 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
                     continue
                 try:
                     updated = services.installation_cancel(
-                        installation=inst.pk, reason=reason, actor=request.user
+                        installation=inst.pk,
+                        reason=reason,
+                        actor=request.user,
+                        expected_version=versions.get(inst.pk),
                     )
                 except TransitionRefused as err:
-                    refused.append(f"#{inst.pk}: {err.message}")
+                    now = err.installation
+                    if now is not None and versions.get(inst.pk) not in (None, now.version):
+                        changed.append((now, err.message))
+                    else:
+                        refused.append(f"#{inst.pk}: {err.message}")
                 except ValidationError as err:
                     refused.append(f"#{inst.pk}: {error_text(err)}")
                 else:
@@ -511,7 +523,12 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
                     + " ".join(refused),
                     level=messages.WARNING,
                 )
-            return None
+            if not changed:
+                return None
+            # The page again for the rows changed meanwhile, as they are now, with the reason
+            # as typed: cancelling them is a choice made knowing the other person's change.
+            rows = rows.filter(pk__in=[inst.pk for inst, _ in changed])
+            conflicts = [f"#{inst.pk}: {message}" for inst, message in changed]
         context = {
             **self.admin_site.each_context(request),
             "title": "Cancel installations",
@@ -520,13 +537,17 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
+            "conflicts": conflicts,
             "media": self.media,
         }
+        status = 200
+        if confirmed:
+            status = 409 if conflicts else 422
         return TemplateResponse(
             request,
             "admin/installations/installation/cancel_selected_confirmation.html",
             context,
-            status=422 if confirmed else 200,
+            status=status,
         )
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
@@ -542,6 +563,17 @@ class InstallationAdmin(BoardAdminMixin, InstallationPagesMixin, FSMAdminMixin, 
         response = http.StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="installations.csv"'
         return response
+
+
+def page_versions(data: http.QueryDict) -> dict[int, int]:
+    """The version each selected row had on the confirmation page (`v<pk>`); a value that is
+    not a number is no version (the row is then cancelled as it is, as before versions)."""
+    return {
+        int(key[1:]): int(value)
+        for key, value in data.items()
+        if key.startswith("v") and is_id(key[1:]) and is_id(value)
+        if int(key[1:]) <= MAX_ID and int(value) <= MAX_ID
+    }
 
 
 CSV_HEADER = (

@@ -15,6 +15,7 @@ def keep_bulk_outcome(request: HttpRequest, result: BulkResult) -> None:
         "action": result.action,
         "handyman_name": result.handyman_name,
         "rows": [[r.pk, r.changed, r.label, r.reason, r.repeated] for r in result.rows],
+        "kept": dict(result.kept),
     }
 
 
@@ -28,6 +29,7 @@ def take_bulk_outcome(request: HttpRequest) -> BulkResult | None:
             RowResult(int(pk), bool(changed), str(label), str(reason), bool(repeated))
             for pk, changed, label, reason, repeated in data["rows"]
         )
-        return BulkResult(str(data["action"]), rows, str(data.get("handyman_name", "")))
+        kept = {str(k): str(v) for k, v in dict(data.get("kept") or {}).items()}
+        return BulkResult(str(data["action"]), rows, str(data.get("handyman_name", "")), kept)
     except (KeyError, TypeError, ValueError):
         return None

@@ -9,6 +9,9 @@ from typing import Any
 from ..models import Installation
 from .services import ACTIONS, MAX_ROWS, BulkResult
 
+# The bar's choices kept for the rows a bulk action left selected: none until one does.
+NOTHING_KEPT = {"reason": "", "handyman": "", "confirm_conflict": ""}
+
 
 @dataclass(frozen=True)
 class BulkRow:
@@ -35,6 +38,7 @@ def bulk_context(
         # A callable: the template calls it only when the bar offers Assign.
         "bulk_handymen": handymen,
         "bulk_max": MAX_ROWS,
+        "bulk_kept": NOTHING_KEPT,
     }
 
 
@@ -62,4 +66,6 @@ def bulk_outcome_context(
             for row in rows
         ],
         "bulk_result": result,
+        # The reason and handyman the bar held, kept for the rows it left selected.
+        "bulk_kept": {**NOTHING_KEPT, **(result.kept if result is not None else {})},
     }

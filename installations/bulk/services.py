@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -51,6 +51,9 @@ class BulkResult:
     action: str
     rows: tuple[RowResult, ...]
     handyman_name: str = ""
+    # What the bar held (reason, handyman, confirm_conflict), offered again with the rows it
+    # left selected: acting on them again after reading why needs no retyping.
+    kept: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def changed(self) -> list[RowResult]:

@@ -9,6 +9,7 @@ we cannot read) re-renders the list with the error and the selection kept (422),
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -102,6 +103,16 @@ def _perform(request: HttpRequest, partner: Partner, form: BulkForm, rows: dict)
     )
 
 
+def _kept(form: BulkForm) -> dict[str, str]:
+    """The bar's choices as the person made them, for the rows left selected."""
+    data = form.cleaned_data
+    return {
+        "reason": data.get("reason") or "",
+        "handyman": str(data["handyman"].pk) if data.get("handyman") else "",
+        "confirm_conflict": "1" if data.get("confirm_conflict") else "",
+    }
+
+
 def _error_sentences(error: ValidationError) -> list[str]:
     return list(error.messages)
 
@@ -128,6 +139,8 @@ def bulk_apply(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["action"] == "export":
             return _export(request, list_url, selected)
         result = _perform(request, partner, form, rows)
+        if result.refused:
+            result = replace(result, kept=_kept(form))
     except ValidationError as error:
         return _render_list(request, partner, list_url, errors=_error_sentences(error), **refuse)
     if request.htmx:

@@ -111,8 +111,14 @@ def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
 def retry_message(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     installation = _installation_for_staff(request, pk)
     message = get_object_or_404(Message, pk=message_id, installation=installation)
+    # The page's version: the panel's form sends it, the admin's Retry button sends the change
+    # form with its _fsm_version.
+    version = request.POST.get("version") or request.POST.get("_fsm_version", "")
     try:
-        retried = notifications.message_retry(message=message)
+        retried = notifications.message_retry(
+            message=message,
+            expected_version=int(version) if version.isascii() and version.isdigit() else None,
+        )
     except TransitionRefused as refused:
         return _refused(request, installation, refused.message)
     if not getattr(retried, "replayed", False):

@@ -112,6 +112,32 @@ def test_an_htmx_post_answers_the_list_with_a_result_panel_and_the_summary(acme,
         assert "Installer assigned" in html[start : html.index("</tbody>", start)]
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_the_rows_left_selected_after_anothers_change_keep_the_reason_and_handyman(
+    acme, cast, headers
+):
+    # The bar was drawn, then a colleague edited the rows: they are left selected to act on
+    # again, and the bar still holds what was typed and chosen for them.
+    rows = [cast.installation() for _ in range(2)]
+    data = {
+        "reject": _post(rows, action="reject", reason="The customer moved to Leeds.", next=LIST),
+        "assign": _post(rows, action="assign", handyman=cast.other_handyman.pk, next=LIST),
+    }
+    for inst in rows:
+        services.installation_update(installation=inst, actor=cast.staff, notes="Side door")
+    for action, body in data.items():
+        response = acme.post(BULK, {**body, "confirm_conflict": "1"}, **headers)
+        html = response.content.decode() if headers else acme.get(LIST).content.decode()
+        assert "changed by someone else" in html
+        assert _checked(html) == {i.pk for i in rows}
+        if action == "reject":
+            assert ">The customer moved to Leeds.</textarea>" in html
+        else:
+            assert re.search(rf'<option value="{cast.other_handyman.pk}"[^>]* selected', html)
+            assert re.search(r'name="confirm_conflict" value="1" checked', html)
+    assert all(_status(i.pk) == Status.SCHEDULED for i in rows)
+
+
 def test_reject_needs_a_reason_422_and_nothing_changes_and_the_selection_is_kept(acme, cast):
     rows = [cast.installation() for _ in range(2)]
     for headers in ({}, HTMX):

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from installations import notifications, sms
+from installations import notifications, services, sms
 from installations.customer_links import make_token, read_token
 from installations.models import Message
 from installations.statuses import Status
@@ -234,6 +234,57 @@ def test_retrying_a_held_message_answers_409(client, cast):
     response = client.post(_retry(message))
     assert response.status_code == 409
     assert "only failed messages can be retried" in response.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_retry_from_a_page_drawn_before_the_job_was_cancelled_asks_to_check_first(
+    client, cast, htmx
+):
+    # The page showed the failed "on the way" text; a colleague then cancelled the job. The
+    # text is no longer true: it is not sent on the old page's say-so.
+    message = _failed_message(cast)
+    installation = message.installation
+    client.force_login(cast.staff)
+    page = client.get(reverse("admin:installations_installation_change", args=[installation.pk]))
+    drawn = re.search(r'name="_fsm_version" value="(\d+)"', page.content.decode()).group(1)
+    services.installation_cancel(installation=installation, reason="Moved.", actor=cast.superuser)
+    before = Message.objects.values().get(pk=message.pk)
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    # The admin's Retry button sends the change form (its _fsm_version); the panel's, version.
+    sent = {"version": drawn} if htmx else {"_fsm_version": drawn}
+    response = client.post(_retry(message), sent, headers=headers)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert f"#{installation.pk} changed since this page was drawn: it is now “Cancelled”" in html
+    assert Message.objects.values().get(pk=message.pk) == before
+    # Asked again from the page as it is now, it is a choice made knowing the change.
+    now = re.search(r'name="version" value="(\d+)"', html).group(1)
+    assert client.post(_retry(message), {"version": now}, headers=headers).status_code < 400
+    assert Message.objects.get(pk=message.pk).status != Message.State.FAILED
+
+
+def test_retrying_a_message_whose_link_was_sent_again_since_is_refused(client, cast):
+    # The contract's text failed; the customer then asked for their link and the office sent
+    # a new one, so the failed text's link no longer works: retrying it would send a dead link.
+    installation = cast.installation(Status.CONTRACT_SENT)
+    failed = installation.messages.filter(body__contains="/c/").order_by("pk").first()
+    Message.objects.filter(pk=failed.pk).update(status=Message.State.FAILED, attempts=5)
+    notifications.contract_link_resend(installation=installation, actor=cast.superuser)
+    sms.InMemoryBackend.outbox.clear()
+    before = Message.objects.values().get(pk=failed.pk)
+    client.force_login(cast.staff)
+
+    response = client.post(_retry(failed))
+
+    assert response.status_code == 409
+    assert (
+        "carries a customer link that no longer works: a newer link was sent since"
+        in response.content.decode()
+    )
+    assert Message.objects.values().get(pk=failed.pk) == before
+    assert not sms.InMemoryBackend.outbox
 
 
 @pytest.mark.parametrize("who", ["partner_user", "handyman"])
