@@ -234,7 +234,7 @@ def test_an_admin_cancel_writes_the_same_history_entry_as_the_service(staff_clie
     assert len(history(by_admin)) == len(history(by_service))
 
 
-def test_a_cancel_after_someone_else_cancelled_goes_back_to_the_record_and_says_so(
+def test_a_cancel_after_someone_else_cancelled_is_a_409_that_keeps_the_reason_and_says_so(
     staff_client, cast
 ):
     inst = cast.installation(Status.INSTALLER_ASSIGNED)
@@ -248,8 +248,13 @@ def test_a_cancel_after_someone_else_cancelled_goes_back_to_the_record_and_says_
     response = staff_client.post(
         transition_url(inst, "cancel"), {"reason": "Too late.", "_fsm_version": loaded_version}
     )
-    assert response.status_code == 302  # nothing left to cancel: the record, as it is now
-    assert any("Someone else changed this installation" in m for m in flash(response))
+    assert response.status_code == 409  # a conflict: nothing left to cancel
+    page = response.content.decode()
+    assert "Someone else changed this installation" in page
+    assert "“Cancel installation” is no longer possible for this installation. Nothing was" in page
+    assert "Too late." in page  # what was typed, to copy
+    assert 'name="_apply"' not in page  # only the way back
+    assert "Back to the installation as it is now" in page
     inst.refresh_from_db()
     assert (inst.status, inst.version, inst.cancellation_reason, len(history(inst))) == before
 

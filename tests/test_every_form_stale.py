@@ -98,15 +98,9 @@ ON_TOP_BY_DESIGN: dict[tuple[str, str], str] = {
 # a fragment of the finding; printed on every run, not failed. Each one is a defect to fix.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 
-# Refusals that answer with a redirect and an error message, by design, keyed by URL name.
-REDIRECTED_BY_DESIGN = {
-    # The admin's transition page whose action the record no longer allows (cancelled
-    # meanwhile): nothing is left to do there, so it goes back to the record as it now is, the
-    # service's sentence on top (tests/test_admin.py::
-    # test_a_cancel_after_someone_else_cancelled_goes_back_to_the_record_and_says_so). Still
-    # possible, it answers 409 with the reason kept.
-    "admin:installations_installation_transition": "back to the record as it is now",
-}
+# Refusals that answer with a redirect and an error message, by design, keyed by URL name:
+# none (the admin's transition page whose action is gone answers 409 too, the input kept).
+REDIRECTED_BY_DESIGN: dict[str, str] = {}
 
 # Refusals answer with these codes: 409 for a page no longer true, 403/404 for a job that is no
 # longer that person's, 410 for a customer link replaced by a newer one; 422 for a form whose

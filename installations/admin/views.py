@@ -415,6 +415,7 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
         if form_class is None:
             raise http.Http404("No such action.")
         label = self.get_fsm_label(transition)
+        gone = False
 
         if request.method == "POST":
             version = self._posted_version(request.POST, obj)
@@ -430,13 +431,15 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                     )
                 except TransitionRefused as err:
                     now = self.get_object(request, unquote(object_id))  # read afresh
-                    if now is None or not self._still_possible(request, now, transition.name):
+                    if now is None:
                         self.message_user(request, err.message, level=messages.ERROR)
                         return self._back_to_change_page(request, obj)
-                    # Changed meanwhile, and still possible: the page again with what was typed
-                    # (a reason is not lost), at the record's version: applying it again is a
-                    # choice made knowing theirs.
+                    # Changed meanwhile: the page again (409) with what was typed (a reason is
+                    # not lost), at the record's version. Still possible, applying it again is
+                    # a choice made knowing theirs; no longer possible, the page says so and
+                    # offers only the way back.
                     form.add_error(None, ValidationError(err.message, code=CONFLICT))
+                    gone = not self._still_possible(request, now, transition.name)
                     obj, version = now, now.version
                 except ValidationError as err:
                     add_errors(form, err)
@@ -468,6 +471,7 @@ class InstallationPagesMixin(RefusedSaveStatusMixin):
                 name=transition.name, label=label, help_text=self.get_help_text(transition)
             ),
             "transition_form": form,
+            "gone": gone,
             "version": version,
             "change_url": admin_change_url(obj),
             "media": self.media + form.media,
