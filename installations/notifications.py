@@ -73,6 +73,18 @@ LINK_STATUSES = {
     Status.CUSTOMER_APPROVED: (RECORD_LINK, "", ""),
 }
 
+# The status in which each message to the customer is true: "on his way" while he is, "please
+# sign" while the contract waits for them. Retried in another, it would tell them what is over.
+TRUE_WHILE = {
+    ON_THE_WAY: Status.EN_ROUTE,
+    **{
+        template: status
+        for status, templates in LINK_STATUSES.items()
+        for template in templates[:2]
+        if template
+    },
+}
+
 MAX_ATTEMPTS = 5
 BASE_DELAY = timedelta(seconds=30)  # retry n waits BASE_DELAY * 2**n: 1, 2, 4, 8 minutes
 # While one worker is sending, the row is leased to it; after this it counts as abandoned
@@ -607,6 +619,14 @@ def message_retry(*, message: Any, expected_version: int | None = None) -> Messa
                 f"#{installation.pk} changed since this page was drawn: it is now "
                 f"“{installation.get_status_display()}”. Read the message again on the page as "
                 "it is now; if it is still true, retry it there. Nothing was sent.",
+                installation=installation,
+            )
+        true_while = TRUE_WHILE.get(locked.template)
+        if installation is not None and true_while and installation.status != true_while:
+            raise TransitionRefused(
+                f"This message was sent while #{installation.pk} was “{true_while.label}”; it is "
+                f"now “{installation.get_status_display()}”, so the message is no longer true. "
+                "Nothing was sent.",
                 installation=installation,
             )
         from .customer_links import carries_replaced_link

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from installations import notifications, services, sms
 from installations.customer_links import make_token, read_token
-from installations.models import Message
+from installations.models import Installation, Message
 from installations.statuses import Status
 
 
@@ -259,10 +259,70 @@ def test_a_retry_from_a_page_drawn_before_the_job_was_cancelled_asks_to_check_fi
     html = response.content.decode()
     assert f"#{installation.pk} changed since this page was drawn: it is now “Cancelled”" in html
     assert Message.objects.values().get(pk=message.pk) == before
-    # Asked again from the page as it is now, it is a choice made knowing the change.
+    # Asked again from the page as it is now: "on his way" is over, so it is still not sent.
     now = re.search(r'name="version" value="(\d+)"', html).group(1)
-    assert client.post(_retry(message), {"version": now}, headers=headers).status_code < 400
+    again = client.post(_retry(message), {"version": now}, headers=headers)
+    assert again.status_code == 409
+    assert "it is now “Cancelled”, so the message is no longer true" in again.content.decode()
+    assert Message.objects.values().get(pk=message.pk) == before
+
+
+def test_a_retry_asked_again_from_the_page_as_it_now_is_is_sent_while_still_true(client, cast):
+    # A colleague edited the job's notes after the page was drawn: the first retry asks to check
+    # (the page is old); from the page as it is now, the text still true, it is sent.
+    message = _failed_message(cast)
+    installation = message.installation
+    drawn = installation.version
+    services.installation_update(
+        installation=installation, actor=cast.partner_user, notes="Gate code 4711"
+    )
+    client.force_login(cast.staff)
+
+    first = client.post(_retry(message), {"version": drawn}, headers={"HX-Request": "true"})
+    assert first.status_code == 409
+    now = re.search(r'name="version" value="(\d+)"', first.content.decode()).group(1)
+    again = client.post(_retry(message), {"version": now}, headers={"HX-Request": "true"})
+
+    assert again.status_code < 400
     assert Message.objects.get(pk=message.pk).status != Message.State.FAILED
+
+
+@pytest.mark.parametrize(
+    ("template", "status", "moved_to"),
+    [
+        (notifications.ON_THE_WAY, Status.EN_ROUTE, Status.INSTALLATION_IN_PROGRESS),
+        (notifications.CONTRACT_LINK, Status.CONTRACT_SENT, Status.CONTRACT_SIGNED),
+        (notifications.APPROVAL_REMINDER, Status.CONTRACT_SIGNED, Status.CUSTOMER_APPROVED),
+    ],
+)
+def test_a_failed_message_about_a_step_the_job_has_left_is_not_sent_on_a_fresh_page(
+    client, cast, template, status, moved_to
+):
+    # "He is on his way" after he arrived, "please sign" after they signed: no longer true,
+    # however fresh the page the retry comes from.
+    installation = cast.installation(status)
+    message = Message.objects.create(
+        installation=installation,
+        partner=installation.partner,
+        channel=Message.Channel.SMS,
+        recipient="+44 7700 900123",
+        template=template,
+        body="The text as it was.",
+        status=Message.State.FAILED,
+        attempts=5,
+    )
+    Installation.objects.filter(pk=installation.pk).update(status=moved_to)  # as the machine did
+    before = Message.objects.values().get(pk=message.pk)
+    client.force_login(cast.staff)
+
+    response = client.post(_retry(message))
+
+    assert response.status_code == 409
+    assert f"it is now “{moved_to.label}”, so the message is no longer true" in (
+        response.content.decode()
+    )
+    assert Message.objects.values().get(pk=message.pk) == before
+    assert not sms.InMemoryBackend.outbox
 
 
 def test_retrying_a_message_whose_link_was_sent_again_since_is_refused(client, cast):
