@@ -250,6 +250,31 @@ def test_a_failing_delivery_is_retried_with_growing_delays_for_more_than_a_day(c
     assert "500" in WebhookDelivery.objects.get(pk=pk).last_error
 
 
+def test_retries_wait_5_seconds_5_minutes_30_minutes_then_2_5_10_and_14_hours(cast, receiver):
+    # The schedule itself, not only its shape: 8 attempts over 31.5 hours.
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 8)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    now, delays = timezone.now(), []
+    while delivery.deliver(pk, now=now) == "retry":
+        due = WebhookDelivery.objects.get(pk=pk).next_attempt_at
+        delays.append(due - now)
+        now = due
+    assert delays == [
+        timedelta(seconds=5),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=5),
+        timedelta(hours=10),
+        timedelta(hours=14),
+    ]
+    assert WebhookDelivery.objects.get(pk=pk).status == WebhookDelivery.State.FAILED
+    assert len(receiver.requests) == 8
+
+
 @pytest.mark.usefixtures("jobs_booked_today")
 def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
@@ -383,6 +408,21 @@ def test_rotating_again_during_the_overlap_keeps_the_secret_in_use_until_it_ends
     assert rotated.previous_secret_expires_at == later + timedelta(hours=24)
 
 
+def test_a_rotation_at_the_very_moment_the_overlap_ends_keeps_the_secret_in_use_signing(
+    cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    endpoint = endpoint_rotate_secret(endpoint=endpoint, now=timezone.now())
+    in_use = endpoint.secret
+    ends = endpoint.previous_secret_expires_at
+    # The replaced secret signs no more from `ends` on: a rotation then is a new one, from the
+    # secret in use, not a reload of the first (which would leave only the new secret signing).
+    rotated = endpoint_rotate_secret(endpoint=endpoint, now=ends)
+    assert rotated.previous_secret == in_use
+    assert rotated.previous_secret_expires_at == ends + timedelta(hours=24)
+    assert rotated.signing_secrets(ends) == [rotated.secret, in_use]
+
+
 @pytest.mark.usefixtures("jobs_booked_today")
 def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
@@ -445,6 +485,15 @@ def test_an_endless_response_is_read_only_up_to_the_limit(cast, receiver):
     assert attempt.status_code == 200 and attempt.error == ""
     assert attempt.duration_ms < delivery.TOTAL_SECONDS * 1000
     assert len(attempt.response_excerpt) <= delivery.EXCERPT_CHARS
+
+
+def test_the_attempt_keeps_the_first_300_characters_of_the_receivers_answer(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500, b"a" * 300 + b"b" * 100))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    assert WebhookAttempt.objects.get().response_excerpt == "a" * 300
 
 
 def test_a_silent_receiver_times_out_and_is_retried(cast, receiver, monkeypatch):

@@ -224,6 +224,23 @@ def test_the_settings_page_shows_each_attempt_and_redeliver_sends_the_event_agai
     assert '<td data-label="Answer">200 (OK)</td>' in page
 
 
+def test_redeliver_clicked_twice_says_the_second_time_that_it_is_already_on_its_way(
+    acme, cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    first = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=WebhookDelivery.State.FAILED)
+    redeliver = f"/installations/settings/endpoints/{endpoint.pk}/deliveries/{first.pk}/redeliver/"
+    page = acme.post(redeliver, follow=True).content.decode()
+    assert "installation.status_changed will be sent again in a moment." in page
+    page = acme.post(redeliver, follow=True).content.decode()
+    assert "installation.status_changed is already on its way again." in page
+    assert "will be sent again in a moment" not in page
+    assert WebhookDelivery.objects.count() == 2
+
+
 def test_a_refusing_receivers_own_words_show_beside_its_answer_escaped(acme, cast, receiver):
     # A 500 showed "500" and "—": why it refused was stored, and shown only to our staff.
     add_endpoint(cast.partner, receiver.url)
