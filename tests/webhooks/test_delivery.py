@@ -464,6 +464,18 @@ def test_a_secret_is_standard_webhooks_shaped_and_random(cast, receiver):
 # --- What the sender refuses to do ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("status", "result"), [(199, "retry"), (200, "delivered"), (299, "delivered"), (300, "retry")]
+)
+def test_only_an_answer_from_200_to_299_counts_as_delivered(cast, receiver, status, result):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(status))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == [result]
+    assert WebhookAttempt.objects.get().status_code == status
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
     receiver.then(answer(302, headers={"Location": f"http://127.0.0.1:{receiver.port}/other"}))
