@@ -476,6 +476,20 @@ def test_only_an_answer_from_200_to_299_counts_as_delivered(cast, receiver, stat
     assert WebhookAttempt.objects.get().status_code == status
 
 
+@pytest.mark.parametrize(
+    ("status", "redirect"), [(299, False), (300, True), (399, True), (400, False)]
+)
+def test_every_3xx_answer_and_only_those_is_told_as_a_redirect_not_followed(
+    cast, receiver, status, redirect
+):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(status))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    deliver_all()
+    assert ("not followed" in WebhookAttempt.objects.get().error) is redirect
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
     receiver.then(answer(302, headers={"Location": f"http://127.0.0.1:{receiver.port}/other"}))
