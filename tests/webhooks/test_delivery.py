@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from installations import notifications, services
 from installations.models import Installation, Message, StatusChange
 from installations.statuses import Status
-from installations.webhooks import delivery
+from installations.webhooks import delivery, tasks
 from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from installations.webhooks.services import (
     endpoint_rotate_secret,
@@ -273,6 +273,27 @@ def test_retries_wait_5_seconds_5_minutes_30_minutes_then_2_5_10_and_14_hours(ca
     ]
     assert WebhookDelivery.objects.get(pk=pk).status == WebhookDelivery.State.FAILED
     assert len(receiver.requests) == 8
+
+
+def test_a_failed_attempt_queues_its_retry_for_the_time_it_is_due(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    # A queue that can hold a task until a given time (the database queue, here the dummy one)
+    # gets the retry at once, for its time: the sweep is only the safety net.
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    backend = tasks.deliver_webhook.get_backend()
+    assert backend.supports_defer
+    backend.results.clear()
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.deliver(pk, now=now) == "retry"
+    [queued] = backend.results
+    assert list(queued.args) == [pk]
+    assert queued.task.run_after == now + timedelta(seconds=5)
 
 
 @pytest.mark.usefixtures("jobs_booked_today")
