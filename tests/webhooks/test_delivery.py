@@ -324,6 +324,24 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
     ]
 
 
+@pytest.mark.usefixtures("jobs_booked_today")
+def test_when_a_delivery_arrives_the_next_one_for_that_installation_is_queued(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    assigned, set_off = WebhookDelivery.objects.order_by("id")
+    assert delivery.deliver(set_off.pk) == "waiting"
+    backend = tasks.deliver_webhook.get_backend()
+    backend.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.deliver(assigned.pk) == "delivered"
+    # The one waiting behind it goes now, not at the next sweep.
+    assert [list(queued.args) for queued in backend.results] == [[set_off.pk]]
+
+
 def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
     cast, receiver, monkeypatch
 ):
