@@ -342,6 +342,28 @@ def test_when_a_delivery_arrives_the_next_one_for_that_installation_is_queued(
     assert [list(queued.args) for queued in backend.results] == [[set_off.pk]]
 
 
+def test_a_delivery_being_sent_is_not_claimed_again_by_another_worker(cast, receiver, monkeypatch):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    now = timezone.now()
+    real_check, calls, second = delivery.check_url, [], []
+
+    def check_url(url, **kwargs):
+        # A second worker (the sweep, a duplicate queue entry) reaches the row a second after
+        # the first claimed it and while the first is still sending.
+        calls.append(url)
+        if len(calls) == 1:
+            second.append(delivery.deliver(pk, now=now + timedelta(seconds=1)))
+        return real_check(url, **kwargs)
+
+    monkeypatch.setattr(delivery, "check_url", check_url)
+    assert delivery.deliver(pk, now=now) == "delivered"
+    assert second == ["skipped"]
+    assert len(receiver.requests) == 1
+
+
 def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
     cast, receiver, monkeypatch
 ):
