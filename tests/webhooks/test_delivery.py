@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from installations import notifications, services
+from installations import tasks as installation_tasks
 from installations.models import Installation, Message, StatusChange
 from installations.statuses import Status
 from installations.webhooks import delivery, tasks
@@ -430,6 +431,44 @@ def test_a_success_resets_the_day_of_failures(cast, receiver):
     assert delivery.deliver_due(now=now + timedelta(seconds=6)) == 1
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
+
+
+def test_a_failure_a_whole_day_after_the_first_pauses_the_endpoint_and_not_a_second_sooner(
+    cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 3)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    first = timezone.now()
+    for moment, active in [
+        (first, True),
+        (first + timedelta(days=1, seconds=-1), True),
+        (first + timedelta(days=1), False),
+    ]:
+        WebhookDelivery.objects.filter(pk=pk).update(next_attempt_at=None)  # due at `moment`
+        assert delivery.deliver(pk, now=moment) == "retry"
+        endpoint.refresh_from_db()
+        assert endpoint.is_active is active, moment - first
+
+
+def test_the_pause_notice_is_queued_to_be_sent_at_once(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    cast.partner.email = "office@acme.example"
+    cast.partner.save()
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(410))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    backend = installation_tasks.deliver_message.get_backend()
+    backend.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_all() == ["retry"]
+    notice = Message.objects.get(template="webhook_paused")
+    queued = [list(r.args) for r in backend.results if r.task.name == "deliver_message"]
+    assert queued == [[notice.pk]]
 
 
 def test_410_gone_pauses_the_endpoint_at_once(cast, receiver):
