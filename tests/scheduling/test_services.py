@@ -472,6 +472,16 @@ def test_only_the_handyman_himself_or_staff_change_his_days_off(cast):
     assert added
 
 
+def test_only_the_handyman_himself_or_staff_give_a_day_off_back(cast):
+    day = in_days(4)
+    TimeOff.objects.create(handyman=cast.handyman, day=day)
+    for someone_else in (cast.other_handyman.user, cast.partner_user):
+        with pytest.raises(TransitionRefused):
+            time_off_remove(handyman=cast.handyman, day=day, actor=someone_else)
+    assert TimeOff.objects.filter(handyman=cast.handyman, day=day).exists()
+    assert time_off_remove(handyman=cast.handyman, day=day, actor=cast.handyman.user)
+
+
 def test_removing_a_day_twice_is_done_once(cast):
     day = in_days(4)
     time_off_add(handyman=cast.handyman, day=day, actor=cast.handyman.user)
