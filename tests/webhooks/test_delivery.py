@@ -365,6 +365,27 @@ def test_a_delivery_being_sent_is_not_claimed_again_by_another_worker(cast, rece
     assert len(receiver.requests) == 1
 
 
+def test_a_delivery_a_dead_worker_left_claimed_is_sent_again_two_minutes_after_the_claim(
+    cast, receiver, monkeypatch
+):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    claimed = timezone.now()
+
+    def dies(url, **kwargs):
+        raise RuntimeError("killed")  # the worker dies after its claim, before it sends
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "check_url", dies)
+        with pytest.raises(RuntimeError):
+            delivery.deliver(pk, now=claimed)
+    assert delivery.deliver_due(now=claimed + timedelta(minutes=2, seconds=-1)) == 0
+    assert delivery.deliver_due(now=claimed + timedelta(minutes=2)) == 1
+    assert len(receiver.requests) == 1
+
+
 def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
     cast, receiver, monkeypatch
 ):
