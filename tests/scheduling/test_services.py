@@ -482,6 +482,15 @@ def test_only_the_handyman_himself_or_staff_give_a_day_off_back(cast):
     assert time_off_remove(handyman=cast.handyman, day=day, actor=cast.handyman.user)
 
 
+def test_todays_day_off_can_be_given_back_and_yesterdays_stays(cast):
+    for day in (in_days(0), in_days(-1)):
+        TimeOff.objects.create(handyman=cast.handyman, day=day)
+    assert time_off_remove(handyman=cast.handyman, day=in_days(0), actor=cast.handyman.user)
+    with pytest.raises(ValidationError):
+        time_off_remove(handyman=cast.handyman, day=in_days(-1), actor=cast.handyman.user)
+    assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(-1)]
+
+
 def test_removing_a_day_twice_is_done_once(cast):
     day = in_days(4)
     time_off_add(handyman=cast.handyman, day=day, actor=cast.handyman.user)
