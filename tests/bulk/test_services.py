@@ -47,6 +47,23 @@ def _counts(partner) -> dict[str, int]:
     return dict(PartnerStatusCount.objects.filter(partner=partner).values_list("status", "count"))
 
 
+def test_a_row_deleted_after_the_selection_was_read_is_not_found(cast, monkeypatch):
+    # Staff deleted it between the list's selection and its turn in the loop.
+    gone, kept = cast.installation(), cast.installation()
+    real_assign = services.installation_assign
+
+    def assign(**kwargs):
+        if kwargs["installation"] == gone.pk:
+            Installation.objects.filter(pk=gone.pk).delete()
+        return real_assign(**kwargs)
+
+    monkeypatch.setattr(services, "installation_assign", assign)
+    result = _assign(cast, _page(gone, kept))
+    [refused] = result.refused
+    assert (refused.pk, refused.reason) == (gone.pk, NOT_FOUND)
+    assert [row.pk for row in result.changed] == [kept.pk]
+
+
 def test_a_row_refused_for_its_status_says_what_its_own_dialog_says(cast):
     assigned = cast.installation(Status.INSTALLER_ASSIGNED)
     rejected = cast.installation(Status.REJECTED)

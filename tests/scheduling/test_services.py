@@ -154,6 +154,15 @@ def test_it_refuses_a_window_that_has_already_ended_today(cast):
     assert inst.scheduled_date == in_days(2)
 
 
+def test_a_window_ending_at_this_very_minute_has_already_ended(cast):
+    inst = cast.installation()
+    with _at(15), pytest.raises(ValidationError) as err:
+        move(inst, cast.partner_user, in_days(0), start=13, end=15)
+    assert "has already ended today" in err.value.message_dict["window_end"][0]
+    inst.refresh_from_db()
+    assert inst.scheduled_date == in_days(1)
+
+
 def test_it_refuses_a_window_that_does_not_end_after_it_starts(cast):
     inst = cast.installation()
     with pytest.raises(ValidationError) as err:
@@ -315,6 +324,15 @@ def test_find_conflicts_returns_overlapping_open_jobs_only(cast):
     assert find_conflicts(cast.handyman, day, time(9), time(11), exclude_pk=mine.pk) == []
 
 
+def test_a_window_starting_as_another_ends_is_no_conflict_on_either_side(cast):
+    day = in_days(2)
+    nine_to_eleven = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=day)
+    assert find_conflicts(cast.handyman, day, time(11), time(13)) == []  # right after it
+    assert find_conflicts(cast.handyman, day, time(7), time(9)) == []  # right before it
+    assert find_conflicts(cast.handyman, day, time(10, 59), time(13)) == [nine_to_eleven]
+    assert find_conflicts(cast.handyman, day, time(7), time(9, 1)) == [nine_to_eleven]
+
+
 def test_moving_onto_a_busy_window_raises_a_conflict_naming_the_other_job(cast):
     day = in_days(3)
     other = cast.installation(S.INSTALLER_ASSIGNED, scheduled_date=day)
@@ -454,6 +472,25 @@ def test_only_the_handyman_himself_or_staff_change_his_days_off(cast):
     assert added
 
 
+def test_only_the_handyman_himself_or_staff_give_a_day_off_back(cast):
+    day = in_days(4)
+    TimeOff.objects.create(handyman=cast.handyman, day=day)
+    for someone_else in (cast.other_handyman.user, cast.partner_user):
+        with pytest.raises(TransitionRefused):
+            time_off_remove(handyman=cast.handyman, day=day, actor=someone_else)
+    assert TimeOff.objects.filter(handyman=cast.handyman, day=day).exists()
+    assert time_off_remove(handyman=cast.handyman, day=day, actor=cast.handyman.user)
+
+
+def test_todays_day_off_can_be_given_back_and_yesterdays_stays(cast):
+    for day in (in_days(0), in_days(-1)):
+        TimeOff.objects.create(handyman=cast.handyman, day=day)
+    assert time_off_remove(handyman=cast.handyman, day=in_days(0), actor=cast.handyman.user)
+    with pytest.raises(ValidationError):
+        time_off_remove(handyman=cast.handyman, day=in_days(-1), actor=cast.handyman.user)
+    assert list(TimeOff.objects.values_list("day", flat=True)) == [in_days(-1)]
+
+
 def test_removing_a_day_twice_is_done_once(cast):
     day = in_days(4)
     time_off_add(handyman=cast.handyman, day=day, actor=cast.handyman.user)
@@ -534,6 +571,45 @@ def test_a_move_with_another_handyman_ignores_the_old_ones_day_off_and_makes_bot
     # Hank is not told his old job moved: he no longer has it (the reassignment tells him).
     told = Message.objects.filter(installation=inst, template="rescheduled_handyman")
     assert not told.exists()
+
+
+def test_a_move_with_the_handyman_who_already_has_it_is_a_plain_move(cast):
+    # The board's drop on another day of the same handyman: no reassignment to him again.
+    inst = cast.installation(S.INSTALLER_ASSIGNED)  # Hank's
+    moved = move(inst, cast.partner_user, in_days(3), handyman=cast.handyman, expected_version=2)
+    assert (moved.scheduled_date, moved.handyman, moved.version) == (in_days(3), cast.handyman, 3)
+    assert inst.history.order_by("-id").values_list("kind", flat=True)[0] == (
+        StatusChange.Kind.RESCHEDULED
+    )
+    # He keeps the job, so he is told it moved.
+    assert Message.objects.filter(installation=inst, template="rescheduled_handyman").exists()
+
+
+def test_a_confirmed_conflict_with_another_handyman_makes_the_move_and_the_reassignment(cast):
+    day = in_days(3)
+    theirs = cast.installation(
+        S.INSTALLER_ASSIGNED, scheduled_date=day, handyman=cast.other_handyman
+    )
+    inst = cast.installation(S.INSTALLER_ASSIGNED)  # Hank's
+    with pytest.raises(ScheduleConflict):
+        move(inst, cast.partner_user, day, 10, 12, handyman=cast.other_handyman, expected_version=2)
+    moved = move(
+        inst,
+        cast.partner_user,
+        day,
+        10,
+        12,
+        handyman=cast.other_handyman,
+        expected_version=2,
+        confirm_conflict=True,
+    )
+    assert (moved.scheduled_date, moved.window_start, moved.handyman) == (
+        day,
+        time(10),
+        cast.other_handyman,
+    )
+    theirs.refresh_from_db()
+    assert theirs.handyman == cast.other_handyman  # both jobs are his, knowingly
 
 
 def test_a_move_with_a_handyman_who_cannot_take_it_changes_nothing(cast):

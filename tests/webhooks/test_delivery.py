@@ -14,9 +14,10 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from installations import notifications, services
+from installations import tasks as installation_tasks
 from installations.models import Installation, Message, StatusChange
 from installations.statuses import Status
-from installations.webhooks import delivery
+from installations.webhooks import delivery, tasks
 from installations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from installations.webhooks.services import (
     endpoint_rotate_secret,
@@ -250,6 +251,52 @@ def test_a_failing_delivery_is_retried_with_growing_delays_for_more_than_a_day(c
     assert "500" in WebhookDelivery.objects.get(pk=pk).last_error
 
 
+def test_retries_wait_5_seconds_5_minutes_30_minutes_then_2_5_10_and_14_hours(cast, receiver):
+    # The schedule itself, not only its shape: 8 attempts over 31.5 hours.
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 8)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    now, delays = timezone.now(), []
+    while delivery.deliver(pk, now=now) == "retry":
+        due = WebhookDelivery.objects.get(pk=pk).next_attempt_at
+        delays.append(due - now)
+        now = due
+    assert delays == [
+        timedelta(seconds=5),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=5),
+        timedelta(hours=10),
+        timedelta(hours=14),
+    ]
+    assert WebhookDelivery.objects.get(pk=pk).status == WebhookDelivery.State.FAILED
+    assert len(receiver.requests) == 8
+
+
+def test_a_failed_attempt_queues_its_retry_for_the_time_it_is_due(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    # A queue that can hold a task until a given time (the database queue, here the dummy one)
+    # gets the retry at once, for its time: the sweep is only the safety net.
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    backend = tasks.deliver_webhook.get_backend()
+    assert backend.supports_defer
+    backend.results.clear()
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.deliver(pk, now=now) == "retry"
+    [queued] = backend.results
+    assert list(queued.args) == [pk]
+    assert queued.task.run_after == now + timedelta(seconds=5)
+
+
 @pytest.mark.usefixtures("jobs_booked_today")
 def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
@@ -276,6 +323,67 @@ def test_deliveries_for_one_installation_go_in_order_and_others_do_not_wait(cast
         (first.pk, "assign"),
         (first.pk, "set_off"),
     ]
+
+
+@pytest.mark.usefixtures("jobs_booked_today")
+def test_when_a_delivery_arrives_the_next_one_for_that_installation_is_queued(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    services.installation_set_off(installation=inst, eta_minutes=20, actor=cast.handyman.user)
+    assigned, set_off = WebhookDelivery.objects.order_by("id")
+    assert delivery.deliver(set_off.pk) == "waiting"
+    backend = tasks.deliver_webhook.get_backend()
+    backend.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery.deliver(assigned.pk) == "delivered"
+    # The one waiting behind it goes now, not at the next sweep.
+    assert [list(queued.args) for queued in backend.results] == [[set_off.pk]]
+
+
+def test_a_delivery_being_sent_is_not_claimed_again_by_another_worker(cast, receiver, monkeypatch):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    now = timezone.now()
+    real_check, calls, second = delivery.check_url, [], []
+
+    def check_url(url, **kwargs):
+        # A second worker (the sweep, a duplicate queue entry) reaches the row a second after
+        # the first claimed it and while the first is still sending.
+        calls.append(url)
+        if len(calls) == 1:
+            second.append(delivery.deliver(pk, now=now + timedelta(seconds=1)))
+        return real_check(url, **kwargs)
+
+    monkeypatch.setattr(delivery, "check_url", check_url)
+    assert delivery.deliver(pk, now=now) == "delivered"
+    assert second == ["skipped"]
+    assert len(receiver.requests) == 1
+
+
+def test_a_delivery_a_dead_worker_left_claimed_is_sent_again_two_minutes_after_the_claim(
+    cast, receiver, monkeypatch
+):
+    add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    claimed = timezone.now()
+
+    def dies(url, **kwargs):
+        raise RuntimeError("killed")  # the worker dies after its claim, before it sends
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "check_url", dies)
+        with pytest.raises(RuntimeError):
+            delivery.deliver(pk, now=claimed)
+    assert delivery.deliver_due(now=claimed + timedelta(minutes=2, seconds=-1)) == 0
+    assert delivery.deliver_due(now=claimed + timedelta(minutes=2)) == 1
+    assert len(receiver.requests) == 1
 
 
 def test_a_sweep_stamps_each_attempt_with_the_time_it_ran_not_the_sweeps_start(
@@ -346,6 +454,44 @@ def test_a_success_resets_the_day_of_failures(cast, receiver):
     assert endpoint.failing_since is None
 
 
+def test_a_failure_a_whole_day_after_the_first_pauses_the_endpoint_and_not_a_second_sooner(
+    cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(*[answer(500)] * 3)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    [pk] = WebhookDelivery.objects.values_list("pk", flat=True)
+    first = timezone.now()
+    for moment, active in [
+        (first, True),
+        (first + timedelta(days=1, seconds=-1), True),
+        (first + timedelta(days=1), False),
+    ]:
+        WebhookDelivery.objects.filter(pk=pk).update(next_attempt_at=None)  # due at `moment`
+        assert delivery.deliver(pk, now=moment) == "retry"
+        endpoint.refresh_from_db()
+        assert endpoint.is_active is active, moment - first
+
+
+def test_the_pause_notice_is_queued_to_be_sent_at_once(
+    cast, receiver, django_capture_on_commit_callbacks
+):
+    cast.partner.email = "office@acme.example"
+    cast.partner.save()
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(410))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    backend = installation_tasks.deliver_message.get_backend()
+    backend.results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_all() == ["retry"]
+    notice = Message.objects.get(template="webhook_paused")
+    queued = [list(r.args) for r in backend.results if r.task.name == "deliver_message"]
+    assert queued == [[notice.pk]]
+
+
 def test_410_gone_pauses_the_endpoint_at_once(cast, receiver):
     endpoint = add_endpoint(cast.partner, receiver.url)
     receiver.then(answer(410))
@@ -381,6 +527,21 @@ def test_rotating_again_during_the_overlap_keeps_the_secret_in_use_until_it_ends
     rotated = endpoint_rotate_secret(endpoint=endpoint, now=later)
     assert rotated.previous_secret == endpoint.secret
     assert rotated.previous_secret_expires_at == later + timedelta(hours=24)
+
+
+def test_a_rotation_at_the_very_moment_the_overlap_ends_keeps_the_secret_in_use_signing(
+    cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    endpoint = endpoint_rotate_secret(endpoint=endpoint, now=timezone.now())
+    in_use = endpoint.secret
+    ends = endpoint.previous_secret_expires_at
+    # The replaced secret signs no more from `ends` on: a rotation then is a new one, from the
+    # secret in use, not a reload of the first (which would leave only the new secret signing).
+    rotated = endpoint_rotate_secret(endpoint=endpoint, now=ends)
+    assert rotated.previous_secret == in_use
+    assert rotated.previous_secret_expires_at == ends + timedelta(hours=24)
+    assert rotated.signing_secrets(ends) == [rotated.secret, in_use]
 
 
 @pytest.mark.usefixtures("jobs_booked_today")
@@ -424,6 +585,32 @@ def test_a_secret_is_standard_webhooks_shaped_and_random(cast, receiver):
 # --- What the sender refuses to do ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("status", "result"), [(199, "retry"), (200, "delivered"), (299, "delivered"), (300, "retry")]
+)
+def test_only_an_answer_from_200_to_299_counts_as_delivered(cast, receiver, status, result):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(status))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == [result]
+    assert WebhookAttempt.objects.get().status_code == status
+
+
+@pytest.mark.parametrize(
+    ("status", "redirect"), [(299, False), (300, True), (399, True), (400, False)]
+)
+def test_every_3xx_answer_and_only_those_is_told_as_a_redirect_not_followed(
+    cast, receiver, status, redirect
+):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(status))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    deliver_all()
+    assert ("not followed" in WebhookAttempt.objects.get().error) is redirect
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast, receiver):
     add_endpoint(cast.partner, receiver.url)
     receiver.then(answer(302, headers={"Location": f"http://127.0.0.1:{receiver.port}/other"}))
@@ -445,6 +632,15 @@ def test_an_endless_response_is_read_only_up_to_the_limit(cast, receiver):
     assert attempt.status_code == 200 and attempt.error == ""
     assert attempt.duration_ms < delivery.TOTAL_SECONDS * 1000
     assert len(attempt.response_excerpt) <= delivery.EXCERPT_CHARS
+
+
+def test_the_attempt_keeps_the_first_300_characters_of_the_receivers_answer(cast, receiver):
+    add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500, b"a" * 300 + b"b" * 100))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    assert deliver_all() == ["retry"]
+    assert WebhookAttempt.objects.get().response_excerpt == "a" * 300
 
 
 def test_a_silent_receiver_times_out_and_is_retried(cast, receiver, monkeypatch):

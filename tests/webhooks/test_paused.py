@@ -132,6 +132,23 @@ def test_an_attempt_under_way_when_paused_keeps_its_lease_after_resume(cast, rec
     assert receiver.requests == []
 
 
+def test_a_retry_waiting_for_its_time_is_due_at_once_on_resume(cast, receiver):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    receiver.then(answer(500), answer(500))
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    pk = WebhookDelivery.objects.get().pk
+    now = timezone.now()
+    assert delivery.deliver(pk, now=now) == "retry"
+    assert delivery.deliver(pk, now=now + timedelta(seconds=5)) == "retry"  # next in 5 minutes
+    hooks.endpoint_pause(endpoint=endpoint)
+    resumed_at = now + timedelta(seconds=10)
+    hooks.endpoint_resume(endpoint=endpoint, now=resumed_at)
+    assert WebhookDelivery.objects.get(pk=pk).next_attempt_at is None
+    assert delivery.deliver(pk, now=resumed_at) == "delivered"
+    assert len(receiver.requests) == 3
+
+
 def pause_during(monkeypatch, endpoint, moment: str) -> None:
     """Click Pause while the worker, having claimed a delivery, resolves the endpoint's name
     (`check_url`) or connects to it (the socket opened, nothing written yet)."""

@@ -12,7 +12,7 @@ from django.urls import reverse
 from standardwebhooks import Webhook
 
 from installations import services
-from installations.webhooks import delivery
+from installations.webhooks import delivery, tasks
 from installations.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 from .conftest import add_endpoint, answer
@@ -222,6 +222,40 @@ def test_the_settings_page_shows_each_attempt_and_redeliver_sends_the_event_agai
     assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
     page = acme.get("/installations/settings/").content.decode()
     assert '<td data-label="Answer">200 (OK)</td>' in page
+
+
+def test_redeliver_clicked_twice_says_the_second_time_that_it_is_already_on_its_way(
+    acme, cast, receiver
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    first = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=WebhookDelivery.State.FAILED)
+    redeliver = f"/installations/settings/endpoints/{endpoint.pk}/deliveries/{first.pk}/redeliver/"
+    page = acme.post(redeliver, follow=True).content.decode()
+    assert "installation.status_changed will be sent again in a moment." in page
+    page = acme.post(redeliver, follow=True).content.decode()
+    assert "installation.status_changed is already on its way again." in page
+    assert "will be sent again in a moment" not in page
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_redeliver_queues_the_new_delivery_at_once(
+    acme, cast, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = add_endpoint(cast.partner, receiver.url)
+    inst = cast.installation()
+    services.installation_assign(installation=inst, handyman=cast.handyman, actor=cast.partner_user)
+    first = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=first.pk).update(status=WebhookDelivery.State.FAILED)
+    backend = tasks.deliver_webhook.get_backend()
+    backend.results.clear()
+    redeliver = f"/installations/settings/endpoints/{endpoint.pk}/deliveries/{first.pk}/redeliver/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert acme.post(redeliver).status_code == 302
+    again = WebhookDelivery.objects.exclude(pk=first.pk).get()
+    assert [list(queued.args) for queued in backend.results] == [[again.pk]]
 
 
 def test_a_refusing_receivers_own_words_show_beside_its_answer_escaped(acme, cast, receiver):
