@@ -563,7 +563,7 @@ def _count_failure(endpoint: WebhookEndpoint, outcome: Outcome, now: datetime) -
         pause(endpoint, now=now, reason="The receiver answered 410 Gone: it asked us to stop.")
     elif now - endpoint.failing_since >= PAUSE_AFTER:
         since = timezone.localtime(endpoint.failing_since).strftime("%Y-%m-%d %H:%M")
-        pause(endpoint, now=now, reason=f"Every delivery failed since {since} (more than a day).")
+        pause(endpoint, now=now, reason=f"Every delivery failed since {since} (a day or more).")
 
 
 def pause(endpoint: WebhookEndpoint, *, now: datetime, reason: str) -> None:

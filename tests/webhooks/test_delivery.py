@@ -428,7 +428,7 @@ def test_an_endpoint_failing_for_a_day_is_paused_and_the_partner_is_emailed(cast
         now = WebhookDelivery.objects.get(pk=pk).next_attempt_at
     endpoint.refresh_from_db()
     assert not endpoint.is_active
-    assert "more than a day" in endpoint.paused_reason
+    assert "(a day or more)" in endpoint.paused_reason
     notice = Message.objects.get(template="webhook_paused")
     assert notice.recipient == "office@acme.example"
     assert notifications.deliver(notice.pk) == "sent"
