@@ -59,8 +59,9 @@ TIMEOUT_SECONDS = 5.0  # per socket operation (connect, send, each read)
 TOTAL_SECONDS = 10.0  # the whole attempt, however slowly a receiver drips its answer
 RESPONSE_LIMIT = 64 * 1024  # bytes of a response body we read at most
 EXCERPT_CHARS = 300
-# After attempt n fails, attempt n+1 waits RETRY_DELAYS[n-1] (the Standard Webhooks example
-# schedule): 8 attempts over 31.5 hours, so that a receiver down for a day still gets it.
+# After attempt n fails, attempt n+1 waits RETRY_DELAYS[n-1]: the Standard Webhooks example's
+# shape (which ends 10 h, 10 h), the last wait 14 h: 8 attempts over 31.5 hours, so that a
+# receiver down for a day still gets it.
 RETRY_DELAYS = (
     timedelta(seconds=5),
     timedelta(minutes=5),
