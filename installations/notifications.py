@@ -31,6 +31,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from . import sms
+from .customer_links import carries_replaced_link
 from .errors import TransitionRefused
 from .models import Installation, Message, is_staff
 from .statuses import Status
@@ -629,18 +630,14 @@ def message_retry(*, message: Any, expected_version: int | None = None) -> Messa
                 "Nothing was sent.",
                 installation=installation,
             )
-        from .customer_links import carries_replaced_link
-
-        if locked.installation is not None and carries_replaced_link(
-            locked.body, locked.installation
-        ):
+        if installation is not None and carries_replaced_link(locked.body, installation):
             # The customer was sent a newer link since this one failed (a re-send): this text
             # would reach them with a link that says "replaced".
             raise TransitionRefused(
                 "This message carries a customer link that no longer works: a newer link was "
                 "sent since. To reach the customer, send the link again from the installation's "
                 "page. Nothing was changed.",
-                installation=locked.installation,
+                installation=installation,
             )
         locked.status = Message.State.PENDING
         locked.attempts = 0
