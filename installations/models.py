@@ -674,6 +674,7 @@ class Message(models.Model):
 
 
 from .dashboard.models import *  # noqa: E402,F401,F403
+from .done_before.models import *  # noqa: E402,F401,F403
 from .evidence.models import *  # noqa: E402,F401,F403
 from .live.models import *  # noqa: E402,F401,F403
 from .ratelimit.models import *  # noqa: E402,F401,F403

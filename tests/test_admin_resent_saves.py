@@ -268,3 +268,44 @@ def test_a_customer_save_that_changes_nothing_logs_nothing_even_sent_twice(root_
     assert root_client.post(url, {**data, "name": "Renamed Customer"}).status_code == 302
     (entry,) = LogEntry.objects.filter(object_id=str(customer.pk))
     assert entry.get_change_message() == "Changed Name."
+
+
+def test_an_add_refused_for_its_errors_then_corrected_adds_once(root_client, cast):
+    url = "/admin/installations/customer/add/"
+    data = {**_add_form(root_client, url), "partner": cast.partner.pk, "name": ""}
+    data.update(phone="+44 7700 900776", address="4 Typo Road", _save="Save")
+    refused = root_client.post(url, data)
+    assert refused.status_code == 422 and "This field is required" in refused.content.decode()
+
+    data["name"] = "Ursula Second-Go"  # the same page, its token, now corrected
+    assert root_client.post(url, data).status_code == 302
+    again = root_client.post(url, data, follow=True)
+    assert "Already saved: Ursula Second-Go" in " ".join(flash(again))
+    assert Customer.objects.filter(name="Ursula Second-Go").count() == 1
+
+
+def test_an_add_form_sent_from_another_account_adds_nothing_and_says_so(root_client, client, cast):
+    url = "/admin/installations/customer/add/"
+    data = {**_add_form(root_client, url), "partner": cast.partner.pk, "name": "Vera Once"}
+    data.update(phone="+44 7700 900775", address="5 Copy Street", _save="Save")
+    assert root_client.post(url, data).status_code == 302
+
+    from django.test import Client
+
+    other = Client()
+    other.force_login(User.objects.create_superuser("other.admin", password="x-Long-enough-42"))
+    answer = other.post(url, {**data, "name": "Vera Copied"}, follow=True)
+    assert answer.redirect_chain == [(url, 302)]
+    assert "already used from another account" in " ".join(flash(answer))
+    assert not Customer.objects.filter(name="Vera Copied").exists()
+
+
+def test_a_resent_add_whose_row_was_deleted_since_adds_it_again(root_client, cast):
+    url = "/admin/installations/customer/add/"
+    data = {**_add_form(root_client, url), "partner": cast.partner.pk, "name": "Wendy Twice"}
+    data.update(phone="+44 7700 900774", address="6 Gone Lane", _save="Save")
+    assert root_client.post(url, data).status_code == 302
+    Customer.objects.filter(name="Wendy Twice").delete()
+
+    assert root_client.post(url, data).status_code == 302
+    assert Customer.objects.filter(name="Wendy Twice").count() == 1

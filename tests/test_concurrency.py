@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from datetime import time, timedelta
 
@@ -243,3 +244,51 @@ def test_twenty_sequential_replays_create_one_record(cast):
         for _ in range(20)
     ]
     _one_record(results)
+
+
+def test_racing_sends_of_one_admin_add_form_add_one_row_and_answer_each_as_saved(cast, monkeypatch):
+    """A double click on a slow admin page: both sends arrive before either is saved, so the
+    person's session cannot tell them apart; the token's claim in the database does."""
+    import time
+
+    from django.contrib.admin.models import LogEntry
+    from django.test import Client
+
+    from installations.admin.people import CustomerAdmin
+    from installations.models import Customer
+
+    save = CustomerAdmin.save_model
+
+    def slow_save(self, *args):  # a slow page: the other sends arrive while this one saves
+        time.sleep(0.3)
+        save(self, *args)
+
+    monkeypatch.setattr(CustomerAdmin, "save_model", slow_save)
+
+    staff = Client()
+    staff.force_login(cast.superuser)
+    url = "/admin/installations/customer/add/"
+    page = staff.get(url).content.decode()
+    data = {
+        "once": re.search(r'name="once" value="([0-9a-f-]{36})"', page).group(1),
+        "partner": cast.partner.pk,
+        "name": "Rita Race",
+        "phone": "+44 7700 900771",
+        "address": "3 Race Road",
+        "_save": "Save",
+    }
+
+    def send(i: int):
+        tab = Client()
+        tab.cookies = staff.cookies  # the same person, the same session
+        return tab.post(url, data)
+
+    answers = race(4, send)
+    assert [getattr(a, "status_code", a) for a in answers] == [302] * 4, answers
+    customer = Customer.objects.get(name="Rita Race")
+    # The first send goes where "Save" goes; the others to the row it added, as saved.
+    assert sorted(a.url for a in answers) == [
+        "/admin/installations/customer/",
+        *[f"/admin/installations/customer/{customer.pk}/change/"] * 3,
+    ]
+    assert LogEntry.objects.filter(object_id=str(customer.pk), action_flag=1).count() == 1

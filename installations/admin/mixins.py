@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
@@ -482,7 +483,6 @@ class StaleRowsFormSet(LabelledRowsFormSet):
 
 
 ONCE_FIELD = "once"
-ADDED = "admin_added"  # done_before's ledger: one-time token -> [model label, pk] of the row added
 
 
 class OnceAddForm(forms.ModelForm):
@@ -491,12 +491,12 @@ class OnceAddForm(forms.ModelForm):
 
 class OnceAddMixin:
     """An add form sent twice (a double click, a resent form, a second tab) adds one row, as
-    every create-style form: the page carries a one-time token, the person's session remembers
-    the row each token added, and a second send of it goes to that row's page, answered as
-    saved ("already exists" would be the person's own row named as someone else's). The
-    installation's add keeps its token on the row instead (services.installation_create).
-    Every admin with an add page has it, Django's users and groups too
-    (tests/test_admin_resent_saves.py)."""
+    every create-style form: the page carries a one-time token, its first send claims it in the
+    database inside the transaction that adds the row (done_before.claim_add), and a second send,
+    at the same moment or later, goes to that row's page, answered as saved ("already exists"
+    would be the person's own row named as someone else's). The installation's add keeps its
+    token on the row instead (services.installation_create). Every admin with an add page has
+    it, Django's users and groups too (tests/test_admin_resent_saves.py)."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -515,30 +515,48 @@ class OnceAddMixin:
         return [(name, {**options, "fields": (*options["fields"], ONCE_FIELD)}), *rest]
 
     def add_view(self, request, form_url="", extra_context=None):
-        if request.method == "POST":
-            added = self._added_by(request)
-            if added is not None:
-                self.message_user(  # type: ignore[attr-defined]
-                    request, f"Already saved: {added}. Nothing was added again.", messages.INFO
-                )
-                return HttpResponseRedirect(admin_change_url(added))
-        return super().add_view(request, form_url, extra_context)  # type: ignore[misc]
+        token = _once_token(request) if request.method == "POST" else None
+        if token is None:
+            return super().add_view(request, form_url, extra_context)  # type: ignore[misc]
+        model = self.model  # type: ignore[attr-defined]
+        with transaction.atomic(using=router.db_for_write(model)):
+            earlier = done_before.claim_add(token, request.user, model._meta.label)
+            if earlier is not None and (refusal := self._sent_before(request, earlier)):
+                return refusal
+            request.once_token = token
+            return super().add_view(request, form_url, extra_context)  # type: ignore[misc]
 
     def response_add(self, request, obj, post_url_continue=None):
-        token = _once_token(request)
-        if token:
-            done_before.remember(request, ADDED, token, [obj._meta.label, obj.pk])
+        token = getattr(request, "once_token", None)
+        if token is not None:
+            done_before.added(token, obj)
         return super().response_add(request, obj, post_url_continue)  # type: ignore[misc]
 
-    def _added_by(self, request) -> Any:
-        entry = done_before.recalled(request, ADDED, _once_token(request))
-        if not entry or entry[0] != self.model._meta.label:  # type: ignore[attr-defined]
+    def _sent_before(self, request, earlier) -> HttpResponseRedirect | None:
+        """The answer to a form sent before; None when this send may add: the person's own
+        form that added nothing (refused for its errors, now corrected) or whose row is gone."""
+        model = self.model  # type: ignore[attr-defined]
+        if earlier.user_id != request.user.pk or earlier.model != model._meta.label:
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                "This form was already used from another account. Nothing was added: here is "
+                "a fresh one.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(request.path)
+        row = None
+        if earlier.object_id:
+            row = model._default_manager.filter(pk=earlier.object_id).first()
+        if row is None:
             return None
-        return self.model._default_manager.filter(pk=entry[1]).first()  # type: ignore[attr-defined]
+        self.message_user(  # type: ignore[attr-defined]
+            request, f"Already saved: {row}. Nothing was added again.", messages.INFO
+        )
+        return HttpResponseRedirect(admin_change_url(row))
 
 
-def _once_token(request) -> str:
+def _once_token(request) -> uuid.UUID | None:
     try:
-        return str(uuid.UUID(request.POST.get(ONCE_FIELD, "")))
+        return uuid.UUID(request.POST.get(ONCE_FIELD, ""))
     except ValueError:
-        return ""
+        return None
