@@ -32,6 +32,12 @@ SEARCH_MAX_LENGTH = 100
 # common surname matches thousands of a large partner's jobs, and counting them all is what
 # made every search grow with the data.
 SEARCH_BOUND = 1000
+# A search of one or two characters has no index to find it (a trigram needs three), so every
+# job it looks at is tested in turn: it looks at the partner's newest SHORT_WINDOW jobs (~30 ms
+# on SQLite) instead of all of them (0.6 s at 300,000 jobs, seconds at three million), unless
+# the person asks for all of them (`everywhere`), knowing it takes longer.
+SHORT_WINDOW = 10_000
+EVERYWHERE = "everywhere"
 
 # Each sort choice is a complete ordering ending in the primary key, so pages never overlap.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -310,6 +316,33 @@ class InstallationFilter(django_filters.FilterSet):
         self._count_queryset: QuerySet | None = None
         # Only the handymen who serve this partner can be chosen.
         self.filters["handyman"].queryset = partner.handymen.select_related("user")
+        self.short_term = self._short_term()
+        # Whether the short term's window leaves some of the partner's jobs unsearched.
+        self.window_left_jobs_out = False
+        if self.short_term:
+            # The window as a range of ids, not `IN (its ids)`: PostgreSQL hashed those and
+            # still read every job of the partner to probe them (217 ms).
+            newest = self.queryset.order_by("-pk").values_list("pk", flat=True)
+            edge = list(newest[SHORT_WINDOW - 1 : SHORT_WINDOW + 1])
+            if len(edge) > 1:
+                self.queryset = self.queryset.filter(pk__gte=edge[0])
+                self.window_left_jobs_out = True
+
+    def _short_term(self) -> str:
+        """The search when it is one or two characters searched in the newest jobs only (see
+        SHORT_WINDOW). A record's number (`7`) is still found wherever it is: the list names
+        it above the rows (views.partner._record_number)."""
+        term = str(self.data.get("q", "")).strip() if self.is_bound else ""
+        if not 0 < len(term) < search.TRIGRAM or self.data.get(EVERYWHERE) == "1":
+            return ""
+        return term
+
+    def _matching(self, queryset: QuerySet, value: str) -> QuerySet:
+        """`queryset` narrowed to the search's matches: through the indexes, or for a short
+        term (whose index would read every job) by testing each row of its window."""
+        if self.short_term:
+            return queryset.filter(row_matches(value))
+        return search_filter(queryset, value, self.partner)
 
     # The filters the cards themselves stand for (and the order, which counts nothing).
     STATUS_FILTERS = frozenset({"group", "status", "sort"})
@@ -358,6 +391,8 @@ class InstallationFilter(django_filters.FilterSet):
         if any(v for k, v in data.items() if k not in self.STATUS_FILTERS | {"q"}):
             # Other filters too: the matches they keep may lie anywhere among the term's.
             queryset = self._other_filters()
+        elif self.short_term:
+            queryset = self._matching(self.queryset, self.short_term)
         else:
             # The search alone: each half of it stops at the bound.
             ids = search_ids(data["q"].strip(), self.partner, per_half=SEARCH_BOUND + 1)
@@ -407,7 +442,7 @@ class InstallationFilter(django_filters.FilterSet):
         if hits is not None:
             self._beyond_bound = value  # see filter_queryset
             return queryset
-        return search_filter(queryset, value, self.partner)
+        return self._matching(queryset, value)
 
     def search_within_bound(self, queryset: QuerySet, ids: list[int]) -> QuerySet:
         """Every match is known (at most SEARCH_BOUND ids): the page's rows are the first
@@ -424,6 +459,8 @@ class InstallationFilter(django_filters.FilterSet):
         """More than SEARCH_BOUND rows match: the page's rows without reading every match
         (`first_matches_walked`, else `matches_along_the_order`)."""
         first = first_matches_walked(queryset, value, self.rows_wanted)
+        if first is None and self.short_term:
+            return self._matching(queryset, value)
         if first is None:
             return matches_along_the_order(queryset, value, self.partner)
         self._count_queryset = queryset.filter(row_matches(value))

@@ -29,7 +29,7 @@ from django_htmx.http import (
 from .. import customer_picker, history_text, selectors, services
 from ..bulk.outcome import take_bulk_outcome
 from ..bulk.selectors import bulk_context, bulk_outcome_context
-from ..filters import SEARCH_BOUND, InstallationFilter, record_number
+from ..filters import SEARCH_BOUND, SHORT_WINDOW, InstallationFilter, record_number
 from ..formatting import duration_text
 from ..forms import FollowUpForm, InstallationCreateForm, PartnerAssignForm, RebookForm, RejectForm
 from ..live.selectors import partner_page_feed
@@ -201,6 +201,8 @@ def _cards_context(
         "over_bound": over_bound and shown > SEARCH_BOUND,
         "cards_uncounted": over_bound,
         "search_bound": f"{SEARCH_BOUND:,}",  # "1,000": words, not a number to localise
+        "short_search": filterset.short_term if valid and filterset.window_left_jobs_out else "",
+        "short_window": f"{SHORT_WINDOW:,}",
         "active_group": _active_group(query),
         "cards_narrowed": narrowed,
         "exact_status_label": Status(status).label if status else "",
