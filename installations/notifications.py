@@ -177,6 +177,7 @@ def _create(
     ctx: dict,
     cause: str,
     at: datetime | None = None,
+    sent_by: Any = None,
 ) -> Message:
     subject, body = _render(template, channel, ctx)
     with transaction.atomic():
@@ -194,6 +195,7 @@ def _create(
             status=Message.State.HELD if hold else Message.State.PENDING,
             hold_reason=hold,
             created_at=at or timezone.now(),
+            sent_by=sent_by,
         )
     if hold:
         logger.warning("message %s held: %s", message.pk, hold)
@@ -215,6 +217,7 @@ def _to_customer(
     *,
     cause: str,
     at: datetime | None = None,
+    sent_by: Any = None,
 ) -> Message:
     recipient = _customer_addresses(installation)[channel]
     return _create(
@@ -225,6 +228,7 @@ def _to_customer(
         ctx=ctx,
         cause=cause,
         at=at,
+        sent_by=sent_by,
     )
 
 
@@ -257,7 +261,12 @@ def reachable(customer: Any) -> bool:
 
 
 def queue_contract_link(
-    installation: Installation, *, template: str, cause: str, at: datetime | None = None
+    installation: Installation,
+    *,
+    template: str,
+    cause: str,
+    at: datetime | None = None,
+    sent_by: Any = None,
 ) -> list[Message]:
     """The customer's link by email, plus SMS when there is a phone. Inside the caller's
     transaction; messages that are not `cause=TRANSITION` pass the daily ceiling."""
@@ -266,7 +275,7 @@ def queue_contract_link(
     ctx = _context(installation, link=customer_url(installation), valid_days=MAX_AGE.days)
     channels = [ch for ch, address in _customer_addresses(installation).items() if address]
     return [
-        _to_customer(installation, channel, template, ctx, cause=cause, at=at)
+        _to_customer(installation, channel, template, ctx, cause=cause, at=at, sent_by=sent_by)
         for channel in channels
     ]
 
@@ -456,9 +465,31 @@ def contract_link_resend(*, installation: Installation | int, actor: Any) -> lis
             # Only the link changes, not the record the other forms show: the version stays.
             locked.link_nonce = uuid.uuid4().hex
             Installation.objects.filter(pk=pk).update(link_nonce=locked.link_nonce)
-        created = queue_contract_link(locked, template=template, cause=Message.Cause.RESEND, at=now)
+        created = queue_contract_link(
+            locked,
+            template=template,
+            cause=Message.Cause.RESEND,
+            at=now,
+            sent_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
         logger.info("installation %s: customer link re-sent by %s", pk, actor)
     return created
+
+
+def resend_answer(sent: list[Message], customer_name: str, actor: Any) -> str:
+    """What the person who asked for a re-send is told: the re-send their click made (or, a
+    second click, the one it already made), or a colleague's made a moment before theirs."""
+    if all(m.status == Message.State.HELD for m in sent):
+        return f"The link was not sent: {sent[0].hold_reason} Links sent before still work."
+    first = sent[0]
+    if first.sent_by_id is not None and first.sent_by_id != getattr(actor, "pk", None):
+        sender = first.sent_by.get_full_name() or first.sent_by.get_username()
+        return (
+            f"{sender} sent {customer_name} a new link at "
+            f"{_when(first.created_at, timezone.now())}, just before you. Nothing was sent "
+            "again: that link is the one that works."
+        )
+    return f"A new link was sent to {customer_name}. Links sent before no longer work."
 
 
 def queue_contract_reminders(*, now: datetime | None = None) -> int:

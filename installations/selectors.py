@@ -84,6 +84,12 @@ class GroupCount:
     count: int
 
 
+def messages_of(installation: Installation) -> QuerySet:
+    """The installation's messages as its messages panel lists them, newest first, with the
+    person who asked for each re-sent link."""
+    return installation.messages.select_related("sent_by")
+
+
 def status_counts(partner: Partner | int) -> dict[str, int]:
     """How many installations the partner has in each status: one query over at most ten
     counter rows, whatever the number of installations."""

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 
-from .. import notifications
+from .. import notifications, selectors
 from ..models import Installation, Message, is_staff, partner_id_of
 from ..redirects import post_only, safe_path
 from ..services import TransitionRefused
@@ -57,7 +57,7 @@ def _panel(
 ) -> HttpResponse:
     ctx = {
         "installation": installation,
-        "messages_list": list(installation.messages.all()),
+        "messages_list": list(selectors.messages_of(installation)),
         "next_url": _detail_url(request, installation),
         **extra,
     }
@@ -72,7 +72,7 @@ def _refused(request: HttpRequest, installation: Installation, message: str) -> 
         "message": message,
         "back_url": _detail_url(request, installation),
         "next_url": _detail_url(request, installation),
-        "messages_list": list(installation.messages.all()),
+        "messages_list": list(selectors.messages_of(installation)),
     }
     return render(request, "notifications/refused.html", ctx, status=409)
 
@@ -92,14 +92,7 @@ def resend_link(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionRefused as refused:
         return _refused(request, refused.installation or installation, refused.message)
     installation.refresh_from_db()
-    if all(m.status == Message.State.HELD for m in sent):
-        sentence = f"The link was not sent: {sent[0].hold_reason} Links sent before still work."
-    else:
-        # A double click gets this same answer about the one re-send it made.
-        sentence = (
-            f"A new link was sent to {installation.customer.name}. "
-            "Links sent before no longer work."
-        )
+    sentence = notifications.resend_answer(sent, installation.customer.name, request.user)
     if request.htmx:
         return _panel(request, installation, panel_notice=sentence)
     messages.success(request, sentence)

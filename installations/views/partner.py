@@ -661,7 +661,7 @@ def _detail_context(
         "time_on_site": duration_text(installation.time_on_site),
         **visits,
         "photos": installation.photos.all(),
-        "messages_list": installation.messages.all(),
+        "messages_list": selectors.messages_of(installation),
         "can_follow_up": installation.status in VISITED_STATUSES,
         "can_rebook": can_rebook,
         "follow_up_form": follow_up_form

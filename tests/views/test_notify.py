@@ -414,6 +414,45 @@ def test_a_double_click_is_answered_as_done(client, cast):
     assert _resends(installation) == 1
 
 
+def test_a_colleagues_resend_a_moment_before_is_named_as_theirs_and_nothing_is_sent_again(
+    client, cast
+):
+    from tests.factories import PartnerUserFactory
+
+    installation = cast.installation(Status.CONTRACT_SENT)
+    anna = PartnerUserFactory(
+        partner=cast.partner, user__first_name="Anna", user__last_name="Colleague"
+    ).user
+    client.force_login(anna)
+    client.post(_resend(installation), follow=True)  # her page shows her own answer
+    sent_at = timezone.localtime(_links(installation).first().created_at)
+
+    client.force_login(cast.partner_user)  # a colleague, on the same record, seconds later
+    for headers in ({}, {"HX-Request": "true"}):
+        answer = client.post(_resend(installation), headers=headers, follow=True)
+        page = answer.content.decode()
+        assert (
+            f"Anna Colleague sent {installation.customer.name} a new link at "
+            f"{sent_at:%H:%M}, just before you. Nothing was sent again: that link is the one "
+            "that works."
+        ) in page
+        assert "A new link was sent" not in page
+    assert _resends(installation) == 1
+    assert set(_links(installation).values_list("sent_by", flat=True)) >= {anna.pk}
+
+
+def test_the_messages_panel_says_who_re_sent_a_link(client, cast):
+    installation = cast.installation(Status.CONTRACT_SENT)
+    client.force_login(cast.partner_user)
+    client.post(_resend(installation))
+    cast.partner_user.first_name, cast.partner_user.last_name = "Pat", "Partner"
+    cast.partner_user.save()
+
+    page = client.get(reverse("partner:detail", args=[installation.pk])).content.decode()
+    assert page.count(", re-sent by Pat Partner</small>") == 2  # its email and its SMS
+    assert page.count("re-sent by") == 2  # the first link, sent by the portal, names nobody
+
+
 def test_a_resend_too_soon_answers_429_saying_when(client, cast):
     installation = cast.installation(Status.CONTRACT_SENT)
     client.force_login(cast.partner_user)
