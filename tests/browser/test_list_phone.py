@@ -122,3 +122,42 @@ def test_on_a_desktop_the_sections_are_a_line_of_links_without_a_menu(page, cast
     expect(sections.get_by_role("link")).to_have_count(5)
     expect(sections).to_be_visible()
     expect(page.locator(".section-menu > summary")).to_be_hidden()
+
+
+def test_on_a_phone_a_two_letter_search_says_it_looked_at_the_newest_and_searches_all_on_a_tap(
+    phone, cast
+):
+    from installations.filters import SHORT_WINDOW
+    from tests.factories import CustomerFactory, filler_rows
+
+    from .steps import serious_axe_violations
+
+    old = cast.installation(
+        "SCHEDULED", customer=CustomerFactory(partner=cast.partner, name="Bo Li")
+    )
+    filler_rows(
+        cast.partner, SHORT_WINDOW, customer=CustomerFactory(partner=cast.partner, name="Nobody")
+    )
+    new = cast.installation(
+        "SCHEDULED", customer=CustomerFactory(partner=cast.partner, name="Al Li")
+    )
+    log_in(phone, "acme")
+    phone.goto("/installations/")
+    search = phone.get_by_label("Search", exact=True)
+    search.fill("li")
+    search.press("Enter")
+
+    note = phone.locator(".short-search")
+    expect(note).to_contain_text(
+        "“li” is shorter than three characters, so only your 10,000 newest"
+    )
+    expect(phone.locator(f"#row-{new.pk}")).to_have_count(1)
+    expect(phone.locator(f"#row-{old.pk}")).to_have_count(0)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert serious_axe_violations(phone) == []
+
+    note.get_by_role("link", name="search all your installations").click()
+    expect(phone.locator(f"#row-{old.pk}")).to_have_count(1)
+    expect(phone.locator(f"#row-{new.pk}")).to_have_count(1)
+    expect(note).to_have_count(0)
+    assert "everywhere=1" in phone.url
