@@ -148,7 +148,11 @@ def test_a_resent_customer_add_adds_one_customer_and_is_answered_as_saved(
 
     assert first.status_code == 302
     customer = Customer.objects.get(name="Carla Double")
-    assert again.redirect_chain[0] == (f"/admin/installations/customer/{customer.pk}/change/", 302)
+    # "Save and add another" goes on to a fresh add page, as its first send did.
+    where = (
+        url if button == "_addanother" else f"/admin/installations/customer/{customer.pk}/change/"
+    )
+    assert again.redirect_chain[0] == (where, 302)
     assert "Already saved: Carla Double" in " ".join(flash(again))
     assert LogEntry.objects.filter(object_id=str(customer.pk)).count() == 1
 
@@ -309,3 +313,35 @@ def test_a_resent_add_whose_row_was_deleted_since_adds_it_again(root_client, cas
 
     assert root_client.post(url, data).status_code == 302
     assert Customer.objects.filter(name="Wendy Twice").count() == 1
+
+
+def test_a_resent_add_in_a_popup_hands_its_row_to_the_page_that_opened_it(root_client, cast):
+    """The "+" beside a customer field opens the add page in a popup; its answer fills the
+    field. A double click there must give the same answer, not a change page in the popup."""
+    url = "/admin/installations/customer/add/?_to_field=id&_popup=1"
+    data = {**_add_form(root_client, url), "partner": cast.partner.pk, "name": "Pia Popup"}
+    data.update(phone="+44 7700 900773", address="7 Window Way", _popup="1", _to_field="id")
+    data["_save"] = "Save"
+    first = root_client.post(url, data)
+    again = root_client.post(url, data)
+
+    customer = Customer.objects.get(name="Pia Popup")
+    for answer in (first, again):
+        assert answer.status_code == 200
+        assert "admin/popup_response.html" in [t.name for t in answer.templates]
+        assert f"&quot;value&quot;: &quot;{customer.pk}&quot;" in answer.content.decode()
+
+
+def test_a_logins_delete_page_does_not_list_the_add_forms_it_sent(root_client, cast):
+    from django.test import Client
+
+    other = User.objects.create_superuser("leaving.admin", password="x-Long-enough-42")
+    tab = Client()
+    tab.force_login(other)
+    url = "/admin/installations/customer/add/"
+    data = {**_add_form(tab, url), "partner": cast.partner.pk, "name": "Rosa Stays"}
+    data.update(phone="+44 7700 900772", address="8 Kept Road", _save="Save")
+    assert tab.post(url, data).status_code == 302
+
+    page = root_client.get(f"/admin/auth/user/{other.pk}/delete/").content.decode()
+    assert "leaving.admin" in page and "add form" not in page

@@ -246,9 +246,13 @@ def test_twenty_sequential_replays_create_one_record(cast):
     _one_record(results)
 
 
-def test_racing_sends_of_one_admin_add_form_add_one_row_and_answer_each_as_saved(cast, monkeypatch):
+@pytest.mark.parametrize("before", ["nothing", "a send refused for its errors"])
+def test_racing_sends_of_one_admin_add_form_add_one_row_and_answer_each_as_saved(
+    cast, monkeypatch, before
+):
     """A double click on a slow admin page: both sends arrive before either is saved, so the
-    person's session cannot tell them apart; the token's claim in the database does."""
+    person's session cannot tell them apart; the token's claim in the database does, also when
+    the page was sent before and refused (its claim is there already, with nothing added)."""
     import time
 
     from django.contrib.admin.models import LogEntry
@@ -277,6 +281,9 @@ def test_racing_sends_of_one_admin_add_form_add_one_row_and_answer_each_as_saved
         "address": "3 Race Road",
         "_save": "Save",
     }
+
+    if before != "nothing":
+        assert staff.post(url, {**data, "name": ""}).status_code == 422
 
     def send(i: int):
         tab = Client()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import router, transaction
@@ -536,22 +537,27 @@ class OnceAddMixin:
         """The answer to a form sent before; None when this send may add: the person's own
         form that added nothing (refused for its errors, now corrected) or whose row is gone."""
         model = self.model  # type: ignore[attr-defined]
-        if earlier.user_id != request.user.pk or earlier.model != model._meta.label:
+        if earlier.user_pk != request.user.pk or earlier.model != model._meta.label:
             self.message_user(  # type: ignore[attr-defined]
                 request,
                 "This form was already used from another account. Nothing was added: here is "
                 "a fresh one.",
                 messages.WARNING,
             )
-            return HttpResponseRedirect(request.path)
+            return HttpResponseRedirect(request.get_full_path())  # a popup stays a popup
         row = None
         if earlier.object_id:
             row = model._default_manager.filter(pk=earlier.object_id).first()
         if row is None:
             return None
+        if IS_POPUP_VAR in request.POST:
+            # The first send's own answer: it hands the row to the page that opened the popup.
+            return super().response_add(request, row)  # type: ignore[misc]
         self.message_user(  # type: ignore[attr-defined]
             request, f"Already saved: {row}. Nothing was added again.", messages.INFO
         )
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())
         return HttpResponseRedirect(admin_change_url(row))
 
 

@@ -35,13 +35,15 @@ def recalled(request: HttpRequest, ledger: str, key: str) -> Any:
 
 def claim_add(token: uuid.UUID, user: Any, model: str) -> AdminAdd | None:
     """Claim an add form's token for this send, inside the caller's transaction: None when the
-    claim is this send's, else the earlier send's claim (waited for until it committed)."""
+    claim is this send's, else the earlier send's claim, locked until the caller's transaction
+    ends (waited for while another send holds it: a first send's new claim, or an old claim
+    whose send added nothing or whose row is gone, which a send at the same moment re-uses)."""
     AdminAdd.objects.filter(created_at__lt=timezone.now() - CLAIMS_KEPT).delete()
     try:
         with transaction.atomic():
-            AdminAdd.objects.create(token=token, user=user, model=model)
+            AdminAdd.objects.create(token=token, user_pk=user.pk, model=model)
     except IntegrityError:
-        return AdminAdd.objects.get(token=token)
+        return AdminAdd.objects.select_for_update().get(token=token)
     return None
 
 

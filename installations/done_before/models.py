@@ -6,7 +6,6 @@ and both would add. The claim's primary key makes the second wait for the first'
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -15,12 +14,14 @@ __all__ = ["AdminAdd"]
 
 class AdminAdd(models.Model):
     token = models.UUIDField(primary_key=True)
-    # Whose form it was and what it adds: a token is answered only to the same person's same page.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Whose form it was (a login's id, not a key: deleting a login does not list its claims
+    # among what goes with it) and what it adds: a token is answered only to the same person's
+    # same page.
+    user_pk = models.IntegerField()
     model = models.CharField(max_length=100)
     # Empty when its send added nothing (the form refused for its errors): sent again,
-    # corrected, it adds. Never seen empty while an add is under way: the claim and the row
-    # commit together.
+    # corrected, it adds. A send that finds the claim locks it first (claim_add), so it waits
+    # for another send of the same page under way and then finds what that one added.
     object_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
