@@ -305,7 +305,9 @@ class InstallationFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = InstallationFilterForm
 
-    def __init__(self, data=None, queryset=None, *, partner: Partner, **kwargs) -> None:
+    def __init__(
+        self, data=None, queryset=None, *, partner: Partner, window: bool = True, **kwargs
+    ) -> None:
         super().__init__(data, queryset, **kwargs)
         self.partner = partner
         self._hits: SearchHits | None = None
@@ -319,23 +321,31 @@ class InstallationFilter(django_filters.FilterSet):
         self.short_term = self._short_term()
         # Whether the short term's window leaves some of the partner's jobs unsearched.
         self.window_left_jobs_out = False
-        if self.short_term:
+        if self.short_term and window:
             # The window as a range of ids, not `IN (its ids)`: PostgreSQL hashed those and
-            # still read every job of the partner to probe them (217 ms).
-            newest = self.queryset.order_by("-pk").values_list("pk", flat=True)
-            edge = list(newest[SHORT_WINDOW - 1 : SHORT_WINDOW + 1])
+            # still read every job of the partner to probe them (217 ms). Its start is read from
+            # the index of (partner, id), the partner's own entries alone.
+            edge = list(self.window_edge())
             if len(edge) > 1:
                 self.queryset = self.queryset.filter(pk__gte=edge[0])
                 self.window_left_jobs_out = True
 
+    def window_edge(self) -> QuerySet:
+        """The ids of the partner's SHORT_WINDOW-th and next newest jobs: where a short search's
+        window starts, and whether it leaves any out (tests/test_indexes.py reads its plan)."""
+        newest = self.queryset.order_by("-pk").values_list("pk", flat=True)
+        return newest[SHORT_WINDOW - 1 : SHORT_WINDOW + 1]
+
     def _short_term(self) -> str:
-        """The search when it is one or two characters searched in the newest jobs only (see
-        SHORT_WINDOW). A record's number (`7`) is still found wherever it is: the list names
-        it above the rows (views.partner._record_number)."""
+        """The search when it is one or two characters: tested row by row, in the list within
+        its window of the newest jobs (SHORT_WINDOW; without `window`, the board's days bound
+        it already). A record's number (`7`) is still found wherever it is: the list names it
+        above the rows (views.partner._record_number)."""
         term = str(self.data.get("q", "")).strip() if self.is_bound else ""
-        if not 0 < len(term) < search.TRIGRAM or self.data.get(EVERYWHERE) == "1":
+        if not 0 < len(term) < search.TRIGRAM:
             return ""
-        return term
+        # Asked for every job for this very term; another short term gets the window again.
+        return "" if str(self.data.get(EVERYWHERE, "")).strip() == term else term
 
     def _matching(self, queryset: QuerySet, value: str) -> QuerySet:
         """`queryset` narrowed to the search's matches: through the indexes, or for a short

@@ -160,4 +160,4 @@ def test_on_a_phone_a_two_letter_search_says_it_looked_at_the_newest_and_searche
     expect(phone.locator(f"#row-{old.pk}")).to_have_count(1)
     expect(phone.locator(f"#row-{new.pk}")).to_have_count(1)
     expect(note).to_have_count(0)
-    assert "everywhere=1" in phone.url
+    assert "everywhere=li" in phone.url

@@ -61,13 +61,13 @@ def test_a_short_search_looks_at_the_newest_jobs_only_and_says_so(client, cast, 
     ) in said
     assert "Counting the matches among your 4 newest installations." in said
     assert "4 installations." in said
-    assert f'href="{LIST}?q=+Li+&amp;everywhere=1"' in response.content.decode()
+    assert f'href="{LIST}?q=+Li+&amp;everywhere=Li"' in response.content.decode()
 
 
 def test_searching_everywhere_finds_a_short_term_in_every_job(client, cast, small_window):
     jobs = _jobs(cast, WINDOW + 2)
     client.force_login(cast.partner_user)
-    response = client.get(LIST, {"q": "Li", "everywhere": "1"})
+    response = client.get(LIST, {"q": "Li", "everywhere": "Li"})
 
     assert _rows(response) == {job.pk for job in jobs}
     assert "short-search" not in response.content.decode()
@@ -104,3 +104,20 @@ def test_a_short_search_under_other_filters_keeps_to_the_window(client, cast, sm
 
     assert _rows(response) == {job.pk for job in jobs[-WINDOW:]}
     assert "only your 4 newest installations were searched" in _said(response)
+
+
+def test_the_filter_form_keeps_searching_everywhere_for_the_same_term_only(
+    client, cast, small_window
+):
+    jobs = _jobs(cast, WINDOW + 2)
+    client.force_login(cast.partner_user)
+    page = client.get(LIST, {"q": "Li", "everywhere": "Li"}).content.decode()
+    # The form sends it on with any other filter changed (a group, a sort, a page size).
+    assert '<input type="hidden" name="everywhere" value="Li">' in page
+    grouped = client.get(LIST, {"q": "Li", "everywhere": "Li", "group": "scheduled"})
+    assert _rows(grouped) == {job.pk for job in jobs}
+
+    # Another short term is searched in the window again, and says so.
+    other = client.get(LIST, {"q": "Me", "everywhere": "Li"})
+    assert len(_rows(other)) == WINDOW
+    assert "“Me” is shorter than three characters" in _said(other)
