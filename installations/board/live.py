@@ -112,7 +112,7 @@ def board_changes(
         if name in query:
             wanted[name] = query[name]
     mine = core_selectors.installations_for_partner(partner_id)
-    filterset = InstallationFilter(wanted, queryset=mine, partner=partner)
+    filterset = InstallationFilter(wanted, queryset=mine, partner=partner, window=False)
     jobs_qs = filterset.qs if filterset.is_valid() else mine.none()
     if hide_finished:
         jobs_qs = jobs_qs.exclude(status__in=TERMINAL_STATUSES)

@@ -389,8 +389,12 @@ def board_context(
     for name in ("q", "group"):
         if name in request.GET:
             wanted[name] = request.GET[name]
+    # A short search tests each job of the board's days: no window of the newest (filters).
     filterset = InstallationFilter(
-        wanted, queryset=core_selectors.installations_for_partner(partner), partner=partner
+        wanted,
+        queryset=core_selectors.installations_for_partner(partner),
+        partner=partner,
+        window=False,
     )
     filters_valid = filterset.is_valid()
     jobs = filterset.qs if filters_valid else filterset.queryset.none()

@@ -271,6 +271,24 @@ def test_search_and_status_group_filter_the_cards_like_the_list(partner_client, 
     assert grouped == [en_route.pk]
 
 
+def test_a_two_letter_search_finds_the_boards_jobs_however_many_jobs_are_newer(
+    partner_client, cast, monkeypatch
+):
+    """The list looks at the newest jobs only for a search of one or two characters; the board
+    is bounded by its days already, so it looks at every job of them."""
+    from installations import filters
+
+    from ..factories import CustomerFactory
+
+    monkeypatch.setattr(filters, "SHORT_WINDOW", 2)
+    wu = CustomerFactory(partner=cast.partner, name="Ann Wu")
+    old = cast.installation(Status.INSTALLER_ASSIGNED, customer=wu)
+    for _ in range(3):  # newer jobs: the list's window of two would leave Ann Wu's out
+        cast.installation(Status.INSTALLER_ASSIGNED)
+    found = sum(cards_by_place(get(partner_client, week=week_of(tomorrow()), q="Wu")).values(), [])
+    assert found == [old.pk]
+
+
 def test_a_filter_it_cannot_use_is_said_and_shows_no_cards(partner_client, cast):
     cast.installation(Status.INSTALLER_ASSIGNED)
     response = get(partner_client, week=week_of(tomorrow()), group="nonsense")

@@ -130,6 +130,29 @@ def test_a_job_assigned_from_the_lane_leaves_it_and_joins_the_handymans_cell(cas
     assert [c["pk"] for c in data["changed"]] == [job.pk]
 
 
+def test_under_a_two_letter_search_a_changed_job_stays_on_the_board_however_many_are_newer(
+    cast, monkeypatch
+):
+    """The list looks at the newest jobs only for one or two characters; the board (and so its
+    feed) looks at every job of its days."""
+    from installations import filters
+
+    from ..factories import CustomerFactory
+
+    monkeypatch.setattr(filters, "SHORT_WINDOW", 2)
+    job = cast.installation(
+        Status.SCHEDULED, customer=CustomerFactory(partner=cast.partner, name="Ann Wu")
+    )
+    for _ in range(3):
+        cast.installation(Status.SCHEDULED)
+    client = login(cast.partner_user)
+    stamp = partner_stamp(cast.partner.pk)
+    assign(cast, job, cast.other_handyman)
+    data = ask(client, stamp, {job.pk: where(None, tomorrow())}, week_page() + "&q=Wu").json()
+    hana = f"cell-{where(cast.other_handyman.pk, tomorrow())}"
+    assert f'id="card-{job.pk}"' in parts_of(data)[hana]
+
+
 def test_a_reassigned_job_moves_rows_and_both_handymens_totals_follow(cast):
     job = cast.installation(Status.INSTALLER_ASSIGNED, handyman=cast.handyman)
     client = login(cast.partner_user)
