@@ -401,7 +401,10 @@ def _resend_pause(locked: Installation, now: datetime) -> tuple[list[Message], s
     # One re-send is one message per channel, all written at one time.
     times = sorted(set(recent.order_by().values_list("created_at", flat=True)), reverse=True)
     if times and now - times[0] < DOUBLE_CLICK:
-        return list(recent.filter(created_at=times[0])), "", now
+        repeated = list(recent.filter(created_at=times[0]).select_related("sent_by"))
+        for message in repeated:
+            message.replayed = True  # this request sent nothing: see resend_answer
+        return repeated, "", now
     if times and now - times[0] < RESEND_GAP:
         retry_at = times[0] + RESEND_GAP
         then = _when(retry_at, now, from_then=True)
@@ -482,8 +485,9 @@ def resend_answer(sent: list[Message], customer_name: str, actor: Any) -> str:
     if all(m.status == Message.State.HELD for m in sent):
         return f"The link was not sent: {sent[0].hold_reason} Links sent before still work."
     first = sent[0]
-    if first.sent_by_id is not None and first.sent_by_id != getattr(actor, "pk", None):
-        sender = first.sent_by.get_full_name() or first.sent_by.get_username()
+    if getattr(first, "replayed", False) and first.sent_by_id != getattr(actor, "pk", None):
+        by = first.sent_by  # None once that login is deleted
+        sender = (by.get_full_name() or by.get_username()) if by else "Someone else"
         return (
             f"{sender} sent {customer_name} a new link at "
             f"{_when(first.created_at, timezone.now())}, just before you. Nothing was sent "

@@ -441,6 +441,21 @@ def test_a_colleagues_resend_a_moment_before_is_named_as_theirs_and_nothing_is_s
     assert set(_links(installation).values_list("sent_by", flat=True)) >= {anna.pk}
 
 
+def test_a_resend_by_a_login_deleted_since_is_not_answered_as_ones_own(client, cast):
+    from tests.factories import PartnerUserFactory
+
+    installation = cast.installation(Status.CONTRACT_SENT)
+    leaver = PartnerUserFactory(partner=cast.partner).user
+    notifications.contract_link_resend(installation=installation, actor=leaver)
+    leaver.delete()
+
+    client.force_login(cast.partner_user)
+    page = client.post(_resend(installation), follow=True).content.decode()
+    assert f"Someone else sent {installation.customer.name} a new link at " in page
+    assert "A new link was sent" not in page
+    assert _resends(installation) == 1
+
+
 def test_the_messages_panel_says_who_re_sent_a_link(client, cast):
     installation = cast.installation(Status.CONTRACT_SENT)
     client.force_login(cast.partner_user)
