@@ -104,6 +104,20 @@ def test_each_bad_cell_is_said_in_words(cast, overrides, words):
     assert words in errors_of(cast, job(**overrides))
 
 
+@pytest.mark.parametrize("key", ["date", "window"])
+def test_a_date_or_window_cell_of_pages_of_text_is_refused_in_words(partner_client, cast, key):
+    # Neither has a field of its own: the limit was looked up among the fields' and not found
+    # (a server error).
+    assert f"The {key} is too long: at most 255 characters." in errors_of(
+        cast, job(**{key: "9" * 256})
+    )
+    assert "too long" not in errors_of(cast, job(**{key: "9" * 255}))
+    response = upload(partner_client, csv_bytes([job(**{key: "9" * 256})]))
+    assert response.status_code == 422
+    assert f"The {key} is too long" in response.content.decode()
+    assert not Import.objects.exists()
+
+
 def test_a_past_date_is_refused(cast):
     yesterday = timezone.localdate() - timedelta(days=1)
     words = errors_of(cast, job(date=yesterday.isoformat()))
