@@ -7,6 +7,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from installations import services
+from installations.forms import InstallationCreateForm
 from installations.models import (
     Customer,
     Installation,
@@ -102,6 +104,27 @@ def test_a_valid_row_has_no_errors(cast):
 )
 def test_each_bad_cell_is_said_in_words(cast, overrides, words):
     assert words in errors_of(cast, job(**overrides))
+
+
+# The most each cell may hold: what the field that keeps it holds (the handyman cell names a
+# username).
+LIMITS = [
+    ("customer_name", Customer._meta.get_field("name").max_length),
+    ("phone", Customer._meta.get_field("phone").max_length),
+    ("email", Customer._meta.get_field("email").max_length),
+    ("address", Customer._meta.get_field("address").max_length),
+    ("site_address", Installation._meta.get_field("site_address").max_length),
+    ("notes", InstallationCreateForm.base_fields["notes"].max_length),
+    ("handyman", get_user_model()._meta.get_field("username").max_length),
+    ("partner_reference", Installation._meta.get_field("partner_reference").max_length),
+]
+
+
+@pytest.mark.parametrize(("key", "limit"), LIMITS)
+def test_a_cell_may_hold_as_many_characters_as_its_field_keeps_and_no_more(cast, key, limit):
+    too_long = f"The {key.replace('_', ' ')} is too long: at most {limit:,} characters."
+    assert too_long not in errors_of(cast, job(**{key: "x" * limit}))
+    assert too_long in errors_of(cast, job(**{key: "x" * (limit + 1)}))
 
 
 @pytest.mark.parametrize("key", ["date", "window"])

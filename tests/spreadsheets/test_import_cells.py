@@ -210,6 +210,14 @@ def test_a_day_number_means_the_date_excel_shows_for_it():
     assert parse_day_number("46023,5") == date(2026, 1, 1)
 
 
+def test_day_numbers_are_dates_from_the_first_day_of_2000_to_the_last_of_2099():
+    first, last = date(2000, 1, 1), date(2099, 12, 31)
+    assert parse_day_number(day_number(first)) == first
+    assert parse_day_number(day_number(last)) == last
+    assert parse_day_number(day_number(date(1999, 12, 31))) is None
+    assert parse_day_number(day_number(date(2100, 1, 1))) is None
+
+
 @pytest.mark.parametrize("text", ["12345", "99999", "4602", "460230", "-46023", "46 023", "1e5"])
 def test_a_number_that_is_no_date_of_this_century_is_not_a_date(cast, text):
     assert parse_day_number(text) is None
