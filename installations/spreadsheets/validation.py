@@ -345,7 +345,9 @@ def _check_cells(row: Row, today: date, order: DateOrder) -> None:
             )
         elif len(value) > (limit := MAX_LENGTHS.get(key, 255)):
             # The date and the window have no field of their own: 255 is plenty for either.
-            row.errors.append(f"The {COLUMNS[key].name} is too long: at most {limit:,} characters.")
+            row.errors.append(
+                f"The {COLUMNS[key].name} cell is too long: at most {limit:,} characters."
+            )
     if not v["customer_name"]:
         row.errors.append("The customer name is missing.")
     if not v["site_address"] and not v["address"]:

@@ -94,7 +94,7 @@ def test_a_valid_row_has_no_errors(cast):
         ({"email": "not-an-email"}, "“not-an-email” is not an email address."),
         ({"phone": "call me"}, "“call me” is not a phone number."),
         ({"phone": "12"}, "“12” is not a phone number."),
-        ({"notes": "x" * 4001}, "The notes is too long: at most 4,000 characters."),
+        ({"notes": "x" * 4001}, "The notes cell is too long: at most 4,000 characters."),
         ({"handyman": "nobody"}, "No handyman called “nobody” works for you"),
         (
             {"notes": '=HYPERLINK("http://evil.example","x")'},
@@ -122,7 +122,7 @@ LIMITS = [
 
 @pytest.mark.parametrize(("key", "limit"), LIMITS)
 def test_a_cell_may_hold_as_many_characters_as_its_field_keeps_and_no_more(cast, key, limit):
-    too_long = f"The {key.replace('_', ' ')} is too long: at most {limit:,} characters."
+    too_long = f"The {key.replace('_', ' ')} cell is too long: at most {limit:,} characters."
     assert too_long not in errors_of(cast, job(**{key: "x" * limit}))
     assert too_long in errors_of(cast, job(**{key: "x" * (limit + 1)}))
 
@@ -131,13 +131,13 @@ def test_a_cell_may_hold_as_many_characters_as_its_field_keeps_and_no_more(cast,
 def test_a_date_or_window_cell_of_pages_of_text_is_refused_in_words(partner_client, cast, key):
     # Neither has a field of its own: the limit was looked up among the fields' and not found
     # (a server error).
-    assert f"The {key} is too long: at most 255 characters." in errors_of(
+    assert f"The {key} cell is too long: at most 255 characters." in errors_of(
         cast, job(**{key: "9" * 256})
     )
     assert "too long" not in errors_of(cast, job(**{key: "9" * 255}))
     response = upload(partner_client, csv_bytes([job(**{key: "9" * 256})]))
     assert response.status_code == 422
-    assert f"The {key} is too long" in response.content.decode()
+    assert f"The {key} cell is too long" in response.content.decode()
     assert not Import.objects.exists()
 
 
