@@ -342,6 +342,47 @@ def test_a_sheet_that_writes_dates_both_ways_refuses_the_ones_that_read_either_w
     ]
 
 
+def test_in_a_sheet_writing_dates_both_ways_a_date_is_in_doubt_only_when_both_parts_are_months(
+    cast,
+):
+    may = _next_year(5, 31)
+    year = may.year
+
+    def row_for(text: str):
+        both_ways = [job(1, date=f"{may:%d/%m/%Y}"), job(2, date=_us(may)), job(3, date=text)]
+        return check(read_sheet(csv_bytes(both_ways)), partner=cast.partner).rows[2]
+
+    # 12 is a month: 12/3 is 12 March or 3 December.
+    assert (
+        row_for(f"12/3/{year}")
+        .errors[0]
+        .startswith(f"“12/3/{year}” could be 12 March {year} or 3 December {year}:")
+    )
+    # 13 is not: 13/3 can only be 13 March, and 3/3 is 3 March either way.
+    for text, meant in ((f"13/3/{year}", date(year, 3, 13)), (f"3/3/{year}", date(year, 3, 3))):
+        row = row_for(text)
+        assert (row.errors, row.scheduled_date) == ([], meant), text
+
+
+def test_only_a_part_over_12_shows_which_way_round_a_sheet_writes_its_dates(cast):
+    year = timezone.localdate().year + 1
+
+    def rows_of(*dates: str):
+        rows = [job(n, date=text) for n, text in enumerate(dates, start=1)]
+        return check(read_sheet(csv_bytes(rows)), partner=cast.partner).rows
+
+    # 12/5 and 5/12 show nothing (12 can be a month): 5/31 makes the first sheet month first,
+    # 31/5 the second day first, and neither is in doubt.
+    twelve_five = rows_of(f"12/5/{year}", f"5/31/{year}")[0]
+    assert (twelve_five.errors, twelve_five.scheduled_date) == ([], date(year, 12, 5))
+    five_twelve = rows_of(f"31/5/{year}", f"5/12/{year}")[1]
+    assert (five_twelve.errors, five_twelve.scheduled_date) == ([], date(year, 12, 5))
+    # 13/12 is day first and 12/13 month first: the sheet writes both ways, 3/4 is in doubt.
+    both = rows_of(f"13/12/{year}", f"12/13/{year}", f"3/4/{year}")
+    assert both[2].errors[0].startswith(f"“3/4/{year}” could be 3 April {year} or 4 March")
+    assert "(“13/12/" in both[2].errors[0] and "(“12/13/" in both[2].errors[0]
+
+
 def test_a_day_first_sheet_says_nothing_of_month_first_dates(partner_client, cast):
     when = _a_day_and_month_either_way_round()
     response = upload(partner_client, [job(1, date=f"{when:%d/%m/%Y}")])
