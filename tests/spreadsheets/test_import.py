@@ -30,7 +30,7 @@ from installations.spreadsheets.validation import check
 from installations.statuses import Status
 from tests.factories import CustomerFactory, HandymanFactory, UserFactory
 
-from .files import csv_bytes, day, job
+from .files import HEADER, csv_bytes, day, job
 
 pytestmark = pytest.mark.django_db
 IMPORT = reverse("spreadsheets:import")
@@ -141,6 +141,23 @@ def test_a_date_or_window_cell_of_pages_of_text_is_refused_in_words(partner_clie
     assert not Import.objects.exists()
 
 
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(cast):
+    # Some programs leave out a row's trailing empty cells: this one stops after the window.
+    short = f"Customer 1,07700 900001,,1 High Street,,{day().isoformat()},08:00-10:00"
+    report = check(read_sheet(f"{','.join(HEADER)}\n{short}\n".encode()), partner=cast.partner)
+    row = report.rows[0]
+    assert row.errors == []
+    assert [row.values[key] for key in ("notes", "handyman", "partner_reference")] == ["", "", ""]
+
+
+def test_a_file_with_only_the_columns_it_needs_is_checked_with_the_others_empty(cast):
+    needed = ["customer name", "phone", "address", "date", "window"]
+    row = report_for(cast, [job(1)], header=needed).rows[0]
+    assert row.errors == []
+    assert (row.values["email"], row.values["site_address"], row.values["notes"]) == ("", "", "")
+    assert row.site_address == "1 High Street, Leeds"
+
+
 def test_a_past_date_is_refused(cast):
     yesterday = timezone.localdate() - timedelta(days=1)
     words = errors_of(cast, job(date=yesterday.isoformat()))
@@ -228,6 +245,27 @@ def test_a_job_twice_in_the_file_is_a_duplicate_of_its_first_row(cast):
 def test_a_reference_twice_in_the_file_is_refused(cast):
     report = report_for(cast, [job(1, partner_reference="PO-1"), job(2, partner_reference="PO-1")])
     assert "The partner reference “PO-1” is also on row 2" in report.rows[1].errors[0]
+
+
+def test_a_new_customer_lives_at_the_address_given_else_at_the_site(cast):
+    report = report_for(
+        cast,
+        [
+            job(1, address="1 Home Road", site_address="9 Job Street"),
+            job(2, address="", site_address="2 Site Lane"),
+            job(3, address="3 Home Road", site_address=""),
+        ],
+    )
+    assert [person["address"] for person in report.new_customers] == [
+        "1 Home Road",
+        "2 Site Lane",
+        "3 Home Road",
+    ]
+    assert [row.site_address for row in report.rows] == [
+        "9 Job Street",
+        "2 Site Lane",
+        "3 Home Road",
+    ]
 
 
 def test_the_preview_counts_new_and_existing_customers_and_jobs(cast):
@@ -482,6 +520,20 @@ def test_rows_imported_before_by_reference_are_left_as_they_are(partner_client, 
     partner_client.post(COMMIT, {"upload": Import.objects.get(filename="more.csv").public_id})
     refs = sorted(Installation.objects.values_list("partner_reference", flat=True))
     assert refs == ["PO-1", "PO-2"]
+
+
+def test_the_preview_counts_the_rows_imported_before(partner_client, cast):
+    first = csv_bytes([job(1, partner_reference="PO-1"), job(2, partner_reference="PO-2")])
+    response = upload(partner_client, first)
+    assert (
+        "already imported before" not in partner_client.get(response["Location"]).content.decode()
+    )
+    partner_client.post(COMMIT, {"upload": stored(cast).public_id})
+    again = [job(1, partner_reference="PO-1"), job(2, partner_reference="PO-2"), job(3)]
+    response = upload(partner_client, csv_bytes(again), name="again.csv")
+    page = partner_client.get(response["Location"]).content.decode()
+    assert "<strong>2</strong> already imported before (left as they are)" in page
+    assert "<strong>1</strong> installation to create" in page
 
 
 def test_a_file_whose_every_row_was_imported_offers_nothing_to_import(partner_client, cast):
