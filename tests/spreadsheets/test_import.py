@@ -158,6 +158,19 @@ def test_a_file_with_only_the_columns_it_needs_is_checked_with_the_others_empty(
     assert row.site_address == "1 High Street, Leeds"
 
 
+@pytest.mark.parametrize(
+    ("phone", "is_one"),
+    [
+        ("901 234", True),  # 6 digits: the fewest a phone number has
+        ("90 123", False),
+        ("+44 7700 900123 123", True),  # 15 digits: the most an international number has
+        ("+44 7700 900123 1234", False),
+    ],
+)
+def test_a_phone_number_has_6_to_15_digits(cast, phone, is_one):
+    assert (f"“{phone}” is not a phone number." not in errors_of(cast, job(phone=phone))) is is_one
+
+
 def test_a_past_date_is_refused(cast):
     yesterday = timezone.localdate() - timedelta(days=1)
     words = errors_of(cast, job(date=yesterday.isoformat()))
@@ -240,6 +253,26 @@ def test_a_job_twice_in_the_file_is_a_duplicate_of_its_first_row(cast):
         "This row repeats row 2 (the same customer, site and date): remove one of them."
     ]
     assert report.rows[0].errors == []
+
+
+def test_rows_without_a_date_or_a_name_are_not_called_repeats_of_each_other(cast):
+    # Two dates that cannot be read are not the same date; two rows without a name are not
+    # the same customer. Each row says what it lacks, and only that.
+    report = report_for(
+        cast,
+        [
+            job(1, date="next week"),
+            job(1, date="in a fortnight"),
+            job(2, customer_name=""),
+            job(2, customer_name="", phone="07700 900003", email="someone@example.com"),
+        ],
+    )
+    assert [row.errors for row in report.rows] == [
+        ["“next week” is not a date: write it like 2026-05-31 or 31/05/2026."],
+        ["“in a fortnight” is not a date: write it like 2026-05-31 or 31/05/2026."],
+        ["The customer name is missing."],
+        ["The customer name is missing."],
+    ]
 
 
 def test_a_reference_twice_in_the_file_is_refused(cast):
