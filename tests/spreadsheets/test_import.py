@@ -3,6 +3,7 @@ services; the same file twice adds nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -415,6 +416,20 @@ def test_commit_matches_existing_customers_instead_of_creating_them(partner_clie
     assert set(Installation.objects.values_list("customer", flat=True)) == {known.pk}
 
 
+def test_the_done_page_says_who_imported_the_jobs_and_how_many_customers_are_new(
+    partner_client, cast
+):
+    CustomerFactory(partner=cast.partner, name="Customer 1", phone="07700 900001")
+    rows = [job(1, email=""), job(2), job(2, date=day(9).isoformat())]
+    upload(partner_client, csv_bytes(rows))
+    response = partner_client.post(COMMIT, {"upload": stored(cast).public_id})
+    html = partner_client.get(response["Location"]).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    user = cast.partner_user
+    who = user.get_full_name() or user.get_username()
+    assert f" by {who}: 3 installations and 1 new customer. " in text
+
+
 def test_a_failure_in_the_last_row_writes_nothing(partner_client, cast, monkeypatch):
     upload(partner_client, csv_bytes([job(1, handyman="hank"), job(2), job(3)]))
     before = world()
@@ -616,6 +631,51 @@ def test_only_the_partners_own_users_can_commit_through_the_service(cast):
         with pytest.raises(TransitionRefused):
             import_services.import_commit(upload=item, actor=stranger)
     assert Installation.objects.count() == 0
+
+
+def test_only_the_partners_own_users_can_upload_through_the_service(cast):
+    from installations.errors import TransitionRefused
+
+    for stranger in (cast.other_partner_user, cast.handyman.user, cast.staff):
+        with pytest.raises(TransitionRefused):
+            import_services.import_upload(
+                partner=cast.partner, actor=stranger, filename="a.csv", content=csv_bytes([job(1)])
+            )
+    assert not Import.objects.exists()
+
+
+def test_a_file_name_is_kept_to_its_first_255_characters(cast):
+    name = "jobs-" + "x" * 300 + ".csv"
+    item = import_services.import_upload(
+        partner=cast.partner, actor=cast.partner_user, filename=name, content=csv_bytes([job(1)])
+    ).upload
+    item.refresh_from_db()
+    assert item.filename == name[:255]
+
+
+def test_a_commit_that_loses_the_race_to_the_same_files_commit_is_answered_as_done(
+    cast, monkeypatch
+):
+    """Two commits of one file that both found it not yet imported: the partial UNIQUE
+    constraint stops the second as it marks its import done, and it is answered with the
+    first, as a second click is."""
+    content = csv_bytes([job(1)])
+    a = import_services.import_upload(
+        partner=cast.partner, actor=cast.partner_user, filename="a.csv", content=content
+    ).upload
+    b = Import.objects.create(
+        partner=cast.partner, content=content, fingerprint=a.fingerprint, filename="b.csv"
+    )
+    import_services.import_commit(upload=a, actor=cast.partner_user)
+    after_first = world()
+
+    def loses_the_race(upload, actor, confirmed):
+        raise IntegrityError("UNIQUE constraint failed: import_committed_once")
+
+    monkeypatch.setattr(import_services, "_commit", loses_the_race)
+    done = import_services.import_commit(upload=b, actor=cast.partner_user)
+    assert (done.pk, done.replayed) == (a.pk, True)
+    assert world() == after_first
 
 
 def test_the_list_and_the_nav_link_to_the_import(partner_client, cast):
