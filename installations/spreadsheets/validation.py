@@ -343,9 +343,10 @@ def _check_cells(row: Row, today: date, order: DateOrder) -> None:
                 "not its result: save the sheet with its values (or, if it is meant as text, "
                 "start it with something other than =)."
             )
-        elif len(value) > MAX_LENGTHS.get(key, 255):
+        elif len(value) > (limit := MAX_LENGTHS.get(key, 255)):
+            # The date and the window have no field of their own: 255 is plenty for either.
             row.errors.append(
-                f"The {COLUMNS[key].name} is too long: at most {MAX_LENGTHS[key]:,} characters."
+                f"The {COLUMNS[key].name} cell is too long: at most {limit:,} characters."
             )
     if not v["customer_name"]:
         row.errors.append("The customer name is missing.")

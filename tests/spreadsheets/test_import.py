@@ -3,10 +3,12 @@ services; the same file twice adds nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
@@ -14,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from installations import services
+from installations.forms import InstallationCreateForm
 from installations.models import (
     Customer,
     Installation,
@@ -28,7 +31,7 @@ from installations.spreadsheets.validation import check
 from installations.statuses import Status
 from tests.factories import CustomerFactory, HandymanFactory, UserFactory
 
-from .files import csv_bytes, day, job
+from .files import HEADER, csv_bytes, day, job
 
 pytestmark = pytest.mark.django_db
 IMPORT = reverse("spreadsheets:import")
@@ -92,7 +95,7 @@ def test_a_valid_row_has_no_errors(cast):
         ({"email": "not-an-email"}, "“not-an-email” is not an email address."),
         ({"phone": "call me"}, "“call me” is not a phone number."),
         ({"phone": "12"}, "“12” is not a phone number."),
-        ({"notes": "x" * 4001}, "The notes is too long: at most 4,000 characters."),
+        ({"notes": "x" * 4001}, "The notes cell is too long: at most 4,000 characters."),
         ({"handyman": "nobody"}, "No handyman called “nobody” works for you"),
         (
             {"notes": '=HYPERLINK("http://evil.example","x")'},
@@ -102,6 +105,71 @@ def test_a_valid_row_has_no_errors(cast):
 )
 def test_each_bad_cell_is_said_in_words(cast, overrides, words):
     assert words in errors_of(cast, job(**overrides))
+
+
+# The most each cell may hold: what the field that keeps it holds (the handyman cell names a
+# username).
+LIMITS = [
+    ("customer_name", Customer._meta.get_field("name").max_length),
+    ("phone", Customer._meta.get_field("phone").max_length),
+    ("email", Customer._meta.get_field("email").max_length),
+    ("address", Customer._meta.get_field("address").max_length),
+    ("site_address", Installation._meta.get_field("site_address").max_length),
+    ("notes", InstallationCreateForm.base_fields["notes"].max_length),
+    ("handyman", get_user_model()._meta.get_field("username").max_length),
+    ("partner_reference", Installation._meta.get_field("partner_reference").max_length),
+]
+
+
+@pytest.mark.parametrize(("key", "limit"), LIMITS)
+def test_a_cell_may_hold_as_many_characters_as_its_field_keeps_and_no_more(cast, key, limit):
+    too_long = f"The {key.replace('_', ' ')} cell is too long: at most {limit:,} characters."
+    assert too_long not in errors_of(cast, job(**{key: "x" * limit}))
+    assert too_long in errors_of(cast, job(**{key: "x" * (limit + 1)}))
+
+
+@pytest.mark.parametrize("key", ["date", "window"])
+def test_a_date_or_window_cell_of_pages_of_text_is_refused_in_words(partner_client, cast, key):
+    # Neither has a field of its own: the limit was looked up among the fields' and not found
+    # (a server error).
+    assert f"The {key} cell is too long: at most 255 characters." in errors_of(
+        cast, job(**{key: "9" * 256})
+    )
+    assert "too long" not in errors_of(cast, job(**{key: "9" * 255}))
+    response = upload(partner_client, csv_bytes([job(**{key: "9" * 256})]))
+    assert response.status_code == 422
+    assert f"The {key} cell is too long" in response.content.decode()
+    assert not Import.objects.exists()
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(cast):
+    # Some programs leave out a row's trailing empty cells: this one stops after the window.
+    short = f"Customer 1,07700 900001,,1 High Street,,{day().isoformat()},08:00-10:00"
+    report = check(read_sheet(f"{','.join(HEADER)}\n{short}\n".encode()), partner=cast.partner)
+    row = report.rows[0]
+    assert row.errors == []
+    assert [row.values[key] for key in ("notes", "handyman", "partner_reference")] == ["", "", ""]
+
+
+def test_a_file_with_only_the_columns_it_needs_is_checked_with_the_others_empty(cast):
+    needed = ["customer name", "phone", "address", "date", "window"]
+    row = report_for(cast, [job(1)], header=needed).rows[0]
+    assert row.errors == []
+    assert (row.values["email"], row.values["site_address"], row.values["notes"]) == ("", "", "")
+    assert row.site_address == "1 High Street, Leeds"
+
+
+@pytest.mark.parametrize(
+    ("phone", "is_one"),
+    [
+        ("901 234", True),  # 6 digits: the fewest a phone number has
+        ("90 123", False),
+        ("+44 7700 900123 123", True),  # 15 digits: the most an international number has
+        ("+44 7700 900123 1234", False),
+    ],
+)
+def test_a_phone_number_has_6_to_15_digits(cast, phone, is_one):
+    assert (f"“{phone}” is not a phone number." not in errors_of(cast, job(phone=phone))) is is_one
 
 
 def test_a_past_date_is_refused(cast):
@@ -188,9 +256,50 @@ def test_a_job_twice_in_the_file_is_a_duplicate_of_its_first_row(cast):
     assert report.rows[0].errors == []
 
 
+def test_rows_without_a_date_or_a_name_are_not_called_repeats_of_each_other(cast):
+    # Two dates that cannot be read are not the same date; two rows without a name are not
+    # the same customer. Each row says what it lacks, and only that.
+    report = report_for(
+        cast,
+        [
+            job(1, date="next week"),
+            job(1, date="in a fortnight"),
+            job(2, customer_name=""),
+            job(2, customer_name="", phone="07700 900003", email="someone@example.com"),
+        ],
+    )
+    assert [row.errors for row in report.rows] == [
+        ["“next week” is not a date: write it like 2026-05-31 or 31/05/2026."],
+        ["“in a fortnight” is not a date: write it like 2026-05-31 or 31/05/2026."],
+        ["The customer name is missing."],
+        ["The customer name is missing."],
+    ]
+
+
 def test_a_reference_twice_in_the_file_is_refused(cast):
     report = report_for(cast, [job(1, partner_reference="PO-1"), job(2, partner_reference="PO-1")])
     assert "The partner reference “PO-1” is also on row 2" in report.rows[1].errors[0]
+
+
+def test_a_new_customer_lives_at_the_address_given_else_at_the_site(cast):
+    report = report_for(
+        cast,
+        [
+            job(1, address="1 Home Road", site_address="9 Job Street"),
+            job(2, address="", site_address="2 Site Lane"),
+            job(3, address="3 Home Road", site_address=""),
+        ],
+    )
+    assert [person["address"] for person in report.new_customers] == [
+        "1 Home Road",
+        "2 Site Lane",
+        "3 Home Road",
+    ]
+    assert [row.site_address for row in report.rows] == [
+        "9 Job Street",
+        "2 Site Lane",
+        "3 Home Road",
+    ]
 
 
 def test_the_preview_counts_new_and_existing_customers_and_jobs(cast):
@@ -305,6 +414,20 @@ def test_commit_matches_existing_customers_instead_of_creating_them(partner_clie
     partner_client.post(COMMIT, {"upload": stored(cast).public_id})
     assert Customer.objects.count() == 1
     assert set(Installation.objects.values_list("customer", flat=True)) == {known.pk}
+
+
+def test_the_done_page_says_who_imported_the_jobs_and_how_many_customers_are_new(
+    partner_client, cast
+):
+    CustomerFactory(partner=cast.partner, name="Customer 1", phone="07700 900001")
+    rows = [job(1, email=""), job(2), job(2, date=day(9).isoformat())]
+    upload(partner_client, csv_bytes(rows))
+    response = partner_client.post(COMMIT, {"upload": stored(cast).public_id})
+    html = partner_client.get(response["Location"]).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    user = cast.partner_user
+    who = user.get_full_name() or user.get_username()
+    assert f" by {who}: 3 installations and 1 new customer. " in text
 
 
 def test_a_failure_in_the_last_row_writes_nothing(partner_client, cast, monkeypatch):
@@ -447,6 +570,20 @@ def test_rows_imported_before_by_reference_are_left_as_they_are(partner_client, 
     assert refs == ["PO-1", "PO-2"]
 
 
+def test_the_preview_counts_the_rows_imported_before(partner_client, cast):
+    first = csv_bytes([job(1, partner_reference="PO-1"), job(2, partner_reference="PO-2")])
+    response = upload(partner_client, first)
+    assert (
+        "already imported before" not in partner_client.get(response["Location"]).content.decode()
+    )
+    partner_client.post(COMMIT, {"upload": stored(cast).public_id})
+    again = [job(1, partner_reference="PO-1"), job(2, partner_reference="PO-2"), job(3)]
+    response = upload(partner_client, csv_bytes(again), name="again.csv")
+    page = partner_client.get(response["Location"]).content.decode()
+    assert "<strong>2</strong> already imported before (left as they are)" in page
+    assert "<strong>1</strong> installation to create" in page
+
+
 def test_a_file_whose_every_row_was_imported_offers_nothing_to_import(partner_client, cast):
     upload(partner_client, csv_bytes([job(1, partner_reference="PO-1")]))
     partner_client.post(COMMIT, {"upload": stored(cast).public_id})
@@ -494,6 +631,51 @@ def test_only_the_partners_own_users_can_commit_through_the_service(cast):
         with pytest.raises(TransitionRefused):
             import_services.import_commit(upload=item, actor=stranger)
     assert Installation.objects.count() == 0
+
+
+def test_only_the_partners_own_users_can_upload_through_the_service(cast):
+    from installations.errors import TransitionRefused
+
+    for stranger in (cast.other_partner_user, cast.handyman.user, cast.staff):
+        with pytest.raises(TransitionRefused):
+            import_services.import_upload(
+                partner=cast.partner, actor=stranger, filename="a.csv", content=csv_bytes([job(1)])
+            )
+    assert not Import.objects.exists()
+
+
+def test_a_file_name_is_kept_to_its_first_255_characters(cast):
+    name = "jobs-" + "x" * 300 + ".csv"
+    item = import_services.import_upload(
+        partner=cast.partner, actor=cast.partner_user, filename=name, content=csv_bytes([job(1)])
+    ).upload
+    item.refresh_from_db()
+    assert item.filename == name[:255]
+
+
+def test_a_commit_that_loses_the_race_to_the_same_files_commit_is_answered_as_done(
+    cast, monkeypatch
+):
+    """Two commits of one file that both found it not yet imported: the partial UNIQUE
+    constraint stops the second as it marks its import done, and it is answered with the
+    first, as a second click is."""
+    content = csv_bytes([job(1)])
+    a = import_services.import_upload(
+        partner=cast.partner, actor=cast.partner_user, filename="a.csv", content=content
+    ).upload
+    b = Import.objects.create(
+        partner=cast.partner, content=content, fingerprint=a.fingerprint, filename="b.csv"
+    )
+    import_services.import_commit(upload=a, actor=cast.partner_user)
+    after_first = world()
+
+    def loses_the_race(upload, actor, confirmed):
+        raise IntegrityError("UNIQUE constraint failed: import_committed_once")
+
+    monkeypatch.setattr(import_services, "_commit", loses_the_race)
+    done = import_services.import_commit(upload=b, actor=cast.partner_user)
+    assert (done.pk, done.replayed) == (a.pk, True)
+    assert world() == after_first
 
 
 def test_the_list_and_the_nav_link_to_the_import(partner_client, cast):

@@ -210,6 +210,14 @@ def test_a_day_number_means_the_date_excel_shows_for_it():
     assert parse_day_number("46023,5") == date(2026, 1, 1)
 
 
+def test_day_numbers_are_dates_from_the_first_day_of_2000_to_the_last_of_2099():
+    first, last = date(2000, 1, 1), date(2099, 12, 31)
+    assert parse_day_number(day_number(first)) == first
+    assert parse_day_number(day_number(last)) == last
+    assert parse_day_number(day_number(date(1999, 12, 31))) is None
+    assert parse_day_number(day_number(date(2100, 1, 1))) is None
+
+
 @pytest.mark.parametrize("text", ["12345", "99999", "4602", "460230", "-46023", "46 023", "1e5"])
 def test_a_number_that_is_no_date_of_this_century_is_not_a_date(cast, text):
     assert parse_day_number(text) is None
@@ -332,6 +340,47 @@ def test_a_sheet_that_writes_dates_both_ways_refuses_the_ones_that_read_either_w
         f"writes dates day first (“{may:%d/%m/%Y}” in row 2) and month first "
         f"(“{_us(may)}” in row 3). Write it as {march.year}-04-03 or {march.year}-03-04."
     ]
+
+
+def test_in_a_sheet_writing_dates_both_ways_a_date_is_in_doubt_only_when_both_parts_are_months(
+    cast,
+):
+    may = _next_year(5, 31)
+    year = may.year
+
+    def row_for(text: str):
+        both_ways = [job(1, date=f"{may:%d/%m/%Y}"), job(2, date=_us(may)), job(3, date=text)]
+        return check(read_sheet(csv_bytes(both_ways)), partner=cast.partner).rows[2]
+
+    # 12 is a month: 12/3 is 12 March or 3 December.
+    assert (
+        row_for(f"12/3/{year}")
+        .errors[0]
+        .startswith(f"“12/3/{year}” could be 12 March {year} or 3 December {year}:")
+    )
+    # 13 is not: 13/3 can only be 13 March, and 3/3 is 3 March either way.
+    for text, meant in ((f"13/3/{year}", date(year, 3, 13)), (f"3/3/{year}", date(year, 3, 3))):
+        row = row_for(text)
+        assert (row.errors, row.scheduled_date) == ([], meant), text
+
+
+def test_only_a_part_over_12_shows_which_way_round_a_sheet_writes_its_dates(cast):
+    year = timezone.localdate().year + 1
+
+    def rows_of(*dates: str):
+        rows = [job(n, date=text) for n, text in enumerate(dates, start=1)]
+        return check(read_sheet(csv_bytes(rows)), partner=cast.partner).rows
+
+    # 12/5 and 5/12 show nothing (12 can be a month): 5/31 makes the first sheet month first,
+    # 31/5 the second day first, and neither is in doubt.
+    twelve_five = rows_of(f"12/5/{year}", f"5/31/{year}")[0]
+    assert (twelve_five.errors, twelve_five.scheduled_date) == ([], date(year, 12, 5))
+    five_twelve = rows_of(f"31/5/{year}", f"5/12/{year}")[1]
+    assert (five_twelve.errors, five_twelve.scheduled_date) == ([], date(year, 12, 5))
+    # 13/12 is day first and 12/13 month first: the sheet writes both ways, 3/4 is in doubt.
+    both = rows_of(f"13/12/{year}", f"12/13/{year}", f"3/4/{year}")
+    assert both[2].errors[0].startswith(f"“3/4/{year}” could be 3 April {year} or 4 March")
+    assert "(“13/12/" in both[2].errors[0] and "(“12/13/" in both[2].errors[0]
 
 
 def test_a_day_first_sheet_says_nothing_of_month_first_dates(partner_client, cast):

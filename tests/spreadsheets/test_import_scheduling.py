@@ -149,6 +149,13 @@ def test_two_rows_giving_one_handyman_overlapping_windows_warn_on_the_later_row(
     assert report.ok
 
 
+def test_a_row_with_errors_books_nothing_so_no_later_row_clashes_with_it(cast):
+    rows = [job(1, handyman="hank", email="not-an-email"), job(2, handyman="hank")]
+    first, second = report_for(cast, rows).rows
+    assert first.errors == ["“not-an-email” is not an email address."]
+    assert (first.warnings, second.errors, second.warnings) == ([], [], [])
+
+
 def test_a_row_today_whose_window_has_ended_is_refused(cast):
     today = timezone.localdate().isoformat()
     with _at(12, 30):

@@ -86,6 +86,23 @@ def test_it_refuses_a_file_over_the_size_limit():
     assert "at most 2 MB" in refused(b"a" * (MAX_BYTES + 1))
 
 
+def test_a_file_of_2_mb_is_read_and_one_byte_more_is_refused():
+    # The page says "at most 2 MB": 2 × 1024 × 1024 bytes, not a byte fewer.
+    two_mb = 2 * 1024 * 1024
+    assert "at most 2 MB" not in refused(b"a" * two_mb)  # refused for another reason
+    assert "at most 2 MB" in refused(b"a" * (two_mb + 1))
+
+
+def test_a_cell_of_20000_characters_is_read_and_a_longer_one_is_taken_for_a_broken_file():
+    longest = read_sheet(csv_bytes([job(1, notes="x" * 20_000)]))
+    assert len(longest.records[0][1][HEADER.index("notes")]) == 20_000
+    message = refused(csv_bytes([job(1, notes="x" * 20_001)]))
+    assert message == (
+        "Row 2 has a cell of more than 20,000 characters: a quote is probably missing its "
+        "closing quote."
+    )
+
+
 def test_it_refuses_more_rows_than_the_limit():
     message = refused(csv_bytes([job(n) for n in range(MAX_ROWS + 1)]))
     assert f"at most {MAX_ROWS:,}" in message
@@ -181,6 +198,16 @@ def test_it_names_the_missing_required_columns():
     header = [h for h in HEADER if h not in ("date", "window", "phone", "email")]
     message = refused(csv_bytes([job()], header=header))
     assert "no column for: date, window, phone or email" in message
+
+
+def test_it_needs_a_customer_name_column():
+    header = [h for h in HEADER if h != "customer name"]
+    assert "no column for: customer name." in refused(csv_bytes([job()], header=header))
+
+
+def test_a_first_line_too_long_for_the_csv_reader_is_refused_in_words():
+    # Longer than the csv module's largest field: it raises on the heading line itself.
+    assert refused(b"x" * 200_000).startswith("The first line of the file must name the columns")
 
 
 def test_it_refuses_a_column_given_twice():
