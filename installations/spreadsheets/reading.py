@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -101,6 +102,34 @@ def _is_opendocument(content: bytes) -> bool:
     return content[30:38] == b"mimetype" and b"opendocument.spreadsheet" in content[38:100]
 
 
+def _zip_names(content: bytes) -> list[str]:
+    """The names a zip file lists, read from its directory without unpacking anything (a zip
+    bomb stays packed); none when the directory cannot be read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return []
+
+
+def _not_a_workbook(names: list[str]) -> str:
+    """What to say of a zip file whose names show it is no workbook (a document uploaded by
+    mistake, an archive); empty when it may be one: an .xlsx, or a file too broken to tell."""
+    if not names or any(name.startswith("xl/") for name in names):
+        return ""
+    if any(name.startswith("word/") for name in names):
+        what = "a Word document (.docx),"
+    elif "mimetype" in names:
+        what = "a LibreOffice or OpenOffice document, not a spreadsheet, and"
+    else:
+        what = "a compressed (zip) file,"
+    return (
+        f"This is {what} not a CSV file. Open the jobs in your spreadsheet program, save them "
+        "as “CSV UTF-8 (comma delimited)” (in LibreOffice: “Text CSV (.csv)”), and upload "
+        "that file."
+    )
+
+
 def decode(content: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding's name and notes about it. UTF-8 (with or without the BOM
     Excel writes), UTF-16 with a BOM (Excel's "Unicode text"), then Windows-1252, which is what
@@ -111,6 +140,8 @@ def decode(content: bytes) -> tuple[str, str, list[str]]:
             "LibreOffice Calc choose File › Save As, pick “Text CSV (.csv)” with the character "
             "set “Unicode (UTF-8)”, and upload that file."
         )
+    if content.startswith(b"PK\x03\x04") and (other := _not_a_workbook(_zip_names(content))):
+        raise FileRefused(other)
     if content.startswith(b"PK\x03\x04"):
         raise FileRefused(
             "This is an Excel workbook (.xlsx), not a CSV file. In Excel choose File › Save As › "

@@ -59,6 +59,40 @@ def test_it_tells_a_libreoffice_user_how_to_save_a_csv_not_how_excel_does():
     assert "“Text CSV (.csv)”" in message and "Excel" not in message
 
 
+def _zip(names: dict[str, str]) -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for name, text in names.items():
+            archive.writestr(name, text)
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("names", "words"),
+    [
+        (
+            {"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"},
+            "This is a Word document (.docx), not a CSV file.",
+        ),
+        (
+            {"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"},
+            "This is a LibreOffice or OpenOffice document, not a spreadsheet, and not a CSV file.",
+        ),
+        ({"jobs.csv": "customer name,date\n"}, "This is a compressed (zip) file, not a CSV file."),
+    ],
+)
+def test_a_document_or_an_archive_is_not_called_an_excel_workbook(names, words):
+    # Every zip file but an .ods was "an Excel workbook (.xlsx) … In Excel choose File › Save As".
+    message = refused(_zip(names))
+    assert message.startswith(words) and "Excel workbook" not in message
+    assert "“CSV UTF-8 (comma delimited)”" in message
+
+
+def test_a_workbook_is_still_called_one_whatever_its_first_entry():
+    names = {"docProps/app.xml": "<Properties/>", "xl/workbook.xml": "<workbook/>"}
+    assert "This is an Excel workbook (.xlsx)" in refused(_zip(names))
+
+
 @pytest.mark.parametrize(
     "content",
     [
