@@ -9,6 +9,7 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.urls import reverse
 
 from installations import services
@@ -294,8 +295,6 @@ def test_an_add_form_sent_from_another_account_adds_nothing_and_says_so(root_cli
     data.update(phone="+44 7700 900775", address="5 Copy Street", _save="Save")
     assert root_client.post(url, data).status_code == 302
 
-    from django.test import Client
-
     other = Client()
     other.force_login(User.objects.create_superuser("other.admin", password="x-Long-enough-42"))
     answer = other.post(url, {**data, "name": "Vera Copied"}, follow=True)
@@ -333,8 +332,6 @@ def test_a_resent_add_in_a_popup_hands_its_row_to_the_page_that_opened_it(root_c
 
 
 def test_a_logins_delete_page_does_not_list_the_add_forms_it_sent(root_client, cast):
-    from django.test import Client
-
     other = User.objects.create_superuser("leaving.admin", password="x-Long-enough-42")
     tab = Client()
     tab.force_login(other)

@@ -532,9 +532,8 @@ def test_two_uploads_of_one_file_before_the_commit_share_one_stored_import(partn
     assert Import.objects.count() == 1
 
 
-def test_a_stale_preview_of_an_imported_file_cannot_import_it_twice(cast):
-    """Two stored imports of the same bytes (as two tabs could make before the reuse above):
-    the second commit finds the first, and the constraint would stop a race."""
+def _two_stored_imports_of_one_file(cast) -> tuple[Import, Import]:
+    """The same bytes stored twice (as two tabs could before an upload reused its twin)."""
     content = csv_bytes([job(1)])
     a = import_services.import_upload(
         partner=cast.partner, actor=cast.partner_user, filename="a.csv", content=content
@@ -542,6 +541,13 @@ def test_a_stale_preview_of_an_imported_file_cannot_import_it_twice(cast):
     b = Import.objects.create(
         partner=cast.partner, content=content, fingerprint=a.fingerprint, filename="b.csv"
     )
+    return a, b
+
+
+def test_a_stale_preview_of_an_imported_file_cannot_import_it_twice(cast):
+    """Two stored imports of the same bytes (as two tabs could make before the reuse above):
+    the second commit finds the first, and the constraint would stop a race."""
+    a, b = _two_stored_imports_of_one_file(cast)
     import_services.import_commit(upload=a, actor=cast.partner_user)
     done = import_services.import_commit(upload=b, actor=cast.partner_user)
     assert done.pk == a.pk and done.replayed
@@ -659,13 +665,7 @@ def test_a_commit_that_loses_the_race_to_the_same_files_commit_is_answered_as_do
     """Two commits of one file that both found it not yet imported: the partial UNIQUE
     constraint stops the second as it marks its import done, and it is answered with the
     first, as a second click is."""
-    content = csv_bytes([job(1)])
-    a = import_services.import_upload(
-        partner=cast.partner, actor=cast.partner_user, filename="a.csv", content=content
-    ).upload
-    b = Import.objects.create(
-        partner=cast.partner, content=content, fingerprint=a.fingerprint, filename="b.csv"
-    )
+    a, b = _two_stored_imports_of_one_file(cast)
     import_services.import_commit(upload=a, actor=cast.partner_user)
     after_first = world()
 

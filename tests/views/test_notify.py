@@ -13,6 +13,7 @@ from installations import notifications, services, sms
 from installations.customer_links import make_token, read_token
 from installations.models import Installation, Message
 from installations.statuses import Status
+from tests.factories import PartnerUserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -417,8 +418,6 @@ def test_a_double_click_is_answered_as_done(client, cast):
 def test_a_colleagues_resend_a_moment_before_is_named_as_theirs_and_nothing_is_sent_again(
     client, cast
 ):
-    from tests.factories import PartnerUserFactory
-
     installation = cast.installation(Status.CONTRACT_SENT)
     anna = PartnerUserFactory(
         partner=cast.partner, user__first_name="Anna", user__last_name="Colleague"
@@ -442,8 +441,6 @@ def test_a_colleagues_resend_a_moment_before_is_named_as_theirs_and_nothing_is_s
 
 
 def test_a_resend_by_a_login_deleted_since_is_not_answered_as_ones_own(client, cast):
-    from tests.factories import PartnerUserFactory
-
     installation = cast.installation(Status.CONTRACT_SENT)
     leaver = PartnerUserFactory(partner=cast.partner).user
     notifications.contract_link_resend(installation=installation, actor=leaver)
